@@ -1,0 +1,495 @@
+//! Cognito readers: every Describe*/List* the collector uses, paged and rate limited, each
+//! translated into the core's types. AdminGetUser is never called: it would bill the user as a
+//! monthly active user. Client secrets are never read into our types.
+
+use std::collections::BTreeMap;
+
+use cognito_watch_core::monitor::{
+    AppClientDetails, CognitoProvider, IdentityPoolDetails, IdentityProviderDetails,
+    IdentitySample, UserDetails, UserPoolDetails,
+};
+use cognito_watch_core::quota::ApiCategory;
+
+use crate::error::AwsError;
+use crate::sdk::{to_chrono, ScopeClients};
+
+/// Page size of every Cognito listing (the maximum the APIs take).
+pub const PAGE_SIZE: i32 = 60;
+
+impl ScopeClients {
+    async fn slot(&self, category: ApiCategory, operation: &'static str) {
+        self.limits.acquire(category).await;
+        self.calls.count(operation);
+    }
+
+    /// ListUserPools, every page: (id, name).
+    pub async fn list_user_pools(&self) -> Result<Vec<(String, String)>, AwsError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            self.slot(ApiCategory::UserPoolRead, "ListUserPools").await;
+            let page = self
+                .idp
+                .list_user_pools()
+                .max_results(PAGE_SIZE)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("ListUserPools", e))?;
+            for p in page.user_pools() {
+                if let Some(id) = p.id() {
+                    out.push((id.to_string(), p.name().unwrap_or(id).to_string()));
+                }
+            }
+            token = page.next_token.filter(|t| !t.is_empty());
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// DescribeUserPool: (name, details, tags DescribeUserPool carries).
+    pub async fn describe_user_pool(
+        &self,
+        pool_id: &str,
+    ) -> Result<(String, UserPoolDetails, BTreeMap<String, String>), AwsError> {
+        self.slot(ApiCategory::UserPoolRead, "DescribeUserPool")
+            .await;
+        let out = self
+            .idp
+            .describe_user_pool()
+            .user_pool_id(pool_id)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DescribeUserPool", e))?;
+        let p = out
+            .user_pool
+            .ok_or_else(|| AwsError::other("DescribeUserPool", "no UserPool in the answer"))?;
+        let details = UserPoolDetails {
+            arn: p.arn.clone().unwrap_or_default(),
+            estimated_number_of_users: Some(i64::from(p.estimated_number_of_users)),
+            mfa_configuration: p.mfa_configuration.as_ref().map(|m| m.as_str().to_string()),
+            #[allow(deprecated)]
+            status: p.status.as_ref().map(|s| s.as_str().to_string()),
+            domain: p.domain.clone(),
+            custom_domain: p.custom_domain.clone(),
+            deletion_protection: p
+                .deletion_protection
+                .as_ref()
+                .map(|d| d.as_str().to_string()),
+            user_pool_tier: p.user_pool_tier.as_ref().map(|t| t.as_str().to_string()),
+            creation_date: p.creation_date.as_ref().and_then(to_chrono),
+            last_modified_date: p.last_modified_date.as_ref().and_then(to_chrono),
+            ..Default::default()
+        };
+        let tags = p
+            .user_pool_tags
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        Ok((p.name.unwrap_or_else(|| pool_id.to_string()), details, tags))
+    }
+
+    /// ListUserPoolClients, every page: client ids.
+    pub async fn list_user_pool_clients(&self, pool_id: &str) -> Result<Vec<String>, AwsError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            self.slot(ApiCategory::UserPoolClientRead, "ListUserPoolClients")
+                .await;
+            let page = self
+                .idp
+                .list_user_pool_clients()
+                .user_pool_id(pool_id)
+                .max_results(PAGE_SIZE)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("ListUserPoolClients", e))?;
+            out.extend(
+                page.user_pool_clients()
+                    .iter()
+                    .filter_map(|c| c.client_id.clone()),
+            );
+            token = page.next_token.filter(|t| !t.is_empty());
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// DescribeUserPoolClient: (name, details). The secret is dropped here.
+    pub async fn describe_user_pool_client(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+    ) -> Result<(String, AppClientDetails), AwsError> {
+        self.slot(ApiCategory::UserPoolClientRead, "DescribeUserPoolClient")
+            .await;
+        let out = self
+            .idp
+            .describe_user_pool_client()
+            .user_pool_id(pool_id)
+            .client_id(client_id)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DescribeUserPoolClient", e))?;
+        let c = out.user_pool_client.ok_or_else(|| {
+            AwsError::other("DescribeUserPoolClient", "no UserPoolClient in the answer")
+        })?;
+        let units = c.token_validity_units.as_ref();
+        let validity = |v: Option<i32>, unit: Option<&str>, default_unit: &str| {
+            v.map(|v| format!("{v} {}", unit.unwrap_or(default_unit)))
+        };
+        let details = AppClientDetails {
+            client_id: client_id.to_string(),
+            user_pool_id: pool_id.to_string(),
+            read_attributes: c.read_attributes.clone().unwrap_or_default(),
+            write_attributes: c.write_attributes.clone().unwrap_or_default(),
+            explicit_auth_flows: c
+                .explicit_auth_flows()
+                .iter()
+                .map(|f| f.as_str().to_string())
+                .collect(),
+            allowed_oauth_flows: c
+                .allowed_o_auth_flows()
+                .iter()
+                .map(|f| f.as_str().to_string())
+                .collect(),
+            allowed_oauth_scopes: c.allowed_o_auth_scopes.clone().unwrap_or_default(),
+            allowed_oauth_flows_user_pool_client: c
+                .allowed_o_auth_flows_user_pool_client
+                .unwrap_or(false),
+            supported_identity_providers: c
+                .supported_identity_providers
+                .clone()
+                .unwrap_or_default(),
+            callback_urls: c.callback_urls.clone().unwrap_or_default(),
+            prevent_user_existence_errors: c
+                .prevent_user_existence_errors
+                .as_ref()
+                .map(|p| p.as_str().to_string()),
+            has_secret: c.client_secret.as_deref().is_some_and(|s| !s.is_empty()),
+            access_token_validity: validity(
+                c.access_token_validity,
+                units.and_then(|u| u.access_token()).map(|u| u.as_str()),
+                "hours",
+            ),
+            id_token_validity: validity(
+                c.id_token_validity,
+                units.and_then(|u| u.id_token()).map(|u| u.as_str()),
+                "hours",
+            ),
+            refresh_token_validity: validity(
+                Some(c.refresh_token_validity).filter(|v| *v > 0),
+                units.and_then(|u| u.refresh_token()).map(|u| u.as_str()),
+                "days",
+            ),
+            enable_token_revocation: c.enable_token_revocation.unwrap_or(false),
+            creation_date: c.creation_date.as_ref().and_then(to_chrono),
+            last_modified_date: c.last_modified_date.as_ref().and_then(to_chrono),
+        };
+        Ok((
+            c.client_name
+                .clone()
+                .unwrap_or_else(|| client_id.to_string()),
+            details,
+        ))
+    }
+
+    /// ListIdentityProviders, every page: provider names.
+    pub async fn list_identity_providers(&self, pool_id: &str) -> Result<Vec<String>, AwsError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            self.slot(ApiCategory::UserPoolResourceRead, "ListIdentityProviders")
+                .await;
+            let page = self
+                .idp
+                .list_identity_providers()
+                .user_pool_id(pool_id)
+                .max_results(PAGE_SIZE)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("ListIdentityProviders", e))?;
+            out.extend(
+                page.providers()
+                    .iter()
+                    .filter_map(|p| p.provider_name.clone()),
+            );
+            token = page.next_token.filter(|t| !t.is_empty());
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// DescribeIdentityProvider.
+    pub async fn describe_identity_provider(
+        &self,
+        pool_id: &str,
+        name: &str,
+    ) -> Result<IdentityProviderDetails, AwsError> {
+        self.slot(
+            ApiCategory::UserPoolResourceRead,
+            "DescribeIdentityProvider",
+        )
+        .await;
+        let out = self
+            .idp
+            .describe_identity_provider()
+            .user_pool_id(pool_id)
+            .provider_name(name)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DescribeIdentityProvider", e))?;
+        let p = out.identity_provider.ok_or_else(|| {
+            AwsError::other(
+                "DescribeIdentityProvider",
+                "no IdentityProvider in the answer",
+            )
+        })?;
+        Ok(IdentityProviderDetails {
+            provider_name: name.to_string(),
+            provider_type: p
+                .provider_type
+                .as_ref()
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default(),
+            user_pool_id: pool_id.to_string(),
+            attribute_mapping: p
+                .attribute_mapping
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
+            idp_identifiers: p.idp_identifiers.clone().unwrap_or_default(),
+            creation_date: p.creation_date.as_ref().and_then(to_chrono),
+            last_modified_date: p.last_modified_date.as_ref().and_then(to_chrono),
+        })
+    }
+
+    /// cognito-idp ListTagsForResource.
+    pub async fn list_user_pool_tags(
+        &self,
+        arn: &str,
+    ) -> Result<BTreeMap<String, String>, AwsError> {
+        self.slot(ApiCategory::UserPoolResourceRead, "ListTagsForResource")
+            .await;
+        let out = self
+            .idp
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ListTagsForResource", e))?;
+        Ok(out.tags.unwrap_or_default().into_iter().collect())
+    }
+
+    /// One ListUsers page: the users and the token of the next page.
+    pub async fn list_users_page(
+        &self,
+        pool_id: &str,
+        token: Option<String>,
+    ) -> Result<(Vec<UserDetails>, Option<String>), AwsError> {
+        self.slot(ApiCategory::UserList, "ListUsers").await;
+        let page = self
+            .idp
+            .list_users()
+            .user_pool_id(pool_id)
+            .limit(PAGE_SIZE)
+            .set_pagination_token(token)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ListUsers", e))?;
+        let users = page
+            .users()
+            .iter()
+            .filter_map(|u| {
+                let username = u.username.clone()?;
+                let pairs: Vec<(String, String)> = u
+                    .attributes()
+                    .iter()
+                    .map(|a| (a.name.clone(), a.value.clone().unwrap_or_default()))
+                    .collect();
+                Some(UserDetails {
+                    username,
+                    user_pool_id: pool_id.to_string(),
+                    user_status: u.user_status.as_ref().map(|s| s.as_str().to_string()),
+                    enabled: u.enabled,
+                    attributes: UserDetails::attributes_from(&pairs),
+                    creation_date: u.user_create_date.as_ref().and_then(to_chrono),
+                    last_modified_date: u.user_last_modified_date.as_ref().and_then(to_chrono),
+                    sweep: 0,
+                })
+            })
+            .collect();
+        Ok((users, page.pagination_token.filter(|t| !t.is_empty())))
+    }
+
+    /// ListIdentityPools, every page: (id, name).
+    pub async fn list_identity_pools(&self) -> Result<Vec<(String, String)>, AwsError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            self.slot(ApiCategory::IdentityPoolRead, "ListIdentityPools")
+                .await;
+            let page = self
+                .identity
+                .list_identity_pools()
+                .max_results(PAGE_SIZE)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("ListIdentityPools", e))?;
+            for p in page.identity_pools() {
+                if let Some(id) = p.identity_pool_id() {
+                    out.push((
+                        id.to_string(),
+                        p.identity_pool_name().unwrap_or(id).to_string(),
+                    ));
+                }
+            }
+            token = page.next_token.filter(|t| !t.is_empty());
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// DescribeIdentityPool: (name, details, tags).
+    pub async fn describe_identity_pool(
+        &self,
+        id: &str,
+    ) -> Result<(String, IdentityPoolDetails, BTreeMap<String, String>), AwsError> {
+        self.slot(ApiCategory::IdentityPoolRead, "DescribeIdentityPool")
+            .await;
+        let p = self
+            .identity
+            .describe_identity_pool()
+            .identity_pool_id(id)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DescribeIdentityPool", e))?;
+        let details = IdentityPoolDetails {
+            identity_pool_id: id.to_string(),
+            arn: format!(
+                "arn:aws:cognito-identity:{}:{}:identitypool/{id}",
+                self.scope.region, self.scope.account
+            ),
+            allow_unauthenticated_identities: p.allow_unauthenticated_identities,
+            allow_classic_flow: p.allow_classic_flow,
+            supported_login_providers: p
+                .supported_login_providers
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
+            cognito_identity_providers: p
+                .cognito_identity_providers()
+                .iter()
+                .map(|c| CognitoProvider {
+                    provider_name: c.provider_name.clone().unwrap_or_default(),
+                    client_id: c.client_id.clone().unwrap_or_default(),
+                    server_side_token_check: c.server_side_token_check.unwrap_or(false),
+                })
+                .collect(),
+            open_id_connect_provider_arns: p
+                .open_id_connect_provider_arns
+                .clone()
+                .unwrap_or_default(),
+            saml_provider_arns: p.saml_provider_arns.clone().unwrap_or_default(),
+            developer_provider_name: p.developer_provider_name.clone().filter(|d| !d.is_empty()),
+            ..Default::default()
+        };
+        let tags = p
+            .identity_pool_tags
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        Ok((p.identity_pool_name.clone(), details, tags))
+    }
+
+    /// GetIdentityPoolRoles: (role kind -> ARN, role mappings as JSON).
+    pub async fn identity_pool_roles(
+        &self,
+        id: &str,
+    ) -> Result<(BTreeMap<String, String>, Option<String>), AwsError> {
+        self.slot(ApiCategory::IdentityPoolRead, "GetIdentityPoolRoles")
+            .await;
+        let out = self
+            .identity
+            .get_identity_pool_roles()
+            .identity_pool_id(id)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("GetIdentityPoolRoles", e))?;
+        let roles = out.roles.clone().unwrap_or_default().into_iter().collect();
+        let mappings = out.role_mappings.as_ref().filter(|m| !m.is_empty()).map(|m| {
+            let json: BTreeMap<&String, serde_json::Value> = m
+                .iter()
+                .map(|(provider, rm)| {
+                    let rules: Vec<serde_json::Value> = rm
+                        .rules_configuration
+                        .as_ref()
+                        .map(|r| {
+                            r.rules
+                                .iter()
+                                .map(|rule| {
+                                    serde_json::json!({
+                                        "claim": rule.claim, "match_type": rule.match_type.as_str(),
+                                        "value": rule.value, "role_arn": rule.role_arn,
+                                    })
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    (
+                        provider,
+                        serde_json::json!({
+                            "type": rm.r#type.as_str(),
+                            "ambiguous_role_resolution": rm.ambiguous_role_resolution.as_ref().map(|a| a.as_str()),
+                            "rules": rules,
+                        }),
+                    )
+                })
+                .collect();
+            serde_json::to_string(&json).unwrap_or_default()
+        });
+        Ok((roles, mappings))
+    }
+
+    /// One ListIdentities page: the identities and the token of the next page.
+    pub async fn list_identities_page(
+        &self,
+        id: &str,
+        token: Option<String>,
+    ) -> Result<(Vec<IdentitySample>, Option<String>), AwsError> {
+        self.slot(ApiCategory::IdentityList, "ListIdentities").await;
+        let page = self
+            .identity
+            .list_identities()
+            .identity_pool_id(id)
+            .max_results(PAGE_SIZE)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ListIdentities", e))?;
+        let identities = page
+            .identities()
+            .iter()
+            .filter_map(|i| {
+                Some(IdentitySample {
+                    identity_id: i.identity_id.clone()?,
+                    logins: i.logins.clone().unwrap_or_default(),
+                    creation_date: i.creation_date.as_ref().and_then(to_chrono),
+                    last_modified_date: i.last_modified_date.as_ref().and_then(to_chrono),
+                })
+            })
+            .collect();
+        Ok((identities, page.next_token.filter(|t| !t.is_empty())))
+    }
+}

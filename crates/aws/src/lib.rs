@@ -1,0 +1,14 @@
+//! AWS adapters of cognito-watch: the Cognito discovery reader, the CloudWatch metric source
+//! and the DynamoDB state store, plus the SDK wiring they share. Domain decisions live in
+//! `cognito-watch-core`; this crate only translates between the SDK and the core's types.
+
+pub mod cloudwatch;
+pub mod cognito;
+pub mod error;
+pub mod limits;
+pub mod sdk;
+pub mod store;
+
+pub use error::AwsError;
+pub use sdk::{Scope, ScopeClients};
+pub use store::StateStore;

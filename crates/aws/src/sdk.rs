@@ -1,0 +1,125 @@
+//! SDK wiring: the shared configuration (retries, timeouts, endpoint from `AWS_ENDPOINT_URL`),
+//! scopes (one account and region), and the clients of a scope, assuming a cross-account role
+//! where configured.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use cognito_watch_core::config::AssumeRole;
+
+use crate::error::AwsError;
+use crate::limits::Limits;
+
+/// One account and region to poll.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Scope {
+    pub account: String,
+    pub region: String,
+}
+
+impl Scope {
+    pub fn key(&self) -> String {
+        format!("{}#{}", self.account, self.region)
+    }
+}
+
+/// Load the shared SDK configuration once at cold start: standard retry mode (retries
+/// throttling and 5xx with backoff) with `max_attempts`, bounded timeouts.
+pub async fn load(max_attempts: u32) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(max_attempts))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(20))
+                .operation_timeout(Duration::from_secs(60))
+                .build(),
+        )
+        .load()
+        .await
+}
+
+/// The account the base credentials belong to.
+pub async fn own_account(base: &SdkConfig) -> Result<String, AwsError> {
+    let out = aws_sdk_sts::Client::new(base)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("GetCallerIdentity", e))?;
+    out.account
+        .ok_or_else(|| AwsError::other("GetCallerIdentity", "no account in the answer"))
+}
+
+/// The SDK configuration for a region, with an assumed role's credentials when given.
+pub async fn scoped_config(base: &SdkConfig, region: &str, role: Option<&AssumeRole>) -> SdkConfig {
+    let mut builder = base.to_builder().region(Region::new(region.to_string()));
+    if let Some(role) = role {
+        let mut provider = AssumeRoleProvider::builder(role.role_arn.clone())
+            .session_name("cognito-watch")
+            .region(Region::new(region.to_string()))
+            .configure(base);
+        if let Some(ext) = &role.external_id {
+            provider = provider.external_id(ext.clone());
+        }
+        builder = builder.credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(provider.build().await),
+        );
+    }
+    builder.build()
+}
+
+/// The clients and request budgets of one scope.
+#[derive(Clone)]
+pub struct ScopeClients {
+    pub scope: Scope,
+    pub idp: aws_sdk_cognitoidentityprovider::Client,
+    pub identity: aws_sdk_cognitoidentity::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub limits: Limits,
+    pub calls: Calls,
+}
+
+impl ScopeClients {
+    pub fn new(scope: Scope, config: &SdkConfig, quota_share: f64) -> ScopeClients {
+        ScopeClients {
+            scope,
+            idp: aws_sdk_cognitoidentityprovider::Client::new(config),
+            identity: aws_sdk_cognitoidentity::Client::new(config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
+            limits: Limits::new(quota_share),
+            calls: Calls::default(),
+        }
+    }
+}
+
+/// aws_smithy_types::DateTime to chrono.
+pub fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
+/// chrono to aws_smithy_types::DateTime.
+pub fn from_chrono(t: chrono::DateTime<chrono::Utc>) -> aws_smithy_types::DateTime {
+    aws_smithy_types::DateTime::from_secs_and_nanos(t.timestamp(), t.timestamp_subsec_nanos())
+}
+
+/// Counts of AWS calls by operation, for the poll log.
+#[derive(Clone, Default)]
+pub struct Calls(std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<&'static str, u64>>>);
+
+impl Calls {
+    pub fn count(&self, operation: &'static str) {
+        if let Ok(mut m) = self.0.lock() {
+            *m.entry(operation).or_default() += 1;
+        }
+    }
+
+    pub fn snapshot(&self) -> std::collections::BTreeMap<String, u64> {
+        self.0
+            .lock()
+            .map(|m| m.iter().map(|(k, v)| (k.to_string(), *v)).collect())
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,554 @@
+//! The DynamoDB state store.
+//!
+//! State table (`STATE_TABLE`, streamed): a user pool and all its children share one partition,
+//! so one Query returns the pool and every child.
+//!
+//! | item | pk | sk |
+//! |---|---|---|
+//! | user pool | `POOL#<pool id>` | `POOL` |
+//! | app client | `POOL#<pool id>` | `CLIENT#<client id>` |
+//! | identity provider | `POOL#<pool id>` | `IDP#<provider name>` |
+//! | user | `POOL#<pool id>` | `USER#<username>` |
+//! | user sweep checkpoint | `POOL#<pool id>` | `SWEEP#USERS` |
+//! | identity pool | `IDPOOL#<id>` | `IDPOOL` |
+//! | identity sweep checkpoint | `IDPOOL#<id>` | `SWEEP#IDENTITIES` |
+//! | scope cursor | `SCOPE#<account>#<region>` | `CURSOR` |
+//!
+//! Roots (user pools, identity pools) carry `scope` = `<account>#<region>`, the hash key of the
+//! sparse index `by-scope`, so a scope's roots are one Query and the whole estate one small Scan.
+//!
+//! History table (`HISTORY_TABLE`, not streamed, TTL `expires_at`): pk = monitor id,
+//! sk = collection time (the Log Report); and pk = `POLL#<account>#<region>` for the poll log.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, PutRequest, ScalarAttributeType, SseSpecification,
+    StreamSpecification, StreamViewType, TimeToLiveSpecification, WriteRequest,
+};
+use chrono::{DateTime, Utc};
+use cognito_watch_core::batch::{Next, WriteQueue};
+use cognito_watch_core::config::Tables;
+use cognito_watch_core::monitor::{Monitor, MonitorId};
+use cognito_watch_core::record::{HistoryRow, PollLog, ScopeCursor};
+use cognito_watch_core::sweep::{IdentitySweep, UserSweep};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::AwsError;
+use crate::sdk::Scope;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+pub const SCOPE_INDEX: &str = "by-scope";
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+const ITEM_TYPE: &str = "item_type";
+
+/// The partition and sort key of a monitor.
+pub fn monitor_key(id: &MonitorId) -> (String, String) {
+    match id {
+        MonitorId::UserPool { pool } => (format!("POOL#{pool}"), "POOL".into()),
+        MonitorId::AppClient { pool, client_id } => {
+            (format!("POOL#{pool}"), format!("CLIENT#{client_id}"))
+        }
+        MonitorId::IdentityProvider {
+            pool,
+            provider_name,
+        } => (format!("POOL#{pool}"), format!("IDP#{provider_name}")),
+        MonitorId::User { pool, username } => (format!("POOL#{pool}"), format!("USER#{username}")),
+        MonitorId::IdentityPool { id } => (format!("IDPOOL#{id}"), "IDPOOL".into()),
+    }
+}
+
+/// Everything stored for one scope.
+#[derive(Debug, Default)]
+pub struct ScopeState {
+    pub monitors: BTreeMap<MonitorId, Monitor>,
+    pub user_sweeps: BTreeMap<String, UserSweep>,
+    pub identity_sweeps: BTreeMap<String, IdentitySweep>,
+    pub cursor: ScopeCursor,
+}
+
+/// A write to either table.
+#[derive(Debug, Clone)]
+pub enum Write {
+    State(Item),
+    History(Item),
+}
+
+#[derive(Clone)]
+pub struct StateStore {
+    pub client: aws_sdk_dynamodb::Client,
+    pub tables: Tables,
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn to_item<T: Serialize>(value: &T, operation: &'static str) -> Result<Item, AwsError> {
+    serde_dynamo::to_item(value)
+        .map_err(|e| AwsError::other(operation, format!("cannot encode item: {e}")))
+}
+
+fn from_item<T: DeserializeOwned>(item: Item, operation: &'static str) -> Result<T, AwsError> {
+    serde_dynamo::from_item(item)
+        .map_err(|e| AwsError::other(operation, format!("cannot decode item: {e}")))
+}
+
+impl StateStore {
+    pub fn new(config: &aws_config::SdkConfig, tables: Tables) -> StateStore {
+        StateStore {
+            client: aws_sdk_dynamodb::Client::new(config),
+            tables,
+        }
+    }
+
+    // ---- items -------------------------------------------------------------------------
+
+    pub fn monitor_item(m: &Monitor) -> Result<Item, AwsError> {
+        let id = m
+            .id()
+            .map_err(|e| AwsError::other("PutItem", e.to_string()))?;
+        let (pk, sk) = monitor_key(&id);
+        let mut item = to_item(m, "PutItem")?;
+        item.insert("pk".into(), s(pk));
+        item.insert("sk".into(), s(sk));
+        item.insert(ITEM_TYPE.into(), s("monitor"));
+        if id.parent().is_none() {
+            item.insert("scope".into(), s(format!("{}#{}", m.account, m.region)));
+        }
+        Ok(item)
+    }
+
+    pub fn history_item(row: &HistoryRow, ttl: chrono::Duration) -> Result<Item, AwsError> {
+        let mut item = to_item(row, "PutItem")?;
+        item.insert("pk".into(), s(row.monitor_id.clone()));
+        item.insert(
+            "sk".into(),
+            s(row
+                .collected_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        );
+        item.insert(
+            TTL_ATTRIBUTE.into(),
+            AttributeValue::N((row.collected_at + ttl).timestamp().to_string()),
+        );
+        Ok(item)
+    }
+
+    pub fn poll_log_item(log: &PollLog, ttl: chrono::Duration) -> Result<Item, AwsError> {
+        let mut item = to_item(log, "PutItem")?;
+        item.insert(
+            "pk".into(),
+            s(format!("POLL#{}#{}", log.account, log.region)),
+        );
+        item.insert(
+            "sk".into(),
+            s(log
+                .started_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        );
+        item.insert(
+            TTL_ATTRIBUTE.into(),
+            AttributeValue::N((log.started_at + ttl).timestamp().to_string()),
+        );
+        Ok(item)
+    }
+
+    pub fn cursor_item(scope: &Scope, cursor: &ScopeCursor) -> Result<Item, AwsError> {
+        let mut item = to_item(cursor, "PutItem")?;
+        item.insert("pk".into(), s(format!("SCOPE#{}", scope.key())));
+        item.insert("sk".into(), s("CURSOR"));
+        item.insert(ITEM_TYPE.into(), s("cursor"));
+        Ok(item)
+    }
+
+    pub fn user_sweep_item(pool: &str, sweep: &UserSweep) -> Result<Item, AwsError> {
+        let mut item = to_item(sweep, "PutItem")?;
+        item.insert("pk".into(), s(format!("POOL#{pool}")));
+        item.insert("sk".into(), s("SWEEP#USERS"));
+        item.insert(ITEM_TYPE.into(), s("sweep"));
+        Ok(item)
+    }
+
+    pub fn identity_sweep_item(id: &str, sweep: &IdentitySweep) -> Result<Item, AwsError> {
+        let mut item = to_item(sweep, "PutItem")?;
+        item.insert("pk".into(), s(format!("IDPOOL#{id}")));
+        item.insert("sk".into(), s("SWEEP#IDENTITIES"));
+        item.insert(ITEM_TYPE.into(), s("sweep"));
+        Ok(item)
+    }
+
+    // ---- reads -------------------------------------------------------------------------
+
+    /// Every item of a partition, all pages.
+    async fn query_partition(
+        &self,
+        table: &str,
+        pk: &str,
+        newest_first: bool,
+    ) -> Result<Vec<Item>, AwsError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(pk))
+                .scan_index_forward(!newest_first)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("Query", e))?;
+            out.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key.filter(|k| !k.is_empty());
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Fold a partition's items into `state`.
+    fn absorb(state: &mut ScopeState, items: Vec<Item>) -> Result<(), AwsError> {
+        for mut item in items {
+            let kind = item
+                .get(ITEM_TYPE)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            let pk = item
+                .get("pk")
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            let sk = item
+                .get("sk")
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            for k in ["pk", "sk", ITEM_TYPE, "scope"] {
+                item.remove(k);
+            }
+            match (kind.as_str(), sk.as_str()) {
+                ("monitor", _) => {
+                    let m: Monitor = from_item(item, "Query")?;
+                    let id = m
+                        .id()
+                        .map_err(|e| AwsError::other("Query", e.to_string()))?;
+                    state.monitors.insert(id, m);
+                }
+                ("sweep", "SWEEP#USERS") => {
+                    let pool = pk.trim_start_matches("POOL#").to_string();
+                    state.user_sweeps.insert(pool, from_item(item, "Query")?);
+                }
+                ("sweep", "SWEEP#IDENTITIES") => {
+                    let id = pk.trim_start_matches("IDPOOL#").to_string();
+                    state.identity_sweeps.insert(id, from_item(item, "Query")?);
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The roots of a scope (via the `by-scope` index), each with its partition.
+    pub async fn load_scope(&self, scope: &Scope) -> Result<ScopeState, AwsError> {
+        let mut state = ScopeState::default();
+        let mut start = None;
+        let mut roots = Vec::new();
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.tables.state)
+                .index_name(SCOPE_INDEX)
+                .key_condition_expression("#scope = :scope")
+                .expression_attribute_names("#scope", "scope")
+                .expression_attribute_values(":scope", s(scope.key()))
+                .projection_expression("pk")
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("Query", e))?;
+            roots.extend(
+                page.items()
+                    .iter()
+                    .filter_map(|i| i.get("pk").and_then(|v| v.as_s().ok()).cloned()),
+            );
+            start = page.last_evaluated_key.filter(|k| !k.is_empty());
+            if start.is_none() {
+                break;
+            }
+        }
+        for pk in roots {
+            let items = self.query_partition(&self.tables.state, &pk, false).await?;
+            Self::absorb(&mut state, items)?;
+        }
+        let cursor = self
+            .client
+            .get_item()
+            .table_name(&self.tables.state)
+            .key("pk", s(format!("SCOPE#{}", scope.key())))
+            .key("sk", s("CURSOR"))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("GetItem", e))?;
+        if let Some(mut item) = cursor.item {
+            for k in ["pk", "sk", ITEM_TYPE] {
+                item.remove(k);
+            }
+            state.cursor = from_item(item, "GetItem")?;
+        }
+        Ok(state)
+    }
+
+    /// Every monitor of the estate: the roots (a Scan of the sparse index), then each root's
+    /// partition.
+    pub async fn load_estate(&self) -> Result<Vec<Monitor>, AwsError> {
+        let mut roots = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.tables.state)
+                .index_name(SCOPE_INDEX)
+                .projection_expression("pk")
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("Scan", e))?;
+            roots.extend(
+                page.items()
+                    .iter()
+                    .filter_map(|i| i.get("pk").and_then(|v| v.as_s().ok()).cloned()),
+            );
+            start = page.last_evaluated_key.filter(|k| !k.is_empty());
+            if start.is_none() {
+                break;
+            }
+        }
+        roots.sort();
+        let mut state = ScopeState::default();
+        for pk in roots {
+            let items = self.query_partition(&self.tables.state, &pk, false).await?;
+            Self::absorb(&mut state, items)?;
+        }
+        Ok(state.monitors.into_values().collect())
+    }
+
+    /// One monitor.
+    pub async fn get_monitor(&self, id: &MonitorId) -> Result<Option<Monitor>, AwsError> {
+        let (pk, sk) = monitor_key(id);
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.state)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("GetItem", e))?;
+        out.item
+            .map(|mut item| {
+                for k in ["pk", "sk", ITEM_TYPE, "scope"] {
+                    item.remove(k);
+                }
+                from_item(item, "GetItem")
+            })
+            .transpose()
+    }
+
+    /// A monitor's Log Report rows, oldest first.
+    pub async fn history(&self, monitor_id: &str) -> Result<Vec<HistoryRow>, AwsError> {
+        let items = self
+            .query_partition(&self.tables.history, monitor_id, false)
+            .await?;
+        items
+            .into_iter()
+            .map(|mut item| {
+                for k in ["pk", "sk", TTL_ATTRIBUTE] {
+                    item.remove(k);
+                }
+                from_item(item, "Query")
+            })
+            .collect()
+    }
+
+    /// A scope's poll log, newest first.
+    pub async fn poll_log(&self, scope: &Scope) -> Result<Vec<PollLog>, AwsError> {
+        let items = self
+            .query_partition(&self.tables.history, &format!("POLL#{}", scope.key()), true)
+            .await?;
+        items
+            .into_iter()
+            .map(|mut item| {
+                for k in ["pk", "sk", TTL_ATTRIBUTE] {
+                    item.remove(k);
+                }
+                from_item(item, "Query")
+            })
+            .collect()
+    }
+
+    // ---- writes ------------------------------------------------------------------------
+
+    /// Write everything with BatchWriteItem, 25 at a time per table, retrying what DynamoDB
+    /// leaves unprocessed. Returns the number of BatchWriteItem calls.
+    pub async fn write_all(&self, writes: Vec<Write>) -> Result<u64, AwsError> {
+        let (state, history): (Vec<_>, Vec<_>) = writes
+            .into_iter()
+            .partition(|w| matches!(w, Write::State(_)));
+        let unwrap = |w: Write| match w {
+            Write::State(i) | Write::History(i) => i,
+        };
+        let mut calls = self
+            .write_table(&self.tables.state, state.into_iter().map(unwrap).collect())
+            .await?;
+        calls += self
+            .write_table(
+                &self.tables.history,
+                history.into_iter().map(unwrap).collect(),
+            )
+            .await?;
+        Ok(calls)
+    }
+
+    async fn write_table(&self, table: &str, items: Vec<Item>) -> Result<u64, AwsError> {
+        let mut queue = WriteQueue::new(items, 8);
+        let mut calls = 0;
+        loop {
+            match queue.next() {
+                Next::Done => return Ok(calls),
+                Next::GiveUp(left) => {
+                    return Err(AwsError::other(
+                        "BatchWriteItem",
+                        format!("{} items still unprocessed after retries", left.len()),
+                    ))
+                }
+                Next::Send(batch, wait) => {
+                    if !wait.is_zero() {
+                        tokio::time::sleep(wait).await;
+                    }
+                    let requests: Vec<WriteRequest> = batch
+                        .into_iter()
+                        .map(|item| {
+                            PutRequest::builder()
+                                .set_item(Some(item))
+                                .build()
+                                .map(|p| WriteRequest::builder().put_request(p).build())
+                                .map_err(|e| AwsError::other("BatchWriteItem", e.to_string()))
+                        })
+                        .collect::<Result<_, _>>()?;
+                    calls += 1;
+                    let out = self
+                        .client
+                        .batch_write_item()
+                        .request_items(table, requests)
+                        .send()
+                        .await
+                        .map_err(|e| AwsError::from_sdk("BatchWriteItem", e))?;
+                    let left = out
+                        .unprocessed_items
+                        .and_then(|mut m| m.remove(table))
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|w| w.put_request.map(|p| p.item))
+                        .collect();
+                    queue.unprocessed(left);
+                }
+            }
+        }
+    }
+
+    // ---- tables ------------------------------------------------------------------------
+
+    /// Create both tables if missing (for the local emulator and runs outside SAM). Returns
+    /// the names of the tables created.
+    pub async fn create_tables(&self) -> Result<Vec<String>, AwsError> {
+        let mut created = Vec::new();
+        let key = |name: &str, t: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(t)
+                .build()
+        };
+        let attr = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+        };
+        for (table, streamed) in [(&self.tables.state, true), (&self.tables.history, false)] {
+            let mut req = self
+                .client
+                .create_table()
+                .table_name(table)
+                .billing_mode(BillingMode::PayPerRequest)
+                .key_schema(built(key("pk", KeyType::Hash))?)
+                .key_schema(built(key("sk", KeyType::Range))?)
+                .attribute_definitions(built(attr("pk"))?)
+                .attribute_definitions(built(attr("sk"))?)
+                .sse_specification(SseSpecification::builder().enabled(true).build());
+            if streamed {
+                req = req
+                    .attribute_definitions(built(attr("scope"))?)
+                    .global_secondary_indexes(built(
+                        GlobalSecondaryIndex::builder()
+                            .index_name(SCOPE_INDEX)
+                            .key_schema(built(key("scope", KeyType::Hash))?)
+                            .key_schema(built(key("pk", KeyType::Range))?)
+                            .projection(
+                                Projection::builder()
+                                    .projection_type(ProjectionType::KeysOnly)
+                                    .build(),
+                            )
+                            .build(),
+                    )?)
+                    .stream_specification(built(
+                        StreamSpecification::builder()
+                            .stream_enabled(true)
+                            .stream_view_type(StreamViewType::NewAndOldImages)
+                            .build(),
+                    )?);
+            }
+            match req.send().await {
+                Ok(_) => created.push(table.clone()),
+                Err(e) => {
+                    let err = AwsError::from_sdk("CreateTable", e);
+                    if err.code.as_deref() != Some("ResourceInUseException") {
+                        return Err(err);
+                    }
+                    continue;
+                }
+            }
+            let ttl = TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name(TTL_ATTRIBUTE)
+                .build();
+            self.client
+                .update_time_to_live()
+                .table_name(table)
+                .time_to_live_specification(built(ttl)?)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("UpdateTimeToLive", e))?;
+        }
+        Ok(created)
+    }
+}
+
+fn built<T>(r: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T, AwsError> {
+    r.map_err(|e| AwsError::other("CreateTable", e.to_string()))
+}
+
+/// The time a history row sort key stands for.
+pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}

@@ -1,0 +1,456 @@
+//! Inventory: Describe*/List* of user pools (with their app clients, identity providers and
+//! tags) and identity pools (with their roles), merged into the stored monitors.
+//!
+//! Rules: a resource missing from a complete listing, or answered "not found", is marked
+//! deleted (never dropped); a failing call makes only the monitors it concerned stale, and they
+//! keep their last configuration; an optional call (tags, identity pool roles) that fails is
+//! noted in the poll log, tried once per poll and scope, and makes nothing stale.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::{DateTime, Utc};
+use cognito_watch_aws::sdk::ScopeClients;
+use cognito_watch_aws::store::ScopeState;
+use cognito_watch_aws::AwsError;
+use cognito_watch_core::config::CollectorConfig;
+use cognito_watch_core::monitor::{
+    inventory_metrics, AppClientDetails, IdentityProviderDetails, Monitor, MonitorDetails,
+    MonitorId, MonitorKind, UserPoolDetails,
+};
+use cognito_watch_core::record::PollLog;
+use futures::StreamExt;
+
+use crate::event::CollectorRequest;
+
+type Tags = BTreeMap<String, String>;
+type Described<T> = Vec<(String, Result<T, AwsError>)>;
+
+struct PoolScan {
+    pool_id: String,
+    described: Result<(String, UserPoolDetails, Tags), AwsError>,
+    tags: Option<Result<Tags, AwsError>>,
+    clients: Option<Result<Described<(String, AppClientDetails)>, AwsError>>,
+    idps: Option<Result<Described<IdentityProviderDetails>, AwsError>>,
+}
+
+pub async fn run(
+    clients: &ScopeClients,
+    config: &CollectorConfig,
+    request: &CollectorRequest,
+    state: &mut ScopeState,
+    log: &mut PollLog,
+    now: DateTime<Utc>,
+) {
+    user_pools(clients, config, request, state, log, now).await;
+    if request.user_pool_ids.is_none() {
+        identity_pools(clients, state, log, now).await;
+    }
+}
+
+fn children(state: &ScopeState, pool: &str, kind: Option<MonitorKind>) -> Vec<MonitorId> {
+    state
+        .monitors
+        .keys()
+        .filter(|id| {
+            id.parent().is_some()
+                && id.user_pool_id() == Some(pool)
+                && kind.is_none_or(|k| id.kind() == k)
+        })
+        .cloned()
+        .collect()
+}
+
+fn delete_pool(state: &mut ScopeState, pool: &str, reason: &str, now: DateTime<Utc>) {
+    let mut ids = children(state, pool, None);
+    ids.push(MonitorId::UserPool {
+        pool: pool.to_string(),
+    });
+    for id in ids {
+        if let Some(m) = state.monitors.get_mut(&id) {
+            m.mark_deleted(reason, now);
+        }
+    }
+}
+
+/// Insert or refresh a monitor from a fresh description.
+fn upsert(
+    state: &mut ScopeState,
+    clients: &ScopeClients,
+    id: MonitorId,
+    name: String,
+    details: MonitorDetails,
+    tags: Tags,
+    now: DateTime<Utc>,
+) {
+    let mut fresh = Monitor::new(
+        &id,
+        name,
+        &clients.scope.account,
+        &clients.scope.region,
+        details,
+        now,
+    );
+    fresh.metrics = inventory_metrics(&fresh.details);
+    fresh.tags = tags;
+    let mut m = Monitor::refreshed(state.monitors.get(&id), fresh);
+    m.seen(now);
+    state.monitors.insert(id, m);
+}
+
+async fn scan_pool(clients: &ScopeClients, pool_id: String, tags_ok: &AtomicBool) -> PoolScan {
+    let described = clients.describe_user_pool(&pool_id).await;
+    let mut scan = PoolScan {
+        pool_id,
+        described,
+        tags: None,
+        clients: None,
+        idps: None,
+    };
+    let Ok((_, details, _)) = &scan.described else {
+        return scan;
+    };
+    let pool = scan.pool_id.clone();
+    if tags_ok.load(Ordering::Relaxed) && !details.arn.is_empty() {
+        let tags = clients.list_user_pool_tags(&details.arn).await;
+        if tags.is_err() {
+            tags_ok.store(false, Ordering::Relaxed);
+        }
+        scan.tags = Some(tags);
+    }
+    scan.clients = Some(match clients.list_user_pool_clients(&pool).await {
+        Ok(ids) => {
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                let d = clients.describe_user_pool_client(&pool, &id).await;
+                out.push((id, d));
+            }
+            Ok(out)
+        }
+        Err(e) => Err(e),
+    });
+    scan.idps = Some(match clients.list_identity_providers(&pool).await {
+        Ok(names) => {
+            let mut out = Vec::with_capacity(names.len());
+            for name in names {
+                let d = clients.describe_identity_provider(&pool, &name).await;
+                out.push((name, d));
+            }
+            Ok(out)
+        }
+        Err(e) => Err(e),
+    });
+    scan
+}
+
+async fn user_pools(
+    clients: &ScopeClients,
+    config: &CollectorConfig,
+    request: &CollectorRequest,
+    state: &mut ScopeState,
+    log: &mut PollLog,
+    now: DateTime<Utc>,
+) {
+    let targets: Vec<String> = match &request.user_pool_ids {
+        Some(ids) => ids.clone(),
+        None => match clients.list_user_pools().await {
+            Ok(list) => {
+                let listed: BTreeSet<&String> = list.iter().map(|(id, _)| id).collect();
+                let gone: Vec<String> = state
+                    .monitors
+                    .iter()
+                    .filter(|(id, m)| id.kind() == MonitorKind::UserPool && !m.is_deleted())
+                    .filter_map(|(id, _)| {
+                        id.user_pool_id()
+                            .filter(|p| !listed.contains(&p.to_string()))
+                            .map(str::to_string)
+                    })
+                    .collect();
+                for pool in gone {
+                    delete_pool(state, &pool, "no longer listed by ListUserPools", now);
+                }
+                list.into_iter().map(|(id, _)| id).collect()
+            }
+            Err(e) => {
+                let reason = e.to_string();
+                log.errors.push(reason.clone());
+                for m in state
+                    .monitors
+                    .values_mut()
+                    .filter(|m| m.user_pool_id.is_some())
+                {
+                    m.inventory_failed(reason.clone(), now);
+                }
+                return;
+            }
+        },
+    };
+    let tags_ok = AtomicBool::new(true);
+    let scans: Vec<PoolScan> = futures::stream::iter(targets)
+        .map(|pool| scan_pool(clients, pool, &tags_ok))
+        .buffer_unordered(config.pool_concurrency)
+        .collect()
+        .await;
+    for scan in scans {
+        apply_pool(clients, scan, state, log, now);
+    }
+}
+
+fn apply_pool(
+    clients: &ScopeClients,
+    scan: PoolScan,
+    state: &mut ScopeState,
+    log: &mut PollLog,
+    now: DateTime<Utc>,
+) {
+    let pool = scan.pool_id.clone();
+    let pool_id = MonitorId::UserPool { pool: pool.clone() };
+    let (name, mut details, describe_tags) = match scan.described {
+        Err(e) if e.is_not_found() => {
+            delete_pool(state, &pool, &e.to_string(), now);
+            return;
+        }
+        Err(e) => {
+            let reason = e.to_string();
+            log.errors.push(format!("{pool}: {reason}"));
+            let mut ids = children(state, &pool, None);
+            ids.push(pool_id);
+            for id in ids {
+                if let Some(m) = state.monitors.get_mut(&id) {
+                    m.inventory_failed(reason.clone(), now);
+                }
+            }
+            return;
+        }
+        Ok(d) => d,
+    };
+    let previous = state.monitors.get(&pool_id).and_then(|m| match &m.details {
+        MonitorDetails::UserPool(d) => Some(d.clone()),
+        _ => None,
+    });
+    details.user_census = previous.as_ref().and_then(|p| p.user_census.clone());
+    let mut pool_errors = Vec::new();
+
+    // App clients.
+    match scan.clients {
+        Some(Ok(list)) => {
+            details.app_clients = list.len() as u32;
+            let listed: BTreeSet<&String> = list.iter().map(|(id, _)| id).collect();
+            for id in children(state, &pool, Some(MonitorKind::AppClient)) {
+                if let MonitorId::AppClient { client_id, .. } = &id {
+                    if !listed.contains(client_id) {
+                        if let Some(m) = state.monitors.get_mut(&id) {
+                            m.mark_deleted("no longer listed by ListUserPoolClients", now);
+                        }
+                    }
+                }
+            }
+            for (client_id, result) in list {
+                let id = MonitorId::AppClient {
+                    pool: pool.clone(),
+                    client_id,
+                };
+                match result {
+                    Ok((name, d)) => upsert(
+                        state,
+                        clients,
+                        id,
+                        name,
+                        MonitorDetails::AppClient(d),
+                        Tags::new(),
+                        now,
+                    ),
+                    Err(e) if e.is_not_found() => {
+                        if let Some(m) = state.monitors.get_mut(&id) {
+                            m.mark_deleted(e.to_string(), now);
+                        }
+                    }
+                    Err(e) => child_failed(state, log, id, e, now),
+                }
+            }
+        }
+        Some(Err(e)) => {
+            details.app_clients = previous.as_ref().map_or(0, |p| p.app_clients);
+            listing_failed(state, log, &pool, MonitorKind::AppClient, &e, now);
+            pool_errors.push(e.to_string());
+        }
+        None => {}
+    }
+
+    // Identity providers.
+    match scan.idps {
+        Some(Ok(list)) => {
+            details.identity_providers = list.len() as u32;
+            let listed: BTreeSet<&String> = list.iter().map(|(n, _)| n).collect();
+            for id in children(state, &pool, Some(MonitorKind::IdentityProvider)) {
+                if let MonitorId::IdentityProvider { provider_name, .. } = &id {
+                    if !listed.contains(provider_name) {
+                        if let Some(m) = state.monitors.get_mut(&id) {
+                            m.mark_deleted("no longer listed by ListIdentityProviders", now);
+                        }
+                    }
+                }
+            }
+            for (provider_name, result) in list {
+                let id = MonitorId::IdentityProvider {
+                    pool: pool.clone(),
+                    provider_name: provider_name.clone(),
+                };
+                match result {
+                    Ok(d) => upsert(
+                        state,
+                        clients,
+                        id,
+                        provider_name,
+                        MonitorDetails::IdentityProvider(d),
+                        Tags::new(),
+                        now,
+                    ),
+                    Err(e) if e.is_not_found() => {
+                        if let Some(m) = state.monitors.get_mut(&id) {
+                            m.mark_deleted(e.to_string(), now);
+                        }
+                    }
+                    Err(e) => child_failed(state, log, id, e, now),
+                }
+            }
+        }
+        Some(Err(e)) => {
+            details.identity_providers = previous.as_ref().map_or(0, |p| p.identity_providers);
+            listing_failed(state, log, &pool, MonitorKind::IdentityProvider, &e, now);
+            pool_errors.push(e.to_string());
+        }
+        None => {}
+    }
+
+    let tags = match scan.tags {
+        Some(Ok(t)) => t,
+        Some(Err(e)) => {
+            log.notes.push(format!(
+                "{pool}: {e} (tags taken from DescribeUserPool; not retried this poll)"
+            ));
+            describe_tags
+        }
+        None => describe_tags,
+    };
+    upsert(
+        state,
+        clients,
+        pool_id.clone(),
+        name,
+        MonitorDetails::UserPool(details),
+        tags,
+        now,
+    );
+    if let Some(m) = state.monitors.get_mut(&pool_id) {
+        for e in pool_errors {
+            m.inventory_failed(e, now);
+        }
+    }
+}
+
+fn child_failed(
+    state: &mut ScopeState,
+    log: &mut PollLog,
+    id: MonitorId,
+    e: AwsError,
+    now: DateTime<Utc>,
+) {
+    log.errors.push(format!("{id}: {e}"));
+    if let Some(m) = state.monitors.get_mut(&id) {
+        m.inventory_failed(e.to_string(), now);
+    }
+}
+
+fn listing_failed(
+    state: &mut ScopeState,
+    log: &mut PollLog,
+    pool: &str,
+    kind: MonitorKind,
+    e: &AwsError,
+    now: DateTime<Utc>,
+) {
+    log.errors.push(format!("{pool}: {e}"));
+    for id in children(state, pool, Some(kind)) {
+        if let Some(m) = state.monitors.get_mut(&id) {
+            m.inventory_failed(e.to_string(), now);
+        }
+    }
+}
+
+async fn identity_pools(
+    clients: &ScopeClients,
+    state: &mut ScopeState,
+    log: &mut PollLog,
+    now: DateTime<Utc>,
+) {
+    let list = match clients.list_identity_pools().await {
+        Ok(list) => list,
+        Err(e) => {
+            let reason = e.to_string();
+            log.errors.push(reason.clone());
+            for m in state
+                .monitors
+                .values_mut()
+                .filter(|m| m.kind == MonitorKind::IdentityPool)
+            {
+                m.inventory_failed(reason.clone(), now);
+            }
+            return;
+        }
+    };
+    let listed: BTreeSet<&String> = list.iter().map(|(id, _)| id).collect();
+    for (id, m) in state.monitors.iter_mut() {
+        if let MonitorId::IdentityPool { id: pool } = id {
+            if !listed.contains(pool) && !m.is_deleted() {
+                m.mark_deleted("no longer listed by ListIdentityPools", now);
+            }
+        }
+    }
+    let mut roles_ok = true;
+    for (pool, _) in list {
+        let id = MonitorId::IdentityPool { id: pool.clone() };
+        match clients.describe_identity_pool(&pool).await {
+            Ok((name, mut details, tags)) => {
+                let previous = state.monitors.get(&id).and_then(|m| match &m.details {
+                    MonitorDetails::IdentityPool(d) => Some(d.clone()),
+                    _ => None,
+                });
+                details.identity_census = previous.as_ref().and_then(|p| p.identity_census.clone());
+                if roles_ok {
+                    match clients.identity_pool_roles(&pool).await {
+                        Ok((roles, mappings)) => {
+                            details.roles = roles;
+                            details.role_mappings = mappings;
+                        }
+                        Err(e) => {
+                            roles_ok = false;
+                            log.notes.push(format!("{pool}: {e} (roles kept from the last answer; not retried this poll)"));
+                        }
+                    }
+                }
+                if !roles_ok {
+                    if let Some(p) = &previous {
+                        details.roles = p.roles.clone();
+                        details.role_mappings = p.role_mappings.clone();
+                    }
+                }
+                upsert(
+                    state,
+                    clients,
+                    id,
+                    name,
+                    MonitorDetails::IdentityPool(details),
+                    tags,
+                    now,
+                );
+            }
+            Err(e) if e.is_not_found() => {
+                if let Some(m) = state.monitors.get_mut(&id) {
+                    m.mark_deleted(e.to_string(), now);
+                }
+            }
+            Err(e) => child_failed(state, log, id, e, now),
+        }
+    }
+}

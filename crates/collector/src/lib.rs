@@ -1,0 +1,275 @@
+//! The collector: discovers Cognito resources and reads `AWS/Cognito` metrics into monitor state.
+//!
+//! One invocation polls every scope (account × region). Per scope it loads the stored state,
+//! runs the tasks that are due (inventory, user and identity sweeps, metrics), and writes every
+//! changed item with BatchWriteItem. A failing call makes only the monitors that needed it stale.
+
+mod event;
+mod inventory;
+mod metrics;
+mod sweeps;
+
+use std::collections::HashMap;
+
+use aws_config::SdkConfig;
+use chrono::{DateTime, Duration, Utc};
+use cognito_watch_aws::sdk::{self, Scope, ScopeClients};
+use cognito_watch_aws::store::{ScopeState, StateStore, Write};
+use cognito_watch_aws::AwsError;
+use cognito_watch_core::config::CollectorConfig;
+use cognito_watch_core::monitor::{MonitorKind, PollOutcome};
+use cognito_watch_core::record::{HistoryRow, PollLog};
+use tokio::sync::{Mutex, OnceCell};
+
+pub use event::{CollectorRequest, Task};
+pub use metrics::SeriesCache;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CollectorError {
+    #[error("invalid collector event: {0}")]
+    Event(#[from] serde_json::Error),
+    #[error("cannot resolve the account to poll: {0}")]
+    Account(#[source] AwsError),
+    #[error("state store failed for {scope}: {source}")]
+    Store {
+        scope: String,
+        #[source]
+        source: AwsError,
+    },
+}
+
+/// What one invocation did, per scope.
+#[derive(Debug, serde::Serialize)]
+pub struct CollectorReport {
+    pub scopes: Vec<PollLog>,
+}
+
+/// The collector, built once at cold start and reused by every invocation.
+pub struct Collector {
+    pub config: CollectorConfig,
+    base: SdkConfig,
+    store: StateStore,
+    own_account: OnceCell<String>,
+    series: Mutex<HashMap<String, SeriesCache>>,
+}
+
+impl Collector {
+    pub fn new(config: CollectorConfig, base: SdkConfig) -> Collector {
+        let store = StateStore::new(&base, config.tables.clone());
+        Collector {
+            config,
+            base,
+            store,
+            own_account: OnceCell::new(),
+            series: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Build from the environment (cold start).
+    pub async fn from_env() -> Result<Collector, Box<dyn std::error::Error + Send + Sync>> {
+        let config = CollectorConfig::from_env()?;
+        let base = sdk::load(config.max_attempts).await;
+        Ok(Collector::new(config, base))
+    }
+
+    /// Handle one raw event; `deadline` is when the invocation must have returned.
+    pub async fn handle(
+        &self,
+        payload: serde_json::Value,
+        deadline: Option<DateTime<Utc>>,
+    ) -> Result<CollectorReport, CollectorError> {
+        let request = CollectorRequest::decode(payload)?;
+        self.run(&request, Utc::now(), deadline).await
+    }
+
+    /// Poll every scope.
+    pub async fn run(
+        &self,
+        request: &CollectorRequest,
+        now: DateTime<Utc>,
+        deadline: Option<DateTime<Utc>>,
+    ) -> Result<CollectorReport, CollectorError> {
+        // Sweeps stop in time to write their checkpoint: 20 s before the deadline, and after at
+        // most ten minutes when there is none (the CLI).
+        let sweep_until = deadline.map_or(now + Duration::minutes(10), |d| {
+            (d - Duration::seconds(20)).min(now + Duration::minutes(10))
+        });
+        let scopes = self.scopes(request).await?;
+        let polls = scopes.into_iter().map(|(scope, config)| {
+            let clients = ScopeClients::new(scope, &config, self.config.quota_share);
+            async move { self.poll_scope(clients, request, now, sweep_until).await }
+        });
+        let mut logs = Vec::new();
+        for result in futures::future::join_all(polls).await {
+            logs.push(result?);
+        }
+        Ok(CollectorReport { scopes: logs })
+    }
+
+    async fn scopes(
+        &self,
+        request: &CollectorRequest,
+    ) -> Result<Vec<(Scope, SdkConfig)>, CollectorError> {
+        let regions: Vec<&String> = self
+            .config
+            .regions
+            .iter()
+            .filter(|r| request.regions.as_ref().is_none_or(|only| only.contains(r)))
+            .collect();
+        let mut out = Vec::new();
+        if self.config.monitor_own_account {
+            let account = self
+                .own_account
+                .get_or_try_init(|| sdk::own_account(&self.base))
+                .await
+                .map_err(CollectorError::Account)?;
+            for region in &regions {
+                let config = sdk::scoped_config(&self.base, region, None).await;
+                out.push((
+                    Scope {
+                        account: account.clone(),
+                        region: region.to_string(),
+                    },
+                    config,
+                ));
+            }
+        }
+        for role in &self.config.assume_roles {
+            let account = role.account().unwrap_or_default().to_string();
+            for region in &regions {
+                let config = sdk::scoped_config(&self.base, region, Some(role)).await;
+                out.push((
+                    Scope {
+                        account: account.clone(),
+                        region: region.to_string(),
+                    },
+                    config,
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn poll_scope(
+        &self,
+        clients: ScopeClients,
+        request: &CollectorRequest,
+        now: DateTime<Utc>,
+        sweep_until: DateTime<Utc>,
+    ) -> Result<PollLog, CollectorError> {
+        let scope = clients.scope.clone();
+        let store_err = |source| CollectorError::Store {
+            scope: scope.key(),
+            source,
+        };
+        let mut state = self.store.load_scope(&scope).await.map_err(store_err)?;
+        let mut log = PollLog {
+            account: scope.account.clone(),
+            region: scope.region.clone(),
+            started_at: now,
+            ..Default::default()
+        };
+        let before: HashMap<_, _> = state
+            .monitors
+            .iter()
+            .map(|(id, m)| (id.clone(), m.poll.outcome))
+            .collect();
+        for m in state.monitors.values_mut() {
+            m.begin_poll(now);
+        }
+
+        let tasks = request.due_tasks(&self.config, &state, now);
+        log.tasks = tasks.iter().map(|t| t.as_str().to_string()).collect();
+        let mut touched_users = Vec::new();
+        if tasks.contains(&Task::Inventory) {
+            inventory::run(&clients, &self.config, request, &mut state, &mut log, now).await;
+            if request.user_pool_ids.is_none() {
+                state.cursor.last_inventory_at = Some(now);
+            }
+        }
+        let mut sweep_writes = Vec::new();
+        if tasks.contains(&Task::Users) {
+            touched_users = sweeps::run(
+                &clients,
+                &self.config,
+                &mut state,
+                &mut log,
+                &mut sweep_writes,
+                now,
+                sweep_until,
+            )
+            .await
+            .map_err(store_err)?;
+        }
+        if tasks.contains(&Task::Metrics) {
+            let mut cache = self.series.lock().await;
+            let entry = cache.entry(scope.key()).or_default();
+            metrics::run(&clients, &self.config, entry, &mut state, &mut log, now).await;
+        }
+        state.cursor.last_poll_at = Some(now);
+        log.finished_at = Utc::now();
+        log.calls = clients.calls.snapshot();
+
+        let writes = self
+            .writes(
+                &scope,
+                &state,
+                &before,
+                &touched_users,
+                sweep_writes,
+                &mut log,
+                now,
+            )
+            .map_err(store_err)?;
+        self.store.write_all(writes).await.map_err(store_err)?;
+        tracing::info!(
+            account = %log.account, region = %log.region, tasks = ?log.tasks, ok = log.monitors_ok,
+            stale = log.monitors_stale, deleted = log.monitors_deleted, new = log.monitors_new,
+            metric_queries = log.metric_queries, calls = ?log.calls, errors = log.errors.len(), "poll finished"
+        );
+        Ok(log)
+    }
+
+    /// Every item this poll writes: non-user monitors and their history rows each poll, user
+    /// monitors when a sweep touched them, checkpoints, the cursor and the poll log.
+    #[allow(clippy::too_many_arguments)]
+    fn writes(
+        &self,
+        scope: &Scope,
+        state: &ScopeState,
+        before: &HashMap<cognito_watch_core::monitor::MonitorId, PollOutcome>,
+        touched_users: &[cognito_watch_core::monitor::MonitorId],
+        sweep_writes: Vec<Write>,
+        log: &mut PollLog,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Write>, AwsError> {
+        let ttl = self.config.history_ttl;
+        let mut writes = sweep_writes;
+        let touched: std::collections::HashSet<_> = touched_users.iter().collect();
+        for (id, m) in &state.monitors {
+            let newly_deleted = m.is_deleted() && m.deleted_at == Some(now);
+            let is_user = m.kind == MonitorKind::User;
+            if (m.is_deleted() && !newly_deleted)
+                || (is_user && !touched.contains(id) && !newly_deleted)
+            {
+                continue;
+            }
+            match m.poll.outcome {
+                PollOutcome::Ok => log.monitors_ok += 1,
+                PollOutcome::Stale => log.monitors_stale += 1,
+                PollOutcome::Deleted => log.monitors_deleted += 1,
+            }
+            if !before.contains_key(id) {
+                log.monitors_new += 1;
+            }
+            writes.push(Write::State(StateStore::monitor_item(m)?));
+            writes.push(Write::History(StateStore::history_item(
+                &HistoryRow::of(m, now),
+                ttl,
+            )?));
+        }
+        writes.push(Write::State(StateStore::cursor_item(scope, &state.cursor)?));
+        writes.push(Write::History(StateStore::poll_log_item(log, ttl)?));
+        Ok(writes)
+    }
+}

@@ -1,0 +1,27 @@
+//! The collector Lambda: EventBridge Scheduler → discovery and metrics → DynamoDB.
+
+use chrono::{DateTime, Utc};
+use collector::Collector;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_current_span(false)
+        .with_target(false)
+        .without_time()
+        .init();
+    // Typed configuration and SDK clients, once per cold start.
+    let collector = Collector::from_env().await?;
+    let collector = &collector;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            let deadline = DateTime::<Utc>::from_timestamp_millis(event.context.deadline as i64);
+            let report = collector.handle(event.payload, deadline).await?;
+            Ok::<_, Error>(serde_json::to_value(report)?)
+        },
+    ))
+    .await
+}

@@ -1,0 +1,322 @@
+//! Typed configuration, read once at cold start from environment variables. Parsing is a pure
+//! function of a lookup, so it is tested without touching the process environment.
+
+use chrono::Duration;
+
+use crate::window::WindowPolicy;
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ConfigError {
+    #[error("{name} is required (the name of {what})")]
+    Missing {
+        name: &'static str,
+        what: &'static str,
+    },
+    #[error("{name}={value:?} is not valid: {reason}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        reason: String,
+    },
+}
+
+/// Names of the DynamoDB tables, shared by every function and the CLI.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tables {
+    /// `STATE_TABLE`: monitors, checkpoints (streamed to the evaluator).
+    pub state: String,
+    /// `HISTORY_TABLE`: metric history per monitor per poll and the poll log (TTL'd).
+    pub history: String,
+}
+
+impl Tables {
+    pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Tables, ConfigError> {
+        Ok(Tables {
+            state: required(get, "STATE_TABLE", "the DynamoDB state table")?,
+            history: required(get, "HISTORY_TABLE", "the DynamoDB history table")?,
+        })
+    }
+}
+
+/// A cross-account role to assume (the Site24x7 cross-account IAM role model).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssumeRole {
+    pub role_arn: String,
+    pub external_id: Option<String>,
+}
+
+impl AssumeRole {
+    /// The account id in the role ARN (`arn:aws:iam::<account>:role/<name>`).
+    pub fn account(&self) -> Option<&str> {
+        self.role_arn
+            .split(':')
+            .nth(4)
+            .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CollectorConfig {
+    pub tables: Tables,
+    /// `REGIONS`: comma-separated; default the function's own region.
+    pub regions: Vec<String>,
+    /// `MONITOR_OWN_ACCOUNT` (default true): poll the function's own account.
+    pub monitor_own_account: bool,
+    /// `ASSUME_ROLES`: comma-separated `role-arn` or `role-arn|external-id`.
+    pub assume_roles: Vec<AssumeRole>,
+    /// `INVENTORY_INTERVAL_SECONDS` (default 900): Describe*/List* refresh cadence.
+    pub inventory_interval: Duration,
+    /// `USER_SYNC_INTERVAL_SECONDS` (default 3600): how often a user sweep starts.
+    pub user_sync_interval: Duration,
+    /// `MAX_USER_MONITORS` (default 1000, 0 disables user sync): user monitors per pool.
+    pub max_user_monitors: u64,
+    /// `METRIC_DELAY_SECONDS` (default 300) and `MAX_LOOKBACK_SECONDS` (default 86400).
+    pub window: WindowPolicy,
+    /// `LIST_METRICS_TTL_SECONDS` (default 900): how long a ListMetrics listing is reused.
+    pub list_metrics_ttl: Duration,
+    /// `QUOTA_SHARE` (default 0.5): share of each Cognito API quota the collector may use.
+    pub quota_share: f64,
+    /// `HISTORY_TTL_DAYS` (default 30): metric history and poll log retention.
+    pub history_ttl: Duration,
+    /// `MAX_ATTEMPTS` (default 5): SDK attempts per call (retries throttling and 5xx).
+    pub max_attempts: u32,
+    /// `POOL_CONCURRENCY` (default 4): user pools inventoried at once.
+    pub pool_concurrency: usize,
+}
+
+impl CollectorConfig {
+    pub fn from_lookup(
+        get: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<CollectorConfig, ConfigError> {
+        let own_region = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION"));
+        let regions = match get("REGIONS").filter(|s| !s.trim().is_empty()) {
+            Some(list) => list
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            None => vec![own_region.ok_or(ConfigError::Missing {
+                name: "REGIONS",
+                what: "the regions to poll (or AWS_REGION)",
+            })?],
+        };
+        for r in &regions {
+            if !r
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
+                return Err(invalid("REGIONS", r, "not a region name"));
+            }
+        }
+        let assume_roles = match get("ASSUME_ROLES") {
+            None => vec![],
+            Some(s) => s
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|entry| {
+                    let (arn, ext) = match entry.split_once('|') {
+                        Some((a, e)) => (
+                            a.trim(),
+                            Some(e.trim().to_string()).filter(|e| !e.is_empty()),
+                        ),
+                        None => (entry, None),
+                    };
+                    let role = AssumeRole {
+                        role_arn: arn.to_string(),
+                        external_id: ext,
+                    };
+                    if !arn.starts_with("arn:")
+                        || !arn.contains(":role/")
+                        || role.account().is_none()
+                    {
+                        return Err(invalid(
+                            "ASSUME_ROLES",
+                            entry,
+                            "expected arn:aws:iam::<12-digit account>:role/<name>[|external-id]",
+                        ));
+                    }
+                    Ok(role)
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let monitor_own_account = boolean(get, "MONITOR_OWN_ACCOUNT", true)?;
+        if !monitor_own_account && assume_roles.is_empty() {
+            return Err(invalid(
+                "MONITOR_OWN_ACCOUNT",
+                "false",
+                "nothing to poll: set ASSUME_ROLES too",
+            ));
+        }
+        let quota_share = number::<f64>(get, "QUOTA_SHARE", 0.5)?;
+        if !(quota_share > 0.0 && quota_share <= 1.0) {
+            return Err(invalid(
+                "QUOTA_SHARE",
+                &quota_share.to_string(),
+                "must be in (0, 1]",
+            ));
+        }
+        let max_attempts = number::<u32>(get, "MAX_ATTEMPTS", 5)?.max(1);
+        let pool_concurrency = number::<usize>(get, "POOL_CONCURRENCY", 4)?.clamp(1, 32);
+        Ok(CollectorConfig {
+            tables: Tables::from_lookup(get)?,
+            regions,
+            monitor_own_account,
+            assume_roles,
+            inventory_interval: seconds(get, "INVENTORY_INTERVAL_SECONDS", 900, 0)?,
+            user_sync_interval: seconds(get, "USER_SYNC_INTERVAL_SECONDS", 3600, 0)?,
+            max_user_monitors: number(get, "MAX_USER_MONITORS", 1000)?,
+            window: WindowPolicy {
+                delay: seconds(get, "METRIC_DELAY_SECONDS", 300, 0)?,
+                max_lookback: seconds(get, "MAX_LOOKBACK_SECONDS", 86_400, 900)?,
+            },
+            list_metrics_ttl: seconds(get, "LIST_METRICS_TTL_SECONDS", 900, 0)?,
+            quota_share,
+            history_ttl: Duration::days(number::<i64>(get, "HISTORY_TTL_DAYS", 30)?.clamp(1, 3650)),
+            max_attempts,
+            pool_concurrency,
+        })
+    }
+
+    pub fn from_env() -> Result<CollectorConfig, ConfigError> {
+        CollectorConfig::from_lookup(&|k| std::env::var(k).ok())
+    }
+}
+
+fn invalid(name: &'static str, value: &str, reason: &str) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        value: value.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+fn required(
+    get: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+    what: &'static str,
+) -> Result<String, ConfigError> {
+    get(name)
+        .filter(|s| !s.trim().is_empty())
+        .ok_or(ConfigError::Missing { name, what })
+}
+
+fn number<T: std::str::FromStr>(
+    get: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match get(name).filter(|s| !s.trim().is_empty()) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|e: T::Err| invalid(name, &v, &e.to_string())),
+    }
+}
+
+fn seconds(
+    get: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: i64,
+    min: i64,
+) -> Result<Duration, ConfigError> {
+    let v = number::<i64>(get, name, default)?;
+    if v < min {
+        return Err(invalid(
+            name,
+            &v.to_string(),
+            &format!("must be at least {min} seconds"),
+        ));
+    }
+    Ok(Duration::seconds(v))
+}
+
+fn boolean(
+    get: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match get(name).map(|s| s.trim().to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(s) if s.is_empty() => Ok(default),
+        Some(s) if ["1", "true", "yes", "on"].contains(&s.as_str()) => Ok(true),
+        Some(s) if ["0", "false", "no", "off"].contains(&s.as_str()) => Ok(false),
+        Some(s) => Err(invalid(name, &s, "expected true or false")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse(pairs: &[(&str, &str)]) -> Result<CollectorConfig, ConfigError> {
+        let env: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        CollectorConfig::from_lookup(&|k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_and_the_functions_own_region() {
+        let c = parse(&[
+            ("STATE_TABLE", "s"),
+            ("HISTORY_TABLE", "h"),
+            ("AWS_REGION", "eu-west-1"),
+        ])
+        .unwrap();
+        assert_eq!(c.regions, vec!["eu-west-1"]);
+        assert_eq!(c.inventory_interval, Duration::minutes(15));
+        assert_eq!(c.window.delay, Duration::minutes(5));
+        assert_eq!(c.quota_share, 0.5);
+        assert!(c.monitor_own_account && c.assume_roles.is_empty());
+    }
+
+    #[test]
+    fn roles_with_external_ids_and_clear_errors() {
+        let c = parse(&[
+            ("STATE_TABLE", "s"),
+            ("HISTORY_TABLE", "h"),
+            ("REGIONS", "us-east-1, eu-central-1"),
+            ("ASSUME_ROLES", "arn:aws:iam::111122223333:role/CognitoWatch|ext-1,arn:aws:iam::444455556666:role/R"),
+        ])
+        .unwrap();
+        assert_eq!(c.regions, vec!["us-east-1", "eu-central-1"]);
+        assert_eq!(c.assume_roles[0].external_id.as_deref(), Some("ext-1"));
+        assert_eq!(c.assume_roles[1].account(), Some("444455556666"));
+        assert_eq!(
+            parse(&[("HISTORY_TABLE", "h"), ("AWS_REGION", "x")]).unwrap_err(),
+            ConfigError::Missing {
+                name: "STATE_TABLE",
+                what: "the DynamoDB state table"
+            }
+        );
+        let err = parse(&[
+            ("STATE_TABLE", "s"),
+            ("HISTORY_TABLE", "h"),
+            ("AWS_REGION", "x"),
+            ("QUOTA_SHARE", "2"),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("QUOTA_SHARE"));
+        assert!(parse(&[
+            ("STATE_TABLE", "s"),
+            ("HISTORY_TABLE", "h"),
+            ("AWS_REGION", "x"),
+            ("ASSUME_ROLES", "nope")
+        ])
+        .is_err());
+        assert!(parse(&[
+            ("STATE_TABLE", "s"),
+            ("HISTORY_TABLE", "h"),
+            ("AWS_REGION", "x"),
+            ("METRIC_DELAY_SECONDS", "soon")
+        ])
+        .is_err());
+    }
+}

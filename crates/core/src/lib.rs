@@ -1,0 +1,17 @@
+//! The domain of cognito-watch, free of any AWS SDK: monitor kinds and state, the metric
+//! catalogue, poll windows, GetMetricData query planning and aggregation, resumable sweeps,
+//! write batching and configuration. Everything here is a pure function or a plain type.
+
+pub mod batch;
+pub mod catalogue;
+pub mod config;
+pub mod monitor;
+pub mod quota;
+pub mod record;
+pub mod series;
+pub mod sweep;
+pub mod window;
+
+pub use catalogue::{MetricDef, MetricFamily};
+pub use monitor::{Monitor, MonitorDetails, MonitorKind, PollOutcome};
+pub use window::Window;

@@ -1,0 +1,161 @@
+//! Records written besides monitors: the per-poll history of a monitor (the spec's Log
+//! Report), the poll log of a scope, and the scope's cursor.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::catalogue;
+use crate::monitor::{Monitor, MonitorKind, PollOutcome};
+use crate::window::Window;
+
+/// One row of a monitor's Log Report: what one poll saw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryRow {
+    pub monitor_id: String,
+    pub kind: MonitorKind,
+    pub collected_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Window>,
+    pub outcome: PollOutcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub metrics: BTreeMap<String, f64>,
+}
+
+impl HistoryRow {
+    pub fn of(m: &Monitor, collected_at: DateTime<Utc>) -> HistoryRow {
+        HistoryRow {
+            monitor_id: m.monitor_id.clone(),
+            kind: m.kind,
+            collected_at,
+            window: m.metrics_window,
+            outcome: m.poll.outcome,
+            reason: m.poll.reason.clone(),
+            metrics: m.metrics.clone(),
+        }
+    }
+
+    /// CSV header of a kind's Log Report: fixed columns, then the catalogue's display names.
+    pub fn csv_header(kind: MonitorKind) -> Vec<String> {
+        let mut h: Vec<String> = [
+            "Collected At",
+            "Window Start",
+            "Window End",
+            "Status",
+            "Reason",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        h.extend(
+            catalogue::metrics(kind)
+                .into_iter()
+                .map(|m| m.label.to_string()),
+        );
+        h
+    }
+
+    /// CSV record matching `csv_header`; a metric without data is an empty cell.
+    pub fn csv_record(&self) -> Vec<String> {
+        let mut r = vec![
+            self.collected_at.to_rfc3339(),
+            self.window
+                .map(|w| w.start.to_rfc3339())
+                .unwrap_or_default(),
+            self.window.map(|w| w.end.to_rfc3339()).unwrap_or_default(),
+            format!("{:?}", self.outcome),
+            self.reason.clone().unwrap_or_default(),
+        ];
+        r.extend(catalogue::metrics(self.kind).into_iter().map(|m| {
+            self.metrics
+                .get(m.id)
+                .map(|v| format_value(*v))
+                .unwrap_or_default()
+        }));
+        r
+    }
+}
+
+/// A number as a person reads it: integers without decimals, others with two.
+pub fn format_value(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// What one collector invocation did in one account and region.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PollLog {
+    pub account: String,
+    pub region: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    /// Tasks run: metrics, inventory, users.
+    pub tasks: Vec<String>,
+    /// AWS calls by operation (Cognito and CloudWatch).
+    pub calls: BTreeMap<String, u64>,
+    pub monitors_ok: u64,
+    pub monitors_stale: u64,
+    pub monitors_deleted: u64,
+    pub monitors_new: u64,
+    pub metric_queries: u64,
+    /// Failures that made monitors stale.
+    #[serde(default)]
+    pub errors: Vec<String>,
+    /// Optional calls that failed without making anything stale (tags, roles).
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// Time never read because the collector was away longer than the lookback.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<Window>,
+}
+
+/// Per-scope bookkeeping: when the slower cadences last ran.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScopeCursor {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_inventory_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_user_sync_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_poll_at: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::{MonitorDetails, MonitorId};
+
+    #[test]
+    fn csv_rows_follow_the_catalogue_and_leave_no_data_empty() {
+        let now = Utc::now();
+        let id = MonitorId::AppClient {
+            pool: "p".into(),
+            client_id: "c".into(),
+        };
+        let mut m = Monitor::new(
+            &id,
+            "web".into(),
+            "1",
+            "r",
+            MonitorDetails::AppClient(Default::default()),
+            now,
+        );
+        m.metrics.insert("SignInFailed".into(), 3.0);
+        m.metrics.insert("SignInSuccessPercentage".into(), 66.666);
+        let row = HistoryRow::of(&m, now);
+        let header = HistoryRow::csv_header(MonitorKind::AppClient);
+        let record = row.csv_record();
+        assert_eq!(header.len(), record.len());
+        let col = |name: &str| record[header.iter().position(|h| h == name).unwrap()].clone();
+        assert_eq!(col("Sign In Failed"), "3");
+        assert_eq!(col("Sign In Success Percentage"), "66.67");
+        assert_eq!(col("Sign Up Failed"), "");
+        assert_eq!(col("Status"), "Ok");
+    }
+}
