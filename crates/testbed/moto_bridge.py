@@ -21,6 +21,7 @@ import io
 import json
 import signal
 import sys
+import traceback
 
 import botocore.session
 from botocore.parsers import BaseCBORParser, JSONParser
@@ -44,9 +45,6 @@ class _CborEncoder(CBORSerializer):
     """botocore's shape-driven CBOR writer, used on responses (it is written for requests)."""
 
     TIMESTAMP_FORMAT = "unixtimestamp"
-
-    def __init__(self):
-        pass
 
     def encode(self, value, shape) -> bytes:
         out = bytearray()
@@ -106,7 +104,11 @@ class CborBridge:
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if environ.get("HTTP_SMITHY_PROTOCOL") == "rpc-v2-cbor" and path.startswith(CBOR_PATH_PREFIX):
-            return self._bridge(environ, start_response, path)
+            try:
+                return self._bridge(environ, start_response, path)
+            except Exception as err:  # a bridge bug must reach the test as an error, not a hang
+                traceback.print_exc(file=sys.stderr)
+                return self._error(start_response, 500, "InternalFailure", f"bridge failed: {err!r}")
         return self.app(environ, start_response)
 
     def _bridge(self, environ, start_response, path):

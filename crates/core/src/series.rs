@@ -273,6 +273,7 @@ impl Aggregator {
 
     /// Query `q`'s call failed.
     pub fn fail(&mut self, q: &Query, reason: &str) {
+        self.monitors.entry(q.monitor.clone()).or_default();
         self.failed
             .entry(q.monitor.clone())
             .or_default()
@@ -575,7 +576,6 @@ mod tests {
         let mut agg = Aggregator::default();
         agg.add(&plan[0], &[(window().start, 1.0)]);
         agg.fail(&plan[1], "GetMetricData: throttled");
-        agg.add(&plan[1], &[]);
         let out = agg.finish();
         assert!(matches!(out[&a], MonitorMetrics::Values(_)));
         assert_eq!(

@@ -1,1 +1,179 @@
+//! The local AWS test bed: moto's server behind the project's CloudWatch CBOR bridge
+//! (`moto_bridge.py`), started on a free loopback port and stopped on drop; SDK configuration
+//! pointing at it; and helpers that seed a Cognito estate and Cognito-shaped metric datapoints
+//! through the SDK.
 
+pub mod seed;
+
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+
+/// moto's default account.
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "us-east-1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum TestbedError {
+    #[error("cannot start the moto bridge ({python} {script}): {source}. Install the pinned moto: pip install -r requirements-dev.txt")]
+    Spawn {
+        python: String,
+        script: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the moto bridge did not become ready: {0}")]
+    NotReady(String),
+}
+
+/// A running moto server with the CBOR bridge. Stopped (killed and reaped) on drop.
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+    pub endpoint: String,
+}
+
+/// The bridge script, next to this crate's manifest.
+pub fn bridge_script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("moto_bridge.py")
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+impl Moto {
+    /// Start a fresh server (fresh state) on a free port; retried if the port was taken between
+    /// finding it and binding it.
+    pub fn start() -> Result<Moto, TestbedError> {
+        let mut last = String::new();
+        for _ in 0..3 {
+            match Moto::try_start() {
+                Ok(m) => return Ok(m),
+                Err(TestbedError::NotReady(why)) => last = why,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(TestbedError::NotReady(last))
+    }
+
+    fn try_start() -> Result<Moto, TestbedError> {
+        let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".into());
+        let script = bridge_script();
+        let port = free_port().map_err(|e| TestbedError::NotReady(e.to_string()))?;
+        let mut child = Command::new(&python)
+            .arg(&script)
+            .args(["--port", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|source| TestbedError::Spawn {
+                python: python.clone(),
+                script: script.display().to_string(),
+                source,
+            })?;
+        let stdout = child.stdout.take();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let Some(out) = stdout else { return };
+            let mut line = String::new();
+            let _ = BufReader::new(out).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let kill = |mut child: Child, why: String| {
+            let _ = child.kill();
+            let _ = child.wait();
+            TestbedError::NotReady(why)
+        };
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) if line.starts_with("ready") => {}
+            Ok(line) => {
+                return Err(kill(
+                    child,
+                    format!("bridge said {line:?} (is moto installed for {python}?)"),
+                ))
+            }
+            Err(_) => return Err(kill(child, "no answer within 60 s".into())),
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                return Err(kill(
+                    child,
+                    format!("port {port} not accepting connections"),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(Moto {
+            child,
+            port,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        })
+    }
+
+    /// SDK configuration for this server: fixed test credentials (moto's default account),
+    /// `us-east-1`, few retries so fault paths stay quick.
+    pub async fn sdk_config(&self) -> SdkConfig {
+        self.sdk_config_in(REGION).await
+    }
+
+    pub async fn sdk_config_in(&self, region: &str) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(Region::new(region.to_string()))
+            .credentials_provider(Credentials::for_tests())
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2))
+            .load()
+            .await
+    }
+
+    /// The environment a function or the CLI needs to use this server.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", "ANOTREAL".into()),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                "notrealrnrELgWzOk3IfjzDKtFBhDby".into(),
+            ),
+            ("AWS_REGION", REGION.into()),
+        ]
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A collector configuration for the test bed: tables `state` / `history`, one-minute delay,
+/// the whole quota, and `extra` on top.
+pub fn collector_config(extra: &[(&str, &str)]) -> cognito_watch_core::config::CollectorConfig {
+    let mut env: std::collections::HashMap<String, String> = [
+        ("STATE_TABLE", "state"),
+        ("HISTORY_TABLE", "history"),
+        ("AWS_REGION", REGION),
+        ("METRIC_DELAY_SECONDS", "60"),
+        ("QUOTA_SHARE", "1"),
+        ("MAX_ATTEMPTS", "2"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in extra {
+        env.insert(k.to_string(), v.to_string());
+    }
+    match cognito_watch_core::config::CollectorConfig::from_lookup(&|k| env.get(k).cloned()) {
+        Ok(c) => c,
+        Err(e) => panic!("test configuration is invalid: {e}"),
+    }
+}
