@@ -30,13 +30,11 @@ impl AwsError {
         let summary = match (err.code(), err.message()) {
             (Some(c), Some(m)) => format!("{c}: {m}"),
             (Some(c), None) => c.to_string(),
-            _ => {
-                let full = DisplayErrorContext(&err).to_string();
-                match status {
-                    Some(s) => format!("HTTP {s}: {}", first_line(&full)),
-                    None => first_line(&full),
-                }
-            }
+            _ => match status {
+                // The service answered, but not with an AWS error (an HTML page, say).
+                Some(s) => format!("HTTP {s} without an AWS error body"),
+                None => first_line(&DisplayErrorContext(&err).to_string()),
+            },
         };
         AwsError {
             operation,

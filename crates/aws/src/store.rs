@@ -422,7 +422,7 @@ impl StateStore {
         let mut queue = WriteQueue::new(items, 8);
         let mut calls = 0;
         loop {
-            match queue.next() {
+            match queue.next_batch() {
                 Next::Done => return Ok(calls),
                 Next::GiveUp(left) => {
                     return Err(AwsError::other(

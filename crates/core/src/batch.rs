@@ -36,7 +36,7 @@ impl<T> WriteQueue<T> {
         }
     }
 
-    pub fn next(&mut self) -> Next<T> {
+    pub fn next_batch(&mut self) -> Next<T> {
         if self.pending.is_empty() {
             return Next::Done;
         }
@@ -78,17 +78,17 @@ mod tests {
     #[test]
     fn unprocessed_items_go_first_and_give_up_is_bounded() {
         let mut q = WriteQueue::new(0..30, 2);
-        let Next::Send(b, w) = q.next() else { panic!() };
+        let Next::Send(b, w) = q.next_batch() else { panic!() };
         assert_eq!((b.len(), w), (25, Duration::ZERO));
         q.unprocessed(vec![3, 4]);
-        let Next::Send(b, w) = q.next() else { panic!() };
+        let Next::Send(b, w) = q.next_batch() else { panic!() };
         assert_eq!(b, vec![3, 4, 25, 26, 27, 28, 29]);
         assert_eq!(w, Duration::from_millis(50));
         q.unprocessed(b.clone());
-        let Next::Send(b, _) = q.next() else { panic!() };
+        let Next::Send(b, _) = q.next_batch() else { panic!() };
         q.unprocessed(b);
-        assert_eq!(q.next(), Next::GiveUp(vec![3, 4, 25, 26, 27, 28, 29]));
-        assert_eq!(q.next(), Next::Done);
+        assert_eq!(q.next_batch(), Next::GiveUp(vec![3, 4, 25, 26, 27, 28, 29]));
+        assert_eq!(q.next_batch(), Next::Done);
     }
 
     proptest! {
@@ -99,7 +99,7 @@ mod tests {
             let mut written = vec![0u32; n];
             let mut drops = drops.into_iter();
             loop {
-                match q.next() {
+                match q.next_batch() {
                     Next::Send(batch, _) => {
                         prop_assert!(batch.len() <= MAX_BATCH);
                         let k = drops.next().unwrap_or(0).min(batch.len());

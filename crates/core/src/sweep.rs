@@ -58,6 +58,11 @@ impl<T: Default> Sweep<T> {
     }
 }
 
+/// Tally of a user sweep is the census it completes into.
+pub type UserSweep = Sweep<crate::monitor::UserCensus>;
+/// Tally of an identity sweep is the census it completes into.
+pub type IdentitySweep = Sweep<crate::monitor::IdentityCensus>;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,7 +86,3 @@ mod tests {
     }
 }
 
-/// Tally of a user sweep is the census it completes into.
-pub type UserSweep = Sweep<crate::monitor::UserCensus>;
-/// Tally of an identity sweep is the census it completes into.
-pub type IdentitySweep = Sweep<crate::monitor::IdentityCensus>;

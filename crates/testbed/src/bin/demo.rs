@@ -1,1 +1,166 @@
-fn main() {}
+//! The local demo: start moto (with the CloudWatch bridge) on a free port, create a realistic
+//! Cognito estate and Cognito-shaped traffic, then run the real handlers in-process through the
+//! CLI (`init`, `invoke collector`, `status`) and print what they show. The server is stopped
+//! when the demo ends, whatever happens.
+
+use chrono::{Duration, DurationRound, Utc};
+use clap::Parser;
+use cognito_watch_cli::{run, Cli};
+use cognito_watch_testbed::{seed, Moto};
+
+type DemoResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+fn main() -> std::process::ExitCode {
+    let moto = match Moto::start() {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("demo: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    // The functions read their configuration from the environment, as in Lambda; set it before
+    // any thread starts.
+    for (k, v) in moto.env() {
+        std::env::set_var(k, v);
+    }
+    for (k, v) in [
+        ("STATE_TABLE", "cognito-watch-state"),
+        ("HISTORY_TABLE", "cognito-watch-history"),
+        ("METRIC_DELAY_SECONDS", "60"),
+    ] {
+        std::env::set_var(k, v);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("demo: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(demo(&moto));
+    drop(moto);
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("demo failed: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn cli(args: &[&str]) -> DemoResult {
+    println!("\n$ cognito-watch {}", args.join(" "));
+    let cli = Cli::try_parse_from(std::iter::once("cognito-watch").chain(args.iter().copied()))?;
+    run(cli, &mut std::io::stdout().lock()).await?;
+    Ok(())
+}
+
+async fn demo(moto: &Moto) -> DemoResult {
+    println!(
+        "local AWS (moto + CloudWatch CBOR bridge) at {}",
+        moto.endpoint
+    );
+    let sdk = moto.sdk_config().await;
+    let idp = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+    let identity = aws_sdk_cognitoidentity::Client::new(&sdk);
+    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
+
+    // The estate: a shop pool (web, mobile, an M2M client, two IdPs, users) and a staff pool.
+    let shop = seed::user_pool(&idp, "shop-customers").await?;
+    let web = seed::app_client(&idp, &shop, "shop-web", false).await?;
+    let mobile = seed::app_client(&idp, &shop, "shop-mobile", false).await?;
+    let m2m = seed::app_client(&idp, &shop, "orders-service", true).await?;
+    seed::identity_provider(&idp, &shop, "Google").await?;
+    seed::identity_provider(&idp, &shop, "CorporateOkta").await?;
+    for u in ["alice", "bob", "carol", "dave"] {
+        seed::user(&idp, &shop, u).await?;
+    }
+    let staff = seed::user_pool(&idp, "staff").await?;
+    let portal = seed::app_client(&idp, &staff, "staff-portal", false).await?;
+    seed::user(&idp, &staff, "erin").await?;
+    let idpool = seed::identity_pool(&identity, "shop_identities", &shop, &web).await?;
+    for _ in 0..3 {
+        seed::identity(&identity, &idpool).await?;
+    }
+    println!(
+        "created pools {shop} (3 app clients, 2 IdPs, 4 users) and {staff}, identity pool {idpool}"
+    );
+
+    // Traffic as Cognito publishes it, over the last ten minutes.
+    let now = Utc::now().duration_trunc(Duration::minutes(1))?;
+    let mut data = Vec::new();
+    for m in 2..10 {
+        let at = now - Duration::minutes(m);
+        let web_d = [
+            ("UserPool", shop.as_str()),
+            ("UserPoolClient", web.as_str()),
+        ];
+        let mob_d = [
+            ("UserPool", shop.as_str()),
+            ("UserPoolClient", mobile.as_str()),
+        ];
+        let m2m_d = [
+            ("UserPool", shop.as_str()),
+            ("UserPoolClient", m2m.as_str()),
+        ];
+        let adm_d = [("UserPool", shop.as_str()), ("UserPoolClient", "Admin")];
+        data.push(seed::requests("SignInSuccesses", &web_d, at, 40, 1));
+        data.push(seed::requests("TokenRefreshSuccesses", &web_d, at, 60, 0));
+        // A failure spike on the mobile client, with throttling.
+        data.push(seed::requests(
+            "SignInSuccesses",
+            &mob_d,
+            at,
+            10,
+            if m < 5 { 30 } else { 1 },
+        ));
+        if m < 5 {
+            data.push(seed::throttles("SignInThrottles", &mob_d, at, 120));
+        }
+        data.push(seed::requests("SignUpSuccesses", &adm_d, at, 2, 0));
+        data.push(seed::requests("TokenRefreshSuccesses", &m2m_d, at, 5, 0));
+        let fed = [
+            ("UserPool", shop.as_str()),
+            ("UserPoolClient", web.as_str()),
+            ("IdentityProvider", "Google"),
+        ];
+        data.push(seed::requests("FederationSuccesses", &fed, at, 5, 1));
+        let staff_d = [
+            ("UserPool", staff.as_str()),
+            ("UserPoolClient", portal.as_str()),
+        ];
+        data.push(seed::requests("SignInSuccesses", &staff_d, at, 3, 0));
+    }
+    let n = data.len();
+    seed::put(&cw, data).await?;
+    println!("put {n} AWS/Cognito datapoints (normal sign-ins, a failure spike and throttles on shop-mobile)");
+
+    cli(&["init"]).await?;
+    cli(&[
+        "invoke",
+        "collector",
+        "--event",
+        &events_file("schedule.json"),
+    ])
+    .await?;
+    cli(&["status"]).await?;
+    cli(&[
+        "report",
+        "--monitor",
+        &format!("appclient/{shop}/{mobile}"),
+        "--csv",
+    ])
+    .await?;
+    Ok(())
+}
+
+fn events_file(name: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../events")
+        .join(name)
+        .display()
+        .to_string()
+}
