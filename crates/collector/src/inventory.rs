@@ -7,7 +7,6 @@
 //! noted in the poll log, tried once per poll and scope, and makes nothing stale.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use cognito_watch_aws::sdk::ScopeClients;
@@ -98,7 +97,11 @@ fn upsert(
     state.monitors.insert(id, m);
 }
 
-async fn scan_pool(clients: &ScopeClients, pool_id: String, tags_ok: &AtomicBool) -> PoolScan {
+/// Whether ListTagsForResource works in this poll: unknown until the first answer. The first
+/// call is made alone; after a failure it is not made again in the poll.
+type TagsGate = tokio::sync::Mutex<Option<bool>>;
+
+async fn scan_pool(clients: &ScopeClients, pool_id: String, tags_gate: &TagsGate) -> PoolScan {
     let described = clients.describe_user_pool(&pool_id).await;
     let mut scan = PoolScan {
         pool_id,
@@ -111,12 +114,20 @@ async fn scan_pool(clients: &ScopeClients, pool_id: String, tags_ok: &AtomicBool
         return scan;
     };
     let pool = scan.pool_id.clone();
-    if tags_ok.load(Ordering::Relaxed) && !details.arn.is_empty() {
-        let tags = clients.list_user_pool_tags(&details.arn).await;
-        if tags.is_err() {
-            tags_ok.store(false, Ordering::Relaxed);
+    if !details.arn.is_empty() {
+        let mut gate = tags_gate.lock().await;
+        match *gate {
+            Some(false) => {}
+            Some(true) => {
+                drop(gate);
+                scan.tags = Some(clients.list_user_pool_tags(&details.arn).await);
+            }
+            None => {
+                let tags = clients.list_user_pool_tags(&details.arn).await;
+                *gate = Some(tags.is_ok());
+                scan.tags = Some(tags);
+            }
         }
-        scan.tags = Some(tags);
     }
     scan.clients = Some(match clients.list_user_pool_clients(&pool).await {
         Ok(ids) => {
@@ -185,9 +196,9 @@ async fn user_pools(
             }
         },
     };
-    let tags_ok = AtomicBool::new(true);
+    let tags_gate = TagsGate::new(None);
     let scans: Vec<PoolScan> = futures::stream::iter(targets)
-        .map(|pool| scan_pool(clients, pool, &tags_ok))
+        .map(|pool| scan_pool(clients, pool, &tags_gate))
         .buffer_unordered(config.pool_concurrency)
         .collect()
         .await;

@@ -38,6 +38,13 @@ pub enum CollectorError {
     },
 }
 
+/// When sweeps must stop: 20 s before the invocation's deadline, and after at most ten
+/// minutes when there is none (the CLI).
+pub fn sweep_deadline(now: DateTime<Utc>, deadline: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    let cap = now + Duration::minutes(10);
+    deadline.map_or(cap, |d| (d - Duration::seconds(20)).min(cap))
+}
+
 /// What one invocation did, per scope.
 #[derive(Debug, serde::Serialize)]
 pub struct CollectorReport {
@@ -89,15 +96,11 @@ impl Collector {
         now: DateTime<Utc>,
         deadline: Option<DateTime<Utc>>,
     ) -> Result<CollectorReport, CollectorError> {
-        // Sweeps stop in time to write their checkpoint: 20 s before the deadline, and after at
-        // most ten minutes when there is none (the CLI).
-        let sweep_until = deadline.map_or(now + Duration::minutes(10), |d| {
-            (d - Duration::seconds(20)).min(now + Duration::minutes(10))
-        });
+        let sweep_until = sweep_deadline(now, deadline);
         let scopes = self.scopes(request).await?;
         let polls = scopes.into_iter().map(|(scope, config)| {
             let clients = ScopeClients::new(scope, &config, self.config.quota_share);
-            async move { self.poll_scope(clients, request, now, sweep_until).await }
+            async move { self.poll(clients, request, now, sweep_until).await }
         });
         let mut logs = Vec::new();
         for result in futures::future::join_all(polls).await {
@@ -150,7 +153,8 @@ impl Collector {
         Ok(out)
     }
 
-    async fn poll_scope(
+    /// Poll one scope with its clients; sweeps stop at `sweep_until`.
+    pub async fn poll(
         &self,
         clients: ScopeClients,
         request: &CollectorRequest,

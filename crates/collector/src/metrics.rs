@@ -161,7 +161,17 @@ pub async fn run(
             continue;
         };
         match outcomes.get(&id) {
-            Some(MonitorMetrics::Failed(reasons)) => m.mark_stale(reasons.join("; "), now),
+            Some(MonitorMetrics::Failed(reasons)) => {
+                m.mark_stale(reasons.join("; "), now);
+                // A first poll that failed still fixes where reading starts: an empty window
+                // at its start, so the next poll reads from there.
+                if m.metrics_window.is_none() {
+                    m.metrics_window = Some(Window {
+                        start: window.start,
+                        end: window.start,
+                    });
+                }
+            }
             other => {
                 let kind = m.kind;
                 m.metrics.retain(|k, _| !is_cloudwatch_metric(kind, k));

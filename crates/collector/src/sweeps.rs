@@ -74,7 +74,7 @@ pub async fn run(
         if !starting_new && !in_progress {
             continue;
         }
-        let sweep = identity_sweep(clients, state, log, &pool, now, until).await;
+        let sweep = identity_sweep(clients, config, state, log, &pool, now, until).await;
         writes.push(Write::State(StateStore::identity_sweep_item(
             &pool, &sweep,
         )?));
@@ -107,14 +107,16 @@ async fn user_sweep(
         })
         .map(|(id, _)| id.clone())
         .collect();
+    let mut pages = 0;
     loop {
-        if Utc::now() >= until {
+        if Utc::now() >= until || out_of_pages(config, pages) {
             log.notes.push(format!(
                 "{pool}: user sweep {} paused after {} pages; resumes next run",
                 sweep.number, sweep.pages
             ));
             return sweep;
         }
+        pages += 1;
         match clients
             .list_users_page(pool, sweep.next_token.clone())
             .await
@@ -165,6 +167,10 @@ async fn user_sweep(
             }
         }
     }
+}
+
+fn out_of_pages(config: &CollectorConfig, pages: u64) -> bool {
+    config.sweep_pages_per_run > 0 && pages >= config.sweep_pages_per_run
 }
 
 fn upsert_user(
@@ -221,6 +227,7 @@ fn finish_user_sweep(
 
 async fn identity_sweep(
     clients: &ScopeClients,
+    config: &CollectorConfig,
     state: &mut ScopeState,
     log: &mut PollLog,
     pool: &str,
@@ -232,14 +239,16 @@ async fn identity_sweep(
         Some(s) if s.in_progress() => s.clone(),
         other => Sweep::begin(other, now),
     };
+    let mut pages = 0;
     loop {
-        if Utc::now() >= until {
+        if Utc::now() >= until || out_of_pages(config, pages) {
             log.notes.push(format!(
                 "{pool}: identity sweep {} paused after {} pages; resumes next run",
                 sweep.number, sweep.pages
             ));
             return sweep;
         }
+        pages += 1;
         match clients
             .list_identities_page(pool, sweep.next_token.clone())
             .await

@@ -78,14 +78,20 @@ mod tests {
     #[test]
     fn unprocessed_items_go_first_and_give_up_is_bounded() {
         let mut q = WriteQueue::new(0..30, 2);
-        let Next::Send(b, w) = q.next_batch() else { panic!() };
+        let Next::Send(b, w) = q.next_batch() else {
+            panic!()
+        };
         assert_eq!((b.len(), w), (25, Duration::ZERO));
         q.unprocessed(vec![3, 4]);
-        let Next::Send(b, w) = q.next_batch() else { panic!() };
+        let Next::Send(b, w) = q.next_batch() else {
+            panic!()
+        };
         assert_eq!(b, vec![3, 4, 25, 26, 27, 28, 29]);
         assert_eq!(w, Duration::from_millis(50));
         q.unprocessed(b.clone());
-        let Next::Send(b, _) = q.next_batch() else { panic!() };
+        let Next::Send(b, _) = q.next_batch() else {
+            panic!()
+        };
         q.unprocessed(b);
         assert_eq!(q.next_batch(), Next::GiveUp(vec![3, 4, 25, 26, 27, 28, 29]));
         assert_eq!(q.next_batch(), Next::Done);

@@ -82,6 +82,9 @@ pub struct CollectorConfig {
     pub max_attempts: u32,
     /// `POOL_CONCURRENCY` (default 4): user pools inventoried at once.
     pub pool_concurrency: usize,
+    /// `SWEEP_PAGES_PER_RUN` (default 0 = as many as time allows): ListUsers / ListIdentities
+    /// pages per pool per invocation; a sweep resumes from its checkpoint next time.
+    pub sweep_pages_per_run: u64,
 }
 
 impl CollectorConfig {
@@ -175,6 +178,7 @@ impl CollectorConfig {
             history_ttl: Duration::days(number::<i64>(get, "HISTORY_TTL_DAYS", 30)?.clamp(1, 3650)),
             max_attempts,
             pool_concurrency,
+            sweep_pages_per_run: number(get, "SWEEP_PAGES_PER_RUN", 0)?,
         })
     }
 

@@ -85,4 +85,3 @@ mod tests {
         assert_eq!((next.number, next.tally, next.pages), (2, 0, 0));
     }
 }
-

@@ -177,3 +177,65 @@ pub fn collector_config(extra: &[(&str, &str)]) -> cognito_watch_core::config::C
         Err(e) => panic!("test configuration is invalid: {e}"),
     }
 }
+
+/// Everything an end-to-end test needs: a fresh moto, SDK clients for it, the tables created.
+pub struct Bed {
+    pub moto: Moto,
+    pub sdk: SdkConfig,
+    pub store: cognito_watch_aws::StateStore,
+    pub idp: aws_sdk_cognitoidentityprovider::Client,
+    pub identity: aws_sdk_cognitoidentity::Client,
+    pub cw: aws_sdk_cloudwatch::Client,
+}
+
+impl Bed {
+    /// Start moto and create the state and history tables (panics: test fixture).
+    pub async fn start() -> Bed {
+        let moto = match Moto::start() {
+            Ok(m) => m,
+            Err(e) => panic!("{e}"),
+        };
+        let sdk = moto.sdk_config().await;
+        let store = cognito_watch_aws::StateStore::new(&sdk, collector_config(&[]).tables);
+        if let Err(e) = store.create_tables().await {
+            panic!("creating tables: {e}");
+        }
+        Bed {
+            idp: aws_sdk_cognitoidentityprovider::Client::new(&sdk),
+            identity: aws_sdk_cognitoidentity::Client::new(&sdk),
+            cw: aws_sdk_cloudwatch::Client::new(&sdk),
+            moto,
+            sdk,
+            store,
+        }
+    }
+
+    /// A collector on this bed with the test configuration plus `extra`.
+    pub fn collector(&self, extra: &[(&str, &str)]) -> collector::Collector {
+        collector::Collector::new(collector_config(extra), self.sdk.clone())
+    }
+
+    /// The clients of the bed's own scope (for `Collector::poll`, where a test swaps one).
+    pub fn scope_clients(&self) -> cognito_watch_aws::ScopeClients {
+        cognito_watch_aws::ScopeClients::new(
+            cognito_watch_aws::Scope {
+                account: ACCOUNT.into(),
+                region: REGION.into(),
+            },
+            &self.sdk,
+            1.0,
+        )
+    }
+
+    /// A stored monitor (panics if absent: test fixture).
+    pub async fn monitor(&self, id: &str) -> cognito_watch_core::Monitor {
+        let parsed = match cognito_watch_core::monitor::MonitorId::parse(id) {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        };
+        match self.store.get_monitor(&parsed).await {
+            Ok(Some(m)) => m,
+            other => panic!("monitor {id}: {other:?}"),
+        }
+    }
+}
