@@ -119,16 +119,13 @@ pub async fn identity(
     Ok(out.identity_id.ok_or("no identity id")?)
 }
 
-/// One datapoint as Cognito publishes `<Family>Successes`: `successes` ones and `failures`
-/// zeros in one minute, as a statistic set (SampleCount = requests, Sum = successes).
-pub fn requests(
+/// One `AWS/Cognito` datapoint for a minute, as a statistic set.
+fn datum(
     metric: &str,
     dims: &[(&str, &str)],
     at: DateTime<Utc>,
-    successes: u32,
-    failures: u32,
+    stats: StatisticSet,
 ) -> MetricDatum {
-    let n = f64::from(successes + failures);
     MetricDatum::builder()
         .metric_name(metric)
         .set_dimensions(Some(
@@ -138,15 +135,26 @@ pub fn requests(
         ))
         .timestamp(aws_smithy_types::DateTime::from_secs(at.timestamp()))
         .unit(StandardUnit::Count)
-        .statistic_values(
-            StatisticSet::builder()
-                .sample_count(n)
-                .sum(f64::from(successes))
-                .minimum(if failures > 0 { 0.0 } else { 1.0 })
-                .maximum(if successes > 0 { 1.0 } else { 0.0 })
-                .build(),
-        )
+        .statistic_values(stats)
         .build()
+}
+
+/// One datapoint as Cognito publishes `<Family>Successes`: `successes` ones and `failures`
+/// zeros in one minute, as a statistic set (SampleCount = requests, Sum = successes).
+pub fn requests(
+    metric: &str,
+    dims: &[(&str, &str)],
+    at: DateTime<Utc>,
+    successes: u32,
+    failures: u32,
+) -> MetricDatum {
+    let stats = StatisticSet::builder()
+        .sample_count(f64::from(successes + failures))
+        .sum(f64::from(successes))
+        .minimum(if failures > 0 { 0.0 } else { 1.0 })
+        .maximum(if successes > 0 { 1.0 } else { 0.0 })
+        .build();
+    datum(metric, dims, at, stats)
 }
 
 /// `<Family>Throttles`: one per throttled request in a minute.
@@ -157,24 +165,17 @@ pub fn throttles(
     count: u32,
 ) -> MetricDatum {
     let n = f64::from(count);
-    MetricDatum::builder()
-        .metric_name(metric)
-        .set_dimensions(Some(
-            dims.iter()
-                .map(|(k, v)| Dimension::builder().name(*k).value(*v).build())
-                .collect(),
-        ))
-        .timestamp(aws_smithy_types::DateTime::from_secs(at.timestamp()))
-        .unit(StandardUnit::Count)
-        .statistic_values(
-            StatisticSet::builder()
-                .sample_count(n)
-                .sum(n)
-                .minimum(1.0)
-                .maximum(1.0)
-                .build(),
-        )
-        .build()
+    datum(
+        metric,
+        dims,
+        at,
+        StatisticSet::builder()
+            .sample_count(n)
+            .sum(n)
+            .minimum(1.0)
+            .maximum(1.0)
+            .build(),
+    )
 }
 
 /// PutMetricData in `AWS/Cognito`, 500 datapoints per call.
