@@ -9,6 +9,12 @@ moto's own WSGI application in-process, and translates the reply (result or erro
 The translation is driven by botocore's service model, so timestamps, blobs and nested shapes keep
 their types. Every other request goes to moto untouched.
 
+Fault injection (tests only): POST /__faults with {"match": "<substring>", "count": N,
+"status": 500, "code": "InternalError"} makes the next N requests whose X-Amz-Target header,
+path or body contains the substring fail with that status and an AWS error in the request's
+protocol (XML for Query, JSON otherwise). GET /__faults reports what is armed and how many
+requests were failed.
+
 Usage: moto_bridge.py --port N [--host 127.0.0.1]
 Prints "ready <port>" on stdout once it accepts connections.
 """
@@ -101,8 +107,64 @@ class CborBridge:
             if "smithy-rpc-v2-cbor" in protocols and "json" in protocols and prefix:
                 self.models[prefix] = model
 
+    faults = []
+    injected = 0
+
+    def _faults(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            spec = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            CborBridge.faults.append(
+                {
+                    "match": spec["match"],
+                    "count": int(spec.get("count", 1)),
+                    "status": int(spec.get("status", 500)),
+                    "code": spec.get("code", "InternalError"),
+                }
+            )
+        body = json.dumps({"armed": CborBridge.faults, "injected": CborBridge.injected}).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    def _maybe_fail(self, environ, start_response):
+        """Fail this request if an armed fault matches it; else None (body left readable)."""
+        if not CborBridge.faults:
+            return None
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        text = " ".join(
+            [environ.get("HTTP_X_AMZ_TARGET", ""), environ.get("PATH_INFO", ""), body.decode("utf-8", "replace")]
+        )
+        for fault in CborBridge.faults:
+            if fault["count"] > 0 and fault["match"] in text:
+                fault["count"] -= 1
+                CborBridge.injected += 1
+                CborBridge.faults = [f for f in CborBridge.faults if f["count"] > 0]
+                message = "injected fault"
+                if "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+                    payload = (
+                        "<ErrorResponse><Error><Type>Receiver</Type><Code>%s</Code><Message>%s</Message></Error>"
+                        "<RequestId>fault</RequestId></ErrorResponse>" % (fault["code"], message)
+                    ).encode()
+                    ctype = "text/xml"
+                else:
+                    payload = json.dumps({"__type": fault["code"], "message": message}).encode()
+                    ctype = "application/x-amz-json-1.0"
+                start_response(
+                    "%d Injected" % fault["status"],
+                    [("Content-Type", ctype), ("Content-Length", str(len(payload))), ("x-amzn-RequestId", "fault")],
+                )
+                return [payload]
+        return None
+
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
+        if path == "/__faults":
+            return self._faults(environ, start_response)
+        failed = self._maybe_fail(environ, start_response)
+        if failed is not None:
+            return failed
         if environ.get("HTTP_SMITHY_PROTOCOL") == "rpc-v2-cbor" and path.startswith(CBOR_PATH_PREFIX):
             try:
                 return self._bridge(environ, start_response, path)

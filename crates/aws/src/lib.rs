@@ -7,8 +7,12 @@ pub mod cognito;
 pub mod error;
 pub mod limits;
 pub mod sdk;
+pub mod sns;
+pub mod status_store;
 pub mod store;
 
 pub use error::AwsError;
 pub use sdk::{Scope, ScopeClients};
+pub use sns::AlertSink;
+pub use status_store::StatusStore;
 pub use store::StateStore;

@@ -61,6 +61,18 @@ pub fn monitor_key(id: &MonitorId) -> (String, String) {
     }
 }
 
+/// The root a state-table partition key stands for: `POOL#<id>` or `IDPOOL#<id>`.
+pub fn root_of_key(pk: &str) -> Option<MonitorId> {
+    if let Some(pool) = pk.strip_prefix("POOL#").filter(|p| !p.is_empty()) {
+        return Some(MonitorId::UserPool {
+            pool: pool.to_string(),
+        });
+    }
+    pk.strip_prefix("IDPOOL#")
+        .filter(|p| !p.is_empty())
+        .map(|id| MonitorId::IdentityPool { id: id.to_string() })
+}
+
 /// Everything stored for one scope.
 #[derive(Debug, Default)]
 pub struct ScopeState {
@@ -338,6 +350,46 @@ impl StateStore {
             let items = self.query_partition(&self.tables.state, &pk, false).await?;
             Self::absorb(&mut state, items)?;
         }
+        Ok(state.monitors.into_values().collect())
+    }
+
+    /// The ids of every root (user pool, identity pool) in the estate.
+    pub async fn roots(&self) -> Result<Vec<MonitorId>, AwsError> {
+        let mut roots = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.tables.state)
+                .index_name(SCOPE_INDEX)
+                .projection_expression("pk")
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("Scan", e))?;
+            roots.extend(
+                page.items()
+                    .iter()
+                    .filter_map(|i| i.get("pk").and_then(|v| v.as_s().ok()))
+                    .filter_map(|pk| root_of_key(pk)),
+            );
+            start = page.last_evaluated_key.filter(|k| !k.is_empty());
+            if start.is_none() {
+                break;
+            }
+        }
+        roots.sort();
+        roots.dedup();
+        Ok(roots)
+    }
+
+    /// A root and all its children, as stored (one Query).
+    pub async fn load_root(&self, root: &MonitorId) -> Result<Vec<Monitor>, AwsError> {
+        let (pk, _) = monitor_key(root);
+        let items = self.query_partition(&self.tables.state, &pk, false).await?;
+        let mut state = ScopeState::default();
+        Self::absorb(&mut state, items)?;
         Ok(state.monitors.into_values().collect())
     }
 

@@ -85,6 +85,9 @@ pub enum Source {
     Throttles(MetricFamily),
     /// The largest one-minute `<family>Throttles` Sum within the window.
     ThrottlesPeak(MetricFamily),
+    /// How many one-minute `<family>Throttles` periods within the window had a Sum above zero
+    /// (AWS's recommended throttle alarms: 5 of 5 one-minute datapoints above 0).
+    ThrottledMinutes(MetricFamily),
     /// A threat protection metric (Sum), optionally only one RiskLevel.
     Risk(RiskMetric, Option<RiskLevel>),
 }
@@ -166,7 +169,7 @@ macro_rules! family_metrics {
     ($fam:expr, $succ:literal, $succ_label:literal, $total:literal, $total_label:literal,
      $pct:literal, $pct_label:literal, $failed:literal, $failed_label:literal,
      $fpct:literal, $fpct_label:literal, $thr:literal, $thr_label:literal,
-     $peak:literal, $peak_label:literal) => {
+     $peak:literal, $peak_label:literal, $mins:literal, $mins_label:literal) => {
         [
             MetricDef {
                 id: $succ,
@@ -217,11 +220,18 @@ macro_rules! family_metrics {
                 unit: Unit::Count,
                 source: Source::ThrottlesPeak($fam),
             },
+            MetricDef {
+                id: $mins,
+                label: $mins_label,
+                statistic: "1-minute periods with Sum > 0",
+                unit: Unit::Count,
+                source: Source::ThrottledMinutes($fam),
+            },
         ]
     };
 }
 
-const ADMIN_SIGN_UP: [MetricDef; 7] = family_metrics!(
+const ADMIN_SIGN_UP: [MetricDef; 8] = family_metrics!(
     MetricFamily::SignUp,
     "AdminSignUpSuccesses",
     "Admin SignUp Successes",
@@ -236,10 +246,12 @@ const ADMIN_SIGN_UP: [MetricDef; 7] = family_metrics!(
     "AdminSignUpThrottles",
     "Admin SignUp Throttles",
     "AdminSignUpThrottlesPeakMinute",
-    "Admin SignUp Throttles (peak minute)"
+    "Admin SignUp Throttles (peak minute)",
+    "AdminSignUpThrottledMinutes",
+    "Admin SignUp Throttled Minutes"
 );
 
-const SIGN_UP: [MetricDef; 7] = family_metrics!(
+const SIGN_UP: [MetricDef; 8] = family_metrics!(
     MetricFamily::SignUp,
     "SignUpSuccesses",
     "Sign Up Successes",
@@ -254,10 +266,12 @@ const SIGN_UP: [MetricDef; 7] = family_metrics!(
     "SignUpThrottles",
     "Sign Up Throttles",
     "SignUpThrottlesPeakMinute",
-    "Sign Up Throttles (peak minute)"
+    "Sign Up Throttles (peak minute)",
+    "SignUpThrottledMinutes",
+    "Sign Up Throttled Minutes"
 );
 
-const SIGN_IN: [MetricDef; 7] = family_metrics!(
+const SIGN_IN: [MetricDef; 8] = family_metrics!(
     MetricFamily::SignIn,
     "SignInSuccesses",
     "Sign In Successes",
@@ -272,10 +286,12 @@ const SIGN_IN: [MetricDef; 7] = family_metrics!(
     "SignInThrottles",
     "Sign In Throttles",
     "SignInThrottlesPeakMinute",
-    "Sign In Throttles (peak minute)"
+    "Sign In Throttles (peak minute)",
+    "SignInThrottledMinutes",
+    "Sign In Throttled Minutes"
 );
 
-const TOKEN_REFRESH: [MetricDef; 7] = family_metrics!(
+const TOKEN_REFRESH: [MetricDef; 8] = family_metrics!(
     MetricFamily::TokenRefresh,
     "TokenRefreshSuccesses",
     "Token Refresh Successes",
@@ -290,10 +306,12 @@ const TOKEN_REFRESH: [MetricDef; 7] = family_metrics!(
     "TokenRefreshThrottles",
     "Token Refresh Throttles",
     "TokenRefreshThrottlesPeakMinute",
-    "Token Refresh Throttles (peak minute)"
+    "Token Refresh Throttles (peak minute)",
+    "TokenRefreshThrottledMinutes",
+    "Token Refresh Throttled Minutes"
 );
 
-const FEDERATION: [MetricDef; 7] = family_metrics!(
+const FEDERATION: [MetricDef; 8] = family_metrics!(
     MetricFamily::Federation,
     "FederationSuccesses",
     "Federation Successes",
@@ -308,7 +326,9 @@ const FEDERATION: [MetricDef; 7] = family_metrics!(
     "FederationThrottles",
     "Federation Throttles",
     "FederationThrottlesPeakMinute",
-    "Federation Throttles (peak minute)"
+    "Federation Throttles (peak minute)",
+    "FederationThrottledMinutes",
+    "Federation Throttled Minutes"
 );
 
 const fn inventory(id: &'static str, label: &'static str) -> MetricDef {

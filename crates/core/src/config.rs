@@ -187,6 +187,49 @@ impl CollectorConfig {
     }
 }
 
+/// The evaluator's configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvaluatorConfig {
+    pub tables: Tables,
+    /// `STATUS_TABLE`: statuses, outages, alerts and threshold profiles.
+    pub status_table: String,
+    /// `ALERT_TOPIC_ARN`: the SNS topic alerts are published to.
+    pub topic_arn: String,
+    /// `LEASE_SECONDS` (default 120): how long one evaluation may hold a root.
+    pub lease: Duration,
+    /// `ALERT_TTL_DAYS` (default 30): how long delivered alerts and closed outages are kept.
+    pub retention: Duration,
+    /// `MAX_ATTEMPTS` (default 3): SDK attempts per call.
+    pub max_attempts: u32,
+}
+
+impl EvaluatorConfig {
+    pub fn from_lookup(
+        get: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<EvaluatorConfig, ConfigError> {
+        let topic_arn = required(get, "ALERT_TOPIC_ARN", "the SNS topic for alerts")?;
+        if !topic_arn.starts_with("arn:") || topic_arn.split(':').count() != 6 {
+            return Err(invalid(
+                "ALERT_TOPIC_ARN",
+                &topic_arn,
+                "expected arn:aws:sns:<region>:<account>:<topic>",
+            ));
+        }
+        Ok(EvaluatorConfig {
+            tables: Tables::from_lookup(get)?,
+            status_table: required(get, "STATUS_TABLE", "the DynamoDB status table")?,
+            topic_arn,
+            lease: seconds(get, "LEASE_SECONDS", 120, 10)?,
+            retention: Duration::days(number::<i64>(get, "ALERT_TTL_DAYS", 30)?.clamp(1, 3650)),
+            max_attempts: number::<u32>(get, "MAX_ATTEMPTS", 3)?.max(1),
+        })
+    }
+
+    pub fn from_env() -> Result<EvaluatorConfig, ConfigError> {
+        EvaluatorConfig::from_lookup(&|k| std::env::var(k).ok())
+    }
+}
+
 fn invalid(name: &'static str, value: &str, reason: &str) -> ConfigError {
     ConfigError::Invalid {
         name,
@@ -322,5 +365,31 @@ mod tests {
             ("METRIC_DELAY_SECONDS", "soon")
         ])
         .is_err());
+    }
+
+    #[test]
+    fn the_evaluator_needs_its_table_and_a_topic_arn() {
+        let env: HashMap<&str, &str> = [
+            ("STATE_TABLE", "s"),
+            ("HISTORY_TABLE", "h"),
+            ("STATUS_TABLE", "st"),
+            (
+                "ALERT_TOPIC_ARN",
+                "arn:aws:sns:eu-west-1:123456789012:alerts",
+            ),
+        ]
+        .into();
+        let c = EvaluatorConfig::from_lookup(&|k| env.get(k).map(|v| v.to_string())).unwrap();
+        assert_eq!(c.status_table, "st");
+        assert_eq!(c.lease, Duration::seconds(120));
+        let bad = EvaluatorConfig::from_lookup(&|k| {
+            if k == "ALERT_TOPIC_ARN" {
+                Some("alerts".into())
+            } else {
+                env.get(k).map(|v| v.to_string())
+            }
+        })
+        .unwrap_err();
+        assert!(bad.to_string().contains("arn:aws:sns"), "{bad}");
     }
 }

@@ -6,10 +6,13 @@ pub mod batch;
 pub mod catalogue;
 pub mod config;
 pub mod monitor;
+pub mod notify;
 pub mod quota;
 pub mod record;
 pub mod series;
+pub mod status;
 pub mod sweep;
+pub mod threshold;
 pub mod window;
 
 pub use catalogue::{MetricDef, MetricFamily};

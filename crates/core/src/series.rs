@@ -317,6 +317,10 @@ fn values(kind: MonitorKind, acc: &Acc) -> BTreeMap<String, f64> {
                 .throttles
                 .get(&f)
                 .and_then(|m| m.values().copied().reduce(f64::max)),
+            Source::ThrottledMinutes(f) => acc
+                .throttles
+                .get(&f)
+                .map(|m| m.values().filter(|v| **v > 0.0).count() as f64),
             Source::Risk(m, level) => acc.risk.get(&(m, level)).copied(),
         };
         if let Some(v) = v {
@@ -493,6 +497,7 @@ mod tests {
         assert!((v["SignInFailurePercentage"] - 20.0).abs() < 1e-9);
         assert_eq!(v["SignInThrottles"], 43.0);
         assert_eq!(v["SignInThrottlesPeakMinute"], 40.0);
+        assert_eq!(v["SignInThrottledMinutes"], 2.0);
         assert!(
             !v.contains_key("SignUpFailed"),
             "no datapoints is no data, not zero failures"

@@ -148,6 +148,40 @@ impl Moto {
     }
 }
 
+impl Moto {
+    /// Arm a fault in the bridge: the next `count` requests containing `needle` (in the
+    /// X-Amz-Target header, path or body) fail with HTTP `status` and AWS error `code`.
+    pub fn inject_fault(&self, needle: &str, count: u32, status: u16, code: &str) {
+        let body =
+            serde_json::json!({"match": needle, "count": count, "status": status, "code": code});
+        if let Err(e) = self.control("POST", &body.to_string()) {
+            panic!("arming a fault: {e}");
+        }
+    }
+
+    /// How many requests the bridge has failed on purpose so far.
+    pub fn faults_injected(&self) -> u64 {
+        match self.control("GET", "") {
+            Ok(v) => v["injected"].as_u64().unwrap_or(0),
+            Err(e) => panic!("reading faults: {e}"),
+        }
+    }
+
+    fn control(&self, method: &str, body: &str) -> std::io::Result<serde_json::Value> {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port))?;
+        write!(
+            stream,
+            "{method} /__faults HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer)?;
+        let json = answer.split("\r\n\r\n").nth(1).unwrap_or("{}");
+        serde_json::from_str(json).map_err(std::io::Error::other)
+    }
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -175,6 +209,112 @@ pub fn collector_config(extra: &[(&str, &str)]) -> cognito_watch_core::config::C
     match cognito_watch_core::config::CollectorConfig::from_lookup(&|k| env.get(k).cloned()) {
         Ok(c) => c,
         Err(e) => panic!("test configuration is invalid: {e}"),
+    }
+}
+
+/// An evaluator configuration for the test bed: the collector's tables, status table
+/// `status`, alerts to `topic_arn`.
+pub fn evaluator_config(topic_arn: &str) -> cognito_watch_core::config::EvaluatorConfig {
+    let env: std::collections::HashMap<&str, String> = [
+        ("STATE_TABLE", "state".to_string()),
+        ("HISTORY_TABLE", "history".to_string()),
+        ("STATUS_TABLE", STATUS_TABLE.to_string()),
+        ("ALERT_TOPIC_ARN", topic_arn.to_string()),
+        ("MAX_ATTEMPTS", "2".to_string()),
+    ]
+    .into();
+    match cognito_watch_core::config::EvaluatorConfig::from_lookup(&|k| env.get(k).cloned()) {
+        Ok(c) => c,
+        Err(e) => panic!("test configuration is invalid: {e}"),
+    }
+}
+
+pub const STATUS_TABLE: &str = "status";
+
+/// An SNS topic with an SQS queue subscribed to it: what reached the topic can be read back.
+pub struct AlertInbox {
+    pub topic_arn: String,
+    pub queue_url: String,
+    sqs: aws_sdk_sqs::Client,
+}
+
+impl AlertInbox {
+    /// Create topic `name` and queue `<name>-inbox`, subscribed (panics: test fixture).
+    pub async fn create(sdk: &SdkConfig, name: &str) -> AlertInbox {
+        let topic_arn = match cognito_watch_aws::AlertSink::create_topic(sdk, name).await {
+            Ok(a) => a,
+            Err(e) => panic!("{e}"),
+        };
+        let sqs = aws_sdk_sqs::Client::new(sdk);
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(format!("{name}-inbox"))
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.queue_url)
+            .unwrap_or_else(|| panic!("CreateQueue failed"));
+        let attrs = sqs
+            .get_queue_attributes()
+            .queue_url(&queue_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GetQueueAttributes: {e}"));
+        let queue_arn = attrs
+            .attributes()
+            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+            .cloned()
+            .unwrap_or_else(|| panic!("no queue ARN"));
+        aws_sdk_sns::Client::new(sdk)
+            .subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(queue_arn)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("Subscribe: {e}"));
+        AlertInbox {
+            topic_arn,
+            queue_url,
+            sqs,
+        }
+    }
+
+    /// Everything that arrived since the last call, as SNS envelopes (received and deleted).
+    pub async fn drain(&self) -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        loop {
+            let got = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(0)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("ReceiveMessage: {e}"));
+            let messages = got.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return out;
+            }
+            for m in messages {
+                let body = m.body.clone().unwrap_or_default();
+                out.push(
+                    serde_json::from_str(&body)
+                        .unwrap_or_else(|e| panic!("not an SNS envelope: {e}: {body}")),
+                );
+                if let Some(handle) = m.receipt_handle {
+                    self.sqs
+                        .delete_message()
+                        .queue_url(&self.queue_url)
+                        .receipt_handle(handle)
+                        .send()
+                        .await
+                        .unwrap_or_else(|e| panic!("DeleteMessage: {e}"));
+                }
+            }
+        }
     }
 }
 
@@ -208,6 +348,15 @@ impl Bed {
             sdk,
             store,
         }
+    }
+
+    /// An evaluator on this bed, alerting to `topic_arn`; creates the status table.
+    pub async fn evaluator(&self, topic_arn: &str) -> evaluator::Evaluator {
+        let e = evaluator::Evaluator::new(evaluator_config(topic_arn), &self.sdk);
+        if let Err(err) = e.status.create_table().await {
+            panic!("creating the status table: {err}");
+        }
+        e
     }
 
     /// A collector on this bed with the test configuration plus `extra`.

@@ -1,0 +1,280 @@
+//! The alert message: an SNS message with `MessageStructure = json`, so each subscriber gets
+//! its own form: email and SMS get readable text, SQS, Lambda and HTTP(S) get the alert as a
+//! JSON document. Message attributes carry what SNS filter policies need.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::status::{sanitize, Alert, Status};
+
+/// The JSON form's schema tag.
+pub const SCHEMA: &str = "cognito-watch.alert/1";
+
+/// Everything one SNS Publish needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// At most 99 ASCII characters, no line breaks.
+    pub subject: String,
+    /// The `Message` with `MessageStructure = json`: one entry per protocol.
+    pub body: String,
+    pub text: String,
+    pub json: String,
+    /// Message attributes (String type), every value non-empty.
+    pub attributes: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct JsonForm<'a> {
+    schema: &'static str,
+    subject: &'a str,
+    #[serde(flatten)]
+    alert: &'a Alert,
+    reason_text: Vec<String>,
+}
+
+fn when(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+fn human(d: chrono::Duration) -> String {
+    let s = d.num_seconds().max(0);
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m", s / 60),
+        3600..=86_399 => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d {}h", s / 86_400, (s % 86_400) / 3600),
+    }
+}
+
+/// ASCII only, no control characters, at most `max` characters.
+fn ascii(s: &str, max: usize) -> String {
+    let s: String = sanitize(s, max)
+        .chars()
+        .map(|c| if c.is_ascii() { c } else { '?' })
+        .collect();
+    s.chars().take(max).collect()
+}
+
+fn kind_word(alert: &Alert) -> &'static str {
+    alert
+        .kind
+        .label()
+        .strip_prefix("Cognito ")
+        .unwrap_or(alert.kind.label())
+}
+
+pub fn subject(alert: &Alert) -> String {
+    let head = if alert.to == Status::Up {
+        "RECOVERED".to_string()
+    } else {
+        alert.to.as_str().to_uppercase()
+    };
+    let where_ = match &alert.user_pool_id {
+        Some(pool) if alert.kind != crate::monitor::MonitorKind::UserPool => {
+            format!(" in {}", ascii(pool, 40))
+        }
+        _ => String::new(),
+    };
+    let tail = format!(
+        " is {} (was {}){where_} [{}]",
+        alert.to,
+        alert.from,
+        ascii(&alert.region, 20)
+    );
+    let prefix = format!("{head}: {} ", kind_word(alert));
+    let room = 99usize.saturating_sub(prefix.len() + tail.len()).max(8);
+    ascii(&format!("{prefix}{}{tail}", ascii(&alert.name, room)), 99)
+}
+
+pub fn text(alert: &Alert) -> String {
+    let mut out = String::new();
+    let name = sanitize(&alert.name, 128);
+    out.push_str(&format!(
+        "{} \"{name}\" is {} (was {} since {}).\n\n",
+        alert.kind.label(),
+        alert.to,
+        alert.from,
+        when(alert.previous_since)
+    ));
+    if alert.to == Status::Up {
+        let started = alert.outage_started_at.unwrap_or(alert.previous_since);
+        out.push_str(&format!(
+            "What:      recovered; the outage lasted {} ({} to {})\n",
+            human(alert.at - started),
+            when(started),
+            when(alert.at)
+        ));
+    } else {
+        for (i, r) in alert.reasons.iter().enumerate() {
+            let label = if i == 0 { "What:" } else { "" };
+            out.push_str(&format!("{label:<10} {r}\n"));
+        }
+    }
+    out.push_str(&format!(
+        "Where:     {} {}, account {}, region {}{}\n",
+        kind_word(alert).to_lowercase(),
+        sanitize(&alert.monitor_id, 200),
+        alert.account,
+        alert.region,
+        alert
+            .user_pool_id
+            .as_deref()
+            .map(|p| format!(", user pool {p}"))
+            .unwrap_or_default()
+    ));
+    out.push_str(&format!("Since:     {}\n", when(alert.at)));
+    if let Some(pool) = &alert.pool {
+        let moved = if pool.from == pool.to {
+            format!("stays {}", pool.to)
+        } else {
+            format!("{} -> {}", pool.from, pool.to)
+        };
+        out.push_str(&format!(
+            "User pool: \"{}\" ({}) {moved} (Notify for Any Child Monitor Status Changes)\n",
+            sanitize(&pool.name, 128),
+            pool.monitor_id
+        ));
+    }
+    out.push_str(&format!("Profile:   {}\n", sanitize(&alert.profile, 64)));
+    out.push_str(&format!("Alert id:  {}\n", alert.alert_id));
+    out
+}
+
+/// The whole message for `alert`.
+pub fn message(alert: &Alert) -> Result<Message, serde_json::Error> {
+    let subject = subject(alert);
+    let text = text(alert);
+    let json = serde_json::to_string(&JsonForm {
+        schema: SCHEMA,
+        subject: &subject,
+        alert,
+        reason_text: alert.reasons.iter().map(ToString::to_string).collect(),
+    })?;
+    let mut per_protocol = BTreeMap::new();
+    for p in ["default", "email"] {
+        per_protocol.insert(p, text.clone());
+    }
+    per_protocol.insert("sms", subject.clone());
+    for p in ["email-json", "sqs", "lambda", "http", "https", "firehose"] {
+        per_protocol.insert(p, json.clone());
+    }
+    let body = serde_json::to_string(&per_protocol)?;
+    let mut attributes = BTreeMap::new();
+    attributes.insert("severity".to_string(), alert.to.as_str().to_string());
+    attributes.insert(
+        "previous_status".to_string(),
+        alert.from.as_str().to_string(),
+    );
+    attributes.insert(
+        "monitor_type".to_string(),
+        alert.kind.id_prefix().to_string(),
+    );
+    attributes.insert("monitor_id".to_string(), ascii(&alert.monitor_id, 256));
+    attributes.insert("alert_id".to_string(), ascii(&alert.alert_id, 256));
+    attributes.insert("region".to_string(), alert.region.clone());
+    attributes.insert("account".to_string(), alert.account.clone());
+    if let Some(pool) = &alert.user_pool_id {
+        attributes.insert("user_pool_id".to_string(), pool.clone());
+    }
+    attributes.retain(|_, v| !v.is_empty());
+    Ok(Message {
+        subject,
+        body,
+        text,
+        json,
+        attributes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::MonitorKind;
+    use crate::status::{PoolChange, Reason};
+    use crate::threshold::{Comparator, Severity};
+    use chrono::TimeZone;
+
+    fn alert(name: &str) -> Alert {
+        let t = Utc.with_ymd_and_hms(2026, 11, 21, 10, 5, 0).unwrap();
+        Alert {
+            alert_id: "appclient/eu-west-1_abc/c0#1".into(),
+            monitor_id: "appclient/eu-west-1_abc/c0".into(),
+            kind: MonitorKind::AppClient,
+            name: name.into(),
+            account: "123456789012".into(),
+            region: "eu-west-1".into(),
+            user_pool_id: Some("eu-west-1_abc".into()),
+            from: Status::Up,
+            to: Status::Critical,
+            at: t,
+            previous_since: t - chrono::Duration::hours(2),
+            reasons: vec![Reason::Breach {
+                metric: "SignInFailurePercentage".into(),
+                label: "Sign In Failure Percentage".into(),
+                value: 35.5,
+                comparator: Comparator::Gt,
+                threshold: 20.0,
+                severity: Severity::Critical,
+                polls: 1,
+            }],
+            pool: Some(PoolChange {
+                monitor_id: "userpool/eu-west-1_abc".into(),
+                name: "prod".into(),
+                from: Status::Up,
+                to: Status::Critical,
+            }),
+            outage_started_at: None,
+            profile: "default".into(),
+        }
+    }
+
+    #[test]
+    fn the_subject_is_short_ascii_and_specific() {
+        let s = subject(&alert("shop-web"));
+        assert_eq!(
+            s,
+            "CRITICAL: App Client shop-web is Critical (was Up) in eu-west-1_abc [eu-west-1]"
+        );
+        let long = subject(&alert(&"é\n".repeat(300)));
+        assert!(long.len() < 100, "{long}");
+        assert!(long.is_ascii() && !long.contains('\n'), "{long}");
+    }
+
+    #[test]
+    fn the_body_says_what_where_since_and_which_pool() {
+        let m = message(&alert("shop-web")).unwrap();
+        assert!(m.text.contains(
+            "What:      Sign In Failure Percentage = 35.50 (threshold > 20, critical, 1 consecutive poll)"
+        ), "{}", m.text);
+        assert!(m.text.contains("Since:     2026-11-21 10:05 UTC"));
+        assert!(m
+            .text
+            .contains("User pool: \"prod\" (userpool/eu-west-1_abc) Up -> Critical"));
+        let body: serde_json::Value = serde_json::from_str(&m.body).unwrap();
+        assert_eq!(body["default"], m.text);
+        let json: serde_json::Value = serde_json::from_str(body["sqs"].as_str().unwrap()).unwrap();
+        assert_eq!(json["schema"], SCHEMA);
+        assert_eq!(json["to"], "critical");
+        assert_eq!(json["reasons"][0]["value"], 35.5);
+        assert_eq!(m.attributes["severity"], "critical");
+        assert_eq!(m.attributes["monitor_type"], "appclient");
+        assert_eq!(m.attributes["user_pool_id"], "eu-west-1_abc");
+    }
+
+    #[test]
+    fn a_recovery_says_how_long_the_outage_lasted() {
+        let mut a = alert("shop-web");
+        a.from = Status::Critical;
+        a.to = Status::Up;
+        a.outage_started_at = Some(a.at - chrono::Duration::minutes(50));
+        a.reasons.clear();
+        let m = message(&a).unwrap();
+        assert!(m
+            .subject
+            .starts_with("RECOVERED: App Client shop-web is Up (was Critical)"));
+        assert!(m.text.contains("the outage lasted 50m"), "{}", m.text);
+        assert_eq!(m.attributes["severity"], "up");
+    }
+}

@@ -1,0 +1,730 @@
+//! Statuses, status propagation, outages and alerts: the evaluator's decisions, as pure
+//! functions of the stored monitors, their previous statuses and the threshold profiles.
+//!
+//! - A monitor's own status comes from its profile: a breach after N consecutive polls, down
+//!   when the resource is deleted or its poll has failed `down_after_failed_polls` times.
+//! - With the user pool profile's "Notify for Any Child Monitor Status Changes" on, the pool's
+//!   status is the worst of its own and its children's (deleted children excepted), and a
+//!   child's change that moves the pool is reported in one alert that names the child.
+//! - A transition (any status change, recovery included) makes exactly one alert; an outage
+//!   opens when a monitor leaves up and closes when it returns.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::catalogue;
+use crate::monitor::{Monitor, MonitorDetails, MonitorKind, PollOutcome};
+use crate::threshold::{Comparator, Profile, ProfileSet, Severity};
+
+/// A monitor's status, worst last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Up,
+    Trouble,
+    Critical,
+    Down,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Up => "up",
+            Status::Trouble => "trouble",
+            Status::Critical => "critical",
+            Status::Down => "down",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Status::Up => "Up",
+            Status::Trouble => "Trouble",
+            Status::Critical => "Critical",
+            Status::Down => "Down",
+        }
+    }
+}
+
+impl From<Severity> for Status {
+    fn from(s: Severity) -> Status {
+        match s {
+            Severity::Trouble => Status::Trouble,
+            Severity::Critical => Status::Critical,
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.title())
+    }
+}
+
+/// Why a monitor is not up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Reason {
+    /// A metric breaches a threshold.
+    Breach {
+        metric: String,
+        label: String,
+        value: f64,
+        comparator: Comparator,
+        threshold: f64,
+        severity: Severity,
+        /// Consecutive polls breaching so far.
+        polls: u32,
+    },
+    /// The monitor's poll keeps failing.
+    PollFailing { failed_polls: u32, error: String },
+    /// The resource no longer exists.
+    Deleted { since: DateTime<Utc> },
+    /// A child's status, propagated to its user pool.
+    Child {
+        monitor_id: String,
+        kind: MonitorKind,
+        name: String,
+        status: Status,
+    },
+    /// More children are not up than are listed.
+    MoreChildren { count: usize },
+}
+
+impl Reason {
+    fn is_child(&self) -> bool {
+        matches!(self, Reason::Child { .. } | Reason::MoreChildren { .. })
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Breach {
+                label,
+                value,
+                comparator,
+                threshold,
+                severity,
+                polls,
+                ..
+            } => {
+                let sev = match severity {
+                    Severity::Trouble => "trouble",
+                    Severity::Critical => "critical",
+                };
+                write!(
+                    f,
+                    "{label} = {} (threshold {comparator} {}, {sev}, {polls} consecutive poll{})",
+                    crate::record::format_value(*value),
+                    crate::record::format_value(*threshold),
+                    if *polls == 1 { "" } else { "s" }
+                )
+            }
+            Reason::PollFailing {
+                failed_polls,
+                error,
+            } => write!(
+                f,
+                "poll failing ({failed_polls} consecutive): {}",
+                sanitize(error, 300)
+            ),
+            Reason::Deleted { since } => write!(
+                f,
+                "resource deleted (missing since {})",
+                since.format("%Y-%m-%d %H:%M UTC")
+            ),
+            Reason::Child {
+                kind, name, status, ..
+            } => write!(f, "{} {name} is {status}", kind.label()),
+            Reason::MoreChildren { count } => write!(f, "and {count} more child monitors"),
+        }
+    }
+}
+
+/// The evaluator's record of one monitor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonitorStatus {
+    pub monitor_id: String,
+    pub kind: MonitorKind,
+    /// The status alerts and outages follow (for a user pool with propagation on, the worst
+    /// of its own and its children's).
+    pub status: Status,
+    /// The status from the monitor's own metrics and poll.
+    pub own_status: Status,
+    #[serde(default)]
+    pub reasons: Vec<Reason>,
+    /// When `status` began.
+    pub since: DateTime<Utc>,
+    pub evaluated_at: DateTime<Utc>,
+    /// The collector poll (`poll.at`) this evaluation saw; a poll is counted once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluated_poll_at: Option<DateTime<Utc>>,
+    /// Consecutive breaching polls per threshold key.
+    #[serde(default)]
+    pub streaks: BTreeMap<String, u32>,
+    #[serde(default)]
+    pub failed_polls: u32,
+    /// How many transitions this monitor has had; numbers its alerts.
+    #[serde(default)]
+    pub transitions: u64,
+    pub profile: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outage_started_at: Option<DateTime<Utc>>,
+}
+
+impl MonitorStatus {
+    /// Whether anything but the evaluation times differs: an unchanged status is not
+    /// rewritten, so a quiet estate costs no writes.
+    pub fn same_as(&self, other: &MonitorStatus) -> bool {
+        let strip = |s: &MonitorStatus| MonitorStatus {
+            evaluated_at: DateTime::<Utc>::MIN_UTC,
+            evaluated_poll_at: None,
+            ..s.clone()
+        };
+        strip(self) == strip(other)
+    }
+
+    pub fn own_reasons(&self) -> impl Iterator<Item = &Reason> {
+        self.reasons.iter().filter(|r| !r.is_child())
+    }
+}
+
+/// An outage: a monitor away from up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outage {
+    pub monitor_id: String,
+    pub kind: MonitorKind,
+    pub name: String,
+    pub account: String,
+    pub region: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_pool_id: Option<String>,
+    pub started_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<DateTime<Utc>>,
+    /// The worst status during the outage.
+    pub status: Status,
+    /// Why it started.
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+impl Outage {
+    /// `<monitor id>@<start>`: what `outage comment` takes.
+    pub fn id(&self) -> String {
+        outage_id(&self.monitor_id, self.started_at)
+    }
+
+    pub fn duration(&self, now: DateTime<Utc>) -> chrono::Duration {
+        self.ended_at.unwrap_or(now) - self.started_at
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.ended_at.is_none()
+    }
+}
+
+pub fn outage_id(monitor_id: &str, started_at: DateTime<Utc>) -> String {
+    format!("{monitor_id}@{}", started_at.format("%Y-%m-%dT%H:%M:%SZ"))
+}
+
+/// Split an outage id into monitor id and start.
+pub fn parse_outage_id(id: &str) -> Option<(String, DateTime<Utc>)> {
+    let (monitor, start) = id.rsplit_once('@')?;
+    let start = DateTime::parse_from_rfc3339(start)
+        .ok()?
+        .with_timezone(&Utc);
+    Some((monitor.to_string(), start))
+}
+
+/// A change to an outage record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutageWrite {
+    Open(Outage),
+    /// The status got worse during the outage.
+    Worsen {
+        monitor_id: String,
+        started_at: DateTime<Utc>,
+        status: Status,
+    },
+    Close {
+        monitor_id: String,
+        started_at: DateTime<Utc>,
+        ended_at: DateTime<Utc>,
+    },
+}
+
+/// The user pool's change reported inside a child's alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PoolChange {
+    pub monitor_id: String,
+    pub name: String,
+    pub from: Status,
+    pub to: Status,
+}
+
+/// One status transition to notify. Carries no raw user names: user monitors are named by
+/// their `sub` (see [`public_name`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// `<public monitor id>#<transition number>`: the same transition always has the same id.
+    pub alert_id: String,
+    pub monitor_id: String,
+    pub kind: MonitorKind,
+    pub name: String,
+    pub account: String,
+    pub region: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_pool_id: Option<String>,
+    pub from: Status,
+    pub to: Status,
+    pub at: DateTime<Utc>,
+    /// When the previous status began.
+    pub previous_since: DateTime<Utc>,
+    pub reasons: Vec<Reason>,
+    /// For a child of a user pool whose profile propagates: the pool's status around this
+    /// change (`from == to` when the pool did not move).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<PoolChange>,
+    /// On recovery: the outage that ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outage_started_at: Option<DateTime<Utc>>,
+    pub profile: String,
+}
+
+/// What the evaluator writes for one monitor; written together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonitorChange {
+    pub status: MonitorStatus,
+    /// Whether the status item must be written (false: only evaluation times moved).
+    pub write_status: bool,
+    pub outage: Option<OutageWrite>,
+    pub alert: Option<Alert>,
+}
+
+/// The evaluation of one root (a user pool with its children, or an identity pool).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Evaluation {
+    pub changes: Vec<MonitorChange>,
+}
+
+impl Evaluation {
+    pub fn alerts(&self) -> impl Iterator<Item = &Alert> {
+        self.changes.iter().filter_map(|c| c.alert.as_ref())
+    }
+
+    pub fn transitions(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.outage.is_some() || c.alert.is_some())
+            .count()
+    }
+}
+
+/// A monitor's own status, from its profile, its latest poll and its previous status.
+#[derive(Debug, Clone, PartialEq)]
+struct Own {
+    status: Status,
+    reasons: Vec<Reason>,
+    streaks: BTreeMap<String, u32>,
+    failed_polls: u32,
+}
+
+fn evaluate_own(m: &Monitor, profile: &Profile, prev: Option<&MonitorStatus>) -> Own {
+    let new_poll = prev.and_then(|p| p.evaluated_poll_at) != Some(m.poll.at);
+    let prev_failed = prev.map_or(0, |p| p.failed_polls);
+    match m.poll.outcome {
+        PollOutcome::Deleted => Own {
+            status: Status::Down,
+            reasons: vec![Reason::Deleted {
+                since: m.deleted_at.unwrap_or(m.poll.at),
+            }],
+            streaks: BTreeMap::new(),
+            failed_polls: prev_failed,
+        },
+        PollOutcome::Stale => {
+            let failed = if new_poll {
+                prev_failed + 1
+            } else {
+                prev_failed.max(1)
+            };
+            if failed >= profile.down_after_failed_polls {
+                return Own {
+                    status: Status::Down,
+                    reasons: vec![Reason::PollFailing {
+                        failed_polls: failed,
+                        error: m.poll.reason.clone().unwrap_or_default(),
+                    }],
+                    streaks: prev.map(|p| p.streaks.clone()).unwrap_or_default(),
+                    failed_polls: failed,
+                };
+            }
+            // Not down yet: the values are stale, so nothing is re-judged.
+            Own {
+                status: prev.map_or(Status::Up, |p| p.own_status),
+                reasons: prev
+                    .map(|p| p.own_reasons().cloned().collect())
+                    .unwrap_or_default(),
+                streaks: prev.map(|p| p.streaks.clone()).unwrap_or_default(),
+                failed_polls: failed,
+            }
+        }
+        PollOutcome::Ok => {
+            let mut status = Status::Up;
+            let mut reasons = Vec::new();
+            let mut streaks = BTreeMap::new();
+            for t in &profile.thresholds {
+                let key = t.key();
+                let before = prev.and_then(|p| p.streaks.get(&key)).copied().unwrap_or(0);
+                let value = m.metrics.get(&t.metric).copied();
+                let streak = match (t.breached_by(value), new_poll) {
+                    (false, _) => 0,
+                    (true, true) => before.saturating_add(1),
+                    (true, false) => before.max(1),
+                };
+                if streak > 0 {
+                    streaks.insert(key, streak);
+                }
+                if let (Some(value), true) = (value, streak >= t.consecutive_polls) {
+                    status = status.max(t.severity.into());
+                    reasons.push(Reason::Breach {
+                        metric: t.metric.clone(),
+                        label: catalogue::find(m.kind, &t.metric)
+                            .map_or_else(|| t.metric.clone(), |d| d.label.to_string()),
+                        value,
+                        comparator: t.comparator,
+                        threshold: t.value,
+                        severity: t.severity,
+                        polls: streak,
+                    });
+                }
+            }
+            Own {
+                status,
+                reasons,
+                streaks,
+                failed_polls: 0,
+            }
+        }
+    }
+}
+
+/// At most this many children are named in a pool's reasons.
+pub const MAX_CHILD_REASONS: usize = 20;
+
+/// Evaluate one root: `monitors` holds the root and its children as stored, `previous` the
+/// stored statuses by monitor id.
+pub fn evaluate_root(
+    monitors: &[Monitor],
+    previous: &BTreeMap<String, MonitorStatus>,
+    profiles: &ProfileSet,
+    now: DateTime<Utc>,
+) -> Evaluation {
+    let root = monitors
+        .iter()
+        .find(|m| matches!(m.kind, MonitorKind::UserPool | MonitorKind::IdentityPool));
+    let pool_tags = root.map(|r| r.tags.clone()).unwrap_or_default();
+
+    // Own statuses first: a pool's status needs its children's.
+    let mut evaluated: Vec<(&Monitor, Profile, Own)> = monitors
+        .iter()
+        .map(|m| {
+            let profile = profiles.resolve(m, &pool_tags);
+            let own = evaluate_own(m, &profile, previous.get(&m.monitor_id));
+            (m, profile, own)
+        })
+        .collect();
+    // Children in a stable order: worst first, then by id.
+    evaluated.sort_by(|a, b| {
+        let root_first = |m: &Monitor| m.parent_id.is_some();
+        root_first(a.0)
+            .cmp(&root_first(b.0))
+            .then(b.2.status.cmp(&a.2.status))
+            .then(a.0.monitor_id.cmp(&b.0.monitor_id))
+    });
+
+    let propagate = evaluated
+        .iter()
+        .any(|(m, p, _)| m.kind == MonitorKind::UserPool && p.notify_child_status_changes);
+
+    let mut changes = Vec::new();
+    let mut child_alerts = Vec::new();
+    let mut root_change: Option<(usize, Status, Status)> = None;
+    for (m, profile, own) in &evaluated {
+        let prev = previous.get(&m.monitor_id);
+        let mut status = own.status;
+        let mut reasons = own.reasons.clone();
+        if propagate && m.kind == MonitorKind::UserPool {
+            let troubled: Vec<&(&Monitor, Profile, Own)> = evaluated
+                .iter()
+                .filter(|(c, _, o)| {
+                    c.parent_id.is_some() && !c.is_deleted() && o.status != Status::Up
+                })
+                .collect();
+            for (c, _, o) in troubled.iter().take(MAX_CHILD_REASONS) {
+                status = status.max(o.status);
+                reasons.push(Reason::Child {
+                    monitor_id: public_id(c),
+                    kind: c.kind,
+                    name: public_name(c),
+                    status: o.status,
+                });
+            }
+            for (_, _, o) in troubled.iter().skip(MAX_CHILD_REASONS) {
+                status = status.max(o.status);
+            }
+            if troubled.len() > MAX_CHILD_REASONS {
+                reasons.push(Reason::MoreChildren {
+                    count: troubled.len() - MAX_CHILD_REASONS,
+                });
+            }
+        }
+        let prev_status = prev.map_or(Status::Up, |p| p.status);
+        let prev_since = prev.map_or(m.first_seen, |p| p.since);
+        let moved = status != prev_status;
+        let next = MonitorStatus {
+            monitor_id: m.monitor_id.clone(),
+            kind: m.kind,
+            status,
+            own_status: own.status,
+            reasons: reasons.clone(),
+            since: if moved { now } else { prev_since },
+            evaluated_at: now,
+            evaluated_poll_at: Some(m.poll.at),
+            streaks: own.streaks.clone(),
+            failed_polls: own.failed_polls,
+            transitions: prev.map_or(0, |p| p.transitions) + u64::from(moved),
+            profile: profile.name.clone(),
+            outage_started_at: match (prev_status, status) {
+                (_, Status::Up) => None,
+                (Status::Up, _) => Some(now),
+                _ => prev.and_then(|p| p.outage_started_at).or(Some(now)),
+            },
+        };
+        let outage = match (prev_status, status) {
+            (a, b) if a == b => None,
+            (Status::Up, _) => Some(OutageWrite::Open(Outage {
+                monitor_id: m.monitor_id.clone(),
+                kind: m.kind,
+                name: m.name.clone(),
+                account: m.account.clone(),
+                region: m.region.clone(),
+                user_pool_id: m.user_pool_id.clone(),
+                started_at: now,
+                ended_at: None,
+                status,
+                reason: reasons
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                comment: None,
+            })),
+            (_, Status::Up) => {
+                prev.and_then(|p| p.outage_started_at)
+                    .map(|started_at| OutageWrite::Close {
+                        monitor_id: m.monitor_id.clone(),
+                        started_at,
+                        ended_at: now,
+                    })
+            }
+            (a, b) if b > a => {
+                prev.and_then(|p| p.outage_started_at)
+                    .map(|started_at| OutageWrite::Worsen {
+                        monitor_id: m.monitor_id.clone(),
+                        started_at,
+                        status: b,
+                    })
+            }
+            _ => None,
+        };
+        let alert = moved.then(|| Alert {
+            alert_id: format!("{}#{}", public_id(m), next.transitions),
+            monitor_id: public_id(m),
+            kind: m.kind,
+            name: public_name(m),
+            account: m.account.clone(),
+            region: m.region.clone(),
+            user_pool_id: m.user_pool_id.clone(),
+            from: prev_status,
+            to: status,
+            at: now,
+            previous_since: prev_since,
+            reasons: if status == Status::Up {
+                Vec::new()
+            } else {
+                reasons.clone()
+            },
+            pool: None,
+            outage_started_at: if status == Status::Up {
+                prev.and_then(|p| p.outage_started_at)
+            } else {
+                None
+            },
+            profile: profile.name.clone(),
+        });
+        let write_status = prev.is_none_or(|p| !p.same_as(&next));
+        if m.kind == MonitorKind::UserPool && moved {
+            root_change = Some((changes.len(), prev_status, status));
+        }
+        if m.parent_id.is_some() && alert.is_some() {
+            child_alerts.push(changes.len());
+        }
+        changes.push(MonitorChange {
+            status: next,
+            write_status,
+            outage,
+            alert,
+        });
+    }
+
+    // Propagation: children's alerts carry the pool's status; a pool change that only its
+    // children caused is told in their alerts, not in one more.
+    if propagate {
+        let pool = evaluated
+            .iter()
+            .find(|(m, _, _)| m.kind == MonitorKind::UserPool)
+            .map(|(m, _, _)| (public_id(m), public_name(m), m.monitor_id.clone()));
+        if let Some((pool_id, pool_name, raw_pool_id)) = pool {
+            let pool_status = changes
+                .iter()
+                .find(|c| c.status.monitor_id == raw_pool_id)
+                .map(|c| c.status.status);
+            let (from, to) = match root_change {
+                Some((_, from, to)) => (from, to),
+                None => {
+                    let s = pool_status.unwrap_or(Status::Up);
+                    (s, s)
+                }
+            };
+            for &i in &child_alerts {
+                if let Some(a) = changes[i].alert.as_mut() {
+                    a.pool = Some(PoolChange {
+                        monitor_id: pool_id.clone(),
+                        name: pool_name.clone(),
+                        from,
+                        to,
+                    });
+                }
+            }
+            if let Some((i, _, _)) = root_change {
+                let own_moved = previous
+                    .get(&raw_pool_id)
+                    .map_or(Status::Up, |p| p.own_status)
+                    != changes[i].status.own_status;
+                if !own_moved && !child_alerts.is_empty() {
+                    changes[i].alert = None;
+                }
+            }
+        }
+    }
+    Evaluation { changes }
+}
+
+/// The name an alert may show: users by their `sub` (a username is often an email address or
+/// a phone number), everything else by its name with any address or number masked.
+pub fn public_name(m: &Monitor) -> String {
+    match &m.details {
+        MonitorDetails::User(u) => u
+            .attributes
+            .iter()
+            .find(|a| a.name == "sub")
+            .map(|a| format!("sub {}", sanitize(&a.value, 64)))
+            .unwrap_or_else(|| redact(&sanitize(&u.username, 64))),
+        _ => redact(&sanitize(&m.name, 128)),
+    }
+}
+
+/// The monitor id an alert may show: a user's id carries its `sub`, not its username.
+pub fn public_id(m: &Monitor) -> String {
+    match &m.details {
+        MonitorDetails::User(u) => {
+            let who = u
+                .attributes
+                .iter()
+                .find(|a| a.name == "sub")
+                .map(|a| sanitize(&a.value, 64))
+                .unwrap_or_else(|| redact(&sanitize(&u.username, 64)));
+            format!("user/{}/{who}", u.user_pool_id)
+        }
+        _ => m.monitor_id.clone(),
+    }
+}
+
+/// Drop control characters (line breaks included) and cut to `max` characters.
+pub fn sanitize(s: &str, max: usize) -> String {
+    let clean: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let clean = clean.trim();
+    if clean.chars().count() <= max {
+        return clean.to_string();
+    }
+    let mut out: String = clean.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Mask anything that looks like an email address or a phone number.
+pub fn redact(s: &str) -> String {
+    let mut out = Vec::new();
+    for word in s.split(' ') {
+        out.push(redact_word(word));
+    }
+    let joined = out.join(" ");
+    mask_digit_runs(&joined)
+}
+
+fn redact_word(word: &str) -> String {
+    match word.split_once('@') {
+        Some((local, domain)) if !local.is_empty() && domain.contains('.') => "[email]".to_string(),
+        _ => word.to_string(),
+    }
+}
+
+/// Runs of at least 7 digits, possibly broken by spaces, dashes, dots, parentheses or a
+/// leading plus, become `[phone]`.
+fn mask_digit_runs(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let start = i;
+        if chars[i].is_ascii_digit() || (chars[i] == '+' || chars[i] == '(') {
+            let mut j = i;
+            let mut digits = 0;
+            while j < chars.len() && (chars[j].is_ascii_digit() || " -.()+".contains(chars[j])) {
+                if chars[j].is_ascii_digit() {
+                    digits += 1;
+                }
+                j += 1;
+            }
+            if digits >= 7 {
+                // Keep trailing separators out of the mask.
+                let mut end = j;
+                while end > start && !chars[end - 1].is_ascii_digit() {
+                    end -= 1;
+                }
+                out.push_str("[phone]");
+                out.extend(&chars[end..j]);
+                i = j;
+                continue;
+            }
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

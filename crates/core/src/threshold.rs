@@ -1,0 +1,501 @@
+//! Threshold profiles (the spec's "Threshold and Availability" profiles): per monitor type, a
+//! set of thresholds on catalogue metrics, how many failed polls make a monitor down, and for
+//! user pools the "Notify for Any Child Monitor Status Changes" switch. Profiles are assigned
+//! to monitors by monitor id or by tag; otherwise the type's `default` profile applies.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalogue;
+use crate::monitor::{Monitor, MonitorKind};
+
+/// The name of each monitor type's fallback profile.
+pub const DEFAULT_PROFILE: &str = "default";
+
+/// The profile set shipped with cognito-watch, loaded into DynamoDB on first run.
+pub const SHIPPED_PROFILES: &str = include_str!("../../../profiles/default.toml");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Comparator {
+    #[serde(rename = ">")]
+    Gt,
+    #[serde(rename = ">=")]
+    Ge,
+    #[serde(rename = "<")]
+    Lt,
+    #[serde(rename = "<=")]
+    Le,
+    #[serde(rename = "=")]
+    Eq,
+    #[serde(rename = "!=")]
+    Ne,
+}
+
+impl Comparator {
+    pub const ALL: [Comparator; 6] = [
+        Comparator::Gt,
+        Comparator::Ge,
+        Comparator::Lt,
+        Comparator::Le,
+        Comparator::Eq,
+        Comparator::Ne,
+    ];
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparator::Gt => ">",
+            Comparator::Ge => ">=",
+            Comparator::Lt => "<",
+            Comparator::Le => "<=",
+            Comparator::Eq => "=",
+            Comparator::Ne => "!=",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Comparator> {
+        Comparator::ALL.into_iter().find(|c| c.symbol() == s)
+    }
+
+    /// Whether `value` breaches `threshold`. Equality is exact to 1e-9 (values are counts
+    /// and percentages).
+    pub fn holds(self, value: f64, threshold: f64) -> bool {
+        let eq = (value - threshold).abs() < 1e-9;
+        match self {
+            Comparator::Gt => value > threshold && !eq,
+            Comparator::Ge => value > threshold || eq,
+            Comparator::Lt => value < threshold && !eq,
+            Comparator::Le => value < threshold || eq,
+            Comparator::Eq => eq,
+            Comparator::Ne => !eq,
+        }
+    }
+}
+
+impl fmt::Display for Comparator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.symbol())
+    }
+}
+
+/// How bad a breach is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Trouble,
+    Critical,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn two() -> u32 {
+    2
+}
+
+/// One threshold on one metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Threshold {
+    /// A catalogue metric id of the profile's monitor type.
+    pub metric: String,
+    pub comparator: Comparator,
+    pub value: f64,
+    pub severity: Severity,
+    /// Breach only after this many consecutive polls breach (at least 1).
+    #[serde(default = "one")]
+    pub consecutive_polls: u32,
+}
+
+impl Threshold {
+    /// The key under which a monitor's breach streak for this threshold is kept.
+    pub fn key(&self) -> String {
+        format!("{}{}{}", self.metric, self.comparator, self.value)
+    }
+
+    /// Whether `value` breaches. No data (`None`) never breaches.
+    pub fn breached_by(&self, value: Option<f64>) -> bool {
+        value.is_some_and(|v| self.comparator.holds(v, self.value))
+    }
+}
+
+/// A threshold profile for one monitor type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    pub kind: MonitorKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// "Notify for Any Child Monitor Status Changes" (user pool profiles only).
+    #[serde(default)]
+    pub notify_child_status_changes: bool,
+    /// A monitor whose poll fails this many consecutive times is down (default 2). A deleted
+    /// resource is down at once.
+    #[serde(default = "two")]
+    pub down_after_failed_polls: u32,
+    #[serde(default, rename = "threshold")]
+    pub thresholds: Vec<Threshold>,
+}
+
+impl Profile {
+    pub fn empty(kind: MonitorKind, name: &str) -> Profile {
+        Profile {
+            name: name.to_string(),
+            kind,
+            description: None,
+            notify_child_status_changes: false,
+            down_after_failed_polls: 2,
+            thresholds: Vec::new(),
+        }
+    }
+
+    /// Check every metric id against the catalogue and the numbers for sense.
+    pub fn validate(&self) -> Result<(), ProfileError> {
+        if self.name.trim().is_empty() {
+            return Err(ProfileError::Invalid(format!(
+                "a {} profile has no name",
+                self.kind.label()
+            )));
+        }
+        if self.notify_child_status_changes && self.kind != MonitorKind::UserPool {
+            return Err(ProfileError::Invalid(format!(
+                "profile {:?}: notify_child_status_changes is for user pool profiles only",
+                self.name
+            )));
+        }
+        if self.down_after_failed_polls == 0 {
+            return Err(ProfileError::Invalid(format!(
+                "profile {:?}: down_after_failed_polls must be at least 1",
+                self.name
+            )));
+        }
+        for t in &self.thresholds {
+            if catalogue::find(self.kind, &t.metric).is_none() {
+                let known: Vec<_> = catalogue::metrics(self.kind)
+                    .into_iter()
+                    .map(|m| m.id)
+                    .collect();
+                return Err(ProfileError::UnknownMetric {
+                    profile: self.name.clone(),
+                    kind: self.kind,
+                    metric: t.metric.clone(),
+                    known: known.join(", "),
+                });
+            }
+            if t.consecutive_polls == 0 || !t.value.is_finite() {
+                return Err(ProfileError::Invalid(format!(
+                    "profile {:?}, metric {}: consecutive_polls must be at least 1 and value a number",
+                    self.name, t.metric
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Add or replace the threshold on `metric` with the same comparator.
+    pub fn set(&mut self, threshold: Threshold) {
+        match self
+            .thresholds
+            .iter_mut()
+            .find(|t| t.metric == threshold.metric && t.comparator == threshold.comparator)
+        {
+            Some(t) => *t = threshold,
+            None => self.thresholds.push(threshold),
+        }
+    }
+
+    /// Remove every threshold on `metric`; returns how many were removed.
+    pub fn unset(&mut self, metric: &str) -> usize {
+        let before = self.thresholds.len();
+        self.thresholds.retain(|t| t.metric != metric);
+        before - self.thresholds.len()
+    }
+}
+
+/// What a profile is assigned to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assignment {
+    /// A monitor id, e.g. `appclient/<pool>/<client>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor: Option<String>,
+    /// A tag, `key=value`. A user pool's tags also select its children.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    pub profile: String,
+}
+
+impl Assignment {
+    /// The stable key of what the assignment selects.
+    pub fn selector(&self) -> Result<String, ProfileError> {
+        match (&self.monitor, &self.tag) {
+            (Some(m), None) => Ok(format!("monitor#{m}")),
+            (None, Some(t)) if t.contains('=') => Ok(format!("tag#{t}")),
+            _ => Err(ProfileError::Invalid(format!(
+                "an assignment needs exactly one of monitor = \"<id>\" or tag = \"key=value\" (profile {:?})",
+                self.profile
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ProfileError {
+    #[error("profile {profile:?}: {metric:?} is not a {} metric; known: {known}", kind.label())]
+    UnknownMetric {
+        profile: String,
+        kind: MonitorKind,
+        metric: String,
+        known: String,
+    },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("cannot read the profile file: {0}")]
+    Parse(String),
+}
+
+/// Every profile and assignment: what the evaluator needs to pick a profile for a monitor.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSet {
+    #[serde(default, rename = "profile")]
+    pub profiles: Vec<Profile>,
+    #[serde(default, rename = "assignment")]
+    pub assignments: Vec<Assignment>,
+}
+
+impl ProfileSet {
+    /// Parse and validate a profile file (TOML).
+    pub fn from_toml(text: &str) -> Result<ProfileSet, ProfileError> {
+        let set: ProfileSet =
+            toml::from_str(text).map_err(|e| ProfileError::Parse(e.to_string()))?;
+        set.validate()?;
+        Ok(set)
+    }
+
+    pub fn to_toml(&self) -> Result<String, ProfileError> {
+        toml::to_string_pretty(self).map_err(|e| ProfileError::Parse(e.to_string()))
+    }
+
+    /// The shipped defaults.
+    pub fn shipped() -> Result<ProfileSet, ProfileError> {
+        ProfileSet::from_toml(SHIPPED_PROFILES)
+    }
+
+    pub fn validate(&self) -> Result<(), ProfileError> {
+        let mut seen = std::collections::BTreeSet::new();
+        for p in &self.profiles {
+            p.validate()?;
+            if !seen.insert((p.kind, p.name.as_str())) {
+                return Err(ProfileError::Invalid(format!(
+                    "two {} profiles are named {:?}",
+                    p.kind.label(),
+                    p.name
+                )));
+            }
+        }
+        for a in &self.assignments {
+            a.selector()?;
+            if !self.profiles.iter().any(|p| p.name == a.profile) {
+                return Err(ProfileError::Invalid(format!(
+                    "assignment to profile {:?}, which no monitor type has",
+                    a.profile
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn get(&self, kind: MonitorKind, name: &str) -> Option<&Profile> {
+        self.profiles
+            .iter()
+            .find(|p| p.kind == kind && p.name == name)
+    }
+
+    /// The profile for `monitor`: assigned by monitor id, else by one of its tags (a child
+    /// also matches its user pool's tags, `pool_tags`), else its type's default, else an empty
+    /// profile. An assignment to a profile the monitor's type lacks is skipped.
+    pub fn resolve(&self, monitor: &Monitor, pool_tags: &BTreeMap<String, String>) -> Profile {
+        let by_id = self
+            .assignments
+            .iter()
+            .filter(|a| a.monitor.as_deref() == Some(monitor.monitor_id.as_str()))
+            .find_map(|a| self.get(monitor.kind, &a.profile));
+        let tag_matches = |tags: &BTreeMap<String, String>| {
+            let mut matching: Vec<&Assignment> = self
+                .assignments
+                .iter()
+                .filter(|a| {
+                    a.tag.as_deref().is_some_and(|t| {
+                        t.split_once('=')
+                            .is_some_and(|(k, v)| tags.get(k).is_some_and(|tv| tv == v))
+                    })
+                })
+                .collect();
+            matching.sort();
+            matching
+                .into_iter()
+                .find_map(|a| self.get(monitor.kind, &a.profile))
+        };
+        by_id
+            .or_else(|| tag_matches(&monitor.tags))
+            .or_else(|| tag_matches(pool_tags))
+            .or_else(|| self.get(monitor.kind, DEFAULT_PROFILE))
+            .cloned()
+            .unwrap_or_else(|| Profile::empty(monitor.kind, DEFAULT_PROFILE))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::{MonitorDetails, MonitorId, UserPoolDetails};
+    use proptest::prelude::*;
+
+    #[test]
+    fn each_comparator_holds_where_it_should() {
+        let cases = [
+            (Comparator::Gt, [false, false, true]),
+            (Comparator::Ge, [false, true, true]),
+            (Comparator::Lt, [true, false, false]),
+            (Comparator::Le, [true, true, false]),
+            (Comparator::Eq, [false, true, false]),
+            (Comparator::Ne, [true, false, true]),
+        ];
+        for (c, expect) in cases {
+            let got = [9.0, 10.0, 11.0].map(|v| c.holds(v, 10.0));
+            assert_eq!(got, expect, "{c}");
+            assert_eq!(Comparator::parse(c.symbol()), Some(c));
+        }
+    }
+
+    #[test]
+    fn no_data_never_breaches() {
+        for comparator in Comparator::ALL {
+            let t = Threshold {
+                metric: "SignInFailed".into(),
+                comparator,
+                value: 0.0,
+                severity: Severity::Critical,
+                consecutive_polls: 1,
+            };
+            assert!(!t.breached_by(None), "{comparator}");
+        }
+    }
+
+    #[test]
+    fn the_shipped_profiles_are_valid_and_carry_the_cubeapm_and_aws_alarms() {
+        let set = ProfileSet::shipped().expect("valid");
+        for kind in MonitorKind::ALL {
+            assert!(set.get(kind, DEFAULT_PROFILE).is_some(), "{kind:?}");
+        }
+        let client = set.get(MonitorKind::AppClient, DEFAULT_PROFILE).unwrap();
+        let has = |m: &str, c: Comparator, v: f64| {
+            client
+                .thresholds
+                .iter()
+                .any(|t| t.metric == m && t.comparator == c && t.value == v)
+        };
+        assert!(has("SignInFailurePercentage", Comparator::Gt, 20.0));
+        assert!(has("SignInThrottlesPeakMinute", Comparator::Gt, 100.0));
+        assert!(has("TokenRefreshFailed", Comparator::Gt, 50.0));
+        assert!(has("SignInThrottledMinutes", Comparator::Ge, 5.0));
+        assert!(has("SignUpThrottledMinutes", Comparator::Ge, 5.0));
+        assert!(has("TokenRefreshThrottledMinutes", Comparator::Ge, 5.0));
+        let idp = set
+            .get(MonitorKind::IdentityProvider, DEFAULT_PROFILE)
+            .unwrap();
+        assert!(idp
+            .thresholds
+            .iter()
+            .any(|t| t.metric == "FederationThrottledMinutes"));
+        assert!(
+            set.get(MonitorKind::UserPool, DEFAULT_PROFILE)
+                .unwrap()
+                .notify_child_status_changes
+        );
+        let round = ProfileSet::from_toml(&set.to_toml().unwrap()).unwrap();
+        assert_eq!(round, set);
+    }
+
+    #[test]
+    fn unknown_metrics_are_rejected_with_the_known_ones() {
+        let mut p = Profile::empty(MonitorKind::IdentityProvider, "x");
+        p.set(Threshold {
+            metric: "SignInFailed".into(),
+            comparator: Comparator::Gt,
+            value: 1.0,
+            severity: Severity::Trouble,
+            consecutive_polls: 1,
+        });
+        let err = p.validate().unwrap_err().to_string();
+        assert!(err.contains("FederationFailed"), "{err}");
+    }
+
+    fn pool(tags: &[(&str, &str)]) -> Monitor {
+        let mut m = Monitor::new(
+            &MonitorId::UserPool { pool: "p".into() },
+            "p".into(),
+            "1",
+            "r",
+            MonitorDetails::UserPool(UserPoolDetails::default()),
+            chrono::Utc::now(),
+        );
+        m.tags = tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        m
+    }
+
+    #[test]
+    fn assignment_by_id_beats_tag_beats_default() {
+        let mut set = ProfileSet::default();
+        for name in ["default", "strict", "mine"] {
+            set.profiles
+                .push(Profile::empty(MonitorKind::UserPool, name));
+        }
+        set.assignments.push(Assignment {
+            monitor: None,
+            tag: Some("env=prod".into()),
+            profile: "strict".into(),
+        });
+        let none = BTreeMap::new();
+        assert_eq!(set.resolve(&pool(&[]), &none).name, "default");
+        assert_eq!(set.resolve(&pool(&[("env", "prod")]), &none).name, "strict");
+        assert_eq!(set.resolve(&pool(&[("env", "dev")]), &none).name, "default");
+        set.assignments.push(Assignment {
+            monitor: Some("userpool/p".into()),
+            tag: None,
+            profile: "mine".into(),
+        });
+        assert_eq!(set.resolve(&pool(&[("env", "prod")]), &none).name, "mine");
+        // A profile the kind lacks falls back.
+        let client = Monitor::new(
+            &MonitorId::AppClient {
+                pool: "p".into(),
+                client_id: "c".into(),
+            },
+            "c".into(),
+            "1",
+            "r",
+            MonitorDetails::UserPool(UserPoolDetails::default()),
+            chrono::Utc::now(),
+        );
+        let prod: BTreeMap<_, _> = [("env".to_string(), "prod".to_string())].into();
+        assert_eq!(set.resolve(&client, &prod).name, "default");
+        assert!(set.resolve(&client, &prod).thresholds.is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn exactly_one_of_a_comparator_and_its_negation_holds(v in -1e6f64..1e6, t in -1e6f64..1e6) {
+            prop_assert_ne!(Comparator::Gt.holds(v, t), Comparator::Le.holds(v, t));
+            prop_assert_ne!(Comparator::Lt.holds(v, t), Comparator::Ge.holds(v, t));
+            prop_assert_ne!(Comparator::Eq.holds(v, t), Comparator::Ne.holds(v, t));
+        }
+    }
+}

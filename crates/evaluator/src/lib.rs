@@ -1,0 +1,294 @@
+//! The evaluator: threshold profiles → statuses, propagation, outages and SNS alerts.
+//!
+//! Per root (a user pool with its children, or an identity pool), one evaluation:
+//! 1. takes the root's lease in the status table (a concurrent evaluation of the same root
+//!    backs off, and its stream records are retried);
+//! 2. reads the root's monitors (one Query) and their previous statuses (one Query);
+//! 3. decides statuses, outages and alerts (pure, in `cognito-watch-core`);
+//! 4. writes each monitor's status, outage and alert together, in transactions that check the
+//!    lease is still held;
+//! 5. publishes every pending alert of the root, each claimed first, and marks it sent; a
+//!    failed publish leaves it pending for the next evaluation.
+
+mod event;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aws_config::SdkConfig;
+use chrono::{DateTime, Duration, Utc};
+use cognito_watch_aws::status_store::{root_key, StatusStore};
+use cognito_watch_aws::{AlertSink, AwsError, StateStore};
+use cognito_watch_core::config::EvaluatorConfig;
+use cognito_watch_core::monitor::MonitorId;
+use cognito_watch_core::notify;
+use cognito_watch_core::status::evaluate_root;
+use cognito_watch_core::threshold::{ProfileError, ProfileSet};
+use futures::StreamExt;
+use serde::Serialize;
+
+pub use event::{EvaluatorEvent, EvaluatorRequest};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvaluatorError {
+    #[error("invalid evaluator event: {0}")]
+    Event(#[from] serde_json::Error),
+    #[error("{0}")]
+    Aws(#[from] AwsError),
+    #[error("the shipped threshold profiles are invalid: {0}")]
+    Profiles(#[from] ProfileError),
+}
+
+/// What one root's evaluation did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct RootReport {
+    pub root: String,
+    pub monitors: usize,
+    pub transitions: usize,
+    pub alerts_created: usize,
+    pub alerts_sent: usize,
+    /// Alerts still waiting: their publish failed, or another evaluation holds them.
+    pub alerts_pending: usize,
+    /// Another evaluation held the root; nothing was done.
+    pub busy: bool,
+    pub transactions: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct EvaluatorReport {
+    pub roots: Vec<RootReport>,
+    /// Whether the shipped default profiles were loaded by this invocation.
+    pub defaults_loaded: bool,
+}
+
+/// How many roots are evaluated at once.
+const CONCURRENCY: usize = 4;
+/// How long a claimed alert is ours to publish.
+const CLAIM: i64 = 60;
+
+pub struct Evaluator {
+    pub config: EvaluatorConfig,
+    pub state: StateStore,
+    pub status: StatusStore,
+    pub sink: AlertSink,
+    evaluations: AtomicU64,
+}
+
+impl Evaluator {
+    pub fn new(config: EvaluatorConfig, base: &SdkConfig) -> Evaluator {
+        Evaluator {
+            state: StateStore::new(base, config.tables.clone()),
+            status: StatusStore::new(base, &config.status_table, config.retention),
+            sink: AlertSink::new(base, &config.topic_arn),
+            config,
+            evaluations: AtomicU64::new(0),
+        }
+    }
+
+    pub async fn from_env() -> Result<Evaluator, Box<dyn std::error::Error + Send + Sync>> {
+        let config = EvaluatorConfig::from_env()?;
+        let base = cognito_watch_aws::sdk::load(config.max_attempts).await;
+        Ok(Evaluator::new(config, &base))
+    }
+
+    /// Decode and run one invocation. A stream batch answers with the records to retry
+    /// (`batchItemFailures`); a request answers with the report.
+    pub async fn handle(
+        &self,
+        payload: serde_json::Value,
+    ) -> Result<serde_json::Value, EvaluatorError> {
+        let now = Utc::now();
+        match EvaluatorEvent::decode(payload)? {
+            EvaluatorEvent::Stream(roots) => {
+                let ids: Vec<MonitorId> = roots.keys().cloned().collect();
+                let report = self.evaluate(&ids, now).await?;
+                let mut failures = Vec::new();
+                for r in &report.roots {
+                    if r.busy || r.error.is_some() {
+                        let id = roots.iter().find(|(k, _)| root_key(k) == r.root);
+                        if let Some((_, seqs)) = id {
+                            failures.extend(seqs.iter().cloned());
+                        }
+                    }
+                }
+                let mut response = aws_lambda_events::streams::DynamoDbEventResponse::default();
+                for s in failures {
+                    let mut failure =
+                        aws_lambda_events::streams::DynamoDbBatchItemFailure::default();
+                    failure.item_identifier = Some(s);
+                    response.batch_item_failures.push(failure);
+                }
+                Ok(serde_json::to_value(response)?)
+            }
+            EvaluatorEvent::Request(request) => {
+                let roots = match request.roots() {
+                    Some(r) => r,
+                    None => self.state.roots().await?,
+                };
+                Ok(serde_json::to_value(self.evaluate(&roots, now).await?)?)
+            }
+        }
+    }
+
+    /// The profiles, loading the shipped defaults first if none were ever loaded.
+    pub async fn profiles(&self) -> Result<(ProfileSet, bool), EvaluatorError> {
+        let (set, seeded) = self.status.load_profiles().await?;
+        if seeded {
+            return Ok((set, false));
+        }
+        let loaded = self.status.seed(&ProfileSet::shipped()?).await?;
+        let (set, _) = self.status.load_profiles().await?;
+        Ok((set, loaded))
+    }
+
+    /// Evaluate these roots at `now`. A root that fails is reported with its error; only
+    /// failing to read the profiles fails the whole call.
+    pub async fn evaluate(
+        &self,
+        roots: &[MonitorId],
+        now: DateTime<Utc>,
+    ) -> Result<EvaluatorReport, EvaluatorError> {
+        let (profiles, defaults_loaded) = self.profiles().await?;
+        let profiles = &profiles;
+        let reports = futures::stream::iter(roots.iter().cloned())
+            .map(|root| async move {
+                let key = root_key(&root);
+                match self.evaluate_root(&root, profiles, now).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::error!(root = %key, error = %e, "evaluation failed");
+                        RootReport {
+                            root: key,
+                            error: Some(e.to_string()),
+                            ..Default::default()
+                        }
+                    }
+                }
+            })
+            .buffered(CONCURRENCY)
+            .collect::<Vec<_>>()
+            .await;
+        Ok(EvaluatorReport {
+            roots: reports,
+            defaults_loaded,
+        })
+    }
+
+    fn owner(&self) -> String {
+        let n = self.evaluations.fetch_add(1, Ordering::Relaxed);
+        let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
+        format!("{}-{nanos:x}-{n}", std::process::id())
+    }
+
+    /// Evaluate one root under its lease.
+    pub async fn evaluate_root(
+        &self,
+        root: &MonitorId,
+        profiles: &ProfileSet,
+        now: DateTime<Utc>,
+    ) -> Result<RootReport, AwsError> {
+        let key = root_key(root);
+        let owner = self.owner();
+        if !self
+            .status
+            .acquire_lease(&key, &owner, now, self.config.lease)
+            .await?
+        {
+            tracing::info!(root = %key, "another evaluation holds this root; backing off");
+            return Ok(RootReport {
+                root: key,
+                busy: true,
+                ..Default::default()
+            });
+        }
+        let result = self
+            .evaluate_leased(root, &key, &owner, profiles, now)
+            .await;
+        if let Err(e) = self.status.release_lease(&key, &owner).await {
+            tracing::warn!(root = %key, error = %e, "cannot release the lease; it expires by itself");
+        }
+        result
+    }
+
+    async fn evaluate_leased(
+        &self,
+        root: &MonitorId,
+        key: &str,
+        owner: &str,
+        profiles: &ProfileSet,
+        now: DateTime<Utc>,
+    ) -> Result<RootReport, AwsError> {
+        let monitors = self.state.load_root(root).await?;
+        let previous = self.status.load_statuses(key).await?;
+        let evaluation = evaluate_root(&monitors, &previous, profiles, now);
+        let transactions = self.status.commit(key, owner, &evaluation.changes).await?;
+        let alerts_created = evaluation.alerts().count();
+        for c in &evaluation.changes {
+            if let Some(a) = &c.alert {
+                tracing::info!(
+                    root = %key,
+                    monitor = %a.monitor_id,
+                    from = a.from.as_str(),
+                    to = a.to.as_str(),
+                    alert_id = %a.alert_id,
+                    "status transition"
+                );
+            }
+        }
+        let (alerts_sent, alerts_pending) = self.deliver(key, now).await?;
+        Ok(RootReport {
+            root: key.to_string(),
+            monitors: monitors.len(),
+            transitions: evaluation.transitions(),
+            alerts_created,
+            alerts_sent,
+            alerts_pending,
+            busy: false,
+            transactions,
+            error: None,
+        })
+    }
+
+    /// Publish the root's pending alerts, oldest first. Returns (sent, still pending).
+    async fn deliver(&self, key: &str, now: DateTime<Utc>) -> Result<(usize, usize), AwsError> {
+        let mut sent = 0;
+        let mut pending = 0;
+        for stored in self.status.pending_alerts(key).await? {
+            if !self
+                .status
+                .claim_alert(key, &stored.key, now, now + Duration::seconds(CLAIM))
+                .await?
+            {
+                pending += 1;
+                continue;
+            }
+            let published = match notify::message(&stored.alert) {
+                Ok(message) => self.sink.publish(&message).await,
+                Err(e) => Err(AwsError::other("Publish", format!("cannot render: {e}"))),
+            };
+            match published {
+                Ok(message_id) => {
+                    self.status
+                        .mark_sent(key, &stored.key, &message_id, Utc::now())
+                        .await?;
+                    tracing::info!(alert_id = %stored.alert.alert_id, %message_id, "alert published");
+                    sent += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(
+                        alert_id = %stored.alert.alert_id,
+                        attempts = stored.attempts + 1,
+                        error = %e,
+                        "publish failed; the alert stays pending"
+                    );
+                    self.status
+                        .mark_failed(key, &stored.key, &e.to_string())
+                        .await?;
+                    pending += 1;
+                }
+            }
+        }
+        Ok((sent, pending))
+    }
+}

@@ -1,0 +1,610 @@
+//! The evaluator on the local AWS test bed: real pools and datapoints in moto, the collector
+//! writes state, the evaluator runs, and what reached the SNS topic is read back from a
+//! subscribed SQS queue.
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use cognito_watch_aws::status_store::root_key;
+use cognito_watch_core::monitor::MonitorId;
+use cognito_watch_core::status::Status;
+use cognito_watch_core::threshold::{
+    Assignment, Comparator, Profile, ProfileSet, Severity, Threshold, DEFAULT_PROFILE,
+};
+use cognito_watch_core::MonitorKind;
+use cognito_watch_testbed::{seed, AlertInbox, Bed};
+use collector::CollectorRequest;
+use evaluator::Evaluator;
+use serde_json::Value;
+
+fn minute() -> DateTime<Utc> {
+    Utc::now().duration_trunc(Duration::minutes(1)).unwrap()
+}
+
+struct Setup {
+    bed: Bed,
+    inbox: AlertInbox,
+    evaluator: Evaluator,
+    pool: String,
+    clients: Vec<String>,
+}
+
+async fn setup(clients: &[&str]) -> Setup {
+    let bed = Bed::start().await;
+    let inbox = AlertInbox::create(&bed.sdk, "alerts").await;
+    let evaluator = bed.evaluator(&inbox.topic_arn).await;
+    let pool = seed::user_pool(&bed.idp, "shop").await.unwrap();
+    let mut ids = Vec::new();
+    for c in clients {
+        ids.push(seed::app_client(&bed.idp, &pool, c, false).await.unwrap());
+    }
+    Setup {
+        bed,
+        inbox,
+        evaluator,
+        pool,
+        clients: ids,
+    }
+}
+
+impl Setup {
+    fn dims(&self, i: usize) -> [(&str, &str); 2] {
+        [
+            ("UserPool", self.pool.as_str()),
+            ("UserPoolClient", self.clients[i].as_str()),
+        ]
+    }
+
+    /// One collector poll at `at`, then one evaluation of every root at `at`.
+    async fn poll(&self, at: DateTime<Utc>) -> evaluator::EvaluatorReport {
+        self.bed
+            .collector(&[])
+            .run(&CollectorRequest::default(), at, None)
+            .await
+            .unwrap();
+        self.evaluate(at).await
+    }
+
+    async fn evaluate(&self, at: DateTime<Utc>) -> evaluator::EvaluatorReport {
+        let roots = self.bed.store.roots().await.unwrap();
+        self.evaluator.evaluate(&roots, at).await.unwrap()
+    }
+
+    async fn status(&self, id: &str) -> cognito_watch_core::status::MonitorStatus {
+        let root = root_key(&MonitorId::UserPool {
+            pool: self.pool.clone(),
+        });
+        let all = self.evaluator.status.load_statuses(&root).await.unwrap();
+        all.get(id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no status for {id}: {:?}", all.keys()))
+    }
+
+    fn client_id(&self, i: usize) -> String {
+        format!("appclient/{}/{}", self.pool, self.clients[i])
+    }
+}
+
+/// The JSON form of an alert from its SNS envelope (the `sqs` entry of the message).
+fn alert_json(envelope: &Value) -> Value {
+    serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap()
+}
+
+fn attribute<'a>(envelope: &'a Value, name: &str) -> &'a str {
+    envelope["MessageAttributes"][name]["Value"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no attribute {name} in {envelope}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shipped_defaults_fire_on_the_cubeapm_scenarios_once_and_recover_once() {
+    let s = setup(&["web", "mobile", "api"]).await;
+    let now = minute();
+    let (p1, p2, p3) = (now - Duration::minutes(10), now - Duration::minutes(5), now);
+    // Poll 1 reads [p1-16m, p1-1m): failures 30% on web, a 150-throttle minute on mobile,
+    // 60 token refresh failures on api; web also throttles sign-ups 5 minutes in a row.
+    let t = p1 - Duration::minutes(8);
+    let mut data = vec![
+        seed::requests("SignInSuccesses", &s.dims(0), t, 7, 3),
+        seed::throttles("SignInThrottles", &s.dims(1), t, 150),
+        seed::throttles("SignInThrottles", &s.dims(1), t + Duration::minutes(1), 20),
+        seed::requests("TokenRefreshSuccesses", &s.dims(2), t, 10, 60),
+    ];
+    for m in 0..5 {
+        data.push(seed::throttles(
+            "SignUpThrottles",
+            &s.dims(0),
+            t + Duration::minutes(m),
+            1,
+        ));
+    }
+    // Poll 2 reads [p1-1m, p2-1m): still 50% failures on web only.
+    data.push(seed::requests(
+        "SignInSuccesses",
+        &s.dims(0),
+        p2 - Duration::minutes(3),
+        1,
+        1,
+    ));
+    seed::put(&s.bed.cw, data).await.unwrap();
+
+    let report = s.poll(p1).await;
+    assert!(
+        report.defaults_loaded,
+        "first run loads the shipped profiles"
+    );
+    let first = s.inbox.drain().await;
+    assert_eq!(first.len(), 3, "one alert per client: {first:#?}");
+    let mut by_client = std::collections::BTreeMap::new();
+    for e in &first {
+        by_client.insert(attribute(e, "monitor_id").to_string(), e.clone());
+        assert_eq!(attribute(e, "severity"), "critical");
+        assert_eq!(attribute(e, "monitor_type"), "appclient");
+        assert_eq!(attribute(e, "user_pool_id"), s.pool);
+        assert_eq!(attribute(e, "region"), "us-east-1");
+        assert_eq!(attribute(e, "account"), "123456789012");
+        let subject = e["Subject"].as_str().unwrap();
+        assert!(subject.starts_with("CRITICAL: App Client "), "{subject}");
+        assert!(subject.len() < 100);
+    }
+    let web = alert_json(&by_client[&s.client_id(0)]);
+    let reasons: Vec<&str> = web["reason_text"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(
+        reasons.contains(
+            &"Sign In Failure Percentage = 30 (threshold > 20, critical, 1 consecutive poll)"
+        ),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.contains(
+            &"Sign Up Throttled Minutes = 5 (threshold >= 5, trouble, 1 consecutive poll)"
+        ),
+        "{reasons:?}"
+    );
+    let mobile = alert_json(&by_client[&s.client_id(1)]);
+    assert_eq!(mobile["reasons"][0]["metric"], "SignInThrottlesPeakMinute");
+    assert_eq!(mobile["reasons"][0]["value"], 150.0);
+    let api = alert_json(&by_client[&s.client_id(2)]);
+    assert_eq!(api["reasons"][0]["metric"], "TokenRefreshFailed");
+    assert_eq!(api["reasons"][0]["value"], 60.0);
+    // Propagation is on in the default user pool profile: the pool is critical and the
+    // first child's alert tells the pool's change.
+    assert_eq!(
+        s.status(&format!("userpool/{}", s.pool)).await.status,
+        Status::Critical
+    );
+    assert_eq!(web["pool"]["monitor_id"], format!("userpool/{}", s.pool));
+    // The email form is readable text.
+    let text = s
+        .evaluator
+        .status
+        .alerts(&root_key(&MonitorId::UserPool {
+            pool: s.pool.clone(),
+        }))
+        .await
+        .unwrap();
+    assert_eq!(text.len(), 3);
+    assert!(text
+        .iter()
+        .all(|a| a.delivery == "sent" && a.message_id.is_some()));
+
+    // Poll 2: web still breaches, the others have no data and recover.
+    s.poll(p2).await;
+    let second = s.inbox.drain().await;
+    assert_eq!(
+        second.len(),
+        2,
+        "web stays critical without a new alert: {second:#?}"
+    );
+    for e in &second {
+        assert_eq!(attribute(e, "severity"), "up");
+        assert_eq!(attribute(e, "previous_status"), "critical");
+        assert!(e["Subject"].as_str().unwrap().starts_with("RECOVERED: "));
+    }
+    // Poll 3: web recovers; the pool is up again.
+    s.poll(p3).await;
+    let third = s.inbox.drain().await;
+    assert_eq!(third.len(), 1);
+    assert_eq!(attribute(&third[0], "monitor_id"), s.client_id(0));
+    let recovered = alert_json(&third[0]);
+    assert_eq!(recovered["pool"]["to"], "up");
+    assert_eq!(
+        s.status(&format!("userpool/{}", s.pool)).await.status,
+        Status::Up
+    );
+    // Outages: each client one, closed, with its duration.
+    let outages = s.evaluator.status.outages(None).await.unwrap();
+    let web_outage = outages
+        .iter()
+        .find(|o| o.monitor_id == s.client_id(0))
+        .unwrap();
+    assert_eq!(web_outage.started_at, p1);
+    assert_eq!(web_outage.ended_at, Some(p3));
+    assert_eq!(web_outage.duration(Utc::now()), Duration::minutes(10));
+    assert!(outages.iter().all(|o| !o.is_open()));
+    assert_eq!(outages.len(), 4, "three clients and the pool: {outages:#?}");
+}
+
+fn threshold(metric: &str, c: Comparator, v: f64, polls: u32) -> Threshold {
+    Threshold {
+        metric: metric.into(),
+        comparator: c,
+        value: v,
+        severity: Severity::Trouble,
+        consecutive_polls: polls,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_comparator_breaches_exactly_where_it_should() {
+    let s = setup(&["web"]).await;
+    let now = minute();
+    let t = now - Duration::minutes(8);
+    // SignInTotal 10, SignInSuccesses 7, SignInFailed 3, SignInThrottles 4.
+    seed::put(
+        &s.bed.cw,
+        vec![
+            seed::requests("SignInSuccesses", &s.dims(0), t, 7, 3),
+            seed::throttles("SignInThrottles", &s.dims(0), t, 4),
+        ],
+    )
+    .await
+    .unwrap();
+    let mut profile = Profile::empty(MonitorKind::AppClient, DEFAULT_PROFILE);
+    // Breaching.
+    profile.set(threshold("SignInTotal", Comparator::Gt, 9.0, 1));
+    profile.set(threshold("SignInFailed", Comparator::Ge, 3.0, 1));
+    profile.set(threshold(
+        "SignInSuccessPercentage",
+        Comparator::Lt,
+        71.0,
+        1,
+    ));
+    profile.set(threshold("SignInSuccesses", Comparator::Le, 7.0, 1));
+    profile.set(threshold("SignInThrottles", Comparator::Eq, 4.0, 1));
+    profile.set(threshold("SignInFailurePercentage", Comparator::Ne, 0.0, 1));
+    // Not breaching: the same values on the wrong side.
+    profile.set(threshold("SignInTotal", Comparator::Lt, 10.0, 1));
+    profile.set(threshold("SignInFailed", Comparator::Gt, 3.0, 1));
+    profile.set(threshold(
+        "SignInSuccessPercentage",
+        Comparator::Ge,
+        71.0,
+        1,
+    ));
+    profile.set(threshold("SignInSuccesses", Comparator::Ne, 7.0, 1));
+    profile.set(threshold("SignInThrottles", Comparator::Le, 3.0, 1));
+    profile.set(threshold("SignInFailurePercentage", Comparator::Eq, 0.0, 1));
+    // No data (no token refreshes) breaches nothing.
+    profile.set(threshold("TokenRefreshFailed", Comparator::Ge, 0.0, 1));
+    s.evaluator
+        .status
+        .import(&ProfileSet {
+            profiles: vec![profile],
+            assignments: vec![],
+        })
+        .await
+        .unwrap();
+    s.poll(now).await;
+    let st = s.status(&s.client_id(0)).await;
+    let breached: Vec<String> = st
+        .reasons
+        .iter()
+        .map(|r| match r {
+            cognito_watch_core::status::Reason::Breach {
+                metric, comparator, ..
+            } => format!("{metric}{comparator}"),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        breached,
+        vec![
+            "SignInTotal>",
+            "SignInFailed>=",
+            "SignInSuccessPercentage<",
+            "SignInSuccesses<=",
+            "SignInThrottles=",
+            "SignInFailurePercentage!=",
+        ]
+    );
+    assert_eq!(st.status, Status::Trouble);
+    assert_eq!(s.inbox.drain().await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_breach_counts_only_after_n_consecutive_polls() {
+    let s = setup(&["web"]).await;
+    let now = minute();
+    let polls = [
+        now - Duration::minutes(15),
+        now - Duration::minutes(10),
+        now - Duration::minutes(5),
+    ];
+    // Every window has 2 failures in 4 requests.
+    let mut data = Vec::new();
+    for p in polls {
+        data.push(seed::requests(
+            "SignInSuccesses",
+            &s.dims(0),
+            p - Duration::minutes(3),
+            2,
+            2,
+        ));
+    }
+    seed::put(&s.bed.cw, data).await.unwrap();
+    let mut profile = Profile::empty(MonitorKind::AppClient, DEFAULT_PROFILE);
+    profile.set(threshold("SignInFailed", Comparator::Ge, 2.0, 3));
+    s.evaluator
+        .status
+        .import(&ProfileSet {
+            profiles: vec![profile],
+            assignments: vec![],
+        })
+        .await
+        .unwrap();
+    s.poll(polls[0]).await;
+    // Re-evaluating the same poll does not count it twice.
+    s.evaluate(polls[0]).await;
+    s.evaluate(polls[0]).await;
+    assert_eq!(s.status(&s.client_id(0)).await.status, Status::Up);
+    s.poll(polls[1]).await;
+    assert_eq!(s.status(&s.client_id(0)).await.status, Status::Up);
+    assert!(s.inbox.drain().await.is_empty());
+    s.poll(polls[2]).await;
+    let st = s.status(&s.client_id(0)).await;
+    assert_eq!(st.status, Status::Trouble);
+    assert!(st.reasons[0].to_string().contains("3 consecutive polls"));
+    assert_eq!(s.inbox.drain().await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn propagation_on_and_off_and_profiles_assigned_by_tag() {
+    let s = setup(&["web"]).await;
+    // A second pool, tagged to a profile with propagation off.
+    let flat_pool = s
+        .bed
+        .idp
+        .create_user_pool()
+        .pool_name("flat")
+        .user_pool_tags("alerting", "flat")
+        .send()
+        .await
+        .unwrap()
+        .user_pool
+        .unwrap()
+        .id
+        .unwrap();
+    let flat_client = seed::app_client(&s.bed.idp, &flat_pool, "web", false)
+        .await
+        .unwrap();
+    let mut set = ProfileSet::shipped().unwrap();
+    let mut flat = Profile::empty(MonitorKind::UserPool, "flat");
+    flat.notify_child_status_changes = false;
+    set.profiles.push(flat);
+    set.assignments.push(Assignment {
+        monitor: None,
+        tag: Some("alerting=flat".into()),
+        profile: "flat".into(),
+    });
+    s.evaluator.status.import(&set).await.unwrap();
+    let now = minute();
+    let t = now - Duration::minutes(5);
+    let flat_dims = [
+        ("UserPool", flat_pool.as_str()),
+        ("UserPoolClient", flat_client.as_str()),
+    ];
+    seed::put(
+        &s.bed.cw,
+        vec![
+            seed::requests("SignInSuccesses", &s.dims(0), t, 1, 9),
+            seed::requests("SignInSuccesses", &flat_dims, t, 1, 9),
+        ],
+    )
+    .await
+    .unwrap();
+    s.poll(now).await;
+    let alerts = s.inbox.drain().await;
+    assert_eq!(alerts.len(), 2, "{alerts:#?}");
+    let on = alerts
+        .iter()
+        .map(alert_json)
+        .find(|a| a["user_pool_id"] == s.pool.as_str())
+        .unwrap();
+    let off = alerts
+        .iter()
+        .map(alert_json)
+        .find(|a| a["user_pool_id"] == flat_pool.as_str())
+        .unwrap();
+    assert_eq!(on["pool"]["to"], "critical", "{on}");
+    assert!(on["pool"]["name"].as_str().is_some());
+    assert!(off.get("pool").is_none(), "{off}");
+    // The statuses say the same: the tagged pool is judged on its own metrics only.
+    let root = |p: &str| root_key(&MonitorId::UserPool { pool: p.into() });
+    let flat_statuses = s
+        .evaluator
+        .status
+        .load_statuses(&root(&flat_pool))
+        .await
+        .unwrap();
+    let flat_status = &flat_statuses[&format!("userpool/{flat_pool}")];
+    assert_eq!(flat_status.status, Status::Up);
+    assert_eq!(flat_status.profile, "flat");
+    let shop = s.status(&format!("userpool/{}", s.pool)).await;
+    assert_eq!(shop.status, Status::Critical);
+    assert_eq!(shop.profile, "default");
+    assert!(shop
+        .reasons
+        .iter()
+        .any(|r| r.to_string() == "Cognito App Client web is Critical"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sns_failing_once_then_succeeding_delivers_exactly_one_alert() {
+    let s = setup(&["web"]).await;
+    let now = minute();
+    seed::put(
+        &s.bed.cw,
+        vec![seed::requests(
+            "SignInSuccesses",
+            &s.dims(0),
+            now - Duration::minutes(5),
+            1,
+            9,
+        )],
+    )
+    .await
+    .unwrap();
+    // Both SDK attempts of the first Publish fail.
+    s.bed
+        .moto
+        .inject_fault("Action=Publish&", 2, 500, "InternalError");
+    let first = s.poll(now).await;
+    assert_eq!(s.bed.moto.faults_injected(), 2);
+    assert_eq!(first.roots[0].alerts_created, 1);
+    assert_eq!(first.roots[0].alerts_sent, 0);
+    assert_eq!(first.roots[0].alerts_pending, 1);
+    assert!(s.inbox.drain().await.is_empty());
+    let root = root_key(&MonitorId::UserPool {
+        pool: s.pool.clone(),
+    });
+    let pending = s.evaluator.status.pending_alerts(&root).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert!(pending[0]
+        .last_error
+        .as_deref()
+        .unwrap()
+        .contains("InternalError"));
+    // The next evaluation (no new poll, no new transition) delivers it.
+    let second = s.evaluate(now + Duration::seconds(30)).await;
+    assert_eq!(second.roots[0].alerts_created, 0);
+    assert_eq!(second.roots[0].alerts_sent, 1);
+    let got = s.inbox.drain().await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(attribute(&got[0], "severity"), "critical");
+    // And never again.
+    s.evaluate(now + Duration::seconds(60)).await;
+    assert!(s.inbox.drain().await.is_empty());
+    let all = s.evaluator.status.alerts(&root).await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].attempts, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_evaluations_of_one_pool_send_one_alert() {
+    let s = setup(&["web"]).await;
+    let now = minute();
+    seed::put(
+        &s.bed.cw,
+        vec![seed::requests(
+            "SignInSuccesses",
+            &s.dims(0),
+            now - Duration::minutes(5),
+            1,
+            9,
+        )],
+    )
+    .await
+    .unwrap();
+    s.bed
+        .collector(&[])
+        .run(&CollectorRequest::default(), now, None)
+        .await
+        .unwrap();
+    let roots = s.bed.store.roots().await.unwrap();
+    let evaluators: Vec<Evaluator> = (0..6)
+        .map(|_| {
+            Evaluator::new(
+                cognito_watch_testbed::evaluator_config(&s.inbox.topic_arn),
+                &s.bed.sdk,
+            )
+        })
+        .collect();
+    let runs = evaluators.iter().map(|e| e.evaluate(&roots, now));
+    let reports: Vec<_> = futures::future::join_all(runs)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let created: usize = reports
+        .iter()
+        .flat_map(|r| r.roots.iter())
+        .map(|r| r.alerts_created)
+        .sum();
+    let sent: usize = reports
+        .iter()
+        .flat_map(|r| r.roots.iter())
+        .map(|r| r.alerts_sent)
+        .sum();
+    assert_eq!((created, sent), (1, 1), "{reports:#?}");
+    assert_eq!(s.inbox.drain().await.len(), 1);
+    // Whoever was busy retries later and finds nothing to do.
+    s.evaluate(now).await;
+    assert!(s.inbox.drain().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_batch_is_evaluated_per_pool_and_a_busy_pool_is_retried() {
+    let s = setup(&["web"]).await;
+    let now = minute();
+    seed::put(
+        &s.bed.cw,
+        vec![seed::requests(
+            "SignInSuccesses",
+            &s.dims(0),
+            now - Duration::minutes(5),
+            1,
+            9,
+        )],
+    )
+    .await
+    .unwrap();
+    s.bed
+        .collector(&[])
+        .run(&CollectorRequest::default(), now, None)
+        .await
+        .unwrap();
+    let record = |pk: &str, sk: &str, seq: &str| {
+        serde_json::json!({
+            "eventID": seq, "eventName": "MODIFY", "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+            "dynamodb": {
+                "ApproximateCreationDateTime": 1_763_719_200.0,
+                "Keys": {"pk": {"S": pk}, "sk": {"S": sk}},
+                "SequenceNumber": seq, "SizeBytes": 100,
+                "StreamViewType": "NEW_AND_OLD_IMAGES"
+            },
+            "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/state/stream/2026-11-21T00:00:00.000"
+        })
+    };
+    let pool_pk = format!("POOL#{}", s.pool);
+    let batch = serde_json::json!({"Records": [
+        record(&pool_pk, "POOL", "100"),
+        record(&pool_pk, &format!("CLIENT#{}", s.clients[0]), "101"),
+        record("SCOPE#123456789012#us-east-1", "CURSOR", "102"),
+    ]});
+    // Another evaluation holds the pool: its records are reported for retry.
+    assert!(s
+        .evaluator
+        .status
+        .acquire_lease(&pool_pk, "someone-else", Utc::now(), Duration::seconds(60))
+        .await
+        .unwrap());
+    let busy = s.evaluator.handle(batch.clone()).await.unwrap();
+    assert_eq!(
+        busy,
+        serde_json::json!({"batchItemFailures": [{"itemIdentifier": "100"}, {"itemIdentifier": "101"}]})
+    );
+    assert!(s.inbox.drain().await.is_empty());
+    s.evaluator
+        .status
+        .release_lease(&pool_pk, "someone-else")
+        .await
+        .unwrap();
+    let done = s.evaluator.handle(batch).await.unwrap();
+    assert_eq!(done, serde_json::json!({"batchItemFailures": []}));
+    assert_eq!(s.inbox.drain().await.len(), 1);
+}
