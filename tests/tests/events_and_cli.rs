@@ -6,9 +6,13 @@ use clap::Parser;
 use cognito_watch_cli::{run, Cli};
 use cognito_watch_testbed::{seed, Bed};
 
-fn events() -> Vec<std::path::PathBuf> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
+fn events_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
+}
+
+/// The JSON files under `events/<function>/`.
+fn events(function: &str) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(events_dir().join(function))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
@@ -17,18 +21,34 @@ fn events() -> Vec<std::path::PathBuf> {
     files
 }
 
+fn load(file: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(file).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+}
+
+#[test]
+fn every_event_file_belongs_to_a_function() {
+    for entry in std::fs::read_dir(events_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        assert!(
+            path.is_dir() && ["collector", "evaluator"].contains(&name.as_str()),
+            "{} is not under events/<function>/, so no test feeds it",
+            path.display()
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_file_is_accepted_by_the_collector() {
     let bed = Bed::start().await;
     let pool = seed::user_pool(&bed.idp, "p").await.unwrap();
     let collector = bed.collector(&[]);
-    let files = events();
+    let files = events("collector");
     assert!(files.len() >= 3, "{files:?}");
     for file in files {
-        let payload: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         let report = collector
-            .handle(payload, Some(Utc::now() + Duration::minutes(5)))
+            .handle(load(&file), Some(Utc::now() + Duration::minutes(5)))
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         assert_eq!(report.scopes.len(), 1, "{}", file.display());
@@ -41,6 +61,42 @@ async fn every_event_file_is_accepted_by_the_collector() {
         .unwrap()
         .iter()
         .any(|m| m.monitor_id == format!("userpool/{pool}")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_file_is_accepted_by_the_evaluator() {
+    let bed = Bed::start().await;
+    let inbox = cognito_watch_testbed::AlertInbox::create(&bed.sdk, "alerts").await;
+    let evaluator = bed.evaluator(&inbox.topic_arn).await;
+    let files = events("evaluator");
+    assert!(files.len() >= 4, "{files:?}");
+    for file in files {
+        let answer = evaluator
+            .handle(load(&file))
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        if name.contains("stream") {
+            // Two roots named, both evaluated (nothing stored yet), nothing to retry.
+            assert_eq!(
+                answer,
+                serde_json::json!({"batchItemFailures": []}),
+                "{name}"
+            );
+        } else {
+            let roots = answer["roots"].as_array().unwrap();
+            assert!(
+                roots
+                    .iter()
+                    .all(|r| r.get("error").is_none() && r["busy"] == false),
+                "{name}: {answer}"
+            );
+        }
+    }
+    assert!(evaluator
+        .handle(serde_json::json!({"bogus": 1}))
+        .await
+        .is_err());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,10 +200,124 @@ async fn status_and_report_read_what_the_collector_wrote() {
     assert!(err
         .to_string()
         .contains("no monitor userpool/us-east-1_nope"));
+    std::env::set_var("STATUS_TABLE", "status");
     let mut out = Vec::new();
     run(cli(&["init"]), &mut out).await.unwrap();
-    assert_eq!(
-        String::from_utf8(out).unwrap(),
-        "table state: exists\ntable history: exists\n"
+    let init = String::from_utf8(out).unwrap();
+    assert!(
+        init.starts_with("table state: exists\ntable history: exists\ntable status: created\nthreshold profiles: loaded 5 shipped profiles\ntopic cognito-watch-alerts: arn:aws:sns:us-east-1:123456789012:cognito-watch-alerts\n"),
+        "{init}"
     );
+    std::env::set_var(
+        "ALERT_TOPIC_ARN",
+        "arn:aws:sns:us-east-1:123456789012:cognito-watch-alerts",
+    );
+
+    // Thresholds: list, show, set, export, import.
+    let text = |args: &[&str]| {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        async move {
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            let mut out = Vec::new();
+            run(cli(&refs), &mut out)
+                .await
+                .map(|_| String::from_utf8(out).unwrap())
+        }
+    };
+    let list = text(&["thresholds", "list"]).await.unwrap();
+    assert!(
+        list.contains("appclient") && list.contains("every other monitor"),
+        "{list}"
+    );
+    let show = text(&["thresholds", "show", "appclient"]).await.unwrap();
+    assert!(
+        show.contains("SignInFailurePercentage") && show.contains("Sign In Failure Percentage"),
+        "{show}"
+    );
+    let set = text(&[
+        "thresholds",
+        "set",
+        "idp",
+        "FederationFailed",
+        ">=",
+        "3",
+        "--severity",
+        "trouble",
+        "--polls",
+        "2",
+    ])
+    .await
+    .unwrap();
+    assert_eq!(
+        set,
+        "idp/default: FederationFailed >= 3 (trouble, 2 consecutive poll(s))\n"
+    );
+    let bad = text(&["thresholds", "set", "idp", "SignInFailed", ">", "1"])
+        .await
+        .unwrap_err();
+    assert!(bad.to_string().contains("FederationFailed"), "{bad}");
+    let exported = text(&["thresholds", "export"]).await.unwrap();
+    let round = cognito_watch_core::threshold::ProfileSet::from_toml(&exported).unwrap();
+    assert!(round
+        .get(cognito_watch_core::MonitorKind::IdentityProvider, "default")
+        .unwrap()
+        .thresholds
+        .iter()
+        .any(|t| t.metric == "FederationFailed" && t.consecutive_polls == 2));
+    let file = std::env::temp_dir().join(format!("profiles-{}.toml", std::process::id()));
+    std::fs::write(&file, "[[profile]]\nname = \"strict\"\nkind = \"AppClient\"\n[[profile.threshold]]\nmetric = \"SignInFailed\"\ncomparator = \">\"\nvalue = 0\nseverity = \"critical\"\n[[assignment]]\nmonitor = \"appclient/x/y\"\nprofile = \"strict\"\n").unwrap();
+    let imported = text(&["thresholds", "import", file.to_str().unwrap()])
+        .await
+        .unwrap();
+    assert!(
+        imported.starts_with("imported 1 profile(s) and 1 assignment(s)"),
+        "{imported}"
+    );
+    let off = text(&["thresholds", "propagation", "off"]).await.unwrap();
+    assert!(off.contains("Notify for Any Child Monitor Status Changes off"));
+
+    // The evaluator in-process: the web client's 25% sign-in failures breach the default.
+    let report = text(&["invoke", "evaluator"]).await.unwrap();
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report["roots"][0]["alerts_sent"], 1, "{report}");
+    let table = text(&["status"]).await.unwrap();
+    assert!(table.contains("CRITICAL since"), "{table}");
+    assert!(table.contains("Sign In Failure Percentage ="), "{table}");
+    assert!(table.contains("(threshold > 20, critical,"), "{table}");
+    let json = text(&["status", "--json"]).await.unwrap();
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json[1]["evaluation"]["status"], "critical");
+    // Propagation is off now: the pool is judged on its own metrics.
+    assert_eq!(json[0]["evaluation"]["status"], "up");
+
+    // Outages: listed, commented, filtered.
+    let outages = text(&["outages", "--open", "--csv"]).await.unwrap();
+    let mut reader = csv::Reader::from_reader(outages.as_bytes());
+    let rows: Vec<_> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 1, "{outages}");
+    let id = rows[0][0].to_string();
+    assert!(id.starts_with(&format!("appclient/{pool}/{web}@")), "{id}");
+    assert_eq!(&rows[0][5], "open");
+    let done = text(&["outage", "comment", &id, "known: bad client release 4.2"])
+        .await
+        .unwrap();
+    assert_eq!(done, format!("comment set on {id}\n"));
+    let listed = text(&[
+        "outages",
+        "--monitor",
+        &format!("appclient/{pool}/{web}"),
+        "--csv",
+    ])
+    .await
+    .unwrap();
+    assert!(listed.contains("known: bad client release 4.2"), "{listed}");
+    let missing = text(&[
+        "outage",
+        "comment",
+        &format!("appclient/{pool}/{web}@2020-01-01T00:00:00Z"),
+        "x",
+    ])
+    .await
+    .unwrap_err();
+    assert!(missing.to_string().contains("no outage"), "{missing}");
 }

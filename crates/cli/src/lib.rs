@@ -2,14 +2,19 @@
 //! monitor's Log Report, and run a function's handler in-process. It reads state through the
 //! same adapter code as the functions.
 
+pub mod alerting;
 pub mod render;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use cognito_watch_aws::{sdk, StateStore};
-use cognito_watch_core::config::{CollectorConfig, Tables};
+use cognito_watch_aws::status_store::root_key;
+use cognito_watch_aws::{sdk, AlertSink, StateStore, StatusStore};
+use cognito_watch_core::config::{CollectorConfig, ConfigError, EvaluatorConfig, Tables};
 use cognito_watch_core::monitor::MonitorId;
+use cognito_watch_core::threshold::ProfileSet;
+
+pub use alerting::{OutageCommand, ThresholdsCommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -24,7 +29,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create the state and history tables if missing (names from STATE_TABLE / HISTORY_TABLE).
+    /// Create what is missing: the state, history and status tables (STATE_TABLE,
+    /// HISTORY_TABLE, STATUS_TABLE), the alert topic (ALERT_TOPIC_NAME, default
+    /// cognito-watch-alerts) and the shipped threshold profiles. For local use; SAM creates
+    /// these in AWS.
     Init,
     /// The monitor tree: region → user pool → app clients / identity providers / users; identity pools.
     Status {
@@ -44,10 +52,32 @@ pub enum Command {
         #[arg(long)]
         csv: bool,
     },
+    /// Threshold profiles: list, show, set, import, export, and assignment.
+    Thresholds {
+        #[command(subcommand)]
+        command: ThresholdsCommand,
+    },
+    /// Outages across the estate (the Outages tab): start, end, duration, reason, comment.
+    Outages {
+        /// Only this monitor's outages.
+        #[arg(long)]
+        monitor: Option<String>,
+        /// Only outages still open.
+        #[arg(long)]
+        open: bool,
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Edit an outage.
+    Outage {
+        #[command(subcommand)]
+        command: OutageCommand,
+    },
     /// Run a function's handler in-process against AWS_ENDPOINT_URL (or real AWS).
     Invoke {
         function: Function,
-        /// The event file (e.g. events/schedule.json); none means `{}`.
+        /// The event file (e.g. events/collector/schedule.json); none means `{}` (the
+        /// collector polls everything; the evaluator evaluates every pool now).
         #[arg(long)]
         event: Option<PathBuf>,
     },
@@ -56,6 +86,7 @@ pub enum Command {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Function {
     Collector,
+    Evaluator,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +113,10 @@ pub enum CliError {
     },
     #[error(transparent)]
     Collector(#[from] collector::CollectorError),
+    #[error(transparent)]
+    Evaluator(#[from] evaluator::EvaluatorError),
+    #[error("{0}")]
+    Usage(String),
     #[error("cannot write output: {0}")]
     Output(String),
 }
@@ -92,7 +127,8 @@ pub async fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError>
     match cli.command {
         Command::Init => {
             let tables = Tables::from_lookup(&env)?;
-            let store = StateStore::new(&sdk::load(3).await, tables.clone());
+            let base = sdk::load(3).await;
+            let store = StateStore::new(&base, tables.clone());
             let created = store.create_tables().await?;
             for t in [&tables.state, &tables.history] {
                 let what = if created.contains(t) {
@@ -100,18 +136,68 @@ pub async fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError>
                 } else {
                     "exists"
                 };
-                writeln!(out, "table {t}: {what}").map_err(|e| CliError::Output(e.to_string()))?;
+                line(out, &format!("table {t}: {what}"))?;
+            }
+            let status = status_store(&env, &base)?;
+            let what = if status.create_table().await? {
+                "created"
+            } else {
+                "exists"
+            };
+            line(out, &format!("table {}: {what}", status.table))?;
+            let defaults = ProfileSet::shipped().map_err(|e| CliError::Usage(e.to_string()))?;
+            if status.seed(&defaults).await? {
+                line(
+                    out,
+                    &format!(
+                        "threshold profiles: loaded {} shipped profiles",
+                        defaults.profiles.len()
+                    ),
+                )?;
+            } else {
+                line(out, "threshold profiles: already loaded")?;
+            }
+            let topic = env("ALERT_TOPIC_NAME").unwrap_or_else(|| "cognito-watch-alerts".into());
+            let arn = AlertSink::create_topic(&base, &topic).await?;
+            line(out, &format!("topic {topic}: {arn}"))?;
+            if env("ALERT_TOPIC_ARN").as_deref() != Some(arn.as_str()) {
+                line(
+                    out,
+                    &format!("for the evaluator: export ALERT_TOPIC_ARN={arn}"),
+                )?;
             }
         }
         Command::Status { json, users } => {
-            let store = StateStore::new(&sdk::load(3).await, Tables::from_lookup(&env)?);
+            let base = sdk::load(3).await;
+            let store = StateStore::new(&base, Tables::from_lookup(&env)?);
             let monitors = store.load_estate().await?;
+            // Statuses, when the evaluator has a table to read.
+            let mut statuses = std::collections::BTreeMap::new();
+            if env("STATUS_TABLE").is_some() {
+                let status = status_store(&env, &base)?;
+                for m in monitors.iter().filter(|m| m.parent_id.is_none()) {
+                    let id = m.id()?;
+                    statuses.extend(status.load_statuses(&root_key(&id)).await?);
+                }
+            }
             let text = if json {
-                render::status_json(&monitors, users)
+                render::status_json(&monitors, &statuses, users)
             } else {
-                render::status_table(&monitors, users)
+                render::status_table(&monitors, &statuses, users)
             };
-            writeln!(out, "{text}").map_err(|e| CliError::Output(e.to_string()))?;
+            line(out, &text)?;
+        }
+        Command::Thresholds { command } => {
+            let status = status_store(&env, &sdk::load(3).await)?;
+            alerting::thresholds(&status, command, out).await?;
+        }
+        Command::Outages { monitor, open, csv } => {
+            let status = status_store(&env, &sdk::load(3).await)?;
+            alerting::outages(&status, monitor, open, csv, out).await?;
+        }
+        Command::Outage { command } => {
+            let status = status_store(&env, &sdk::load(3).await)?;
+            alerting::outage(&status, command, out).await?;
         }
         Command::Report { monitor, csv } => {
             let id = MonitorId::parse(&monitor)?;
@@ -127,10 +213,7 @@ pub async fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError>
             };
             write!(out, "{text}").map_err(|e| CliError::Output(e.to_string()))?;
         }
-        Command::Invoke {
-            function: Function::Collector,
-            event,
-        } => {
+        Command::Invoke { function, event } => {
             let payload = match &event {
                 None => serde_json::json!({}),
                 Some(path) => {
@@ -144,15 +227,45 @@ pub async fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError>
                     })?
                 }
             };
-            let config = CollectorConfig::from_env()?;
-            let base = sdk::load(config.max_attempts).await;
-            let report = collector::Collector::new(config, base)
-                .handle(payload, None)
-                .await?;
-            let text = serde_json::to_string_pretty(&report)
+            let answer = match function {
+                Function::Collector => {
+                    let config = CollectorConfig::from_env()?;
+                    let base = sdk::load(config.max_attempts).await;
+                    let report = collector::Collector::new(config, base)
+                        .handle(payload, None)
+                        .await?;
+                    serde_json::to_value(report).map_err(|e| CliError::Output(e.to_string()))?
+                }
+                Function::Evaluator => {
+                    let config = EvaluatorConfig::from_env()?;
+                    let base = sdk::load(config.max_attempts).await;
+                    evaluator::Evaluator::new(config, &base)
+                        .handle(payload)
+                        .await?
+                }
+            };
+            let text = serde_json::to_string_pretty(&answer)
                 .map_err(|e| CliError::Output(e.to_string()))?;
-            writeln!(out, "{text}").map_err(|e| CliError::Output(e.to_string()))?;
+            line(out, &text)?;
         }
     }
     Ok(())
+}
+
+fn line(out: &mut dyn std::io::Write, text: &str) -> Result<(), CliError> {
+    writeln!(out, "{text}").map_err(|e| CliError::Output(e.to_string()))
+}
+
+fn status_store(
+    env: &dyn Fn(&str) -> Option<String>,
+    base: &aws_config::SdkConfig,
+) -> Result<StatusStore, CliError> {
+    let table =
+        env("STATUS_TABLE")
+            .filter(|t| !t.trim().is_empty())
+            .ok_or(ConfigError::Missing {
+                name: "STATUS_TABLE",
+                what: "the DynamoDB status table",
+            })?;
+    Ok(StatusStore::new(base, &table, chrono::Duration::days(30)))
 }

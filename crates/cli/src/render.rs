@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use cognito_watch_core::catalogue;
 use cognito_watch_core::monitor::{Monitor, MonitorKind, PollOutcome};
 use cognito_watch_core::record::{format_value, HistoryRow};
+use cognito_watch_core::status::MonitorStatus;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
 use crate::CliError;
@@ -98,7 +99,32 @@ fn ordered(monitors: &[Monitor], users: bool) -> Vec<(usize, &Monitor)> {
     out
 }
 
-pub fn status_table(monitors: &[Monitor], users: bool) -> String {
+/// The evaluator's status and reasons, or a note that it has not evaluated the monitor.
+fn evaluation_text(st: Option<&MonitorStatus>) -> String {
+    match st {
+        None => "not evaluated".into(),
+        Some(st) => {
+            let mut lines = vec![format!(
+                "{} since {}",
+                st.status.as_str().to_uppercase(),
+                st.since.format("%m-%d %H:%M")
+            )];
+            for r in st.reasons.iter().take(6) {
+                lines.push(truncate(&r.to_string(), 90));
+            }
+            if st.reasons.len() > 6 {
+                lines.push(format!("… {} more", st.reasons.len() - 6));
+            }
+            lines.join("\n")
+        }
+    }
+}
+
+pub fn status_table(
+    monitors: &[Monitor],
+    statuses: &BTreeMap<String, MonitorStatus>,
+    users: bool,
+) -> String {
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
@@ -109,6 +135,7 @@ pub fn status_table(monitors: &[Monitor], users: bool) -> String {
         "Monitor",
         "Type",
         "Status",
+        "Poll",
         "Key metrics",
         "Window (UTC)",
     ]);
@@ -130,6 +157,7 @@ pub fn status_table(monitors: &[Monitor], users: bool) -> String {
             format!("{}\n{}", m.account, m.region),
             name,
             m.kind.label().to_string(),
+            evaluation_text(statuses.get(&m.monitor_id)),
             status,
             metrics_text(m),
             window,
@@ -141,10 +169,23 @@ pub fn status_table(monitors: &[Monitor], users: bool) -> String {
     table.to_string()
 }
 
-pub fn status_json(monitors: &[Monitor], users: bool) -> String {
-    let list: Vec<&Monitor> = ordered(monitors, users)
+pub fn status_json(
+    monitors: &[Monitor],
+    statuses: &BTreeMap<String, MonitorStatus>,
+    users: bool,
+) -> String {
+    let list: Vec<serde_json::Value> = ordered(monitors, users)
         .into_iter()
-        .map(|(_, m)| m)
+        .map(|(_, m)| {
+            let mut v = serde_json::to_value(m).unwrap_or_default();
+            if let (Some(obj), Some(st)) = (v.as_object_mut(), statuses.get(&m.monitor_id)) {
+                obj.insert(
+                    "evaluation".into(),
+                    serde_json::to_value(st).unwrap_or_default(),
+                );
+            }
+            v
+        })
         .collect();
     serde_json::to_string_pretty(&list).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }

@@ -38,6 +38,16 @@ impl MonitorKind {
         }
     }
 
+    /// The kind whose id prefix (or label, or enum name) is `s`, case-insensitively.
+    pub fn parse(s: &str) -> Option<MonitorKind> {
+        let s = s.trim();
+        MonitorKind::ALL.into_iter().find(|k| {
+            k.id_prefix().eq_ignore_ascii_case(s)
+                || k.label().eq_ignore_ascii_case(s)
+                || format!("{k:?}").eq_ignore_ascii_case(s)
+        })
+    }
+
     /// The spec's display name of the monitor type.
     pub fn label(self) -> &'static str {
         match self {

@@ -48,13 +48,26 @@ fn human(d: chrono::Duration) -> String {
     }
 }
 
-/// ASCII only, no control characters, at most `max` characters.
+/// ASCII only, no control characters, at most `max` characters ("..." marks a cut).
 fn ascii(s: &str, max: usize) -> String {
-    let s: String = sanitize(s, max)
+    let clean: String = s
         .chars()
-        .map(|c| if c.is_ascii() { c } else { '?' })
+        .map(|c| {
+            if c.is_control() {
+                ' '
+            } else if c.is_ascii() {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect();
-    s.chars().take(max).collect()
+    let clean = clean.trim();
+    if clean.len() <= max {
+        return clean.to_string();
+    }
+    let keep = max.saturating_sub(3);
+    format!("{}...", &clean[..keep])
 }
 
 fn kind_word(alert: &Alert) -> &'static str {
@@ -65,27 +78,44 @@ fn kind_word(alert: &Alert) -> &'static str {
         .unwrap_or(alert.kind.label())
 }
 
+/// The most specific subject that fits SNS's limit (under 100 ASCII characters): what, its
+/// new and old status, then its pool and region if there is room.
 pub fn subject(alert: &Alert) -> String {
+    const MAX: usize = 99;
     let head = if alert.to == Status::Up {
         "RECOVERED".to_string()
     } else {
         alert.to.as_str().to_uppercase()
     };
-    let where_ = match &alert.user_pool_id {
-        Some(pool) if alert.kind != crate::monitor::MonitorKind::UserPool => {
-            format!(" in {}", ascii(pool, 40))
+    let name = ascii(&alert.name, 200);
+    let core = |name: &str| {
+        format!(
+            "{head}: {} {name} is {} (was {})",
+            kind_word(alert),
+            alert.to,
+            alert.from
+        )
+    };
+    let pool = match &alert.user_pool_id {
+        Some(p) if alert.kind != crate::monitor::MonitorKind::UserPool => {
+            format!(" in {}", ascii(p, 60))
         }
         _ => String::new(),
     };
-    let tail = format!(
-        " is {} (was {}){where_} [{}]",
-        alert.to,
-        alert.from,
-        ascii(&alert.region, 20)
-    );
-    let prefix = format!("{head}: {} ", kind_word(alert));
-    let room = 99usize.saturating_sub(prefix.len() + tail.len()).max(8);
-    ascii(&format!("{prefix}{}{tail}", ascii(&alert.name, room)), 99)
+    let region = format!(" [{}]", ascii(&alert.region, 20));
+    let full = core(&name);
+    for candidate in [
+        format!("{full}{pool}{region}"),
+        format!("{full}{pool}"),
+        format!("{full}{region}"),
+        full.clone(),
+    ] {
+        if candidate.len() <= MAX {
+            return candidate;
+        }
+    }
+    let room = MAX.saturating_sub(core("").len());
+    ascii(&core(&ascii(&name, room.max(4))), MAX)
 }
 
 pub fn text(alert: &Alert) -> String {
@@ -240,6 +270,20 @@ mod tests {
         let long = subject(&alert(&"é\n".repeat(300)));
         assert!(long.len() < 100, "{long}");
         assert!(long.is_ascii() && !long.contains('\n'), "{long}");
+        assert!(
+            long.starts_with("CRITICAL: App Client ?")
+                && long.ends_with("... is Critical (was Up)"),
+            "{long}"
+        );
+        let mut a = alert("shop-mobile");
+        a.user_pool_id = Some("us-east-1_AbCdEfGhI".into());
+        let s = subject(&a);
+        assert!(s.len() < 100 && s.contains(" in us-east-1_"), "{s}");
+        a.user_pool_id = Some("x".repeat(80));
+        assert_eq!(
+            subject(&a),
+            "CRITICAL: App Client shop-mobile is Critical (was Up) [eu-west-1]"
+        );
     }
 
     #[test]

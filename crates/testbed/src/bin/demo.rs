@@ -1,12 +1,15 @@
 //! The local demo: start moto (with the CloudWatch bridge) on a free port, create a realistic
 //! Cognito estate and Cognito-shaped traffic, then run the real handlers in-process through the
-//! CLI (`init`, `invoke collector`, `status`) and print what they show. The server is stopped
-//! when the demo ends, whatever happens.
+//! CLI (`init`, `invoke collector`, `invoke evaluator`, `status`, `outages`) and print what they
+//! show, ending with the alerts that reached the SNS topic (read back from an SQS queue
+//! subscribed to it). The server is stopped when the demo ends, whatever happens.
 
 use chrono::{Duration, DurationRound, Utc};
 use clap::Parser;
 use cognito_watch_cli::{run, Cli};
-use cognito_watch_testbed::{seed, Moto};
+use cognito_watch_testbed::{seed, AlertInbox, Moto, ACCOUNT, REGION};
+
+const TOPIC: &str = "cognito-watch-alerts";
 
 type DemoResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
@@ -26,10 +29,16 @@ fn main() -> std::process::ExitCode {
     for (k, v) in [
         ("STATE_TABLE", "cognito-watch-state"),
         ("HISTORY_TABLE", "cognito-watch-history"),
+        ("STATUS_TABLE", "cognito-watch-status"),
+        ("ALERT_TOPIC_NAME", TOPIC),
         ("METRIC_DELAY_SECONDS", "60"),
     ] {
         std::env::set_var(k, v);
     }
+    std::env::set_var(
+        "ALERT_TOPIC_ARN",
+        format!("arn:aws:sns:{REGION}:{ACCOUNT}:{TOPIC}"),
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -138,15 +147,16 @@ async fn demo(moto: &Moto) -> DemoResult {
     seed::put(&cw, data).await?;
     println!("put {n} AWS/Cognito datapoints (normal sign-ins, a failure spike and throttles on shop-mobile)");
 
+    // An SQS queue subscribed to the alert topic stands in for the team's email / chat.
+    let inbox = AlertInbox::create(&sdk, TOPIC).await;
     cli(&["init"]).await?;
     cli(&[
         "invoke",
         "collector",
         "--event",
-        &events_file("schedule.json"),
+        &events_file("collector/schedule.json"),
     ])
     .await?;
-    cli(&["status"]).await?;
     cli(&[
         "report",
         "--monitor",
@@ -154,6 +164,44 @@ async fn demo(moto: &Moto) -> DemoResult {
         "--csv",
     ])
     .await?;
+    cli(&["thresholds", "show", "appclient"]).await?;
+    cli(&[
+        "invoke",
+        "evaluator",
+        "--event",
+        &events_file("evaluator/evaluate-all.json"),
+    ])
+    .await?;
+    cli(&["status"]).await?;
+    cli(&["outages", "--open"]).await?;
+
+    let alerts = inbox.drain().await;
+    println!(
+        "\n{} alert(s) reached the SNS topic {TOPIC} (read from the subscribed SQS queue):",
+        alerts.len()
+    );
+    for envelope in &alerts {
+        let subject = envelope["Subject"].as_str().unwrap_or_default();
+        let json = envelope["Message"].as_str().unwrap_or_default();
+        let attributes: Vec<String> = envelope["MessageAttributes"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| format!("{k}={}", v["Value"].as_str().unwrap_or_default()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        println!(
+            "\nSubject: {subject}\nAttributes: {}",
+            attributes.join(", ")
+        );
+        // What an email subscriber reads, rendered from the JSON form a queue receives.
+        match serde_json::from_str::<cognito_watch_core::status::Alert>(json) {
+            Ok(alert) => println!("{}", cognito_watch_core::notify::text(&alert)),
+            Err(e) => println!("(not an alert: {e})\n{json}"),
+        }
+        println!("JSON form: {json}");
+    }
     Ok(())
 }
 

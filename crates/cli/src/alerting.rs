@@ -1,0 +1,446 @@
+//! `thresholds`, `outages` and `outage comment`: the evaluator's profiles and records.
+
+use std::path::PathBuf;
+
+use chrono::Utc;
+use clap::Subcommand;
+use cognito_watch_aws::StatusStore;
+use cognito_watch_core::catalogue;
+use cognito_watch_core::monitor::{MonitorId, MonitorKind};
+use cognito_watch_core::record::format_value;
+use cognito_watch_core::status::{parse_outage_id, Outage};
+use cognito_watch_core::threshold::{
+    Assignment, Comparator, Profile, ProfileSet, Severity, Threshold, DEFAULT_PROFILE,
+};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+
+use crate::CliError;
+
+#[derive(Debug, Subcommand)]
+pub enum ThresholdsCommand {
+    /// Every profile: type, name, thresholds, propagation, and what is assigned to it.
+    List,
+    /// One profile's thresholds.
+    Show {
+        /// Monitor type: userpool, appclient, idp, user, identitypool.
+        kind: String,
+        #[arg(long, default_value = DEFAULT_PROFILE)]
+        profile: String,
+    },
+    /// Add or replace a threshold (same metric and comparator), or remove a metric's thresholds.
+    Set {
+        /// Monitor type: userpool, appclient, idp, user, identitypool.
+        kind: String,
+        /// A catalogue metric id of that type (see `thresholds metrics <type>`).
+        metric: String,
+        /// One of > >= < <= = != (omit with --remove).
+        comparator: Option<String>,
+        /// The threshold value (omit with --remove).
+        value: Option<f64>,
+        #[arg(long, default_value = "critical")]
+        severity: String,
+        /// Breach only after this many consecutive polls breach.
+        #[arg(long, default_value_t = 1)]
+        polls: u32,
+        #[arg(long, default_value = DEFAULT_PROFILE)]
+        profile: String,
+        /// Remove every threshold on this metric instead.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Turn a user pool profile's "Notify for Any Child Monitor Status Changes" on or off.
+    Propagation {
+        #[arg(value_parser = ["on", "off"])]
+        switch: String,
+        #[arg(long, default_value = DEFAULT_PROFILE)]
+        profile: String,
+    },
+    /// Assign a profile to a monitor id or to a tag (`key=value`; a pool's tags cover its children).
+    Assign {
+        #[arg(long, conflicts_with = "tag", required_unless_present = "tag")]
+        monitor: Option<String>,
+        #[arg(long)]
+        tag: Option<String>,
+        #[arg(long)]
+        profile: String,
+    },
+    /// The metric ids a monitor type can carry thresholds on.
+    Metrics { kind: String },
+    /// Load profiles and assignments from a TOML file (e.g. profiles/default.toml).
+    Import { file: PathBuf },
+    /// Write every profile and assignment as TOML (stdout, or --output FILE).
+    Export {
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutageCommand {
+    /// Set an outage's comment (the id is the one `outages` shows).
+    Comment { id: String, text: String },
+}
+
+fn out(w: &mut dyn std::io::Write, text: &str) -> Result<(), CliError> {
+    writeln!(w, "{text}").map_err(|e| CliError::Output(e.to_string()))
+}
+
+fn kind(s: &str) -> Result<MonitorKind, CliError> {
+    MonitorKind::parse(s).ok_or_else(|| {
+        CliError::Usage(format!(
+            "{s:?} is not a monitor type; use one of userpool, appclient, idp, user, identitypool"
+        ))
+    })
+}
+
+fn table() -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(160);
+    t
+}
+
+async fn profile_or_new(
+    store: &StatusStore,
+    kind: MonitorKind,
+    name: &str,
+) -> Result<Profile, CliError> {
+    let (set, _) = store.load_profiles().await?;
+    Ok(set
+        .get(kind, name)
+        .cloned()
+        .unwrap_or_else(|| Profile::empty(kind, name)))
+}
+
+pub async fn thresholds(
+    store: &StatusStore,
+    cmd: ThresholdsCommand,
+    w: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    match cmd {
+        ThresholdsCommand::List => {
+            let (set, _) = store.load_profiles().await?;
+            let mut t = table();
+            t.set_header([
+                "Type",
+                "Profile",
+                "Thresholds",
+                "Down after failed polls",
+                "Notify for child changes",
+                "Assigned to",
+            ]);
+            let mut profiles = set.profiles.clone();
+            profiles.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+            for p in &profiles {
+                let assigned: Vec<String> = set
+                    .assignments
+                    .iter()
+                    .filter(|a| a.profile == p.name)
+                    .map(|a| {
+                        a.monitor
+                            .clone()
+                            .or_else(|| a.tag.as_ref().map(|t| format!("tag {t}")))
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                let assigned = if p.name == DEFAULT_PROFILE {
+                    "every other monitor of this type".to_string()
+                } else {
+                    assigned.join("\n")
+                };
+                t.add_row([
+                    p.kind.id_prefix().to_string(),
+                    p.name.clone(),
+                    p.thresholds.len().to_string(),
+                    p.down_after_failed_polls.to_string(),
+                    if p.kind == MonitorKind::UserPool {
+                        if p.notify_child_status_changes {
+                            "on"
+                        } else {
+                            "off"
+                        }
+                    } else {
+                        "-"
+                    }
+                    .to_string(),
+                    assigned,
+                ]);
+            }
+            if profiles.is_empty() {
+                return out(
+                    w,
+                    "no profiles yet: run `cognito-watch init` or the evaluator once",
+                );
+            }
+            out(w, &t.to_string())
+        }
+        ThresholdsCommand::Show { kind: k, profile } => {
+            let k = kind(&k)?;
+            let (set, _) = store.load_profiles().await?;
+            let p = set
+                .get(k, &profile)
+                .ok_or_else(|| CliError::Usage(format!("no {} profile {profile:?}", k.label())))?;
+            let mut t = table();
+            t.set_header([
+                "Metric",
+                "Id",
+                "Comparator",
+                "Value",
+                "Severity",
+                "Consecutive polls",
+            ]);
+            for th in &p.thresholds {
+                let label = catalogue::find(k, &th.metric).map_or("?", |d| d.label);
+                t.add_row([
+                    label.to_string(),
+                    th.metric.clone(),
+                    th.comparator.to_string(),
+                    format_value(th.value),
+                    format!("{:?}", th.severity).to_lowercase(),
+                    th.consecutive_polls.to_string(),
+                ]);
+            }
+            out(
+                w,
+                &format!(
+                    "{} profile {:?}{}\n{t}",
+                    k.label(),
+                    p.name,
+                    if k == MonitorKind::UserPool {
+                        format!(
+                            " (Notify for Any Child Monitor Status Changes: {})",
+                            if p.notify_child_status_changes {
+                                "on"
+                            } else {
+                                "off"
+                            }
+                        )
+                    } else {
+                        String::new()
+                    }
+                ),
+            )
+        }
+        ThresholdsCommand::Set {
+            kind: k,
+            metric,
+            comparator,
+            value,
+            severity,
+            polls,
+            profile,
+            remove,
+        } => {
+            let k = kind(&k)?;
+            let mut p = profile_or_new(store, k, &profile).await?;
+            if remove {
+                let n = p.unset(&metric);
+                store.put_profile(&p).await?;
+                return out(
+                    w,
+                    &format!(
+                        "removed {n} threshold(s) on {metric} from {}/{profile}",
+                        k.id_prefix()
+                    ),
+                );
+            }
+            let (Some(c), Some(v)) = (comparator, value) else {
+                return Err(CliError::Usage(
+                    "thresholds set needs <comparator> <value> (or --remove)".into(),
+                ));
+            };
+            let comparator = Comparator::parse(&c).ok_or_else(|| {
+                CliError::Usage(format!("{c:?} is not a comparator; use > >= < <= = !="))
+            })?;
+            let severity = match severity.as_str() {
+                "trouble" => Severity::Trouble,
+                "critical" => Severity::Critical,
+                other => {
+                    return Err(CliError::Usage(format!(
+                        "{other:?} is not a severity; use trouble or critical"
+                    )))
+                }
+            };
+            p.set(Threshold {
+                metric: metric.clone(),
+                comparator,
+                value: v,
+                severity,
+                consecutive_polls: polls,
+            });
+            p.validate().map_err(|e| CliError::Usage(e.to_string()))?;
+            store.put_profile(&p).await?;
+            out(
+                w,
+                &format!(
+                    "{}/{profile}: {metric} {comparator} {} ({c_sev}, {polls} consecutive poll(s))",
+                    k.id_prefix(),
+                    format_value(v),
+                    c_sev = format!("{severity:?}").to_lowercase()
+                ),
+            )
+        }
+        ThresholdsCommand::Propagation { switch, profile } => {
+            let mut p = profile_or_new(store, MonitorKind::UserPool, &profile).await?;
+            p.notify_child_status_changes = switch == "on";
+            store.put_profile(&p).await?;
+            out(
+                w,
+                &format!(
+                    "userpool/{profile}: Notify for Any Child Monitor Status Changes {switch}"
+                ),
+            )
+        }
+        ThresholdsCommand::Assign {
+            monitor,
+            tag,
+            profile,
+        } => {
+            if let Some(m) = &monitor {
+                MonitorId::parse(m)?;
+            }
+            let (set, _) = store.load_profiles().await?;
+            if !set.profiles.iter().any(|p| p.name == profile) {
+                return Err(CliError::Usage(format!(
+                    "no profile {profile:?}; create it with `thresholds set <type> ... --profile {profile}`"
+                )));
+            }
+            let a = Assignment {
+                monitor,
+                tag,
+                profile,
+            };
+            a.selector().map_err(|e| CliError::Usage(e.to_string()))?;
+            store.put_assignment(&a).await?;
+            out(w, &format!("assigned {:?}", a))
+        }
+        ThresholdsCommand::Metrics { kind: k } => {
+            let k = kind(&k)?;
+            let mut t = table();
+            t.set_header(["Id", "Metric", "Statistic"]);
+            for m in catalogue::metrics(k) {
+                t.add_row([m.id, m.label, m.statistic]);
+            }
+            out(w, &t.to_string())
+        }
+        ThresholdsCommand::Import { file } => {
+            let text = std::fs::read_to_string(&file).map_err(|source| CliError::Read {
+                path: file.clone(),
+                source,
+            })?;
+            let set = ProfileSet::from_toml(&text)
+                .map_err(|e| CliError::Usage(format!("{}: {e}", file.display())))?;
+            store.import(&set).await?;
+            out(
+                w,
+                &format!(
+                    "imported {} profile(s) and {} assignment(s) from {}",
+                    set.profiles.len(),
+                    set.assignments.len(),
+                    file.display()
+                ),
+            )
+        }
+        ThresholdsCommand::Export { output } => {
+            let (mut set, _) = store.load_profiles().await?;
+            set.profiles
+                .sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+            let text = set.to_toml().map_err(|e| CliError::Output(e.to_string()))?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, &text)
+                        .map_err(|e| CliError::Output(format!("{}: {e}", path.display())))?;
+                    out(w, &format!("wrote {}", path.display()))
+                }
+                None => out(w, &text),
+            }
+        }
+    }
+}
+
+pub async fn outages(
+    store: &StatusStore,
+    monitor: Option<String>,
+    open: bool,
+    csv: bool,
+    w: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    if let Some(m) = &monitor {
+        MonitorId::parse(m)?;
+    }
+    let now = Utc::now();
+    let list: Vec<Outage> = store
+        .outages(monitor.as_deref())
+        .await?
+        .into_iter()
+        .filter(|o| !open || o.is_open())
+        .collect();
+    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let row = |o: &Outage| {
+        [
+            o.id(),
+            o.monitor_id.clone(),
+            o.kind.label().to_string(),
+            o.name.clone(),
+            fmt(o.started_at),
+            o.ended_at.map(fmt).unwrap_or_else(|| "open".into()),
+            o.duration(now).num_seconds().to_string(),
+            o.status.to_string(),
+            o.reason.clone(),
+            o.comment.clone().unwrap_or_default(),
+        ]
+    };
+    let header = [
+        "Id",
+        "Monitor",
+        "Type",
+        "Name",
+        "Start (UTC)",
+        "End (UTC)",
+        "Duration (s)",
+        "Worst status",
+        "Reason",
+        "Comment",
+    ];
+    if csv {
+        let mut wr = csv::Writer::from_writer(Vec::new());
+        let io = |e: csv::Error| CliError::Output(e.to_string());
+        wr.write_record(header).map_err(io)?;
+        for o in &list {
+            wr.write_record(row(o)).map_err(io)?;
+        }
+        let bytes = wr
+            .into_inner()
+            .map_err(|e| CliError::Output(e.to_string()))?;
+        let text = String::from_utf8(bytes).map_err(|e| CliError::Output(e.to_string()))?;
+        return write!(w, "{text}").map_err(|e| CliError::Output(e.to_string()));
+    }
+    if list.is_empty() {
+        return out(w, "no outages");
+    }
+    let mut t = table();
+    t.set_header(header);
+    for o in &list {
+        t.add_row(row(o));
+    }
+    out(w, &t.to_string())
+}
+
+pub async fn outage(
+    store: &StatusStore,
+    cmd: OutageCommand,
+    w: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    match cmd {
+        OutageCommand::Comment { id, text } => {
+            let (monitor, start) = parse_outage_id(&id).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "{id:?} is not an outage id (<monitor id>@<start>, as `outages` shows)"
+                ))
+            })?;
+            store.comment_outage(&monitor, start, &text).await?;
+            out(w, &format!("comment set on {id}"))
+        }
+    }
+}
