@@ -55,11 +55,7 @@ impl Setup {
 
     /// One collector poll at `at`, then one evaluation of every root at `at`.
     async fn poll(&self, at: DateTime<Utc>) -> evaluator::EvaluatorReport {
-        self.bed
-            .collector(&[])
-            .run(&CollectorRequest::default(), at, None)
-            .await
-            .unwrap();
+        self.collect(at).await;
         self.evaluate(at).await
     }
 
@@ -76,6 +72,25 @@ impl Setup {
         all.get(id)
             .cloned()
             .unwrap_or_else(|| panic!("no status for {id}: {:?}", all.keys()))
+    }
+
+    /// 90 % sign-in failures on the first client at `at`.
+    async fn failing_sign_ins(&self, at: DateTime<Utc>) {
+        seed::put(
+            &self.bed.cw,
+            vec![seed::requests("SignInSuccesses", &self.dims(0), at, 1, 9)],
+        )
+        .await
+        .unwrap();
+    }
+
+    /// One collector poll at `at`, without an evaluation.
+    async fn collect(&self, at: DateTime<Utc>) {
+        self.bed
+            .collector(&[])
+            .run(&CollectorRequest::default(), at, None)
+            .await
+            .unwrap();
     }
 
     fn client_id(&self, i: usize) -> String {
@@ -446,18 +461,7 @@ async fn propagation_on_and_off_and_profiles_assigned_by_tag() {
 async fn sns_failing_once_then_succeeding_delivers_exactly_one_alert() {
     let s = setup(&["web"]).await;
     let now = minute();
-    seed::put(
-        &s.bed.cw,
-        vec![seed::requests(
-            "SignInSuccesses",
-            &s.dims(0),
-            now - Duration::minutes(5),
-            1,
-            9,
-        )],
-    )
-    .await
-    .unwrap();
+    s.failing_sign_ins(now - Duration::minutes(5)).await;
     // Both SDK attempts of the first Publish fail.
     s.bed
         .moto
@@ -497,23 +501,8 @@ async fn sns_failing_once_then_succeeding_delivers_exactly_one_alert() {
 async fn concurrent_evaluations_of_one_pool_send_one_alert() {
     let s = setup(&["web"]).await;
     let now = minute();
-    seed::put(
-        &s.bed.cw,
-        vec![seed::requests(
-            "SignInSuccesses",
-            &s.dims(0),
-            now - Duration::minutes(5),
-            1,
-            9,
-        )],
-    )
-    .await
-    .unwrap();
-    s.bed
-        .collector(&[])
-        .run(&CollectorRequest::default(), now, None)
-        .await
-        .unwrap();
+    s.failing_sign_ins(now - Duration::minutes(5)).await;
+    s.collect(now).await;
     let roots = s.bed.store.roots().await.unwrap();
     let evaluators: Vec<Evaluator> = (0..6)
         .map(|_| {
@@ -550,23 +539,8 @@ async fn concurrent_evaluations_of_one_pool_send_one_alert() {
 async fn a_stream_batch_is_evaluated_per_pool_and_a_busy_pool_is_retried() {
     let s = setup(&["web"]).await;
     let now = minute();
-    seed::put(
-        &s.bed.cw,
-        vec![seed::requests(
-            "SignInSuccesses",
-            &s.dims(0),
-            now - Duration::minutes(5),
-            1,
-            9,
-        )],
-    )
-    .await
-    .unwrap();
-    s.bed
-        .collector(&[])
-        .run(&CollectorRequest::default(), now, None)
-        .await
-        .unwrap();
+    s.failing_sign_ins(now - Duration::minutes(5)).await;
+    s.collect(now).await;
     let record = |pk: &str, sk: &str, seq: &str| {
         serde_json::json!({
             "eventID": seq, "eventName": "MODIFY", "eventVersion": "1.1",

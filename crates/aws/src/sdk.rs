@@ -123,3 +123,14 @@ impl Calls {
             .unwrap_or_default()
     }
 }
+
+/// JSON logs for a Lambda function (level from `RUST_LOG`; Lambda adds the timestamp).
+pub fn init_lambda_tracing() {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_current_span(false)
+        .with_target(false)
+        .without_time()
+        .init();
+}

@@ -69,6 +69,15 @@ fn from_item<T: DeserializeOwned>(mut item: Item, operation: &'static str) -> Re
         .map_err(|e| AwsError::other(operation, format!("cannot decode item: {e}")))
 }
 
+/// A conditional write's outcome: Ok(false) when only its condition failed.
+fn conditional<T>(result: Result<T, AwsError>) -> Result<bool, AwsError> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if e.code.as_deref() == Some("ConditionalCheckFailedException") => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// The partition of a root's evaluation state.
 pub fn root_key(root: &MonitorId) -> String {
     monitor_key(root).0
@@ -115,30 +124,43 @@ impl StatusStore {
         }
     }
 
-    async fn query(&self, pk: &str, prefix: Option<&str>) -> Result<Vec<Item>, AwsError> {
+    /// Every page of a Query.
+    async fn pages(
+        &self,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> Result<Vec<Item>, AwsError> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
-            let mut q = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .expression_attribute_values(":pk", s(pk))
-                .set_exclusive_start_key(start);
-            q = match prefix {
-                Some(p) => q
-                    .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
-                    .expression_attribute_values(":p", s(p)),
-                None => q.key_condition_expression("pk = :pk"),
-            };
-            let page = q.send().await.map_err(|e| AwsError::from_sdk("Query", e))?;
+            let page = query
+                .clone()
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("Query", e))?;
             items.extend(page.items.unwrap_or_default());
             start = page.last_evaluated_key.filter(|k| !k.is_empty());
             if start.is_none() {
                 return Ok(items);
             }
         }
+    }
+
+    /// A partition, or the part of it whose sort keys start with `prefix`.
+    async fn query(&self, pk: &str, prefix: Option<&str>) -> Result<Vec<Item>, AwsError> {
+        let q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .expression_attribute_values(":pk", s(pk));
+        let q = match prefix {
+            Some(p) => q
+                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+                .expression_attribute_values(":p", s(p)),
+            None => q.key_condition_expression("pk = :pk"),
+        };
+        self.pages(q).await
     }
 
     // ---- profiles ----------------------------------------------------------------------
@@ -246,13 +268,10 @@ impl StatusStore {
                 .set_item(Some(Self::profile_item(p)?))
                 .condition_expression("attribute_not_exists(pk)")
                 .send()
-                .await;
-            if let Err(e) = put {
-                let e = AwsError::from_sdk("PutItem", e);
-                if e.code.as_deref() != Some("ConditionalCheckFailedException") {
-                    return Err(e);
-                }
-            }
+                .await
+                .map_err(|e| AwsError::from_sdk("PutItem", e));
+            // A profile already stored under a default's name is kept.
+            conditional(put)?;
         }
         self.mark_seeded().await?;
         Ok(true)
@@ -283,18 +302,9 @@ impl StatusStore {
             .expression_attribute_values(":until", n((now + ttl).timestamp_millis()))
             .expression_attribute_values(":now", n(now.timestamp_millis()))
             .send()
-            .await;
-        match out {
-            Ok(_) => Ok(true),
-            Err(e) => {
-                let e = AwsError::from_sdk("UpdateItem", e);
-                if e.code.as_deref() == Some("ConditionalCheckFailedException") {
-                    Ok(false)
-                } else {
-                    Err(e)
-                }
-            }
-        }
+            .await
+            .map_err(|e| AwsError::from_sdk("UpdateItem", e));
+        conditional(out)
     }
 
     /// Give the lease back (only if still ours).
@@ -309,18 +319,9 @@ impl StatusStore {
             .expression_attribute_names("#owner", "owner")
             .expression_attribute_values(":me", s(owner))
             .send()
-            .await;
-        match out {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let e = AwsError::from_sdk("DeleteItem", e);
-                if e.code.as_deref() == Some("ConditionalCheckFailedException") {
-                    Ok(())
-                } else {
-                    Err(e)
-                }
-            }
-        }
+            .await
+            .map_err(|e| AwsError::from_sdk("DeleteItem", e));
+        conditional(out).map(|_| ())
     }
 
     /// The stored statuses of a root's monitors, by monitor id.
@@ -520,29 +521,19 @@ impl StatusStore {
 
     /// A root's alerts not yet delivered, oldest first.
     pub async fn pending_alerts(&self, root: &str) -> Result<Vec<StoredAlert>, AwsError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
-                .filter_expression("delivery <> :sent")
-                .expression_attribute_values(":pk", s(root))
-                .expression_attribute_values(":p", s("ALERT#"))
-                .expression_attribute_values(":sent", s(SENT))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("Query", e))?;
-            items.extend(page.items.unwrap_or_default());
-            start = page.last_evaluated_key.filter(|k| !k.is_empty());
-            if start.is_none() {
-                break;
-            }
-        }
+        let items = self
+            .pages(
+                self.client
+                    .query()
+                    .table_name(&self.table)
+                    .consistent_read(true)
+                    .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+                    .filter_expression("delivery <> :sent")
+                    .expression_attribute_values(":pk", s(root))
+                    .expression_attribute_values(":p", s("ALERT#"))
+                    .expression_attribute_values(":sent", s(SENT)),
+            )
+            .await?;
         items.into_iter().map(|i| from_item(i, "Query")).collect()
     }
 
@@ -580,18 +571,9 @@ impl StatusStore {
             .expression_attribute_values(":now", n(now.timestamp_millis()))
             .expression_attribute_values(":one", n(1))
             .send()
-            .await;
-        match out {
-            Ok(_) => Ok(true),
-            Err(e) => {
-                let e = AwsError::from_sdk("UpdateItem", e);
-                if e.code.as_deref() == Some("ConditionalCheckFailedException") {
-                    Ok(false)
-                } else {
-                    Err(e)
-                }
-            }
-        }
+            .await
+            .map_err(|e| AwsError::from_sdk("UpdateItem", e));
+        conditional(out)
     }
 
     pub async fn mark_sent(
@@ -644,27 +626,15 @@ impl StatusStore {
         let items = match monitor_id {
             Some(id) => self.query(&format!("OUTAGE#{id}"), None).await?,
             None => {
-                let mut items = Vec::new();
-                let mut start = None;
-                loop {
-                    let page = self
-                        .client
+                self.pages(
+                    self.client
                         .query()
                         .table_name(&self.table)
                         .index_name(OUTAGE_INDEX)
                         .key_condition_expression("outage_index = :o")
-                        .expression_attribute_values(":o", s("OUTAGE"))
-                        .set_exclusive_start_key(start)
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::from_sdk("Query", e))?;
-                    items.extend(page.items.unwrap_or_default());
-                    start = page.last_evaluated_key.filter(|k| !k.is_empty());
-                    if start.is_none() {
-                        break;
-                    }
-                }
-                items
+                        .expression_attribute_values(":o", s("OUTAGE")),
+                )
+                .await?
             }
         };
         let mut outages: Vec<Outage> = items

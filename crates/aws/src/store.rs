@@ -321,30 +321,12 @@ impl StateStore {
     /// Every monitor of the estate: the roots (a Scan of the sparse index), then each root's
     /// partition.
     pub async fn load_estate(&self) -> Result<Vec<Monitor>, AwsError> {
-        let mut roots = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .scan()
-                .table_name(&self.tables.state)
-                .index_name(SCOPE_INDEX)
-                .projection_expression("pk")
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("Scan", e))?;
-            roots.extend(
-                page.items()
-                    .iter()
-                    .filter_map(|i| i.get("pk").and_then(|v| v.as_s().ok()).cloned()),
-            );
-            start = page.last_evaluated_key.filter(|k| !k.is_empty());
-            if start.is_none() {
-                break;
-            }
-        }
-        roots.sort();
+        let roots: Vec<String> = self
+            .roots()
+            .await?
+            .iter()
+            .map(|r| monitor_key(r).0)
+            .collect();
         let mut state = ScopeState::default();
         for pk in roots {
             let items = self.query_partition(&self.tables.state, &pk, false).await?;

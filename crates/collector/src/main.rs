@@ -6,13 +6,7 @@ use lambda_runtime::{service_fn, Error, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_current_span(false)
-        .with_target(false)
-        .without_time()
-        .init();
+    cognito_watch_aws::sdk::init_lambda_tracing();
     // Typed configuration and SDK clients, once per cold start.
     let collector = Collector::from_env().await?;
     let collector = &collector;

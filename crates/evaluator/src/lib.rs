@@ -154,7 +154,8 @@ impl Evaluator {
         let reports = futures::stream::iter(roots.iter().cloned())
             .map(|root| async move {
                 let key = root_key(&root);
-                match self.evaluate_root(&root, profiles, now).await {
+                // Boxed: the per-root future is deep, and a stream of them deeper still.
+                match Box::pin(self.evaluate_root(&root, profiles, now)).await {
                     Ok(r) => r,
                     Err(e) => {
                         tracing::error!(root = %key, error = %e, "evaluation failed");

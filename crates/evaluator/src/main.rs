@@ -6,19 +6,14 @@ use lambda_runtime::{service_fn, Error, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_current_span(false)
-        .with_target(false)
-        .without_time()
-        .init();
+    cognito_watch_aws::sdk::init_lambda_tracing();
     // Typed configuration and SDK clients, once per cold start.
     let evaluator = Evaluator::from_env().await?;
     let evaluator = &evaluator;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
-            let out = evaluator.handle(event.payload).await?;
+            // Boxed: the handler future is too deep to lay out inline in this async block.
+            let out = Box::pin(evaluator.handle(event.payload)).await?;
             Ok::<_, Error>(out)
         },
     ))
