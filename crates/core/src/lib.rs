@@ -13,6 +13,7 @@ pub mod series;
 pub mod status;
 pub mod sweep;
 pub mod threshold;
+pub mod trail;
 pub mod window;
 
 pub use catalogue::{MetricDef, MetricFamily};

@@ -1,0 +1,449 @@
+//! CloudTrail records for Cognito and their 5-minute tallies (the trail function's domain).
+//!
+//! The record type is our own: `aws_lambda_events`' CloudTrail detail lacks `errorCode`,
+//! `readOnly` and `managementEvent` (facts file §5). Where a record names its app client
+//! differs by origin (facts file §4): API calls carry `requestParameters.clientId` (a string),
+//! OAuth endpoint events carry `additionalEventData.requestParameters.client_id[0]` (an array).
+//! Tallies are aggregated in memory per invocation, so a batch costs one update per
+//! (window, key), not one per record.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, DurationRound, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The tally window.
+pub const WINDOW_MINUTES: i64 = 5;
+
+/// One CloudTrail record, as CloudTrail writes it.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudTrailRecord {
+    #[serde(default)]
+    pub event_version: Option<String>,
+    pub event_time: DateTime<Utc>,
+    pub event_source: String,
+    pub event_name: String,
+    #[serde(default)]
+    pub aws_region: Option<String>,
+    #[serde(default, rename = "sourceIPAddress")]
+    pub source_ip_address: Option<String>,
+    #[serde(default)]
+    pub user_agent: Option<String>,
+    #[serde(default)]
+    pub error_code: Option<String>,
+    #[serde(default)]
+    pub error_message: Option<String>,
+    #[serde(default)]
+    pub request_parameters: Option<Value>,
+    #[serde(default)]
+    pub response_elements: Option<Value>,
+    #[serde(default)]
+    pub additional_event_data: Option<Value>,
+    #[serde(default)]
+    pub user_identity: Option<Value>,
+    #[serde(rename = "eventID")]
+    pub event_id: String,
+    #[serde(default)]
+    pub event_type: Option<String>,
+    #[serde(default)]
+    pub read_only: Option<bool>,
+    #[serde(default)]
+    pub management_event: Option<bool>,
+    #[serde(default)]
+    pub event_category: Option<String>,
+    #[serde(default)]
+    pub recipient_account_id: Option<String>,
+}
+
+pub const COGNITO_IDP: &str = "cognito-idp.amazonaws.com";
+pub const COGNITO_IDENTITY: &str = "cognito-identity.amazonaws.com";
+/// What CloudTrail writes in place of secrets.
+pub const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
+
+/// A string, or the first string of an array (CloudTrail uses both shapes).
+fn first_string(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => items.iter().find_map(|i| i.as_str().map(str::to_string)),
+        _ => None,
+    }
+    .filter(|s| !s.is_empty() && s != HIDDEN)
+}
+
+impl CloudTrailRecord {
+    pub fn is_cognito(&self) -> bool {
+        self.event_source == COGNITO_IDP || self.event_source == COGNITO_IDENTITY
+    }
+
+    fn request(&self, key: &str) -> Option<&Value> {
+        self.request_parameters.as_ref()?.get(key)
+    }
+
+    fn oauth_request(&self, key: &str) -> Option<&Value> {
+        self.additional_event_data
+            .as_ref()?
+            .get("requestParameters")?
+            .get(key)
+    }
+
+    /// The app client: `requestParameters.clientId` for API calls,
+    /// `additionalEventData.requestParameters.client_id[0]` for OAuth endpoint events.
+    pub fn client_id(&self) -> Option<String> {
+        first_string(self.request("clientId"))
+            .or_else(|| first_string(self.oauth_request("client_id")))
+    }
+
+    /// The OAuth grant type of a token request (`client_credentials` is machine-to-machine).
+    pub fn grant_type(&self) -> Option<String> {
+        first_string(self.oauth_request("grant_type"))
+    }
+
+    /// The user pool, when the record names it.
+    pub fn user_pool_id(&self) -> Option<String> {
+        first_string(self.request("userPoolId"))
+            .or_else(|| first_string(self.additional_event_data.as_ref()?.get("userPoolId")))
+    }
+
+    /// The user's `sub` (CloudTrail records the sub, not the username).
+    pub fn sub(&self) -> Option<String> {
+        first_string(self.additional_event_data.as_ref()?.get("sub"))
+    }
+
+    /// HTTP status of an OAuth endpoint event.
+    pub fn http_status(&self) -> Option<u16> {
+        self.additional_event_data
+            .as_ref()?
+            .get("responseParameters")?
+            .get("status")?
+            .as_u64()
+            .and_then(|s| u16::try_from(s).ok())
+    }
+
+    /// The error code of a failed request: `errorCode`, or `HTTP <status>` for an OAuth
+    /// endpoint event answered with 4xx/5xx.
+    pub fn failure(&self) -> Option<String> {
+        if let Some(code) = self.error_code.as_ref().filter(|c| !c.is_empty()) {
+            return Some(code.clone());
+        }
+        self.http_status()
+            .filter(|s| *s >= 400)
+            .map(|s| format!("HTTP {s}"))
+    }
+
+    /// Whether this is an authentication request (counted as an attempt).
+    pub fn is_authentication(&self) -> bool {
+        matches!(
+            self.event_name.as_str(),
+            "InitiateAuth"
+                | "AdminInitiateAuth"
+                | "RespondToAuthChallenge"
+                | "AdminRespondToAuthChallenge"
+                | "Token_POST"
+                | "Login_POST"
+                | "SAML2Response_POST"
+                | "GetTokensFromRefreshToken"
+                | "SignUp"
+                | "ForgotPassword"
+                | "ConfirmForgotPassword"
+        )
+    }
+
+    /// A token refresh: `InitiateAuth` with `REFRESH_TOKEN_AUTH` / `REFRESH_TOKEN`, or a
+    /// `refresh_token` grant at the token endpoint.
+    pub fn is_token_refresh(&self) -> bool {
+        let flow = first_string(self.request("authFlow")).unwrap_or_default();
+        flow == "REFRESH_TOKEN_AUTH"
+            || flow == "REFRESH_TOKEN"
+            || self.event_name == "GetTokensFromRefreshToken"
+            || self.grant_type().as_deref() == Some("refresh_token")
+    }
+
+    /// The start of the 5-minute window the record falls in.
+    pub fn window(&self) -> DateTime<Utc> {
+        window_of(self.event_time)
+    }
+}
+
+pub fn window_of(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(chrono::Duration::minutes(WINDOW_MINUTES))
+        .unwrap_or(t)
+}
+
+/// What a tally counts.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum TallyKey {
+    Client { client_id: String },
+    Ip { ip: String },
+    ErrorCode { code: String },
+    EventName { name: String },
+}
+
+/// The counts of one (pool, window, key).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Counts {
+    pub attempts: u64,
+    pub failures: u64,
+    #[serde(default)]
+    pub by_error: BTreeMap<String, u64>,
+    /// Token requests by grant type (clients only).
+    #[serde(default)]
+    pub by_grant: BTreeMap<String, u64>,
+    /// Token refresh attempts and failures (clients only).
+    #[serde(default)]
+    pub refreshes: u64,
+    #[serde(default)]
+    pub refresh_failures: u64,
+    /// Distinct subs seen failing (IPs only).
+    #[serde(default)]
+    pub failing_subs: BTreeSet<String>,
+}
+
+impl Counts {
+    pub fn merge(&mut self, other: &Counts) {
+        self.attempts += other.attempts;
+        self.failures += other.failures;
+        for (k, v) in &other.by_error {
+            *self.by_error.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &other.by_grant {
+            *self.by_grant.entry(k.clone()).or_default() += v;
+        }
+        self.refreshes += other.refreshes;
+        self.refresh_failures += other.refresh_failures;
+        self.failing_subs.extend(other.failing_subs.iter().cloned());
+    }
+}
+
+/// Where a tally belongs: the user pool (None while the client is not in the inventory, so
+/// the tally is kept under the client rather than dropped), the window and the key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TallyId {
+    pub pool: Option<String>,
+    pub window: DateTime<Utc>,
+    pub key: TallyKey,
+}
+
+/// In-memory tallies of one invocation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tallies {
+    pub counts: BTreeMap<TallyId, Counts>,
+    /// Records skipped because they were not from Cognito.
+    pub skipped_non_cognito: u64,
+}
+
+impl Tallies {
+    /// Count one record. `pool_of_client` resolves a client id to its pool (the collector's
+    /// inventory) for records that name only the client.
+    pub fn add(&mut self, r: &CloudTrailRecord, pool_of_client: &dyn Fn(&str) -> Option<String>) {
+        if !r.is_cognito() {
+            self.skipped_non_cognito += 1;
+            return;
+        }
+        let client = r.client_id();
+        let pool = r
+            .user_pool_id()
+            .or_else(|| client.as_deref().and_then(pool_of_client));
+        let window = r.window();
+        let failure = r.failure();
+        let auth = r.is_authentication();
+        let mut bump = |key: TallyKey, f: &dyn Fn(&mut Counts)| {
+            let c = self
+                .counts
+                .entry(TallyId {
+                    pool: pool.clone(),
+                    window,
+                    key,
+                })
+                .or_default();
+            f(c);
+        };
+        let base = |c: &mut Counts| {
+            c.attempts += 1;
+            if let Some(code) = &failure {
+                c.failures += 1;
+                *c.by_error.entry(code.clone()).or_default() += 1;
+            }
+        };
+        bump(
+            TallyKey::EventName {
+                name: r.event_name.clone(),
+            },
+            &base,
+        );
+        if let Some(code) = &failure {
+            bump(TallyKey::ErrorCode { code: code.clone() }, &|c| {
+                c.attempts += 1;
+                c.failures += 1;
+            });
+        }
+        if let Some(client_id) = client {
+            let grant = r.grant_type();
+            let refresh = r.is_token_refresh();
+            bump(TallyKey::Client { client_id }, &|c| {
+                if auth || failure.is_some() {
+                    base(c);
+                }
+                if let Some(g) = &grant {
+                    *c.by_grant.entry(g.clone()).or_default() += 1;
+                }
+                if refresh {
+                    c.refreshes += 1;
+                    if failure.is_some() {
+                        c.refresh_failures += 1;
+                    }
+                }
+            });
+        }
+        if let Some(ip) = r.source_ip_address.clone().filter(|ip| !ip.is_empty()) {
+            let sub = r.sub();
+            bump(TallyKey::Ip { ip }, &|c| {
+                base(c);
+                if failure.is_some() {
+                    if let Some(s) = &sub {
+                        c.failing_subs.insert(s.clone());
+                    }
+                }
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const INITIATE_AUTH_FAILURE: &str = r#"{"eventVersion":"1.10","eventTime":"2025-10-09T07:57:09Z","eventSource":"cognito-idp.amazonaws.com",
+ "eventName":"InitiateAuth","awsRegion":"ap-northeast-1","sourceIPAddress":"198.51.100.7",
+ "errorCode":"NotAuthorizedException","errorMessage":"Incorrect username or password.",
+ "requestParameters":{"authFlow":"USER_PASSWORD_AUTH","authParameters":"HIDDEN_DUE_TO_SECURITY_REASONS",
+   "clientId":"4u37654rhubjei088dj85clscq"},
+ "additionalEventData":{"sub":"87a42a58-0000-0000-0000-000000000000"},
+ "eventID":"2f1c","eventType":"AwsApiCall","managementEvent":true,"eventCategory":"Management"}"#;
+
+    const TOKEN_POST: &str = r#"{"eventVersion":"1.08","eventTime":"2022-05-12T21:07:05Z","eventSource":"cognito-idp.amazonaws.com",
+ "eventName":"Token_POST","awsRegion":"us-west-2","sourceIPAddress":"192.0.2.1","userAgent":"Mozilla/5.0",
+ "requestParameters":null,"responseElements":null,
+ "additionalEventData":{"responseParameters":{"status":200},
+   "requestParameters":{"grant_type":["client_credentials"],"client_id":["1example23456789"]},
+   "userPoolDomain":"mydomain.auth.us-west-2.amazoncognito.com","userPoolId":"us-west-2_EXAMPLE"},
+ "eventID":"473e5cbc-0000-0000-0000-000000000000","readOnly":false,"eventType":"AwsServiceEvent",
+ "managementEvent":true,"eventCategory":"Management"}"#;
+
+    fn record(s: &str) -> CloudTrailRecord {
+        serde_json::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn client_ids_come_from_where_each_origin_puts_them() {
+        let api = record(INITIATE_AUTH_FAILURE);
+        assert_eq!(
+            api.client_id().as_deref(),
+            Some("4u37654rhubjei088dj85clscq")
+        );
+        assert_eq!(api.failure().as_deref(), Some("NotAuthorizedException"));
+        assert_eq!(
+            api.sub().as_deref(),
+            Some("87a42a58-0000-0000-0000-000000000000")
+        );
+        assert_eq!(
+            api.user_pool_id(),
+            None,
+            "API calls name the client, not the pool"
+        );
+        let oauth = record(TOKEN_POST);
+        assert_eq!(oauth.client_id().as_deref(), Some("1example23456789"));
+        assert_eq!(oauth.grant_type().as_deref(), Some("client_credentials"));
+        assert_eq!(oauth.user_pool_id().as_deref(), Some("us-west-2_EXAMPLE"));
+        assert_eq!(oauth.failure(), None);
+        // A client id written as a plain string where an array is usual, and a hidden one.
+        let mut v: Value = serde_json::from_str(TOKEN_POST).unwrap();
+        v["additionalEventData"]["requestParameters"]["client_id"] = "plain".into();
+        assert_eq!(record(&v.to_string()).client_id().as_deref(), Some("plain"));
+        v["additionalEventData"]["requestParameters"]["client_id"] = HIDDEN.into();
+        assert_eq!(record(&v.to_string()).client_id(), None);
+    }
+
+    #[test]
+    fn a_batch_aggregates_to_one_tally_per_window_and_key() {
+        let mut tallies = Tallies::default();
+        let pools = |c: &str| (c == "4u37654rhubjei088dj85clscq").then(|| "pool-1".to_string());
+        let base: Value = serde_json::from_str(INITIATE_AUTH_FAILURE).unwrap();
+        for i in 0..10_000 {
+            let mut v = base.clone();
+            v["eventID"] = format!("e{i}").into();
+            v["additionalEventData"]["sub"] = format!("sub-{}", i % 50).into();
+            tallies.add(&record(&v.to_string()), &pools);
+        }
+        // Event name, error code, client and IP: four tallies for 10,000 records.
+        assert_eq!(tallies.counts.len(), 4);
+        let ip = &tallies.counts[&TallyId {
+            pool: Some("pool-1".into()),
+            window: record(INITIATE_AUTH_FAILURE).window(),
+            key: TallyKey::Ip {
+                ip: "198.51.100.7".into(),
+            },
+        }];
+        assert_eq!((ip.attempts, ip.failures), (10_000, 10_000));
+        assert_eq!(ip.by_error["NotAuthorizedException"], 10_000);
+        assert_eq!(ip.failing_subs.len(), 50);
+    }
+
+    #[test]
+    fn unknown_clients_are_kept_and_non_cognito_records_counted() {
+        let mut tallies = Tallies::default();
+        tallies.add(&record(INITIATE_AUTH_FAILURE), &|_| None);
+        assert!(tallies.counts.keys().all(|k| k.pool.is_none()));
+        assert!(tallies.counts.keys().any(|k| matches!(&k.key, TallyKey::Client { client_id } if client_id == "4u37654rhubjei088dj85clscq")));
+        let mut v: Value = serde_json::from_str(TOKEN_POST).unwrap();
+        v["eventSource"] = "s3.amazonaws.com".into();
+        tallies.add(&record(&v.to_string()), &|_| None);
+        assert_eq!(tallies.skipped_non_cognito, 1);
+    }
+
+    #[test]
+    fn m2m_token_requests_are_counted_by_grant_type() {
+        let mut tallies = Tallies::default();
+        tallies.add(&record(TOKEN_POST), &|_| None);
+        let client = tallies
+            .counts
+            .iter()
+            .find(|(k, _)| matches!(k.key, TallyKey::Client { .. }))
+            .unwrap()
+            .1;
+        assert_eq!(client.by_grant["client_credentials"], 1);
+        assert_eq!(client.attempts, 1);
+    }
+
+    proptest! {
+        #[test]
+        fn decoding_arbitrary_json_never_panics(s in ".{0,400}") {
+            if let Ok(r) = serde_json::from_str::<CloudTrailRecord>(&s) {
+                let mut t = Tallies::default();
+                t.add(&r, &|_| None);
+            }
+        }
+
+        #[test]
+        fn decoding_mutated_records_never_panics(
+            cut in 0usize..600,
+            field in prop::sample::select(vec!["clientId", "client_id", "sub", "errorCode", "sourceIPAddress", "eventTime"]),
+            value in prop_oneof![Just(Value::Null), Just(Value::from(3)), Just(Value::from(vec![1, 2])), Just(Value::from("x"))],
+        ) {
+            let text: String = TOKEN_POST.chars().take(cut).collect();
+            let _ = serde_json::from_str::<CloudTrailRecord>(&text);
+            let mut v: Value = serde_json::from_str(INITIATE_AUTH_FAILURE).unwrap();
+            v["requestParameters"][field] = value.clone();
+            v["additionalEventData"][field] = value.clone();
+            v[field] = value;
+            if let Ok(r) = serde_json::from_value::<CloudTrailRecord>(v) {
+                let mut t = Tallies::default();
+                t.add(&r, &|_| None);
+                let _ = (r.client_id(), r.grant_type(), r.sub(), r.failure(), r.is_token_refresh());
+            }
+        }
+    }
+}
