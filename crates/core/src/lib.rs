@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod catalogue;
 pub mod config;
+pub mod detect;
 pub mod monitor;
 pub mod notify;
 pub mod quota;
