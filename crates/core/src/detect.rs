@@ -174,17 +174,17 @@ pub fn detect(
                 });
             }
         }
-        TallyKey::EventName { name } if name == "InitiateAuth" => {
-            if totals.attempts >= t.pool_min_attempts && totals.attempts > 0 {
-                let rate = 100.0 * totals.failures as f64 / totals.attempts as f64;
-                if rate > t.pool_failure_rate_percent {
-                    push(Detection::PoolFailureSpike {
-                        attempts: totals.attempts,
-                        failures: totals.failures,
-                        rate_percent: rate,
-                        threshold_percent: t.pool_failure_rate_percent,
-                    });
-                }
+        TallyKey::EventName { name }
+            if name == "InitiateAuth" && totals.attempts >= t.pool_min_attempts.max(1) =>
+        {
+            let rate = 100.0 * totals.failures as f64 / totals.attempts as f64;
+            if rate > t.pool_failure_rate_percent {
+                push(Detection::PoolFailureSpike {
+                    attempts: totals.attempts,
+                    failures: totals.failures,
+                    rate_percent: rate,
+                    threshold_percent: t.pool_failure_rate_percent,
+                });
             }
         }
         TallyKey::Client { client_id } => {
