@@ -74,6 +74,18 @@ impl Setup {
             .unwrap_or_else(|| panic!("no status for {id}: {:?}", all.keys()))
     }
 
+    /// Store `profile` (replacing the default of its type).
+    async fn use_profile(&self, profile: Profile) {
+        self.evaluator
+            .status
+            .import(&ProfileSet {
+                profiles: vec![profile],
+                assignments: vec![],
+            })
+            .await
+            .unwrap();
+    }
+
     /// 90 % sign-in failures on the first client at `at`.
     async fn failing_sign_ins(&self, at: DateTime<Utc>) {
         seed::put(
@@ -269,40 +281,27 @@ async fn each_comparator_breaches_exactly_where_it_should() {
     .await
     .unwrap();
     let mut profile = Profile::empty(MonitorKind::AppClient, DEFAULT_PROFILE);
-    // Breaching.
-    profile.set(threshold("SignInTotal", Comparator::Gt, 9.0, 1));
-    profile.set(threshold("SignInFailed", Comparator::Ge, 3.0, 1));
-    profile.set(threshold(
-        "SignInSuccessPercentage",
-        Comparator::Lt,
-        71.0,
-        1,
-    ));
-    profile.set(threshold("SignInSuccesses", Comparator::Le, 7.0, 1));
-    profile.set(threshold("SignInThrottles", Comparator::Eq, 4.0, 1));
-    profile.set(threshold("SignInFailurePercentage", Comparator::Ne, 0.0, 1));
-    // Not breaching: the same values on the wrong side.
-    profile.set(threshold("SignInTotal", Comparator::Lt, 10.0, 1));
-    profile.set(threshold("SignInFailed", Comparator::Gt, 3.0, 1));
-    profile.set(threshold(
-        "SignInSuccessPercentage",
-        Comparator::Ge,
-        71.0,
-        1,
-    ));
-    profile.set(threshold("SignInSuccesses", Comparator::Ne, 7.0, 1));
-    profile.set(threshold("SignInThrottles", Comparator::Le, 3.0, 1));
-    profile.set(threshold("SignInFailurePercentage", Comparator::Eq, 0.0, 1));
-    // No data (no token refreshes) breaches nothing.
-    profile.set(threshold("TokenRefreshFailed", Comparator::Ge, 0.0, 1));
-    s.evaluator
-        .status
-        .import(&ProfileSet {
-            profiles: vec![profile],
-            assignments: vec![],
-        })
-        .await
-        .unwrap();
+    for (metric, comparator, value) in [
+        // Breaching.
+        ("SignInTotal", Comparator::Gt, 9.0),
+        ("SignInFailed", Comparator::Ge, 3.0),
+        ("SignInSuccessPercentage", Comparator::Lt, 71.0),
+        ("SignInSuccesses", Comparator::Le, 7.0),
+        ("SignInThrottles", Comparator::Eq, 4.0),
+        ("SignInFailurePercentage", Comparator::Ne, 0.0),
+        // Not breaching: the same values on the wrong side.
+        ("SignInTotal", Comparator::Lt, 10.0),
+        ("SignInFailed", Comparator::Gt, 3.0),
+        ("SignInSuccessPercentage", Comparator::Ge, 71.0),
+        ("SignInSuccesses", Comparator::Ne, 7.0),
+        ("SignInThrottles", Comparator::Le, 3.0),
+        ("SignInFailurePercentage", Comparator::Eq, 0.0),
+        // No data (no token refreshes) breaches nothing.
+        ("TokenRefreshFailed", Comparator::Ge, 0.0),
+    ] {
+        profile.set(threshold(metric, comparator, value, 1));
+    }
+    s.use_profile(profile).await;
     s.poll(now).await;
     let st = s.status(&s.client_id(0)).await;
     let breached: Vec<String> = st
@@ -353,14 +352,7 @@ async fn a_breach_counts_only_after_n_consecutive_polls() {
     seed::put(&s.bed.cw, data).await.unwrap();
     let mut profile = Profile::empty(MonitorKind::AppClient, DEFAULT_PROFILE);
     profile.set(threshold("SignInFailed", Comparator::Ge, 2.0, 3));
-    s.evaluator
-        .status
-        .import(&ProfileSet {
-            profiles: vec![profile],
-            assignments: vec![],
-        })
-        .await
-        .unwrap();
+    s.use_profile(profile).await;
     s.poll(polls[0]).await;
     // Re-evaluating the same poll does not count it twice.
     s.evaluate(polls[0]).await;

@@ -19,6 +19,19 @@ use cognito_watch_core::monitor::{MonitorDetails, PollOutcome};
 use cognito_watch_testbed::{seed, Bed};
 use collector::{CollectorRequest, Task};
 
+/// One poll of the bed's scope with these (partly mocked) clients, five minutes to spare.
+async fn poll(
+    collector: &collector::Collector,
+    clients: cognito_watch_aws::ScopeClients,
+    request: &CollectorRequest,
+    at: chrono::DateTime<Utc>,
+) -> cognito_watch_core::record::PollLog {
+    collector
+        .poll(clients, request, at, at + Duration::minutes(5))
+        .await
+        .unwrap()
+}
+
 fn identity(id: usize, logins: &[&str]) -> IdentityDescription {
     IdentityDescription::builder()
         .identity_id(format!("us-east-1:{id:08}-0000-0000-0000-000000000000"))
@@ -137,15 +150,7 @@ async fn identity_pools_page_and_split_authenticated_from_unauthenticated() {
     );
     let collector = bed.collector(&[]);
     let now = Utc::now();
-    let log = collector
-        .poll(
-            clients,
-            &CollectorRequest::default(),
-            now,
-            now + Duration::minutes(5),
-        )
-        .await
-        .unwrap();
+    let log = poll(&collector, clients, &CollectorRequest::default(), now).await;
     assert_eq!(log.calls["ListIdentityPools"], 2);
     assert_eq!(
         log.calls["ListIdentities"],
@@ -218,15 +223,7 @@ async fn a_throttled_get_metric_data_stales_its_monitors_and_loses_nothing() {
     });
     let mut clients = bed.scope_clients();
     clients.cloudwatch = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&list, &throttled]);
-    let log = collector
-        .poll(
-            clients,
-            &CollectorRequest::default(),
-            now,
-            now + Duration::minutes(5),
-        )
-        .await
-        .unwrap();
+    let log = poll(&collector, clients, &CollectorRequest::default(), now).await;
     assert!(
         log.errors.iter().any(|e| e.contains("Throttling")),
         "{:?}",
@@ -279,10 +276,7 @@ async fn a_throttled_get_metric_data_stales_its_monitors_and_loses_nothing() {
         tasks: Some(vec![Task::Metrics]),
         ..Default::default()
     };
-    collector
-        .poll(clients, &req, later, later + Duration::minutes(5))
-        .await
-        .unwrap();
+    poll(&collector, clients, &req, later).await;
     let m = bed.monitor(&format!("appclient/{pool}/{client}")).await;
     assert_eq!(m.poll.outcome, PollOutcome::Ok);
     let w = m.metrics_window.unwrap();

@@ -27,19 +27,14 @@ use cognito_watch_core::monitor::MonitorId;
 use cognito_watch_core::status::{Alert, MonitorChange, MonitorStatus, Outage, OutageWrite};
 use cognito_watch_core::threshold::{Assignment, Profile, ProfileSet};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 use crate::error::AwsError;
-use crate::store::{monitor_key, Item, TTL_ATTRIBUTE};
+use crate::store::{monitor_key, s, to_item, Item, TTL_ATTRIBUTE};
 
 pub const OUTAGE_INDEX: &str = "outages";
 const PROFILES_PK: &str = "PROFILES";
 /// The most items one TransactWriteItems may carry.
 const TRANSACTION_ITEMS: usize = 100;
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
 
 fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
@@ -49,11 +44,7 @@ fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn to_item<T: Serialize>(value: &T, operation: &'static str) -> Result<Item, AwsError> {
-    serde_dynamo::to_item(value)
-        .map_err(|e| AwsError::other(operation, format!("cannot encode item: {e}")))
-}
-
+/// Decode a status-table item, without its keys and index attributes.
 fn from_item<T: DeserializeOwned>(mut item: Item, operation: &'static str) -> Result<T, AwsError> {
     for k in [
         "pk",
@@ -65,8 +56,7 @@ fn from_item<T: DeserializeOwned>(mut item: Item, operation: &'static str) -> Re
     ] {
         item.remove(k);
     }
-    serde_dynamo::from_item(item)
-        .map_err(|e| AwsError::other(operation, format!("cannot decode item: {e}")))
+    crate::store::from_item(item, operation)
 }
 
 /// A conditional write's outcome: Ok(false) when only its condition failed.
@@ -84,7 +74,7 @@ pub fn root_key(root: &MonitorId) -> String {
 }
 
 /// An alert as stored, with its delivery state.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StoredAlert {
     pub alert: Alert,
     /// pending | sending | sent
@@ -196,26 +186,17 @@ impl StatusStore {
         Ok(item)
     }
 
-    pub async fn put_profile(&self, p: &Profile) -> Result<(), AwsError> {
-        p.validate()
-            .map_err(|e| AwsError::other("PutItem", e.to_string()))?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(Self::profile_item(p)?))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("PutItem", e))?;
-        Ok(())
-    }
-
-    pub async fn put_assignment(&self, a: &Assignment) -> Result<(), AwsError> {
+    fn assignment_item(a: &Assignment) -> Result<Item, AwsError> {
         let selector = a
             .selector()
             .map_err(|e| AwsError::other("PutItem", e.to_string()))?;
         let mut item = to_item(a, "PutItem")?;
         item.insert("pk".into(), s(PROFILES_PK));
         item.insert("sk".into(), s(format!("ASSIGN#{selector}")));
+        Ok(item)
+    }
+
+    async fn put(&self, item: Item) -> Result<(), AwsError> {
         self.client
             .put_item()
             .table_name(&self.table)
@@ -226,31 +207,71 @@ impl StatusStore {
         Ok(())
     }
 
-    /// Store every profile and assignment of `set` (replacing same-named ones) and mark the
-    /// defaults as loaded.
-    pub async fn import(&self, set: &ProfileSet) -> Result<(), AwsError> {
-        set.validate()
+    pub async fn put_profile(&self, p: &Profile) -> Result<(), AwsError> {
+        p.validate()
             .map_err(|e| AwsError::other("PutItem", e.to_string()))?;
+        self.put(Self::profile_item(p)?).await
+    }
+
+    pub async fn put_assignment(&self, a: &Assignment) -> Result<(), AwsError> {
+        self.put(Self::assignment_item(a)?).await
+    }
+
+    /// Store every profile and assignment of `set` (replacing same-named ones) and mark the
+    /// defaults as loaded, all in one transaction: an import applies whole or not at all.
+    pub async fn import(&self, set: &ProfileSet) -> Result<(), AwsError> {
+        let op = "TransactWriteItems";
+        set.validate()
+            .map_err(|e| AwsError::other(op, e.to_string()))?;
+        let mut items = Vec::new();
         for p in &set.profiles {
-            self.put_profile(p).await?;
+            items.push(Self::profile_item(p)?);
         }
         for a in &set.assignments {
-            self.put_assignment(a).await?;
+            items.push(Self::assignment_item(a)?);
         }
-        self.mark_seeded().await
+        items.push(Self::seeded_item());
+        if items.len() > TRANSACTION_ITEMS {
+            return Err(AwsError::other(
+                op,
+                format!(
+                    "{} profiles and assignments in one import; at most {} fit one transaction",
+                    items.len() - 1,
+                    TRANSACTION_ITEMS - 1
+                ),
+            ));
+        }
+        let writes = items
+            .into_iter()
+            .map(|item| {
+                Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .build()
+                    .map(|put| TransactWriteItem::builder().put(put).build())
+                    .map_err(|e| AwsError::other(op, e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(op, e))?;
+        Ok(())
+    }
+
+    fn seeded_item() -> Item {
+        [
+            ("pk".to_string(), s(PROFILES_PK)),
+            ("sk".to_string(), s("SEEDED")),
+            ("at".to_string(), s(time(Utc::now()))),
+        ]
+        .into()
     }
 
     async fn mark_seeded(&self) -> Result<(), AwsError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(PROFILES_PK))
-            .item("sk", s("SEEDED"))
-            .item("at", s(time(Utc::now())))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("PutItem", e))?;
-        Ok(())
+        self.put(Self::seeded_item()).await
     }
 
     /// Load `defaults` once: only if no profile set was ever loaded. A profile someone already
@@ -363,6 +384,34 @@ impl StatusStore {
         Ok(item)
     }
 
+    /// An update of an existing outage, for a transaction.
+    fn outage_update<const N: usize, const V: usize>(
+        &self,
+        monitor_id: &str,
+        started_at: DateTime<Utc>,
+        expression: &str,
+        names: [(&str, String); N],
+        values: [(&str, AttributeValue); V],
+    ) -> Result<TransactWriteItem, AwsError> {
+        let (pk, sk) = Self::outage_key(monitor_id, started_at);
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .update_expression(expression)
+            .condition_expression("attribute_exists(pk)");
+        for (k, v) in names {
+            update = update.expression_attribute_names(k, v);
+        }
+        for (k, v) in values {
+            update = update.expression_attribute_values(k, v);
+        }
+        let update = update
+            .build()
+            .map_err(|e| AwsError::other("TransactWriteItems", e.to_string()))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
     fn alert_key(a: &Alert) -> String {
         format!("ALERT#{}#{}", time(a.at), a.alert_id)
     }
@@ -398,42 +447,27 @@ impl StatusStore {
                 monitor_id,
                 started_at,
                 status,
-            }) => {
-                let (pk, sk) = Self::outage_key(monitor_id, *started_at);
-                let update = Update::builder()
-                    .table_name(&self.table)
-                    .key("pk", s(pk))
-                    .key("sk", s(sk))
-                    .update_expression("SET #status = :status")
-                    .condition_expression("attribute_exists(pk)")
-                    .expression_attribute_names("#status", "status")
-                    .expression_attribute_values(":status", s(status.as_str()))
-                    .build()
-                    .map_err(built)?;
-                out.push(TransactWriteItem::builder().update(update).build());
-            }
+            }) => out.push(self.outage_update(
+                monitor_id,
+                *started_at,
+                "SET #status = :status",
+                [("#status", "status".to_string())],
+                [(":status", s(status.as_str()))],
+            )?),
             Some(OutageWrite::Close {
                 monitor_id,
                 started_at,
                 ended_at,
-            }) => {
-                let (pk, sk) = Self::outage_key(monitor_id, *started_at);
-                let update = Update::builder()
-                    .table_name(&self.table)
-                    .key("pk", s(pk))
-                    .key("sk", s(sk))
-                    .update_expression("SET ended_at = :end, #ttl = :ttl")
-                    .condition_expression("attribute_exists(pk)")
-                    .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
-                    .expression_attribute_values(":end", s(time(*ended_at)))
-                    .expression_attribute_values(
-                        ":ttl",
-                        n((*ended_at + self.retention).timestamp()),
-                    )
-                    .build()
-                    .map_err(built)?;
-                out.push(TransactWriteItem::builder().update(update).build());
-            }
+            }) => out.push(self.outage_update(
+                monitor_id,
+                *started_at,
+                "SET ended_at = :end, #ttl = :ttl",
+                [("#ttl", TTL_ATTRIBUTE.to_string())],
+                [
+                    (":end", s(time(*ended_at))),
+                    (":ttl", n((*ended_at + self.retention).timestamp())),
+                ],
+            )?),
         }
         if let Some(alert) = &change.alert {
             let stored = StoredAlert {

@@ -95,16 +95,19 @@ pub struct StateStore {
     pub tables: Tables,
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
-fn to_item<T: Serialize>(value: &T, operation: &'static str) -> Result<Item, AwsError> {
+pub(crate) fn to_item<T: Serialize>(value: &T, operation: &'static str) -> Result<Item, AwsError> {
     serde_dynamo::to_item(value)
         .map_err(|e| AwsError::other(operation, format!("cannot encode item: {e}")))
 }
 
-fn from_item<T: DeserializeOwned>(item: Item, operation: &'static str) -> Result<T, AwsError> {
+pub(crate) fn from_item<T: DeserializeOwned>(
+    item: Item,
+    operation: &'static str,
+) -> Result<T, AwsError> {
     serde_dynamo::from_item(item)
         .map_err(|e| AwsError::other(operation, format!("cannot decode item: {e}")))
 }

@@ -93,7 +93,8 @@ impl Evaluator {
     }
 
     /// Decode and run one invocation. A stream batch answers with the records to retry
-    /// (`batchItemFailures`); a request answers with the report.
+    /// (`batchItemFailures`); a request answers with the report. (The evaluation futures are
+    /// boxed: inline they are too deep for the compiler to lay out in the Lambda's main.)
     pub async fn handle(
         &self,
         payload: serde_json::Value,
@@ -102,16 +103,13 @@ impl Evaluator {
         match EvaluatorEvent::decode(payload)? {
             EvaluatorEvent::Stream(roots) => {
                 let ids: Vec<MonitorId> = roots.keys().cloned().collect();
-                let report = self.evaluate(&ids, now).await?;
-                let mut failures = Vec::new();
-                for r in &report.roots {
-                    if r.busy || r.error.is_some() {
-                        let id = roots.iter().find(|(k, _)| root_key(k) == r.root);
-                        if let Some((_, seqs)) = id {
-                            failures.extend(seqs.iter().cloned());
-                        }
-                    }
-                }
+                let report = Box::pin(self.evaluate(&ids, now)).await?;
+                // Reports come back in the order of `ids`, which is the order of `roots`.
+                let failures = roots
+                    .values()
+                    .zip(&report.roots)
+                    .filter(|(_, r)| r.busy || r.error.is_some())
+                    .flat_map(|(seqs, _)| seqs.iter().cloned());
                 let mut response = aws_lambda_events::streams::DynamoDbEventResponse::default();
                 for s in failures {
                     let mut failure =
@@ -126,7 +124,9 @@ impl Evaluator {
                     Some(r) => r,
                     None => self.state.roots().await?,
                 };
-                Ok(serde_json::to_value(self.evaluate(&roots, now).await?)?)
+                Ok(serde_json::to_value(
+                    Box::pin(self.evaluate(&roots, now)).await?,
+                )?)
             }
         }
     }
@@ -154,8 +154,7 @@ impl Evaluator {
         let reports = futures::stream::iter(roots.iter().cloned())
             .map(|root| async move {
                 let key = root_key(&root);
-                // Boxed: the per-root future is deep, and a stream of them deeper still.
-                match Box::pin(self.evaluate_root(&root, profiles, now)).await {
+                match self.evaluate_root(&root, profiles, now).await {
                     Ok(r) => r,
                     Err(e) => {
                         tracing::error!(root = %key, error = %e, "evaluation failed");

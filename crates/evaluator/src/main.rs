@@ -12,8 +12,7 @@ async fn main() -> Result<(), Error> {
     let evaluator = &evaluator;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
-            // Boxed: the handler future is too deep to lay out inline in this async block.
-            let out = Box::pin(evaluator.handle(event.payload)).await?;
+            let out = evaluator.handle(event.payload).await?;
             Ok::<_, Error>(out)
         },
     ))
