@@ -81,6 +81,7 @@ impl Setup {
             .import(&ProfileSet {
                 profiles: vec![profile],
                 assignments: vec![],
+                ..Default::default()
             })
             .await
             .unwrap();

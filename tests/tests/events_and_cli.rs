@@ -32,7 +32,7 @@ fn every_event_file_belongs_to_a_function() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         assert!(
-            path.is_dir() && ["collector", "evaluator"].contains(&name.as_str()),
+            path.is_dir() && ["collector", "evaluator", "trail"].contains(&name.as_str()),
             "{} is not under events/<function>/, so no test feeds it",
             path.display()
         );
@@ -97,6 +97,65 @@ async fn every_event_file_is_accepted_by_the_evaluator() {
         .handle(serde_json::json!({"bogus": 1}))
         .await
         .is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_file_is_accepted_by_the_trail_function() {
+    let bed = Bed::start().await;
+    let inbox = cognito_watch_testbed::AlertInbox::create(&bed.sdk, "alerts").await;
+    let trail = bed.trail(&inbox.topic_arn, &[]).await;
+    // The S3 sample names a trail file: put one there (the records of trail-file.json).
+    let file = load(&events_dir().join("trail/trail-file.json"));
+    let note = load(&events_dir().join("trail/s3-notification.json"));
+    let object = &note["Records"][0]["s3"];
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&bed.sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let bucket = object["bucket"]["name"].as_str().unwrap();
+    s3.create_bucket().bucket(bucket).send().await.unwrap();
+    s3.put_object()
+        .bucket(bucket)
+        .key(object["object"]["key"].as_str().unwrap())
+        .body(
+            cognito_watch_testbed::traffic::trail_file(file["Records"].as_array().unwrap()).into(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let files = events("trail");
+    assert!(files.len() >= 7, "{files:?}");
+    for file in files {
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        let report = trail
+            .handle(load(&file), None)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let r = &report.records;
+        assert_eq!(r.malformed, 0, "{name}");
+        match name.as_str() {
+            "logs-user-activity.json" => {
+                assert_eq!((r.user_activity, r.notification_errors), (1, 1), "{name}");
+                assert_eq!(report.detections, 1, "{name}: a risky sign-in");
+            }
+            "eventbridge-config-change.json" => {
+                assert_eq!(report.detections, 1, "{name}");
+                assert_eq!(report.reinventories, 1, "{name}");
+            }
+            "logs-subscription.json" => assert_eq!(r.cognito_records, 4, "{name}"),
+            _ => assert!(r.cognito_records >= 1, "{name}: {report:?}"),
+        }
+        assert!(
+            report.tallies_written > 0 || report.detections > 0,
+            "{name}"
+        );
+    }
+    assert_eq!(
+        inbox.drain().await.len(),
+        2,
+        "the risky sign-in and the MFA change"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

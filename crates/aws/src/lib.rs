@@ -5,14 +5,19 @@
 pub mod cloudwatch;
 pub mod cognito;
 pub mod error;
+pub mod events;
 pub mod limits;
+pub mod outbox;
+pub mod s3;
 pub mod sdk;
 pub mod sns;
 pub mod status_store;
 pub mod store;
+pub mod trail_store;
 
 pub use error::AwsError;
 pub use sdk::{Scope, ScopeClients};
 pub use sns::AlertSink;
 pub use status_store::StatusStore;
 pub use store::StateStore;
+pub use trail_store::TrailStore;

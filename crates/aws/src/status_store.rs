@@ -22,27 +22,23 @@ use aws_sdk_dynamodb::types::{
     KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType,
     SseSpecification, TimeToLiveSpecification, TransactWriteItem, Update,
 };
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
+use cognito_watch_core::detect::DetectionThresholds;
 use cognito_watch_core::monitor::MonitorId;
 use cognito_watch_core::status::{Alert, MonitorChange, MonitorStatus, Outage, OutageWrite};
 use cognito_watch_core::threshold::{Assignment, Profile, ProfileSet};
 use serde::de::DeserializeOwned;
 
 use crate::error::AwsError;
+use crate::outbox::{conditional, n, time};
+pub use crate::outbox::{Outbox, PENDING, SENDING, SENT};
 use crate::store::{monitor_key, s, to_item, Item, TTL_ATTRIBUTE};
 
 pub const OUTAGE_INDEX: &str = "outages";
 const PROFILES_PK: &str = "PROFILES";
+const DETECTIONS_SK: &str = "DETECTIONS";
 /// The most items one TransactWriteItems may carry.
 const TRANSACTION_ITEMS: usize = 100;
-
-fn n(v: i64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
-fn time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
 
 /// Decode a status-table item, without its keys and index attributes.
 fn from_item<T: DeserializeOwned>(mut item: Item, operation: &'static str) -> Result<T, AwsError> {
@@ -57,15 +53,6 @@ fn from_item<T: DeserializeOwned>(mut item: Item, operation: &'static str) -> Re
         item.remove(k);
     }
     crate::store::from_item(item, operation)
-}
-
-/// A conditional write's outcome: Ok(false) when only its condition failed.
-fn conditional<T>(result: Result<T, AwsError>) -> Result<bool, AwsError> {
-    match result {
-        Ok(_) => Ok(true),
-        Err(e) if e.code.as_deref() == Some("ConditionalCheckFailedException") => Ok(false),
-        Err(e) => Err(e),
-    }
 }
 
 /// The partition of a root's evaluation state.
@@ -94,21 +81,25 @@ pub struct StoredAlert {
     pub key: String,
 }
 
-pub const PENDING: &str = "pending";
-pub const SENDING: &str = "sending";
-pub const SENT: &str = "sent";
-
 #[derive(Clone)]
 pub struct StatusStore {
     pub client: aws_sdk_dynamodb::Client,
     pub table: String,
     pub retention: Duration,
+    /// Claims and delivery marks of the alert outbox.
+    pub outbox: Outbox,
 }
 
 impl StatusStore {
     pub fn new(config: &aws_config::SdkConfig, table: &str, retention: Duration) -> StatusStore {
+        let client = aws_sdk_dynamodb::Client::new(config);
         StatusStore {
-            client: aws_sdk_dynamodb::Client::new(config),
+            outbox: Outbox {
+                client: client.clone(),
+                table: table.to_string(),
+                retention,
+            },
+            client,
             table: table.to_string(),
             retention,
         }
@@ -119,21 +110,7 @@ impl StatusStore {
         &self,
         query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
     ) -> Result<Vec<Item>, AwsError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let page = query
-                .clone()
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("Query", e))?;
-            items.extend(page.items.unwrap_or_default());
-            start = page.last_evaluated_key.filter(|k| !k.is_empty());
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
+        crate::store::all_pages(query).await
     }
 
     /// A partition, or the part of it whose sort keys start with `prefix`.
@@ -171,6 +148,8 @@ impl StatusStore {
                 set.profiles.push(from_item(item, "Query")?);
             } else if sk.starts_with("ASSIGN#") {
                 set.assignments.push(from_item(item, "Query")?);
+            } else if sk == DETECTIONS_SK {
+                set.detections = from_item(item, "Query")?;
             }
         }
         Ok((set, seeded))
@@ -217,6 +196,20 @@ impl StatusStore {
         self.put(Self::assignment_item(a)?).await
     }
 
+    fn detections_item(d: &DetectionThresholds) -> Result<Item, AwsError> {
+        let mut item = to_item(d, "PutItem")?;
+        item.insert("pk".into(), s(PROFILES_PK));
+        item.insert("sk".into(), s(DETECTIONS_SK));
+        Ok(item)
+    }
+
+    /// Store the trail function's detection thresholds.
+    pub async fn put_detections(&self, d: &DetectionThresholds) -> Result<(), AwsError> {
+        d.validate()
+            .map_err(|e| AwsError::other("PutItem", e.to_string()))?;
+        self.put(Self::detections_item(d)?).await
+    }
+
     /// Store every profile and assignment of `set` (replacing same-named ones) and mark the
     /// defaults as loaded, all in one transaction: an import applies whole or not at all.
     pub async fn import(&self, set: &ProfileSet) -> Result<(), AwsError> {
@@ -230,14 +223,15 @@ impl StatusStore {
         for a in &set.assignments {
             items.push(Self::assignment_item(a)?);
         }
+        items.push(Self::detections_item(&set.detections)?);
         items.push(Self::seeded_item());
         if items.len() > TRANSACTION_ITEMS {
             return Err(AwsError::other(
                 op,
                 format!(
                     "{} profiles and assignments in one import; at most {} fit one transaction",
-                    items.len() - 1,
-                    TRANSACTION_ITEMS - 1
+                    items.len() - 2,
+                    TRANSACTION_ITEMS - 2
                 ),
             ));
         }
@@ -294,6 +288,16 @@ impl StatusStore {
             // A profile already stored under a default's name is kept.
             conditional(put)?;
         }
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::detections_item(&defaults.detections)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("PutItem", e));
+        conditional(put)?;
         self.mark_seeded().await?;
         Ok(true)
     }
@@ -578,79 +582,6 @@ impl StatusStore {
             .into_iter()
             .map(|i| from_item(i, "Query"))
             .collect()
-    }
-
-    /// Claim a pending alert for publishing until `until`. False if someone else has it or
-    /// it was sent.
-    pub async fn claim_alert(
-        &self,
-        root: &str,
-        key: &str,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<bool, AwsError> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(root))
-            .key("sk", s(key))
-            .update_expression("SET delivery = :sending, claim_until = :until ADD attempts :one")
-            .condition_expression(
-                "delivery = :pending OR (delivery = :sending AND claim_until < :now)",
-            )
-            .expression_attribute_values(":sending", s(SENDING))
-            .expression_attribute_values(":pending", s(PENDING))
-            .expression_attribute_values(":until", n(until.timestamp_millis()))
-            .expression_attribute_values(":now", n(now.timestamp_millis()))
-            .expression_attribute_values(":one", n(1))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("UpdateItem", e));
-        conditional(out)
-    }
-
-    pub async fn mark_sent(
-        &self,
-        root: &str,
-        key: &str,
-        message_id: &str,
-        at: DateTime<Utc>,
-    ) -> Result<(), AwsError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(root))
-            .key("sk", s(key))
-            .update_expression(
-                "SET delivery = :sent, message_id = :id, sent_at = :at, #ttl = :ttl REMOVE last_error",
-            )
-            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
-            .expression_attribute_values(":sent", s(SENT))
-            .expression_attribute_values(":id", s(message_id))
-            .expression_attribute_values(":at", s(time(at)))
-            .expression_attribute_values(":ttl", n((at + self.retention).timestamp()))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("UpdateItem", e))?;
-        Ok(())
-    }
-
-    /// Publishing failed: back to pending, with the error, for the next evaluation.
-    pub async fn mark_failed(&self, root: &str, key: &str, error: &str) -> Result<(), AwsError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(root))
-            .key("sk", s(key))
-            .update_expression("SET delivery = :pending, last_error = :err, claim_until = :zero")
-            .expression_attribute_values(":pending", s(PENDING))
-            .expression_attribute_values(":err", s(error.chars().take(1000).collect::<String>()))
-            .expression_attribute_values(":zero", n(0))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("UpdateItem", e))?;
-        Ok(())
     }
 
     // ---- outages -----------------------------------------------------------------------

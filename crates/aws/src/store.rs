@@ -95,6 +95,27 @@ pub struct StateStore {
     pub tables: Tables,
 }
 
+/// Every page of a Query.
+pub(crate) async fn all_pages(
+    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+) -> Result<Vec<Item>, AwsError> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = query
+            .clone()
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("Query", e))?;
+        items.extend(page.items.unwrap_or_default());
+        start = page.last_evaluated_key.filter(|k| !k.is_empty());
+        if start.is_none() {
+            return Ok(items);
+        }
+    }
+}
+
 pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
@@ -205,26 +226,46 @@ impl StateStore {
         pk: &str,
         newest_first: bool,
     ) -> Result<Vec<Item>, AwsError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
+        all_pages(
+            self.client
                 .query()
                 .table_name(table)
                 .key_condition_expression("pk = :pk")
                 .expression_attribute_values(":pk", s(pk))
-                .scan_index_forward(!newest_first)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("Query", e))?;
-            out.extend(page.items.unwrap_or_default());
-            start = page.last_evaluated_key.filter(|k| !k.is_empty());
-            if start.is_none() {
-                return Ok(out);
+                .scan_index_forward(!newest_first),
+        )
+        .await
+    }
+
+    /// Every app client of the inventory and its user pool (one Query per pool, keys only):
+    /// API-call records name the client, not the pool.
+    pub async fn client_pools(&self) -> Result<HashMap<String, String>, AwsError> {
+        let mut out = HashMap::new();
+        for root in self.roots().await? {
+            let MonitorId::UserPool { pool } = &root else {
+                continue;
+            };
+            let items = all_pages(
+                self.client
+                    .query()
+                    .table_name(&self.tables.state)
+                    .key_condition_expression("pk = :pk AND begins_with(sk, :c)")
+                    .expression_attribute_values(":pk", s(monitor_key(&root).0))
+                    .expression_attribute_values(":c", s("CLIENT#"))
+                    .projection_expression("sk"),
+            )
+            .await?;
+            for item in items {
+                if let Some(client) = item
+                    .get("sk")
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|sk| sk.strip_prefix("CLIENT#"))
+                {
+                    out.insert(client.to_string(), pool.clone());
+                }
             }
         }
+        Ok(out)
     }
 
     /// Fold a partition's items into `state`.
@@ -579,7 +620,7 @@ impl StateStore {
     }
 }
 
-fn built<T>(r: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T, AwsError> {
+pub(crate) fn built<T>(r: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T, AwsError> {
     r.map_err(|e| AwsError::other("CreateTable", e.to_string()))
 }
 

@@ -73,6 +73,13 @@ pub enum ThresholdsCommand {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// The trail function's security detection thresholds; with NAME VALUE, set one
+    /// (e.g. `thresholds detections brute_force_failures 100`).
+    Detections {
+        name: Option<String>,
+        #[arg(requires = "name")]
+        value: Option<f64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -341,6 +348,20 @@ pub async fn thresholds(
                     file.display()
                 ),
             )
+        }
+        ThresholdsCommand::Detections { name, value } => {
+            let (set, _) = store.load_profiles().await?;
+            let mut d = set.detections;
+            if let Some(name) = name {
+                let value = value.ok_or_else(|| {
+                    CliError::Usage(format!("thresholds detections {name}: a value is needed"))
+                })?;
+                d.set(&name, value)
+                    .map_err(|e| CliError::Usage(e.to_string()))?;
+                store.put_detections(&d).await?;
+            }
+            let text = toml::to_string_pretty(&d).map_err(|e| CliError::Output(e.to_string()))?;
+            out(w, text.trim_end())
         }
         ThresholdsCommand::Export { output } => {
             let (mut set, _) = store.load_profiles().await?;

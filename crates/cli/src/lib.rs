@@ -4,13 +4,16 @@
 
 pub mod alerting;
 pub mod render;
+pub mod trail;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use cognito_watch_aws::status_store::root_key;
-use cognito_watch_aws::{sdk, AlertSink, StateStore, StatusStore};
-use cognito_watch_core::config::{CollectorConfig, ConfigError, EvaluatorConfig, Tables};
+use cognito_watch_aws::{sdk, AlertSink, StateStore, StatusStore, TrailStore};
+use cognito_watch_core::config::{
+    CollectorConfig, ConfigError, EvaluatorConfig, Tables, TrailConfig,
+};
 use cognito_watch_core::monitor::MonitorId;
 use cognito_watch_core::threshold::ProfileSet;
 
@@ -29,8 +32,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create what is missing: the state, history and status tables (STATE_TABLE,
-    /// HISTORY_TABLE, STATUS_TABLE), the alert topic (ALERT_TOPIC_NAME, default
+    /// Create what is missing: the state, history, status and trail tables (STATE_TABLE,
+    /// HISTORY_TABLE, STATUS_TABLE, TRAIL_TABLE when set), the alert topic (ALERT_TOPIC_NAME, default
     /// cognito-watch-alerts) and the shipped threshold profiles. For local use; SAM creates
     /// these in AWS.
     Init,
@@ -73,6 +76,57 @@ pub enum Command {
         #[command(subcommand)]
         command: OutageCommand,
     },
+    /// Sign-in failures (the CubeAPM failed sign-ins query), by error code, source IP or app
+    /// client; every pool unless --pool.
+    Failures {
+        #[arg(long)]
+        pool: Option<String>,
+        /// How far back: 30m, 1h, 2d...
+        #[arg(long, default_value = trail::DEFAULT_SINCE)]
+        since: String,
+        #[arg(long, value_enum, default_value_t = trail::By::ErrorCode)]
+        by: trail::By,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Token refresh failures per 5-minute bin.
+    RefreshFailures {
+        #[arg(long)]
+        pool: Option<String>,
+        #[arg(long, default_value = trail::DEFAULT_SINCE)]
+        since: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The source IPs with the most failures (brute force).
+    TopIps {
+        #[arg(long)]
+        pool: Option<String>,
+        #[arg(long, default_value = trail::DEFAULT_SINCE)]
+        since: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Token requests per app client, client_credentials (machine-to-machine) first.
+    M2m {
+        #[arg(long)]
+        pool: Option<String>,
+        #[arg(long, default_value = trail::DEFAULT_SINCE)]
+        since: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Security detections raised by the trail function.
+    Detections {
+        #[arg(long)]
+        pool: Option<String>,
+        #[arg(long, default_value = "1d")]
+        since: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Run a function's handler in-process against AWS_ENDPOINT_URL (or real AWS).
     Invoke {
         function: Function,
@@ -87,6 +141,7 @@ pub enum Command {
 pub enum Function {
     Collector,
     Evaluator,
+    Trail,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,14 +170,21 @@ pub enum CliError {
     Collector(#[from] collector::CollectorError),
     #[error(transparent)]
     Evaluator(#[from] evaluator::EvaluatorError),
+    #[error(transparent)]
+    Trail(#[from] ::trail::TrailError),
     #[error("{0}")]
     Usage(String),
     #[error("cannot write output: {0}")]
     Output(String),
 }
 
-/// Run a command, writing to `out`.
+/// Run a command, writing to `out`. (The command's future is boxed: it is large, and a
+/// caller's stack may be small.)
 pub async fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
+    Box::pin(dispatch(cli, out)).await
+}
+
+async fn dispatch(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
     let env = |k: &str| std::env::var(k).ok();
     match cli.command {
         Command::Init => {
@@ -156,6 +218,15 @@ pub async fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError>
                 )?;
             } else {
                 line(out, "threshold profiles: already loaded")?;
+            }
+            if env("TRAIL_TABLE").is_some() {
+                let store = trail_store(&env).await?;
+                let what = if store.create_table().await? {
+                    "created"
+                } else {
+                    "exists"
+                };
+                line(out, &format!("table {}: {what}", store.table))?;
             }
             let topic = env("ALERT_TOPIC_NAME").unwrap_or_else(|| "cognito-watch-alerts".into());
             let arn = AlertSink::create_topic(&base, &topic).await?;
@@ -213,6 +284,66 @@ pub async fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError>
             };
             write!(out, "{text}").map_err(|e| CliError::Output(e.to_string()))?;
         }
+        Command::Failures {
+            pool,
+            since,
+            by,
+            json,
+        } => {
+            let store = trail_store(&env).await?;
+            let q = trail::Query {
+                store: &store,
+                pool,
+                since,
+                json,
+            };
+            trail::failures(&q, by, out).await?;
+        }
+        Command::RefreshFailures { pool, since, json } => {
+            let store = trail_store(&env).await?;
+            let q = trail::Query {
+                store: &store,
+                pool,
+                since,
+                json,
+            };
+            trail::refresh_failures(&q, out).await?;
+        }
+        Command::TopIps {
+            pool,
+            since,
+            limit,
+            json,
+        } => {
+            let store = trail_store(&env).await?;
+            let q = trail::Query {
+                store: &store,
+                pool,
+                since,
+                json,
+            };
+            trail::top_ips(&q, limit, out).await?;
+        }
+        Command::M2m { pool, since, json } => {
+            let store = trail_store(&env).await?;
+            let q = trail::Query {
+                store: &store,
+                pool,
+                since,
+                json,
+            };
+            trail::m2m(&q, out).await?;
+        }
+        Command::Detections { pool, since, json } => {
+            let store = trail_store(&env).await?;
+            let q = trail::Query {
+                store: &store,
+                pool,
+                since,
+                json,
+            };
+            trail::detections(&q, out).await?;
+        }
         Command::Invoke { function, event } => {
             let payload = match &event {
                 None => serde_json::json!({}),
@@ -243,6 +374,13 @@ pub async fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError>
                         .handle(payload)
                         .await?
                 }
+                Function::Trail => {
+                    let config = TrailConfig::from_env()?;
+                    let base = sdk::load(config.max_attempts).await;
+                    let trail = ::trail::Trail::new(config, &base);
+                    let report = Box::pin(trail.handle(payload, None)).await?;
+                    serde_json::to_value(report).map_err(|e| CliError::Output(e.to_string()))?
+                }
             };
             let text = serde_json::to_string_pretty(&answer)
                 .map_err(|e| CliError::Output(e.to_string()))?;
@@ -254,6 +392,19 @@ pub async fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError>
 
 fn line(out: &mut dyn std::io::Write, text: &str) -> Result<(), CliError> {
     writeln!(out, "{text}").map_err(|e| CliError::Output(e.to_string()))
+}
+
+/// The trail table (TRAIL_TABLE), for the tally queries.
+async fn trail_store(env: &dyn Fn(&str) -> Option<String>) -> Result<TrailStore, CliError> {
+    let table =
+        env("TRAIL_TABLE")
+            .filter(|t| !t.trim().is_empty())
+            .ok_or(ConfigError::Missing {
+                name: "TRAIL_TABLE",
+                what: "the DynamoDB trail table",
+            })?;
+    let ttl = chrono::Duration::days(14);
+    Ok(TrailStore::new(&sdk::load(3).await, &table, ttl, ttl))
 }
 
 fn status_store(

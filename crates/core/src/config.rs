@@ -207,14 +207,7 @@ impl EvaluatorConfig {
     pub fn from_lookup(
         get: &dyn Fn(&str) -> Option<String>,
     ) -> Result<EvaluatorConfig, ConfigError> {
-        let topic_arn = required(get, "ALERT_TOPIC_ARN", "the SNS topic for alerts")?;
-        if !topic_arn.starts_with("arn:") || topic_arn.split(':').count() != 6 {
-            return Err(invalid(
-                "ALERT_TOPIC_ARN",
-                &topic_arn,
-                "expected arn:aws:sns:<region>:<account>:<topic>",
-            ));
-        }
+        let topic_arn = topic_arn(get)?;
         Ok(EvaluatorConfig {
             tables: Tables::from_lookup(get)?,
             status_table: required(get, "STATUS_TABLE", "the DynamoDB status table")?,
@@ -227,6 +220,71 @@ impl EvaluatorConfig {
 
     pub fn from_env() -> Result<EvaluatorConfig, ConfigError> {
         EvaluatorConfig::from_lookup(&|k| std::env::var(k).ok())
+    }
+}
+
+fn topic_arn(get: &dyn Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
+    let topic_arn = required(get, "ALERT_TOPIC_ARN", "the SNS topic for alerts")?;
+    if !topic_arn.starts_with("arn:") || topic_arn.split(':').count() != 6 {
+        return Err(invalid(
+            "ALERT_TOPIC_ARN",
+            &topic_arn,
+            "expected arn:aws:sns:<region>:<account>:<topic>",
+        ));
+    }
+    Ok(topic_arn)
+}
+
+/// The trail function's configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrailConfig {
+    /// `STATE_TABLE` (the collector's inventory: which pool an app client belongs to).
+    pub state_table: String,
+    /// `STATUS_TABLE`: where the detection thresholds live, beside the threshold profiles.
+    pub status_table: String,
+    /// `TRAIL_TABLE`: tallies, idempotency records and detections.
+    pub trail_table: String,
+    /// `ALERT_TOPIC_ARN`: the SNS topic detections are published to.
+    pub topic_arn: String,
+    /// `EVENT_BUS_NAME` (default `default`; empty disables): where re-inventory requests go.
+    pub event_bus: Option<String>,
+    /// `TALLY_TTL_DAYS` (default 14): how long tallies and detections are kept.
+    pub tally_ttl: Duration,
+    /// `IDEMPOTENCY_TTL_HOURS` (default 24): how long a delivered batch is remembered, at
+    /// least as long as its source retries.
+    pub idempotency_ttl: Duration,
+    /// `BASELINE_WINDOWS` (default 12): trailing 5-minute windows of an M2M client's baseline.
+    pub baseline_windows: u32,
+    /// `INVENTORY_REFRESH_SECONDS` (default 300): how long the client → pool map is reused.
+    pub inventory_refresh: Duration,
+    /// `MAX_ATTEMPTS` (default 3): SDK attempts per call.
+    pub max_attempts: u32,
+}
+
+impl TrailConfig {
+    pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<TrailConfig, ConfigError> {
+        Ok(TrailConfig {
+            state_table: required(get, "STATE_TABLE", "the DynamoDB state table")?,
+            status_table: required(get, "STATUS_TABLE", "the DynamoDB status table")?,
+            trail_table: required(get, "TRAIL_TABLE", "the DynamoDB trail table")?,
+            topic_arn: topic_arn(get)?,
+            event_bus: match get("EVENT_BUS_NAME") {
+                None => Some("default".to_string()),
+                Some(b) if b.trim().is_empty() => None,
+                Some(b) => Some(b.trim().to_string()),
+            },
+            tally_ttl: Duration::days(number::<i64>(get, "TALLY_TTL_DAYS", 14)?.clamp(1, 3650)),
+            idempotency_ttl: Duration::hours(
+                number::<i64>(get, "IDEMPOTENCY_TTL_HOURS", 24)?.clamp(1, 24 * 30),
+            ),
+            baseline_windows: number::<u32>(get, "BASELINE_WINDOWS", 12)?.clamp(1, 288),
+            inventory_refresh: seconds(get, "INVENTORY_REFRESH_SECONDS", 300, 0)?,
+            max_attempts: number::<u32>(get, "MAX_ATTEMPTS", 3)?.max(1),
+        })
+    }
+
+    pub fn from_env() -> Result<TrailConfig, ConfigError> {
+        TrailConfig::from_lookup(&|k| std::env::var(k).ok())
     }
 }
 

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::threshold::Severity;
 use crate::trail::{CloudTrailRecord, Counts, TallyId, TallyKey};
 
 /// Detection thresholds, per 5-minute window.
@@ -40,6 +41,55 @@ impl Default for DetectionThresholds {
             m2m_multiple: 5.0,
             m2m_min_baseline: 10.0,
         }
+    }
+}
+
+impl DetectionThresholds {
+    pub fn validate(&self) -> Result<(), crate::threshold::ProfileError> {
+        let bad = |what: &str| {
+            Err(crate::threshold::ProfileError::Invalid(format!(
+                "detections: {what}"
+            )))
+        };
+        if !(0.0..=100.0).contains(&self.pool_failure_rate_percent) {
+            return bad("pool_failure_rate_percent must be between 0 and 100");
+        }
+        if !(self.m2m_multiple.is_finite() && self.m2m_multiple > 1.0) {
+            return bad("m2m_multiple must be greater than 1");
+        }
+        if !(self.m2m_min_baseline.is_finite() && self.m2m_min_baseline >= 0.0) {
+            return bad("m2m_min_baseline must be 0 or more");
+        }
+        Ok(())
+    }
+
+    /// Set one threshold by its name (the CLI).
+    pub fn set(&mut self, name: &str, value: f64) -> Result<(), crate::threshold::ProfileError> {
+        let whole = || {
+            if value >= 0.0 && value.fract() == 0.0 {
+                Ok(value as u64)
+            } else {
+                Err(crate::threshold::ProfileError::Invalid(format!(
+                    "detections: {name} must be a whole number"
+                )))
+            }
+        };
+        match name {
+            "brute_force_failures" => self.brute_force_failures = whole()?,
+            "enumeration_user_not_found" => self.enumeration_user_not_found = whole()?,
+            "stuffing_distinct_subs" => self.stuffing_distinct_subs = whole()? as usize,
+            "pool_failure_rate_percent" => self.pool_failure_rate_percent = value,
+            "pool_min_attempts" => self.pool_min_attempts = whole()?,
+            "m2m_cap" => self.m2m_cap = whole()?,
+            "m2m_multiple" => self.m2m_multiple = value,
+            "m2m_min_baseline" => self.m2m_min_baseline = value,
+            other => {
+                return Err(crate::threshold::ProfileError::Invalid(format!(
+                    "no detection threshold {other:?}; known: brute_force_failures, enumeration_user_not_found, stuffing_distinct_subs, pool_failure_rate_percent, pool_min_attempts, m2m_cap, m2m_multiple, m2m_min_baseline"
+                )))
+            }
+        }
+        self.validate()
     }
 }
 
@@ -98,6 +148,168 @@ pub enum Detection {
         target: String,
         event_id: String,
     },
+    RiskySignIn {
+        user_sub: Option<String>,
+        client_id: Option<String>,
+        ip: Option<String>,
+        event_type: Option<String>,
+        event_response: Option<String>,
+        risk_level: Option<String>,
+        risk_decision: Option<String>,
+        compromised_credentials: bool,
+        location: Option<String>,
+        event_id: Option<String>,
+    },
+}
+
+impl Detection {
+    /// The detection's name, as in keys and message attributes.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Detection::BruteForce { .. } => "brute_force",
+            Detection::AccountEnumeration { .. } => "account_enumeration",
+            Detection::CredentialStuffing { .. } => "credential_stuffing",
+            Detection::PoolFailureSpike { .. } => "pool_failure_spike",
+            Detection::M2mAnomaly { .. } => "m2m_anomaly",
+            Detection::ConfigurationChange { .. } => "configuration_change",
+            Detection::RiskySignIn { .. } => "risky_sign_in",
+        }
+    }
+
+    /// What the detection is about within its pool and window (the last part of its key).
+    pub fn subject(&self) -> String {
+        match self {
+            Detection::BruteForce { ip, .. }
+            | Detection::AccountEnumeration { ip, .. }
+            | Detection::CredentialStuffing { ip, .. } => ip.clone(),
+            Detection::PoolFailureSpike { .. } => String::new(),
+            Detection::M2mAnomaly { client_id, .. } => client_id.clone(),
+            Detection::ConfigurationChange { event_id, .. } => event_id.clone(),
+            Detection::RiskySignIn {
+                user_sub, event_id, ..
+            } => user_sub
+                .clone()
+                .or_else(|| event_id.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// How bad: attacks in progress are critical, anomalies and changes are trouble.
+    pub fn severity(&self) -> Severity {
+        match self {
+            Detection::BruteForce { .. }
+            | Detection::CredentialStuffing { .. }
+            | Detection::PoolFailureSpike { .. }
+            | Detection::RiskySignIn { .. } => Severity::Critical,
+            Detection::AccountEnumeration { .. }
+            | Detection::M2mAnomaly { .. }
+            | Detection::ConfigurationChange { .. } => Severity::Trouble,
+        }
+    }
+
+    /// A short title: what and where from.
+    pub fn title(&self) -> String {
+        match self {
+            Detection::BruteForce { ip, .. } => format!("Brute force from {ip}"),
+            Detection::AccountEnumeration { ip, .. } => format!("Account enumeration from {ip}"),
+            Detection::CredentialStuffing { ip, .. } => format!("Credential stuffing from {ip}"),
+            Detection::PoolFailureSpike { .. } => "Sign-in failure spike".to_string(),
+            Detection::M2mAnomaly { client_id, .. } => {
+                format!("M2M token spike on client {client_id}")
+            }
+            Detection::ConfigurationChange { event_name, .. } => {
+                format!("Configuration change {event_name}")
+            }
+            Detection::RiskySignIn { risk_decision, .. } => format!(
+                "Risky sign-in ({})",
+                risk_decision.as_deref().unwrap_or("high risk")
+            ),
+        }
+    }
+
+    /// What was seen, against which threshold, one fact per line.
+    pub fn facts(&self) -> Vec<String> {
+        let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        match self {
+            Detection::BruteForce {
+                ip,
+                failures,
+                threshold,
+            } => vec![format!(
+                "{failures} failed requests from {ip} in 5 minutes (threshold > {threshold})"
+            )],
+            Detection::AccountEnumeration {
+                ip,
+                user_not_found,
+                threshold,
+            } => vec![format!(
+                "{user_not_found} UserNotFoundException from {ip} in 5 minutes (threshold > {threshold})"
+            )],
+            Detection::CredentialStuffing {
+                ip,
+                distinct_subs,
+                threshold,
+            } => vec![format!(
+                "about {distinct_subs} distinct users failing from {ip} in 5 minutes (threshold > {threshold})"
+            )],
+            Detection::PoolFailureSpike {
+                attempts,
+                failures,
+                rate_percent,
+                threshold_percent,
+            } => vec![format!(
+                "{failures} of {attempts} InitiateAuth requests failed ({rate_percent:.1}%, threshold > {threshold_percent}%)"
+            )],
+            Detection::M2mAnomaly {
+                client_id,
+                requests,
+                baseline,
+                cap,
+                multiple,
+            } => vec![format!(
+                "{requests} client_credentials token requests by {client_id} in 5 minutes (cap {cap}; trailing baseline {baseline:.1} per window, alert above {multiple}x)"
+            )],
+            Detection::ConfigurationChange {
+                event_name,
+                who,
+                source_ip,
+                target,
+                event_id,
+            } => vec![
+                format!("{event_name} on {target}"),
+                format!("by {who} from {}", opt(source_ip)),
+                format!("CloudTrail event {event_id}"),
+            ],
+            Detection::RiskySignIn {
+                user_sub,
+                client_id,
+                ip,
+                event_type,
+                event_response,
+                risk_level,
+                risk_decision,
+                compromised_credentials,
+                location,
+                event_id,
+            } => vec![
+                format!(
+                    "{} ({}) by user sub {} via client {}",
+                    opt(event_type),
+                    opt(event_response),
+                    opt(user_sub),
+                    opt(client_id)
+                ),
+                format!(
+                    "risk level {}, decision {}, compromised credentials {}",
+                    opt(risk_level),
+                    opt(risk_decision),
+                    if *compromised_credentials { "yes" } else { "no" }
+                ),
+                format!("from {} ({})", opt(ip), opt(location)),
+                format!("activity event {}", opt(event_id)),
+            ],
+        }
+    }
 }
 
 /// A detection with where and when it happened.
@@ -105,27 +317,44 @@ pub enum Detection {
 pub struct Finding {
     pub pool: Option<String>,
     pub window: DateTime<Utc>,
+    /// The account and region, where the source says (CloudTrail's `recipientAccountId` and
+    /// `awsRegion`); the region otherwise comes from the pool id.
+    #[serde(default)]
+    pub account: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
     pub detection: Detection,
 }
 
 impl Finding {
     /// Unique per kind, pool, window and subject: the once-per-window key.
     pub fn key(&self) -> String {
-        let (kind, subject) = match &self.detection {
-            Detection::BruteForce { ip, .. } => ("brute_force", ip.clone()),
-            Detection::AccountEnumeration { ip, .. } => ("account_enumeration", ip.clone()),
-            Detection::CredentialStuffing { ip, .. } => ("credential_stuffing", ip.clone()),
-            Detection::PoolFailureSpike { .. } => ("pool_failure_spike", String::new()),
-            Detection::M2mAnomaly { client_id, .. } => ("m2m_anomaly", client_id.clone()),
-            Detection::ConfigurationChange { event_id, .. } => {
-                ("configuration_change", event_id.clone())
-            }
-        };
         format!(
-            "{kind}#{}#{}#{subject}",
+            "{}#{}#{}#{}",
+            self.detection.kind(),
             self.pool.as_deref().unwrap_or("-"),
-            self.window.format("%Y-%m-%dT%H:%MZ")
+            self.window.format("%Y-%m-%dT%H:%MZ"),
+            self.detection.subject()
         )
+    }
+
+    /// The region: as the source said, or the user pool id's prefix (`us-east-1_AbC`).
+    pub fn region(&self) -> Option<String> {
+        self.region.clone().or_else(|| {
+            self.pool
+                .as_deref()
+                .and_then(|p| p.split_once('_'))
+                .map(|(r, _)| r.to_string())
+        })
+    }
+
+    /// A configuration change asks the collector to re-inventory: the region, and the user
+    /// pool when the change names one (an identity pool change re-inventories the region).
+    pub fn reinventory(&self) -> Option<(String, Option<String>)> {
+        match &self.detection {
+            Detection::ConfigurationChange { .. } => Some((self.region()?, self.pool.clone())),
+            _ => None,
+        }
     }
 }
 
@@ -142,6 +371,8 @@ pub fn detect(
         out.push(Finding {
             pool: id.pool.clone(),
             window: id.window,
+            account: None,
+            region: None,
             detection,
         })
     };
@@ -166,10 +397,11 @@ pub fn detect(
                     threshold: t.enumeration_user_not_found,
                 });
             }
-            if totals.failing_subs.len() > t.stuffing_distinct_subs {
+            let distinct = totals.distinct_failing_subs();
+            if distinct > t.stuffing_distinct_subs {
                 push(Detection::CredentialStuffing {
                     ip: ip.clone(),
-                    distinct_subs: totals.failing_subs.len(),
+                    distinct_subs: distinct,
                     threshold: t.stuffing_distinct_subs,
                 });
             }
@@ -188,11 +420,7 @@ pub fn detect(
             }
         }
         TallyKey::Client { client_id } => {
-            let requests = totals
-                .by_grant
-                .get("client_credentials")
-                .copied()
-                .unwrap_or(0);
+            let requests = totals.m2m_requests();
             let base = baseline.unwrap_or(0.0);
             let over_cap = requests > t.m2m_cap;
             let over_baseline =
@@ -239,6 +467,8 @@ pub fn configuration_change(r: &CloudTrailRecord) -> Option<Finding> {
     Some(Finding {
         pool: r.user_pool_id(),
         window: r.window(),
+        account: r.recipient_account_id.clone(),
+        region: r.aws_region.clone(),
         detection: Detection::ConfigurationChange {
             event_name: r.event_name.clone(),
             who,
@@ -277,7 +507,7 @@ mod tests {
         assert!(detect(&ip, &c, None, &t).is_empty(), "at the threshold: no");
         c.failures = 51;
         c.by_error.insert("UserNotFoundException".into(), 21);
-        c.failing_subs = (0..11).map(|i| format!("s{i}")).collect();
+        c.failing_subs = (0..11).collect();
         let found = detect(&ip, &c, None, &t);
         let kinds: Vec<String> = found.iter().map(|f| f.key()).collect();
         assert_eq!(

@@ -2,10 +2,12 @@
 //! catalogue, poll windows, GetMetricData query planning and aggregation, resumable sweeps,
 //! write batching and configuration. Everything here is a pure function or a plain type.
 
+pub mod activity;
 pub mod batch;
 pub mod catalogue;
 pub mod config;
 pub mod detect;
+pub mod intake;
 pub mod monitor;
 pub mod notify;
 pub mod quota;

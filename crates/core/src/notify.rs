@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::detect::Finding;
 use crate::status::{sanitize, Alert, Status};
 
 /// The JSON form's schema tag.
@@ -182,15 +183,6 @@ pub fn message(alert: &Alert) -> Result<Message, serde_json::Error> {
         alert,
         reason_text: alert.reasons.iter().map(ToString::to_string).collect(),
     })?;
-    let mut per_protocol = BTreeMap::new();
-    for p in ["default", "email"] {
-        per_protocol.insert(p, text.clone());
-    }
-    per_protocol.insert("sms", subject.clone());
-    for p in ["email-json", "sqs", "lambda", "http", "https", "firehose"] {
-        per_protocol.insert(p, json.clone());
-    }
-    let body = serde_json::to_string(&per_protocol)?;
     let mut attributes = BTreeMap::new();
     attributes.insert("severity".to_string(), alert.to.as_str().to_string());
     attributes.insert(
@@ -208,6 +200,119 @@ pub fn message(alert: &Alert) -> Result<Message, serde_json::Error> {
     if let Some(pool) = &alert.user_pool_id {
         attributes.insert("user_pool_id".to_string(), pool.clone());
     }
+    envelope(subject, text, json, attributes)
+}
+
+/// The JSON form's schema tag of a security detection.
+pub const DETECTION_SCHEMA: &str = "cognito-watch.detection/1";
+
+#[derive(Serialize)]
+struct DetectionJson<'a> {
+    schema: &'static str,
+    subject: &'a str,
+    alert_id: String,
+    kind: &'static str,
+    severity: &'static str,
+    title: String,
+    facts: Vec<String>,
+    #[serde(flatten)]
+    finding: &'a Finding,
+}
+
+/// The message for a security detection: the same envelope, protocols and attribute names
+/// as a status alert (`monitor_type` = `detection`, `detection` = its kind), so one topic
+/// and one set of filter policies serve both.
+pub fn finding_message(f: &Finding) -> Result<Message, serde_json::Error> {
+    let d = &f.detection;
+    let severity = match d.severity() {
+        crate::threshold::Severity::Critical => Status::Critical,
+        crate::threshold::Severity::Trouble => Status::Trouble,
+    };
+    let region = f.region().unwrap_or_default();
+    let head = format!(
+        "{}: {}",
+        severity.as_str().to_uppercase(),
+        ascii(&d.title(), 70)
+    );
+    let subject = [
+        format!(
+            "{head}{}{}",
+            f.pool
+                .as_deref()
+                .map(|p| format!(" in {}", ascii(p, 60)))
+                .unwrap_or_default(),
+            if region.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", ascii(&region, 20))
+            }
+        ),
+        format!(
+            "{head}{}",
+            f.pool
+                .as_deref()
+                .map(|p| format!(" in {}", ascii(p, 60)))
+                .unwrap_or_default()
+        ),
+    ]
+    .into_iter()
+    .find(|s| s.len() <= 99)
+    .unwrap_or_else(|| ascii(&head, 99));
+    let mut text = format!("Security detection: {}.\n\n", sanitize(&d.title(), 200));
+    for (i, fact) in d.facts().iter().enumerate() {
+        let label = if i == 0 { "What:" } else { "" };
+        text.push_str(&format!("{label:<10} {}\n", sanitize(fact, 400)));
+    }
+    text.push_str(&format!(
+        "Where:     user pool {}, account {}, region {}\n",
+        f.pool.as_deref().unwrap_or("(not yet in the inventory)"),
+        f.account.as_deref().unwrap_or("-"),
+        if region.is_empty() { "-" } else { &region }
+    ));
+    text.push_str(&format!(
+        "When:      5-minute window from {}\n",
+        when(f.window)
+    ));
+    text.push_str(&format!("Alert id:  {}\n", f.key()));
+    let json = serde_json::to_string(&DetectionJson {
+        schema: DETECTION_SCHEMA,
+        subject: &subject,
+        alert_id: f.key(),
+        kind: d.kind(),
+        severity: severity.as_str(),
+        title: d.title(),
+        facts: d.facts(),
+        finding: f,
+    })?;
+    let mut attributes = BTreeMap::new();
+    attributes.insert("severity".to_string(), severity.as_str().to_string());
+    attributes.insert("monitor_type".to_string(), "detection".to_string());
+    attributes.insert("detection".to_string(), d.kind().to_string());
+    attributes.insert("alert_id".to_string(), ascii(&f.key(), 256));
+    attributes.insert("region".to_string(), region);
+    attributes.insert("account".to_string(), f.account.clone().unwrap_or_default());
+    if let Some(pool) = &f.pool {
+        attributes.insert("user_pool_id".to_string(), pool.clone());
+    }
+    envelope(subject, text, json, attributes)
+}
+
+/// One SNS message: text for email and the default, the subject for SMS, JSON for machines.
+fn envelope(
+    subject: String,
+    text: String,
+    json: String,
+    mut attributes: BTreeMap<String, String>,
+) -> Result<Message, serde_json::Error> {
+    let mut per_protocol = BTreeMap::new();
+    for p in ["default", "email"] {
+        per_protocol.insert(p, text.clone());
+    }
+    per_protocol.insert("sms", subject.clone());
+    for p in ["email-json", "sqs", "lambda", "http", "https", "firehose"] {
+        per_protocol.insert(p, json.clone());
+    }
+    let body = serde_json::to_string(&per_protocol)?;
     attributes.retain(|_, v| !v.is_empty());
     Ok(Message {
         subject,
@@ -305,6 +410,42 @@ mod tests {
         assert_eq!(m.attributes["severity"], "critical");
         assert_eq!(m.attributes["monitor_type"], "appclient");
         assert_eq!(m.attributes["user_pool_id"], "eu-west-1_abc");
+    }
+
+    #[test]
+    fn a_detection_uses_the_same_envelope_and_attributes() {
+        let f = Finding {
+            pool: Some("eu-west-1_abc".into()),
+            window: Utc.with_ymd_and_hms(2026, 11, 21, 10, 5, 0).unwrap(),
+            account: Some("123456789012".into()),
+            region: None,
+            detection: crate::detect::Detection::BruteForce {
+                ip: "198.51.100.7".into(),
+                failures: 75,
+                threshold: 50,
+            },
+        };
+        let m = finding_message(&f).unwrap();
+        assert_eq!(
+            m.subject,
+            "CRITICAL: Brute force from 198.51.100.7 in eu-west-1_abc [eu-west-1]"
+        );
+        assert!(
+            m.text.contains(
+                "What:      75 failed requests from 198.51.100.7 in 5 minutes (threshold > 50)"
+            ),
+            "{}",
+            m.text
+        );
+        assert_eq!(m.attributes["monitor_type"], "detection");
+        assert_eq!(m.attributes["detection"], "brute_force");
+        assert_eq!(m.attributes["region"], "eu-west-1");
+        let body: serde_json::Value = serde_json::from_str(&m.body).unwrap();
+        let json: serde_json::Value = serde_json::from_str(body["sqs"].as_str().unwrap()).unwrap();
+        assert_eq!(json["schema"], DETECTION_SCHEMA);
+        assert_eq!(json["kind"], "brute_force");
+        assert_eq!(json["detection"]["ip"], "198.51.100.7");
+        assert_eq!(json["alert_id"], f.key());
     }
 
     #[test]

@@ -265,6 +265,9 @@ pub struct ProfileSet {
     pub profiles: Vec<Profile>,
     #[serde(default, rename = "assignment")]
     pub assignments: Vec<Assignment>,
+    /// The trail function's security detection thresholds (per 5-minute window).
+    #[serde(default)]
+    pub detections: crate::detect::DetectionThresholds,
 }
 
 impl ProfileSet {
@@ -297,6 +300,7 @@ impl ProfileSet {
                 )));
             }
         }
+        self.detections.validate()?;
         for a in &self.assignments {
             a.selector()?;
             if !self.profiles.iter().any(|p| p.name == a.profile) {

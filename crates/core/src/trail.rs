@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, DurationRound, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 /// The tally window.
 pub const WINDOW_MINUTES: i64 = 5;
@@ -160,6 +161,15 @@ impl CloudTrailRecord {
             || self.grant_type().as_deref() == Some("refresh_token")
     }
 
+    /// A failed token refresh: a failed refresh request, or (the CubeAPM query) an
+    /// `InitiateAuth` failing with a token error.
+    pub fn is_refresh_failure(&self) -> bool {
+        let Some(code) = self.failure() else {
+            return false;
+        };
+        self.is_token_refresh() || (self.event_name == "InitiateAuth" && code.contains("Token"))
+    }
+
     /// The start of the 5-minute window the record falls in.
     pub fn window(&self) -> DateTime<Utc> {
         window_of(self.event_time)
@@ -196,9 +206,33 @@ pub struct Counts {
     pub refreshes: u64,
     #[serde(default)]
     pub refresh_failures: u64,
-    /// Distinct subs seen failing (IPs only).
+    /// Distinct subs seen failing (IPs only), as a linear-counting sketch: the set of
+    /// `sub_bucket`s hit. Bounded (at most `SUB_BUCKETS` numbers) and a set union, so it
+    /// merges across invocations with DynamoDB's `ADD`.
     #[serde(default)]
-    pub failing_subs: BTreeSet<String>,
+    pub failing_subs: BTreeSet<u16>,
+}
+
+/// Buckets of the distinct-sub sketch.
+pub const SUB_BUCKETS: u16 = 1024;
+
+/// The sketch bucket of a sub (a stable hash, the same in every invocation and release).
+pub fn sub_bucket(sub: &str) -> u16 {
+    let d = Sha256::digest(sub.as_bytes());
+    u16::from_be_bytes([d[0], d[1]]) % SUB_BUCKETS
+}
+
+/// A stable short hash (hex) of some parts, for idempotency keys.
+pub fn digest(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_be_bytes());
+        h.update(p.as_bytes());
+    }
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl Counts {
@@ -214,6 +248,26 @@ impl Counts {
         self.refreshes += other.refreshes;
         self.refresh_failures += other.refresh_failures;
         self.failing_subs.extend(other.failing_subs.iter().cloned());
+    }
+
+    /// The estimated number of distinct subs seen failing (linear counting: exact in
+    /// practice for the small numbers the detections compare against).
+    pub fn distinct_failing_subs(&self) -> usize {
+        let m = f64::from(SUB_BUCKETS);
+        let hit = self.failing_subs.len().min(usize::from(SUB_BUCKETS)) as f64;
+        if hit >= m {
+            // Every bucket hit: at least this many.
+            return usize::from(SUB_BUCKETS) * 8;
+        }
+        (-m * (1.0 - hit / m).ln()).round() as usize
+    }
+
+    /// Client-credentials (machine-to-machine) token requests.
+    pub fn m2m_requests(&self) -> u64 {
+        self.by_grant
+            .get("client_credentials")
+            .copied()
+            .unwrap_or(0)
     }
 }
 
@@ -233,6 +287,10 @@ pub struct Tallies {
     /// Records skipped because they were not from Cognito.
     pub skipped_non_cognito: u64,
 }
+
+/// The event name and error code user notification (delivery) errors are counted under.
+pub const USER_NOTIFICATION: &str = "UserNotification";
+pub const USER_NOTIFICATION_ERROR: &str = "UserNotificationError";
 
 impl Tallies {
     /// Count one record. `pool_of_client` resolves a client id to its pool (the collector's
@@ -282,6 +340,7 @@ impl Tallies {
         if let Some(client_id) = client {
             let grant = r.grant_type();
             let refresh = r.is_token_refresh();
+            let refresh_failure = r.is_refresh_failure();
             bump(TallyKey::Client { client_id }, &|c| {
                 if auth || failure.is_some() {
                     base(c);
@@ -291,9 +350,9 @@ impl Tallies {
                 }
                 if refresh {
                     c.refreshes += 1;
-                    if failure.is_some() {
-                        c.refresh_failures += 1;
-                    }
+                }
+                if refresh_failure {
+                    c.refresh_failures += 1;
                 }
             });
         }
@@ -303,10 +362,72 @@ impl Tallies {
                 base(c);
                 if failure.is_some() {
                     if let Some(s) = &sub {
-                        c.failing_subs.insert(s.clone());
+                        c.failing_subs.insert(sub_bucket(s));
                     }
                 }
             });
+        }
+    }
+}
+
+/// Tallies read back over a period, merged across windows: (pool, key) → counts.
+pub fn merge_windows(
+    rows: impl IntoIterator<Item = (TallyId, Counts)>,
+) -> BTreeMap<(Option<String>, TallyKey), Counts> {
+    let mut out: BTreeMap<(Option<String>, TallyKey), Counts> = BTreeMap::new();
+    for (id, c) in rows {
+        out.entry((id.pool, id.key)).or_default().merge(&c);
+    }
+    out
+}
+
+/// A period like `90s`, `30m`, `1h`, `2d` or `1w`.
+pub fn parse_period(text: &str) -> Result<chrono::Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: i64 = n
+        .parse()
+        .map_err(|_| format!("{text:?} is not a period like 30m, 1h or 2d"))?;
+    let d = match unit {
+        "s" => chrono::Duration::seconds(n),
+        "m" | "min" => chrono::Duration::minutes(n),
+        "h" => chrono::Duration::hours(n),
+        "d" => chrono::Duration::days(n),
+        "w" => chrono::Duration::weeks(n),
+        _ => return Err(format!("{text:?}: the unit is one of s, m, h, d, w")),
+    };
+    if n <= 0 {
+        return Err(format!("{text:?}: the period must be positive"));
+    }
+    Ok(d)
+}
+
+impl Tallies {
+    /// Count a user notification (email/SMS delivery) error from a pool's user logs.
+    pub fn add_user_notification_error(&mut self, pool: &str, at: DateTime<Utc>) {
+        let window = window_of(at);
+        for key in [
+            TallyKey::EventName {
+                name: USER_NOTIFICATION.into(),
+            },
+            TallyKey::ErrorCode {
+                code: USER_NOTIFICATION_ERROR.into(),
+            },
+        ] {
+            let c = self
+                .counts
+                .entry(TallyId {
+                    pool: Some(pool.to_string()),
+                    window,
+                    key,
+                })
+                .or_default();
+            c.attempts += 1;
+            c.failures += 1;
+            *c.by_error
+                .entry(USER_NOTIFICATION_ERROR.to_string())
+                .or_default() += 1;
         }
     }
 }
@@ -389,7 +510,8 @@ mod tests {
         }];
         assert_eq!((ip.attempts, ip.failures), (10_000, 10_000));
         assert_eq!(ip.by_error["NotAuthorizedException"], 10_000);
-        assert_eq!(ip.failing_subs.len(), 50);
+        let distinct = ip.distinct_failing_subs();
+        assert!((48..=52).contains(&distinct), "{distinct}");
     }
 
     #[test]
@@ -416,6 +538,26 @@ mod tests {
             .1;
         assert_eq!(client.by_grant["client_credentials"], 1);
         assert_eq!(client.attempts, 1);
+    }
+
+    #[test]
+    fn periods_and_merging() {
+        assert_eq!(parse_period("90m"), Ok(chrono::Duration::minutes(90)));
+        assert_eq!(parse_period("2d"), Ok(chrono::Duration::days(2)));
+        assert!(
+            parse_period("h").is_err()
+                && parse_period("5y").is_err()
+                && parse_period("0h").is_err()
+        );
+        let mut tallies = Tallies::default();
+        let mut second: Value = serde_json::from_str(INITIATE_AUTH_FAILURE).unwrap();
+        second["eventTime"] = "2025-10-09T08:07:09Z".into();
+        tallies.add(&record(INITIATE_AUTH_FAILURE), &|_| None);
+        tallies.add(&record(&second.to_string()), &|_| None);
+        let merged = merge_windows(tallies.counts.clone());
+        assert_eq!(tallies.counts.len(), 8, "two windows");
+        assert_eq!(merged.len(), 4);
+        assert!(merged.values().all(|c| c.failures == 2));
     }
 
     proptest! {

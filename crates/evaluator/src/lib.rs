@@ -257,7 +257,8 @@ impl Evaluator {
         for stored in self.status.pending_alerts(key).await? {
             if !self
                 .status
-                .claim_alert(key, &stored.key, now, now + Duration::seconds(CLAIM))
+                .outbox
+                .claim(key, &stored.key, now, now + Duration::seconds(CLAIM))
                 .await?
             {
                 pending += 1;
@@ -270,6 +271,7 @@ impl Evaluator {
             match published {
                 Ok(message_id) => {
                     self.status
+                        .outbox
                         .mark_sent(key, &stored.key, &message_id, Utc::now())
                         .await?;
                     tracing::info!(alert_id = %stored.alert.alert_id, %message_id, "alert published");
@@ -283,6 +285,7 @@ impl Evaluator {
                         "publish failed; the alert stays pending"
                     );
                     self.status
+                        .outbox
                         .mark_failed(key, &stored.key, &e.to_string())
                         .await?;
                     pending += 1;

@@ -4,6 +4,7 @@
 //! through the SDK.
 
 pub mod seed;
+pub mod traffic;
 
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
@@ -230,6 +231,31 @@ pub fn evaluator_config(topic_arn: &str) -> cognito_watch_core::config::Evaluato
 }
 
 pub const STATUS_TABLE: &str = "status";
+pub const TRAIL_TABLE: &str = "trail";
+
+/// The trail function's configuration on the test bed (`extra` overrides).
+pub fn trail_config(
+    topic_arn: &str,
+    extra: &[(&str, &str)],
+) -> cognito_watch_core::config::TrailConfig {
+    let mut env: std::collections::HashMap<String, String> = [
+        ("STATE_TABLE", "state"),
+        ("STATUS_TABLE", STATUS_TABLE),
+        ("TRAIL_TABLE", TRAIL_TABLE),
+        ("ALERT_TOPIC_ARN", topic_arn),
+        ("MAX_ATTEMPTS", "2"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in extra {
+        env.insert(k.to_string(), v.to_string());
+    }
+    match cognito_watch_core::config::TrailConfig::from_lookup(&|k| env.get(k).cloned()) {
+        Ok(c) => c,
+        Err(e) => panic!("test configuration is invalid: {e}"),
+    }
+}
 
 /// An SNS topic with an SQS queue subscribed to it: what reached the topic can be read back.
 pub struct AlertInbox {
@@ -276,6 +302,46 @@ impl AlertInbox {
             .unwrap_or_else(|e| panic!("Subscribe: {e}"));
         AlertInbox {
             topic_arn,
+            queue_url,
+            sqs,
+        }
+    }
+
+    /// A queue `name` receiving the events of `source` on the default EventBridge bus.
+    pub async fn for_events(sdk: &SdkConfig, name: &str, source: &str) -> AlertInbox {
+        let sqs = aws_sdk_sqs::Client::new(sdk);
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(name)
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.queue_url)
+            .unwrap_or_else(|| panic!("CreateQueue failed"));
+        let queue_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{name}");
+        let events = aws_sdk_eventbridge::Client::new(sdk);
+        events
+            .put_rule()
+            .name(name)
+            .event_pattern(serde_json::json!({"source": [source]}).to_string())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PutRule: {e}"));
+        events
+            .put_targets()
+            .rule(name)
+            .targets(
+                aws_sdk_eventbridge::types::Target::builder()
+                    .id("queue")
+                    .arn(queue_arn)
+                    .build()
+                    .unwrap_or_else(|e| panic!("{e}")),
+            )
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PutTargets: {e}"));
+        AlertInbox {
+            topic_arn: String::new(),
             queue_url,
             sqs,
         }
@@ -348,6 +414,19 @@ impl Bed {
             sdk,
             store,
         }
+    }
+
+    /// A trail function on this bed, alerting to `topic_arn`; creates the status and trail
+    /// tables.
+    pub async fn trail(&self, topic_arn: &str, extra: &[(&str, &str)]) -> trail::Trail {
+        let t = trail::Trail::new(trail_config(topic_arn, extra), &self.sdk);
+        if let Err(err) = t.status.create_table().await {
+            panic!("creating the status table: {err}");
+        }
+        if let Err(err) = t.store.create_table().await {
+            panic!("creating the trail table: {err}");
+        }
+        t
     }
 
     /// An evaluator on this bed, alerting to `topic_arn`; creates the status table.

@@ -53,6 +53,7 @@ fn profiles(propagate: bool, polls: u32) -> ProfileSet {
     ProfileSet {
         profiles: vec![pool, client],
         assignments: vec![],
+        ..Default::default()
     }
 }
 

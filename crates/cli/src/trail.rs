@@ -1,0 +1,328 @@
+//! The trail function's tallies, answered from the trail table: the four CubeAPM Logs
+//! Insights queries, continuously (`failures`, `refresh-failures`, `top-ips`, `m2m`), and the
+//! security detections raised.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use clap::ValueEnum;
+use cognito_watch_aws::trail_store::kind_value;
+use cognito_watch_aws::TrailStore;
+use cognito_watch_core::trail::{merge_windows, parse_period, window_of, Counts};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+use serde_json::{json, Value};
+
+use crate::{line, CliError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum By {
+    ErrorCode,
+    Ip,
+    Client,
+}
+
+/// Which tallies a query reads.
+pub struct Query<'a> {
+    pub store: &'a TrailStore,
+    pub pool: Option<String>,
+    pub since: String,
+    pub json: bool,
+}
+
+impl Query<'_> {
+    fn start(&self) -> Result<DateTime<Utc>, CliError> {
+        let period = parse_period(&self.since).map_err(CliError::Usage)?;
+        Ok(window_of(Utc::now() - period))
+    }
+
+    async fn pools(&self) -> Result<Vec<String>, CliError> {
+        Ok(match &self.pool {
+            Some(p) => vec![p.clone()],
+            None => self.store.pools().await?,
+        })
+    }
+
+    /// Tallies of `kind` over the period, merged across windows, per (pool, key).
+    async fn merged(&self, kind: &str) -> Result<Vec<(String, String, Counts)>, CliError> {
+        let since = self.start()?;
+        let mut rows = Vec::new();
+        for pool in self.pools().await? {
+            rows.extend(self.store.tallies(&pool, kind, since).await?);
+        }
+        Ok(merge_windows(rows)
+            .into_iter()
+            .map(|((pool, key), c)| {
+                (
+                    pool.unwrap_or_else(|| "-".into()),
+                    kind_value(&key).1.to_string(),
+                    c,
+                )
+            })
+            .collect())
+    }
+
+    fn emit(
+        &self,
+        out: &mut dyn std::io::Write,
+        header: &[&str],
+        rows: Vec<Vec<String>>,
+        json_rows: Vec<Value>,
+    ) -> Result<(), CliError> {
+        if self.json {
+            let text = serde_json::to_string_pretty(&json_rows)
+                .map_err(|e| CliError::Output(e.to_string()))?;
+            return line(out, &text);
+        }
+        if rows.is_empty() {
+            return line(out, &format!("nothing in the last {}", self.since));
+        }
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(header.to_vec());
+        for r in rows {
+            table.add_row(r);
+        }
+        line(out, &table.to_string())
+    }
+}
+
+/// The most frequent error codes, `code ×n`, at most `max`.
+fn top_errors(by_error: &BTreeMap<String, u64>, max: usize) -> String {
+    let mut v: Vec<(&String, &u64)> = by_error.iter().collect();
+    v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    v.into_iter()
+        .take(max)
+        .map(|(c, n)| format!("{c} ×{n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "-".into()
+    } else {
+        format!("{:.1}", 100.0 * part as f64 / whole as f64)
+    }
+}
+
+/// Query 1: failures by error code, source IP or app client.
+pub async fn failures(q: &Query<'_>, by: By, out: &mut dyn std::io::Write) -> Result<(), CliError> {
+    let kind = match by {
+        By::ErrorCode => "error",
+        By::Ip => "ip",
+        By::Client => "client",
+    };
+    let mut rows = q.merged(kind).await?;
+    rows.retain(|(_, _, c)| c.failures > 0);
+    rows.sort_by(|a, b| b.2.failures.cmp(&a.2.failures).then(a.1.cmp(&b.1)));
+    let (header, table, json_rows): (Vec<&str>, Vec<Vec<String>>, Vec<Value>) = match by {
+        By::ErrorCode => (
+            vec!["Pool", "Error code", "Failures"],
+            rows.iter()
+                .map(|(p, k, c)| vec![p.clone(), k.clone(), c.failures.to_string()])
+                .collect(),
+            rows.iter()
+                .map(|(p, k, c)| json!({"pool": p, "error_code": k, "failures": c.failures}))
+                .collect(),
+        ),
+        By::Ip | By::Client => (
+            vec![
+                "Pool",
+                if by == By::Ip {
+                    "Source IP"
+                } else {
+                    "App client"
+                },
+                "Attempts",
+                "Failures",
+                "Failure %",
+                "Error codes",
+            ],
+            rows.iter()
+                .map(|(p, k, c)| {
+                    vec![
+                        p.clone(),
+                        k.clone(),
+                        c.attempts.to_string(),
+                        c.failures.to_string(),
+                        percent(c.failures, c.attempts),
+                        top_errors(&c.by_error, 3),
+                    ]
+                })
+                .collect(),
+            rows.iter()
+                .map(|(p, k, c)| {
+                    json!({"pool": p, (if by == By::Ip { "ip" } else { "client_id" }): k,
+                        "attempts": c.attempts, "failures": c.failures, "by_error": c.by_error})
+                })
+                .collect(),
+        ),
+    };
+    q.emit(out, &header, table, json_rows)
+}
+
+/// Query 2: token refresh failures per 5-minute bin.
+pub async fn refresh_failures(q: &Query<'_>, out: &mut dyn std::io::Write) -> Result<(), CliError> {
+    let since = q.start()?;
+    let mut bins: BTreeMap<(DateTime<Utc>, String), (u64, u64)> = BTreeMap::new();
+    for pool in q.pools().await? {
+        for (id, c) in q.store.tallies(&pool, "client", since).await? {
+            let bin = bins
+                .entry((id.window, id.pool.unwrap_or_else(|| "-".into())))
+                .or_default();
+            bin.0 += c.refreshes;
+            bin.1 += c.refresh_failures;
+        }
+    }
+    bins.retain(|_, (r, f)| *r > 0 || *f > 0);
+    let newest_first: Vec<_> = bins.into_iter().rev().collect();
+    q.emit(
+        out,
+        &["5-minute bin (UTC)", "Pool", "Refreshes", "Refresh failures"],
+        newest_first
+            .iter()
+            .map(|((w, p), (r, f))| {
+                vec![
+                    w.format("%Y-%m-%d %H:%M").to_string(),
+                    p.clone(),
+                    r.to_string(),
+                    f.to_string(),
+                ]
+            })
+            .collect(),
+        newest_first
+            .iter()
+            .map(|((w, p), (r, f))| json!({"bin": w, "pool": p, "refreshes": r, "refresh_failures": f}))
+            .collect(),
+    )
+}
+
+/// Query 3: the source IPs with the most failures.
+pub async fn top_ips(
+    q: &Query<'_>,
+    limit: usize,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let mut rows = q.merged("ip").await?;
+    rows.retain(|(_, _, c)| c.failures > 0);
+    rows.sort_by(|a, b| b.2.failures.cmp(&a.2.failures).then(a.1.cmp(&b.1)));
+    rows.truncate(limit);
+    q.emit(
+        out,
+        &[
+            "Pool",
+            "Source IP",
+            "Failures",
+            "Attempts",
+            "Distinct users",
+            "Error codes",
+        ],
+        rows.iter()
+            .map(|(p, ip, c)| {
+                vec![
+                    p.clone(),
+                    ip.clone(),
+                    c.failures.to_string(),
+                    c.attempts.to_string(),
+                    format!("~{}", c.distinct_failing_subs()),
+                    top_errors(&c.by_error, 3),
+                ]
+            })
+            .collect(),
+        rows.iter()
+            .map(|(p, ip, c)| {
+                json!({"pool": p, "ip": ip, "failures": c.failures, "attempts": c.attempts,
+                    "distinct_failing_users": c.distinct_failing_subs(), "by_error": c.by_error})
+            })
+            .collect(),
+    )
+}
+
+/// Query 4: token requests per app client, machine-to-machine first.
+pub async fn m2m(q: &Query<'_>, out: &mut dyn std::io::Write) -> Result<(), CliError> {
+    let mut rows = q.merged("client").await?;
+    rows.retain(|(_, _, c)| !c.by_grant.is_empty());
+    rows.sort_by(|a, b| {
+        b.2.m2m_requests()
+            .cmp(&a.2.m2m_requests())
+            .then(a.1.cmp(&b.1))
+    });
+    let grants = |c: &Counts| {
+        c.by_grant
+            .iter()
+            .map(|(g, n)| format!("{g} ×{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    q.emit(
+        out,
+        &[
+            "Pool",
+            "App client",
+            "client_credentials requests",
+            "All token requests",
+            "Failures",
+        ],
+        rows.iter()
+            .map(|(p, k, c)| {
+                vec![
+                    p.clone(),
+                    k.clone(),
+                    c.m2m_requests().to_string(),
+                    grants(c),
+                    c.failures.to_string(),
+                ]
+            })
+            .collect(),
+        rows.iter()
+            .map(|(p, k, c)| {
+                json!({"pool": p, "client_id": k, "client_credentials_requests": c.m2m_requests(),
+                    "by_grant": c.by_grant, "failures": c.failures})
+            })
+            .collect(),
+    )
+}
+
+/// The security detections raised over the period.
+pub async fn detections(q: &Query<'_>, out: &mut dyn std::io::Write) -> Result<(), CliError> {
+    let since = q.start()?;
+    let mut found = q.store.findings(since).await?;
+    if let Some(pool) = &q.pool {
+        found.retain(|f| f.finding.pool.as_deref() == Some(pool.as_str()));
+    }
+    found.reverse();
+    q.emit(
+        out,
+        &[
+            "Window (UTC)",
+            "Detection",
+            "Severity",
+            "Pool",
+            "What",
+            "Delivery",
+        ],
+        found
+            .iter()
+            .map(|s| {
+                let d = &s.finding.detection;
+                vec![
+                    s.finding.window.format("%Y-%m-%d %H:%M").to_string(),
+                    d.kind().to_string(),
+                    format!("{:?}", d.severity()).to_lowercase(),
+                    s.finding.pool.clone().unwrap_or_else(|| "-".into()),
+                    d.facts().join("; "),
+                    s.delivery.clone(),
+                ]
+            })
+            .collect(),
+        found
+            .iter()
+            .map(|s| serde_json::to_value(s).unwrap_or(Value::Null))
+            .collect(),
+    )
+}
+
+/// `--since` default: the last hour.
+pub const DEFAULT_SINCE: &str = "1h";

@@ -1,0 +1,254 @@
+//! What arrives as one log message: a CloudTrail record, or a Cognito user pool log (facts
+//! file §6: user activity logs from threat protection and user notification logs, every value
+//! a string, booleans and the millisecond timestamp included). `classify` tells them apart;
+//! `risky_sign_in` turns an activity event into a detection.
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::detect::{Detection, Finding};
+use crate::trail::{window_of, CloudTrailRecord};
+
+/// One user activity event (`eventSource` `USER_ACTIVITY`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserActivity {
+    pub at: DateTime<Utc>,
+    pub user_pool_id: Option<String>,
+    pub event_id: Option<String>,
+    pub event_type: Option<String>,
+    pub event_response: Option<String>,
+    pub user_sub: Option<String>,
+    pub client_id: Option<String>,
+    pub ip_address: Option<String>,
+    pub risk_level: Option<String>,
+    pub risk_decision: Option<String>,
+    pub compromised_credential_detected: bool,
+    pub city: Option<String>,
+    pub country: Option<String>,
+}
+
+/// One user notification error (`eventSource` `USER_NOTIFICATION`, ERROR level).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserNotification {
+    pub at: DateTime<Utc>,
+    pub user_pool_id: String,
+    pub details: Option<String>,
+}
+
+/// One log message, classified.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LogRecord {
+    CloudTrail(Box<CloudTrailRecord>),
+    Activity(Box<UserActivity>),
+    Notification(UserNotification),
+}
+
+/// Why a message could not be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("not JSON: {0}")]
+    Json(String),
+    #[error("not a CloudTrail record: {0}")]
+    Record(String),
+    #[error("a user log without {0}")]
+    UserLog(&'static str),
+    #[error("neither a CloudTrail record nor a Cognito user log")]
+    Unknown,
+}
+
+/// A string, a number or a boolean, as a string (user logs write every value as a string;
+/// be lenient with the ones that are not).
+fn text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn millis(v: Option<&Value>) -> Option<DateTime<Utc>> {
+    let ms: i64 = text(v)?.parse().ok()?;
+    Utc.timestamp_millis_opt(ms).single()
+}
+
+/// Classify one message (a log event's `message`, or a record from a trail file).
+pub fn classify(value: Value) -> Result<LogRecord, DecodeError> {
+    let source = value
+        .get("eventSource")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    match source.as_str() {
+        "USER_ACTIVITY" | "USER_NOTIFICATION" => user_log(&source, &value),
+        s if s.ends_with(".amazonaws.com") => serde_json::from_value::<CloudTrailRecord>(value)
+            .map(|r| LogRecord::CloudTrail(Box::new(r)))
+            .map_err(|e| DecodeError::Record(e.to_string())),
+        _ => Err(DecodeError::Unknown),
+    }
+}
+
+/// Classify one message given as text.
+pub fn classify_str(text: &str) -> Result<LogRecord, DecodeError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| DecodeError::Json(e.to_string()))?;
+    classify(value)
+}
+
+fn user_log(source: &str, v: &Value) -> Result<LogRecord, DecodeError> {
+    let at = millis(v.get("eventTimestamp")).ok_or(DecodeError::UserLog("eventTimestamp"))?;
+    let message = v.get("message");
+    let field = |k: &str| text(message.and_then(|m| m.get(k)));
+    let pool = text(v.get("logSourceId").and_then(|l| l.get("userPoolId")))
+        .or_else(|| field("userPoolId"));
+    if source == "USER_NOTIFICATION" {
+        let details = match message {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(m) => text(m.get("details")).or_else(|| Some(m.to_string())),
+            None => None,
+        };
+        return Ok(LogRecord::Notification(UserNotification {
+            at,
+            user_pool_id: pool.ok_or(DecodeError::UserLog("userPoolId"))?,
+            details,
+        }));
+    }
+    if message.is_none_or(|m| !m.is_object()) {
+        return Err(DecodeError::UserLog("message"));
+    }
+    Ok(LogRecord::Activity(Box::new(UserActivity {
+        at,
+        user_pool_id: pool,
+        event_id: field("eventId"),
+        event_type: field("eventType"),
+        event_response: field("eventResponse"),
+        user_sub: field("userSub"),
+        client_id: field("clientId"),
+        ip_address: field("ipAddress"),
+        risk_level: field("riskLevel"),
+        risk_decision: field("riskDecision"),
+        compromised_credential_detected: field("compromisedCredentialDetected")
+            .is_some_and(|s| s.eq_ignore_ascii_case("true")),
+        city: field("city"),
+        country: field("country"),
+    })))
+}
+
+/// A risky sign-in: threat protection decided AccountTakeover or Block, rated the risk
+/// High, or found the credentials compromised.
+pub fn risky_sign_in(a: &UserActivity) -> Option<Finding> {
+    let decision = a.risk_decision.clone().unwrap_or_default();
+    let level = a.risk_level.clone().unwrap_or_default();
+    let risky = decision.eq_ignore_ascii_case("AccountTakeover")
+        || decision.eq_ignore_ascii_case("Block")
+        || level.eq_ignore_ascii_case("High")
+        || a.compromised_credential_detected;
+    if !risky {
+        return None;
+    }
+    Some(Finding {
+        pool: a.user_pool_id.clone(),
+        window: window_of(a.at),
+        account: None,
+        region: None,
+        detection: Detection::RiskySignIn {
+            user_sub: a.user_sub.clone(),
+            client_id: a.client_id.clone(),
+            ip: a.ip_address.clone(),
+            event_type: a.event_type.clone(),
+            event_response: a.event_response.clone(),
+            risk_level: a.risk_level.clone(),
+            risk_decision: a.risk_decision.clone(),
+            compromised_credentials: a.compromised_credential_detected,
+            location: match (&a.city, &a.country) {
+                (Some(c), Some(k)) => Some(format!("{c}, {k}")),
+                (None, Some(k)) => Some(k.clone()),
+                (Some(c), None) => Some(c.clone()),
+                (None, None) => None,
+            },
+            event_id: a.event_id.clone(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    pub const ACTIVITY: &str = r#"{"eventTimestamp":"1687297330677","eventSource":"USER_ACTIVITY","logLevel":"INFO",
+ "message":{"version":"1","eventId":"e-1","eventType":"SignIn","userSub":"sub-1","userName":"test-user",
+  "userPoolId":"us-west-2_EXAMPLE","clientId":"1example23456789","eventResponse":"Fail",
+  "riskLevel":"High","riskDecision":"AccountTakeover","challenges":[],"ipAddress":"192.0.2.1",
+  "compromisedCredentialDetected":"false","city":"Seattle","country":"United States","hasContextData":"true"},
+ "logSourceId":{"userPoolId":"us-west-2_EXAMPLE"}}"#;
+
+    const NOTIFICATION: &str = r#"{"eventTimestamp":"1687297330677","eventSource":"USER_NOTIFICATION","logLevel":"ERROR",
+ "message":{"details":"SMS delivery failed"},"logSourceId":{"userPoolId":"us-west-2_EXAMPLE"}}"#;
+
+    #[test]
+    fn user_logs_are_read_with_every_value_a_string() {
+        let LogRecord::Activity(a) = classify_str(ACTIVITY).unwrap() else {
+            panic!("not an activity event")
+        };
+        assert_eq!(a.at.timestamp_millis(), 1_687_297_330_677);
+        assert_eq!(a.user_pool_id.as_deref(), Some("us-west-2_EXAMPLE"));
+        assert!(!a.compromised_credential_detected, "\"false\" is false");
+        let f = risky_sign_in(&a).unwrap();
+        assert!(f.key().starts_with("risky_sign_in#us-west-2_EXAMPLE#"));
+        assert!(matches!(
+            f.detection,
+            Detection::RiskySignIn { ref location, .. } if location.as_deref() == Some("Seattle, United States")
+        ));
+        let LogRecord::Notification(n) = classify_str(NOTIFICATION).unwrap() else {
+            panic!("not a notification")
+        };
+        assert_eq!(n.details.as_deref(), Some("SMS delivery failed"));
+    }
+
+    #[test]
+    fn only_risky_sign_ins_are_findings() {
+        let LogRecord::Activity(mut a) = classify_str(ACTIVITY).unwrap() else {
+            panic!()
+        };
+        a.risk_level = Some("Low".into());
+        a.risk_decision = Some("NoRisk".into());
+        assert!(risky_sign_in(&a).is_none());
+        a.compromised_credential_detected = true;
+        assert!(risky_sign_in(&a).is_some());
+        a.compromised_credential_detected = false;
+        a.risk_decision = Some("Block".into());
+        assert!(risky_sign_in(&a).is_some());
+    }
+
+    #[test]
+    fn other_messages_are_refused_with_a_reason() {
+        assert!(matches!(
+            classify_str("{not json"),
+            Err(DecodeError::Json(_))
+        ));
+        assert_eq!(classify_str(r#"{"a":1}"#), Err(DecodeError::Unknown));
+        assert!(matches!(
+            classify_str(r#"{"eventSource":"s3.amazonaws.com"}"#),
+            Err(DecodeError::Record(_))
+        ));
+        assert_eq!(
+            classify_str(r#"{"eventSource":"USER_ACTIVITY","message":{}}"#),
+            Err(DecodeError::UserLog("eventTimestamp"))
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn classifying_never_panics(cut in 0usize..700, junk in ".{0,40}") {
+            let text: String = ACTIVITY.chars().take(cut).collect();
+            let _ = classify_str(&format!("{text}{junk}"));
+            let mut v: Value = serde_json::from_str(ACTIVITY).unwrap();
+            v["message"]["riskLevel"] = Value::from(junk.clone());
+            v["eventTimestamp"] = Value::from(junk);
+            if let Ok(LogRecord::Activity(a)) = classify(v) {
+                let _ = risky_sign_in(&a);
+            }
+        }
+    }
+}

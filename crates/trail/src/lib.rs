@@ -1,0 +1,471 @@
+//! The trail function: CloudTrail records and Cognito user logs → 5-minute tallies per app
+//! client, source IP, error code and event name, and security detections published to the
+//! alert topic once per window and key.
+//!
+//! Per delivery (see `input`): take every record in (malformed ones are skipped and counted),
+//! aggregated in memory; apply the tallies at most once (idempotency records in the same
+//! transactions); read back the window totals of what this delivery touched; detect; record
+//! each detection once and publish it. Infrastructure failures (DynamoDB, SNS, S3) fail the
+//! invocation so the source retries; a retry changes no tally and publishes only what was not
+//! published.
+
+pub mod file;
+pub mod input;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use aws_config::SdkConfig;
+use chrono::{DateTime, Duration, Utc};
+use cognito_watch_aws::events::Requests;
+use cognito_watch_aws::s3::TrailFiles;
+use cognito_watch_aws::{AlertSink, AwsError, StateStore, StatusStore, TrailStore};
+use cognito_watch_core::config::{Tables, TrailConfig};
+use cognito_watch_core::detect::{detect, DetectionThresholds, Finding};
+use cognito_watch_core::intake::{Intake, IntakeCounts};
+use cognito_watch_core::notify;
+use cognito_watch_core::trail::{Counts, TallyId, TallyKey, WINDOW_MINUTES};
+use serde::Serialize;
+use tokio::sync::Mutex;
+
+use input::{Body, Delivery};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrailError {
+    #[error(transparent)]
+    Input(#[from] input::InputError),
+    #[error("{0}")]
+    Aws(#[from] AwsError),
+    #[error("{failed} of {deliveries} deliveries failed and will be retried by their source; first: {first}")]
+    Failed {
+        failed: usize,
+        deliveries: usize,
+        first: String,
+        report: Box<TrailReport>,
+    },
+}
+
+/// What one invocation did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct TrailReport {
+    pub deliveries: usize,
+    /// Deliveries seen before: no tally changed.
+    pub duplicates: usize,
+    /// Deliveries with nothing to do (control messages, test events, digest files).
+    pub ignored: usize,
+    #[serde(flatten)]
+    pub records: IntakeCounts,
+    /// Tallies whose app client is not (yet) in the inventory: kept under pool `-`.
+    pub unresolved_clients: usize,
+    pub tallies_written: usize,
+    pub transactions: usize,
+    /// Detections raised for the first time.
+    pub detections: usize,
+    pub alerts_sent: usize,
+    pub alerts_pending: usize,
+    pub reinventories: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+impl TrailReport {
+    fn absorb(&mut self, c: &IntakeCounts) {
+        let r = &mut self.records;
+        r.cognito_records += c.cognito_records;
+        r.skipped_non_cognito += c.skipped_non_cognito;
+        r.user_activity += c.user_activity;
+        r.notification_errors += c.notification_errors;
+        r.malformed += c.malformed;
+    }
+}
+
+/// How long a claimed detection is ours to publish.
+const CLAIM_SECONDS: i64 = 60;
+/// The client → pool map is refreshed at most this often when a client is missing from it.
+const MISS_REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
+
+#[derive(Default)]
+struct Cache {
+    pools: Arc<HashMap<String, String>>,
+    pools_at: Option<Instant>,
+    thresholds: Option<(DetectionThresholds, Instant)>,
+    noted_pools: HashSet<String>,
+    sent: HashSet<String>,
+}
+
+pub struct Trail {
+    pub config: TrailConfig,
+    pub state: StateStore,
+    pub status: StatusStore,
+    pub store: TrailStore,
+    pub sink: AlertSink,
+    pub files: TrailFiles,
+    pub requests: Option<Requests>,
+    cache: Mutex<Cache>,
+}
+
+impl Trail {
+    pub fn new(config: TrailConfig, base: &SdkConfig) -> Trail {
+        let tables = Tables {
+            state: config.state_table.clone(),
+            history: String::new(),
+        };
+        Trail {
+            state: StateStore::new(base, tables),
+            status: StatusStore::new(base, &config.status_table, config.tally_ttl),
+            store: TrailStore::new(
+                base,
+                &config.trail_table,
+                config.tally_ttl,
+                config.idempotency_ttl,
+            ),
+            sink: AlertSink::new(base, &config.topic_arn),
+            files: TrailFiles::new(base),
+            requests: config.event_bus.as_deref().map(|b| Requests::new(base, b)),
+            config,
+            cache: Mutex::new(Cache::default()),
+        }
+    }
+
+    pub async fn from_env() -> Result<Trail, Box<dyn std::error::Error + Send + Sync>> {
+        let config = TrailConfig::from_env()?;
+        let base = cognito_watch_aws::sdk::load(config.max_attempts).await;
+        Ok(Trail::new(config, &base))
+    }
+
+    /// Decode and process one invocation. `account` is the function's own account (from its
+    /// ARN), used for detections whose records do not name one.
+    pub async fn handle(
+        &self,
+        payload: serde_json::Value,
+        account: Option<String>,
+    ) -> Result<TrailReport, TrailError> {
+        let deliveries = input::decode(payload)?;
+        let mut report = TrailReport {
+            deliveries: deliveries.len(),
+            ..Default::default()
+        };
+        let mut errors = Vec::new();
+        for d in deliveries {
+            let key = d.key.clone();
+            // Boxed: the delivery future is deep, and callers' stacks may be small.
+            let processed = Box::pin(self.process(d, account.as_deref(), &mut report)).await;
+            if let Err(e) = processed {
+                tracing::error!(delivery = %key, error = %e, "delivery failed; its source will retry");
+                errors.push(e.to_string());
+            }
+        }
+        tracing::info!(
+            deliveries = report.deliveries,
+            duplicates = report.duplicates,
+            cognito_records = report.records.cognito_records,
+            malformed = report.records.malformed,
+            skipped_non_cognito = report.records.skipped_non_cognito,
+            tallies_written = report.tallies_written,
+            detections = report.detections,
+            alerts_sent = report.alerts_sent,
+            "trail invocation"
+        );
+        if let Some(first) = errors.first().cloned() {
+            report.errors = errors;
+            return Err(TrailError::Failed {
+                failed: report.errors.len(),
+                deliveries: report.deliveries,
+                first,
+                report: Box::new(report),
+            });
+        }
+        Ok(report)
+    }
+
+    async fn process(
+        &self,
+        d: Delivery,
+        own_account: Option<&str>,
+        report: &mut TrailReport,
+    ) -> Result<(), AwsError> {
+        let now = Utc::now();
+        let pools = self.pools(false).await?;
+        let lookup = pools.clone();
+        let mut intake = Intake::new(Box::new(move |c: &str| lookup.get(c).cloned()));
+        match d.body {
+            Body::Ignored(why) => {
+                tracing::info!(delivery = %d.key, why = %why, "nothing to do");
+                report.ignored += 1;
+                return Ok(());
+            }
+            Body::Corrupt(why) => intake.malformed(why),
+            Body::Values(values) => values.into_iter().for_each(|v| intake.add_value(v)),
+            Body::Texts(texts) => texts.iter().for_each(|t| intake.add_text(t)),
+            Body::S3 {
+                bucket,
+                key,
+                version_id,
+            } => {
+                let body = self
+                    .files
+                    .open(&bucket, &key, version_id.as_deref())
+                    .await?;
+                let reader = tokio_util::io::SyncIoBridge::new(body.into_async_read());
+                let (back, read) = tokio::task::spawn_blocking(move || {
+                    let read = file::read_trail_file(reader, &mut intake);
+                    (intake, read)
+                })
+                .await
+                .map_err(|e| AwsError::other("GetObject", format!("reader task: {e}")))?;
+                intake = back;
+                match read {
+                    Ok(n) => {
+                        tracing::info!(bucket = %bucket, key = %key, records = n, "trail file read")
+                    }
+                    Err(file::FileError::Corrupt(why)) => {
+                        tracing::warn!(bucket = %bucket, key = %key, why = %why, "corrupt trail file");
+                        intake.malformed(why);
+                    }
+                    Err(file::FileError::Io(why)) => {
+                        return Err(AwsError::other(
+                            "GetObject",
+                            format!("s3://{bucket}/{key}: {why}"),
+                        ))
+                    }
+                }
+            }
+        }
+        if !intake.malformed_samples.is_empty() {
+            tracing::warn!(
+                delivery = %d.key,
+                malformed = intake.counts.malformed,
+                samples = ?intake.malformed_samples,
+                "malformed records skipped"
+            );
+        }
+        report.absorb(&intake.counts);
+        let unresolved = intake
+            .tallies
+            .counts
+            .keys()
+            .filter(|id| id.pool.is_none() && matches!(id.key, TallyKey::Client { .. }))
+            .count();
+        report.unresolved_clients += unresolved;
+        if unresolved > 0 {
+            // Clients new since the map was read: read it again for the next delivery.
+            self.pools(true).await?;
+        }
+
+        let applied = self
+            .store
+            .apply(&d.key, &intake.tallies.counts, now)
+            .await?;
+        report.tallies_written += applied.tallies_written;
+        report.transactions += applied.transactions;
+        if applied.duplicate() {
+            report.duplicates += 1;
+        }
+        self.note_pools(&intake.tallies.counts).await?;
+
+        let account = intake
+            .account
+            .clone()
+            .or(d.account.clone())
+            .or(own_account.map(str::to_string));
+        let mut findings = intake.findings;
+        findings.extend(self.detections(&intake.tallies.counts).await?);
+        for f in &mut findings {
+            if f.account.is_none() {
+                f.account = account.clone();
+            }
+        }
+        self.deliver(findings, now, report).await
+    }
+
+    /// The client → pool map: re-read when older than the refresh interval, or (`missing`)
+    /// when a client was not in it and the last read is over a minute old.
+    async fn pools(&self, missing: bool) -> Result<Arc<HashMap<String, String>>, AwsError> {
+        let mut cache = self.cache.lock().await;
+        let age = cache.pools_at.map(|t| t.elapsed());
+        let refresh_after = if missing {
+            MISS_REFRESH
+        } else {
+            self.config
+                .inventory_refresh
+                .to_std()
+                .unwrap_or(MISS_REFRESH)
+        };
+        if age.is_none_or(|a| a >= refresh_after) {
+            cache.pools = Arc::new(self.state.client_pools().await?);
+            cache.pools_at = Some(Instant::now());
+        }
+        Ok(cache.pools.clone())
+    }
+
+    /// The detection thresholds (the evaluator's profile store), re-read every refresh
+    /// interval; the shipped defaults until profiles are loaded.
+    pub async fn thresholds(&self) -> Result<DetectionThresholds, AwsError> {
+        let mut cache = self.cache.lock().await;
+        let fresh = self.config.inventory_refresh.to_std().unwrap_or_default();
+        if let Some((t, at)) = &cache.thresholds {
+            if at.elapsed() < fresh {
+                return Ok(t.clone());
+            }
+        }
+        let (set, seeded) = self.status.load_profiles().await?;
+        let t = if seeded {
+            set.detections
+        } else {
+            DetectionThresholds::default()
+        };
+        cache.thresholds = Some((t.clone(), Instant::now()));
+        Ok(t)
+    }
+
+    async fn note_pools(&self, tallies: &BTreeMap<TallyId, Counts>) -> Result<(), AwsError> {
+        let pools: HashSet<String> = tallies
+            .keys()
+            .map(|id| id.pool.clone().unwrap_or_else(|| "-".into()))
+            .collect();
+        for p in pools {
+            let known = self.cache.lock().await.noted_pools.contains(&p);
+            if !known {
+                self.store.note_pool(&p).await?;
+                self.cache.lock().await.noted_pools.insert(p);
+            }
+        }
+        Ok(())
+    }
+
+    /// Detections on the window totals of what this delivery touched.
+    async fn detections(
+        &self,
+        tallies: &BTreeMap<TallyId, Counts>,
+    ) -> Result<Vec<Finding>, AwsError> {
+        let candidates: Vec<TallyId> = tallies
+            .iter()
+            .filter(|(id, c)| match &id.key {
+                TallyKey::Ip { .. } => c.failures > 0,
+                TallyKey::EventName { name } => name == "InitiateAuth" && c.attempts > 0,
+                TallyKey::Client { .. } => c.m2m_requests() > 0,
+                TallyKey::ErrorCode { .. } => false,
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let thresholds = self.thresholds().await?;
+        let totals = self.store.totals(&candidates).await?;
+        let windows = i64::from(self.config.baseline_windows);
+        let past_ids: Vec<TallyId> = candidates
+            .iter()
+            .filter(|id| matches!(id.key, TallyKey::Client { .. }))
+            .flat_map(|id| {
+                (1..=windows).map(move |k| TallyId {
+                    window: id.window - Duration::minutes(WINDOW_MINUTES * k),
+                    ..id.clone()
+                })
+            })
+            .collect();
+        let past = if past_ids.is_empty() {
+            BTreeMap::new()
+        } else {
+            self.store.totals(&past_ids).await?
+        };
+        let mut out = Vec::new();
+        for id in &candidates {
+            let Some(total) = totals.get(id).or_else(|| tallies.get(id)) else {
+                continue;
+            };
+            let baseline = matches!(id.key, TallyKey::Client { .. }).then(|| {
+                let sum: u64 = (1..=windows)
+                    .filter_map(|k| {
+                        past.get(&TallyId {
+                            window: id.window - Duration::minutes(WINDOW_MINUTES * k),
+                            ..id.clone()
+                        })
+                    })
+                    .map(Counts::m2m_requests)
+                    .sum();
+                sum as f64 / windows as f64
+            });
+            out.extend(detect(id, total, baseline, &thresholds));
+        }
+        Ok(out)
+    }
+
+    /// Record each detection once, then publish the ones not yet published (and, for a
+    /// configuration change, ask the collector to re-inventory).
+    async fn deliver(
+        &self,
+        findings: Vec<Finding>,
+        now: DateTime<Utc>,
+        report: &mut TrailReport,
+    ) -> Result<(), AwsError> {
+        let mut first_error = None;
+        let mut seen = HashSet::new();
+        for f in findings {
+            let key = f.key();
+            if !seen.insert(key.clone()) || self.cache.lock().await.sent.contains(&key) {
+                continue;
+            }
+            if self.store.record_finding(&f, now).await? {
+                report.detections += 1;
+                tracing::warn!(detection = f.detection.kind(), key = %key, pool = ?f.pool, "security detection");
+            }
+            let (pk, sk) = TrailStore::finding_key(&f);
+            let claimed = self
+                .store
+                .outbox
+                .claim(&pk, sk, now, now + Duration::seconds(CLAIM_SECONDS))
+                .await?;
+            if !claimed {
+                self.remember_sent(key).await;
+                continue;
+            }
+            match self.publish(&f).await {
+                Ok((message_id, reinventoried)) => {
+                    self.store
+                        .outbox
+                        .mark_sent(&pk, sk, &message_id, Utc::now())
+                        .await?;
+                    report.alerts_sent += 1;
+                    report.reinventories += usize::from(reinventoried);
+                    tracing::info!(key = %key, %message_id, "detection published");
+                    self.remember_sent(key).await;
+                }
+                Err(e) => {
+                    tracing::warn!(key = %key, error = %e, "publishing a detection failed; it stays pending");
+                    self.store
+                        .outbox
+                        .mark_failed(&pk, sk, &e.to_string())
+                        .await?;
+                    report.alerts_pending += 1;
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Ask for the re-inventory a configuration change needs, then publish.
+    async fn publish(&self, f: &Finding) -> Result<(String, bool), AwsError> {
+        let mut reinventoried = false;
+        if let (Some((region, pool)), Some(requests)) = (f.reinventory(), &self.requests) {
+            requests.reinventory(&region, pool.as_deref()).await?;
+            reinventoried = true;
+        }
+        let message = notify::finding_message(f)
+            .map_err(|e| AwsError::other("Publish", format!("cannot render: {e}")))?;
+        Ok((self.sink.publish(&message).await?, reinventoried))
+    }
+
+    async fn remember_sent(&self, key: String) {
+        let mut cache = self.cache.lock().await;
+        if cache.sent.len() > 10_000 {
+            cache.sent.clear();
+        }
+        cache.sent.insert(key);
+    }
+}

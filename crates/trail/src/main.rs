@@ -1,0 +1,27 @@
+//! The trail Lambda: CloudTrail records (EventBridge, CloudWatch Logs subscription, S3 trail
+//! files) and Cognito user logs → tallies and security detections.
+
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use trail::Trail;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    cognito_watch_aws::sdk::init_lambda_tracing();
+    // Typed configuration and SDK clients, once per cold start.
+    let trail = Trail::from_env().await?;
+    let trail = &trail;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            // The function's own account, from its ARN (arn:aws:lambda:<region>:<account>:...).
+            let account = event
+                .context
+                .invoked_function_arn
+                .split(':')
+                .nth(4)
+                .map(str::to_string);
+            let report = trail.handle(event.payload, account).await?;
+            Ok::<_, Error>(report)
+        },
+    ))
+    .await
+}

@@ -1,0 +1,195 @@
+//! The CLI's answers to the four CubeAPM queries, read from what the trail function tallied,
+//! and `invoke trail`. (Its own test binary: the CLI reads the environment.)
+
+use chrono::{Duration, Utc};
+use clap::Parser;
+use cognito_watch_cli::{run, Cli};
+use cognito_watch_core::trail::window_of;
+use cognito_watch_testbed::traffic::{self, logs_batch, logs_event};
+use cognito_watch_testbed::{seed, AlertInbox, Bed};
+use serde_json::{json, Value};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_four_queries_answer_from_the_tallies() {
+    let bed = Bed::start().await;
+    let inbox = AlertInbox::create(&bed.sdk, "alerts").await;
+    let pool = seed::user_pool(&bed.idp, "shop").await.unwrap();
+    let web = seed::app_client(&bed.idp, &pool, "web", false)
+        .await
+        .unwrap();
+    let m2m = seed::app_client(&bed.idp, &pool, "backend", true)
+        .await
+        .unwrap();
+    bed.collector(&[])
+        .handle(json!({"tasks": ["inventory"]}), None)
+        .await
+        .unwrap();
+    let trail = bed.trail(&inbox.topic_arn, &[]).await;
+    let at = window_of(Utc::now() - Duration::minutes(20)) + Duration::seconds(1);
+    let mut records = Vec::new();
+    for i in 0..12 {
+        let code = if i % 3 == 0 {
+            "UserNotFoundException"
+        } else {
+            "NotAuthorizedException"
+        };
+        records.push(traffic::initiate_auth(
+            &format!("a{i}"),
+            at,
+            &web,
+            "203.0.113.9",
+            &format!("u{i}"),
+            Some(code),
+            None,
+        ));
+    }
+    for i in 0..3 {
+        records.push(traffic::initiate_auth(
+            &format!("b{i}"),
+            at,
+            &web,
+            "192.0.2.1",
+            "u1",
+            Some("NotAuthorizedException"),
+            None,
+        ));
+    }
+    records.push(traffic::refresh(
+        "r1",
+        at,
+        &web,
+        "192.0.2.1",
+        Some("NotAuthorizedException"),
+    ));
+    records.push(traffic::refresh(
+        "r2",
+        at + Duration::minutes(5),
+        &web,
+        "192.0.2.1",
+        None,
+    ));
+    for i in 0..7 {
+        records.push(traffic::token_post(
+            &format!("t{i}"),
+            at,
+            &pool,
+            &m2m,
+            "client_credentials",
+            "10.0.0.5",
+            200,
+        ));
+    }
+    records.push(traffic::token_post(
+        "t-code",
+        at,
+        &pool,
+        &web,
+        "authorization_code",
+        "192.0.2.1",
+        200,
+    ));
+    let texts: Vec<String> = records.iter().map(Value::to_string).collect();
+    trail
+        .handle(logs_event(&logs_batch("g", "s", 1, &texts)), None)
+        .await
+        .unwrap();
+
+    for (k, v) in bed.moto.env() {
+        std::env::set_var(k, v);
+    }
+    std::env::set_var("TRAIL_TABLE", cognito_watch_testbed::TRAIL_TABLE);
+    let json_of = |args: Vec<&'static str>| async move {
+        let cli = Cli::try_parse_from(std::iter::once("cognito-watch").chain(args)).unwrap();
+        let mut out = Vec::new();
+        run(cli, &mut out).await.unwrap();
+        serde_json::from_slice::<Value>(&out).unwrap()
+    };
+
+    // Query 1: failures by error code (and by IP, by client).
+    let by_code = json_of(vec!["failures", "--json"]).await;
+    assert_eq!(by_code[0]["error_code"], "NotAuthorizedException");
+    assert_eq!(by_code[0]["failures"], 12, "8 + 3 + the failed refresh");
+    assert_eq!(by_code[1]["error_code"], "UserNotFoundException");
+    assert_eq!(by_code[1]["failures"], 4);
+    let by_client = json_of(vec!["failures", "--by", "client", "--json"]).await;
+    assert_eq!(by_client.as_array().unwrap().len(), 1);
+    assert_eq!(by_client[0]["client_id"], web.as_str());
+    assert_eq!(by_client[0]["failures"], 16);
+
+    // Query 2: refresh failures per 5-minute bin, newest first.
+    let bins = json_of(vec!["refresh-failures", "--json"]).await;
+    assert_eq!(bins.as_array().unwrap().len(), 2, "{bins}");
+    assert_eq!(
+        (
+            bins[0]["refreshes"].clone(),
+            bins[0]["refresh_failures"].clone()
+        ),
+        (json!(1), json!(0))
+    );
+    assert_eq!(
+        (
+            bins[1]["refreshes"].clone(),
+            bins[1]["refresh_failures"].clone()
+        ),
+        (json!(1), json!(1))
+    );
+
+    // Query 3: top IPs, across every pool (no --pool), limited.
+    let ips = json_of(vec!["top-ips", "--limit", "1", "--json"]).await;
+    assert_eq!(ips.as_array().unwrap().len(), 1);
+    assert_eq!(ips[0]["ip"], "203.0.113.9");
+    assert_eq!(ips[0]["failures"], 12);
+    assert_eq!(ips[0]["distinct_failing_users"], 12);
+
+    // Query 4: token requests per client, M2M first.
+    let tokens = json_of(vec!["m2m", "--json"]).await;
+    assert_eq!(tokens[0]["client_id"], m2m.as_str());
+    assert_eq!(tokens[0]["client_credentials_requests"], 7);
+    assert_eq!(tokens[1]["by_grant"]["authorization_code"], 1);
+
+    // Tables, a pool filter, a period and an error.
+    let cli = |args: &[&str]| {
+        Cli::try_parse_from(std::iter::once("cognito-watch").chain(args.iter().copied())).unwrap()
+    };
+    let mut out = Vec::new();
+    run(cli(&["top-ips", "--pool", &pool]), &mut out)
+        .await
+        .unwrap();
+    let table = String::from_utf8(out).unwrap();
+    assert!(
+        table.contains("203.0.113.9") && table.contains("NotAuthorizedException ×8"),
+        "{table}"
+    );
+    let mut out = Vec::new();
+    run(cli(&["failures", "--pool", "us-east-1_other"]), &mut out)
+        .await
+        .unwrap();
+    assert!(String::from_utf8(out)
+        .unwrap()
+        .starts_with("nothing in the last 1h"));
+    let err = run(cli(&["failures", "--since", "yesterday"]), &mut Vec::new())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not a period"), "{err}");
+
+    // invoke trail, in-process, with an events/ sample; then the detection it raised.
+    std::env::set_var("STATE_TABLE", "state");
+    std::env::set_var("STATUS_TABLE", cognito_watch_testbed::STATUS_TABLE);
+    std::env::set_var("ALERT_TOPIC_ARN", &inbox.topic_arn);
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../events/trail/eventbridge-config-change.json"
+    );
+    let report = json_of(vec!["invoke", "trail", "--event", file]).await;
+    assert_eq!(report["cognito_records"], 1);
+    assert_eq!(report["detections"], 1);
+    let found = json_of(vec!["detections", "--since", "520w", "--json"]).await;
+    assert!(
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["finding"]["detection"]["detection"] == "configuration_change"),
+        "{found}"
+    );
+}
