@@ -226,6 +226,12 @@ impl Collector {
             )
             .map_err(store_err)?;
         self.store.write_all(writes).await.map_err(store_err)?;
+        if self.config.publish_metrics && tasks.contains(&Task::Metrics) {
+            let polled: Vec<_> = state.monitors.values().cloned().collect();
+            for doc in cognito_watch_core::emf::monitor_documents(&polled, now) {
+                println!("{doc}");
+            }
+        }
         tracing::info!(
             account = %log.account, region = %log.region, tasks = ?log.tasks, ok = log.monitors_ok,
             stale = log.monitors_stale, deleted = log.monitors_deleted, new = log.monitors_new,

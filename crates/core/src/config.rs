@@ -78,6 +78,8 @@ pub struct CollectorConfig {
     pub quota_share: f64,
     /// `HISTORY_TTL_DAYS` (default 30): metric history and poll log retention.
     pub history_ttl: Duration,
+    /// `PUBLISH_METRICS` (default true, and only inside Lambda): derived metrics as EMF.
+    pub publish_metrics: bool,
     /// `MAX_ATTEMPTS` (default 5): SDK attempts per call (retries throttling and 5xx).
     pub max_attempts: u32,
     /// `POOL_CONCURRENCY` (default 4): user pools inventoried at once.
@@ -176,6 +178,7 @@ impl CollectorConfig {
             list_metrics_ttl: seconds(get, "LIST_METRICS_TTL_SECONDS", 900, 0)?,
             quota_share,
             history_ttl: Duration::days(number::<i64>(get, "HISTORY_TTL_DAYS", 30)?.clamp(1, 3650)),
+            publish_metrics: publish_metrics(get)?,
             max_attempts,
             pool_concurrency,
             sweep_pages_per_run: number(get, "SWEEP_PAGES_PER_RUN", 0)?,
@@ -259,6 +262,8 @@ pub struct TrailConfig {
     pub inventory_refresh: Duration,
     /// `MAX_ATTEMPTS` (default 3): SDK attempts per call.
     pub max_attempts: u32,
+    /// `PUBLISH_METRICS` (default true, and only inside Lambda): tallies as EMF metrics.
+    pub publish_metrics: bool,
 }
 
 impl TrailConfig {
@@ -280,12 +285,18 @@ impl TrailConfig {
             baseline_windows: number::<u32>(get, "BASELINE_WINDOWS", 12)?.clamp(1, 288),
             inventory_refresh: seconds(get, "INVENTORY_REFRESH_SECONDS", 300, 0)?,
             max_attempts: number::<u32>(get, "MAX_ATTEMPTS", 3)?.max(1),
+            publish_metrics: publish_metrics(get)?,
         })
     }
 
     pub fn from_env() -> Result<TrailConfig, ConfigError> {
         TrailConfig::from_lookup(&|k| std::env::var(k).ok())
     }
+}
+
+/// EMF lines are only worth printing where Lambda turns them into metrics.
+fn publish_metrics(get: &dyn Fn(&str) -> Option<String>) -> Result<bool, ConfigError> {
+    Ok(boolean(get, "PUBLISH_METRICS", true)? && get("AWS_LAMBDA_FUNCTION_NAME").is_some())
 }
 
 fn invalid(name: &'static str, value: &str, reason: &str) -> ConfigError {

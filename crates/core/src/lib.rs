@@ -7,6 +7,7 @@ pub mod batch;
 pub mod catalogue;
 pub mod config;
 pub mod detect;
+pub mod emf;
 pub mod intake;
 pub mod monitor;
 pub mod notify;

@@ -263,6 +263,11 @@ impl Trail {
             report.duplicates += 1;
         }
         self.note_pools(&intake.tallies.counts).await?;
+        if self.config.publish_metrics && !applied.duplicate() {
+            for doc in cognito_watch_core::emf::tally_documents(&intake.tallies.counts) {
+                println!("{doc}");
+            }
+        }
 
         let account = intake
             .account
@@ -274,6 +279,9 @@ impl Trail {
         for f in &mut findings {
             if f.account.is_none() {
                 f.account = account.clone();
+            }
+            if f.region.is_none() {
+                f.region = f.region();
             }
         }
         self.deliver(findings, now, report).await

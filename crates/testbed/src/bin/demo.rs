@@ -30,6 +30,7 @@ fn main() -> std::process::ExitCode {
         ("STATE_TABLE", "cognito-watch-state"),
         ("HISTORY_TABLE", "cognito-watch-history"),
         ("STATUS_TABLE", "cognito-watch-status"),
+        ("TRAIL_TABLE", "cognito-watch-trail"),
         ("ALERT_TOPIC_NAME", TOPIC),
         ("METRIC_DELAY_SECONDS", "60"),
     ] {
@@ -175,6 +176,20 @@ async fn demo(moto: &Moto) -> DemoResult {
     cli(&["status"]).await?;
     cli(&["outages", "--open"]).await?;
 
+    // CloudTrail, as a trail's log group delivers it to a subscription: normal sign-ins, a
+    // brute-force burst from one IP, an enumeration attempt, an M2M token spike on top of its
+    // hour-long baseline, and an UpdateUserPool change.
+    let file = std::env::temp_dir().join(format!("cognito-watch-demo-{}.json", std::process::id()));
+    let batch = trail_traffic(&shop, &web, &m2m);
+    std::fs::write(&file, serde_json::to_vec_pretty(&batch)?)?;
+    let shown = cli(&["invoke", "trail", "--event", &file.display().to_string()]).await;
+    let _ = std::fs::remove_file(&file);
+    shown?;
+    cli(&["top-ips", "--limit", "5"]).await?;
+    cli(&["failures", "--by", "error-code"]).await?;
+    cli(&["m2m"]).await?;
+    cli(&["detections"]).await?;
+
     let alerts = inbox.drain().await;
     println!(
         "\n{} alert(s) reached the SNS topic {TOPIC} (read from the subscribed SQS queue):",
@@ -196,13 +211,101 @@ async fn demo(moto: &Moto) -> DemoResult {
             attributes.join(", ")
         );
         // What an email subscriber reads, rendered from the JSON form a queue receives.
-        match serde_json::from_str::<cognito_watch_core::status::Alert>(json) {
-            Ok(alert) => println!("{}", cognito_watch_core::notify::text(&alert)),
-            Err(e) => println!("(not an alert: {e})\n{json}"),
+        let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+        if value["schema"] == cognito_watch_core::notify::DETECTION_SCHEMA {
+            for fact in value["facts"].as_array().into_iter().flatten() {
+                println!("  {}", fact.as_str().unwrap_or_default());
+            }
+        } else {
+            match serde_json::from_value::<cognito_watch_core::status::Alert>(value) {
+                Ok(alert) => println!("{}", cognito_watch_core::notify::text(&alert)),
+                Err(e) => println!("(not an alert: {e})"),
+            }
         }
         println!("JSON form: {json}");
     }
     Ok(())
+}
+
+/// One CloudWatch Logs subscription batch of CloudTrail records for the shop pool.
+fn trail_traffic(pool: &str, web: &str, m2m: &str) -> serde_json::Value {
+    use cognito_watch_testbed::traffic as t;
+    let now = cognito_watch_core::trail::window_of(Utc::now()) + Duration::seconds(1);
+    let mut records = Vec::new();
+    for i in 0..40 {
+        let failed = (i % 10 == 0).then_some("NotAuthorizedException");
+        let ip = format!("198.51.100.{}", i % 8);
+        records.push(t::initiate_auth(
+            &format!("ok-{i}"),
+            now,
+            web,
+            &ip,
+            &format!("user-{i}"),
+            failed,
+            Some("Mozilla/5.0"),
+        ));
+    }
+    // A brute-force burst from one IP, and an enumeration attempt (unknown users: no sub).
+    let bursts = [
+        (
+            "bf",
+            80,
+            "203.0.113.66",
+            "4b1c-victim",
+            "NotAuthorizedException",
+            Some("python-requests/2.32"),
+        ),
+        (
+            "en",
+            30,
+            "203.0.113.99",
+            cognito_watch_core::trail::HIDDEN,
+            "UserNotFoundException",
+            None,
+        ),
+    ];
+    for (prefix, n, ip, sub, code, agent) in bursts {
+        for i in 0..n {
+            records.push(t::initiate_auth(
+                &format!("{prefix}-{i}"),
+                now,
+                web,
+                ip,
+                sub,
+                Some(code),
+                agent,
+            ));
+        }
+    }
+    for k in 0..=12 {
+        let n = if k == 0 { 400 } else { 25 };
+        for i in 0..n {
+            records.push(t::token_post(
+                &format!("m2m-{k}-{i}"),
+                now - Duration::minutes(5 * k),
+                pool,
+                m2m,
+                "client_credentials",
+                "10.20.0.5",
+                200,
+            ));
+        }
+    }
+    records.push(t::config_change(
+        "change-1",
+        now,
+        "UpdateUserPool",
+        serde_json::json!({"userPoolId": pool, "mfaConfiguration": "OFF"}),
+        "arn:aws:sts::123456789012:assumed-role/Admin/mallory",
+        "203.0.113.200",
+    ));
+    let messages: Vec<String> = records.iter().map(ToString::to_string).collect();
+    t::logs_event(&t::logs_batch(
+        "/aws/cloudtrail/cognito",
+        "123456789012_CloudTrail_us-east-1",
+        1,
+        &messages,
+    ))
 }
 
 fn events_file(name: &str) -> String {
