@@ -217,7 +217,7 @@ async fn the_shipped_defaults_fire_on_the_cubeapm_scenarios_once_and_recover_onc
     assert_eq!(text.len(), 3);
     assert!(text
         .iter()
-        .all(|a| a.delivery == "sent" && a.message_id.is_some()));
+        .all(|a| a.delivery.state == "sent" && a.delivery.message_id.is_some()));
 
     // Poll 2: web still breaches, the others have no data and recover.
     s.poll(p2).await;
@@ -471,6 +471,7 @@ async fn sns_failing_once_then_succeeding_delivers_exactly_one_alert() {
     let pending = s.evaluator.status.pending_alerts(&root).await.unwrap();
     assert_eq!(pending.len(), 1);
     assert!(pending[0]
+        .delivery
         .last_error
         .as_deref()
         .unwrap()
@@ -487,7 +488,7 @@ async fn sns_failing_once_then_succeeding_delivers_exactly_one_alert() {
     assert!(s.inbox.drain().await.is_empty());
     let all = s.evaluator.status.alerts(&root).await.unwrap();
     assert_eq!(all.len(), 1);
-    assert_eq!(all[0].attempts, 2);
+    assert_eq!(all[0].delivery.attempts, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -108,22 +108,12 @@ async fn every_event_file_is_accepted_by_the_trail_function() {
     let file = load(&events_dir().join("trail/trail-file.json"));
     let note = load(&events_dir().join("trail/s3-notification.json"));
     let object = &note["Records"][0]["s3"];
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&bed.sdk)
-            .force_path_style(true)
-            .build(),
-    );
-    let bucket = object["bucket"]["name"].as_str().unwrap();
-    s3.create_bucket().bucket(bucket).send().await.unwrap();
-    s3.put_object()
-        .bucket(bucket)
-        .key(object["object"]["key"].as_str().unwrap())
-        .body(
-            cognito_watch_testbed::traffic::trail_file(file["Records"].as_array().unwrap()).into(),
-        )
-        .send()
-        .await
-        .unwrap();
+    bed.put_object(
+        object["bucket"]["name"].as_str().unwrap(),
+        object["object"]["key"].as_str().unwrap(),
+        cognito_watch_testbed::traffic::trail_file(file["Records"].as_array().unwrap()),
+    )
+    .await;
     let files = events("trail");
     assert!(files.len() >= 7, "{files:?}");
     for file in files {

@@ -8,7 +8,7 @@ use std::io::Write;
 use chrono::{DateTime, Duration, Utc};
 use cognito_watch_core::trail::{window_of, Counts, TallyId};
 use cognito_watch_testbed::traffic::{self, eventbridge, logs_batch, logs_event};
-use cognito_watch_testbed::{seed, AlertInbox, Bed};
+use cognito_watch_testbed::{AlertInbox, Bed};
 use serde_json::{json, Value};
 
 const IP_A: &str = "198.51.100.1";
@@ -27,17 +27,7 @@ struct World {
 async fn world(extra: &[(&str, &str)]) -> World {
     let bed = Bed::start().await;
     let inbox = AlertInbox::create(&bed.sdk, "alerts").await;
-    let pool = seed::user_pool(&bed.idp, "shop").await.unwrap();
-    let web = seed::app_client(&bed.idp, &pool, "web", false)
-        .await
-        .unwrap();
-    let m2m = seed::app_client(&bed.idp, &pool, "backend", true)
-        .await
-        .unwrap();
-    bed.collector(&[])
-        .handle(json!({"tasks": ["inventory"]}), None)
-        .await
-        .unwrap();
+    let (pool, web, m2m) = bed.inventoried_shop().await;
     let trail = bed.trail(&inbox.topic_arn, extra).await;
     World {
         bed,
@@ -201,12 +191,6 @@ async fn every_input_shape_is_tallied_and_a_duplicate_changes_nothing() {
     assert_eq!((report.records.malformed, report.tallies_written), (1, 0));
 
     // An S3 trail file.
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&w.bed.sdk)
-            .force_path_style(true)
-            .build(),
-    );
-    s3.create_bucket().bucket("trail").send().await.unwrap();
     let file = traffic::trail_file(&[
         traffic::initiate_auth(
             "ev-10",
@@ -228,13 +212,7 @@ async fn every_input_shape_is_tallied_and_a_duplicate_changes_nothing() {
         ),
     ]);
     let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/21/123456789012_CloudTrail_us-east-1_20261121T1205Z_a.json.gz";
-    s3.put_object()
-        .bucket("trail")
-        .key(key)
-        .body(file.clone().into())
-        .send()
-        .await
-        .unwrap();
+    w.bed.put_object("trail", key, file.clone()).await;
     let note = traffic::s3_notification("trail", key, file.len());
     let report = w.trail.handle(note.clone(), None).await.unwrap();
     assert_eq!(report.records.cognito_records, 2);
@@ -567,20 +545,8 @@ async fn a_50_mb_trail_file_is_read_as_a_stream() {
     gz.write_all(b"]}").unwrap();
     let file = gz.finish().unwrap();
     println!("trail file: {} records, {} bytes gzip", total, file.len());
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&w.bed.sdk)
-            .force_path_style(true)
-            .build(),
-    );
-    s3.create_bucket().bucket("trail").send().await.unwrap();
     let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/21/big.json.gz";
-    s3.put_object()
-        .bucket("trail")
-        .key(key)
-        .body(file.clone().into())
-        .send()
-        .await
-        .unwrap();
+    w.bed.put_object("trail", key, file.clone()).await;
     let report = w
         .trail
         .handle(traffic::s3_notification("trail", key, file.len()), None)
@@ -594,13 +560,9 @@ async fn a_50_mb_trail_file_is_read_as_a_stream() {
 
     // The same file cut in half: what was read before the break is kept, the break counted.
     let cut = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/21/cut.json.gz";
-    s3.put_object()
-        .bucket("trail")
-        .key(cut)
-        .body(file[..file.len() / 2].to_vec().into())
-        .send()
-        .await
-        .unwrap();
+    w.bed
+        .put_object("trail", cut, file[..file.len() / 2].to_vec())
+        .await;
     let report = w
         .trail
         .handle(traffic::s3_notification("trail", cut, file.len() / 2), None)

@@ -6,24 +6,14 @@ use clap::Parser;
 use cognito_watch_cli::{run, Cli};
 use cognito_watch_core::trail::window_of;
 use cognito_watch_testbed::traffic::{self, logs_batch, logs_event};
-use cognito_watch_testbed::{seed, AlertInbox, Bed};
+use cognito_watch_testbed::{AlertInbox, Bed};
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_four_queries_answer_from_the_tallies() {
     let bed = Bed::start().await;
     let inbox = AlertInbox::create(&bed.sdk, "alerts").await;
-    let pool = seed::user_pool(&bed.idp, "shop").await.unwrap();
-    let web = seed::app_client(&bed.idp, &pool, "web", false)
-        .await
-        .unwrap();
-    let m2m = seed::app_client(&bed.idp, &pool, "backend", true)
-        .await
-        .unwrap();
-    bed.collector(&[])
-        .handle(json!({"tasks": ["inventory"]}), None)
-        .await
-        .unwrap();
+    let (pool, web, m2m) = bed.inventoried_shop().await;
     let trail = bed.trail(&inbox.topic_arn, &[]).await;
     let at = window_of(Utc::now() - Duration::minutes(20)) + Duration::seconds(1);
     let mut records = Vec::new();

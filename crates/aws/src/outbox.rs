@@ -30,6 +30,55 @@ pub(crate) fn conditional<T>(result: Result<T, AwsError>) -> Result<bool, AwsErr
     }
 }
 
+/// A message's delivery state, as stored beside it (flattened into the item).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Delivery {
+    /// pending | sending | sent
+    #[serde(rename = "delivery")]
+    pub state: String,
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub claim_until: i64,
+}
+
+impl Delivery {
+    /// A message not yet published.
+    pub fn pending() -> Delivery {
+        Delivery {
+            state: PENDING.to_string(),
+            attempts: 0,
+            last_error: None,
+            message_id: None,
+            sent_at: None,
+            claim_until: 0,
+        }
+    }
+}
+
+/// Put `item` unless an item with its key exists: Ok(true) if it was written.
+pub(crate) async fn put_if_absent(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    item: crate::store::Item,
+) -> Result<bool, AwsError> {
+    let put = client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(pk)")
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("PutItem", e));
+    conditional(put)
+}
+
 #[derive(Clone)]
 pub struct Outbox {
     pub client: aws_sdk_dynamodb::Client,

@@ -30,8 +30,8 @@ use cognito_watch_core::threshold::{Assignment, Profile, ProfileSet};
 use serde::de::DeserializeOwned;
 
 use crate::error::AwsError;
-use crate::outbox::{conditional, n, time};
-pub use crate::outbox::{Outbox, PENDING, SENDING, SENT};
+use crate::outbox::{conditional, n, put_if_absent, time};
+pub use crate::outbox::{Delivery, Outbox, PENDING, SENDING, SENT};
 use crate::store::{monitor_key, s, to_item, Item, TTL_ATTRIBUTE};
 
 pub const OUTAGE_INDEX: &str = "outages";
@@ -64,18 +64,8 @@ pub fn root_key(root: &MonitorId) -> String {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StoredAlert {
     pub alert: Alert,
-    /// pending | sending | sent
-    pub delivery: String,
-    #[serde(default)]
-    pub attempts: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_error: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sent_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub claim_until: i64,
+    #[serde(flatten)]
+    pub delivery: Delivery,
     /// The item's sort key.
     #[serde(default)]
     pub key: String,
@@ -203,6 +193,23 @@ impl StatusStore {
         Ok(item)
     }
 
+    /// The trail function's detection thresholds (one GetItem); the defaults until stored.
+    pub async fn load_detections(&self) -> Result<DetectionThresholds, AwsError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(PROFILES_PK))
+            .key("sk", s(DETECTIONS_SK))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("GetItem", e))?;
+        match out.item {
+            Some(item) => from_item(item, "GetItem"),
+            None => Ok(DetectionThresholds::default()),
+        }
+    }
+
     /// Store the trail function's detection thresholds.
     pub async fn put_detections(&self, d: &DetectionThresholds) -> Result<(), AwsError> {
         d.validate()
@@ -275,29 +282,15 @@ impl StatusStore {
         if seeded {
             return Ok(false);
         }
+        let mut items = Vec::new();
         for p in &defaults.profiles {
-            let put = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(Self::profile_item(p)?))
-                .condition_expression("attribute_not_exists(pk)")
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("PutItem", e));
-            // A profile already stored under a default's name is kept.
-            conditional(put)?;
+            items.push(Self::profile_item(p)?);
         }
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(Self::detections_item(&defaults.detections)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("PutItem", e));
-        conditional(put)?;
+        items.push(Self::detections_item(&defaults.detections)?);
+        for item in items {
+            // A profile (or detection thresholds) already stored is kept.
+            put_if_absent(&self.client, &self.table, item).await?;
+        }
         self.mark_seeded().await?;
         Ok(true)
     }
@@ -476,12 +469,7 @@ impl StatusStore {
         if let Some(alert) = &change.alert {
             let stored = StoredAlert {
                 alert: alert.clone(),
-                delivery: PENDING.into(),
-                attempts: 0,
-                last_error: None,
-                message_id: None,
-                sent_at: None,
-                claim_until: 0,
+                delivery: Delivery::pending(),
                 key: Self::alert_key(alert),
             };
             let mut item = to_item(&stored, op)?;

@@ -32,7 +32,7 @@ use cognito_watch_core::trail::{Counts, TallyId, TallyKey};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AwsError;
-use crate::outbox::{conditional, n, time, Outbox, PENDING};
+use crate::outbox::{n, put_if_absent, time, Delivery, Outbox};
 use crate::sdk::Calls;
 use crate::store::{all_pages, built, from_item, parse_time, s, to_item, Item, TTL_ATTRIBUTE};
 
@@ -99,17 +99,8 @@ impl Applied {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredFinding {
     pub finding: Finding,
-    pub delivery: String,
-    #[serde(default)]
-    pub attempts: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_error: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sent_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub claim_until: i64,
+    #[serde(flatten)]
+    pub delivery: Delivery,
 }
 
 #[derive(Clone)]
@@ -434,12 +425,7 @@ impl TrailStore {
     pub async fn record_finding(&self, f: &Finding, now: DateTime<Utc>) -> Result<bool, AwsError> {
         let stored = StoredFinding {
             finding: f.clone(),
-            delivery: PENDING.to_string(),
-            attempts: 0,
-            last_error: None,
-            message_id: None,
-            sent_at: None,
-            claim_until: 0,
+            delivery: Delivery::pending(),
         };
         let mut item = to_item(&stored, "PutItem")?;
         item.insert("pk".into(), s(Self::finding_pk(f)));
@@ -454,16 +440,7 @@ impl TrailStore {
             n((f.window.max(now) + self.tally_ttl).timestamp()),
         );
         self.calls.count("PutItem");
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("PutItem", e));
-        conditional(put)
+        put_if_absent(&self.client, &self.table, item).await
     }
 
     /// Detections from window `since` on, oldest first.

@@ -76,57 +76,9 @@ pub enum Command {
         #[command(subcommand)]
         command: OutageCommand,
     },
-    /// Sign-in failures (the CubeAPM failed sign-ins query), by error code, source IP or app
-    /// client; every pool unless --pool.
-    Failures {
-        #[arg(long)]
-        pool: Option<String>,
-        /// How far back: 30m, 1h, 2d...
-        #[arg(long, default_value = trail::DEFAULT_SINCE)]
-        since: String,
-        #[arg(long, value_enum, default_value_t = trail::By::ErrorCode)]
-        by: trail::By,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Token refresh failures per 5-minute bin.
-    RefreshFailures {
-        #[arg(long)]
-        pool: Option<String>,
-        #[arg(long, default_value = trail::DEFAULT_SINCE)]
-        since: String,
-        #[arg(long)]
-        json: bool,
-    },
-    /// The source IPs with the most failures (brute force).
-    TopIps {
-        #[arg(long)]
-        pool: Option<String>,
-        #[arg(long, default_value = trail::DEFAULT_SINCE)]
-        since: String,
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Token requests per app client, client_credentials (machine-to-machine) first.
-    M2m {
-        #[arg(long)]
-        pool: Option<String>,
-        #[arg(long, default_value = trail::DEFAULT_SINCE)]
-        since: String,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Security detections raised by the trail function.
-    Detections {
-        #[arg(long)]
-        pool: Option<String>,
-        #[arg(long, default_value = "1d")]
-        since: String,
-        #[arg(long)]
-        json: bool,
-    },
+    /// The trail function's tallies: failures, refresh-failures, top-ips, m2m, detections.
+    #[command(flatten)]
+    Tallies(trail::TallyCommand),
     /// Run a function's handler in-process against AWS_ENDPOINT_URL (or real AWS).
     Invoke {
         function: Function,
@@ -284,65 +236,9 @@ async fn dispatch(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError
             };
             write!(out, "{text}").map_err(|e| CliError::Output(e.to_string()))?;
         }
-        Command::Failures {
-            pool,
-            since,
-            by,
-            json,
-        } => {
+        Command::Tallies(command) => {
             let store = trail_store(&env).await?;
-            let q = trail::Query {
-                store: &store,
-                pool,
-                since,
-                json,
-            };
-            trail::failures(&q, by, out).await?;
-        }
-        Command::RefreshFailures { pool, since, json } => {
-            let store = trail_store(&env).await?;
-            let q = trail::Query {
-                store: &store,
-                pool,
-                since,
-                json,
-            };
-            trail::refresh_failures(&q, out).await?;
-        }
-        Command::TopIps {
-            pool,
-            since,
-            limit,
-            json,
-        } => {
-            let store = trail_store(&env).await?;
-            let q = trail::Query {
-                store: &store,
-                pool,
-                since,
-                json,
-            };
-            trail::top_ips(&q, limit, out).await?;
-        }
-        Command::M2m { pool, since, json } => {
-            let store = trail_store(&env).await?;
-            let q = trail::Query {
-                store: &store,
-                pool,
-                since,
-                json,
-            };
-            trail::m2m(&q, out).await?;
-        }
-        Command::Detections { pool, since, json } => {
-            let store = trail_store(&env).await?;
-            let q = trail::Query {
-                store: &store,
-                pool,
-                since,
-                json,
-            };
-            trail::detections(&q, out).await?;
+            trail::run(&store, command, out).await?;
         }
         Command::Invoke { function, event } => {
             let payload = match &event {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use clap::ValueEnum;
+use clap::{Args, Subcommand, ValueEnum};
 use cognito_watch_aws::trail_store::kind_value;
 use cognito_watch_aws::TrailStore;
 use cognito_watch_core::trail::{merge_windows, parse_period, window_of, Counts};
@@ -19,6 +19,79 @@ pub enum By {
     ErrorCode,
     Ip,
     Client,
+}
+
+/// What every tally command takes.
+#[derive(Debug, Clone, Args)]
+pub struct QueryArgs {
+    /// Only this user pool (`-`: clients not yet inventoried); every pool by default.
+    #[arg(long)]
+    pub pool: Option<String>,
+    /// How far back: 30m, 1h, 2d... (default 1h; 1d for detections)
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TallyCommand {
+    /// Sign-in failures (the CubeAPM failed sign-ins query), by error code, source IP or app
+    /// client.
+    Failures {
+        #[command(flatten)]
+        query: QueryArgs,
+        #[arg(long, value_enum, default_value_t = By::ErrorCode)]
+        by: By,
+    },
+    /// Token refresh failures per 5-minute bin.
+    RefreshFailures {
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+    /// The source IPs with the most failures (brute force).
+    TopIps {
+        #[command(flatten)]
+        query: QueryArgs,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Token requests per app client, client_credentials (machine-to-machine) first.
+    M2m {
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+    /// Security detections raised by the trail function.
+    Detections {
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+}
+
+/// Run a tally command against the trail table.
+pub async fn run(
+    store: &TrailStore,
+    command: TallyCommand,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let q = |a: QueryArgs, default: &str| Query {
+        store,
+        pool: a.pool,
+        since: a.since.unwrap_or_else(|| default.to_string()),
+        json: a.json,
+    };
+    match command {
+        TallyCommand::Failures { query, by } => failures(&q(query, DEFAULT_SINCE), by, out).await,
+        TallyCommand::RefreshFailures { query } => {
+            refresh_failures(&q(query, DEFAULT_SINCE), out).await
+        }
+        TallyCommand::TopIps { query, limit } => {
+            top_ips(&q(query, DEFAULT_SINCE), limit, out).await
+        }
+        TallyCommand::M2m { query } => m2m(&q(query, DEFAULT_SINCE), out).await,
+        TallyCommand::Detections { query } => detections(&q(query, "1d"), out).await,
+    }
 }
 
 /// Which tallies a query reads.
@@ -88,6 +161,13 @@ impl Query<'_> {
     }
 }
 
+/// Rows with failures, most failures first.
+fn most_failing(mut rows: Vec<(String, String, Counts)>) -> Vec<(String, String, Counts)> {
+    rows.retain(|(_, _, c)| c.failures > 0);
+    rows.sort_by(|a, b| b.2.failures.cmp(&a.2.failures).then(a.1.cmp(&b.1)));
+    rows
+}
+
 /// The most frequent error codes, `code ×n`, at most `max`.
 fn top_errors(by_error: &BTreeMap<String, u64>, max: usize) -> String {
     let mut v: Vec<(&String, &u64)> = by_error.iter().collect();
@@ -114,9 +194,7 @@ pub async fn failures(q: &Query<'_>, by: By, out: &mut dyn std::io::Write) -> Re
         By::Ip => "ip",
         By::Client => "client",
     };
-    let mut rows = q.merged(kind).await?;
-    rows.retain(|(_, _, c)| c.failures > 0);
-    rows.sort_by(|a, b| b.2.failures.cmp(&a.2.failures).then(a.1.cmp(&b.1)));
+    let rows = most_failing(q.merged(kind).await?);
     let (header, table, json_rows): (Vec<&str>, Vec<Vec<String>>, Vec<Value>) = match by {
         By::ErrorCode => (
             vec!["Pool", "Error code", "Failures"],
@@ -205,9 +283,7 @@ pub async fn top_ips(
     limit: usize,
     out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
-    let mut rows = q.merged("ip").await?;
-    rows.retain(|(_, _, c)| c.failures > 0);
-    rows.sort_by(|a, b| b.2.failures.cmp(&a.2.failures).then(a.1.cmp(&b.1)));
+    let mut rows = most_failing(q.merged("ip").await?);
     rows.truncate(limit);
     q.emit(
         out,
@@ -313,7 +389,7 @@ pub async fn detections(q: &Query<'_>, out: &mut dyn std::io::Write) -> Result<(
                     format!("{:?}", d.severity()).to_lowercase(),
                     s.finding.pool.clone().unwrap_or_else(|| "-".into()),
                     d.facts().join("; "),
-                    s.delivery.clone(),
+                    s.delivery.state.clone(),
                 ]
             })
             .collect(),

@@ -280,7 +280,7 @@ impl Evaluator {
                 Err(e) => {
                     tracing::warn!(
                         alert_id = %stored.alert.alert_id,
-                        attempts = stored.attempts + 1,
+                        attempts = stored.delivery.attempts + 1,
                         error = %e,
                         "publish failed; the alert stays pending"
                     );

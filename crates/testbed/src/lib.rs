@@ -190,44 +190,57 @@ impl Drop for Moto {
     }
 }
 
-/// A collector configuration for the test bed: tables `state` / `history`, one-minute delay,
-/// the whole quota, and `extra` on top.
-pub fn collector_config(extra: &[(&str, &str)]) -> cognito_watch_core::config::CollectorConfig {
-    let mut env: std::collections::HashMap<String, String> = [
-        ("STATE_TABLE", "state"),
-        ("HISTORY_TABLE", "history"),
-        ("AWS_REGION", REGION),
-        ("METRIC_DELAY_SECONDS", "60"),
-        ("QUOTA_SHARE", "1"),
-        ("MAX_ATTEMPTS", "2"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    for (k, v) in extra {
-        env.insert(k.to_string(), v.to_string());
-    }
-    match cognito_watch_core::config::CollectorConfig::from_lookup(&|k| env.get(k).cloned()) {
+/// A function's configuration on the test bed: `defaults`, then `extra`, as its environment
+/// (panics: test fixture).
+fn test_config<T>(
+    defaults: &[(&str, &str)],
+    extra: &[(&str, &str)],
+    parse: impl Fn(
+        &dyn Fn(&str) -> Option<String>,
+    ) -> Result<T, cognito_watch_core::config::ConfigError>,
+) -> T {
+    let env: std::collections::HashMap<String, String> = defaults
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    match parse(&|k| env.get(k).cloned()) {
         Ok(c) => c,
         Err(e) => panic!("test configuration is invalid: {e}"),
     }
 }
 
+/// A collector configuration for the test bed: tables `state` / `history`, one-minute delay,
+/// the whole quota, and `extra` on top.
+pub fn collector_config(extra: &[(&str, &str)]) -> cognito_watch_core::config::CollectorConfig {
+    test_config(
+        &[
+            ("STATE_TABLE", "state"),
+            ("HISTORY_TABLE", "history"),
+            ("AWS_REGION", REGION),
+            ("METRIC_DELAY_SECONDS", "60"),
+            ("QUOTA_SHARE", "1"),
+            ("MAX_ATTEMPTS", "2"),
+        ],
+        extra,
+        cognito_watch_core::config::CollectorConfig::from_lookup,
+    )
+}
+
 /// An evaluator configuration for the test bed: the collector's tables, status table
 /// `status`, alerts to `topic_arn`.
 pub fn evaluator_config(topic_arn: &str) -> cognito_watch_core::config::EvaluatorConfig {
-    let env: std::collections::HashMap<&str, String> = [
-        ("STATE_TABLE", "state".to_string()),
-        ("HISTORY_TABLE", "history".to_string()),
-        ("STATUS_TABLE", STATUS_TABLE.to_string()),
-        ("ALERT_TOPIC_ARN", topic_arn.to_string()),
-        ("MAX_ATTEMPTS", "2".to_string()),
-    ]
-    .into();
-    match cognito_watch_core::config::EvaluatorConfig::from_lookup(&|k| env.get(k).cloned()) {
-        Ok(c) => c,
-        Err(e) => panic!("test configuration is invalid: {e}"),
-    }
+    test_config(
+        &[
+            ("STATE_TABLE", "state"),
+            ("HISTORY_TABLE", "history"),
+            ("STATUS_TABLE", STATUS_TABLE),
+            ("ALERT_TOPIC_ARN", topic_arn),
+            ("MAX_ATTEMPTS", "2"),
+        ],
+        &[],
+        cognito_watch_core::config::EvaluatorConfig::from_lookup,
+    )
 }
 
 pub const STATUS_TABLE: &str = "status";
@@ -238,23 +251,17 @@ pub fn trail_config(
     topic_arn: &str,
     extra: &[(&str, &str)],
 ) -> cognito_watch_core::config::TrailConfig {
-    let mut env: std::collections::HashMap<String, String> = [
-        ("STATE_TABLE", "state"),
-        ("STATUS_TABLE", STATUS_TABLE),
-        ("TRAIL_TABLE", TRAIL_TABLE),
-        ("ALERT_TOPIC_ARN", topic_arn),
-        ("MAX_ATTEMPTS", "2"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    for (k, v) in extra {
-        env.insert(k.to_string(), v.to_string());
-    }
-    match cognito_watch_core::config::TrailConfig::from_lookup(&|k| env.get(k).cloned()) {
-        Ok(c) => c,
-        Err(e) => panic!("test configuration is invalid: {e}"),
-    }
+    test_config(
+        &[
+            ("STATE_TABLE", "state"),
+            ("STATUS_TABLE", STATUS_TABLE),
+            ("TRAIL_TABLE", TRAIL_TABLE),
+            ("ALERT_TOPIC_ARN", topic_arn),
+            ("MAX_ATTEMPTS", "2"),
+        ],
+        extra,
+        cognito_watch_core::config::TrailConfig::from_lookup,
+    )
 }
 
 /// An SNS topic with an SQS queue subscribed to it: what reached the topic can be read back.
@@ -271,10 +278,28 @@ impl AlertInbox {
             Ok(a) => a,
             Err(e) => panic!("{e}"),
         };
+        let (sqs, queue_url, queue_arn) = Self::queue(sdk, &format!("{name}-inbox")).await;
+        aws_sdk_sns::Client::new(sdk)
+            .subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(queue_arn)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("Subscribe: {e}"));
+        AlertInbox {
+            topic_arn,
+            queue_url,
+            sqs,
+        }
+    }
+
+    /// Create queue `name`: the client, its URL and its ARN.
+    async fn queue(sdk: &SdkConfig, name: &str) -> (aws_sdk_sqs::Client, String, String) {
         let sqs = aws_sdk_sqs::Client::new(sdk);
         let queue_url = sqs
             .create_queue()
-            .queue_name(format!("{name}-inbox"))
+            .queue_name(name)
             .send()
             .await
             .ok()
@@ -292,33 +317,12 @@ impl AlertInbox {
             .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
             .cloned()
             .unwrap_or_else(|| panic!("no queue ARN"));
-        aws_sdk_sns::Client::new(sdk)
-            .subscribe()
-            .topic_arn(&topic_arn)
-            .protocol("sqs")
-            .endpoint(queue_arn)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("Subscribe: {e}"));
-        AlertInbox {
-            topic_arn,
-            queue_url,
-            sqs,
-        }
+        (sqs, queue_url, queue_arn)
     }
 
     /// A queue `name` receiving the events of `source` on the default EventBridge bus.
     pub async fn for_events(sdk: &SdkConfig, name: &str, source: &str) -> AlertInbox {
-        let sqs = aws_sdk_sqs::Client::new(sdk);
-        let queue_url = sqs
-            .create_queue()
-            .queue_name(name)
-            .send()
-            .await
-            .ok()
-            .and_then(|o| o.queue_url)
-            .unwrap_or_else(|| panic!("CreateQueue failed"));
-        let queue_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{name}");
+        let (sqs, queue_url, queue_arn) = Self::queue(sdk, name).await;
         let events = aws_sdk_eventbridge::Client::new(sdk);
         events
             .put_rule()
@@ -414,6 +418,54 @@ impl Bed {
             sdk,
             store,
         }
+    }
+
+    /// An S3 client for this bed (path-style: the emulator has no per-bucket host names).
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&self.sdk)
+                .force_path_style(true)
+                .build(),
+        )
+    }
+
+    /// Put `body` at `bucket`/`key`, creating the bucket if needed (panics: test fixture).
+    pub async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>) {
+        let s3 = self.s3();
+        if s3.head_bucket().bucket(bucket).send().await.is_err() {
+            s3.create_bucket()
+                .bucket(bucket)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("CreateBucket: {e}"));
+        }
+        s3.put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(body.into())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PutObject: {e}"));
+    }
+
+    /// A user pool `shop` with a `web` and an M2M `backend` client, inventoried by the
+    /// collector: (pool, web client id, M2M client id) (panics: test fixture).
+    pub async fn inventoried_shop(&self) -> (String, String, String) {
+        let seeded = async {
+            let pool = seed::user_pool(&self.idp, "shop").await?;
+            let web = seed::app_client(&self.idp, &pool, "web", false).await?;
+            let m2m = seed::app_client(&self.idp, &pool, "backend", true).await?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((pool, web, m2m))
+        };
+        let ids = seeded.await.unwrap_or_else(|e| panic!("seeding: {e}"));
+        if let Err(e) = self
+            .collector(&[])
+            .handle(serde_json::json!({"tasks": ["inventory"]}), None)
+            .await
+        {
+            panic!("inventory: {e}");
+        }
+        ids
     }
 
     /// A trail function on this bed, alerting to `topic_arn`; creates the status and trail

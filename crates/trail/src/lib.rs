@@ -308,7 +308,7 @@ impl Trail {
     }
 
     /// The detection thresholds (the evaluator's profile store), re-read every refresh
-    /// interval; the shipped defaults until profiles are loaded.
+    /// interval; the defaults until stored.
     pub async fn thresholds(&self) -> Result<DetectionThresholds, AwsError> {
         let mut cache = self.cache.lock().await;
         let fresh = self.config.inventory_refresh.to_std().unwrap_or_default();
@@ -317,12 +317,7 @@ impl Trail {
                 return Ok(t.clone());
             }
         }
-        let (set, seeded) = self.status.load_profiles().await?;
-        let t = if seeded {
-            set.detections
-        } else {
-            DetectionThresholds::default()
-        };
+        let t = self.status.load_detections().await?;
         cache.thresholds = Some((t.clone(), Instant::now()));
         Ok(t)
     }
@@ -361,32 +356,32 @@ impl Trail {
             return Ok(Vec::new());
         }
         let thresholds = self.thresholds().await?;
-        let totals = self.store.totals(&candidates).await?;
         let windows = i64::from(self.config.baseline_windows);
-        let past_ids: Vec<TallyId> = candidates
-            .iter()
-            .filter(|id| matches!(id.key, TallyKey::Client { .. }))
-            .flat_map(|id| {
-                (1..=windows).map(move |k| TallyId {
-                    window: id.window - Duration::minutes(WINDOW_MINUTES * k),
-                    ..id.clone()
-                })
-            })
-            .collect();
-        let past = if past_ids.is_empty() {
-            BTreeMap::new()
-        } else {
-            self.store.totals(&past_ids).await?
-        };
+        // The window totals and, for M2M clients, their trailing windows: one read.
+        let mut wanted = candidates.clone();
+        wanted.extend(
+            candidates
+                .iter()
+                .filter(|id| matches!(id.key, TallyKey::Client { .. }))
+                .flat_map(|id| {
+                    (1..=windows).map(move |k| TallyId {
+                        window: id.window - Duration::minutes(WINDOW_MINUTES * k),
+                        ..id.clone()
+                    })
+                }),
+        );
+        wanted.sort();
+        wanted.dedup();
+        let stored = self.store.totals(&wanted).await?;
         let mut out = Vec::new();
         for id in &candidates {
-            let Some(total) = totals.get(id).or_else(|| tallies.get(id)) else {
+            let Some(total) = stored.get(id).or_else(|| tallies.get(id)) else {
                 continue;
             };
             let baseline = matches!(id.key, TallyKey::Client { .. }).then(|| {
                 let sum: u64 = (1..=windows)
                     .filter_map(|k| {
-                        past.get(&TallyId {
+                        stored.get(&TallyId {
                             window: id.window - Duration::minutes(WINDOW_MINUTES * k),
                             ..id.clone()
                         })
