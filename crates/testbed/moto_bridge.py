@@ -9,11 +9,20 @@ moto's own WSGI application in-process, and translates the reply (result or erro
 The translation is driven by botocore's service model, so timestamps, blobs and nested shapes keep
 their types. Every other request goes to moto untouched.
 
-Fault injection (tests only): POST /__faults with {"match": "<substring>", "count": N,
-"status": 500, "code": "InternalError"} makes the next N requests whose X-Amz-Target header,
-path or body contains the substring fail with that status and an AWS error in the request's
-protocol (XML for Query, JSON otherwise). GET /__faults reports what is armed and how many
-requests were failed.
+Fault injection (tests only): POST /__faults with a JSON fault arms it; DELETE /__faults disarms
+every fault; GET /__faults reports what is armed and how many requests were failed. A fault:
+  "operation": "BatchWriteItem" or a list: the exact operation name (from X-Amz-Target, the CBOR
+               path, or the Query protocol's Action); omitted = any operation
+  "match":     a substring of the X-Amz-Target header, path or body; omitted = any request
+  "skip":      let the first N matching requests through untouched (default 0)
+  "every":     then fail every Nth matching request (default 1: each one)
+  "share":     or fail this share (0..1) of matching requests, drawn from a generator seeded
+               with "seed" (default 1), so a run is repeatable
+  "count":     fail at most this many (default 1; null = no limit)
+  "through":   the request takes effect in moto, then its answer is replaced by the error (an
+               answer lost after the write happened)
+  "status", "code": the HTTP status (500) and AWS error code (InternalError) of the failure.
+The error comes in the request's protocol (XML for Query, JSON otherwise).
 
 Usage: moto_bridge.py --port N [--host 127.0.0.1]
 Prints "ready <port>" on stdout once it accepts connections.
@@ -25,6 +34,7 @@ import datetime
 import gzip
 import io
 import json
+import random
 import signal
 import sys
 import traceback
@@ -111,23 +121,69 @@ class CborBridge:
     injected = 0
 
     def _faults(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") == "POST":
+        method = environ.get("REQUEST_METHOD")
+        if method == "POST":
             length = int(environ.get("CONTENT_LENGTH") or 0)
             spec = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            operations = spec.get("operation")
+            if isinstance(operations, str):
+                operations = [operations]
+            count = spec.get("count", 1)
             CborBridge.faults.append(
                 {
-                    "match": spec["match"],
-                    "count": int(spec.get("count", 1)),
+                    "operation": operations,
+                    "match": spec.get("match"),
+                    "skip": int(spec.get("skip", 0)),
+                    "every": max(1, int(spec.get("every", 1))),
+                    "share": spec.get("share"),
+                    "rng": random.Random(spec.get("seed", 1)),
+                    "count": None if count is None else int(count),
+                    "through": bool(spec.get("through", False)),
                     "status": int(spec.get("status", 500)),
                     "code": spec.get("code", "InternalError"),
+                    "seen": 0,
+                    "failed": 0,
                 }
             )
-        body = json.dumps({"armed": CborBridge.faults, "injected": CborBridge.injected}).encode()
+        elif method == "DELETE":
+            CborBridge.faults = []
+        armed = [{k: v for k, v in f.items() if k != "rng"} for f in CborBridge.faults]
+        body = json.dumps({"armed": armed, "injected": CborBridge.injected}).encode()
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
 
+    @staticmethod
+    def _operation(environ, body):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target:
+            return target.rsplit(".", 1)[-1]
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CBOR_PATH_PREFIX) and "/operation/" in path:
+            return path.rsplit("/", 1)[-1]
+        if "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+            for pair in body.decode("utf-8", "replace").split("&"):
+                if pair.startswith("Action="):
+                    return pair[len("Action="):]
+        return ""
+
+    @staticmethod
+    def _fires(fault, operation, text):
+        """Whether this matching request is one the fault fails (and count it)."""
+        if fault["operation"] is not None and operation not in fault["operation"]:
+            return False
+        if fault["match"] is not None and fault["match"] not in text:
+            return False
+        if fault["count"] is not None and fault["failed"] >= fault["count"]:
+            return False
+        fault["seen"] += 1
+        if fault["seen"] <= fault["skip"]:
+            return False
+        if fault["share"] is not None:
+            return fault["rng"].random() < float(fault["share"])
+        return (fault["seen"] - fault["skip"]) % fault["every"] == 0
+
     def _maybe_fail(self, environ, start_response):
-        """Fail this request if an armed fault matches it; else None (body left readable)."""
+        """The fault this request must suffer, if any; the body is left readable."""
         if not CborBridge.faults:
             return None
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -136,35 +192,54 @@ class CborBridge:
         text = " ".join(
             [environ.get("HTTP_X_AMZ_TARGET", ""), environ.get("PATH_INFO", ""), body.decode("utf-8", "replace")]
         )
+        operation = self._operation(environ, body)
         for fault in CborBridge.faults:
-            if fault["count"] > 0 and fault["match"] in text:
-                fault["count"] -= 1
+            if self._fires(fault, operation, text):
+                fault["failed"] += 1
                 CborBridge.injected += 1
-                CborBridge.faults = [f for f in CborBridge.faults if f["count"] > 0]
-                message = "injected fault"
-                if "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
-                    payload = (
-                        "<ErrorResponse><Error><Type>Receiver</Type><Code>%s</Code><Message>%s</Message></Error>"
-                        "<RequestId>fault</RequestId></ErrorResponse>" % (fault["code"], message)
-                    ).encode()
-                    ctype = "text/xml"
-                else:
-                    payload = json.dumps({"__type": fault["code"], "message": message}).encode()
-                    ctype = "application/x-amz-json-1.0"
-                start_response(
-                    "%d Injected" % fault["status"],
-                    [("Content-Type", ctype), ("Content-Length", str(len(payload))), ("x-amzn-RequestId", "fault")],
-                )
-                return [payload]
+                return fault
         return None
+
+    @staticmethod
+    def _fail(environ, start_response, fault):
+        message = "injected fault"
+        if "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+            payload = (
+                "<ErrorResponse><Error><Type>Receiver</Type><Code>%s</Code><Message>%s</Message></Error>"
+                "<RequestId>fault</RequestId></ErrorResponse>" % (fault["code"], message)
+            ).encode()
+            ctype = "text/xml"
+        elif environ.get("HTTP_SMITHY_PROTOCOL") == "rpc-v2-cbor":
+            payload = _CborEncoder().encode({"__type": fault["code"], "message": message}, None)
+            ctype = "application/cbor"
+        else:
+            payload = json.dumps({"__type": fault["code"], "message": message}).encode()
+            ctype = "application/x-amz-json-1.0"
+        headers = [("Content-Type", ctype), ("Content-Length", str(len(payload))), ("x-amzn-RequestId", "fault")]
+        if ctype == "application/cbor":
+            headers.append(("smithy-protocol", "rpc-v2-cbor"))
+        start_response("%d Injected" % fault["status"], headers)
+        return [payload]
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path == "/__faults":
             return self._faults(environ, start_response)
-        failed = self._maybe_fail(environ, start_response)
-        if failed is not None:
-            return failed
+        fault = self._maybe_fail(environ, start_response)
+        if fault is not None and not fault["through"]:
+            return self._fail(environ, start_response, fault)
+        if fault is not None:
+            # The request takes effect; only its answer is lost.
+            chunks = self._serve(environ, lambda *_args, **_kw: (lambda _c: None), path)
+            try:
+                b"".join(chunks)
+            finally:
+                if hasattr(chunks, "close"):
+                    chunks.close()
+            return self._fail(environ, start_response, fault)
+        return self._serve(environ, start_response, path)
+
+    def _serve(self, environ, start_response, path):
         if environ.get("HTTP_SMITHY_PROTOCOL") == "rpc-v2-cbor" and path.startswith(CBOR_PATH_PREFIX):
             try:
                 return self._bridge(environ, start_response, path)

@@ -10,7 +10,7 @@ use cognito_watch_core::threshold::{
     Assignment, Comparator, Profile, ProfileSet, Severity, Threshold, DEFAULT_PROFILE,
 };
 use cognito_watch_core::MonitorKind;
-use cognito_watch_testbed::{seed, AlertInbox, Bed};
+use cognito_watch_testbed::{seed, AlertInbox, Bed, Fault};
 use collector::CollectorRequest;
 use evaluator::Evaluator;
 use serde_json::Value;
@@ -95,6 +95,14 @@ impl Setup {
         )
         .await
         .unwrap();
+    }
+
+    /// 90 % sign-in failures on every client at `at`.
+    async fn every_client_failing(&self, at: DateTime<Utc>) {
+        let data = (0..self.clients.len())
+            .map(|i| seed::requests("SignInSuccesses", &self.dims(i), at, 1, 9))
+            .collect();
+        seed::put(&self.bed.cw, data).await.unwrap();
     }
 
     /// One collector poll at `at`, without an evaluation.
@@ -455,12 +463,12 @@ async fn sns_failing_once_then_succeeding_delivers_exactly_one_alert() {
     let s = setup(&["web"]).await;
     let now = minute();
     s.failing_sign_ins(now - Duration::minutes(5)).await;
-    // Both SDK attempts of the first Publish fail.
+    // The first Publish fails (one attempt: the SDK does not retry Publish, the outbox does).
     s.bed
         .moto
-        .inject_fault("Action=Publish&", 2, 500, "InternalError");
+        .inject_fault("Action=Publish&", 1, 500, "InternalError");
     let first = s.poll(now).await;
-    assert_eq!(s.bed.moto.faults_injected(), 2);
+    assert_eq!(s.bed.moto.faults_injected(), 1);
     assert_eq!(first.roots[0].alerts_created, 1);
     assert_eq!(first.roots[0].alerts_sent, 0);
     assert_eq!(first.roots[0].alerts_pending, 1);
@@ -575,4 +583,112 @@ async fn a_stream_batch_is_evaluated_per_pool_and_a_busy_pool_is_retried() {
     let done = s.evaluator.handle(batch).await.unwrap();
     assert_eq!(done, serde_json::json!({"batchItemFailures": []}));
     assert_eq!(s.inbox.drain().await.len(), 1);
+}
+
+/// Defect: a poll that read no new metric window (a re-inventory) counted as another breaching
+/// poll, so one breaching window plus one re-inventory met a 2-consecutive-polls threshold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_re_inventory_is_not_another_breaching_poll() {
+    let s = setup(&["web", "app"]).await;
+    let now = minute();
+    s.every_client_failing(now - Duration::minutes(4)).await;
+    let mut profile = Profile::empty(MonitorKind::AppClient, DEFAULT_PROFILE);
+    profile.set(threshold("SignInFailed", Comparator::Ge, 2.0, 2));
+    s.use_profile(profile).await;
+    s.poll(now).await;
+    for _ in 0..2 {
+        s.bed
+            .collector(&[])
+            .handle(
+                serde_json::json!({"tasks": ["inventory"], "user_pool_ids": [s.pool]}),
+                None,
+            )
+            .await
+            .unwrap();
+        s.evaluate(now + Duration::seconds(30)).await;
+    }
+    for i in 0..2 {
+        let st = s.status(&s.client_id(i)).await;
+        assert_eq!(st.status, Status::Up, "one breaching window is one poll");
+        assert_eq!(st.streaks.values().copied().max(), Some(1));
+    }
+    assert!(s.inbox.drain().await.is_empty());
+    // The next window breaches too: now it is two polls.
+    s.failing_sign_ins(now).await;
+    s.poll(now + Duration::minutes(2)).await;
+    assert_eq!(s.status(&s.client_id(0)).await.status, Status::Trouble);
+}
+
+/// Defect: one stream record the decoder could not read failed the whole stream batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_stream_record_fails_only_itself() {
+    let s = setup(&["web"]).await;
+    let now = minute();
+    s.failing_sign_ins(now - Duration::minutes(5)).await;
+    s.collect(now).await;
+    let pool_pk = format!("POOL#{}", s.pool);
+    let good = serde_json::json!({
+        "eventID": "1", "eventName": "MODIFY", "eventSource": "aws:dynamodb",
+        "dynamodb": {"Keys": {"pk": {"S": pool_pk}, "sk": {"S": "POOL"}},
+            "SequenceNumber": "200", "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    });
+    let odd = serde_json::json!({
+        "eventID": "2", "eventName": "MODIFY", "eventSource": "aws:dynamodb",
+        "dynamodb": {"ApproximateCreationDateTime": "not a time",
+            "Keys": {"pk": {"N": 5}}, "NewImage": {"x": {"BOGUS": 1}},
+            "SequenceNumber": "201"}
+    });
+    let answer = s
+        .evaluator
+        .handle(serde_json::json!({"Records": [good, odd]}))
+        .await
+        .expect("the batch is answered, not failed");
+    assert_eq!(
+        answer,
+        serde_json::json!({"batchItemFailures": [{"itemIdentifier": "201"}]})
+    );
+    assert_eq!(s.inbox.drain().await.len(), 1, "the pool was evaluated");
+}
+
+/// Defect: when SNS took a Publish but its answer was lost (a 500 after the message took
+/// effect), the SDK's retry published a second copy at once. Now one attempt per delivery
+/// pass: the alert stays pending and its one re-publication carries the same `alert_id`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_publish_answer_gives_one_identifiable_duplicate() {
+    let s = setup(&["web", "app"]).await;
+    let now = minute();
+    s.every_client_failing(now - Duration::minutes(4)).await;
+    s.collect(now).await;
+    s.bed.moto.arm(&Fault::on(&["Publish"]).through());
+    let first = s.evaluate(now).await;
+    let created: usize = first.roots.iter().map(|r| r.alerts_created).sum();
+    let pending: usize = first.roots.iter().map(|r| r.alerts_pending).sum();
+    assert!(created >= 1);
+    assert_eq!(
+        pending, 1,
+        "the publish whose answer was lost stays pending"
+    );
+    let arrived = s.inbox.drain().await;
+    assert_eq!(
+        arrived.len(),
+        created,
+        "one message per alert, no SDK retry copy"
+    );
+    s.evaluate(now + Duration::seconds(90)).await;
+    let again = s.inbox.drain().await;
+    assert_eq!(again.len(), 1, "the pending alert, once more");
+    let id_of = |e: &Value| {
+        let attr = attribute(e, "alert_id").to_string();
+        assert_eq!(
+            alert_json(e)["alert_id"],
+            attr.as_str(),
+            "the same id in the JSON form"
+        );
+        attr
+    };
+    let first_ids: Vec<String> = arrived.iter().map(id_of).collect();
+    assert!(
+        first_ids.contains(&id_of(&again[0])),
+        "the duplicate carries the alert_id of the copy already delivered"
+    );
 }

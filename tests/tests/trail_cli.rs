@@ -161,6 +161,21 @@ async fn the_four_queries_answer_from_the_tallies() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("not a period"), "{err}");
+    // Out-of-range periods are usage errors, never a panic ("TimeDelta::hours out of bounds").
+    for (command, since) in [
+        ("failures", "999999999999999991h"),
+        ("top-ips", "9223372036854775807s"),
+        ("m2m", "3651d"),
+    ] {
+        let err = run(cli(&[command, "--since", since]), &mut Vec::new())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, cognito_watch_cli::CliError::Usage(_)),
+            "{command} --since {since}: {err}"
+        );
+        assert!(err.to_string().contains("at most 3650 days"), "{err}");
+    }
 
     // invoke trail, in-process, with an events/ sample; then the detection it raised.
     std::env::set_var("STATE_TABLE", "state");

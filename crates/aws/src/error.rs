@@ -64,6 +64,43 @@ impl AwsError {
         )
     }
 
+    /// An error retrying cannot mend: the object or bucket is gone, access is denied, the
+    /// request is invalid. Throttling, 5xx answers, timeouts and transport failures are
+    /// transient (worth a retry by the source).
+    pub fn is_permanent(&self) -> bool {
+        const PERMANENT: &[&str] = &[
+            "NoSuchBucket",
+            "NoSuchKey",
+            "NoSuchVersion",
+            "InvalidObjectState",
+            "AccessDenied",
+            "AccessDeniedException",
+            "ValidationException",
+            "InvalidParameterValue",
+            "InvalidParameterException",
+            "ResourceNotFoundException",
+            "NotFound",
+        ];
+        const TRANSIENT: &[&str] = &[
+            "Throttling",
+            "ThrottlingException",
+            "ThrottledException",
+            "TooManyRequestsException",
+            "RequestLimitExceeded",
+            "ProvisionedThroughputExceededException",
+            "SlowDown",
+            "RequestTimeout",
+            "RequestTimeoutException",
+            "TransactionConflict",
+            "TransactionInProgressException",
+        ];
+        match self.code.as_deref() {
+            Some(c) if PERMANENT.contains(&c) => true,
+            Some(c) if TRANSIENT.contains(&c) => false,
+            _ => matches!(self.status, Some(400..=499)) && !matches!(self.status, Some(408 | 429)),
+        }
+    }
+
     /// A pagination token the service no longer accepts.
     pub fn is_bad_token(&self) -> bool {
         matches!(
@@ -83,5 +120,41 @@ fn first_line(s: &str) -> String {
         format!("{}…", &line[..end])
     } else {
         line.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(code: Option<&str>, status: Option<u16>) -> AwsError {
+        AwsError {
+            operation: "GetObject",
+            code: code.map(str::to_string),
+            summary: String::new(),
+            status,
+            source: None,
+        }
+    }
+
+    #[test]
+    fn permanent_and_transient_errors_are_told_apart() {
+        for (code, status) in [
+            (Some("NoSuchKey"), Some(404)),
+            (Some("NoSuchBucket"), Some(404)),
+            (Some("AccessDenied"), Some(403)),
+            (None, Some(400)),
+        ] {
+            assert!(err(code, status).is_permanent(), "{code:?} {status:?}");
+        }
+        for (code, status) in [
+            (Some("SlowDown"), Some(503)),
+            (Some("ThrottlingException"), Some(400)),
+            (Some("InternalError"), Some(500)),
+            (None, Some(429)),
+            (None, None),
+        ] {
+            assert!(!err(code, status).is_permanent(), "{code:?} {status:?}");
+        }
     }
 }

@@ -6,6 +6,7 @@ pub mod cloudwatch;
 pub mod cognito;
 pub mod error;
 pub mod events;
+pub mod failures;
 pub mod limits;
 pub mod outbox;
 pub mod s3;

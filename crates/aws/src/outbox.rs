@@ -79,6 +79,18 @@ pub(crate) async fn put_if_absent(
     conditional(put)
 }
 
+/// What a claim found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// The message is ours to publish until the claim's end.
+    Claimed,
+    /// It was published already.
+    Sent,
+    /// Another invocation holds it (or held it and stopped) until this time (ms): it is still
+    /// pending, not sent.
+    Held,
+}
+
 #[derive(Clone)]
 pub struct Outbox {
     pub client: aws_sdk_dynamodb::Client,
@@ -88,9 +100,42 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    /// Claim a pending alert for publishing until `until`. False if someone else has it or
-    /// it was sent.
+    /// Claim a pending message for publishing until `until`: `Sent` if it was published,
+    /// `Held` if another invocation's claim has not run out (it may have stopped before
+    /// publishing: the message is not sent until it says so).
     pub async fn claim(
+        &self,
+        pk: &str,
+        key: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Claim, AwsError> {
+        if self.try_claim(pk, key, now, until).await? {
+            return Ok(Claim::Claimed);
+        }
+        let item = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(key))
+            .consistent_read(true)
+            .projection_expression("delivery")
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("GetItem", e))?
+            .item;
+        let state = item
+            .as_ref()
+            .and_then(|i| i.get("delivery"))
+            .and_then(|v| v.as_s().ok());
+        Ok(match state.map(String::as_str) {
+            Some(SENT) => Claim::Sent,
+            _ => Claim::Held,
+        })
+    }
+
+    async fn try_claim(
         &self,
         pk: &str,
         key: &str,

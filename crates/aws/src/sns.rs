@@ -12,9 +12,16 @@ pub struct AlertSink {
 }
 
 impl AlertSink {
+    /// The SDK does not retry Publish: a retry after an answer was lost (SNS took the message,
+    /// the 500 or the timeout came after) would publish a second copy inside the claim, and a
+    /// chain of retries could outlast the claim and race another evaluation. The outbox
+    /// retries instead, at its next delivery pass, with the same `alert_id`.
     pub fn new(config: &aws_config::SdkConfig, topic_arn: &str) -> AlertSink {
+        let sns = aws_sdk_sns::config::Builder::from(config)
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+            .build();
         AlertSink {
-            client: aws_sdk_sns::Client::new(config),
+            client: aws_sdk_sns::Client::from_conf(sns),
             topic_arn: topic_arn.to_string(),
         }
     }

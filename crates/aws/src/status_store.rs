@@ -278,8 +278,13 @@ impl StatusStore {
     /// Load `defaults` once: only if no profile set was ever loaded. A profile someone already
     /// stored under a default's name is kept. Returns whether the defaults were loaded now.
     pub async fn seed(&self, defaults: &ProfileSet) -> Result<bool, AwsError> {
-        let (_, seeded) = self.load_profiles().await?;
-        if seeded {
+        let stored = self.query(PROFILES_PK, None).await?;
+        let present: std::collections::HashSet<&str> = stored
+            .iter()
+            .filter_map(|i| i.get("sk").and_then(|v| v.as_s().ok()))
+            .map(String::as_str)
+            .collect();
+        if present.contains("SEEDED") {
             return Ok(false);
         }
         let mut items = Vec::new();
@@ -288,7 +293,12 @@ impl StatusStore {
         }
         items.push(Self::detections_item(&defaults.detections)?);
         for item in items {
-            // A profile (or detection thresholds) already stored is kept.
+            // What an earlier, interrupted seeding wrote is not written again; a profile (or
+            // detection thresholds) someone already stored is kept.
+            let sk = item.get("sk").and_then(|v| v.as_s().ok());
+            if sk.is_some_and(|sk| present.contains(sk.as_str())) {
+                continue;
+            }
             put_if_absent(&self.client, &self.table, item).await?;
         }
         self.mark_seeded().await?;

@@ -82,12 +82,28 @@ pub struct ScopeState {
     pub cursor: ScopeCursor,
 }
 
-/// A write to either table.
+/// A write to either table. `write_all` writes them in an order that never loses a Log Report
+/// row: snapshot rows, then monitors with the row of the window they read (atomically), then
+/// other state, then checkpoints and cursors, then the poll log.
 #[derive(Debug, Clone)]
 pub enum Write {
+    /// A state-table item with nothing to pair.
     State(Item),
+    /// A history-table item on its own (a snapshot row of a monitor read without windows).
     History(Item),
+    /// A monitor whose metrics window advanced, with the Log Report row of that window: both
+    /// are written in one transaction, so the window never advances without its row.
+    Pair { state: Item, history: Item },
+    /// A cursor or sweep checkpoint: written after everything it accounts for.
+    Checkpoint(Item),
+    /// The poll log: written last.
+    PollLog(Item),
 }
+
+/// Items per TransactWriteItems (DynamoDB allows 100).
+const TRANSACTION_ITEMS: usize = 100;
+/// Bytes per TransactWriteItems, kept under DynamoDB's 4 MB.
+const TRANSACTION_BYTES: usize = 3_500_000;
 
 #[derive(Clone)]
 pub struct StateStore {
@@ -158,13 +174,15 @@ impl StateStore {
         Ok(item)
     }
 
+    /// A Log Report row. Its sort key is the start of the window it covers (the collection
+    /// time for a snapshot row), so writing the same window again overwrites, never adds.
     pub fn history_item(row: &HistoryRow, ttl: chrono::Duration) -> Result<Item, AwsError> {
         let mut item = to_item(row, "PutItem")?;
         item.insert("pk".into(), s(row.monitor_id.clone()));
         item.insert(
             "sk".into(),
             s(row
-                .collected_at
+                .row_time()
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
         );
         item.insert(
@@ -475,25 +493,81 @@ impl StateStore {
 
     // ---- writes ------------------------------------------------------------------------
 
-    /// Write everything with BatchWriteItem, 25 at a time per table, retrying what DynamoDB
-    /// leaves unprocessed. Returns the number of BatchWriteItem calls.
+    /// Write everything in the order `Write` documents: BatchWriteItem 25 at a time per table
+    /// (retrying what DynamoDB leaves unprocessed) and TransactWriteItems for pairs. A failure
+    /// stops the writes that come after it. Returns the number of calls.
     pub async fn write_all(&self, writes: Vec<Write>) -> Result<u64, AwsError> {
-        let (state, history): (Vec<_>, Vec<_>) = writes
-            .into_iter()
-            .partition(|w| matches!(w, Write::State(_)));
-        let unwrap = |w: Write| match w {
-            Write::State(i) | Write::History(i) => i,
-        };
-        let mut calls = self
-            .write_table(&self.tables.state, state.into_iter().map(unwrap).collect())
-            .await?;
-        calls += self
-            .write_table(
-                &self.tables.history,
-                history.into_iter().map(unwrap).collect(),
-            )
-            .await?;
+        let mut history = Vec::new();
+        let mut pairs = Vec::new();
+        let mut state = Vec::new();
+        let mut checkpoints = Vec::new();
+        let mut poll_logs = Vec::new();
+        for w in writes {
+            match w {
+                Write::History(i) => history.push(i),
+                Write::Pair { state, history } => pairs.push((state, history)),
+                Write::State(i) => state.push(i),
+                Write::Checkpoint(i) => checkpoints.push(i),
+                Write::PollLog(i) => poll_logs.push(i),
+            }
+        }
+        let mut calls = self.write_table(&self.tables.history, history).await?;
+        calls += self.write_pairs(pairs).await?;
+        calls += self.write_table(&self.tables.state, state).await?;
+        calls += self.write_table(&self.tables.state, checkpoints).await?;
+        calls += self.write_table(&self.tables.history, poll_logs).await?;
         Ok(calls)
+    }
+
+    /// Each (state, history) pair in a transaction with others, at most 100 items and ~3.5 MB
+    /// per transaction.
+    async fn write_pairs(&self, pairs: Vec<(Item, Item)>) -> Result<u64, AwsError> {
+        let op = "TransactWriteItems";
+        let mut calls = 0;
+        let mut chunk: Vec<aws_sdk_dynamodb::types::TransactWriteItem> = Vec::new();
+        let mut bytes = 0;
+        let mut pairs = pairs.into_iter().peekable();
+        while let Some((state, history)) = pairs.next() {
+            let size = item_size(&state) + item_size(&history);
+            if !chunk.is_empty()
+                && (chunk.len() + 2 > TRANSACTION_ITEMS || bytes + size > TRANSACTION_BYTES)
+            {
+                self.transact(std::mem::take(&mut chunk)).await?;
+                calls += 1;
+                bytes = 0;
+            }
+            for (table, item) in [(&self.tables.state, state), (&self.tables.history, history)] {
+                let put = aws_sdk_dynamodb::types::Put::builder()
+                    .table_name(table)
+                    .set_item(Some(item))
+                    .build()
+                    .map_err(|e| AwsError::other(op, e.to_string()))?;
+                chunk.push(
+                    aws_sdk_dynamodb::types::TransactWriteItem::builder()
+                        .put(put)
+                        .build(),
+                );
+            }
+            bytes += size;
+            if pairs.peek().is_none() {
+                self.transact(std::mem::take(&mut chunk)).await?;
+                calls += 1;
+            }
+        }
+        Ok(calls)
+    }
+
+    async fn transact(
+        &self,
+        items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+    ) -> Result<(), AwsError> {
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("TransactWriteItems", e))?;
+        Ok(())
     }
 
     async fn write_table(&self, table: &str, items: Vec<Item>) -> Result<u64, AwsError> {
@@ -617,6 +691,22 @@ impl StateStore {
                 .map_err(|e| AwsError::from_sdk("UpdateTimeToLive", e))?;
         }
         Ok(created)
+    }
+}
+
+/// An item's size as DynamoDB counts it, near enough: attribute names plus values.
+pub(crate) fn item_size(item: &Item) -> usize {
+    item.iter().map(|(k, v)| k.len() + value_size(v)).sum()
+}
+
+fn value_size(v: &AttributeValue) -> usize {
+    match v {
+        AttributeValue::S(s) | AttributeValue::N(s) => s.len(),
+        AttributeValue::B(b) => b.as_ref().len(),
+        AttributeValue::Ss(v) | AttributeValue::Ns(v) => v.iter().map(String::len).sum(),
+        AttributeValue::L(l) => 3 + l.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
+        AttributeValue::M(m) => 3 + item_size(m) + m.len(),
+        _ => 1,
     }
 }
 

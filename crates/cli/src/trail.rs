@@ -105,7 +105,10 @@ pub struct Query<'a> {
 impl Query<'_> {
     fn start(&self) -> Result<DateTime<Utc>, CliError> {
         let period = parse_period(&self.since).map_err(CliError::Usage)?;
-        Ok(window_of(Utc::now() - period))
+        let start = Utc::now().checked_sub_signed(period).ok_or_else(|| {
+            CliError::Usage(format!("--since {}: reaches before the year 0", self.since))
+        })?;
+        Ok(window_of(start))
     }
 
     async fn pools(&self) -> Result<Vec<String>, CliError> {

@@ -33,6 +33,8 @@ struct PoolScan {
     idps: Option<Result<Described<IdentityProviderDetails>, AwsError>>,
 }
 
+/// Returns false when a listing (ListUserPools, ListIdentityPools) failed: the inventory is
+/// then due again at the next poll. Narrower failures are retried through `retry_failed`.
 pub async fn run(
     clients: &ScopeClients,
     config: &CollectorConfig,
@@ -40,11 +42,51 @@ pub async fn run(
     state: &mut ScopeState,
     log: &mut PollLog,
     now: DateTime<Utc>,
-) {
-    user_pools(clients, config, request, state, log, now).await;
+) -> bool {
+    let mut listed = user_pools(clients, config, request, state, log, now).await;
     if request.user_pool_ids.is_none() {
+        listed &= identity_pools(clients, state, log, now).await;
+    }
+    listed
+}
+
+/// Retry the inventory of what failed at the last inventory (the pools whose monitors carry an
+/// inventory error, and the identity pools if any of theirs does), so they are stale for one
+/// poll rather than until the next full inventory. Returns whether anything was retried.
+pub async fn retry_failed(
+    clients: &ScopeClients,
+    config: &CollectorConfig,
+    state: &mut ScopeState,
+    log: &mut PollLog,
+    now: DateTime<Utc>,
+) -> bool {
+    let failed = |m: &&cognito_watch_core::Monitor| m.inventory_error.is_some() && !m.is_deleted();
+    let mut pools = state.cursor.inventory_retry.clone();
+    pools.extend(
+        state
+            .monitors
+            .values()
+            .filter(failed)
+            .filter_map(|m| m.user_pool_id.clone()),
+    );
+    let identity = state.cursor.identity_inventory_retry
+        || state
+            .monitors
+            .values()
+            .filter(failed)
+            .any(|m| m.kind == MonitorKind::IdentityPool);
+    let retried = !pools.is_empty() || identity;
+    if !pools.is_empty() {
+        let request = CollectorRequest {
+            user_pool_ids: Some(pools.into_iter().collect()),
+            ..Default::default()
+        };
+        user_pools(clients, config, &request, state, log, now).await;
+    }
+    if identity {
         identity_pools(clients, state, log, now).await;
     }
+    retried
 }
 
 fn children(state: &ScopeState, pool: &str, kind: Option<MonitorKind>) -> Vec<MonitorId> {
@@ -154,6 +196,7 @@ async fn scan_pool(clients: &ScopeClients, pool_id: String, tags_gate: &TagsGate
     scan
 }
 
+/// Returns false when ListUserPools failed.
 async fn user_pools(
     clients: &ScopeClients,
     config: &CollectorConfig,
@@ -161,7 +204,7 @@ async fn user_pools(
     state: &mut ScopeState,
     log: &mut PollLog,
     now: DateTime<Utc>,
-) {
+) -> bool {
     let targets: Vec<String> = match &request.user_pool_ids {
         Some(ids) => ids.clone(),
         None => match clients.list_user_pools().await {
@@ -192,7 +235,7 @@ async fn user_pools(
                 {
                     m.inventory_failed(reason.clone(), now);
                 }
-                return;
+                return false;
             }
         },
     };
@@ -203,8 +246,11 @@ async fn user_pools(
         .collect()
         .await;
     for scan in scans {
+        // Retried until a pass of the pool goes through; a failure below puts it back.
+        state.cursor.inventory_retry.remove(&scan.pool_id);
         apply_pool(clients, scan, state, log, now);
     }
+    true
 }
 
 fn apply_pool(
@@ -224,6 +270,7 @@ fn apply_pool(
         Err(e) => {
             let reason = e.to_string();
             log.errors.push(format!("{pool}: {reason}"));
+            state.cursor.inventory_retry.insert(pool.clone());
             let mut ids = children(state, &pool, None);
             ids.push(pool_id);
             for id in ids {
@@ -368,6 +415,9 @@ fn child_failed(
     now: DateTime<Utc>,
 ) {
     log.errors.push(format!("{id}: {e}"));
+    if let Some(pool) = id.user_pool_id() {
+        state.cursor.inventory_retry.insert(pool.to_string());
+    }
     if let Some(m) = state.monitors.get_mut(&id) {
         m.inventory_failed(e.to_string(), now);
     }
@@ -382,6 +432,7 @@ fn listing_failed(
     now: DateTime<Utc>,
 ) {
     log.errors.push(format!("{pool}: {e}"));
+    state.cursor.inventory_retry.insert(pool.to_string());
     for id in children(state, pool, Some(kind)) {
         if let Some(m) = state.monitors.get_mut(&id) {
             m.inventory_failed(e.to_string(), now);
@@ -389,12 +440,14 @@ fn listing_failed(
     }
 }
 
+/// Returns false when ListIdentityPools failed.
 async fn identity_pools(
     clients: &ScopeClients,
     state: &mut ScopeState,
     log: &mut PollLog,
     now: DateTime<Utc>,
-) {
+) -> bool {
+    let errors_before = log.errors.len();
     let list = match clients.list_identity_pools().await {
         Ok(list) => list,
         Err(e) => {
@@ -407,7 +460,7 @@ async fn identity_pools(
             {
                 m.inventory_failed(reason.clone(), now);
             }
-            return;
+            return false;
         }
     };
     let listed: BTreeSet<&String> = list.iter().map(|(id, _)| id).collect();
@@ -464,4 +517,7 @@ async fn identity_pools(
             Err(e) => child_failed(state, log, id, e, now),
         }
     }
+    // Any describe that failed above: the identity pools are inventoried again next poll.
+    state.cursor.identity_inventory_retry = log.errors.len() > errors_before;
+    true
 }

@@ -16,9 +16,11 @@ use chrono::{DateTime, Duration, Utc};
 use cognito_watch_aws::sdk::{self, Scope, ScopeClients};
 use cognito_watch_aws::store::{ScopeState, StateStore, Write};
 use cognito_watch_aws::AwsError;
+use cognito_watch_core::catalogue;
 use cognito_watch_core::config::CollectorConfig;
 use cognito_watch_core::monitor::{MonitorKind, PollOutcome};
 use cognito_watch_core::record::{HistoryRow, PollLog};
+use cognito_watch_core::window::Window;
 use tokio::sync::{Mutex, OnceCell};
 
 pub use event::{CollectorRequest, Task};
@@ -176,7 +178,7 @@ impl Collector {
         let before: HashMap<_, _> = state
             .monitors
             .iter()
-            .map(|(id, m)| (id.clone(), m.poll.outcome))
+            .map(|(id, m)| (id.clone(), m.metrics_window))
             .collect();
         for m in state.monitors.values_mut() {
             m.begin_poll(now);
@@ -186,10 +188,17 @@ impl Collector {
         log.tasks = tasks.iter().map(|t| t.as_str().to_string()).collect();
         let mut touched_users = Vec::new();
         if tasks.contains(&Task::Inventory) {
-            inventory::run(&clients, &self.config, request, &mut state, &mut log, now).await;
-            if request.user_pool_ids.is_none() {
+            let listed =
+                inventory::run(&clients, &self.config, request, &mut state, &mut log, now).await;
+            // A failed listing leaves the inventory due, so the next poll discovers what it
+            // could not (a new pool is not missed for a whole inventory interval).
+            if request.user_pool_ids.is_none() && listed {
                 state.cursor.last_inventory_at = Some(now);
             }
+        } else if request.tasks.is_none()
+            && inventory::retry_failed(&clients, &self.config, &mut state, &mut log, now).await
+        {
+            log.tasks.push("inventory-retry".to_string());
         }
         let mut sweep_writes = Vec::new();
         if tasks.contains(&Task::Users) {
@@ -240,14 +249,16 @@ impl Collector {
         Ok(log)
     }
 
-    /// Every item this poll writes: non-user monitors and their history rows each poll, user
-    /// monitors when a sweep touched them, checkpoints, the cursor and the poll log.
+    /// Every item this poll writes: non-user monitors each poll, user monitors when a sweep
+    /// touched them, checkpoints, the cursor and the poll log. A Log Report row is written only
+    /// for a window this poll read, in one transaction with the monitor whose window it
+    /// advances; monitors read without windows (identity pools, users) get a snapshot row.
     #[allow(clippy::too_many_arguments)]
     fn writes(
         &self,
         scope: &Scope,
         state: &ScopeState,
-        before: &HashMap<cognito_watch_core::monitor::MonitorId, PollOutcome>,
+        before: &HashMap<cognito_watch_core::monitor::MonitorId, Option<Window>>,
         touched_users: &[cognito_watch_core::monitor::MonitorId],
         sweep_writes: Vec<Write>,
         log: &mut PollLog,
@@ -272,14 +283,29 @@ impl Collector {
             if !before.contains_key(id) {
                 log.monitors_new += 1;
             }
-            writes.push(Write::State(StateStore::monitor_item(m)?));
-            writes.push(Write::History(StateStore::history_item(
-                &HistoryRow::of(m, now),
-                ttl,
-            )?));
+            let item = StateStore::monitor_item(m)?;
+            let row = || StateStore::history_item(&HistoryRow::of(m, now), ttl);
+            if catalogue::families(m.kind).is_empty() {
+                writes.push(Write::State(item));
+                writes.push(Write::History(row()?));
+                continue;
+            }
+            let read_window = m.metrics_window.filter(|w| w.start < w.end);
+            let previous = before.get(id).copied().flatten();
+            if read_window.is_some() && read_window != previous {
+                writes.push(Write::Pair {
+                    state: item,
+                    history: row()?,
+                });
+            } else {
+                writes.push(Write::State(item));
+            }
         }
-        writes.push(Write::State(StateStore::cursor_item(scope, &state.cursor)?));
-        writes.push(Write::History(StateStore::poll_log_item(log, ttl)?));
+        writes.push(Write::Checkpoint(StateStore::cursor_item(
+            scope,
+            &state.cursor,
+        )?));
+        writes.push(Write::PollLog(StateStore::poll_log_item(log, ttl)?));
         Ok(writes)
     }
 }

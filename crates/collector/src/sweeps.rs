@@ -53,7 +53,9 @@ pub async fn run(
             }
             let sweep =
                 user_sweep(clients, config, state, log, &pool, &mut touched, now, until).await;
-            writes.push(Write::State(StateStore::user_sweep_item(&pool, &sweep)?));
+            writes.push(Write::Checkpoint(StateStore::user_sweep_item(
+                &pool, &sweep,
+            )?));
             state.user_sweeps.insert(pool, sweep);
         }
     }
@@ -75,7 +77,7 @@ pub async fn run(
             continue;
         }
         let sweep = identity_sweep(clients, config, state, log, &pool, now, until).await;
-        writes.push(Write::State(StateStore::identity_sweep_item(
+        writes.push(Write::Checkpoint(StateStore::identity_sweep_item(
             &pool, &sweep,
         )?));
         state.identity_sweeps.insert(pool, sweep);

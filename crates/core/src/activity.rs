@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::detect::{Detection, Finding};
-use crate::trail::{window_of, CloudTrailRecord};
+use crate::text::{clean, clean_masked, ip_or_service, token, INVALID};
+use crate::trail::{valid_pool_id, window_of, CloudTrailRecord};
 
 /// One user activity event (`eventSource` `USER_ACTIVITY`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -146,27 +147,49 @@ pub fn risky_sign_in(a: &UserActivity) -> Option<Finding> {
     if !risky {
         return None;
     }
+    let text = |v: &Option<String>| v.as_deref().map(|s| clean(s, 128));
+    let location = match (&a.city, &a.country) {
+        (Some(c), Some(k)) => Some(format!("{c}, {k}")),
+        (None, Some(k)) => Some(k.clone()),
+        (Some(c), None) => Some(c.clone()),
+        (None, None) => None,
+    };
     Some(Finding {
-        pool: a.user_pool_id.clone(),
+        pool: a
+            .user_pool_id
+            .as_deref()
+            .and_then(valid_pool_id)
+            .map(str::to_string),
         window: window_of(a.at),
         account: None,
         region: None,
         detection: Detection::RiskySignIn {
-            user_sub: a.user_sub.clone(),
-            client_id: a.client_id.clone(),
-            ip: a.ip_address.clone(),
-            event_type: a.event_type.clone(),
-            event_response: a.event_response.clone(),
-            risk_level: a.risk_level.clone(),
-            risk_decision: a.risk_decision.clone(),
+            user_sub: a
+                .user_sub
+                .as_deref()
+                .and_then(|s| token(s, 128, |c| c.is_ascii_alphanumeric() || c == '-'))
+                .map(str::to_string),
+            client_id: a.client_id.as_deref().map(|c| {
+                token(c, 128, |c| c.is_ascii_alphanumeric() || "_-+".contains(c))
+                    .unwrap_or(INVALID)
+                    .to_string()
+            }),
+            ip: a
+                .ip_address
+                .as_deref()
+                .map(|ip| ip_or_service(ip).to_string()),
+            event_type: text(&a.event_type),
+            event_response: text(&a.event_response),
+            risk_level: text(&a.risk_level),
+            risk_decision: text(&a.risk_decision),
             compromised_credentials: a.compromised_credential_detected,
-            location: match (&a.city, &a.country) {
-                (Some(c), Some(k)) => Some(format!("{c}, {k}")),
-                (None, Some(k)) => Some(k.clone()),
-                (Some(c), None) => Some(c.clone()),
-                (None, None) => None,
-            },
-            event_id: a.event_id.clone(),
+            location: location.map(|l| clean_masked(&l, 128)),
+            event_id: a.event_id.as_deref().map(|e| {
+                match token(e, 128, |c| c.is_ascii_alphanumeric() || c == '-') {
+                    Some(e) => e.to_string(),
+                    None => crate::trail::digest(&[e]),
+                }
+            }),
         },
     })
 }

@@ -264,6 +264,18 @@ pub struct TrailConfig {
     pub max_attempts: u32,
     /// `PUBLISH_METRICS` (default true, and only inside Lambda): tallies as EMF metrics.
     pub publish_metrics: bool,
+    /// The most a CloudWatch Logs batch may expand to when gunzipped: a sixteenth of the
+    /// function's memory (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, MB; 512 outside Lambda), between
+    /// 4 and 64 MB. CloudWatch Logs sends at most 1 MB of events; more is a gzip bomb.
+    pub max_log_batch_bytes: u64,
+    /// `FAILURE_QUEUE_URL` (optional): the SQS queue a delivery that can never succeed is
+    /// sent to at once (the function's on-failure destination).
+    pub failure_queue_url: Option<String>,
+}
+
+/// The expansion cap of a CloudWatch Logs batch for a function of `memory_mb`.
+pub fn max_log_batch_bytes(memory_mb: u64) -> u64 {
+    (memory_mb.saturating_mul(1024 * 1024) / 16).clamp(4 << 20, 64 << 20)
 }
 
 impl TrailConfig {
@@ -286,6 +298,12 @@ impl TrailConfig {
             inventory_refresh: seconds(get, "INVENTORY_REFRESH_SECONDS", 300, 0)?,
             max_attempts: number::<u32>(get, "MAX_ATTEMPTS", 3)?.max(1),
             publish_metrics: publish_metrics(get)?,
+            max_log_batch_bytes: max_log_batch_bytes(number::<u64>(
+                get,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                512,
+            )?),
+            failure_queue_url: get("FAILURE_QUEUE_URL").filter(|u| !u.trim().is_empty()),
         })
     }
 
@@ -334,6 +352,9 @@ where
     }
 }
 
+/// The longest interval a setting in seconds may have.
+const MAX_SECONDS: i64 = 366 * 86_400;
+
 fn seconds(
     get: &dyn Fn(&str) -> Option<String>,
     name: &'static str,
@@ -348,7 +369,14 @@ fn seconds(
             &format!("must be at least {min} seconds"),
         ));
     }
-    Ok(Duration::seconds(v))
+    if v > MAX_SECONDS {
+        return Err(invalid(
+            name,
+            &v.to_string(),
+            &format!("must be at most {MAX_SECONDS} seconds (a year)"),
+        ));
+    }
+    Duration::try_seconds(v).ok_or_else(|| invalid(name, &v.to_string(), "out of range"))
 }
 
 fn boolean(
@@ -391,6 +419,25 @@ mod tests {
         assert_eq!(c.window.delay, Duration::minutes(5));
         assert_eq!(c.quota_share, 0.5);
         assert!(c.monitor_own_account && c.assume_roles.is_empty());
+    }
+
+    #[test]
+    fn an_interval_out_of_range_is_an_error_not_a_panic() {
+        let base = [
+            ("STATE_TABLE", "s"),
+            ("HISTORY_TABLE", "h"),
+            ("AWS_REGION", "eu-west-1"),
+        ];
+        for (name, v) in [
+            ("INVENTORY_INTERVAL_SECONDS", "9223372036854775807"),
+            ("INVENTORY_INTERVAL_SECONDS", "31708800000"),
+            ("MAX_LOOKBACK_SECONDS", "99999999999999"),
+        ] {
+            let mut pairs = base.to_vec();
+            pairs.push((name, v));
+            let err = parse(&pairs).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
     }
 
     #[test]

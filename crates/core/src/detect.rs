@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::text::{clean, clean_masked};
 use crate::threshold::Severity;
 use crate::trail::{CloudTrailRecord, Counts, TallyId, TallyKey};
 
@@ -450,15 +451,17 @@ pub fn configuration_change(r: &CloudTrailRecord) -> Option<Finding> {
         .and_then(|u| u.get("arn").and_then(|a| a.as_str()))
         .or_else(|| identity.and_then(|u| u.get("principalId").and_then(|a| a.as_str())))
         .or_else(|| identity.and_then(|u| u.get("type").and_then(|a| a.as_str())))
-        .unwrap_or("unknown")
-        .to_string();
+        .unwrap_or("unknown");
     let params = r.request_parameters.as_ref();
     let field = |k: &str| params.and_then(|p| p.get(k)).and_then(|v| v.as_str());
+    // Ids are kept as they are (cleaned); names a person chose are masked too.
     let target = [
-        field("userPoolId"),
-        field("clientId").or(field("clientName")),
-        field("providerName"),
-        field("identityPoolId"),
+        field("userPoolId").map(|v| clean(v, 64)),
+        field("clientId")
+            .map(|v| clean(v, 128))
+            .or(field("clientName").map(|v| clean_masked(v, 128))),
+        field("providerName").map(|v| clean_masked(v, 128)),
+        field("identityPoolId").map(|v| clean(v, 64)),
     ]
     .into_iter()
     .flatten()
@@ -471,9 +474,10 @@ pub fn configuration_change(r: &CloudTrailRecord) -> Option<Finding> {
         region: r.aws_region.clone(),
         detection: Detection::ConfigurationChange {
             event_name: r.event_name.clone(),
-            who,
+            // An SSO session name is often the person's email address.
+            who: clean_masked(who, 256),
             source_ip: r.source_ip_address.clone(),
-            target,
+            target: clean(&target, 256),
             event_id: r.event_id.clone(),
         },
     })
@@ -588,5 +592,23 @@ mod tests {
         let mut read = r;
         read.event_name = "DescribeUserPool".into();
         assert!(configuration_change(&read).is_none());
+    }
+
+    /// Ids are not masked as phone numbers (a pool id with 7 digits in a row was shown as
+    /// `us-east-1_e4b9fd[phone]de9`); names a person chose are.
+    #[test]
+    fn a_change_keeps_ids_and_masks_names() {
+        let r: CloudTrailRecord = serde_json::from_str(
+            r#"{"eventTime":"2026-11-21T10:04:00Z","eventSource":"cognito-idp.amazonaws.com",
+            "eventName":"CreateUserPoolClient","eventID":"ev-2",
+            "requestParameters":{"userPoolId":"us-east-1_e4b9fd4891434de9","clientName":"jane@example.com app"}}"#,
+        )
+        .unwrap();
+        let Detection::ConfigurationChange { target, .. } =
+            configuration_change(&r).unwrap().detection
+        else {
+            panic!("not a configuration change")
+        };
+        assert_eq!(target, "us-east-1_e4b9fd4891434de9/[email] app");
     }
 }

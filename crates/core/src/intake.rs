@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::activity::{classify, classify_str, risky_sign_in, LogRecord};
 use crate::detect::{configuration_change, Finding};
-use crate::trail::Tallies;
+use crate::trail::{valid_pool_id, Tallies};
 
 /// What a delivery held, by outcome.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -63,6 +63,23 @@ impl Intake {
         }
     }
 
+    /// One record or log message as JSON bytes; invalid UTF-8 is read leniently (each bad
+    /// byte becomes U+FFFD) rather than losing the record. Returns whether the bytes were JSON
+    /// (a JSON value that is not a record is still counted as malformed).
+    pub fn add_json_bytes(&mut self, bytes: &[u8]) -> bool {
+        let text = String::from_utf8_lossy(bytes);
+        match serde_json::from_str::<Value>(&text) {
+            Ok(v) => {
+                self.add_value(v);
+                true
+            }
+            Err(e) => {
+                self.malformed(format!("not JSON: {e}"));
+                false
+            }
+        }
+    }
+
     /// One record or log message, as JSON.
     pub fn add_value(&mut self, value: Value) {
         match classify(value) {
@@ -78,6 +95,10 @@ impl Intake {
                     self.counts.skipped_non_cognito += 1;
                     return;
                 }
+                let r = match r.bounded() {
+                    Ok(r) => r,
+                    Err(why) => return self.malformed(why),
+                };
                 self.counts.cognito_records += 1;
                 if self.account.is_none() {
                     self.account = r.recipient_account_id.clone();
@@ -102,9 +123,14 @@ impl Intake {
                 }
             }
             LogRecord::Notification(n) => {
+                let Some(pool) = valid_pool_id(&n.user_pool_id) else {
+                    return self.malformed(format!(
+                        "user notification from an invalid pool id {:?}",
+                        crate::text::clean(&n.user_pool_id, 40)
+                    ));
+                };
                 self.counts.notification_errors += 1;
-                self.tallies
-                    .add_user_notification_error(&n.user_pool_id, n.at);
+                self.tallies.add_user_notification_error(pool, n.at);
             }
         }
     }

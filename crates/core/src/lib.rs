@@ -16,6 +16,7 @@ pub mod record;
 pub mod series;
 pub mod status;
 pub mod sweep;
+pub mod text;
 pub mod threshold;
 pub mod trail;
 pub mod window;

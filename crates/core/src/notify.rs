@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::detect::Finding;
-use crate::status::{sanitize, Alert, Status};
+use crate::status::{Alert, Status};
+use crate::text::{ascii, clean, clean_json};
 
 /// The JSON form's schema tag.
 pub const SCHEMA: &str = "cognito-watch.alert/1";
@@ -47,28 +48,6 @@ fn human(d: chrono::Duration) -> String {
         3600..=86_399 => format!("{}h {}m", s / 3600, (s % 3600) / 60),
         _ => format!("{}d {}h", s / 86_400, (s % 86_400) / 3600),
     }
-}
-
-/// ASCII only, no control characters, at most `max` characters ("..." marks a cut).
-fn ascii(s: &str, max: usize) -> String {
-    let clean: String = s
-        .chars()
-        .map(|c| {
-            if c.is_control() {
-                ' '
-            } else if c.is_ascii() {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect();
-    let clean = clean.trim();
-    if clean.len() <= max {
-        return clean.to_string();
-    }
-    let keep = max.saturating_sub(3);
-    format!("{}...", &clean[..keep])
 }
 
 fn kind_word(alert: &Alert) -> &'static str {
@@ -121,7 +100,7 @@ pub fn subject(alert: &Alert) -> String {
 
 pub fn text(alert: &Alert) -> String {
     let mut out = String::new();
-    let name = sanitize(&alert.name, 128);
+    let name = clean(&alert.name, 128);
     out.push_str(&format!(
         "{} \"{name}\" is {} (was {} since {}).\n\n",
         alert.kind.label(),
@@ -140,13 +119,13 @@ pub fn text(alert: &Alert) -> String {
     } else {
         for (i, r) in alert.reasons.iter().enumerate() {
             let label = if i == 0 { "What:" } else { "" };
-            out.push_str(&format!("{label:<10} {r}\n"));
+            out.push_str(&format!("{label:<10} {}\n", clean(&r.to_string(), 400)));
         }
     }
     out.push_str(&format!(
         "Where:     {} {}, account {}, region {}{}\n",
         kind_word(alert).to_lowercase(),
-        sanitize(&alert.monitor_id, 200),
+        clean(&alert.monitor_id, 200),
         alert.account,
         alert.region,
         alert
@@ -164,11 +143,11 @@ pub fn text(alert: &Alert) -> String {
         };
         out.push_str(&format!(
             "User pool: \"{}\" ({}) {moved} (Notify for Any Child Monitor Status Changes)\n",
-            sanitize(&pool.name, 128),
+            clean(&pool.name, 128),
             pool.monitor_id
         ));
     }
-    out.push_str(&format!("Profile:   {}\n", sanitize(&alert.profile, 64)));
+    out.push_str(&format!("Profile:   {}\n", clean(&alert.profile, 64)));
     out.push_str(&format!("Alert id:  {}\n", alert.alert_id));
     out
 }
@@ -177,7 +156,7 @@ pub fn text(alert: &Alert) -> String {
 pub fn message(alert: &Alert) -> Result<Message, serde_json::Error> {
     let subject = subject(alert);
     let text = text(alert);
-    let json = serde_json::to_string(&JsonForm {
+    let json = json_form(&JsonForm {
         schema: SCHEMA,
         subject: &subject,
         alert,
@@ -258,10 +237,10 @@ pub fn finding_message(f: &Finding) -> Result<Message, serde_json::Error> {
     .into_iter()
     .find(|s| s.len() <= 99)
     .unwrap_or_else(|| ascii(&head, 99));
-    let mut text = format!("Security detection: {}.\n\n", sanitize(&d.title(), 200));
+    let mut text = format!("Security detection: {}.\n\n", clean(&d.title(), 200));
     for (i, fact) in d.facts().iter().enumerate() {
         let label = if i == 0 { "What:" } else { "" };
-        text.push_str(&format!("{label:<10} {}\n", sanitize(fact, 400)));
+        text.push_str(&format!("{label:<10} {}\n", clean(fact, 400)));
     }
     text.push_str(&format!(
         "Where:     user pool {}, account {}, region {}\n",
@@ -274,7 +253,7 @@ pub fn finding_message(f: &Finding) -> Result<Message, serde_json::Error> {
         when(f.window)
     ));
     text.push_str(&format!("Alert id:  {}\n", f.key()));
-    let json = serde_json::to_string(&DetectionJson {
+    let json = json_form(&DetectionJson {
         schema: DETECTION_SCHEMA,
         subject: &subject,
         alert_id: f.key(),
@@ -295,6 +274,14 @@ pub fn finding_message(f: &Finding) -> Result<Message, serde_json::Error> {
         attributes.insert("user_pool_id".to_string(), pool.clone());
     }
     envelope(subject, text, json, attributes)
+}
+
+/// The JSON form of a message: every string cleaned (control and bidirectional characters
+/// removed, each at most 2,000 characters).
+fn json_form<T: Serialize>(form: &T) -> Result<String, serde_json::Error> {
+    let mut v = serde_json::to_value(form)?;
+    clean_json(&mut v, 2_000);
+    serde_json::to_string(&v)
 }
 
 /// One SNS message: text for email and the default, the subject for SMS, JSON for machines.

@@ -38,6 +38,12 @@ impl HistoryRow {
         }
     }
 
+    /// The time that identifies this row: the start of the window it covers, or, for a
+    /// snapshot of a monitor read without windows, when it was collected.
+    pub fn row_time(&self) -> DateTime<Utc> {
+        self.window.map_or(self.collected_at, |w| w.start)
+    }
+
     /// CSV header of a kind's Log Report: fixed columns, then the catalogue's display names.
     pub fn csv_header(kind: MonitorKind) -> Vec<String> {
         let mut h: Vec<String> = [
@@ -124,6 +130,13 @@ pub struct ScopeCursor {
     pub last_user_sync_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_poll_at: Option<DateTime<Utc>>,
+    /// User pools whose last inventory failed somewhere (a describe or a listing): inventoried
+    /// again at the next poll, not only at the next full inventory.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub inventory_retry: std::collections::BTreeSet<String>,
+    /// The identity pools' last inventory failed somewhere.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub identity_inventory_retry: bool,
 }
 
 #[cfg(test)]

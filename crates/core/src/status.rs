@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalogue;
 use crate::monitor::{Monitor, MonitorDetails, MonitorKind, PollOutcome};
+use crate::text::{clean, clean_masked};
 use crate::threshold::{Comparator, Profile, ProfileSet, Severity};
 
 /// A monitor's status, worst last.
@@ -130,7 +131,7 @@ impl fmt::Display for Reason {
             } => write!(
                 f,
                 "poll failing ({failed_polls} consecutive): {}",
-                sanitize(error, 300)
+                clean(error, 300)
             ),
             Reason::Deleted { since } => write!(
                 f,
@@ -163,6 +164,11 @@ pub struct MonitorStatus {
     /// The collector poll (`poll.at`) this evaluation saw; a poll is counted once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evaluated_poll_at: Option<DateTime<Utc>>,
+    /// The end of the CloudWatch window this evaluation saw: a breach streak advances only
+    /// when a poll read a new window (a re-inventory or a second poll within the same minute
+    /// reads none, and must not count as another breaching poll).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluated_window_end: Option<DateTime<Utc>>,
     /// Consecutive breaching polls per threshold key.
     #[serde(default)]
     pub streaks: BTreeMap<String, u32>,
@@ -183,6 +189,7 @@ impl MonitorStatus {
         let strip = |s: &MonitorStatus| MonitorStatus {
             evaluated_at: DateTime::<Utc>::MIN_UTC,
             evaluated_poll_at: None,
+            evaluated_window_end: None,
             ..s.clone()
         };
         strip(self) == strip(other)
@@ -335,8 +342,22 @@ struct Own {
     failed_polls: u32,
 }
 
+/// Whether the monitor's latest poll produced a reading a breach streak may count: for a kind
+/// read from CloudWatch, a new non-empty metric window; for the others (inventory values), a
+/// new poll.
+fn produced_new_reading(m: &Monitor, prev: Option<&MonitorStatus>, new_poll: bool) -> bool {
+    if catalogue::families(m.kind).is_empty() {
+        return new_poll;
+    }
+    match m.metrics_window {
+        Some(w) if w.start < w.end => prev.and_then(|p| p.evaluated_window_end) != Some(w.end),
+        _ => false,
+    }
+}
+
 fn evaluate_own(m: &Monitor, profile: &Profile, prev: Option<&MonitorStatus>) -> Own {
     let new_poll = prev.and_then(|p| p.evaluated_poll_at) != Some(m.poll.at);
+    let new_reading = produced_new_reading(m, prev, new_poll);
     let prev_failed = prev.map_or(0, |p| p.failed_polls);
     match m.poll.outcome {
         PollOutcome::Deleted => Own {
@@ -382,7 +403,7 @@ fn evaluate_own(m: &Monitor, profile: &Profile, prev: Option<&MonitorStatus>) ->
                 let key = t.key();
                 let before = prev.and_then(|p| p.streaks.get(&key)).copied().unwrap_or(0);
                 let value = m.metrics.get(&t.metric).copied();
-                let streak = match (t.breached_by(value), new_poll) {
+                let streak = match (t.breached_by(value), new_reading) {
                     (false, _) => 0,
                     (true, true) => before.saturating_add(1),
                     (true, false) => before.max(1),
@@ -496,6 +517,7 @@ pub fn evaluate_root(
             since: if moved { now } else { prev_since },
             evaluated_at: now,
             evaluated_poll_at: Some(m.poll.at),
+            evaluated_window_end: m.metrics_window.map(|w| w.end),
             streaks: own.streaks.clone(),
             failed_polls: own.failed_polls,
             transitions: prev.map_or(0, |p| p.transitions) + u64::from(moved),
@@ -634,9 +656,9 @@ pub fn public_name(m: &Monitor) -> String {
             .attributes
             .iter()
             .find(|a| a.name == "sub")
-            .map(|a| format!("sub {}", sanitize(&a.value, 64)))
-            .unwrap_or_else(|| redact(&sanitize(&u.username, 64))),
-        _ => redact(&sanitize(&m.name, 128)),
+            .map(|a| format!("sub {}", clean(&a.value, 64)))
+            .unwrap_or_else(|| clean_masked(&u.username, 64)),
+        _ => clean_masked(&m.name, 128),
     }
 }
 
@@ -648,82 +670,12 @@ pub fn public_id(m: &Monitor) -> String {
                 .attributes
                 .iter()
                 .find(|a| a.name == "sub")
-                .map(|a| sanitize(&a.value, 64))
-                .unwrap_or_else(|| redact(&sanitize(&u.username, 64)));
+                .map(|a| clean(&a.value, 64))
+                .unwrap_or_else(|| clean_masked(&u.username, 64));
             format!("user/{}/{who}", u.user_pool_id)
         }
         _ => m.monitor_id.clone(),
     }
-}
-
-/// Drop control characters (line breaks included) and cut to `max` characters.
-pub fn sanitize(s: &str, max: usize) -> String {
-    let clean: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let clean = clean.trim();
-    if clean.chars().count() <= max {
-        return clean.to_string();
-    }
-    let mut out: String = clean.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
-
-/// Mask anything that looks like an email address or a phone number.
-pub fn redact(s: &str) -> String {
-    let mut out = Vec::new();
-    for word in s.split(' ') {
-        out.push(redact_word(word));
-    }
-    let joined = out.join(" ");
-    mask_digit_runs(&joined)
-}
-
-fn redact_word(word: &str) -> String {
-    match word.split_once('@') {
-        Some((local, domain)) if !local.is_empty() && domain.contains('.') => "[email]".to_string(),
-        _ => word.to_string(),
-    }
-}
-
-/// Runs of at least 7 digits, possibly broken by spaces, dashes, dots, parentheses or a
-/// leading plus, become `[phone]`.
-fn mask_digit_runs(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let start = i;
-        if chars[i].is_ascii_digit() || (chars[i] == '+' || chars[i] == '(') {
-            let mut j = i;
-            let mut digits = 0;
-            while j < chars.len() && (chars[j].is_ascii_digit() || " -.()+".contains(chars[j])) {
-                if chars[j].is_ascii_digit() {
-                    digits += 1;
-                }
-                j += 1;
-            }
-            if digits >= 7 {
-                // Keep trailing separators out of the mask.
-                let mut end = j;
-                while end > start && !chars[end - 1].is_ascii_digit() {
-                    end -= 1;
-                }
-                out.push_str("[phone]");
-                out.extend(&chars[end..j]);
-                i = j;
-                continue;
-            }
-            out.push(chars[i]);
-            i += 1;
-            continue;
-        }
-        out.push(chars[i]);
-        i += 1;
-    }
-    out
 }
 
 #[cfg(test)]

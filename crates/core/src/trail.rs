@@ -63,6 +63,26 @@ pub const COGNITO_IDENTITY: &str = "cognito-identity.amazonaws.com";
 /// What CloudTrail writes in place of secrets.
 pub const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
 
+/// Longest event name, error code, client id or grant type kept in a tally key.
+pub const MAX_NAME: usize = 128;
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+fn is_code_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_.:-".contains(c)
+}
+
+fn is_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_-+".contains(c)
+}
+
+/// A user pool id as Cognito writes it (`<region>_<id>`), or None.
+pub fn valid_pool_id(s: &str) -> Option<&str> {
+    crate::text::token(s, 64, is_id_char).filter(|p| p.contains('_'))
+}
+
 /// A string, or the first string of an array (CloudTrail uses both shapes).
 fn first_string(v: Option<&Value>) -> Option<String> {
     match v? {
@@ -74,6 +94,49 @@ fn first_string(v: Option<&Value>) -> Option<String> {
 }
 
 impl CloudTrailRecord {
+    /// The record with every value that can reach a storage key or an item bounded: an
+    /// address that is not an IP or an AWS service, an error code, client id or grant type
+    /// that is too long or has characters outside its alphabet become `invalid`; an unusable
+    /// region or account is dropped; free text is cleaned and cut; an odd event id is
+    /// replaced by its digest. Err (the record is malformed) only when its event name is not
+    /// a name.
+    pub fn bounded(mut self) -> Result<CloudTrailRecord, String> {
+        use crate::text::{clean, ip_or_service, token, INVALID};
+        if token(&self.event_name, MAX_NAME, is_name_char).is_none() {
+            return Err(format!(
+                "eventName is not an event name ({} bytes: {:?})",
+                self.event_name.len(),
+                clean(&self.event_name, 40)
+            ));
+        }
+        if token(&self.event_id, MAX_NAME, |c| {
+            c.is_ascii_alphanumeric() || c == '-'
+        })
+        .is_none()
+        {
+            self.event_id = digest(&[&self.event_id]);
+        }
+        if let Some(ip) = &mut self.source_ip_address {
+            if ip_or_service(ip) == INVALID {
+                *ip = INVALID.to_string();
+            }
+        }
+        if let Some(code) = &mut self.error_code {
+            if !code.is_empty() && token(code, MAX_NAME, is_code_char).is_none() {
+                *code = INVALID.to_string();
+            }
+        }
+        self.aws_region = self
+            .aws_region
+            .filter(|r| token(r, 32, |c| c.is_ascii_alphanumeric() || c == '-').is_some());
+        self.recipient_account_id = self
+            .recipient_account_id
+            .filter(|a| token(a, 12, |c| c.is_ascii_digit()).is_some());
+        self.error_message = self.error_message.map(|m| clean(&m, 512));
+        self.user_agent = self.user_agent.map(|m| clean(&m, 256));
+        Ok(self)
+    }
+
     pub fn is_cognito(&self) -> bool {
         self.event_source == COGNITO_IDP || self.event_source == COGNITO_IDENTITY
     }
@@ -91,20 +154,26 @@ impl CloudTrailRecord {
 
     /// The app client: `requestParameters.clientId` for API calls,
     /// `additionalEventData.requestParameters.client_id[0]` for OAuth endpoint events.
+    /// An id that is too long or has odd characters is `invalid`.
     pub fn client_id(&self) -> Option<String> {
         first_string(self.request("clientId"))
             .or_else(|| first_string(self.oauth_request("client_id")))
+            .map(|c| bounded_token(c, is_id_char))
     }
 
     /// The OAuth grant type of a token request (`client_credentials` is machine-to-machine).
     pub fn grant_type(&self) -> Option<String> {
-        first_string(self.oauth_request("grant_type"))
+        first_string(self.oauth_request("grant_type")).map(|g| bounded_token(g, is_name_char))
     }
 
-    /// The user pool, when the record names it.
+    /// The user pool, when the record names a valid one.
     pub fn user_pool_id(&self) -> Option<String> {
+        let valid = |p: String| valid_pool_id(&p).is_some().then_some(p);
         first_string(self.request("userPoolId"))
-            .or_else(|| first_string(self.additional_event_data.as_ref()?.get("userPoolId")))
+            .and_then(valid)
+            .or_else(|| {
+                first_string(self.additional_event_data.as_ref()?.get("userPoolId")).and_then(valid)
+            })
     }
 
     /// The user's `sub` (CloudTrail records the sub, not the username).
@@ -173,6 +242,15 @@ impl CloudTrailRecord {
     /// The start of the 5-minute window the record falls in.
     pub fn window(&self) -> DateTime<Utc> {
         window_of(self.event_time)
+    }
+}
+
+/// `s` if it is a token of `ok` characters of at most `MAX_NAME`, else `invalid`.
+fn bounded_token(s: String, ok: fn(char) -> bool) -> String {
+    if crate::text::token(&s, MAX_NAME, ok).is_some() {
+        s
+    } else {
+        crate::text::INVALID.to_string()
     }
 }
 
@@ -370,6 +448,35 @@ impl Tallies {
     }
 }
 
+impl Tallies {
+    /// The storage invariant every tally key keeps, whatever the records held: the pool a
+    /// valid pool id, each key value at most `MAX_NAME` bytes with no control character, the
+    /// map keys inside an item likewise. (Checked by the fuzz targets and property tests.)
+    pub fn check_bounds(&self) -> Result<(), String> {
+        let ok = |s: &str| s.len() <= MAX_NAME && !s.is_empty() && !s.chars().any(char::is_control);
+        for (id, c) in &self.counts {
+            if let Some(pool) = &id.pool {
+                if valid_pool_id(pool).is_none() {
+                    return Err(format!("a tally under an invalid pool id {pool:?}"));
+                }
+            }
+            let value = match &id.key {
+                TallyKey::Client { client_id } => client_id,
+                TallyKey::Ip { ip } => ip,
+                TallyKey::ErrorCode { code } => code,
+                TallyKey::EventName { name } => name,
+            };
+            if !ok(value) {
+                return Err(format!("an unbounded tally key {value:?}"));
+            }
+            if let Some(k) = c.by_error.keys().chain(c.by_grant.keys()).find(|k| !ok(k)) {
+                return Err(format!("an unbounded counter name {k:?}"));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Tallies read back over a period, merged across windows: (pool, key) → counts.
 pub fn merge_windows(
     rows: impl IntoIterator<Item = (TallyId, Counts)>,
@@ -381,26 +488,40 @@ pub fn merge_windows(
     out
 }
 
-/// A period like `90s`, `30m`, `1h`, `2d` or `1w`.
+/// The longest period a query may cover (tallies are kept far less long).
+pub const MAX_PERIOD_DAYS: i64 = 3650;
+
+/// A period like `90s`, `30m`, `1h`, `2d` or `1w`: positive, at most ten years. Never panics:
+/// an out-of-range number is an error that says so.
 pub fn parse_period(text: &str) -> Result<chrono::Duration, String> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (n, unit) = t.split_at(split);
-    let n: i64 = n
-        .parse()
-        .map_err(|_| format!("{text:?} is not a period like 30m, 1h or 2d"))?;
-    let d = match unit {
-        "s" => chrono::Duration::seconds(n),
-        "m" | "min" => chrono::Duration::minutes(n),
-        "h" => chrono::Duration::hours(n),
-        "d" => chrono::Duration::days(n),
-        "w" => chrono::Duration::weeks(n),
+    let seconds_per_unit: i64 = match unit {
+        "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ if n.is_empty() => return Err(format!("{text:?} is not a period like 30m, 1h or 2d")),
         _ => return Err(format!("{text:?}: the unit is one of s, m, h, d, w")),
     };
-    if n <= 0 {
+    let too_long = || format!("{text:?}: a period is at most {MAX_PERIOD_DAYS} days");
+    let n: i64 = match n.parse::<u64>() {
+        Ok(v) => i64::try_from(v).map_err(|_| too_long())?,
+        Err(_) if n.is_empty() => {
+            return Err(format!("{text:?} is not a period like 30m, 1h or 2d"))
+        }
+        Err(_) => return Err(too_long()),
+    };
+    if n == 0 {
         return Err(format!("{text:?}: the period must be positive"));
     }
-    Ok(d)
+    let seconds = n.checked_mul(seconds_per_unit).ok_or_else(too_long)?;
+    if seconds > MAX_PERIOD_DAYS * 86_400 {
+        return Err(too_long());
+    }
+    chrono::Duration::try_seconds(seconds).ok_or_else(too_long)
 }
 
 impl Tallies {
@@ -544,6 +665,20 @@ mod tests {
     fn periods_and_merging() {
         assert_eq!(parse_period("90m"), Ok(chrono::Duration::minutes(90)));
         assert_eq!(parse_period("2d"), Ok(chrono::Duration::days(2)));
+        // Out of range is an error, never a panic (it was "TimeDelta::hours out of bounds").
+        for text in [
+            "999999999999999991h",
+            "9223372036854775807s",
+            "99999999999999999999999d",
+            "3651d",
+            "0m",
+            "h",
+            "-5m",
+            "5y",
+        ] {
+            assert!(parse_period(text).is_err(), "{text}");
+        }
+        assert_eq!(parse_period("3650d"), Ok(chrono::Duration::days(3650)));
         assert!(
             parse_period("h").is_err()
                 && parse_period("5y").is_err()
@@ -566,6 +701,29 @@ mod tests {
             if let Ok(r) = serde_json::from_str::<CloudTrailRecord>(&s) {
                 let mut t = Tallies::default();
                 t.add(&r, &|_| None);
+            }
+        }
+
+        /// Whatever strings a record carries where keys come from, once bounded its tallies
+        /// keep the storage bounds.
+        #[test]
+        fn bounded_records_make_bounded_keys(
+            field in prop::sample::select(vec!["clientId", "client_id", "userPoolId", "errorCode", "sourceIPAddress", "eventName", "grant_type", "eventID"]),
+            value in any::<String>(),
+            long in 0usize..3000,
+        ) {
+            let mut v: Value = serde_json::from_str(INITIATE_AUTH_FAILURE).unwrap();
+            let value = format!("{value}{}", "x".repeat(long));
+            v["requestParameters"][field] = Value::from(value.clone());
+            v["additionalEventData"]["requestParameters"][field] = Value::from(vec![value.clone()]);
+            v["additionalEventData"][field] = Value::from(value.clone());
+            v[field] = Value::from(value);
+            if let Ok(r) = serde_json::from_value::<CloudTrailRecord>(v) {
+                if let Ok(r) = r.bounded() {
+                    let mut t = Tallies::default();
+                    t.add(&r, &|_| None);
+                    prop_assert!(t.check_bounds().is_ok(), "{:?}", t.check_bounds());
+                }
             }
         }
 

@@ -44,30 +44,60 @@ impl EvaluatorRequest {
 
 #[derive(Debug)]
 pub enum EvaluatorEvent {
-    /// Roots to evaluate, each with the stream records (sequence numbers) that named it.
-    Stream(BTreeMap<MonitorId, Vec<String>>),
+    Stream(StreamBatch),
     Request(EvaluatorRequest),
+}
+
+/// A DynamoDB Streams batch, read record by record: only a record's key and sequence number
+/// matter (the evaluation reads the table itself), so one odd record never fails the batch.
+#[derive(Debug, Default, PartialEq)]
+pub struct StreamBatch {
+    /// Roots to evaluate, each with the stream records (sequence numbers) that named it.
+    pub roots: BTreeMap<MonitorId, Vec<String>>,
+    /// Records whose key could not be read: reported as failures on their own (after
+    /// Lambda's retries they reach the stream's on-failure destination).
+    pub unreadable: Vec<String>,
+}
+
+impl StreamBatch {
+    fn decode(records: &[serde_json::Value]) -> StreamBatch {
+        let mut batch = StreamBatch::default();
+        for record in records {
+            let change = record.get("dynamodb");
+            let sequence = change
+                .and_then(|c| c.get("SequenceNumber"))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string);
+            let pk = change
+                .and_then(|c| c.get("Keys"))
+                .and_then(|k| k.get("pk"))
+                .and_then(|pk| pk.get("S"))
+                .and_then(serde_json::Value::as_str);
+            match (pk, sequence) {
+                // Scope cursors and other non-root partitions need no evaluation.
+                (Some(pk), seq) => {
+                    if let Some(root) = root_of_key(pk) {
+                        batch.roots.entry(root).or_default().extend(seq);
+                    }
+                }
+                (None, Some(seq)) => {
+                    tracing::warn!(sequence_number = %seq, "stream record without a readable key");
+                    batch.unreadable.push(seq);
+                }
+                (None, None) => {
+                    tracing::warn!("stream record without a key or a sequence number; skipped");
+                }
+            }
+        }
+        batch
+    }
 }
 
 impl EvaluatorEvent {
     pub fn decode(payload: serde_json::Value) -> Result<EvaluatorEvent, serde_json::Error> {
-        if payload.get("Records").is_some() {
-            let event: aws_lambda_events::dynamodb::Event = serde_json::from_value(payload)?;
-            let mut roots: BTreeMap<MonitorId, Vec<String>> = BTreeMap::new();
-            for record in event.records {
-                let pk = record.change.keys.get("pk").and_then(|v| match v {
-                    serde_dynamo::AttributeValue::S(s) => Some(s.as_str()),
-                    _ => None,
-                });
-                // Scope cursors and other non-root partitions need no evaluation.
-                if let Some(root) = pk.and_then(root_of_key) {
-                    roots
-                        .entry(root)
-                        .or_default()
-                        .extend(record.change.sequence_number.clone());
-                }
-            }
-            return Ok(EvaluatorEvent::Stream(roots));
+        if let Some(records) = payload.get("Records") {
+            let records = records.as_array().map(Vec::as_slice).unwrap_or_default();
+            return Ok(EvaluatorEvent::Stream(StreamBatch::decode(records)));
         }
         if payload.get("detail-type").is_some() {
             let detail = payload

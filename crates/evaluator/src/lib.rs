@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_config::SdkConfig;
 use chrono::{DateTime, Duration, Utc};
+use cognito_watch_aws::outbox::Claim;
 use cognito_watch_aws::status_store::{root_key, StatusStore};
 use cognito_watch_aws::{AlertSink, AwsError, StateStore};
 use cognito_watch_core::config::EvaluatorConfig;
@@ -26,7 +27,7 @@ use cognito_watch_core::threshold::{ProfileError, ProfileSet};
 use futures::StreamExt;
 use serde::Serialize;
 
-pub use event::{EvaluatorEvent, EvaluatorRequest};
+pub use event::{EvaluatorEvent, EvaluatorRequest, StreamBatch};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EvaluatorError {
@@ -101,15 +102,17 @@ impl Evaluator {
     ) -> Result<serde_json::Value, EvaluatorError> {
         let now = Utc::now();
         match EvaluatorEvent::decode(payload)? {
-            EvaluatorEvent::Stream(roots) => {
-                let ids: Vec<MonitorId> = roots.keys().cloned().collect();
+            EvaluatorEvent::Stream(batch) => {
+                let ids: Vec<MonitorId> = batch.roots.keys().cloned().collect();
                 let report = Box::pin(self.evaluate(&ids, now)).await?;
                 // Reports come back in the order of `ids`, which is the order of `roots`.
-                let failures = roots
+                let failures = batch
+                    .roots
                     .values()
                     .zip(&report.roots)
                     .filter(|(_, r)| r.busy || r.error.is_some())
-                    .flat_map(|(seqs, _)| seqs.iter().cloned());
+                    .flat_map(|(seqs, _)| seqs.iter().cloned())
+                    .chain(batch.unreadable.iter().cloned());
                 let mut response = aws_lambda_events::streams::DynamoDbEventResponse::default();
                 for s in failures {
                     let mut failure =
@@ -255,14 +258,18 @@ impl Evaluator {
         let mut sent = 0;
         let mut pending = 0;
         for stored in self.status.pending_alerts(key).await? {
-            if !self
+            let claim = self
                 .status
                 .outbox
                 .claim(key, &stored.key, now, now + Duration::seconds(CLAIM))
-                .await?
-            {
-                pending += 1;
-                continue;
+                .await?;
+            match claim {
+                Claim::Claimed => {}
+                Claim::Sent => continue,
+                Claim::Held => {
+                    pending += 1;
+                    continue;
+                }
             }
             let published = match notify::message(&stored.alert) {
                 Ok(message) => self.sink.publish(&message).await,

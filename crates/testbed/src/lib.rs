@@ -149,14 +149,118 @@ impl Moto {
     }
 }
 
+/// A fault the bridge injects (see `moto_bridge.py`): which requests, how many, and how they
+/// fail. Build with `Fault::on`/`Fault::matching`, then arm with `Moto::arm`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Fault {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    operation: Vec<String>,
+    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
+    needle: Option<String>,
+    skip: u32,
+    every: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    share: Option<f64>,
+    seed: u64,
+    count: Option<u32>,
+    through: bool,
+    status: u16,
+    code: String,
+}
+
+impl Fault {
+    /// Requests of these exact operations (e.g. `["BatchWriteItem"]`); once, with a 500.
+    pub fn on(operations: &[&str]) -> Fault {
+        Fault {
+            operation: operations.iter().map(|o| o.to_string()).collect(),
+            needle: None,
+            skip: 0,
+            every: 1,
+            share: None,
+            seed: 1,
+            count: Some(1),
+            through: false,
+            status: 500,
+            code: "InternalError".into(),
+        }
+    }
+
+    /// Requests whose target, path or body contains `needle`.
+    pub fn matching(needle: &str) -> Fault {
+        Fault::on(&[]).and_matching(needle)
+    }
+
+    /// Also require `needle` in the target, path or body.
+    pub fn and_matching(mut self, needle: &str) -> Fault {
+        self.needle = Some(needle.to_string());
+        self
+    }
+
+    /// Fail at most `n` requests (`None`: no limit).
+    pub fn times(mut self, n: Option<u32>) -> Fault {
+        self.count = n;
+        self
+    }
+
+    /// Let the first `n` matching requests through.
+    pub fn skip(mut self, n: u32) -> Fault {
+        self.skip = n;
+        self
+    }
+
+    /// Fail every `n`th matching request.
+    pub fn every(mut self, n: u32) -> Fault {
+        self.every = n.max(1);
+        self
+    }
+
+    /// Fail a seeded share (0..1) of matching requests, repeatably.
+    pub fn share(mut self, share: f64, seed: u64) -> Fault {
+        self.share = Some(share);
+        self.seed = seed;
+        self
+    }
+
+    /// The request takes effect; its answer is replaced by the error.
+    pub fn through(mut self) -> Fault {
+        self.through = true;
+        self
+    }
+
+    /// Fail with this HTTP status and AWS error code.
+    pub fn status(mut self, status: u16, code: &str) -> Fault {
+        self.status = status;
+        self.code = code.to_string();
+        self
+    }
+}
+
 impl Moto {
     /// Arm a fault in the bridge: the next `count` requests containing `needle` (in the
     /// X-Amz-Target header, path or body) fail with HTTP `status` and AWS error `code`.
     pub fn inject_fault(&self, needle: &str, count: u32, status: u16, code: &str) {
-        let body =
-            serde_json::json!({"match": needle, "count": count, "status": status, "code": code});
-        if let Err(e) = self.control("POST", &body.to_string()) {
+        self.arm(
+            &Fault::matching(needle)
+                .times(Some(count))
+                .status(status, code),
+        );
+    }
+
+    /// Arm `fault` (panics if the bridge refuses: test fixture).
+    pub fn arm(&self, fault: &Fault) {
+        let body = match serde_json::to_string(fault) {
+            Ok(b) => b,
+            Err(e) => panic!("encoding a fault: {e}"),
+        };
+        if let Err(e) = self.control("POST", &body) {
             panic!("arming a fault: {e}");
+        }
+    }
+
+    /// Disarm every fault.
+    pub fn disarm(&self) {
+        if let Err(e) = self.control("DELETE", "") {
+            panic!("disarming faults: {e}");
         }
     }
 
@@ -320,6 +424,16 @@ impl AlertInbox {
         (sqs, queue_url, queue_arn)
     }
 
+    /// A plain queue `name` (a failure destination, say); `queue_url` is where it is.
+    pub async fn plain_queue(sdk: &SdkConfig, name: &str) -> AlertInbox {
+        let (sqs, queue_url, _) = Self::queue(sdk, name).await;
+        AlertInbox {
+            topic_arn: String::new(),
+            queue_url,
+            sqs,
+        }
+    }
+
     /// A queue `name` receiving the events of `source` on the default EventBridge bus.
     pub async fn for_events(sdk: &SdkConfig, name: &str, source: &str) -> AlertInbox {
         let (sqs, queue_url, queue_arn) = Self::queue(sdk, name).await;
@@ -418,6 +532,15 @@ impl Bed {
             sdk,
             store,
         }
+    }
+
+    /// This bed's SDK configuration with `attempts` SDK attempts per call (1: no SDK retry, so
+    /// a fault reaches the product's own recovery).
+    pub fn sdk_with_attempts(&self, attempts: u32) -> SdkConfig {
+        self.sdk
+            .to_builder()
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(attempts))
+            .build()
     }
 
     /// An S3 client for this bed (path-style: the emulator has no per-bucket host names).

@@ -174,7 +174,12 @@ pub fn logs_batch(group: &str, stream: &str, first_id: u64, messages: &[String])
 
 /// A CloudWatch Logs subscription event: `{"awslogs": {"data": base64(gzip(batch))}}`.
 pub fn logs_event(batch: &Value) -> Value {
-    let data = base64::engine::general_purpose::STANDARD.encode(gzip(batch.to_string().as_bytes()));
+    logs_event_raw(batch.to_string().as_bytes())
+}
+
+/// A CloudWatch Logs subscription event around any bytes (for corrupt batches).
+pub fn logs_event_raw(batch: &[u8]) -> Value {
+    let data = base64::engine::general_purpose::STANDARD.encode(gzip(batch));
     json!({"awslogs": {"data": data}})
 }
 

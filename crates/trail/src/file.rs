@@ -1,17 +1,26 @@
-//! A CloudTrail log file (`{"Records": [...]}`, gzip) read as a stream: each record is
-//! taken in as it is parsed, so memory holds one record and the tallies, never the file.
+//! A CloudTrail log file (`{"Records": [...]}`, gzip) read as a stream. A small byte scanner
+//! finds each record's bytes in the `Records` array (it tracks only strings, escapes and
+//! bracket depth), and each record is parsed on its own. So:
+//! - memory holds one record (at most `MAX_RECORD` bytes) and the tallies, never the file;
+//! - a record that does not parse (invalid UTF-8 is read leniently first; 10,000 levels of
+//!   nesting is refused by the parser) is skipped and counted, and the next one is read;
+//! - a record whose brackets or quotes are broken, so that it swallows the records after it,
+//!   is cut at the next `{"eventVersion"` and the scan resynchronises there.
 
-use std::fmt;
 use std::io::{BufRead, BufReader, Read};
 
 use cognito_watch_core::intake::Intake;
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
+
+/// The largest record read; a bigger one is skipped (CloudTrail records are a few KB).
+pub const MAX_RECORD: usize = 1024 * 1024;
+
+/// Where a record that swallowed its neighbours is cut: every CloudTrail record starts so.
+const RESYNC: &[u8] = br#"{"eventVersion""#;
 
 /// Why a file was not read to its end.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FileError {
-    /// The file itself is broken (truncated gzip, invalid JSON): retrying cannot help.
+    /// The file itself is broken (truncated gzip, no `Records` array): retrying cannot help.
     Corrupt(String),
     /// Reading failed (the connection, say): retrying can.
     Io(String),
@@ -27,104 +36,266 @@ pub fn read_trail_file<R: Read>(reader: R, intake: &mut Intake) -> Result<u64, F
         .starts_with(&[0x1f, 0x8b]);
     if gzip {
         let decoder = flate2::read::MultiGzDecoder::new(buffered);
-        parse(BufReader::with_capacity(256 * 1024, decoder), intake)
+        scan(BufReader::with_capacity(256 * 1024, decoder), intake)
     } else {
-        parse(buffered, intake)
+        scan(buffered, intake)
     }
 }
 
-fn parse<R: Read>(reader: R, intake: &mut Intake) -> Result<u64, FileError> {
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    let mut seen = 0;
-    let out = FileSeed {
-        intake,
-        seen: &mut seen,
+fn scan<R: BufRead>(mut reader: R, intake: &mut Intake) -> Result<u64, FileError> {
+    let mut scanner = Scanner::default();
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(c) => c,
+            Err(e) => {
+                use std::io::ErrorKind::{InvalidData, InvalidInput, UnexpectedEof};
+                let why = format!(
+                    "the trail file breaks off after {} records: {e}",
+                    scanner.records
+                );
+                return Err(match e.kind() {
+                    InvalidData | InvalidInput | UnexpectedEof => FileError::Corrupt(why),
+                    _ => FileError::Io(why),
+                });
+            }
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        let n = chunk.len();
+        scanner.feed(chunk, intake);
+        reader.consume(n);
     }
-    .deserialize(&mut de)
-    .and_then(|_| de.end());
-    match out {
-        Ok(()) => Ok(seen),
-        Err(e) => {
-            use std::io::ErrorKind::{InvalidData, InvalidInput, UnexpectedEof};
-            let why = format!("the trail file breaks off after {seen} records: {e}");
-            match e.io_error_kind() {
-                Some(InvalidData | InvalidInput | UnexpectedEof) | None => {
-                    Err(FileError::Corrupt(why))
+    match scanner.phase {
+        Phase::After => Ok(scanner.records),
+        Phase::Top => Err(FileError::Corrupt(
+            "not a CloudTrail log file: no \"Records\" array".into(),
+        )),
+        Phase::Records => Err(FileError::Corrupt(format!(
+            "the trail file breaks off after {} records",
+            scanner.records
+        ))),
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+enum Phase {
+    /// Before the `Records` array.
+    #[default]
+    Top,
+    /// Inside it.
+    Records,
+    /// After it.
+    After,
+}
+
+/// String and escape state of the scan.
+#[derive(Debug, Default, Clone, Copy)]
+struct Lexer {
+    in_string: bool,
+    escape: bool,
+}
+
+impl Lexer {
+    /// Take one byte; true when it is structural (outside a string).
+    fn structural(&mut self, b: u8) -> bool {
+        if self.in_string {
+            if self.escape {
+                self.escape = false;
+            } else if b == b'\\' {
+                self.escape = true;
+            } else if b == b'"' {
+                self.in_string = false;
+            }
+            return false;
+        }
+        if b == b'"' {
+            self.in_string = true;
+            return false;
+        }
+        true
+    }
+}
+
+#[derive(Default)]
+struct Scanner {
+    phase: Phase,
+    lexer: Lexer,
+    /// Depth in the document before the array (the top object is 1).
+    depth: usize,
+    /// The last string completed at depth 1, and whether a `:` followed it.
+    key: Vec<u8>,
+    collecting_key: bool,
+    key_is_records: bool,
+    /// The record being read; `record_depth` its bracket depth; `in_record` whether one is.
+    record: Vec<u8>,
+    record_depth: usize,
+    in_record: bool,
+    /// The record grew past `MAX_RECORD`: its bytes are dropped until it ends.
+    oversize: bool,
+    records: u64,
+}
+
+impl Scanner {
+    fn feed(&mut self, bytes: &[u8], intake: &mut Intake) {
+        let mut i = 0;
+        while i < bytes.len() {
+            match self.phase {
+                Phase::Top => {
+                    self.top(bytes[i]);
+                    i += 1;
                 }
-                Some(_) => Err(FileError::Io(why)),
+                Phase::Records => {
+                    if let Some(refeed) = self.records_byte(bytes[i], intake) {
+                        // A record swallowed its neighbours: read them again from the cut.
+                        // Iterative: each pass is shorter than the last.
+                        let mut pending = refeed;
+                        while let Some(rest) = self.refeed(&pending, intake) {
+                            pending = rest;
+                        }
+                    }
+                    i += 1;
+                }
+                Phase::After => return,
             }
         }
     }
-}
 
-struct FileSeed<'i> {
-    intake: &'i mut Intake,
-    seen: &'i mut u64,
-}
-
-impl<'de> DeserializeSeed<'de> for FileSeed<'_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for FileSeed<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(r#"a CloudTrail log file, {"Records": [...]}"#)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "Records" {
-                map.next_value_seed(RecordsSeed {
-                    intake: &mut *self.intake,
-                    seen: &mut *self.seen,
-                })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
+    /// Feed a cut-off tail; returns a further tail when it too needs a cut.
+    fn refeed(&mut self, bytes: &[u8], intake: &mut Intake) -> Option<Vec<u8>> {
+        for (i, &b) in bytes.iter().enumerate() {
+            if self.phase != Phase::Records {
+                return None;
+            }
+            if let Some(mut rest) = self.records_byte(b, intake) {
+                rest.extend_from_slice(&bytes[i + 1..]);
+                return Some(rest);
             }
         }
-        Ok(())
+        None
     }
-}
 
-struct RecordsSeed<'i> {
-    intake: &'i mut Intake,
-    seen: &'i mut u64,
-}
-
-impl<'de> DeserializeSeed<'de> for RecordsSeed<'_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RecordsSeed<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of CloudTrail records")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(record) = seq.next_element::<Value>()? {
-            *self.seen += 1;
-            self.intake.add_value(record);
+    /// A byte before the array: find `"Records"` `:` `[` at depth 1.
+    fn top(&mut self, b: u8) {
+        let was_string = self.lexer.in_string;
+        if !self.lexer.structural(b) {
+            if self.depth == 1 {
+                if !was_string {
+                    self.key.clear();
+                    self.collecting_key = true;
+                } else if self.lexer.in_string {
+                    if self.collecting_key && self.key.len() < 16 {
+                        self.key.push(b);
+                    }
+                } else {
+                    self.collecting_key = false;
+                }
+            }
+            return;
         }
-        Ok(())
+        match b {
+            b':' if self.depth == 1 => self.key_is_records = self.key == b"Records",
+            b'[' if self.depth == 1 && self.key_is_records => {
+                self.phase = Phase::Records;
+            }
+            b'{' | b'[' => self.depth += 1,
+            b'}' | b']' => self.depth = self.depth.saturating_sub(1),
+            b',' => self.key_is_records = false,
+            _ => {}
+        }
     }
+
+    /// A byte inside the array. Returns bytes to read again when a broken record was cut.
+    fn records_byte(&mut self, b: u8, intake: &mut Intake) -> Option<Vec<u8>> {
+        if !self.in_record {
+            match b {
+                b' ' | b'\n' | b'\r' | b'\t' | b',' => return None,
+                b']' => {
+                    self.phase = Phase::After;
+                    return None;
+                }
+                _ => {
+                    self.in_record = true;
+                    self.oversize = false;
+                    self.record.clear();
+                    self.record_depth = 0;
+                    self.lexer = Lexer::default();
+                }
+            }
+        }
+        let structural = self.lexer.structural(b);
+        if structural && self.record_depth == 0 && matches!(b, b',' | b']') {
+            // The end of a scalar element.
+            self.in_record = false;
+            if b == b']' {
+                self.phase = Phase::After;
+            }
+            return self.finish(intake);
+        }
+        if !self.oversize {
+            self.record.push(b);
+            if self.record.len() > MAX_RECORD {
+                // Keep a record that swallowed others from taking the rest of the file.
+                if let Some(cut) = find(&self.record[1..], RESYNC) {
+                    self.records += 1;
+                    intake.malformed(
+                        "a record with broken brackets or quotes, cut at the next record",
+                    );
+                    let rest = self.record.split_off(cut + 1);
+                    self.in_record = false;
+                    self.lexer = Lexer::default();
+                    return Some(rest);
+                }
+                self.oversize = true;
+                self.record = Vec::new();
+            }
+        }
+        if structural {
+            match b {
+                b'{' | b'[' => self.record_depth += 1,
+                b'}' | b']' => self.record_depth = self.record_depth.saturating_sub(1),
+                _ => {}
+            }
+            if self.record_depth == 0 && matches!(b, b'}' | b']') {
+                self.in_record = false;
+                return self.finish(intake);
+            }
+        }
+        None
+    }
+
+    /// A record's bytes are complete: take them in. A record that does not parse and holds
+    /// the start of another is cut there.
+    fn finish(&mut self, intake: &mut Intake) -> Option<Vec<u8>> {
+        self.records += 1;
+        self.lexer = Lexer::default();
+        if self.oversize {
+            intake.malformed(format!("a record over {MAX_RECORD} bytes, skipped"));
+            return None;
+        }
+        if intake.add_json_bytes(&self.record) {
+            return None;
+        }
+        let cut = find(&self.record[1..], RESYNC)? + 1;
+        Some(self.record.split_off(cut))
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use std::io::Write;
 
-    const RECORD: &str = r#"{"eventTime":"2026-11-21T10:04:00Z","eventSource":"cognito-idp.amazonaws.com","eventName":"InitiateAuth","eventID":"e","errorCode":"NotAuthorizedException","sourceIPAddress":"203.0.113.5","requestParameters":{"clientId":"c1"}}"#;
+    const RECORD: &str = r#"{"eventVersion":"1.08","eventTime":"2026-11-21T10:04:00Z","eventSource":"cognito-idp.amazonaws.com","eventName":"InitiateAuth","eventID":"e","errorCode":"NotAuthorizedException","sourceIPAddress":"203.0.113.5","requestParameters":{"clientId":"c1"}}"#;
 
-    fn gz(text: &str) -> Vec<u8> {
+    fn gz(bytes: &[u8]) -> Vec<u8> {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(text.as_bytes()).unwrap();
+        gz.write_all(bytes).unwrap();
         gz.finish().unwrap()
     }
 
@@ -134,9 +305,14 @@ mod tests {
 
     #[test]
     fn records_are_read_one_by_one_from_gzip_or_plain_json() {
-        let file = format!(r#"{{"Records":[{RECORD},{RECORD},{{"bad":true}}],"extra":[1,2]}}"#);
+        let file = format!(
+            r#"{{"extra":{{"Records":[1]}},"Records":[{RECORD},{RECORD},{{"bad":true}}],"more":[1,2]}}"#
+        );
         let mut i = intake();
-        assert_eq!(read_trail_file(gz(&file).as_slice(), &mut i), Ok(3));
+        assert_eq!(
+            read_trail_file(gz(file.as_bytes()).as_slice(), &mut i),
+            Ok(3)
+        );
         assert_eq!(i.counts.skipped_non_cognito, 0);
         assert_eq!(i.counts.cognito_records, 2);
         assert_eq!(i.counts.malformed, 1);
@@ -147,7 +323,7 @@ mod tests {
     #[test]
     fn a_truncated_file_keeps_what_was_read_and_says_where_it_broke() {
         let file = format!(r#"{{"Records":[{}]}}"#, vec![RECORD; 200].join(","));
-        let bytes = gz(&file);
+        let bytes = gz(file.as_bytes());
         let mut i = intake();
         let err = read_trail_file(&bytes[..bytes.len() / 2], &mut i).unwrap_err();
         assert!(
@@ -155,5 +331,115 @@ mod tests {
             "{err:?}"
         );
         assert!(i.counts.cognito_records > 0 && i.counts.cognito_records < 200);
+    }
+
+    /// Defect: a record with invalid UTF-8 or 10,000 levels of nesting stopped the read and
+    /// the records after it were lost.
+    #[test]
+    fn a_bad_record_is_skipped_and_its_neighbours_are_read() {
+        let mut bad_utf8 = RECORD.as_bytes().to_vec();
+        let at = bad_utf8.windows(7).position(|w| w == b"203.0.1").unwrap();
+        bad_utf8.splice(at..at, [0xFF, 0xFE]);
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let broken_quote = RECORD.replacen(r#""InitiateAuth""#, r#""InitiateAuth"#, 1);
+        let huge = format!(
+            r#"{{"eventVersion":"1","pad":"{}"}}"#,
+            "x".repeat(MAX_RECORD + 10)
+        );
+        let mut file = br#"{"Records":["#.to_vec();
+        for (n, part) in [
+            RECORD.as_bytes(),
+            &bad_utf8,
+            RECORD.as_bytes(),
+            deep.as_bytes(),
+            RECORD.as_bytes(),
+            broken_quote.as_bytes(),
+            RECORD.as_bytes(),
+            huge.as_bytes(),
+            RECORD.as_bytes(),
+        ]
+        .iter()
+        .enumerate()
+        {
+            if n > 0 {
+                file.push(b',');
+            }
+            file.extend_from_slice(part);
+        }
+        file.extend_from_slice(b"]}");
+        let mut i = intake();
+        read_trail_file(gz(&file).as_slice(), &mut i).unwrap();
+        assert_eq!(
+            i.counts.cognito_records, 6,
+            "the five good records and the one with a bad byte in a string: {:?}",
+            i.malformed_samples
+        );
+        assert_eq!(i.counts.malformed, 3, "{:?}", i.malformed_samples);
+    }
+
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(serde_json::Value::from),
+            any::<String>().prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map(any::<String>(), inner, 0..6)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn with_sibling(middle: &[u8]) -> Vec<u8> {
+        let mut file = br#"{"Records":["#.to_vec();
+        file.extend_from_slice(RECORD.as_bytes());
+        file.push(b',');
+        file.extend_from_slice(middle);
+        file.push(b',');
+        file.extend_from_slice(RECORD.as_bytes());
+        file.extend_from_slice(b"]}");
+        file
+    }
+
+    proptest! {
+        /// Arbitrary bytes, plain or gzip'd: never a panic, never an unbounded key.
+        #[test]
+        fn any_bytes_are_read_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            for input in [bytes.clone(), gz(&bytes)] {
+                let mut i = intake();
+                let _ = read_trail_file(input.as_slice(), &mut i);
+                prop_assert!(i.tallies.check_bounds().is_ok());
+            }
+        }
+
+        /// Whatever bytes sit inside a string of the record between two good ones, and
+        /// whatever JSON value sits between them, both good records are read.
+        #[test]
+        fn a_bad_sibling_never_loses_a_good_record(
+            junk in proptest::collection::vec(any::<u8>().prop_filter("no quote or backslash", |b| *b != b'"' && *b != b'\\'), 0..512),
+            value in json_value(),
+        ) {
+            let mut middle = br#"{"eventVersion":"1.08","eventTime":"2026-11-21T10:04:00Z","eventSource":"cognito-idp.amazonaws.com","eventName":"InitiateAuth","eventID":"m","userAgent":""#.to_vec();
+            middle.extend_from_slice(&junk);
+            middle.extend_from_slice(br#""}"#);
+            for middle in [middle, value.to_string().into_bytes()] {
+                let mut i = intake();
+                prop_assert!(read_trail_file(gz(&with_sibling(&middle)).as_slice(), &mut i).is_ok());
+                prop_assert!(i.counts.cognito_records >= 2, "{:?}", i.malformed_samples);
+                prop_assert!(i.tallies.check_bounds().is_ok());
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_without_records_is_corrupt() {
+        let mut i = intake();
+        assert!(matches!(
+            read_trail_file(&b"{\"nope\":[1]}"[..], &mut i),
+            Err(FileError::Corrupt(_))
+        ));
     }
 }

@@ -22,9 +22,6 @@ pub const DETAIL_TYPES: [&str; 2] = [
     "AWS Service Event via CloudTrail",
 ];
 
-/// Largest decompressed log batch accepted (CloudWatch Logs sends at most ~1 MB compressed).
-const MAX_LOG_BATCH: u64 = 256 * 1024 * 1024;
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
     /// Records or messages as JSON (an EventBridge detail, a trail file's records).
@@ -66,13 +63,14 @@ fn text(v: &Value, k: &str) -> Option<String> {
     v.get(k).and_then(Value::as_str).map(str::to_string)
 }
 
-/// The deliveries in one invocation's payload.
-pub fn decode(payload: Value) -> Result<Vec<Delivery>, InputError> {
+/// The deliveries in one invocation's payload; a CloudWatch Logs batch may expand to at most
+/// `max_log_batch` bytes.
+pub fn decode(payload: Value, max_log_batch: u64) -> Result<Vec<Delivery>, InputError> {
     if payload.get("detail-type").is_some() {
         return eventbridge(payload).map(|d| vec![d]);
     }
     if let Some(data) = payload.get("awslogs").and_then(|a| a.get("data")) {
-        return Ok(vec![logs(data.as_str().unwrap_or_default())]);
+        return Ok(vec![logs(data.as_str().unwrap_or_default(), max_log_batch)]);
     }
     if let Some(records) = payload.get("Records").and_then(Value::as_array) {
         let is_s3 = records
@@ -126,9 +124,11 @@ fn eventbridge(payload: Value) -> Result<Delivery, InputError> {
     })
 }
 
-/// A CloudWatch Logs subscription batch. A payload that does not decode is one corrupt
-/// delivery (retrying it would not help), keyed by its own bytes.
-pub fn logs(data: &str) -> Delivery {
+/// A CloudWatch Logs subscription batch. A payload that does not decode, or that expands past
+/// `max_batch` bytes (a gzip bomb), is one corrupt delivery (retrying it would not help), keyed
+/// by its own bytes. Invalid UTF-8 inside a log event is read leniently (U+FFFD), so one bad
+/// byte costs at most its own event.
+pub fn logs(data: &str, max_batch: u64) -> Delivery {
     let corrupt = |why: String| Delivery {
         key: format!("logs#{}", digest(&[data])),
         source: "logs",
@@ -141,12 +141,22 @@ pub fn logs(data: &str) -> Delivery {
     };
     let mut json = Vec::new();
     let read = flate2::read::MultiGzDecoder::new(bytes.as_slice())
-        .take(MAX_LOG_BATCH)
+        .take(max_batch.saturating_add(1))
         .read_to_end(&mut json);
     if let Err(e) = read {
         return corrupt(format!("awslogs.data is not complete gzip: {e}"));
     }
-    let batch: Value = match serde_json::from_slice(&json) {
+    if json.len() as u64 > max_batch {
+        return corrupt(format!(
+            "awslogs.data ({} bytes of gzip) expands past {} MB, the most this function \
+             accepts (CloudWatch Logs sends at most 1 MB of events): refused as a gzip bomb",
+            bytes.len(),
+            max_batch >> 20
+        ));
+    }
+    drop(bytes);
+    let lenient = String::from_utf8_lossy(&json);
+    let batch: Value = match serde_json::from_str(&lenient) {
         Ok(v) => v,
         Err(e) => return corrupt(format!("awslogs.data is not a JSON log batch: {e}")),
     };
@@ -240,17 +250,92 @@ mod tests {
     fn a_logs_batch_is_keyed_by_its_events_and_control_messages_are_ignored() {
         let batch = r#"{"messageType":"DATA_MESSAGE","owner":"111122223333","logGroup":"g","logStream":"s",
             "subscriptionFilters":["f"],"logEvents":[{"id":"1","timestamp":1,"message":"{}"},{"id":"2","timestamp":1,"message":"x"}]}"#;
-        let d = logs(&gzip_b64(batch));
+        let d = logs(&gzip_b64(batch), 1 << 22);
         assert_eq!(d.account.as_deref(), Some("111122223333"));
         assert_eq!(d.body, Body::Texts(vec!["{}".into(), "x".into()]));
         assert_eq!(
             d.key,
-            logs(&gzip_b64(batch)).key,
+            logs(&gzip_b64(batch), 1 << 22).key,
             "the same batch, the same key"
         );
         let control =
             r#"{"messageType":"CONTROL_MESSAGE","logGroup":"","logStream":"","logEvents":[]}"#;
-        assert!(matches!(logs(&gzip_b64(control)).body, Body::Ignored(_)));
+        assert!(matches!(
+            logs(&gzip_b64(control), 1 << 22).body,
+            Body::Ignored(_)
+        ));
+    }
+
+    fn gzip_b64_bytes(bytes: &[u8]) -> String {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(bytes).unwrap();
+        base64::engine::general_purpose::STANDARD.encode(gz.finish().unwrap())
+    }
+
+    proptest::proptest! {
+        /// Any payload: decoding never panics; any batch bytes, gzip'd and base64'd as
+        /// CloudWatch Logs sends them: never a panic, and what is taken in keeps its bounds.
+        #[test]
+        fn any_payload_decodes_without_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048)) {
+            if let Ok(v) = serde_json::from_slice::<Value>(&bytes) {
+                let _ = decode(v, 1 << 22);
+            }
+            let d = logs(&gzip_b64_bytes(&bytes), 1 << 22);
+            let _ = logs(&String::from_utf8_lossy(&bytes), 1 << 22);
+            let mut intake = cognito_watch_core::intake::Intake::new(Box::new(|_| None));
+            if let Body::Texts(texts) = d.body {
+                texts.iter().for_each(|t| intake.add_text(t));
+            }
+            proptest::prop_assert!(intake.tallies.check_bounds().is_ok());
+        }
+
+        /// Whatever one log event holds, the events beside it are read.
+        #[test]
+        fn a_bad_event_never_loses_a_good_one(junk in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let good = serde_json::to_vec(r#"{"eventTime":"2026-11-21T10:04:00Z","eventSource":"cognito-idp.amazonaws.com","eventName":"InitiateAuth","eventID":"e"}"#).unwrap();
+            let junk_json = serde_json::to_vec(&String::from_utf8_lossy(&junk)).unwrap();
+            let mut batch = br#"{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1","timestamp":1,"message":"#.to_vec();
+            batch.extend_from_slice(&good);
+            batch.extend_from_slice(br#"},{"id":"2","timestamp":1,"message":"#);
+            batch.extend_from_slice(&junk_json);
+            batch.extend_from_slice(br#"},{"id":"3","timestamp":1,"message":"#);
+            batch.extend_from_slice(&good);
+            batch.extend_from_slice(b"}]}");
+            let d = logs(&gzip_b64_bytes(&batch), 1 << 22);
+            let Body::Texts(texts) = d.body else {
+                return Err(proptest::test_runner::TestCaseError::fail(format!("{:?}", d.body)));
+            };
+            let mut intake = cognito_watch_core::intake::Intake::new(Box::new(|_| None));
+            texts.iter().for_each(|t| intake.add_text(t));
+            proptest::prop_assert!(intake.counts.cognito_records >= 2);
+        }
+    }
+
+    /// Defect: one raw 0xFF byte in one log event made the whole batch one malformed delivery.
+    #[test]
+    fn a_bad_byte_costs_at_most_its_own_event() {
+        let mut batch = br#"{"messageType":"DATA_MESSAGE","logGroup":"g","logStream":"s","logEvents":[{"id":"1","timestamp":1,"message":"bad "#.to_vec();
+        batch.push(0xFF);
+        batch.extend_from_slice(br#" byte"},{"id":"2","timestamp":1,"message":"good"}]}"#);
+        let d = logs(&gzip_b64_bytes(&batch), 1 << 22);
+        assert_eq!(
+            d.body,
+            Body::Texts(vec!["bad \u{FFFD} byte".into(), "good".into()])
+        );
+    }
+
+    /// Defect: a 205 KB payload expanding to 200 MB was accepted and held in memory.
+    #[test]
+    fn a_gzip_bomb_is_refused_and_explained() {
+        let mut batch = br#"{"messageType":"DATA_MESSAGE","logEvents":[],"pad":""#.to_vec();
+        batch.resize(batch.len() + (8 << 20), b' ');
+        batch.extend_from_slice(br#""}"#);
+        let d = logs(&gzip_b64_bytes(&batch), 4 << 20);
+        assert!(
+            matches!(&d.body, Body::Corrupt(why) if why.contains("gzip bomb") && why.contains("4 MB")),
+            "{:?}",
+            d.body
+        );
     }
 
     #[test]
@@ -260,9 +345,11 @@ mod tests {
             .decode(&good)
             .unwrap();
         let cut = base64::engine::general_purpose::STANDARD.encode(&bytes[..bytes.len() / 2]);
-        assert!(matches!(logs(&cut).body, Body::Corrupt(ref w) if w.contains("gzip")));
-        assert!(matches!(logs("%%%").body, Body::Corrupt(ref w) if w.contains("base64")));
-        assert!(matches!(logs(&gzip_b64("[1,2")).body, Body::Corrupt(ref w) if w.contains("JSON")));
+        assert!(matches!(logs(&cut, 1 << 22).body, Body::Corrupt(ref w) if w.contains("gzip")));
+        assert!(matches!(logs("%%%", 1 << 22).body, Body::Corrupt(ref w) if w.contains("base64")));
+        assert!(
+            matches!(logs(&gzip_b64("[1,2"), 1 << 22).body, Body::Corrupt(ref w) if w.contains("JSON"))
+        );
     }
 
     #[test]
@@ -273,7 +360,7 @@ mod tests {
             {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
              "s3": {"bucket": {"name": "trail"}, "object": {"key": "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/x.json.gz"}}}
         ]});
-        let d = decode(n).unwrap();
+        let d = decode(n, 1 << 22).unwrap();
         assert_eq!(d.len(), 2);
         assert_eq!(d[0].account.as_deref(), Some("111122223333"));
         assert!(
@@ -284,9 +371,12 @@ mod tests {
 
     #[test]
     fn other_eventbridge_events_and_unknown_payloads_are_refused_clearly() {
-        let e = decode(serde_json::json!({"detail-type": "Scheduled Event", "detail": {}}));
+        let e = decode(
+            serde_json::json!({"detail-type": "Scheduled Event", "detail": {}}),
+            1 << 22,
+        );
         assert!(matches!(e, Err(InputError::DetailType(_))));
-        let e = decode(serde_json::json!({"hello": "world"}));
+        let e = decode(serde_json::json!({"hello": "world"}), 1 << 22);
         assert!(e.unwrap_err().to_string().contains("not an input"));
     }
 }

@@ -19,6 +19,8 @@ use std::time::Instant;
 use aws_config::SdkConfig;
 use chrono::{DateTime, Duration, Utc};
 use cognito_watch_aws::events::Requests;
+use cognito_watch_aws::failures::{FailedDelivery, FailureQueue};
+use cognito_watch_aws::outbox::Claim;
 use cognito_watch_aws::s3::TrailFiles;
 use cognito_watch_aws::{AlertSink, AwsError, StateStore, StatusStore, TrailStore};
 use cognito_watch_core::config::{Tables, TrailConfig};
@@ -65,6 +67,9 @@ pub struct TrailReport {
     pub alerts_sent: usize,
     pub alerts_pending: usize,
     pub reinventories: usize,
+    /// Deliveries that can never succeed (an S3 object gone, access denied): sent to the
+    /// failure queue at once, not retried.
+    pub permanent_failures: usize,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
 }
@@ -102,6 +107,7 @@ pub struct Trail {
     pub sink: AlertSink,
     pub files: TrailFiles,
     pub requests: Option<Requests>,
+    pub failures: Option<FailureQueue>,
     cache: Mutex<Cache>,
 }
 
@@ -123,6 +129,10 @@ impl Trail {
             sink: AlertSink::new(base, &config.topic_arn),
             files: TrailFiles::new(base),
             requests: config.event_bus.as_deref().map(|b| Requests::new(base, b)),
+            failures: config
+                .failure_queue_url
+                .as_deref()
+                .map(|u| FailureQueue::new(base, u)),
             config,
             cache: Mutex::new(Cache::default()),
         }
@@ -141,7 +151,7 @@ impl Trail {
         payload: serde_json::Value,
         account: Option<String>,
     ) -> Result<TrailReport, TrailError> {
-        let deliveries = input::decode(payload)?;
+        let deliveries = input::decode(payload, self.config.max_log_batch_bytes)?;
         let mut report = TrailReport {
             deliveries: deliveries.len(),
             ..Default::default()
@@ -149,11 +159,42 @@ impl Trail {
         let mut errors = Vec::new();
         for d in deliveries {
             let key = d.key.clone();
+            let source = d.source;
+            let object = match &d.body {
+                Body::S3 {
+                    bucket,
+                    key,
+                    version_id,
+                } => Some(
+                    serde_json::json!({"bucket": bucket, "key": key, "version_id": version_id}),
+                ),
+                _ => None,
+            };
             // Boxed: the delivery future is deep, and callers' stacks may be small.
             let processed = Box::pin(self.process(d, account.as_deref(), &mut report)).await;
-            if let Err(e) = processed {
+            let Err(e) = processed else { continue };
+            if !e.is_permanent() {
                 tracing::error!(delivery = %key, error = %e, "delivery failed; its source will retry");
                 errors.push(e.to_string());
+                continue;
+            }
+            // Retrying cannot help: counted, logged, and sent to the failure queue at once.
+            report.permanent_failures += 1;
+            let failed = FailedDelivery {
+                kind: "permanent-failure",
+                delivery: key.clone(),
+                source,
+                object,
+                operation: e.operation,
+                error_code: e.code.clone(),
+                reason: e.to_string(),
+            };
+            tracing::error!(delivery = %key, error = %e, "delivery can never succeed; sent to the failure queue, not retried");
+            if let Some(queue) = &self.failures {
+                if let Err(send) = queue.send(&failed).await {
+                    // Not recorded anywhere yet: let the source retry it.
+                    errors.push(format!("{e} (and the failure queue: {send})"));
+                }
             }
         }
         tracing::info!(
@@ -415,14 +456,27 @@ impl Trail {
                 tracing::warn!(detection = f.detection.kind(), key = %key, pool = ?f.pool, "security detection");
             }
             let (pk, sk) = TrailStore::finding_key(&f);
-            let claimed = self
+            let claim = self
                 .store
                 .outbox
                 .claim(&pk, sk, now, now + Duration::seconds(CLAIM_SECONDS))
                 .await?;
-            if !claimed {
-                self.remember_sent(key).await;
-                continue;
+            match claim {
+                Claim::Claimed => {}
+                Claim::Sent => {
+                    self.remember_sent(key).await;
+                    continue;
+                }
+                Claim::Held => {
+                    // Another invocation is publishing it, or stopped before it could: not
+                    // sent yet, so the source retries this delivery once the claim runs out.
+                    report.alerts_pending += 1;
+                    first_error.get_or_insert(AwsError::other(
+                        "Publish",
+                        format!("detection {key} is claimed by another invocation; retry after its claim"),
+                    ));
+                    continue;
+                }
             }
             match self.publish(&f).await {
                 Ok((message_id, reinventoried)) => {

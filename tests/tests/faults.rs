@@ -1,0 +1,62 @@
+//! Failures of the AWS services the functions depend on, on the local AWS test bed: which are
+//! retried, which are not, and what an operator sees.
+
+use cognito_watch_testbed::traffic;
+use cognito_watch_testbed::{AlertInbox, Bed};
+use serde_json::Value;
+
+/// Defect: an S3 NoSuchBucket / NoSuchKey was treated as worth retrying, so the notification
+/// failed the invocation again and again. Permanent errors are counted, logged and sent to the
+/// failure queue at once; the invocation succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permanent_errors_go_to_the_failure_queue_at_once() {
+    let bed = Bed::start().await;
+    let inbox = AlertInbox::create(&bed.sdk, "alerts").await;
+    let failures = AlertInbox::plain_queue(&bed.sdk, "trail-failures").await;
+    bed.inventoried_shop().await;
+    let trail = bed
+        .trail(
+            &inbox.topic_arn,
+            &[("FAILURE_QUEUE_URL", failures.queue_url.as_str())],
+        )
+        .await;
+    bed.put_object("trail-bucket", "AWSLogs/other.txt", b"x".to_vec())
+        .await;
+    let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/21/gone.json.gz";
+    let mut notification = traffic::s3_notification("trail-bucket", key, 10);
+    let mut no_bucket = notification["Records"][0].clone();
+    no_bucket["s3"]["bucket"]["name"] = "no-such-bucket".into();
+    notification["Records"]
+        .as_array_mut()
+        .unwrap()
+        .push(no_bucket);
+    let report = trail
+        .handle(notification, None)
+        .await
+        .expect("nothing to retry: the invocation succeeds");
+    assert_eq!(report.permanent_failures, 2);
+    let sent = failures.drain().await;
+    let codes: Vec<&str> = sent
+        .iter()
+        .map(|m| m["error_code"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(codes, ["NoSuchKey", "NoSuchBucket"]);
+    for m in &sent {
+        assert_eq!(m["kind"], "permanent-failure");
+        assert_eq!(m["source"], "s3");
+        assert_eq!(m["object"]["key"], Value::from(key));
+    }
+
+    // A transient error (a 500 from S3) still fails the invocation, for the source to retry.
+    bed.moto.arm(
+        &cognito_watch_testbed::Fault::matching("gone.json.gz")
+            .times(Some(4))
+            .status(500, "InternalError"),
+    );
+    let err = trail
+        .handle(traffic::s3_notification("trail-bucket", key, 10), None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("will be retried"), "{err}");
+    assert!(failures.drain().await.is_empty());
+}
