@@ -1,6 +1,6 @@
 //! One CloudTrail record (or user log message) as JSON bytes, as a trail file holds it.
 #![no_main]
-use cognito_watch_core::intake::Intake;
+use cognito_watch_core::trail::intake::Intake;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

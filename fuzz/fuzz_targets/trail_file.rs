@@ -1,6 +1,6 @@
 //! A CloudTrail log file from S3, plain and gzip'd.
 #![no_main]
-use cognito_watch_core::intake::Intake;
+use cognito_watch_core::trail::intake::Intake;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

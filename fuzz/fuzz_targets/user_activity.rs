@@ -1,6 +1,6 @@
 //! A Cognito user activity or notification log message, as text.
 #![no_main]
-use cognito_watch_core::intake::Intake;
+use cognito_watch_core::trail::intake::Intake;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

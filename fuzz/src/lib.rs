@@ -2,7 +2,7 @@
 //! every tally key is within the storage bounds, and every message built from what was read
 //! is clean.
 
-use cognito_watch_core::intake::Intake;
+use cognito_watch_core::trail::intake::Intake;
 use trail::input::Body;
 
 /// Take a delivery's body in and check what came out (panics on a broken invariant: a crash
@@ -25,7 +25,7 @@ pub fn check(intake: &Intake) {
         panic!("{why}");
     }
     for f in &intake.findings {
-        let message = match cognito_watch_core::notify::finding_message(f) {
+        let message = match cognito_watch_core::alerting::message::finding_message(f) {
             Ok(m) => m,
             Err(e) => panic!("a finding that cannot be rendered: {e}"),
         };

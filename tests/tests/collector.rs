@@ -2,7 +2,7 @@
 //! Cognito-shaped datapoints in moto; the handler runs; DynamoDB is read back through the SDK.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use cognito_watch_core::monitor::{MonitorDetails, MonitorKind, PollOutcome};
+use cognito_watch_core::inventory::monitor::{MonitorDetails, MonitorKind, PollOutcome};
 use cognito_watch_testbed::{seed, Bed};
 use collector::{sweep_deadline, CollectorRequest, Task};
 

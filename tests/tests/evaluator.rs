@@ -4,11 +4,11 @@
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use cognito_watch_aws::status_store::root_key;
-use cognito_watch_core::monitor::MonitorId;
-use cognito_watch_core::status::Status;
-use cognito_watch_core::threshold::{
+use cognito_watch_core::alerting::profile::{
     Assignment, Comparator, Profile, ProfileSet, Severity, Threshold, DEFAULT_PROFILE,
 };
+use cognito_watch_core::alerting::status::Status;
+use cognito_watch_core::inventory::monitor::MonitorId;
 use cognito_watch_core::MonitorKind;
 use cognito_watch_testbed::{seed, AlertInbox, Bed, Fault};
 use collector::CollectorRequest;
@@ -64,7 +64,7 @@ impl Setup {
         self.evaluator.evaluate(&roots, at).await.unwrap()
     }
 
-    async fn status(&self, id: &str) -> cognito_watch_core::status::MonitorStatus {
+    async fn status(&self, id: &str) -> cognito_watch_core::alerting::status::MonitorStatus {
         let root = root_key(&MonitorId::UserPool {
             pool: self.pool.clone(),
         });
@@ -317,7 +317,7 @@ async fn each_comparator_breaches_exactly_where_it_should() {
         .reasons
         .iter()
         .map(|r| match r {
-            cognito_watch_core::status::Reason::Breach {
+            cognito_watch_core::alerting::status::Reason::Breach {
                 metric, comparator, ..
             } => format!("{metric}{comparator}"),
             other => panic!("{other:?}"),

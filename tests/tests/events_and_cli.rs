@@ -306,7 +306,7 @@ async fn status_and_report_read_what_the_collector_wrote() {
         .unwrap_err();
     assert!(bad.to_string().contains("FederationFailed"), "{bad}");
     let exported = text(&["thresholds", "export"]).await.unwrap();
-    let round = cognito_watch_core::threshold::ProfileSet::from_toml(&exported).unwrap();
+    let round = cognito_watch_core::alerting::profile::ProfileSet::from_toml(&exported).unwrap();
     assert!(round
         .get(cognito_watch_core::MonitorKind::IdentityProvider, "default")
         .unwrap()

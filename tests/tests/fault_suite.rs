@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use cognito_watch_aws::status_store::root_key;
-use cognito_watch_core::status::Status;
+use cognito_watch_core::alerting::status::Status;
 use cognito_watch_core::trail::window_of;
 use cognito_watch_testbed::traffic::{self, logs_batch, logs_event};
 use cognito_watch_testbed::{seed, AlertInbox, Bed, Fault};
@@ -256,9 +256,11 @@ impl World {
                 .find(|m| m.monitor_id == monitor_id)
                 .map_or_else(|| monitor_id.to_string(), |m| m.name.clone())
         };
-        let root = root_key(&cognito_watch_core::monitor::MonitorId::UserPool {
-            pool: self.pool.clone(),
-        });
+        let root = root_key(
+            &cognito_watch_core::inventory::monitor::MonitorId::UserPool {
+                pool: self.pool.clone(),
+            },
+        );
         let statuses = self
             .evaluator
             .status

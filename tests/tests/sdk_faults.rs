@@ -15,7 +15,7 @@ use aws_sdk_cognitoidentity::types::{
 };
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use chrono::{Duration, DurationRound, Utc};
-use cognito_watch_core::monitor::{MonitorDetails, PollOutcome};
+use cognito_watch_core::inventory::monitor::{MonitorDetails, PollOutcome};
 use cognito_watch_testbed::{seed, Bed};
 use collector::{CollectorRequest, Task};
 
@@ -25,7 +25,7 @@ async fn poll(
     clients: cognito_watch_aws::ScopeClients,
     request: &CollectorRequest,
     at: chrono::DateTime<Utc>,
-) -> cognito_watch_core::record::PollLog {
+) -> cognito_watch_core::inventory::record::PollLog {
     collector
         .poll(clients, request, at, at + Duration::minutes(5))
         .await

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
 use chrono::{DateTime, Utc};
-use cognito_watch_core::series::{Call, Query, Series, NAMESPACE};
-use cognito_watch_core::window::PERIOD_SECONDS;
+use cognito_watch_core::inventory::series::{Call, Query, Series, NAMESPACE};
+use cognito_watch_core::inventory::window::PERIOD_SECONDS;
 
 use crate::error::AwsError;
 use crate::sdk::{from_chrono, to_chrono, ScopeClients};

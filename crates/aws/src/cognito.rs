@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use cognito_watch_core::monitor::{
+use cognito_watch_core::inventory::monitor::{
     AppClientDetails, CognitoProvider, IdentityPoolDetails, IdentityProviderDetails,
     IdentitySample, UserDetails, UserPoolDetails,
 };
-use cognito_watch_core::quota::ApiCategory;
+use cognito_watch_core::inventory::quota::ApiCategory;
 
 use crate::error::AwsError;
 use crate::sdk::{to_chrono, ScopeClients};

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use cognito_watch_core::quota::ApiCategory;
+use cognito_watch_core::inventory::quota::ApiCategory;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 /// Rate limiters of one account and region.

@@ -1,7 +1,7 @@
 //! The alert sink: SNS Publish with `MessageStructure = json` and message attributes.
 
 use aws_sdk_sns::types::MessageAttributeValue;
-use cognito_watch_core::notify::Message;
+use cognito_watch_core::alerting::message::Message;
 
 use crate::error::AwsError;
 

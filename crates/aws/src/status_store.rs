@@ -23,10 +23,12 @@ use aws_sdk_dynamodb::types::{
     SseSpecification, TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use chrono::{DateTime, Duration, Utc};
-use cognito_watch_core::detect::DetectionThresholds;
-use cognito_watch_core::monitor::MonitorId;
-use cognito_watch_core::status::{Alert, MonitorChange, MonitorStatus, Outage, OutageWrite};
-use cognito_watch_core::threshold::{Assignment, Profile, ProfileSet};
+use cognito_watch_core::alerting::profile::{Assignment, Profile, ProfileSet};
+use cognito_watch_core::alerting::status::{
+    Alert, MonitorChange, MonitorStatus, Outage, OutageWrite,
+};
+use cognito_watch_core::inventory::monitor::MonitorId;
+use cognito_watch_core::trail::detect::DetectionThresholds;
 use serde::de::DeserializeOwned;
 
 use crate::error::AwsError;

@@ -28,11 +28,11 @@ use aws_sdk_dynamodb::types::{
     StreamSpecification, StreamViewType, TimeToLiveSpecification, WriteRequest,
 };
 use chrono::{DateTime, Utc};
-use cognito_watch_core::batch::{Next, WriteQueue};
 use cognito_watch_core::config::Tables;
-use cognito_watch_core::monitor::{Monitor, MonitorId};
-use cognito_watch_core::record::{HistoryRow, PollLog, ScopeCursor};
-use cognito_watch_core::sweep::{IdentitySweep, UserSweep};
+use cognito_watch_core::inventory::batch::{Next, WriteQueue};
+use cognito_watch_core::inventory::monitor::{Monitor, MonitorId};
+use cognito_watch_core::inventory::record::{HistoryRow, PollLog, ScopeCursor};
+use cognito_watch_core::inventory::sweep::{IdentitySweep, UserSweep};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 

@@ -27,7 +27,7 @@ use aws_sdk_dynamodb::types::{
     SseSpecification, TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use chrono::{DateTime, Duration, Utc};
-use cognito_watch_core::detect::Finding;
+use cognito_watch_core::trail::detect::Finding;
 use cognito_watch_core::trail::{Counts, TallyId, TallyKey};
 use serde::{Deserialize, Serialize};
 

@@ -5,13 +5,13 @@ use std::path::PathBuf;
 use chrono::Utc;
 use clap::Subcommand;
 use cognito_watch_aws::StatusStore;
-use cognito_watch_core::catalogue;
-use cognito_watch_core::monitor::{MonitorId, MonitorKind};
-use cognito_watch_core::record::format_value;
-use cognito_watch_core::status::{parse_outage_id, Outage};
-use cognito_watch_core::threshold::{
+use cognito_watch_core::alerting::profile::{
     Assignment, Comparator, Profile, ProfileSet, Severity, Threshold, DEFAULT_PROFILE,
 };
+use cognito_watch_core::alerting::status::{parse_outage_id, Outage};
+use cognito_watch_core::inventory::catalogue;
+use cognito_watch_core::inventory::monitor::{MonitorId, MonitorKind};
+use cognito_watch_core::inventory::record::format_value;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
 use crate::CliError;
@@ -204,7 +204,7 @@ pub async fn thresholds(
                     th.metric.clone(),
                     th.comparator.to_string(),
                     format_value(th.value),
-                    format!("{:?}", th.severity).to_lowercase(),
+                    th.severity.to_string(),
                     th.consecutive_polls.to_string(),
                 ]);
             }
@@ -284,7 +284,7 @@ pub async fn thresholds(
                     "{}/{profile}: {metric} {comparator} {} ({c_sev}, {polls} consecutive poll(s))",
                     k.id_prefix(),
                     format_value(v),
-                    c_sev = format!("{severity:?}").to_lowercase()
+                    c_sev = severity.as_str()
                 ),
             )
         }

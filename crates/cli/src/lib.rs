@@ -11,11 +11,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 use cognito_watch_aws::status_store::root_key;
 use cognito_watch_aws::{sdk, AlertSink, StateStore, StatusStore, TrailStore};
+use cognito_watch_core::alerting::profile::ProfileSet;
 use cognito_watch_core::config::{
     CollectorConfig, ConfigError, EvaluatorConfig, Tables, TrailConfig,
 };
-use cognito_watch_core::monitor::MonitorId;
-use cognito_watch_core::threshold::ProfileSet;
+use cognito_watch_core::inventory::monitor::MonitorId;
 
 pub use alerting::{OutageCommand, ThresholdsCommand};
 
@@ -103,7 +103,7 @@ pub enum CliError {
     #[error(transparent)]
     Aws(#[from] cognito_watch_aws::AwsError),
     #[error(transparent)]
-    MonitorId(#[from] cognito_watch_core::monitor::InvalidMonitorId),
+    MonitorId(#[from] cognito_watch_core::inventory::monitor::InvalidMonitorId),
     #[error("no monitor {0}")]
     NoMonitor(String),
     #[error("cannot read {path}: {source}")]

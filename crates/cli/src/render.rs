@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use cognito_watch_core::catalogue;
-use cognito_watch_core::monitor::{Monitor, MonitorKind, PollOutcome};
-use cognito_watch_core::record::{format_value, HistoryRow};
-use cognito_watch_core::status::MonitorStatus;
+use cognito_watch_core::alerting::status::MonitorStatus;
+use cognito_watch_core::inventory::catalogue;
+use cognito_watch_core::inventory::monitor::{Monitor, MonitorKind, PollOutcome};
+use cognito_watch_core::inventory::record::{format_value, HistoryRow};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
 use crate::CliError;

@@ -389,7 +389,7 @@ pub async fn detections(q: &Query<'_>, out: &mut dyn std::io::Write) -> Result<(
                 vec![
                     s.finding.window.format("%Y-%m-%d %H:%M").to_string(),
                     d.kind().to_string(),
-                    format!("{:?}", d.severity()).to_lowercase(),
+                    d.severity().to_string(),
                     s.finding.pool.clone().unwrap_or_else(|| "-".into()),
                     d.facts().join("; "),
                     s.delivery.state.clone(),

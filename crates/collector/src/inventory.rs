@@ -13,11 +13,11 @@ use cognito_watch_aws::sdk::ScopeClients;
 use cognito_watch_aws::store::ScopeState;
 use cognito_watch_aws::AwsError;
 use cognito_watch_core::config::CollectorConfig;
-use cognito_watch_core::monitor::{
+use cognito_watch_core::inventory::monitor::{
     inventory_metrics, AppClientDetails, IdentityProviderDetails, Monitor, MonitorDetails,
     MonitorId, MonitorKind, UserPoolDetails,
 };
-use cognito_watch_core::record::PollLog;
+use cognito_watch_core::inventory::record::PollLog;
 use futures::StreamExt;
 
 use crate::event::CollectorRequest;

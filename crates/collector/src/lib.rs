@@ -16,11 +16,11 @@ use chrono::{DateTime, Duration, Utc};
 use cognito_watch_aws::sdk::{self, Scope, ScopeClients};
 use cognito_watch_aws::store::{ScopeState, StateStore, Write};
 use cognito_watch_aws::AwsError;
-use cognito_watch_core::catalogue;
 use cognito_watch_core::config::CollectorConfig;
-use cognito_watch_core::monitor::{MonitorKind, PollOutcome};
-use cognito_watch_core::record::{HistoryRow, PollLog};
-use cognito_watch_core::window::Window;
+use cognito_watch_core::inventory::catalogue;
+use cognito_watch_core::inventory::monitor::{MonitorKind, PollOutcome};
+use cognito_watch_core::inventory::record::{HistoryRow, PollLog};
+use cognito_watch_core::inventory::window::Window;
 use tokio::sync::{Mutex, OnceCell};
 
 pub use event::{CollectorRequest, Task};
@@ -258,8 +258,8 @@ impl Collector {
         &self,
         scope: &Scope,
         state: &ScopeState,
-        before: &HashMap<cognito_watch_core::monitor::MonitorId, Option<Window>>,
-        touched_users: &[cognito_watch_core::monitor::MonitorId],
+        before: &HashMap<cognito_watch_core::inventory::monitor::MonitorId, Option<Window>>,
+        touched_users: &[cognito_watch_core::inventory::monitor::MonitorId],
         sweep_writes: Vec<Write>,
         log: &mut PollLog,
         now: DateTime<Utc>,

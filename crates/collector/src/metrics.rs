@@ -8,14 +8,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Duration, Utc};
 use cognito_watch_aws::sdk::ScopeClients;
 use cognito_watch_aws::store::ScopeState;
-use cognito_watch_core::catalogue::{self, Source};
 use cognito_watch_core::config::CollectorConfig;
-use cognito_watch_core::monitor::{MonitorDetails, MonitorId, MonitorKind};
-use cognito_watch_core::record::PollLog;
-use cognito_watch_core::series::{
+use cognito_watch_core::inventory::catalogue::{self, Source};
+use cognito_watch_core::inventory::monitor::{MonitorDetails, MonitorId, MonitorKind};
+use cognito_watch_core::inventory::record::PollLog;
+use cognito_watch_core::inventory::series::{
     self, ActiveSeries, Aggregator, MonitorMetrics, PoolEntry, PoolIndex, Series,
 };
-use cognito_watch_core::window::Window;
+use cognito_watch_core::inventory::window::Window;
 use futures::StreamExt;
 
 /// How long after its first datapoint a new series may take to show in ListMetrics; a series

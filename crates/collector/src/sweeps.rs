@@ -10,11 +10,11 @@ use cognito_watch_aws::sdk::ScopeClients;
 use cognito_watch_aws::store::{ScopeState, StateStore, Write};
 use cognito_watch_aws::AwsError;
 use cognito_watch_core::config::CollectorConfig;
-use cognito_watch_core::monitor::{
+use cognito_watch_core::inventory::monitor::{
     inventory_metrics, IdentitySample, Monitor, MonitorDetails, MonitorId, MonitorKind, UserDetails,
 };
-use cognito_watch_core::record::PollLog;
-use cognito_watch_core::sweep::{IdentitySweep, Step, Sweep, UserSweep};
+use cognito_watch_core::inventory::record::PollLog;
+use cognito_watch_core::inventory::sweep::{IdentitySweep, Step, Sweep, UserSweep};
 
 /// Identities kept per identity pool for the Identities tab.
 pub const IDENTITY_SAMPLE: usize = 50;

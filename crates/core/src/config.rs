@@ -3,7 +3,7 @@
 
 use chrono::Duration;
 
-use crate::window::WindowPolicy;
+use crate::inventory::window::WindowPolicy;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ConfigError {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
-use crate::monitor::{Monitor, MonitorDetails, MonitorKind};
+use crate::inventory::monitor::{Monitor, MonitorDetails, MonitorKind};
 use crate::trail::{Counts, TallyId, TallyKey};
 
 /// The namespace of every derived metric.

@@ -1,26 +1,25 @@
-//! The domain of cognito-watch, free of any AWS SDK: monitor kinds and state, the metric
-//! catalogue, poll windows, GetMetricData query planning and aggregation, resumable sweeps,
-//! write batching and configuration. Everything here is a pure function or a plain type.
+//! The domain of cognito-watch, free of any AWS SDK: pure functions and plain types, tested
+//! without I/O. The map (dependencies run one way: alerting and the trail read the inventory,
+//! alerting reads the trail's findings and thresholds, the trail reads nothing of alerting):
+//!
+//! | module | what lives there |
+//! |---|---|
+//! | `inventory` | monitors, the metric catalogue, poll windows, GetMetricData planning, sweeps, quotas, write batching, Log Report rows |
+//! | `alerting` | threshold profiles and the profile document, statuses, propagation, outages, alert messages |
+//! | `trail` | CloudTrail records, user logs, intake, 5-minute tallies, detections and their thresholds |
+//! | `severity` | trouble / critical, shared by profiles and detections |
+//! | `text` | the one sanitizer for everything a message shows, and the bounds of storage keys |
+//! | `config` | each function's configuration, read once at cold start |
+//! | `emf` | derived metrics in CloudWatch embedded metric format |
 
-pub mod activity;
-pub mod batch;
-pub mod catalogue;
+pub mod alerting;
 pub mod config;
-pub mod detect;
 pub mod emf;
-pub mod intake;
-pub mod monitor;
-pub mod notify;
-pub mod quota;
-pub mod record;
-pub mod series;
-pub mod status;
-pub mod sweep;
+pub mod inventory;
+pub mod severity;
 pub mod text;
-pub mod threshold;
 pub mod trail;
-pub mod window;
 
-pub use catalogue::{MetricDef, MetricFamily};
-pub use monitor::{Monitor, MonitorDetails, MonitorKind, PollOutcome};
-pub use window::Window;
+pub use inventory::catalogue::{MetricDef, MetricFamily};
+pub use inventory::monitor::{Monitor, MonitorDetails, MonitorKind, PollOutcome};
+pub use inventory::window::Window;

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use cognito_watch_aws::store::root_of_key;
-use cognito_watch_core::monitor::MonitorId;
+use cognito_watch_core::inventory::monitor::MonitorId;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

@@ -19,11 +19,11 @@ use chrono::{DateTime, Duration, Utc};
 use cognito_watch_aws::outbox::Claim;
 use cognito_watch_aws::status_store::{root_key, StatusStore};
 use cognito_watch_aws::{AlertSink, AwsError, StateStore};
+use cognito_watch_core::alerting::message as alert_message;
+use cognito_watch_core::alerting::profile::{ProfileError, ProfileSet};
+use cognito_watch_core::alerting::status::evaluate_root;
 use cognito_watch_core::config::EvaluatorConfig;
-use cognito_watch_core::monitor::MonitorId;
-use cognito_watch_core::notify;
-use cognito_watch_core::status::evaluate_root;
-use cognito_watch_core::threshold::{ProfileError, ProfileSet};
+use cognito_watch_core::inventory::monitor::MonitorId;
 use futures::StreamExt;
 use serde::Serialize;
 
@@ -271,7 +271,7 @@ impl Evaluator {
                     continue;
                 }
             }
-            let published = match notify::message(&stored.alert) {
+            let published = match alert_message::message(&stored.alert) {
                 Ok(message) => self.sink.publish(&message).await,
                 Err(e) => Err(AwsError::other("Publish", format!("cannot render: {e}"))),
             };

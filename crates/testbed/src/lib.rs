@@ -632,7 +632,7 @@ impl Bed {
 
     /// A stored monitor (panics if absent: test fixture).
     pub async fn monitor(&self, id: &str) -> cognito_watch_core::Monitor {
-        let parsed = match cognito_watch_core::monitor::MonitorId::parse(id) {
+        let parsed = match cognito_watch_core::inventory::monitor::MonitorId::parse(id) {
             Ok(p) => p,
             Err(e) => panic!("{e}"),
         };

@@ -9,7 +9,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 
-use cognito_watch_core::intake::Intake;
+use cognito_watch_core::trail::intake::Intake;
 
 /// The largest record read; a bigger one is skipped (CloudTrail records are a few KB).
 pub const MAX_RECORD: usize = 1024 * 1024;

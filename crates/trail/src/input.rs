@@ -282,7 +282,7 @@ mod tests {
             }
             let d = logs(&gzip_b64_bytes(&bytes), 1 << 22);
             let _ = logs(&String::from_utf8_lossy(&bytes), 1 << 22);
-            let mut intake = cognito_watch_core::intake::Intake::new(Box::new(|_| None));
+            let mut intake = cognito_watch_core::trail::intake::Intake::new(Box::new(|_| None));
             if let Body::Texts(texts) = d.body {
                 texts.iter().for_each(|t| intake.add_text(t));
             }
@@ -305,7 +305,7 @@ mod tests {
             let Body::Texts(texts) = d.body else {
                 return Err(proptest::test_runner::TestCaseError::fail(format!("{:?}", d.body)));
             };
-            let mut intake = cognito_watch_core::intake::Intake::new(Box::new(|_| None));
+            let mut intake = cognito_watch_core::trail::intake::Intake::new(Box::new(|_| None));
             texts.iter().for_each(|t| intake.add_text(t));
             proptest::prop_assert!(intake.counts.cognito_records >= 2);
         }

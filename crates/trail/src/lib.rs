@@ -23,10 +23,10 @@ use cognito_watch_aws::failures::{FailedDelivery, FailureQueue};
 use cognito_watch_aws::outbox::Claim;
 use cognito_watch_aws::s3::TrailFiles;
 use cognito_watch_aws::{AlertSink, AwsError, StateStore, StatusStore, TrailStore};
+use cognito_watch_core::alerting::message as alert_message;
 use cognito_watch_core::config::{Tables, TrailConfig};
-use cognito_watch_core::detect::{detect, DetectionThresholds, Finding};
-use cognito_watch_core::intake::{Intake, IntakeCounts};
-use cognito_watch_core::notify;
+use cognito_watch_core::trail::detect::{detect, DetectionThresholds, Finding};
+use cognito_watch_core::trail::intake::{Intake, IntakeCounts};
 use cognito_watch_core::trail::{Counts, TallyId, TallyKey, WINDOW_MINUTES};
 use serde::Serialize;
 use tokio::sync::Mutex;
@@ -513,7 +513,7 @@ impl Trail {
             requests.reinventory(&region, pool.as_deref()).await?;
             reinventoried = true;
         }
-        let message = notify::finding_message(f)
+        let message = alert_message::finding_message(f)
             .map_err(|e| AwsError::other("Publish", format!("cannot render: {e}")))?;
         Ok((self.sink.publish(&message).await?, reinventoried))
     }

@@ -212,13 +212,13 @@ async fn demo(moto: &Moto) -> DemoResult {
         );
         // What an email subscriber reads, rendered from the JSON form a queue receives.
         let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
-        if value["schema"] == cognito_watch_core::notify::DETECTION_SCHEMA {
+        if value["schema"] == cognito_watch_core::alerting::message::DETECTION_SCHEMA {
             for fact in value["facts"].as_array().into_iter().flatten() {
                 println!("  {}", fact.as_str().unwrap_or_default());
             }
         } else {
-            match serde_json::from_value::<cognito_watch_core::status::Alert>(value) {
-                Ok(alert) => println!("{}", cognito_watch_core::notify::text(&alert)),
+            match serde_json::from_value::<cognito_watch_core::alerting::status::Alert>(value) {
+                Ok(alert) => println!("{}", cognito_watch_core::alerting::message::text(&alert)),
                 Err(e) => println!("(not an alert: {e})"),
             }
         }

@@ -4,8 +4,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::activity::{classify, classify_str, risky_sign_in, LogRecord};
-use crate::detect::{configuration_change, Finding};
+use crate::trail::activity::{classify, classify_str, risky_sign_in, LogRecord};
+use crate::trail::detect::{configuration_change, Finding};
 use crate::trail::{valid_pool_id, Tallies};
 
 /// What a delivery held, by outcome.

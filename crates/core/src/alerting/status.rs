@@ -15,10 +15,10 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::catalogue;
-use crate::monitor::{Monitor, MonitorDetails, MonitorKind, PollOutcome};
+use crate::alerting::profile::{Comparator, Profile, ProfileSet, Severity};
+use crate::inventory::catalogue;
+use crate::inventory::monitor::{Monitor, MonitorDetails, MonitorKind, PollOutcome};
 use crate::text::{clean, clean_masked};
-use crate::threshold::{Comparator, Profile, ProfileSet, Severity};
 
 /// A monitor's status, worst last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -113,15 +113,12 @@ impl fmt::Display for Reason {
                 polls,
                 ..
             } => {
-                let sev = match severity {
-                    Severity::Trouble => "trouble",
-                    Severity::Critical => "critical",
-                };
+                let sev = severity.as_str();
                 write!(
                     f,
                     "{label} = {} (threshold {comparator} {}, {sev}, {polls} consecutive poll{})",
-                    crate::record::format_value(*value),
-                    crate::record::format_value(*threshold),
+                    crate::inventory::record::format_value(*value),
+                    crate::inventory::record::format_value(*threshold),
                     if *polls == 1 { "" } else { "s" }
                 )
             }

@@ -6,9 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
-use crate::catalogue::{self, MetricFamily, RiskLevel, RiskMetric, Source, ADMIN_CLIENT};
-use crate::monitor::{MonitorId, MonitorKind};
-use crate::window::Window;
+use crate::inventory::catalogue::{
+    self, MetricFamily, RiskLevel, RiskMetric, Source, ADMIN_CLIENT,
+};
+use crate::inventory::monitor::{MonitorId, MonitorKind};
+use crate::inventory::window::Window;
 
 pub const NAMESPACE: &str = "AWS/Cognito";
 /// GetMetricData takes at most 500 queries per call.

@@ -8,14 +8,16 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalogue;
-use crate::monitor::{Monitor, MonitorKind};
+use crate::inventory::catalogue;
+use crate::inventory::monitor::{Monitor, MonitorKind};
+pub use crate::severity::Severity;
+use crate::trail::thresholds::{DetectionThresholds, InvalidThreshold};
 
 /// The name of each monitor type's fallback profile.
 pub const DEFAULT_PROFILE: &str = "default";
 
 /// The profile set shipped with cognito-watch, loaded into DynamoDB on first run.
-pub const SHIPPED_PROFILES: &str = include_str!("../../../profiles/default.toml");
+pub const SHIPPED_PROFILES: &str = include_str!("../../../../profiles/default.toml");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Comparator {
@@ -77,14 +79,6 @@ impl fmt::Display for Comparator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.symbol())
     }
-}
-
-/// How bad a breach is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Trouble,
-    Critical,
 }
 
 fn one() -> u32 {
@@ -255,6 +249,8 @@ pub enum ProfileError {
     Invalid(String),
     #[error("cannot read the profile file: {0}")]
     Parse(String),
+    #[error(transparent)]
+    Detections(#[from] InvalidThreshold),
 }
 
 /// Every profile and assignment: what the evaluator needs to pick a profile for a monitor.
@@ -267,7 +263,7 @@ pub struct ProfileSet {
     pub assignments: Vec<Assignment>,
     /// The trail function's security detection thresholds (per 5-minute window).
     #[serde(default)]
-    pub detections: crate::detect::DetectionThresholds,
+    pub detections: DetectionThresholds,
 }
 
 impl ProfileSet {
@@ -356,7 +352,7 @@ impl ProfileSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::monitor::{MonitorDetails, MonitorId, UserPoolDetails};
+    use crate::inventory::monitor::{MonitorDetails, MonitorId, UserPoolDetails};
     use proptest::prelude::*;
 
     #[test]

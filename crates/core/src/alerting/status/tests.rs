@@ -1,6 +1,8 @@
 use super::*;
-use crate::monitor::{AppClientDetails, MonitorId, UserAttribute, UserDetails, UserPoolDetails};
-use crate::threshold::{Threshold, DEFAULT_PROFILE};
+use crate::alerting::profile::{Threshold, DEFAULT_PROFILE};
+use crate::inventory::monitor::{
+    AppClientDetails, MonitorId, UserAttribute, UserDetails, UserPoolDetails,
+};
 use chrono::{Duration, TimeZone};
 
 fn t0() -> DateTime<Utc> {
@@ -97,7 +99,7 @@ impl Run {
         self.at += Duration::minutes(5);
         for m in &mut self.monitors {
             m.begin_poll(self.at);
-            m.metrics_window = Some(crate::window::Window {
+            m.metrics_window = Some(crate::inventory::window::Window {
                 start,
                 end: self.at,
             });

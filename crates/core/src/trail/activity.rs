@@ -7,8 +7,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::detect::{Detection, Finding};
 use crate::text::{clean, clean_masked, ip_or_service, token, INVALID};
+use crate::trail::detect::{Detection, Finding};
 use crate::trail::{valid_pool_id, window_of, CloudTrailRecord};
 
 /// One user activity event (`eventSource` `USER_ACTIVITY`).

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::catalogue;
-use crate::monitor::{Monitor, MonitorKind, PollOutcome};
-use crate::window::Window;
+use crate::inventory::catalogue;
+use crate::inventory::monitor::{Monitor, MonitorKind, PollOutcome};
+use crate::inventory::window::Window;
 
 /// One row of a monitor's Log Report: what one poll saw.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -142,7 +142,7 @@ pub struct ScopeCursor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::monitor::{MonitorDetails, MonitorId};
+    use crate::inventory::monitor::{MonitorDetails, MonitorId};
 
     #[test]
     fn csv_rows_follow_the_catalogue_and_leave_no_data_empty() {

@@ -59,9 +59,9 @@ impl<T: Default> Sweep<T> {
 }
 
 /// Tally of a user sweep is the census it completes into.
-pub type UserSweep = Sweep<crate::monitor::UserCensus>;
+pub type UserSweep = Sweep<crate::inventory::monitor::UserCensus>;
 /// Tally of an identity sweep is the census it completes into.
-pub type IdentitySweep = Sweep<crate::monitor::IdentityCensus>;
+pub type IdentitySweep = Sweep<crate::inventory::monitor::IdentityCensus>;
 
 #[cfg(test)]
 mod tests {

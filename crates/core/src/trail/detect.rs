@@ -5,94 +5,11 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::record::CloudTrailRecord;
+use super::tally::{Counts, TallyId, TallyKey};
+pub use super::thresholds::DetectionThresholds;
+use crate::severity::Severity;
 use crate::text::{clean, clean_masked};
-use crate::threshold::Severity;
-use crate::trail::{CloudTrailRecord, Counts, TallyId, TallyKey};
-
-/// Detection thresholds, per 5-minute window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct DetectionThresholds {
-    /// Brute force: failures from one IP.
-    pub brute_force_failures: u64,
-    /// Account enumeration: UserNotFoundException from one IP.
-    pub enumeration_user_not_found: u64,
-    /// Credential stuffing: distinct subs failing from one IP.
-    pub stuffing_distinct_subs: usize,
-    /// Credential stuffing, pool-wide: failure rate (percent) over at least `pool_min_attempts`.
-    pub pool_failure_rate_percent: f64,
-    pub pool_min_attempts: u64,
-    /// M2M: client_credentials token requests of one client above this cap...
-    pub m2m_cap: u64,
-    /// ...or above this multiple of its trailing baseline (when the baseline is at least
-    /// `m2m_min_baseline` per window).
-    pub m2m_multiple: f64,
-    pub m2m_min_baseline: f64,
-}
-
-impl Default for DetectionThresholds {
-    fn default() -> Self {
-        DetectionThresholds {
-            brute_force_failures: 50,
-            enumeration_user_not_found: 20,
-            stuffing_distinct_subs: 10,
-            pool_failure_rate_percent: 50.0,
-            pool_min_attempts: 100,
-            m2m_cap: 5000,
-            m2m_multiple: 5.0,
-            m2m_min_baseline: 10.0,
-        }
-    }
-}
-
-impl DetectionThresholds {
-    pub fn validate(&self) -> Result<(), crate::threshold::ProfileError> {
-        let bad = |what: &str| {
-            Err(crate::threshold::ProfileError::Invalid(format!(
-                "detections: {what}"
-            )))
-        };
-        if !(0.0..=100.0).contains(&self.pool_failure_rate_percent) {
-            return bad("pool_failure_rate_percent must be between 0 and 100");
-        }
-        if !(self.m2m_multiple.is_finite() && self.m2m_multiple > 1.0) {
-            return bad("m2m_multiple must be greater than 1");
-        }
-        if !(self.m2m_min_baseline.is_finite() && self.m2m_min_baseline >= 0.0) {
-            return bad("m2m_min_baseline must be 0 or more");
-        }
-        Ok(())
-    }
-
-    /// Set one threshold by its name (the CLI).
-    pub fn set(&mut self, name: &str, value: f64) -> Result<(), crate::threshold::ProfileError> {
-        let whole = || {
-            if value >= 0.0 && value.fract() == 0.0 {
-                Ok(value as u64)
-            } else {
-                Err(crate::threshold::ProfileError::Invalid(format!(
-                    "detections: {name} must be a whole number"
-                )))
-            }
-        };
-        match name {
-            "brute_force_failures" => self.brute_force_failures = whole()?,
-            "enumeration_user_not_found" => self.enumeration_user_not_found = whole()?,
-            "stuffing_distinct_subs" => self.stuffing_distinct_subs = whole()? as usize,
-            "pool_failure_rate_percent" => self.pool_failure_rate_percent = value,
-            "pool_min_attempts" => self.pool_min_attempts = whole()?,
-            "m2m_cap" => self.m2m_cap = whole()?,
-            "m2m_multiple" => self.m2m_multiple = value,
-            "m2m_min_baseline" => self.m2m_min_baseline = value,
-            other => {
-                return Err(crate::threshold::ProfileError::Invalid(format!(
-                    "no detection threshold {other:?}; known: brute_force_failures, enumeration_user_not_found, stuffing_distinct_subs, pool_failure_rate_percent, pool_min_attempts, m2m_cap, m2m_multiple, m2m_min_baseline"
-                )))
-            }
-        }
-        self.validate()
-    }
-}
 
 /// The configuration changes worth an alert (and a re-inventory of the pool).
 pub const RISKY_CHANGES: [&str; 13] = [

@@ -5,7 +5,7 @@
 //! success and 0 on failure, so Sum = successes, SampleCount = requests, and
 //! failures = SampleCount - Sum (facts file §1). `*Throttles` is read with Sum.
 
-use crate::monitor::MonitorKind;
+use crate::inventory::monitor::MonitorKind;
 
 /// A CloudWatch metric family of `AWS/Cognito`: a `<Family>Successes` and a `<Family>Throttles`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

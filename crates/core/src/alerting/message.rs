@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::detect::Finding;
-use crate::status::{Alert, Status};
+use crate::alerting::status::{Alert, Status};
 use crate::text::{ascii, clean, clean_json};
+use crate::trail::detect::Finding;
 
 /// The JSON form's schema tag.
 pub const SCHEMA: &str = "cognito-watch.alert/1";
@@ -77,7 +77,7 @@ pub fn subject(alert: &Alert) -> String {
         )
     };
     let pool = match &alert.user_pool_id {
-        Some(p) if alert.kind != crate::monitor::MonitorKind::UserPool => {
+        Some(p) if alert.kind != crate::inventory::monitor::MonitorKind::UserPool => {
             format!(" in {}", ascii(p, 60))
         }
         _ => String::new(),
@@ -203,10 +203,7 @@ struct DetectionJson<'a> {
 /// and one set of filter policies serve both.
 pub fn finding_message(f: &Finding) -> Result<Message, serde_json::Error> {
     let d = &f.detection;
-    let severity = match d.severity() {
-        crate::threshold::Severity::Critical => Status::Critical,
-        crate::threshold::Severity::Trouble => Status::Trouble,
-    };
+    let severity = Status::from(d.severity());
     let region = f.region().unwrap_or_default();
     let head = format!(
         "{}: {}",
@@ -313,9 +310,9 @@ fn envelope(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::monitor::MonitorKind;
-    use crate::status::{PoolChange, Reason};
-    use crate::threshold::{Comparator, Severity};
+    use crate::alerting::profile::{Comparator, Severity};
+    use crate::alerting::status::{PoolChange, Reason};
+    use crate::inventory::monitor::MonitorKind;
     use chrono::TimeZone;
 
     fn alert(name: &str) -> Alert {
@@ -406,7 +403,7 @@ mod tests {
             window: Utc.with_ymd_and_hms(2026, 11, 21, 10, 5, 0).unwrap(),
             account: Some("123456789012".into()),
             region: None,
-            detection: crate::detect::Detection::BruteForce {
+            detection: crate::trail::detect::Detection::BruteForce {
                 ip: "198.51.100.7".into(),
                 failures: 75,
                 threshold: 50,

@@ -1,0 +1,268 @@
+//! CloudTrail records for Cognito: our own record type (`aws_lambda_events`' CloudTrail detail
+//! lacks `errorCode`, `readOnly` and `managementEvent`, facts file §5), where each value sits
+//! (facts file §4: API calls carry `requestParameters.clientId`, OAuth endpoint events
+//! `additionalEventData.requestParameters.client_id[0]`), and the bounds every value that
+//! reaches a storage key is held to.
+
+use chrono::{DateTime, DurationRound, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// The tally window.
+pub const WINDOW_MINUTES: i64 = 5;
+
+/// One CloudTrail record, as CloudTrail writes it.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudTrailRecord {
+    #[serde(default)]
+    pub event_version: Option<String>,
+    pub event_time: DateTime<Utc>,
+    pub event_source: String,
+    pub event_name: String,
+    #[serde(default)]
+    pub aws_region: Option<String>,
+    #[serde(default, rename = "sourceIPAddress")]
+    pub source_ip_address: Option<String>,
+    #[serde(default)]
+    pub user_agent: Option<String>,
+    #[serde(default)]
+    pub error_code: Option<String>,
+    #[serde(default)]
+    pub error_message: Option<String>,
+    #[serde(default)]
+    pub request_parameters: Option<Value>,
+    #[serde(default)]
+    pub response_elements: Option<Value>,
+    #[serde(default)]
+    pub additional_event_data: Option<Value>,
+    #[serde(default)]
+    pub user_identity: Option<Value>,
+    #[serde(rename = "eventID")]
+    pub event_id: String,
+    #[serde(default)]
+    pub event_type: Option<String>,
+    #[serde(default)]
+    pub read_only: Option<bool>,
+    #[serde(default)]
+    pub management_event: Option<bool>,
+    #[serde(default)]
+    pub event_category: Option<String>,
+    #[serde(default)]
+    pub recipient_account_id: Option<String>,
+}
+
+pub const COGNITO_IDP: &str = "cognito-idp.amazonaws.com";
+pub const COGNITO_IDENTITY: &str = "cognito-identity.amazonaws.com";
+/// What CloudTrail writes in place of secrets.
+pub const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
+
+/// Longest event name, error code, client id or grant type kept in a tally key.
+pub const MAX_NAME: usize = 128;
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+fn is_code_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_.:-".contains(c)
+}
+
+fn is_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_-+".contains(c)
+}
+
+/// A user pool id as Cognito writes it (`<region>_<id>`), or None.
+pub fn valid_pool_id(s: &str) -> Option<&str> {
+    crate::text::token(s, 64, is_id_char).filter(|p| p.contains('_'))
+}
+
+/// A string, or the first string of an array (CloudTrail uses both shapes).
+fn first_string(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => items.iter().find_map(|i| i.as_str().map(str::to_string)),
+        _ => None,
+    }
+    .filter(|s| !s.is_empty() && s != HIDDEN)
+}
+
+impl CloudTrailRecord {
+    /// The record with every value that can reach a storage key or an item bounded: an
+    /// address that is not an IP or an AWS service, an error code, client id or grant type
+    /// that is too long or has characters outside its alphabet become `invalid`; an unusable
+    /// region or account is dropped; free text is cleaned and cut; an odd event id is
+    /// replaced by its digest. Err (the record is malformed) only when its event name is not
+    /// a name.
+    pub fn bounded(mut self) -> Result<CloudTrailRecord, String> {
+        use crate::text::{clean, ip_or_service, token, INVALID};
+        if token(&self.event_name, MAX_NAME, is_name_char).is_none() {
+            return Err(format!(
+                "eventName is not an event name ({} bytes: {:?})",
+                self.event_name.len(),
+                clean(&self.event_name, 40)
+            ));
+        }
+        if token(&self.event_id, MAX_NAME, |c| {
+            c.is_ascii_alphanumeric() || c == '-'
+        })
+        .is_none()
+        {
+            self.event_id = digest(&[&self.event_id]);
+        }
+        if let Some(ip) = &mut self.source_ip_address {
+            if ip_or_service(ip) == INVALID {
+                *ip = INVALID.to_string();
+            }
+        }
+        if let Some(code) = &mut self.error_code {
+            if !code.is_empty() && token(code, MAX_NAME, is_code_char).is_none() {
+                *code = INVALID.to_string();
+            }
+        }
+        self.aws_region = self
+            .aws_region
+            .filter(|r| token(r, 32, |c| c.is_ascii_alphanumeric() || c == '-').is_some());
+        self.recipient_account_id = self
+            .recipient_account_id
+            .filter(|a| token(a, 12, |c| c.is_ascii_digit()).is_some());
+        self.error_message = self.error_message.map(|m| clean(&m, 512));
+        self.user_agent = self.user_agent.map(|m| clean(&m, 256));
+        Ok(self)
+    }
+
+    pub fn is_cognito(&self) -> bool {
+        self.event_source == COGNITO_IDP || self.event_source == COGNITO_IDENTITY
+    }
+
+    fn request(&self, key: &str) -> Option<&Value> {
+        self.request_parameters.as_ref()?.get(key)
+    }
+
+    fn oauth_request(&self, key: &str) -> Option<&Value> {
+        self.additional_event_data
+            .as_ref()?
+            .get("requestParameters")?
+            .get(key)
+    }
+
+    /// The app client: `requestParameters.clientId` for API calls,
+    /// `additionalEventData.requestParameters.client_id[0]` for OAuth endpoint events.
+    /// An id that is too long or has odd characters is `invalid`.
+    pub fn client_id(&self) -> Option<String> {
+        first_string(self.request("clientId"))
+            .or_else(|| first_string(self.oauth_request("client_id")))
+            .map(|c| bounded_token(c, is_id_char))
+    }
+
+    /// The OAuth grant type of a token request (`client_credentials` is machine-to-machine).
+    pub fn grant_type(&self) -> Option<String> {
+        first_string(self.oauth_request("grant_type")).map(|g| bounded_token(g, is_name_char))
+    }
+
+    /// The user pool, when the record names a valid one.
+    pub fn user_pool_id(&self) -> Option<String> {
+        let valid = |p: String| valid_pool_id(&p).is_some().then_some(p);
+        first_string(self.request("userPoolId"))
+            .and_then(valid)
+            .or_else(|| {
+                first_string(self.additional_event_data.as_ref()?.get("userPoolId")).and_then(valid)
+            })
+    }
+
+    /// The user's `sub` (CloudTrail records the sub, not the username).
+    pub fn sub(&self) -> Option<String> {
+        first_string(self.additional_event_data.as_ref()?.get("sub"))
+    }
+
+    /// HTTP status of an OAuth endpoint event.
+    pub fn http_status(&self) -> Option<u16> {
+        self.additional_event_data
+            .as_ref()?
+            .get("responseParameters")?
+            .get("status")?
+            .as_u64()
+            .and_then(|s| u16::try_from(s).ok())
+    }
+
+    /// The error code of a failed request: `errorCode`, or `HTTP <status>` for an OAuth
+    /// endpoint event answered with 4xx/5xx.
+    pub fn failure(&self) -> Option<String> {
+        if let Some(code) = self.error_code.as_ref().filter(|c| !c.is_empty()) {
+            return Some(code.clone());
+        }
+        self.http_status()
+            .filter(|s| *s >= 400)
+            .map(|s| format!("HTTP {s}"))
+    }
+
+    /// Whether this is an authentication request (counted as an attempt).
+    pub fn is_authentication(&self) -> bool {
+        matches!(
+            self.event_name.as_str(),
+            "InitiateAuth"
+                | "AdminInitiateAuth"
+                | "RespondToAuthChallenge"
+                | "AdminRespondToAuthChallenge"
+                | "Token_POST"
+                | "Login_POST"
+                | "SAML2Response_POST"
+                | "GetTokensFromRefreshToken"
+                | "SignUp"
+                | "ForgotPassword"
+                | "ConfirmForgotPassword"
+        )
+    }
+
+    /// A token refresh: `InitiateAuth` with `REFRESH_TOKEN_AUTH` / `REFRESH_TOKEN`, or a
+    /// `refresh_token` grant at the token endpoint.
+    pub fn is_token_refresh(&self) -> bool {
+        let flow = first_string(self.request("authFlow")).unwrap_or_default();
+        flow == "REFRESH_TOKEN_AUTH"
+            || flow == "REFRESH_TOKEN"
+            || self.event_name == "GetTokensFromRefreshToken"
+            || self.grant_type().as_deref() == Some("refresh_token")
+    }
+
+    /// A failed token refresh: a failed refresh request, or (the CubeAPM query) an
+    /// `InitiateAuth` failing with a token error.
+    pub fn is_refresh_failure(&self) -> bool {
+        let Some(code) = self.failure() else {
+            return false;
+        };
+        self.is_token_refresh() || (self.event_name == "InitiateAuth" && code.contains("Token"))
+    }
+
+    /// The start of the 5-minute window the record falls in.
+    pub fn window(&self) -> DateTime<Utc> {
+        window_of(self.event_time)
+    }
+}
+
+/// `s` if it is a token of `ok` characters of at most `MAX_NAME`, else `invalid`.
+fn bounded_token(s: String, ok: fn(char) -> bool) -> String {
+    if crate::text::token(&s, MAX_NAME, ok).is_some() {
+        s
+    } else {
+        crate::text::INVALID.to_string()
+    }
+}
+
+pub fn window_of(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(chrono::Duration::minutes(WINDOW_MINUTES))
+        .unwrap_or(t)
+}
+
+/// A stable short hash (hex) of some parts, for idempotency keys.
+pub fn digest(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_be_bytes());
+        h.update(p.as_bytes());
+    }
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
