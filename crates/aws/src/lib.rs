@@ -9,6 +9,7 @@ pub mod events;
 pub mod failures;
 pub mod limits;
 pub mod outbox;
+pub mod retry;
 pub mod s3;
 pub mod sdk;
 pub mod sns;

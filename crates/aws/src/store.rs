@@ -582,10 +582,8 @@ impl StateStore {
                         format!("{} items still unprocessed after retries", left.len()),
                     ))
                 }
-                Next::Send(batch, wait) => {
-                    if !wait.is_zero() {
-                        tokio::time::sleep(wait).await;
-                    }
+                Next::Send(batch, retry) => {
+                    crate::retry::pause(retry).await;
                     let requests: Vec<WriteRequest> = batch
                         .into_iter()
                         .map(|item| {

@@ -289,9 +289,8 @@ impl TrailStore {
                     Some(TransactWriteItemsError::TransactionInProgressException(_))
                 );
             if conflict && attempt < CONFLICT_ATTEMPTS {
-                let wait = 20u64 * (1 << attempt.min(6)) + u64::from(now_jitter());
-                tracing::info!(attempt, wait_ms = wait, "transaction conflict; retrying");
-                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+                tracing::info!(attempt, "transaction conflict; retrying");
+                crate::retry::pause(attempt).await;
                 continue;
             }
             let mut e = AwsError::from_sdk(op, err);
@@ -324,9 +323,7 @@ impl TrailStore {
             let mut rounds = 0u32;
             while let Some(req) = request.take().filter(|r| !r.is_empty()) {
                 rounds += 1;
-                if rounds > 1 {
-                    tokio::time::sleep(std::time::Duration::from_millis(50 << rounds.min(6))).await;
-                }
+                crate::retry::pause(rounds - 1).await;
                 if rounds > 10 {
                     return Err(AwsError::other(
                         "BatchGetItem",
@@ -528,11 +525,6 @@ impl TrailStore {
             .map_err(|e| AwsError::from_sdk("UpdateTimeToLive", e))?;
         Ok(true)
     }
-}
-
-/// A little jitter for conflict backoff, without a random number generator.
-fn now_jitter() -> u16 {
-    (Utc::now().timestamp_subsec_nanos() % 50) as u16
 }
 
 fn number(item: &Item, attr: &str) -> u64 {

@@ -7,12 +7,14 @@
 //! | `inventory` | monitors, the metric catalogue, poll windows, GetMetricData planning, sweeps, quotas, write batching, Log Report rows |
 //! | `alerting` | threshold profiles and the profile document, statuses, propagation, outages, alert messages |
 //! | `trail` | CloudTrail records, user logs, intake, 5-minute tallies, detections and their thresholds |
+//! | `backoff` | the one jittered backoff of every retry loop |
 //! | `severity` | trouble / critical, shared by profiles and detections |
 //! | `text` | the one sanitizer for everything a message shows, and the bounds of storage keys |
 //! | `config` | each function's configuration, read once at cold start |
 //! | `emf` | derived metrics in CloudWatch embedded metric format |
 
 pub mod alerting;
+pub mod backoff;
 pub mod config;
 pub mod emf;
 pub mod inventory;

@@ -1,8 +1,7 @@
 //! Write batching: DynamoDB's BatchWriteItem takes at most 25 requests; what it leaves
-//! unprocessed is sent again with exponential backoff until a bound of attempts.
+//! unprocessed is sent again, after the one backoff (`crate::backoff`), until a bound of attempts.
 
 use std::collections::VecDeque;
-use std::time::Duration;
 
 /// BatchWriteItem's limit.
 pub const MAX_BATCH: usize = 25;
@@ -19,8 +18,8 @@ pub struct WriteQueue<T> {
 /// What to do next.
 #[derive(Debug, PartialEq)]
 pub enum Next<T> {
-    /// Send this batch, after waiting this long.
-    Send(Vec<T>, Duration),
+    /// Send this batch; the number is its retry round (0: first try), for `backoff`.
+    Send(Vec<T>, u32),
     /// Everything was written.
     Done,
     /// Gave up after too many rounds with unprocessed writes: these were not written.
@@ -44,8 +43,7 @@ impl<T> WriteQueue<T> {
             return Next::GiveUp(self.pending.drain(..).collect());
         }
         let n = self.pending.len().min(MAX_BATCH);
-        let wait = backoff(self.retries);
-        Next::Send(self.pending.drain(..n).collect(), wait)
+        Next::Send(self.pending.drain(..n).collect(), self.retries)
     }
 
     /// Report the writes of the last batch that were not processed.
@@ -61,15 +59,6 @@ impl<T> WriteQueue<T> {
     }
 }
 
-/// 0, 50 ms, 100 ms, 200 ms, ... capped at 5 s.
-pub fn backoff(retry: u32) -> Duration {
-    if retry == 0 {
-        return Duration::ZERO;
-    }
-    let ms = 50u64.saturating_mul(1 << (retry - 1).min(10));
-    Duration::from_millis(ms.min(5_000))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,13 +70,13 @@ mod tests {
         let Next::Send(b, w) = q.next_batch() else {
             panic!()
         };
-        assert_eq!((b.len(), w), (25, Duration::ZERO));
+        assert_eq!((b.len(), w), (25, 0));
         q.unprocessed(vec![3, 4]);
         let Next::Send(b, w) = q.next_batch() else {
             panic!()
         };
         assert_eq!(b, vec![3, 4, 25, 26, 27, 28, 29]);
-        assert_eq!(w, Duration::from_millis(50));
+        assert_eq!(w, 1);
         q.unprocessed(b.clone());
         let Next::Send(b, _) = q.next_batch() else {
             panic!()
