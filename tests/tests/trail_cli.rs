@@ -175,7 +175,25 @@ async fn the_four_queries_answer_from_the_tallies() {
             "{command} --since {since}: {err}"
         );
         assert!(err.to_string().contains("at most 3650 days"), "{err}");
+        assert_eq!(err.exit_code(), 2, "a usage error");
     }
+    // A failure (a table that does not exist) exits 1 and says each cause once.
+    std::env::set_var("TRAIL_TABLE", "no-such-table");
+    let err = run(cli(&["top-ips"]), &mut Vec::new()).await.unwrap_err();
+    assert_eq!(err.exit_code(), 1);
+    let report = cognito_watch_cli::error_report(&err);
+    let lines: Vec<&str> = report.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let text = line
+            .trim_start_matches("error: ")
+            .trim_start_matches("  caused by: ");
+        assert!(
+            !lines[..i].iter().any(|l| l.contains(text)),
+            "said twice: {report}"
+        );
+    }
+    assert!(report.contains("ResourceNotFoundException"), "{report}");
+    std::env::set_var("TRAIL_TABLE", cognito_watch_testbed::TRAIL_TABLE);
 
     // invoke trail, in-process, with an events/ sample; then the detection it raised.
     std::env::set_var("STATE_TABLE", "state");

@@ -130,6 +130,32 @@ pub enum CliError {
     Output(String),
 }
 
+impl CliError {
+    /// The process exit code: 2 for a usage error (a bad argument or a missing setting, as
+    /// clap's own usage errors), 1 for a failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) | CliError::Config(_) | CliError::MonitorId(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// The error and each of its causes, one per line, a cause already said by the lines before it
+/// left out (an AWS error's message is in its own line and in the SDK error beneath it).
+pub fn error_report(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut said = format!("error: {e}");
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !text.is_empty() && !said.contains(&text) {
+            said.push_str(&format!("\n  caused by: {text}"));
+        }
+        source = s.source();
+    }
+    said
+}
+
 /// Run a command, writing to `out`. (The command's future is boxed: it is large, and a
 /// caller's stack may be small.)
 pub async fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {

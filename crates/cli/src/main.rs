@@ -16,13 +16,8 @@ async fn main() -> std::process::ExitCode {
     match run(cli, &mut stdout).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                eprintln!("  caused by: {s}");
-                source = s.source();
-            }
-            std::process::ExitCode::FAILURE
+            eprintln!("{}", cognito_watch_cli::error_report(&e));
+            std::process::ExitCode::from(e.exit_code())
         }
     }
 }

@@ -40,6 +40,21 @@ pub enum CollectorError {
     },
 }
 
+/// What Lambda reports as the invocation's `errorType`: the variant, not a boxed type name.
+impl From<CollectorError> for lambda_runtime::Diagnostic {
+    fn from(e: CollectorError) -> lambda_runtime::Diagnostic {
+        let kind = match &e {
+            CollectorError::Event(_) => "InvalidEvent",
+            CollectorError::Account(_) => "AccountUnresolved",
+            CollectorError::Store { .. } => "StateStoreFailed",
+        };
+        lambda_runtime::Diagnostic {
+            error_type: format!("CollectorError.{kind}"),
+            error_message: e.to_string(),
+        }
+    }
+}
+
 /// When sweeps must stop: 20 s before the invocation's deadline, and after at most ten
 /// minutes when there is none (the CLI).
 pub fn sweep_deadline(now: DateTime<Utc>, deadline: Option<DateTime<Utc>>) -> DateTime<Utc> {
@@ -307,5 +322,20 @@ impl Collector {
         )?));
         writes.push(Write::PollLog(StateStore::poll_log_item(log, ttl)?));
         Ok(writes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_reports_the_variant_as_the_error_type() {
+        let Err(json) = serde_json::from_str::<u8>("x") else {
+            panic!("x is not a number")
+        };
+        let d = lambda_runtime::Diagnostic::from(CollectorError::Event(json));
+        assert_eq!(d.error_type, "CollectorError.InvalidEvent");
+        assert!(d.error_message.starts_with("invalid collector event"));
     }
 }

@@ -13,8 +13,7 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
             let deadline = DateTime::<Utc>::from_timestamp_millis(event.context.deadline as i64);
-            let report = collector.handle(event.payload, deadline).await?;
-            Ok::<_, Error>(serde_json::to_value(report)?)
+            collector.handle(event.payload, deadline).await
         },
     ))
     .await

@@ -33,10 +33,25 @@ pub use event::{EvaluatorEvent, EvaluatorRequest, StreamBatch};
 pub enum EvaluatorError {
     #[error("invalid evaluator event: {0}")]
     Event(#[from] serde_json::Error),
-    #[error("{0}")]
+    #[error(transparent)]
     Aws(#[from] AwsError),
     #[error("the shipped threshold profiles are invalid: {0}")]
     Profiles(#[from] ProfileError),
+}
+
+/// What Lambda reports as the invocation's `errorType`: the variant, not a boxed type name.
+impl From<EvaluatorError> for lambda_runtime::Diagnostic {
+    fn from(e: EvaluatorError) -> lambda_runtime::Diagnostic {
+        let kind = match &e {
+            EvaluatorError::Event(_) => "InvalidEvent",
+            EvaluatorError::Aws(_) => "AwsCallFailed",
+            EvaluatorError::Profiles(_) => "InvalidProfiles",
+        };
+        lambda_runtime::Diagnostic {
+            error_type: format!("EvaluatorError.{kind}"),
+            error_message: e.to_string(),
+        }
+    }
 }
 
 /// What one root's evaluation did.
@@ -300,5 +315,18 @@ impl Evaluator {
             }
         }
         Ok((sent, pending))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_reports_the_variant_as_the_error_type() {
+        let e = EvaluatorError::Profiles(ProfileError::Invalid("two default profiles".into()));
+        let d = lambda_runtime::Diagnostic::from(e);
+        assert_eq!(d.error_type, "EvaluatorError.InvalidProfiles");
+        assert!(d.error_message.contains("two default profiles"));
     }
 }

@@ -12,8 +12,7 @@ async fn main() -> Result<(), Error> {
     let evaluator = &evaluator;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
-            let out = evaluator.handle(event.payload).await?;
-            Ok::<_, Error>(out)
+            evaluator.handle(event.payload).await
         },
     ))
     .await

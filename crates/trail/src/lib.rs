@@ -37,7 +37,7 @@ use input::{Body, Delivery};
 pub enum TrailError {
     #[error(transparent)]
     Input(#[from] input::InputError),
-    #[error("{0}")]
+    #[error(transparent)]
     Aws(#[from] AwsError),
     #[error("{failed} of {deliveries} deliveries failed and will be retried by their source; first: {first}")]
     Failed {
@@ -46,6 +46,21 @@ pub enum TrailError {
         first: String,
         report: Box<TrailReport>,
     },
+}
+
+/// What Lambda reports as the invocation's `errorType`: the variant, not a boxed type name.
+impl From<TrailError> for lambda_runtime::Diagnostic {
+    fn from(e: TrailError) -> lambda_runtime::Diagnostic {
+        let kind = match &e {
+            TrailError::Input(_) => "UnsupportedInput",
+            TrailError::Aws(_) => "AwsCallFailed",
+            TrailError::Failed { .. } => "DeliveriesFailed",
+        };
+        lambda_runtime::Diagnostic {
+            error_type: format!("TrailError.{kind}"),
+            error_message: e.to_string(),
+        }
+    }
 }
 
 /// What one invocation did.
@@ -524,5 +539,20 @@ impl Trail {
             cache.sent.clear();
         }
         cache.sent.insert(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_reports_the_variant_as_the_error_type() {
+        let e = TrailError::Input(input::InputError::Unknown("{}".into()));
+        let d = lambda_runtime::Diagnostic::from(e);
+        assert_eq!(d.error_type, "TrailError.UnsupportedInput");
+        assert!(d
+            .error_message
+            .contains("not an input the trail function reads"));
     }
 }

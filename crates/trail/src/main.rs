@@ -19,8 +19,7 @@ async fn main() -> Result<(), Error> {
                 .split(':')
                 .nth(4)
                 .map(str::to_string);
-            let report = trail.handle(event.payload, account).await?;
-            Ok::<_, Error>(report)
+            trail.handle(event.payload, account).await
         },
     ))
     .await
