@@ -111,25 +111,17 @@ pub struct StateStore {
     pub tables: Tables,
 }
 
-/// Every page of a Query.
+/// Every page of a Query (the SDK's paginator).
 pub(crate) async fn all_pages(
     query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
 ) -> Result<Vec<Item>, AwsError> {
     let mut items = Vec::new();
-    let mut start = None;
-    loop {
-        let page = query
-            .clone()
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("Query", e))?;
+    let mut pages = query.into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk("Query", e))?;
         items.extend(page.items.unwrap_or_default());
-        start = page.last_evaluated_key.filter(|k| !k.is_empty());
-        if start.is_none() {
-            return Ok(items);
-        }
     }
+    Ok(items)
 }
 
 pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
@@ -332,32 +324,20 @@ impl StateStore {
     /// The roots of a scope (via the `by-scope` index), each with its partition.
     pub async fn load_scope(&self, scope: &Scope) -> Result<ScopeState, AwsError> {
         let mut state = ScopeState::default();
-        let mut start = None;
-        let mut roots = Vec::new();
-        loop {
-            let page = self
-                .client
+        let roots: Vec<String> = all_pages(
+            self.client
                 .query()
                 .table_name(&self.tables.state)
                 .index_name(SCOPE_INDEX)
                 .key_condition_expression("#scope = :scope")
                 .expression_attribute_names("#scope", "scope")
                 .expression_attribute_values(":scope", s(scope.key()))
-                .projection_expression("pk")
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("Query", e))?;
-            roots.extend(
-                page.items()
-                    .iter()
-                    .filter_map(|i| i.get("pk").and_then(|v| v.as_s().ok()).cloned()),
-            );
-            start = page.last_evaluated_key.filter(|k| !k.is_empty());
-            if start.is_none() {
-                break;
-            }
-        }
+                .projection_expression("pk"),
+        )
+        .await?
+        .iter()
+        .filter_map(|i| i.get("pk").and_then(|v| v.as_s().ok()).cloned())
+        .collect();
         for pk in roots {
             let items = self.query_partition(&self.tables.state, &pk, false).await?;
             Self::absorb(&mut state, items)?;
@@ -400,28 +380,22 @@ impl StateStore {
     /// The ids of every root (user pool, identity pool) in the estate.
     pub async fn roots(&self) -> Result<Vec<MonitorId>, AwsError> {
         let mut roots = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .scan()
-                .table_name(&self.tables.state)
-                .index_name(SCOPE_INDEX)
-                .projection_expression("pk")
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("Scan", e))?;
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.tables.state)
+            .index_name(SCOPE_INDEX)
+            .projection_expression("pk")
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::from_sdk("Scan", e))?;
             roots.extend(
                 page.items()
                     .iter()
                     .filter_map(|i| i.get("pk").and_then(|v| v.as_s().ok()))
                     .filter_map(|pk| root_of_key(pk)),
             );
-            start = page.last_evaluated_key.filter(|k| !k.is_empty());
-            if start.is_none() {
-                break;
-            }
         }
         roots.sort();
         roots.dedup();
