@@ -3,7 +3,6 @@
 //! subscribed SQS queue.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use cognito_watch_aws::status_store::root_key;
 use cognito_watch_core::alerting::profile::{
     Assignment, Comparator, Profile, ProfileSet, Severity, Threshold, DEFAULT_PROFILE,
 };
@@ -65,9 +64,9 @@ impl Setup {
     }
 
     async fn status(&self, id: &str) -> cognito_watch_core::alerting::status::MonitorStatus {
-        let root = root_key(&MonitorId::UserPool {
+        let root = MonitorId::UserPool {
             pool: self.pool.clone(),
-        });
+        };
         let all = self.evaluator.status.load_statuses(&root).await.unwrap();
         all.get(id)
             .cloned()
@@ -217,15 +216,15 @@ async fn the_shipped_defaults_fire_on_the_cubeapm_scenarios_once_and_recover_onc
     let text = s
         .evaluator
         .status
-        .alerts(&root_key(&MonitorId::UserPool {
+        .alerts(&MonitorId::UserPool {
             pool: s.pool.clone(),
-        }))
+        })
         .await
         .unwrap();
     assert_eq!(text.len(), 3);
-    assert!(text
-        .iter()
-        .all(|a| a.delivery.state == "sent" && a.delivery.message_id.is_some()));
+    assert!(text.iter().all(|a| a.delivery.state
+        == cognito_watch_aws::outbox::DeliveryState::Sent
+        && a.delivery.message_id.is_some()));
 
     // Poll 2: web still breaches, the others have no data and recover.
     s.poll(p2).await;
@@ -439,7 +438,7 @@ async fn propagation_on_and_off_and_profiles_assigned_by_tag() {
     assert!(on["pool"]["name"].as_str().is_some());
     assert!(off.get("pool").is_none(), "{off}");
     // The statuses say the same: the tagged pool is judged on its own metrics only.
-    let root = |p: &str| root_key(&MonitorId::UserPool { pool: p.into() });
+    let root = |p: &str| MonitorId::UserPool { pool: p.into() };
     let flat_statuses = s
         .evaluator
         .status
@@ -473,9 +472,9 @@ async fn sns_failing_once_then_succeeding_delivers_exactly_one_alert() {
     assert_eq!(first.roots[0].alerts_sent, 0);
     assert_eq!(first.roots[0].alerts_pending, 1);
     assert!(s.inbox.drain().await.is_empty());
-    let root = root_key(&MonitorId::UserPool {
+    let root = MonitorId::UserPool {
         pool: s.pool.clone(),
-    });
+    };
     let pending = s.evaluator.status.pending_alerts(&root).await.unwrap();
     assert_eq!(pending.len(), 1);
     assert!(pending[0]
@@ -557,6 +556,9 @@ async fn a_stream_batch_is_evaluated_per_pool_and_a_busy_pool_is_retried() {
         })
     };
     let pool_pk = format!("POOL#{}", s.pool);
+    let pool_root = MonitorId::UserPool {
+        pool: s.pool.clone(),
+    };
     let batch = serde_json::json!({"Records": [
         record(&pool_pk, "POOL", "100"),
         record(&pool_pk, &format!("CLIENT#{}", s.clients[0]), "101"),
@@ -566,7 +568,12 @@ async fn a_stream_batch_is_evaluated_per_pool_and_a_busy_pool_is_retried() {
     assert!(s
         .evaluator
         .status
-        .acquire_lease(&pool_pk, "someone-else", Utc::now(), Duration::seconds(60))
+        .acquire_lease(
+            &pool_root,
+            "someone-else",
+            Utc::now(),
+            Duration::seconds(60)
+        )
         .await
         .unwrap());
     let busy = s.evaluator.handle(batch.clone()).await.unwrap();
@@ -577,7 +584,7 @@ async fn a_stream_batch_is_evaluated_per_pool_and_a_busy_pool_is_retried() {
     assert!(s.inbox.drain().await.is_empty());
     s.evaluator
         .status
-        .release_lease(&pool_pk, "someone-else")
+        .release_lease(&pool_root, "someone-else")
         .await
         .unwrap();
     let done = s.evaluator.handle(batch).await.unwrap();

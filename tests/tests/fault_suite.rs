@@ -13,7 +13,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use cognito_watch_aws::status_store::root_key;
 use cognito_watch_core::alerting::status::Status;
 use cognito_watch_core::trail::window_of;
 use cognito_watch_testbed::traffic::{self, logs_batch, logs_event};
@@ -256,11 +255,9 @@ impl World {
                 .find(|m| m.monitor_id == monitor_id)
                 .map_or_else(|| monitor_id.to_string(), |m| m.name.clone())
         };
-        let root = root_key(
-            &cognito_watch_core::inventory::monitor::MonitorId::UserPool {
-                pool: self.pool.clone(),
-            },
-        );
+        let root = cognito_watch_core::inventory::monitor::MonitorId::UserPool {
+            pool: self.pool.clone(),
+        };
         let statuses = self
             .evaluator
             .status
@@ -285,9 +282,9 @@ impl World {
             .collect();
         let mut tallies = BTreeMap::new();
         for pool in self.trail.store.pools().await.unwrap() {
-            for kind in ["client", "ip", "error", "event"] {
+            for kind in cognito_watch_core::trail::TallyKind::ALL {
                 for (id, c) in self.trail.store.tallies(&pool, kind, since).await.unwrap() {
-                    let (k, v) = cognito_watch_aws::trail_store::kind_value(&id.key);
+                    let (k, v) = (id.key.kind().as_str(), id.key.value());
                     let v = self.names.get(v).cloned().unwrap_or_else(|| v.to_string());
                     let e: &mut (u64, u64) = tallies.entry((k.to_string(), v)).or_default();
                     e.0 += c.attempts;

@@ -3,7 +3,7 @@
 //! good records beside them are always tallied, and no alert carries the raw input.
 
 use chrono::{Duration, Utc};
-use cognito_watch_core::trail::window_of;
+use cognito_watch_core::trail::{window_of, TallyKind};
 use cognito_watch_testbed::traffic::{self, logs_batch, logs_event};
 use cognito_watch_testbed::{seed, AlertInbox, Bed};
 use serde_json::Value;
@@ -108,7 +108,7 @@ async fn values_that_cannot_be_keys_never_block_their_delivery() {
         report.records.malformed, 1,
         "only the record without an event name"
     );
-    let tally = |kind: &'static str, value: String| {
+    let tally = |kind: TallyKind, value: String| {
         let store = &trail.store;
         let pool = pool.clone();
         async move {
@@ -118,7 +118,7 @@ async fn values_that_cannot_be_keys_never_block_their_delivery() {
                 .await
                 .unwrap()
             {
-                if cognito_watch_aws::trail_store::kind_value(&id.key).1 == value {
+                if id.key.value() == value {
                     total.merge(&c);
                 }
             }
@@ -126,33 +126,33 @@ async fn values_that_cannot_be_keys_never_block_their_delivery() {
         }
     };
     // (The records with odd client ids have no pool: their IP counts are under pool "-".)
-    assert_eq!(tally("ip", IP.into()).await.attempts, 3);
+    assert_eq!(tally(TallyKind::Ip, IP.into()).await.attempts, 3);
     assert_eq!(
-        tally("ip", "invalid".into()).await.attempts,
+        tally(TallyKind::Ip, "invalid".into()).await.attempts,
         2,
         "3,000 characters, CR LF"
     );
     assert_eq!(
-        tally("ip", "cognito-idp.amazonaws.com".into())
+        tally(TallyKind::Ip, "cognito-idp.amazonaws.com".into())
             .await
             .attempts,
         1
     );
     assert_eq!(
-        tally("error", "invalid".into()).await.failures,
+        tally(TallyKind::Error, "invalid".into()).await.failures,
         1,
         "the 1 MB error code"
     );
-    assert_eq!(tally("client", web.clone()).await.attempts, 6);
+    assert_eq!(tally(TallyKind::Client, web.clone()).await.attempts, 6);
     // The unknown ids are kept under pool "-", as `invalid`.
     let unresolved = trail
         .store
-        .tallies("-", "client", at - Duration::hours(1))
+        .tallies("-", TallyKind::Client, at - Duration::hours(1))
         .await
         .unwrap();
     let invalid: u64 = unresolved
         .iter()
-        .filter(|(id, _)| cognito_watch_aws::trail_store::kind_value(&id.key).1 == "invalid")
+        .filter(|(id, _)| id.key.value() == "invalid")
         .map(|(_, c)| c.attempts)
         .sum();
     assert_eq!(invalid, 2, "the 3,000-character and the NUL client ids");
@@ -327,7 +327,7 @@ async fn one_bad_record_costs_only_itself_and_a_gzip_bomb_is_refused() {
     );
     let failures: u64 = trail
         .store
-        .tallies(&pool, "client", at - Duration::hours(1))
+        .tallies(&pool, TallyKind::Client, at - Duration::hours(1))
         .await
         .unwrap()
         .iter()

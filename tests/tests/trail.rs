@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use chrono::{DateTime, Duration, Utc};
-use cognito_watch_core::trail::{window_of, Counts, TallyId};
+use cognito_watch_core::trail::{window_of, Counts, TallyId, TallyKind};
 use cognito_watch_testbed::traffic::{self, eventbridge, logs_batch, logs_event};
 use cognito_watch_testbed::{AlertInbox, Bed};
 use serde_json::{json, Value};
@@ -45,7 +45,7 @@ impl World {
     async fn tallies(&self, since: DateTime<Utc>) -> BTreeMap<TallyId, Counts> {
         let mut out = BTreeMap::new();
         for pool in self.trail.store.pools().await.unwrap() {
-            for kind in ["client", "ip", "error", "event"] {
+            for kind in TallyKind::ALL {
                 out.extend(self.trail.store.tallies(&pool, kind, since).await.unwrap());
             }
         }
@@ -53,6 +53,7 @@ impl World {
     }
 
     async fn tally(&self, pool: &str, kind: &str, value: &str) -> Counts {
+        let kind = TallyKind::parse(kind).expect("a tally kind");
         let rows = self
             .trail
             .store
@@ -61,8 +62,7 @@ impl World {
             .unwrap();
         let mut total = Counts::default();
         for (id, c) in rows {
-            let (_, v) = cognito_watch_aws::trail_store::kind_value(&id.key);
-            if v == value {
+            if id.key.value() == value {
                 total.merge(&c);
             }
         }

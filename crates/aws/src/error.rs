@@ -56,6 +56,37 @@ impl AwsError {
         }
     }
 
+    /// An error of our own making around a call (an item that does not encode, a request the
+    /// builder refused), with its cause kept as the source.
+    pub fn local(
+        operation: &'static str,
+        what: &str,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> AwsError {
+        AwsError {
+            operation,
+            code: None,
+            summary: format!("{what}: {source}"),
+            status: None,
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// An item that cannot be written in DynamoDB's form.
+    pub fn encode(operation: &'static str, e: serde_dynamo::Error) -> AwsError {
+        AwsError::local(operation, "cannot encode item", e)
+    }
+
+    /// A stored item that does not read back as what it should be.
+    pub fn decode(operation: &'static str, e: serde_dynamo::Error) -> AwsError {
+        AwsError::local(operation, "cannot decode item", e)
+    }
+
+    /// A request the SDK's builder refused.
+    pub fn build(operation: &'static str, e: aws_sdk_dynamodb::error::BuildError) -> AwsError {
+        AwsError::local(operation, "cannot build request", e)
+    }
+
     /// The resource does not exist (any more).
     pub fn is_not_found(&self) -> bool {
         matches!(

@@ -4,6 +4,7 @@
 
 pub mod cloudwatch;
 pub mod cognito;
+pub mod dynamo;
 pub mod error;
 pub mod events;
 pub mod failures;

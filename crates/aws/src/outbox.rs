@@ -3,39 +3,46 @@
 //! and leave pending. A claim is a conditional update, so each message is published by one
 //! invocation at a time and, once sent, never again.
 
-use aws_sdk_dynamodb::types::AttributeValue;
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
 
+use crate::dynamo::{conditional, n, s, time, Item, TableKey, TTL_ATTRIBUTE};
 use crate::error::AwsError;
-use crate::store::{s, TTL_ATTRIBUTE};
 
-pub const PENDING: &str = "pending";
-pub const SENDING: &str = "sending";
-pub const SENT: &str = "sent";
-
-pub(crate) fn n(v: i64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
+/// Where a message is in its delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    /// Not published yet (or its last attempt failed).
+    Pending,
+    /// Claimed by an invocation that is publishing it.
+    Sending,
+    /// Published.
+    Sent,
 }
 
-pub(crate) fn time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+impl DeliveryState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Sending => "sending",
+            DeliveryState::Sent => "sent",
+        }
+    }
 }
 
-/// A conditional write's outcome: Ok(false) when only its condition failed.
-pub(crate) fn conditional<T>(result: Result<T, AwsError>) -> Result<bool, AwsError> {
-    match result {
-        Ok(_) => Ok(true),
-        Err(e) if e.code.as_deref() == Some("ConditionalCheckFailedException") => Ok(false),
-        Err(e) => Err(e),
+impl std::fmt::Display for DeliveryState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
 /// A message's delivery state, as stored beside it (flattened into the item).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Delivery {
-    /// pending | sending | sent
     #[serde(rename = "delivery")]
-    pub state: String,
+    pub state: DeliveryState,
     #[serde(default)]
     pub attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,7 +59,7 @@ impl Delivery {
     /// A message not yet published.
     pub fn pending() -> Delivery {
         Delivery {
-            state: PENDING.to_string(),
+            state: DeliveryState::Pending,
             attempts: 0,
             last_error: None,
             message_id: None,
@@ -66,7 +73,7 @@ impl Delivery {
 pub(crate) async fn put_if_absent(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
-    item: crate::store::Item,
+    item: Item,
 ) -> Result<bool, AwsError> {
     let put = client
         .put_item()
@@ -74,9 +81,8 @@ pub(crate) async fn put_if_absent(
         .set_item(Some(item))
         .condition_expression("attribute_not_exists(pk)")
         .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("PutItem", e));
-    conditional(put)
+        .await;
+    conditional("PutItem", put)
 }
 
 /// What a claim found.
@@ -105,20 +111,18 @@ impl Outbox {
     /// publishing: the message is not sent until it says so).
     pub async fn claim(
         &self,
-        pk: &str,
-        key: &str,
+        key: &impl TableKey,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Claim, AwsError> {
-        if self.try_claim(pk, key, now, until).await? {
+        if self.try_claim(key, now, until).await? {
             return Ok(Claim::Claimed);
         }
         let item = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(key))
+            .set_key(Some(key.attributes()))
             .consistent_read(true)
             .projection_expression("delivery")
             .send()
@@ -130,15 +134,14 @@ impl Outbox {
             .and_then(|i| i.get("delivery"))
             .and_then(|v| v.as_s().ok());
         Ok(match state.map(String::as_str) {
-            Some(SENT) => Claim::Sent,
+            Some(s) if s == DeliveryState::Sent.as_str() => Claim::Sent,
             _ => Claim::Held,
         })
     }
 
     async fn try_claim(
         &self,
-        pk: &str,
-        key: &str,
+        key: &impl TableKey,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool, AwsError> {
@@ -146,40 +149,36 @@ impl Outbox {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(key))
+            .set_key(Some(key.attributes()))
             .update_expression("SET delivery = :sending, claim_until = :until ADD attempts :one")
             .condition_expression(
                 "delivery = :pending OR (delivery = :sending AND claim_until < :now)",
             )
-            .expression_attribute_values(":sending", s(SENDING))
-            .expression_attribute_values(":pending", s(PENDING))
+            .expression_attribute_values(":sending", s(DeliveryState::Sending.as_str()))
+            .expression_attribute_values(":pending", s(DeliveryState::Pending.as_str()))
             .expression_attribute_values(":until", n(until.timestamp_millis()))
             .expression_attribute_values(":now", n(now.timestamp_millis()))
             .expression_attribute_values(":one", n(1))
             .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("UpdateItem", e));
-        conditional(out)
+            .await;
+        conditional("UpdateItem", out)
     }
 
     pub async fn mark_sent(
         &self,
-        pk: &str,
-        key: &str,
+        key: &impl TableKey,
         message_id: &str,
         at: DateTime<Utc>,
     ) -> Result<(), AwsError> {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(key))
+            .set_key(Some(key.attributes()))
             .update_expression(
                 "SET delivery = :sent, message_id = :id, sent_at = :at, #ttl = :ttl REMOVE last_error",
             )
             .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
-            .expression_attribute_values(":sent", s(SENT))
+            .expression_attribute_values(":sent", s(DeliveryState::Sent.as_str()))
             .expression_attribute_values(":id", s(message_id))
             .expression_attribute_values(":at", s(time(at)))
             .expression_attribute_values(":ttl", n((at + self.retention).timestamp()))
@@ -190,19 +189,64 @@ impl Outbox {
     }
 
     /// Publishing failed: back to pending, with the error, for the next evaluation.
-    pub async fn mark_failed(&self, pk: &str, key: &str, error: &str) -> Result<(), AwsError> {
+    pub async fn mark_failed(&self, key: &impl TableKey, error: &str) -> Result<(), AwsError> {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(key))
+            .set_key(Some(key.attributes()))
             .update_expression("SET delivery = :pending, last_error = :err, claim_until = :zero")
-            .expression_attribute_values(":pending", s(PENDING))
+            .expression_attribute_values(":pending", s(DeliveryState::Pending.as_str()))
             .expression_attribute_values(":err", s(error.chars().take(1000).collect::<String>()))
             .expression_attribute_values(":zero", n(0))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("UpdateItem", e))?;
         Ok(())
+    }
+}
+
+/// What delivering one message came to.
+#[derive(Debug)]
+pub enum Delivered<T> {
+    /// Published now: SNS's message id, and what the publish step returned beside it.
+    Sent { message_id: String, extra: T },
+    /// Published before (by this or another invocation).
+    AlreadySent,
+    /// Another invocation's claim holds it: still pending.
+    Held,
+    /// Publishing failed: the message is pending again, with this error stored beside it.
+    Failed(AwsError),
+}
+
+impl Outbox {
+    /// The outbox protocol for one message: claim it for `claim_for`, publish it (only when the
+    /// claim is ours), then mark it sent, or failed and pending again. A publish error is the
+    /// outcome [`Delivered::Failed`]; only the outbox's own reads and writes fail the call.
+    pub async fn deliver<T, F, Fut>(
+        &self,
+        key: &impl TableKey,
+        now: DateTime<Utc>,
+        claim_for: Duration,
+        publish: F,
+    ) -> Result<Delivered<T>, AwsError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<(String, T), AwsError>>,
+    {
+        match self.claim(key, now, now + claim_for).await? {
+            Claim::Claimed => {}
+            Claim::Sent => return Ok(Delivered::AlreadySent),
+            Claim::Held => return Ok(Delivered::Held),
+        }
+        match publish().await {
+            Ok((message_id, extra)) => {
+                self.mark_sent(key, &message_id, Utc::now()).await?;
+                Ok(Delivered::Sent { message_id, extra })
+            }
+            Err(e) => {
+                self.mark_failed(key, &e.to_string()).await?;
+                Ok(Delivered::Failed(e))
+            }
+        }
     }
 }

@@ -1,27 +1,11 @@
-//! The status table: what the evaluator decides and remembers.
-//!
-//! | item | pk | sk |
-//! |---|---|---|
-//! | monitor status | root key (`POOL#<id>` / `IDPOOL#<id>`) | `STATUS#<monitor id>` |
-//! | evaluation lease | root key | `LEASE` |
-//! | alert (outbox) | root key | `ALERT#<time>#<alert id>` |
-//! | outage | `OUTAGE#<monitor id>` | start time |
-//! | threshold profile | `PROFILES` | `PROFILE#<kind>#<name>` |
-//! | profile assignment | `PROFILES` | `ASSIGN#monitor#<id>` / `ASSIGN#tag#<k>=<v>` |
-//! | defaults loaded marker | `PROFILES` | `SEEDED` |
-//!
-//! Outages carry `outage_index = "OUTAGE"` and `outage_sort = <start>#<monitor id>`, the keys
-//! of the `outages` index, so the estate's outages are one Query. Alerts are written in the
-//! same transaction as the status transition that makes them, with a lease check, and each is
+//! The status store: statuses, outages, the alert outbox, threshold profiles and evaluation
+//! leases, in the status table ([`crate::dynamo::status`]). Alerts are written in the same
+//! transaction as the status transition that makes them, with a lease check, and each is
 //! claimed before it is published, so a transition is notified once.
 
 use std::collections::BTreeMap;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType,
-    SseSpecification, TimeToLiveSpecification, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 use cognito_watch_core::alerting::profile::{Assignment, Profile, ProfileSet};
 use cognito_watch_core::alerting::status::{
@@ -31,35 +15,25 @@ use cognito_watch_core::inventory::monitor::MonitorId;
 use cognito_watch_core::trail::detect::DetectionThresholds;
 use serde::de::DeserializeOwned;
 
+use crate::dynamo::state::root_pk;
+use crate::dynamo::status::{
+    prefix, StatusKey, OUTAGE_INDEX, OUTAGE_INDEX_PK, OUTAGE_INDEX_SK, OUTAGE_PARTITION, SPEC,
+};
+use crate::dynamo::{
+    built, conditional, n, s, time, to_item, Item, TableKey, PK, SK, TTL_ATTRIBUTE,
+};
 use crate::error::AwsError;
-use crate::outbox::{conditional, n, put_if_absent, time};
-pub use crate::outbox::{Delivery, Outbox, PENDING, SENDING, SENT};
-use crate::store::{monitor_key, s, to_item, Item, TTL_ATTRIBUTE};
-
-pub const OUTAGE_INDEX: &str = "outages";
-const PROFILES_PK: &str = "PROFILES";
-const DETECTIONS_SK: &str = "DETECTIONS";
+use crate::outbox::put_if_absent;
+pub use crate::outbox::{Delivery, DeliveryState, Outbox};
 /// The most items one TransactWriteItems may carry.
 const TRANSACTION_ITEMS: usize = 100;
 
 /// Decode a status-table item, without its keys and index attributes.
 fn from_item<T: DeserializeOwned>(mut item: Item, operation: &'static str) -> Result<T, AwsError> {
-    for k in [
-        "pk",
-        "sk",
-        "item_type",
-        TTL_ATTRIBUTE,
-        "outage_index",
-        "outage_sort",
-    ] {
+    for k in [PK, SK, TTL_ATTRIBUTE, OUTAGE_INDEX_PK, OUTAGE_INDEX_SK] {
         item.remove(k);
     }
-    crate::store::from_item(item, operation)
-}
-
-/// The partition of a root's evaluation state.
-pub fn root_key(root: &MonitorId) -> String {
-    monitor_key(root).0
+    crate::dynamo::from_item(item, operation)
 }
 
 /// An alert as stored, with its delivery state.
@@ -71,6 +45,17 @@ pub struct StoredAlert {
     /// The item's sort key.
     #[serde(default)]
     pub key: String,
+}
+
+impl StoredAlert {
+    /// The alert's key in its root's outbox.
+    pub fn key_in(&self, root: &MonitorId) -> StatusKey {
+        StatusKey::Alert {
+            root: root.clone(),
+            at: self.alert.at,
+            alert_id: self.alert.alert_id.clone(),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -102,7 +87,7 @@ impl StatusStore {
         &self,
         query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
     ) -> Result<Vec<Item>, AwsError> {
-        crate::store::all_pages(query).await
+        crate::dynamo::all_pages(query).await
     }
 
     /// A partition, or the part of it whose sort keys start with `prefix`.
@@ -128,20 +113,15 @@ impl StatusStore {
     pub async fn load_profiles(&self) -> Result<(ProfileSet, bool), AwsError> {
         let mut set = ProfileSet::default();
         let mut seeded = false;
-        for item in self.query(PROFILES_PK, None).await? {
-            let sk = item
-                .get("sk")
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default();
-            if sk == "SEEDED" {
-                seeded = true;
-            } else if sk.starts_with("PROFILE#") {
-                set.profiles.push(from_item(item, "Query")?);
-            } else if sk.starts_with("ASSIGN#") {
-                set.assignments.push(from_item(item, "Query")?);
-            } else if sk == DETECTIONS_SK {
-                set.detections = from_item(item, "Query")?;
+        for item in self.query(StatusKey::PROFILES, None).await? {
+            match StatusKey::of_item(&item) {
+                Some(StatusKey::Seeded) => seeded = true,
+                Some(StatusKey::Profile { .. }) => set.profiles.push(from_item(item, "Query")?),
+                Some(StatusKey::Assignment { .. }) => {
+                    set.assignments.push(from_item(item, "Query")?)
+                }
+                Some(StatusKey::Detections) => set.detections = from_item(item, "Query")?,
+                _ => {}
             }
         }
         Ok((set, seeded))
@@ -149,21 +129,20 @@ impl StatusStore {
 
     fn profile_item(p: &Profile) -> Result<Item, AwsError> {
         let mut item = to_item(p, "PutItem")?;
-        item.insert("pk".into(), s(PROFILES_PK));
-        item.insert(
-            "sk".into(),
-            s(format!("PROFILE#{}#{}", p.kind.id_prefix(), p.name)),
-        );
+        StatusKey::Profile {
+            kind: p.kind,
+            name: p.name.clone(),
+        }
+        .stamp(&mut item);
         Ok(item)
     }
 
     fn assignment_item(a: &Assignment) -> Result<Item, AwsError> {
         let selector = a
             .selector()
-            .map_err(|e| AwsError::other("PutItem", e.to_string()))?;
+            .map_err(|e| AwsError::local("PutItem", "assignment", e))?;
         let mut item = to_item(a, "PutItem")?;
-        item.insert("pk".into(), s(PROFILES_PK));
-        item.insert("sk".into(), s(format!("ASSIGN#{selector}")));
+        StatusKey::Assignment { selector }.stamp(&mut item);
         Ok(item)
     }
 
@@ -180,7 +159,7 @@ impl StatusStore {
 
     pub async fn put_profile(&self, p: &Profile) -> Result<(), AwsError> {
         p.validate()
-            .map_err(|e| AwsError::other("PutItem", e.to_string()))?;
+            .map_err(|e| AwsError::local("PutItem", "profile", e))?;
         self.put(Self::profile_item(p)?).await
     }
 
@@ -190,8 +169,7 @@ impl StatusStore {
 
     fn detections_item(d: &DetectionThresholds) -> Result<Item, AwsError> {
         let mut item = to_item(d, "PutItem")?;
-        item.insert("pk".into(), s(PROFILES_PK));
-        item.insert("sk".into(), s(DETECTIONS_SK));
+        StatusKey::Detections.stamp(&mut item);
         Ok(item)
     }
 
@@ -201,8 +179,7 @@ impl StatusStore {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("pk", s(PROFILES_PK))
-            .key("sk", s(DETECTIONS_SK))
+            .set_key(Some(StatusKey::Detections.attributes()))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("GetItem", e))?;
@@ -215,7 +192,7 @@ impl StatusStore {
     /// Store the trail function's detection thresholds.
     pub async fn put_detections(&self, d: &DetectionThresholds) -> Result<(), AwsError> {
         d.validate()
-            .map_err(|e| AwsError::other("PutItem", e.to_string()))?;
+            .map_err(|e| AwsError::local("PutItem", "detection thresholds", e))?;
         self.put(Self::detections_item(d)?).await
     }
 
@@ -224,7 +201,7 @@ impl StatusStore {
     pub async fn import(&self, set: &ProfileSet) -> Result<(), AwsError> {
         let op = "TransactWriteItems";
         set.validate()
-            .map_err(|e| AwsError::other(op, e.to_string()))?;
+            .map_err(|e| AwsError::local(op, "profile set", e))?;
         let mut items = Vec::new();
         for p in &set.profiles {
             items.push(Self::profile_item(p)?);
@@ -252,7 +229,7 @@ impl StatusStore {
                     .set_item(Some(item))
                     .build()
                     .map(|put| TransactWriteItem::builder().put(put).build())
-                    .map_err(|e| AwsError::other(op, e.to_string()))
+                    .map_err(|e| AwsError::build(op, e))
             })
             .collect::<Result<Vec<_>, _>>()?;
         self.client
@@ -265,12 +242,9 @@ impl StatusStore {
     }
 
     fn seeded_item() -> Item {
-        [
-            ("pk".to_string(), s(PROFILES_PK)),
-            ("sk".to_string(), s("SEEDED")),
-            ("at".to_string(), s(time(Utc::now()))),
-        ]
-        .into()
+        let mut item = StatusKey::Seeded.attributes();
+        item.insert("at".to_string(), s(time(Utc::now())));
+        item
     }
 
     async fn mark_seeded(&self) -> Result<(), AwsError> {
@@ -280,13 +254,13 @@ impl StatusStore {
     /// Load `defaults` once: only if no profile set was ever loaded. A profile someone already
     /// stored under a default's name is kept. Returns whether the defaults were loaded now.
     pub async fn seed(&self, defaults: &ProfileSet) -> Result<bool, AwsError> {
-        let stored = self.query(PROFILES_PK, None).await?;
+        let stored = self.query(StatusKey::PROFILES, None).await?;
         let present: std::collections::HashSet<&str> = stored
             .iter()
-            .filter_map(|i| i.get("sk").and_then(|v| v.as_s().ok()))
+            .filter_map(|i| i.get(SK).and_then(|v| v.as_s().ok()))
             .map(String::as_str)
             .collect();
-        if present.contains("SEEDED") {
+        if present.contains(StatusKey::Seeded.sk().as_str()) {
             return Ok(false);
         }
         let mut items = Vec::new();
@@ -297,7 +271,7 @@ impl StatusStore {
         for item in items {
             // What an earlier, interrupted seeding wrote is not written again; a profile (or
             // detection thresholds) someone already stored is kept.
-            let sk = item.get("sk").and_then(|v| v.as_s().ok());
+            let sk = item.get(SK).and_then(|v| v.as_s().ok());
             if sk.is_some_and(|sk| present.contains(sk.as_str())) {
                 continue;
             }
@@ -313,7 +287,7 @@ impl StatusStore {
     /// evaluation holds it.
     pub async fn acquire_lease(
         &self,
-        root: &str,
+        root: &MonitorId,
         owner: &str,
         now: DateTime<Utc>,
         ttl: Duration,
@@ -322,8 +296,7 @@ impl StatusStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("pk", s(root))
-            .key("sk", s("LEASE"))
+            .set_key(Some(StatusKey::Lease { root: root.clone() }.attributes()))
             .update_expression("SET #owner = :me, #until = :until")
             .condition_expression("attribute_not_exists(#owner) OR #until < :now OR #owner = :me")
             .expression_attribute_names("#owner", "owner")
@@ -332,34 +305,31 @@ impl StatusStore {
             .expression_attribute_values(":until", n((now + ttl).timestamp_millis()))
             .expression_attribute_values(":now", n(now.timestamp_millis()))
             .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("UpdateItem", e));
-        conditional(out)
+            .await;
+        conditional("UpdateItem", out)
     }
 
     /// Give the lease back (only if still ours).
-    pub async fn release_lease(&self, root: &str, owner: &str) -> Result<(), AwsError> {
+    pub async fn release_lease(&self, root: &MonitorId, owner: &str) -> Result<(), AwsError> {
         let out = self
             .client
             .delete_item()
             .table_name(&self.table)
-            .key("pk", s(root))
-            .key("sk", s("LEASE"))
+            .set_key(Some(StatusKey::Lease { root: root.clone() }.attributes()))
             .condition_expression("#owner = :me")
             .expression_attribute_names("#owner", "owner")
             .expression_attribute_values(":me", s(owner))
             .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("DeleteItem", e));
-        conditional(out).map(|_| ())
+            .await;
+        conditional("DeleteItem", out).map(|_| ())
     }
 
     /// The stored statuses of a root's monitors, by monitor id.
     pub async fn load_statuses(
         &self,
-        root: &str,
+        root: &MonitorId,
     ) -> Result<BTreeMap<String, MonitorStatus>, AwsError> {
-        self.query(root, Some("STATUS#"))
+        self.query(&root_pk(root), Some(prefix::STATUS))
             .await?
             .into_iter()
             .map(|item| {
@@ -369,27 +339,27 @@ impl StatusStore {
             .collect()
     }
 
-    fn status_item(root: &str, st: &MonitorStatus) -> Result<Item, AwsError> {
+    fn status_item(root: &MonitorId, st: &MonitorStatus) -> Result<Item, AwsError> {
         let mut item = to_item(st, "TransactWriteItems")?;
-        item.insert("pk".into(), s(root));
-        item.insert("sk".into(), s(format!("STATUS#{}", st.monitor_id)));
+        StatusKey::Status {
+            root: root.clone(),
+            monitor_id: st.monitor_id.clone(),
+        }
+        .stamp(&mut item);
         Ok(item)
     }
 
-    fn outage_key(monitor_id: &str, started_at: DateTime<Utc>) -> (String, String) {
-        (format!("OUTAGE#{monitor_id}"), time(started_at))
+    fn outage_key(monitor_id: &str, started_at: DateTime<Utc>) -> StatusKey {
+        StatusKey::Outage {
+            monitor_id: monitor_id.to_string(),
+            started_at,
+        }
     }
 
     fn outage_item(o: &Outage) -> Result<Item, AwsError> {
         let mut item = to_item(o, "TransactWriteItems")?;
-        let (pk, sk) = Self::outage_key(&o.monitor_id, o.started_at);
-        item.insert("pk".into(), s(pk));
-        item.insert("sk".into(), s(sk));
-        item.insert("outage_index".into(), s("OUTAGE"));
-        item.insert(
-            "outage_sort".into(),
-            s(format!("{}#{}", time(o.started_at), o.monitor_id)),
-        );
+        Self::outage_key(&o.monitor_id, o.started_at).stamp(&mut item);
+        item.extend(StatusKey::outage_index(&o.monitor_id, o.started_at));
         Ok(item)
     }
 
@@ -402,11 +372,9 @@ impl StatusStore {
         names: [(&str, String); N],
         values: [(&str, AttributeValue); V],
     ) -> Result<TransactWriteItem, AwsError> {
-        let (pk, sk) = Self::outage_key(monitor_id, started_at);
         let mut update = Update::builder()
             .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(sk))
+            .set_key(Some(Self::outage_key(monitor_id, started_at).attributes()))
             .update_expression(expression)
             .condition_expression("attribute_exists(pk)");
         for (k, v) in names {
@@ -415,23 +383,25 @@ impl StatusStore {
         for (k, v) in values {
             update = update.expression_attribute_values(k, v);
         }
-        let update = update
-            .build()
-            .map_err(|e| AwsError::other("TransactWriteItems", e.to_string()))?;
+        let update = built("TransactWriteItems", update.build())?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    fn alert_key(a: &Alert) -> String {
-        format!("ALERT#{}#{}", time(a.at), a.alert_id)
+    fn alert_key(root: &MonitorId, a: &Alert) -> StatusKey {
+        StatusKey::Alert {
+            root: root.clone(),
+            at: a.at,
+            alert_id: a.alert_id.clone(),
+        }
     }
 
     fn transact_items(
         &self,
-        root: &str,
+        root: &MonitorId,
         change: &MonitorChange,
     ) -> Result<Vec<TransactWriteItem>, AwsError> {
         let op = "TransactWriteItems";
-        let built = |e: aws_sdk_dynamodb::error::BuildError| AwsError::other(op, e.to_string());
+        let built = |e: aws_sdk_dynamodb::error::BuildError| AwsError::build(op, e);
         let mut out = Vec::new();
         if change.write_status {
             let put = Put::builder()
@@ -479,14 +449,14 @@ impl StatusStore {
             )?),
         }
         if let Some(alert) = &change.alert {
+            let key = Self::alert_key(root, alert);
             let stored = StoredAlert {
                 alert: alert.clone(),
                 delivery: Delivery::pending(),
-                key: Self::alert_key(alert),
+                key: key.sk(),
             };
             let mut item = to_item(&stored, op)?;
-            item.insert("pk".into(), s(root));
-            item.insert("sk".into(), s(stored.key.clone()));
+            key.stamp(&mut item);
             let put = Put::builder()
                 .table_name(&self.table)
                 .set_item(Some(item))
@@ -503,20 +473,19 @@ impl StatusStore {
     /// TransactWriteItems calls.
     pub async fn commit(
         &self,
-        root: &str,
+        root: &MonitorId,
         owner: &str,
         changes: &[MonitorChange],
     ) -> Result<u32, AwsError> {
         let op = "TransactWriteItems";
         let lease = ConditionCheck::builder()
             .table_name(&self.table)
-            .key("pk", s(root))
-            .key("sk", s("LEASE"))
+            .set_key(Some(StatusKey::Lease { root: root.clone() }.attributes()))
             .condition_expression("#owner = :me")
             .expression_attribute_names("#owner", "owner")
             .expression_attribute_values(":me", s(owner))
             .build()
-            .map_err(|e| AwsError::other(op, e.to_string()))?;
+            .map_err(|e| AwsError::build(op, e))?;
         let mut groups = Vec::new();
         for c in changes {
             let items = self.transact_items(root, c)?;
@@ -558,7 +527,7 @@ impl StatusStore {
     // ---- alerts ------------------------------------------------------------------------
 
     /// A root's alerts not yet delivered, oldest first.
-    pub async fn pending_alerts(&self, root: &str) -> Result<Vec<StoredAlert>, AwsError> {
+    pub async fn pending_alerts(&self, root: &MonitorId) -> Result<Vec<StoredAlert>, AwsError> {
         let items = self
             .pages(
                 self.client
@@ -567,17 +536,17 @@ impl StatusStore {
                     .consistent_read(true)
                     .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
                     .filter_expression("delivery <> :sent")
-                    .expression_attribute_values(":pk", s(root))
-                    .expression_attribute_values(":p", s("ALERT#"))
-                    .expression_attribute_values(":sent", s(SENT)),
+                    .expression_attribute_values(":pk", s(root_pk(root)))
+                    .expression_attribute_values(":p", s(prefix::ALERT))
+                    .expression_attribute_values(":sent", s(DeliveryState::Sent.as_str())),
             )
             .await?;
         items.into_iter().map(|i| from_item(i, "Query")).collect()
     }
 
     /// Every alert of a root, oldest first (the CLI).
-    pub async fn alerts(&self, root: &str) -> Result<Vec<StoredAlert>, AwsError> {
-        self.query(root, Some("ALERT#"))
+    pub async fn alerts(&self, root: &MonitorId) -> Result<Vec<StoredAlert>, AwsError> {
+        self.query(&root_pk(root), Some(prefix::ALERT))
             .await?
             .into_iter()
             .map(|i| from_item(i, "Query"))
@@ -589,15 +558,16 @@ impl StatusStore {
     /// Outages of one monitor, or of the whole estate, newest first.
     pub async fn outages(&self, monitor_id: Option<&str>) -> Result<Vec<Outage>, AwsError> {
         let items = match monitor_id {
-            Some(id) => self.query(&format!("OUTAGE#{id}"), None).await?,
+            Some(id) => self.query(&StatusKey::outage_partition(id), None).await?,
             None => {
                 self.pages(
                     self.client
                         .query()
                         .table_name(&self.table)
                         .index_name(OUTAGE_INDEX)
-                        .key_condition_expression("outage_index = :o")
-                        .expression_attribute_values(":o", s("OUTAGE")),
+                        .key_condition_expression("#o = :o")
+                        .expression_attribute_names("#o", OUTAGE_INDEX_PK)
+                        .expression_attribute_values(":o", s(OUTAGE_PARTITION)),
                 )
                 .await?
             }
@@ -621,98 +591,32 @@ impl StatusStore {
         started_at: DateTime<Utc>,
         comment: &str,
     ) -> Result<(), AwsError> {
-        let (pk, sk) = Self::outage_key(monitor_id, started_at);
         let out = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(sk))
+            .set_key(Some(Self::outage_key(monitor_id, started_at).attributes()))
             .update_expression("SET #comment = :c")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#comment", "comment")
             .expression_attribute_values(":c", s(comment))
             .send()
             .await;
-        match out {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let mut e = AwsError::from_sdk("UpdateItem", e);
-                if e.code.as_deref() == Some("ConditionalCheckFailedException") {
-                    e.code = Some("NotFound".into());
-                    e.summary =
-                        format!("no outage of {monitor_id} started at {}", time(started_at));
-                }
-                Err(e)
-            }
+        if conditional("UpdateItem", out)? {
+            return Ok(());
         }
+        let mut e = AwsError::other(
+            "UpdateItem",
+            format!("no outage of {monitor_id} started at {}", time(started_at)),
+        );
+        e.code = Some("NotFound".into());
+        Err(e)
     }
 
-    // ---- table -------------------------------------------------------------------------
+    // ---- table ------------------------------------------------------------------------
 
     /// Create the status table if missing. Returns whether it was created.
     pub async fn create_table(&self) -> Result<bool, AwsError> {
-        let op = "CreateTable";
-        let built = |e: aws_sdk_dynamodb::error::BuildError| AwsError::other(op, e.to_string());
-        let key = |name: &str, t: KeyType| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(t)
-                .build()
-                .map_err(built)
-        };
-        let attr = |name: &str| {
-            AttributeDefinition::builder()
-                .attribute_name(name)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .map_err(built)
-        };
-        let index = GlobalSecondaryIndex::builder()
-            .index_name(OUTAGE_INDEX)
-            .key_schema(key("outage_index", KeyType::Hash)?)
-            .key_schema(key("outage_sort", KeyType::Range)?)
-            .projection(
-                Projection::builder()
-                    .projection_type(ProjectionType::All)
-                    .build(),
-            )
-            .build()
-            .map_err(built)?;
-        let out = self
-            .client
-            .create_table()
-            .table_name(&self.table)
-            .billing_mode(BillingMode::PayPerRequest)
-            .key_schema(key("pk", KeyType::Hash)?)
-            .key_schema(key("sk", KeyType::Range)?)
-            .attribute_definitions(attr("pk")?)
-            .attribute_definitions(attr("sk")?)
-            .attribute_definitions(attr("outage_index")?)
-            .attribute_definitions(attr("outage_sort")?)
-            .global_secondary_indexes(index)
-            .sse_specification(SseSpecification::builder().enabled(true).build())
-            .send()
-            .await;
-        if let Err(e) = out {
-            let e = AwsError::from_sdk(op, e);
-            if e.code.as_deref() == Some("ResourceInUseException") {
-                return Ok(false);
-            }
-            return Err(e);
-        }
-        let ttl = TimeToLiveSpecification::builder()
-            .enabled(true)
-            .attribute_name(TTL_ATTRIBUTE)
-            .build()
-            .map_err(built)?;
-        self.client
-            .update_time_to_live()
-            .table_name(&self.table)
-            .time_to_live_specification(ttl)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("UpdateTimeToLive", e))?;
-        Ok(true)
+        SPEC.create(&self.client, &self.table).await
     }
 }

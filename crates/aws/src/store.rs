@@ -1,77 +1,23 @@
-//! The DynamoDB state store.
-//!
-//! State table (`STATE_TABLE`, streamed): a user pool and all its children share one partition,
-//! so one Query returns the pool and every child.
-//!
-//! | item | pk | sk |
-//! |---|---|---|
-//! | user pool | `POOL#<pool id>` | `POOL` |
-//! | app client | `POOL#<pool id>` | `CLIENT#<client id>` |
-//! | identity provider | `POOL#<pool id>` | `IDP#<provider name>` |
-//! | user | `POOL#<pool id>` | `USER#<username>` |
-//! | user sweep checkpoint | `POOL#<pool id>` | `SWEEP#USERS` |
-//! | identity pool | `IDPOOL#<id>` | `IDPOOL` |
-//! | identity sweep checkpoint | `IDPOOL#<id>` | `SWEEP#IDENTITIES` |
-//! | scope cursor | `SCOPE#<account>#<region>` | `CURSOR` |
-//!
-//! Roots (user pools, identity pools) carry `scope` = `<account>#<region>`, the hash key of the
-//! sparse index `by-scope`, so a scope's roots are one Query and the whole estate one small Scan.
-//!
-//! History table (`HISTORY_TABLE`, not streamed, TTL `expires_at`): pk = monitor id,
-//! sk = collection time (the Log Report); and pk = `POLL#<account>#<region>` for the poll log.
+//! The inventory's store: the state table ([`crate::dynamo::state`]) and the history table
+//! ([`crate::dynamo::history`]).
 
 use std::collections::{BTreeMap, HashMap};
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, PutRequest, ScalarAttributeType, SseSpecification,
-    StreamSpecification, StreamViewType, TimeToLiveSpecification, WriteRequest,
-};
-use chrono::{DateTime, Utc};
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use cognito_watch_core::config::Tables;
 use cognito_watch_core::inventory::batch::{Next, WriteQueue};
 use cognito_watch_core::inventory::monitor::{Monitor, MonitorId};
 use cognito_watch_core::inventory::record::{HistoryRow, PollLog, ScopeCursor};
 use cognito_watch_core::inventory::sweep::{IdentitySweep, UserSweep};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 
+use crate::dynamo::history::{self, HistoryKey};
+use crate::dynamo::state::{
+    self, root_of_pk, root_pk, StateKey, CLIENT_PREFIX, ITEM_TYPE, SCOPE_ATTRIBUTE, SCOPE_INDEX,
+};
+use crate::dynamo::TTL_ATTRIBUTE;
+use crate::dynamo::{all_pages, from_item, item_size, s, to_item, Item, TableKey, PK, SK};
 use crate::error::AwsError;
 use crate::sdk::Scope;
-
-pub type Item = HashMap<String, AttributeValue>;
-
-pub const SCOPE_INDEX: &str = "by-scope";
-pub const TTL_ATTRIBUTE: &str = "expires_at";
-const ITEM_TYPE: &str = "item_type";
-
-/// The partition and sort key of a monitor.
-pub fn monitor_key(id: &MonitorId) -> (String, String) {
-    match id {
-        MonitorId::UserPool { pool } => (format!("POOL#{pool}"), "POOL".into()),
-        MonitorId::AppClient { pool, client_id } => {
-            (format!("POOL#{pool}"), format!("CLIENT#{client_id}"))
-        }
-        MonitorId::IdentityProvider {
-            pool,
-            provider_name,
-        } => (format!("POOL#{pool}"), format!("IDP#{provider_name}")),
-        MonitorId::User { pool, username } => (format!("POOL#{pool}"), format!("USER#{username}")),
-        MonitorId::IdentityPool { id } => (format!("IDPOOL#{id}"), "IDPOOL".into()),
-    }
-}
-
-/// The root a state-table partition key stands for: `POOL#<id>` or `IDPOOL#<id>`.
-pub fn root_of_key(pk: &str) -> Option<MonitorId> {
-    if let Some(pool) = pk.strip_prefix("POOL#").filter(|p| !p.is_empty()) {
-        return Some(MonitorId::UserPool {
-            pool: pool.to_string(),
-        });
-    }
-    pk.strip_prefix("IDPOOL#")
-        .filter(|p| !p.is_empty())
-        .map(|id| MonitorId::IdentityPool { id: id.to_string() })
-}
 
 /// Everything stored for one scope.
 #[derive(Debug, Default)]
@@ -111,36 +57,6 @@ pub struct StateStore {
     pub tables: Tables,
 }
 
-/// Every page of a Query (the SDK's paginator).
-pub(crate) async fn all_pages(
-    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
-) -> Result<Vec<Item>, AwsError> {
-    let mut items = Vec::new();
-    let mut pages = query.into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::from_sdk("Query", e))?;
-        items.extend(page.items.unwrap_or_default());
-    }
-    Ok(items)
-}
-
-pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-pub(crate) fn to_item<T: Serialize>(value: &T, operation: &'static str) -> Result<Item, AwsError> {
-    serde_dynamo::to_item(value)
-        .map_err(|e| AwsError::other(operation, format!("cannot encode item: {e}")))
-}
-
-pub(crate) fn from_item<T: DeserializeOwned>(
-    item: Item,
-    operation: &'static str,
-) -> Result<T, AwsError> {
-    serde_dynamo::from_item(item)
-        .map_err(|e| AwsError::other(operation, format!("cannot decode item: {e}")))
-}
-
 impl StateStore {
     pub fn new(config: &aws_config::SdkConfig, tables: Tables) -> StateStore {
         StateStore {
@@ -154,14 +70,17 @@ impl StateStore {
     pub fn monitor_item(m: &Monitor) -> Result<Item, AwsError> {
         let id = m
             .id()
-            .map_err(|e| AwsError::other("PutItem", e.to_string()))?;
-        let (pk, sk) = monitor_key(&id);
+            .map_err(|e| AwsError::local("PutItem", "monitor", e))?;
         let mut item = to_item(m, "PutItem")?;
-        item.insert("pk".into(), s(pk));
-        item.insert("sk".into(), s(sk));
+        let is_root = id.parent().is_none();
+        StateKey::Monitor(id).stamp(&mut item);
         item.insert(ITEM_TYPE.into(), s("monitor"));
-        if id.parent().is_none() {
-            item.insert("scope".into(), s(format!("{}#{}", m.account, m.region)));
+        if is_root {
+            let scope = Scope {
+                account: m.account.clone(),
+                region: m.region.clone(),
+            };
+            item.insert(SCOPE_ATTRIBUTE.into(), s(scope.key()));
         }
         Ok(item)
     }
@@ -170,13 +89,11 @@ impl StateStore {
     /// time for a snapshot row), so writing the same window again overwrites, never adds.
     pub fn history_item(row: &HistoryRow, ttl: chrono::Duration) -> Result<Item, AwsError> {
         let mut item = to_item(row, "PutItem")?;
-        item.insert("pk".into(), s(row.monitor_id.clone()));
-        item.insert(
-            "sk".into(),
-            s(row
-                .row_time()
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-        );
+        HistoryKey::Row {
+            monitor_id: row.monitor_id.clone(),
+            at: row.row_time(),
+        }
+        .stamp(&mut item);
         item.insert(
             TTL_ATTRIBUTE.into(),
             AttributeValue::N((row.collected_at + ttl).timestamp().to_string()),
@@ -186,16 +103,12 @@ impl StateStore {
 
     pub fn poll_log_item(log: &PollLog, ttl: chrono::Duration) -> Result<Item, AwsError> {
         let mut item = to_item(log, "PutItem")?;
-        item.insert(
-            "pk".into(),
-            s(format!("POLL#{}#{}", log.account, log.region)),
-        );
-        item.insert(
-            "sk".into(),
-            s(log
-                .started_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-        );
+        HistoryKey::Poll {
+            account: log.account.clone(),
+            region: log.region.clone(),
+            started_at: log.started_at,
+        }
+        .stamp(&mut item);
         item.insert(
             TTL_ATTRIBUTE.into(),
             AttributeValue::N((log.started_at + ttl).timestamp().to_string()),
@@ -203,28 +116,43 @@ impl StateStore {
         Ok(item)
     }
 
+    fn cursor_key(scope: &Scope) -> StateKey {
+        StateKey::Cursor {
+            account: scope.account.clone(),
+            region: scope.region.clone(),
+        }
+    }
+
     pub fn cursor_item(scope: &Scope, cursor: &ScopeCursor) -> Result<Item, AwsError> {
         let mut item = to_item(cursor, "PutItem")?;
-        item.insert("pk".into(), s(format!("SCOPE#{}", scope.key())));
-        item.insert("sk".into(), s("CURSOR"));
+        Self::cursor_key(scope).stamp(&mut item);
         item.insert(ITEM_TYPE.into(), s("cursor"));
         Ok(item)
     }
 
     pub fn user_sweep_item(pool: &str, sweep: &UserSweep) -> Result<Item, AwsError> {
         let mut item = to_item(sweep, "PutItem")?;
-        item.insert("pk".into(), s(format!("POOL#{pool}")));
-        item.insert("sk".into(), s("SWEEP#USERS"));
+        StateKey::UserSweep {
+            pool: pool.to_string(),
+        }
+        .stamp(&mut item);
         item.insert(ITEM_TYPE.into(), s("sweep"));
         Ok(item)
     }
 
     pub fn identity_sweep_item(id: &str, sweep: &IdentitySweep) -> Result<Item, AwsError> {
         let mut item = to_item(sweep, "PutItem")?;
-        item.insert("pk".into(), s(format!("IDPOOL#{id}")));
-        item.insert("sk".into(), s("SWEEP#IDENTITIES"));
+        StateKey::IdentitySweep { id: id.to_string() }.stamp(&mut item);
         item.insert(ITEM_TYPE.into(), s("sweep"));
         Ok(item)
+    }
+
+    /// An item without its keys and index attributes, ready to decode.
+    fn strip(mut item: Item) -> Item {
+        for k in [PK, SK, ITEM_TYPE, SCOPE_ATTRIBUTE, TTL_ATTRIBUTE] {
+            item.remove(k);
+        }
+        item
     }
 
     // ---- reads -------------------------------------------------------------------------
@@ -260,62 +188,42 @@ impl StateStore {
                     .query()
                     .table_name(&self.tables.state)
                     .key_condition_expression("pk = :pk AND begins_with(sk, :c)")
-                    .expression_attribute_values(":pk", s(monitor_key(&root).0))
-                    .expression_attribute_values(":c", s("CLIENT#"))
-                    .projection_expression("sk"),
+                    .expression_attribute_values(":pk", s(root_pk(&root)))
+                    .expression_attribute_values(":c", s(CLIENT_PREFIX))
+                    .projection_expression("pk, sk"),
             )
             .await?;
             for item in items {
-                if let Some(client) = item
-                    .get("sk")
-                    .and_then(|v| v.as_s().ok())
-                    .and_then(|sk| sk.strip_prefix("CLIENT#"))
+                if let Some(StateKey::Monitor(MonitorId::AppClient { client_id, .. })) =
+                    StateKey::of_item(&item)
                 {
-                    out.insert(client.to_string(), pool.clone());
+                    out.insert(client_id, pool.clone());
                 }
             }
         }
         Ok(out)
     }
 
-    /// Fold a partition's items into `state`.
+    /// Fold a partition's items into `state` (items of other shapes are left alone).
     fn absorb(state: &mut ScopeState, items: Vec<Item>) -> Result<(), AwsError> {
-        for mut item in items {
-            let kind = item
-                .get(ITEM_TYPE)
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default();
-            let pk = item
-                .get("pk")
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default();
-            let sk = item
-                .get("sk")
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default();
-            for k in ["pk", "sk", ITEM_TYPE, "scope"] {
-                item.remove(k);
-            }
-            match (kind.as_str(), sk.as_str()) {
-                ("monitor", _) => {
+        for item in items {
+            let Some(key) = StateKey::of_item(&item) else {
+                continue;
+            };
+            let item = Self::strip(item);
+            match key {
+                StateKey::Monitor(_) => {
                     let m: Monitor = from_item(item, "Query")?;
-                    let id = m
-                        .id()
-                        .map_err(|e| AwsError::other("Query", e.to_string()))?;
+                    let id = m.id().map_err(|e| AwsError::local("Query", "monitor", e))?;
                     state.monitors.insert(id, m);
                 }
-                ("sweep", "SWEEP#USERS") => {
-                    let pool = pk.trim_start_matches("POOL#").to_string();
+                StateKey::UserSweep { pool } => {
                     state.user_sweeps.insert(pool, from_item(item, "Query")?);
                 }
-                ("sweep", "SWEEP#IDENTITIES") => {
-                    let id = pk.trim_start_matches("IDPOOL#").to_string();
+                StateKey::IdentitySweep { id } => {
                     state.identity_sweeps.insert(id, from_item(item, "Query")?);
                 }
-                _ => {}
+                StateKey::Cursor { .. } => {}
             }
         }
         Ok(())
@@ -330,13 +238,13 @@ impl StateStore {
                 .table_name(&self.tables.state)
                 .index_name(SCOPE_INDEX)
                 .key_condition_expression("#scope = :scope")
-                .expression_attribute_names("#scope", "scope")
+                .expression_attribute_names("#scope", SCOPE_ATTRIBUTE)
                 .expression_attribute_values(":scope", s(scope.key()))
-                .projection_expression("pk"),
+                .projection_expression(PK),
         )
         .await?
         .iter()
-        .filter_map(|i| i.get("pk").and_then(|v| v.as_s().ok()).cloned())
+        .filter_map(|i| i.get(PK).and_then(|v| v.as_s().ok()).cloned())
         .collect();
         for pk in roots {
             let items = self.query_partition(&self.tables.state, &pk, false).await?;
@@ -346,16 +254,12 @@ impl StateStore {
             .client
             .get_item()
             .table_name(&self.tables.state)
-            .key("pk", s(format!("SCOPE#{}", scope.key())))
-            .key("sk", s("CURSOR"))
+            .set_key(Some(Self::cursor_key(scope).attributes()))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("GetItem", e))?;
-        if let Some(mut item) = cursor.item {
-            for k in ["pk", "sk", ITEM_TYPE] {
-                item.remove(k);
-            }
-            state.cursor = from_item(item, "GetItem")?;
+        if let Some(item) = cursor.item {
+            state.cursor = from_item(Self::strip(item), "GetItem")?;
         }
         Ok(state)
     }
@@ -363,12 +267,7 @@ impl StateStore {
     /// Every monitor of the estate: the roots (a Scan of the sparse index), then each root's
     /// partition.
     pub async fn load_estate(&self) -> Result<Vec<Monitor>, AwsError> {
-        let roots: Vec<String> = self
-            .roots()
-            .await?
-            .iter()
-            .map(|r| monitor_key(r).0)
-            .collect();
+        let roots: Vec<String> = self.roots().await?.iter().map(root_pk).collect();
         let mut state = ScopeState::default();
         for pk in roots {
             let items = self.query_partition(&self.tables.state, &pk, false).await?;
@@ -385,7 +284,7 @@ impl StateStore {
             .scan()
             .table_name(&self.tables.state)
             .index_name(SCOPE_INDEX)
-            .projection_expression("pk")
+            .projection_expression(PK)
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
@@ -393,8 +292,8 @@ impl StateStore {
             roots.extend(
                 page.items()
                     .iter()
-                    .filter_map(|i| i.get("pk").and_then(|v| v.as_s().ok()))
-                    .filter_map(|pk| root_of_key(pk)),
+                    .filter_map(|i| i.get(PK).and_then(|v| v.as_s().ok()))
+                    .filter_map(|pk| root_of_pk(pk)),
             );
         }
         roots.sort();
@@ -404,8 +303,9 @@ impl StateStore {
 
     /// A root and all its children, as stored (one Query).
     pub async fn load_root(&self, root: &MonitorId) -> Result<Vec<Monitor>, AwsError> {
-        let (pk, _) = monitor_key(root);
-        let items = self.query_partition(&self.tables.state, &pk, false).await?;
+        let items = self
+            .query_partition(&self.tables.state, &root_pk(root), false)
+            .await?;
         let mut state = ScopeState::default();
         Self::absorb(&mut state, items)?;
         Ok(state.monitors.into_values().collect())
@@ -413,23 +313,16 @@ impl StateStore {
 
     /// One monitor.
     pub async fn get_monitor(&self, id: &MonitorId) -> Result<Option<Monitor>, AwsError> {
-        let (pk, sk) = monitor_key(id);
         let out = self
             .client
             .get_item()
             .table_name(&self.tables.state)
-            .key("pk", s(pk))
-            .key("sk", s(sk))
+            .set_key(Some(StateKey::Monitor(id.clone()).attributes()))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("GetItem", e))?;
         out.item
-            .map(|mut item| {
-                for k in ["pk", "sk", ITEM_TYPE, "scope"] {
-                    item.remove(k);
-                }
-                from_item(item, "GetItem")
-            })
+            .map(|item| from_item(Self::strip(item), "GetItem"))
             .transpose()
     }
 
@@ -440,28 +333,22 @@ impl StateStore {
             .await?;
         items
             .into_iter()
-            .map(|mut item| {
-                for k in ["pk", "sk", TTL_ATTRIBUTE] {
-                    item.remove(k);
-                }
-                from_item(item, "Query")
-            })
+            .map(|item| from_item(Self::strip(item), "Query"))
             .collect()
     }
 
     /// A scope's poll log, newest first.
     pub async fn poll_log(&self, scope: &Scope) -> Result<Vec<PollLog>, AwsError> {
         let items = self
-            .query_partition(&self.tables.history, &format!("POLL#{}", scope.key()), true)
+            .query_partition(
+                &self.tables.history,
+                &HistoryKey::poll_partition(&scope.account, &scope.region),
+                true,
+            )
             .await?;
         items
             .into_iter()
-            .map(|mut item| {
-                for k in ["pk", "sk", TTL_ATTRIBUTE] {
-                    item.remove(k);
-                }
-                from_item(item, "Query")
-            })
+            .map(|item| from_item(Self::strip(item), "Query"))
             .collect()
     }
 
@@ -515,7 +402,7 @@ impl StateStore {
                     .table_name(table)
                     .set_item(Some(item))
                     .build()
-                    .map_err(|e| AwsError::other(op, e.to_string()))?;
+                    .map_err(|e| AwsError::build(op, e))?;
                 chunk.push(
                     aws_sdk_dynamodb::types::TransactWriteItem::builder()
                         .put(put)
@@ -565,7 +452,7 @@ impl StateStore {
                                 .set_item(Some(item))
                                 .build()
                                 .map(|p| WriteRequest::builder().put_request(p).build())
-                                .map_err(|e| AwsError::other("BatchWriteItem", e.to_string()))
+                                .map_err(|e| AwsError::build("BatchWriteItem", e))
                         })
                         .collect::<Result<_, _>>()?;
                     calls += 1;
@@ -595,100 +482,14 @@ impl StateStore {
     /// the names of the tables created.
     pub async fn create_tables(&self) -> Result<Vec<String>, AwsError> {
         let mut created = Vec::new();
-        let key = |name: &str, t: KeyType| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(t)
-                .build()
-        };
-        let attr = |name: &str| {
-            AttributeDefinition::builder()
-                .attribute_name(name)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-        };
-        for (table, streamed) in [(&self.tables.state, true), (&self.tables.history, false)] {
-            let mut req = self
-                .client
-                .create_table()
-                .table_name(table)
-                .billing_mode(BillingMode::PayPerRequest)
-                .key_schema(built(key("pk", KeyType::Hash))?)
-                .key_schema(built(key("sk", KeyType::Range))?)
-                .attribute_definitions(built(attr("pk"))?)
-                .attribute_definitions(built(attr("sk"))?)
-                .sse_specification(SseSpecification::builder().enabled(true).build());
-            if streamed {
-                req = req
-                    .attribute_definitions(built(attr("scope"))?)
-                    .global_secondary_indexes(built(
-                        GlobalSecondaryIndex::builder()
-                            .index_name(SCOPE_INDEX)
-                            .key_schema(built(key("scope", KeyType::Hash))?)
-                            .key_schema(built(key("pk", KeyType::Range))?)
-                            .projection(
-                                Projection::builder()
-                                    .projection_type(ProjectionType::KeysOnly)
-                                    .build(),
-                            )
-                            .build(),
-                    )?)
-                    .stream_specification(built(
-                        StreamSpecification::builder()
-                            .stream_enabled(true)
-                            .stream_view_type(StreamViewType::NewAndOldImages)
-                            .build(),
-                    )?);
+        for (spec, table) in [
+            (state::SPEC, &self.tables.state),
+            (history::SPEC, &self.tables.history),
+        ] {
+            if spec.create(&self.client, table).await? {
+                created.push(table.clone());
             }
-            match req.send().await {
-                Ok(_) => created.push(table.clone()),
-                Err(e) => {
-                    let err = AwsError::from_sdk("CreateTable", e);
-                    if err.code.as_deref() != Some("ResourceInUseException") {
-                        return Err(err);
-                    }
-                    continue;
-                }
-            }
-            let ttl = TimeToLiveSpecification::builder()
-                .enabled(true)
-                .attribute_name(TTL_ATTRIBUTE)
-                .build();
-            self.client
-                .update_time_to_live()
-                .table_name(table)
-                .time_to_live_specification(built(ttl)?)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("UpdateTimeToLive", e))?;
         }
         Ok(created)
     }
-}
-
-/// An item's size as DynamoDB counts it, near enough: attribute names plus values.
-pub(crate) fn item_size(item: &Item) -> usize {
-    item.iter().map(|(k, v)| k.len() + value_size(v)).sum()
-}
-
-fn value_size(v: &AttributeValue) -> usize {
-    match v {
-        AttributeValue::S(s) | AttributeValue::N(s) => s.len(),
-        AttributeValue::B(b) => b.as_ref().len(),
-        AttributeValue::Ss(v) | AttributeValue::Ns(v) => v.iter().map(String::len).sum(),
-        AttributeValue::L(l) => 3 + l.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
-        AttributeValue::M(m) => 3 + item_size(m) + m.len(),
-        _ => 1,
-    }
-}
-
-pub(crate) fn built<T>(r: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T, AwsError> {
-    r.map_err(|e| AwsError::other("CreateTable", e.to_string()))
-}
-
-/// The time a history row sort key stands for.
-pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
 }

@@ -1,19 +1,8 @@
-//! The trail table: 5-minute tallies, idempotency records and security detections.
-//!
-//! | item | pk | sk |
-//! |---|---|---|
-//! | tally | `TALLY#<pool or ->#<window>#<kind>#<value>` | `TALLY` |
-//! | idempotency record of a delivery's chunk | `IDEMPOTENCY#<delivery key>#<chunk>` | `MARK` |
-//! | detection (outbox) | `FINDING#<finding key>` | `FINDING` |
-//! | pools seen | `POOLS` | `<pool or ->` |
-//!
-//! Every tally has its own partition, so a burst from one IP never heats a shared one, and
-//! carries `tally_pk` = `<pool or ->#<kind>` and `tally_sk` = `<window>#<value>`, the keys of
-//! the `tallies` index, so a pool's IPs (clients, error codes...) over a period are one Query.
-//! Detections are in that index under `FINDINGS`.
+//! The trail store: tallies, idempotency marks and detections in the trail table
+//! ([`crate::dynamo::trail`]).
 //!
 //! A delivery (an EventBridge event, a log batch, a trail file) is applied in transactions of
-//! at most 99 tally updates plus the chunk's idempotency record, written only if absent (or
+//! at most 99 tally updates plus the chunk's idempotency mark, written only if absent (or
 //! expired): a delivery seen again changes no tally, and a delivery that failed halfway
 //! resumes where it stopped. Counters are `ADD`s; error codes and grant types are top-level
 //! attributes `e:<code>` and `g:<grant>`; the distinct-sub sketch is a number set.
@@ -21,62 +10,27 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, KeysAndAttributes, Projection, ProjectionType, Put, ScalarAttributeType,
-    SseSpecification, TimeToLiveSpecification, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 use cognito_watch_core::trail::detect::Finding;
-use cognito_watch_core::trail::{Counts, TallyId, TallyKey};
+use cognito_watch_core::trail::{Counts, TallyId, TallyKind};
 use serde::{Deserialize, Serialize};
 
+use crate::dynamo::trail::{
+    pool_text, TrailKey, FINDINGS, NO_POOL, SPEC, TALLY_INDEX, TALLY_INDEX_PK, TALLY_INDEX_SK,
+};
+use crate::dynamo::{
+    all_pages, built, from_item, n, parse_time, s, time, to_item, Item, TableKey, PK, SK,
+    TTL_ATTRIBUTE,
+};
 use crate::error::AwsError;
-use crate::outbox::{n, put_if_absent, time, Delivery, Outbox};
+use crate::outbox::{put_if_absent, Delivery, Outbox};
 use crate::sdk::Calls;
-use crate::store::{all_pages, built, from_item, parse_time, s, to_item, Item, TTL_ATTRIBUTE};
 
-pub const TALLY_INDEX: &str = "tallies";
 /// Tally updates per transaction (plus the chunk's idempotency record: 100 items).
 pub const CHUNK: usize = 99;
-const FINDINGS: &str = "FINDINGS";
-const FINDING_SK: &str = "FINDING";
 /// How often a transaction that conflicted with another is tried.
 const CONFLICT_ATTEMPTS: u32 = 8;
-
-/// The stored form of a tally key: its kind and value.
-pub fn kind_value(key: &TallyKey) -> (&'static str, &str) {
-    match key {
-        TallyKey::Client { client_id } => ("client", client_id),
-        TallyKey::Ip { ip } => ("ip", ip),
-        TallyKey::ErrorCode { code } => ("error", code),
-        TallyKey::EventName { name } => ("event", name),
-    }
-}
-
-fn key_of(kind: &str, value: &str) -> Option<TallyKey> {
-    let value = value.to_string();
-    Some(match kind {
-        "client" => TallyKey::Client { client_id: value },
-        "ip" => TallyKey::Ip { ip: value },
-        "error" => TallyKey::ErrorCode { code: value },
-        "event" => TallyKey::EventName { name: value },
-        _ => return None,
-    })
-}
-
-fn window_text(t: DateTime<Utc>) -> String {
-    time(t)
-}
-
-pub fn tally_pk(id: &TallyId) -> String {
-    let (kind, value) = kind_value(&id.key);
-    format!(
-        "TALLY#{}#{}#{kind}#{value}",
-        id.pool.as_deref().unwrap_or("-"),
-        window_text(id.window)
-    )
-}
 
 /// What applying one delivery did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -139,8 +93,8 @@ impl TrailStore {
     }
 
     fn update(&self, id: &TallyId, c: &Counts) -> Result<TransactWriteItem, AwsError> {
-        let (kind, value) = kind_value(&id.key);
-        let pool = id.pool.as_deref().unwrap_or("-");
+        let (kind, value) = (id.key.kind(), id.key.value());
+        let pool = pool_text(id);
         let mut names: HashMap<String, String> = HashMap::new();
         let mut values: HashMap<String, AttributeValue> = HashMap::new();
         let mut set = Vec::new();
@@ -155,16 +109,13 @@ impl TrailStore {
                 add.push(format!("#a{i} :v{i}"));
             }
         };
-        put("kind", s(kind), true);
+        put("kind", s(kind.as_str()), true);
         put("tally_value", s(value), true);
         put("pool", s(pool), true);
-        put("window", s(window_text(id.window)), true);
-        put("tally_pk", s(format!("{pool}#{kind}")), true);
-        put(
-            "tally_sk",
-            s(format!("{}#{value}", window_text(id.window))),
-            true,
-        );
+        put("window", s(time(id.window)), true);
+        for (attr, v) in TrailKey::tally_index(id) {
+            put(&attr, v, true);
+        }
         put(
             TTL_ATTRIBUTE,
             n((id.window + self.tally_ttl).timestamp()),
@@ -199,13 +150,12 @@ impl TrailStore {
         }
         let update = Update::builder()
             .table_name(&self.table)
-            .key("pk", s(tally_pk(id)))
-            .key("sk", s("TALLY"))
+            .set_key(Some(TrailKey::Tally(id.clone()).attributes()))
             .update_expression(expression)
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .build()
-            .map_err(|e| AwsError::other("TransactWriteItems", e.to_string()))?;
+            .map_err(|e| AwsError::build("TransactWriteItems", e))?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
@@ -215,17 +165,20 @@ impl TrailStore {
         chunk: usize,
         now: DateTime<Utc>,
     ) -> Result<TransactWriteItem, AwsError> {
+        let key = TrailKey::Idempotency {
+            delivery: delivery.to_string(),
+            chunk,
+        };
         let put = Put::builder()
             .table_name(&self.table)
-            .item("pk", s(format!("IDEMPOTENCY#{delivery}#{chunk}")))
-            .item("sk", s("MARK"))
+            .set_item(Some(key.attributes()))
             .item("at", s(time(now)))
             .item(TTL_ATTRIBUTE, n((now + self.idempotency_ttl).timestamp()))
             .condition_expression("attribute_not_exists(pk) OR #ttl < :now")
             .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
             .expression_attribute_values(":now", n(now.timestamp()))
             .build()
-            .map_err(|e| AwsError::other("TransactWriteItems", e.to_string()))?;
+            .map_err(|e| AwsError::build("TransactWriteItems", e))?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
@@ -272,6 +225,12 @@ impl TrailStore {
                 Ok(_) => return Ok(true),
                 Err(e) => e,
             };
+            if err
+                .as_service_error()
+                .is_some_and(crate::dynamo::ConditionFailed::condition_failed)
+            {
+                return Ok(false);
+            }
             let reasons: Vec<String> = match err.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(tc)) => tc
                     .cancellation_reasons()
@@ -280,9 +239,6 @@ impl TrailStore {
                     .collect(),
                 _ => Vec::new(),
             };
-            if reasons.first().map(String::as_str) == Some("ConditionalCheckFailed") {
-                return Ok(false);
-            }
             let conflict = reasons.iter().any(|r| r == "TransactionConflict")
                 || matches!(
                     err.as_service_error(),
@@ -304,21 +260,15 @@ impl TrailStore {
     /// The stored totals of these tallies (absent ones are left out). Consistent reads,
     /// 100 keys per BatchGetItem, unprocessed keys retried.
     pub async fn totals(&self, ids: &[TallyId]) -> Result<BTreeMap<TallyId, Counts>, AwsError> {
-        let by_pk: HashMap<String, &TallyId> = ids.iter().map(|i| (tally_pk(i), i)).collect();
-        let pks: Vec<&String> = by_pk.keys().collect();
         let mut out = BTreeMap::new();
-        for chunk in pks.chunks(100) {
+        for chunk in ids.chunks(100) {
             let mut keys = KeysAndAttributes::builder().consistent_read(true);
-            for pk in chunk {
-                keys = keys.keys(HashMap::from([
-                    ("pk".to_string(), s(pk.as_str())),
-                    ("sk".to_string(), s("TALLY")),
-                ]));
+            for id in chunk {
+                keys = keys.keys(TrailKey::Tally(id.clone()).attributes());
             }
             let mut request = Some(HashMap::from([(
                 self.table.clone(),
-                keys.build()
-                    .map_err(|e| AwsError::other("BatchGetItem", e.to_string()))?,
+                built("BatchGetItem", keys.build())?,
             )]));
             let mut rounds = 0u32;
             while let Some(req) = request.take().filter(|r| !r.is_empty()) {
@@ -354,16 +304,16 @@ impl TrailStore {
         Ok(out)
     }
 
-    /// Tallies of one kind (`client`, `ip`, `error`, `event`) of one pool (`-`: clients not in
-    /// the inventory) from window `since` on, via the `tallies` index.
+    /// Tallies of one kind of one pool (`-`: clients not in the inventory) from window
+    /// `since` on, via the `tallies` index.
     pub async fn tallies(
         &self,
         pool: &str,
-        kind: &str,
+        kind: TallyKind,
         since: DateTime<Utc>,
     ) -> Result<Vec<(TallyId, Counts)>, AwsError> {
         let items = self
-            .index_query(&format!("{pool}#{kind}"), &window_text(since))
+            .index_query(&TrailKey::tally_partition(pool, kind), &time(since))
             .await?;
         Ok(items.iter().filter_map(tally_of).collect())
     }
@@ -375,7 +325,9 @@ impl TrailStore {
                 .query()
                 .table_name(&self.table)
                 .index_name(TALLY_INDEX)
-                .key_condition_expression("tally_pk = :pk AND tally_sk >= :from")
+                .key_condition_expression("#pk = :pk AND #sk >= :from")
+                .expression_attribute_names("#pk", TALLY_INDEX_PK)
+                .expression_attribute_names("#sk", TALLY_INDEX_SK)
                 .expression_attribute_values(":pk", s(pk))
                 .expression_attribute_values(":from", s(from)),
         )
@@ -388,8 +340,12 @@ impl TrailStore {
         self.client
             .put_item()
             .table_name(&self.table)
-            .item("pk", s("POOLS"))
-            .item("sk", s(pool))
+            .set_item(Some(
+                TrailKey::Pool {
+                    pool: pool.to_string(),
+                }
+                .attributes(),
+            ))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("PutItem", e))?;
@@ -403,19 +359,23 @@ impl TrailStore {
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s("POOLS")),
+                .expression_attribute_values(":pk", s(TrailKey::POOLS)),
         )
         .await?;
         Ok(items
             .iter()
-            .filter_map(|i| i.get("sk").and_then(|v| v.as_s().ok()).cloned())
+            .filter_map(|i| match TrailKey::of_item(i) {
+                Some(TrailKey::Pool { pool }) => Some(pool),
+                _ => None,
+            })
             .collect())
     }
 
     // ---- detections --------------------------------------------------------------------
 
-    pub fn finding_pk(f: &Finding) -> String {
-        format!("FINDING#{}", f.key())
+    /// A detection's key.
+    pub fn finding_key(f: &Finding) -> TrailKey {
+        TrailKey::Finding { key: f.key() }
     }
 
     /// Record a detection once: Ok(true) if it is new (it is then pending delivery).
@@ -425,13 +385,8 @@ impl TrailStore {
             delivery: Delivery::pending(),
         };
         let mut item = to_item(&stored, "PutItem")?;
-        item.insert("pk".into(), s(Self::finding_pk(f)));
-        item.insert("sk".into(), s(FINDING_SK));
-        item.insert("tally_pk".into(), s(FINDINGS));
-        item.insert(
-            "tally_sk".into(),
-            s(format!("{}#{}", window_text(f.window), f.key())),
-        );
+        Self::finding_key(f).stamp(&mut item);
+        item.extend(TrailKey::finding_index(&f.key(), f.window));
         item.insert(
             TTL_ATTRIBUTE.into(),
             n((f.window.max(now) + self.tally_ttl).timestamp()),
@@ -442,11 +397,11 @@ impl TrailStore {
 
     /// Detections from window `since` on, oldest first.
     pub async fn findings(&self, since: DateTime<Utc>) -> Result<Vec<StoredFinding>, AwsError> {
-        self.index_query(FINDINGS, &window_text(since))
+        self.index_query(FINDINGS, &time(since))
             .await?
             .into_iter()
             .map(|mut item| {
-                for k in ["pk", "sk", "tally_pk", "tally_sk", TTL_ATTRIBUTE] {
+                for k in [PK, SK, TALLY_INDEX_PK, TALLY_INDEX_SK, TTL_ATTRIBUTE] {
                     item.remove(k);
                 }
                 from_item(item, "Query")
@@ -454,76 +409,11 @@ impl TrailStore {
             .collect()
     }
 
-    pub fn finding_key(f: &Finding) -> (String, &'static str) {
-        (Self::finding_pk(f), FINDING_SK)
-    }
-
-    // ---- table -------------------------------------------------------------------------
+    // ---- table ------------------------------------------------------------------------
 
     /// Create the trail table if missing (local emulator, runs outside SAM). True if created.
     pub async fn create_table(&self) -> Result<bool, AwsError> {
-        let key = |name: &str, t: KeyType| {
-            built(
-                KeySchemaElement::builder()
-                    .attribute_name(name)
-                    .key_type(t)
-                    .build(),
-            )
-        };
-        let attr = |name: &str| {
-            built(
-                AttributeDefinition::builder()
-                    .attribute_name(name)
-                    .attribute_type(ScalarAttributeType::S)
-                    .build(),
-            )
-        };
-        let out = self
-            .client
-            .create_table()
-            .table_name(&self.table)
-            .billing_mode(BillingMode::PayPerRequest)
-            .key_schema(key("pk", KeyType::Hash)?)
-            .key_schema(key("sk", KeyType::Range)?)
-            .attribute_definitions(attr("pk")?)
-            .attribute_definitions(attr("sk")?)
-            .attribute_definitions(attr("tally_pk")?)
-            .attribute_definitions(attr("tally_sk")?)
-            .global_secondary_indexes(built(
-                GlobalSecondaryIndex::builder()
-                    .index_name(TALLY_INDEX)
-                    .key_schema(key("tally_pk", KeyType::Hash)?)
-                    .key_schema(key("tally_sk", KeyType::Range)?)
-                    .projection(
-                        Projection::builder()
-                            .projection_type(ProjectionType::All)
-                            .build(),
-                    )
-                    .build(),
-            )?)
-            .sse_specification(SseSpecification::builder().enabled(true).build())
-            .send()
-            .await;
-        if let Err(e) = out {
-            let err = AwsError::from_sdk("CreateTable", e);
-            if err.code.as_deref() == Some("ResourceInUseException") {
-                return Ok(false);
-            }
-            return Err(err);
-        }
-        self.client
-            .update_time_to_live()
-            .table_name(&self.table)
-            .time_to_live_specification(built(
-                TimeToLiveSpecification::builder()
-                    .enabled(true)
-                    .attribute_name(TTL_ATTRIBUTE)
-                    .build(),
-            )?)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("UpdateTimeToLive", e))?;
-        Ok(true)
+        SPEC.create(&self.client, &self.table).await
     }
 }
 
@@ -537,8 +427,11 @@ fn number(item: &Item, attr: &str) -> u64 {
 /// A stored tally back to its id and counts (None for an item that is not a tally).
 pub fn tally_of(item: &Item) -> Option<(TallyId, Counts)> {
     let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok());
-    let key = key_of(text("kind")?, text("tally_value")?)?;
-    let pool = text("pool").filter(|p| p.as_str() != "-").cloned();
+    let key = cognito_watch_core::trail::TallyKey::new(
+        TallyKind::parse(text("kind")?)?,
+        text("tally_value")?.as_str(),
+    );
+    let pool = text("pool").filter(|p| p.as_str() != NO_POOL).cloned();
     let window = parse_time(text("window")?)?;
     let mut c = Counts {
         attempts: number(item, "attempts"),

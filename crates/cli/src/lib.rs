@@ -9,7 +9,6 @@ pub mod trail;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use cognito_watch_aws::status_store::root_key;
 use cognito_watch_aws::{sdk, AlertSink, StateStore, StatusStore, TrailStore};
 use cognito_watch_core::alerting::profile::ProfileSet;
 use cognito_watch_core::config::{
@@ -226,7 +225,7 @@ async fn dispatch(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError
                 let status = status_store(&env, &base)?;
                 for m in monitors.iter().filter(|m| m.parent_id.is_none()) {
                     let id = m.id()?;
-                    statuses.extend(status.load_statuses(&root_key(&id)).await?);
+                    statuses.extend(status.load_statuses(&id).await?);
                 }
             }
             let text = if json {

@@ -6,9 +6,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
-use cognito_watch_aws::trail_store::kind_value;
 use cognito_watch_aws::TrailStore;
-use cognito_watch_core::trail::{merge_windows, parse_period, window_of, Counts};
+use cognito_watch_core::trail::{merge_windows, parse_period, window_of, Counts, TallyKind};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 use serde_json::{json, Value};
 
@@ -119,7 +118,7 @@ impl Query<'_> {
     }
 
     /// Tallies of `kind` over the period, merged across windows, per (pool, key).
-    async fn merged(&self, kind: &str) -> Result<Vec<(String, String, Counts)>, CliError> {
+    async fn merged(&self, kind: TallyKind) -> Result<Vec<(String, String, Counts)>, CliError> {
         let since = self.start()?;
         let mut rows = Vec::new();
         for pool in self.pools().await? {
@@ -130,7 +129,7 @@ impl Query<'_> {
             .map(|((pool, key), c)| {
                 (
                     pool.unwrap_or_else(|| "-".into()),
-                    kind_value(&key).1.to_string(),
+                    key.value().to_string(),
                     c,
                 )
             })
@@ -193,9 +192,9 @@ fn percent(part: u64, whole: u64) -> String {
 /// Query 1: failures by error code, source IP or app client.
 pub async fn failures(q: &Query<'_>, by: By, out: &mut dyn std::io::Write) -> Result<(), CliError> {
     let kind = match by {
-        By::ErrorCode => "error",
-        By::Ip => "ip",
-        By::Client => "client",
+        By::ErrorCode => TallyKind::Error,
+        By::Ip => TallyKind::Ip,
+        By::Client => TallyKind::Client,
     };
     let rows = most_failing(q.merged(kind).await?);
     let (header, table, json_rows): (Vec<&str>, Vec<Vec<String>>, Vec<Value>) = match by {
@@ -249,7 +248,7 @@ pub async fn refresh_failures(q: &Query<'_>, out: &mut dyn std::io::Write) -> Re
     let since = q.start()?;
     let mut bins: BTreeMap<(DateTime<Utc>, String), (u64, u64)> = BTreeMap::new();
     for pool in q.pools().await? {
-        for (id, c) in q.store.tallies(&pool, "client", since).await? {
+        for (id, c) in q.store.tallies(&pool, TallyKind::Client, since).await? {
             let bin = bins
                 .entry((id.window, id.pool.unwrap_or_else(|| "-".into())))
                 .or_default();
@@ -286,7 +285,7 @@ pub async fn top_ips(
     limit: usize,
     out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
-    let mut rows = most_failing(q.merged("ip").await?);
+    let mut rows = most_failing(q.merged(TallyKind::Ip).await?);
     rows.truncate(limit);
     q.emit(
         out,
@@ -321,7 +320,7 @@ pub async fn top_ips(
 
 /// Query 4: token requests per app client, machine-to-machine first.
 pub async fn m2m(q: &Query<'_>, out: &mut dyn std::io::Write) -> Result<(), CliError> {
-    let mut rows = q.merged("client").await?;
+    let mut rows = q.merged(TallyKind::Client).await?;
     rows.retain(|(_, _, c)| !c.by_grant.is_empty());
     rows.sort_by(|a, b| {
         b.2.m2m_requests()
@@ -392,7 +391,7 @@ pub async fn detections(q: &Query<'_>, out: &mut dyn std::io::Write) -> Result<(
                     d.severity().to_string(),
                     s.finding.pool.clone().unwrap_or_else(|| "-".into()),
                     d.facts().join("; "),
-                    s.delivery.state.clone(),
+                    s.delivery.state.to_string(),
                 ]
             })
             .collect(),

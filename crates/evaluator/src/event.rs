@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use cognito_watch_aws::store::root_of_key;
+use cognito_watch_aws::dynamo::state::root_of_pk;
 use cognito_watch_core::inventory::monitor::MonitorId;
 use serde::Deserialize;
 
@@ -76,7 +76,7 @@ impl StreamBatch {
             match (pk, sequence) {
                 // Scope cursors and other non-root partitions need no evaluation.
                 (Some(pk), seq) => {
-                    if let Some(root) = root_of_key(pk) {
+                    if let Some(root) = root_of_pk(pk) {
                         batch.roots.entry(root).or_default().extend(seq);
                     }
                 }

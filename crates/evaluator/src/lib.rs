@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_config::SdkConfig;
 use chrono::{DateTime, Duration, Utc};
-use cognito_watch_aws::outbox::Claim;
-use cognito_watch_aws::status_store::{root_key, StatusStore};
+use cognito_watch_aws::outbox::Delivered;
+use cognito_watch_aws::status_store::StatusStore;
 use cognito_watch_aws::{AlertSink, AwsError, StateStore};
 use cognito_watch_core::alerting::message as alert_message;
 use cognito_watch_core::alerting::profile::{ProfileError, ProfileSet};
@@ -171,13 +171,12 @@ impl Evaluator {
         let profiles = &profiles;
         let reports = futures::stream::iter(roots.iter().cloned())
             .map(|root| async move {
-                let key = root_key(&root);
                 match self.evaluate_root(&root, profiles, now).await {
                     Ok(r) => r,
                     Err(e) => {
-                        tracing::error!(root = %key, error = %e, "evaluation failed");
+                        tracing::error!(%root, error = %e, "evaluation failed");
                         RootReport {
-                            root: key,
+                            root: root.to_string(),
                             error: Some(e.to_string()),
                             ..Default::default()
                         }
@@ -206,25 +205,22 @@ impl Evaluator {
         profiles: &ProfileSet,
         now: DateTime<Utc>,
     ) -> Result<RootReport, AwsError> {
-        let key = root_key(root);
         let owner = self.owner();
         if !self
             .status
-            .acquire_lease(&key, &owner, now, self.config.lease)
+            .acquire_lease(root, &owner, now, self.config.lease)
             .await?
         {
-            tracing::info!(root = %key, "another evaluation holds this root; backing off");
+            tracing::info!(%root, "another evaluation holds this root; backing off");
             return Ok(RootReport {
-                root: key,
+                root: root.to_string(),
                 busy: true,
                 ..Default::default()
             });
         }
-        let result = self
-            .evaluate_leased(root, &key, &owner, profiles, now)
-            .await;
-        if let Err(e) = self.status.release_lease(&key, &owner).await {
-            tracing::warn!(root = %key, error = %e, "cannot release the lease; it expires by itself");
+        let result = self.evaluate_leased(root, &owner, profiles, now).await;
+        if let Err(e) = self.status.release_lease(root, &owner).await {
+            tracing::warn!(%root, error = %e, "cannot release the lease; it expires by itself");
         }
         result
     }
@@ -232,20 +228,19 @@ impl Evaluator {
     async fn evaluate_leased(
         &self,
         root: &MonitorId,
-        key: &str,
         owner: &str,
         profiles: &ProfileSet,
         now: DateTime<Utc>,
     ) -> Result<RootReport, AwsError> {
         let monitors = self.state.load_root(root).await?;
-        let previous = self.status.load_statuses(key).await?;
+        let previous = self.status.load_statuses(root).await?;
         let evaluation = evaluate_root(&monitors, &previous, profiles, now);
-        let transactions = self.status.commit(key, owner, &evaluation.changes).await?;
+        let transactions = self.status.commit(root, owner, &evaluation.changes).await?;
         let alerts_created = evaluation.alerts().count();
         for c in &evaluation.changes {
             if let Some(a) = &c.alert {
                 tracing::info!(
-                    root = %key,
+                    %root,
                     monitor = %a.monitor_id,
                     from = a.from.as_str(),
                     to = a.to.as_str(),
@@ -254,9 +249,9 @@ impl Evaluator {
                 );
             }
         }
-        let (alerts_sent, alerts_pending) = self.deliver(key, now).await?;
+        let (alerts_sent, alerts_pending) = self.deliver(root, now).await?;
         Ok(RootReport {
-            root: key.to_string(),
+            root: root.to_string(),
             monitors: monitors.len(),
             transitions: evaluation.transitions(),
             alerts_created,
@@ -269,47 +264,41 @@ impl Evaluator {
     }
 
     /// Publish the root's pending alerts, oldest first. Returns (sent, still pending).
-    async fn deliver(&self, key: &str, now: DateTime<Utc>) -> Result<(usize, usize), AwsError> {
+    async fn deliver(
+        &self,
+        root: &MonitorId,
+        now: DateTime<Utc>,
+    ) -> Result<(usize, usize), AwsError> {
         let mut sent = 0;
         let mut pending = 0;
-        for stored in self.status.pending_alerts(key).await? {
-            let claim = self
+        for stored in self.status.pending_alerts(root).await? {
+            let alert = &stored.alert;
+            let publish = || async {
+                let message = alert_message::message(alert)
+                    .map_err(|e| AwsError::local("Publish", "cannot render", e))?;
+                Ok((self.sink.publish(&message).await?, ()))
+            };
+            let claim_for = Duration::seconds(CLAIM);
+            let key = stored.key_in(root);
+            match self
                 .status
                 .outbox
-                .claim(key, &stored.key, now, now + Duration::seconds(CLAIM))
-                .await?;
-            match claim {
-                Claim::Claimed => {}
-                Claim::Sent => continue,
-                Claim::Held => {
-                    pending += 1;
-                    continue;
-                }
-            }
-            let published = match alert_message::message(&stored.alert) {
-                Ok(message) => self.sink.publish(&message).await,
-                Err(e) => Err(AwsError::other("Publish", format!("cannot render: {e}"))),
-            };
-            match published {
-                Ok(message_id) => {
-                    self.status
-                        .outbox
-                        .mark_sent(key, &stored.key, &message_id, Utc::now())
-                        .await?;
-                    tracing::info!(alert_id = %stored.alert.alert_id, %message_id, "alert published");
+                .deliver(&key, now, claim_for, publish)
+                .await?
+            {
+                Delivered::Sent { message_id, .. } => {
+                    tracing::info!(alert_id = %alert.alert_id, %message_id, "alert published");
                     sent += 1;
                 }
-                Err(e) => {
+                Delivered::AlreadySent => {}
+                Delivered::Held => pending += 1,
+                Delivered::Failed(e) => {
                     tracing::warn!(
-                        alert_id = %stored.alert.alert_id,
+                        alert_id = %alert.alert_id,
                         attempts = stored.delivery.attempts + 1,
                         error = %e,
                         "publish failed; the alert stays pending"
                     );
-                    self.status
-                        .outbox
-                        .mark_failed(key, &stored.key, &e.to_string())
-                        .await?;
                     pending += 1;
                 }
             }

@@ -20,7 +20,7 @@ use aws_config::SdkConfig;
 use chrono::{DateTime, Duration, Utc};
 use cognito_watch_aws::events::Requests;
 use cognito_watch_aws::failures::{FailedDelivery, FailureQueue};
-use cognito_watch_aws::outbox::Claim;
+use cognito_watch_aws::outbox::Delivered;
 use cognito_watch_aws::s3::TrailFiles;
 use cognito_watch_aws::{AlertSink, AwsError, StateStore, StatusStore, TrailStore};
 use cognito_watch_core::alerting::message as alert_message;
@@ -470,19 +470,26 @@ impl Trail {
                 report.detections += 1;
                 tracing::warn!(detection = f.detection.kind(), key = %key, pool = ?f.pool, "security detection");
             }
-            let (pk, sk) = TrailStore::finding_key(&f);
-            let claim = self
+            let claim_for = Duration::seconds(CLAIM_SECONDS);
+            let key_of = TrailStore::finding_key(&f);
+            let publish = || self.publish(&f);
+            match self
                 .store
                 .outbox
-                .claim(&pk, sk, now, now + Duration::seconds(CLAIM_SECONDS))
-                .await?;
-            match claim {
-                Claim::Claimed => {}
-                Claim::Sent => {
+                .deliver(&key_of, now, claim_for, publish)
+                .await?
+            {
+                Delivered::Sent {
+                    message_id,
+                    extra: reinventoried,
+                } => {
+                    report.alerts_sent += 1;
+                    report.reinventories += usize::from(reinventoried);
+                    tracing::info!(key = %key, %message_id, "detection published");
                     self.remember_sent(key).await;
-                    continue;
                 }
-                Claim::Held => {
+                Delivered::AlreadySent => self.remember_sent(key).await,
+                Delivered::Held => {
                     // Another invocation is publishing it, or stopped before it could: not
                     // sent yet, so the source retries this delivery once the claim runs out.
                     report.alerts_pending += 1;
@@ -490,26 +497,9 @@ impl Trail {
                         "Publish",
                         format!("detection {key} is claimed by another invocation; retry after its claim"),
                     ));
-                    continue;
                 }
-            }
-            match self.publish(&f).await {
-                Ok((message_id, reinventoried)) => {
-                    self.store
-                        .outbox
-                        .mark_sent(&pk, sk, &message_id, Utc::now())
-                        .await?;
-                    report.alerts_sent += 1;
-                    report.reinventories += usize::from(reinventoried);
-                    tracing::info!(key = %key, %message_id, "detection published");
-                    self.remember_sent(key).await;
-                }
-                Err(e) => {
+                Delivered::Failed(e) => {
                     tracing::warn!(key = %key, error = %e, "publishing a detection failed; it stays pending");
-                    self.store
-                        .outbox
-                        .mark_failed(&pk, sk, &e.to_string())
-                        .await?;
                     report.alerts_pending += 1;
                     first_error.get_or_insert(e);
                 }
@@ -529,7 +519,7 @@ impl Trail {
             reinventoried = true;
         }
         let message = alert_message::finding_message(f)
-            .map_err(|e| AwsError::other("Publish", format!("cannot render: {e}")))?;
+            .map_err(|e| AwsError::local("Publish", "cannot render", e))?;
         Ok((self.sink.publish(&message).await?, reinventoried))
     }
 

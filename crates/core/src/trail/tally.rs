@@ -20,6 +20,83 @@ pub enum TallyKey {
     EventName { name: String },
 }
 
+/// The kind of a tally key, as stored and as the CLI names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TallyKind {
+    /// Per app client (`client`).
+    Client,
+    /// Per source IP (`ip`).
+    Ip,
+    /// Per error code (`error`).
+    Error,
+    /// Per event name (`event`).
+    Event,
+}
+
+impl TallyKind {
+    /// Every kind.
+    pub const ALL: [TallyKind; 4] = [
+        TallyKind::Client,
+        TallyKind::Ip,
+        TallyKind::Error,
+        TallyKind::Event,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TallyKind::Client => "client",
+            TallyKind::Ip => "ip",
+            TallyKind::Error => "error",
+            TallyKind::Event => "event",
+        }
+    }
+
+    /// A stored name back to its kind.
+    pub fn parse(s: &str) -> Option<TallyKind> {
+        TallyKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for TallyKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl TallyKey {
+    /// A key of `kind` with `value`.
+    pub fn new(kind: TallyKind, value: impl Into<String>) -> TallyKey {
+        let value = value.into();
+        match kind {
+            TallyKind::Client => TallyKey::Client { client_id: value },
+            TallyKind::Ip => TallyKey::Ip { ip: value },
+            TallyKind::Error => TallyKey::ErrorCode { code: value },
+            TallyKind::Event => TallyKey::EventName { name: value },
+        }
+    }
+
+    /// The key's kind.
+    pub fn kind(&self) -> TallyKind {
+        match self {
+            TallyKey::Client { .. } => TallyKind::Client,
+            TallyKey::Ip { .. } => TallyKind::Ip,
+            TallyKey::ErrorCode { .. } => TallyKind::Error,
+            TallyKey::EventName { .. } => TallyKind::Event,
+        }
+    }
+
+    /// The client id, IP, error code or event name.
+    pub fn value(&self) -> &str {
+        match self {
+            TallyKey::Client { client_id } => client_id,
+            TallyKey::Ip { ip } => ip,
+            TallyKey::ErrorCode { code } => code,
+            TallyKey::EventName { name } => name,
+        }
+    }
+}
+
 /// The counts of one (pool, window, key).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counts {

@@ -1,0 +1,157 @@
+//! A table's shape, declared once: `init` creates the table from it, and a test checks
+//! `template.yaml` declares the same.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, SseSpecification, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
+};
+
+use super::{built, PK, SK, TTL_ATTRIBUTE};
+use crate::error::AwsError;
+
+/// What a global secondary index carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Projected {
+    /// Only the keys.
+    KeysOnly,
+    /// Every attribute.
+    All,
+}
+
+impl Projected {
+    /// CloudFormation's and DynamoDB's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Projected::KeysOnly => "KEYS_ONLY",
+            Projected::All => "ALL",
+        }
+    }
+}
+
+/// A global secondary index (string keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexSpec {
+    pub name: &'static str,
+    pub hash: &'static str,
+    pub range: &'static str,
+    pub projection: Projected,
+}
+
+/// A table: `pk`/`sk` string keys, on-demand, encrypted, TTL on `expires_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableSpec {
+    /// The table's logical id in `template.yaml`.
+    pub logical_id: &'static str,
+    pub indexes: &'static [IndexSpec],
+    /// Streamed with new and old images (the evaluator's trigger).
+    pub streamed: bool,
+}
+
+impl TableSpec {
+    /// The key schema: partition and sort key.
+    pub fn key(&self) -> [&'static str; 2] {
+        [PK, SK]
+    }
+
+    /// The TTL attribute.
+    pub fn ttl(&self) -> &'static str {
+        TTL_ATTRIBUTE
+    }
+
+    /// Every attribute a key or index names, each once, in declaration order.
+    pub fn attributes(&self) -> Vec<&'static str> {
+        let mut out = vec![PK, SK];
+        for i in self.indexes {
+            for a in [i.hash, i.range] {
+                if !out.contains(&a) {
+                    out.push(a);
+                }
+            }
+        }
+        out
+    }
+
+    /// Create the table named `name` if missing, then turn its TTL on. Returns whether it was
+    /// created (false: it existed).
+    pub async fn create(
+        &self,
+        client: &aws_sdk_dynamodb::Client,
+        name: &str,
+    ) -> Result<bool, AwsError> {
+        const OP: &str = "CreateTable";
+        let key = |attr: &str, t: KeyType| {
+            built(
+                OP,
+                KeySchemaElement::builder()
+                    .attribute_name(attr)
+                    .key_type(t)
+                    .build(),
+            )
+        };
+        let mut req = client
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key(PK, KeyType::Hash)?)
+            .key_schema(key(SK, KeyType::Range)?)
+            .sse_specification(SseSpecification::builder().enabled(true).build());
+        for attr in self.attributes() {
+            req = req.attribute_definitions(built(
+                OP,
+                AttributeDefinition::builder()
+                    .attribute_name(attr)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build(),
+            )?);
+        }
+        for i in self.indexes {
+            let projection = match i.projection {
+                Projected::KeysOnly => ProjectionType::KeysOnly,
+                Projected::All => ProjectionType::All,
+            };
+            req = req.global_secondary_indexes(built(
+                OP,
+                GlobalSecondaryIndex::builder()
+                    .index_name(i.name)
+                    .key_schema(key(i.hash, KeyType::Hash)?)
+                    .key_schema(key(i.range, KeyType::Range)?)
+                    .projection(Projection::builder().projection_type(projection).build())
+                    .build(),
+            )?);
+        }
+        if self.streamed {
+            req = req.stream_specification(built(
+                OP,
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::NewAndOldImages)
+                    .build(),
+            )?);
+        }
+        match req.send().await {
+            Ok(_) => {}
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_in_use_exception()) =>
+            {
+                return Ok(false)
+            }
+            Err(e) => return Err(AwsError::from_sdk(OP, e)),
+        }
+        client
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(built(
+                "UpdateTimeToLive",
+                TimeToLiveSpecification::builder()
+                    .enabled(true)
+                    .attribute_name(TTL_ATTRIBUTE)
+                    .build(),
+            )?)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("UpdateTimeToLive", e))?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,221 @@
+//! The status table (`STATUS_TABLE`): what the evaluator decides and remembers.
+//!
+//! | item | pk | sk |
+//! |---|---|---|
+//! | monitor status | root partition (`POOL#<id>` / `IDPOOL#<id>`) | `STATUS#<monitor id>` |
+//! | evaluation lease | root partition | `LEASE` |
+//! | alert (outbox) | root partition | `ALERT#<time>#<alert id>` |
+//! | outage | `OUTAGE#<monitor id>` | start time |
+//! | threshold profile | `PROFILES` | `PROFILE#<kind>#<name>` |
+//! | profile assignment | `PROFILES` | `ASSIGN#monitor#<id>` / `ASSIGN#tag#<k>=<v>` |
+//! | detection thresholds | `PROFILES` | `DETECTIONS` |
+//! | defaults loaded marker | `PROFILES` | `SEEDED` |
+//!
+//! Outages carry `outage_index = "OUTAGE"` and `outage_sort = <start>#<monitor id>`, the keys
+//! of the `outages` index, so the estate's outages are one Query.
+
+use chrono::{DateTime, Utc};
+use cognito_watch_core::inventory::monitor::{MonitorId, MonitorKind};
+
+use super::spec::{IndexSpec, Projected, TableSpec};
+use super::state::{root_of_pk, root_pk};
+use super::{parse_time, time, Item, TableKey};
+
+/// The index of every outage, by start.
+pub const OUTAGE_INDEX: &str = "outages";
+/// The outage index's hash key (always `OUTAGE`).
+pub const OUTAGE_INDEX_PK: &str = "outage_index";
+/// The outage index's range key: `<start>#<monitor id>`.
+pub const OUTAGE_INDEX_SK: &str = "outage_sort";
+/// The outage index's one partition.
+pub const OUTAGE_PARTITION: &str = "OUTAGE";
+
+/// The status table.
+pub const SPEC: TableSpec = TableSpec {
+    logical_id: "StatusTable",
+    indexes: &[IndexSpec {
+        name: OUTAGE_INDEX,
+        hash: OUTAGE_INDEX_PK,
+        range: OUTAGE_INDEX_SK,
+        projection: Projected::All,
+    }],
+    streamed: false,
+};
+
+const PROFILES: &str = "PROFILES";
+const OUTAGE: &str = "OUTAGE#";
+const STATUS: &str = "STATUS#";
+const ALERT: &str = "ALERT#";
+const PROFILE: &str = "PROFILE#";
+const ASSIGN: &str = "ASSIGN#";
+
+/// The sort-key prefixes of a root partition's items.
+pub mod prefix {
+    /// Monitor statuses.
+    pub const STATUS: &str = super::STATUS;
+    /// Alerts.
+    pub const ALERT: &str = super::ALERT;
+    /// Threshold profiles (in the `PROFILES` partition).
+    pub const PROFILE: &str = super::PROFILE;
+    /// Profile assignments (in the `PROFILES` partition).
+    pub const ASSIGN: &str = super::ASSIGN;
+}
+
+/// A status-table key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusKey {
+    /// A monitor's status, in its root's partition.
+    Status { root: MonitorId, monitor_id: String },
+    /// A root's evaluation lease.
+    Lease { root: MonitorId },
+    /// An alert in a root's outbox.
+    Alert {
+        root: MonitorId,
+        at: DateTime<Utc>,
+        alert_id: String,
+    },
+    /// An outage of a monitor.
+    Outage {
+        monitor_id: String,
+        started_at: DateTime<Utc>,
+    },
+    /// A threshold profile.
+    Profile { kind: MonitorKind, name: String },
+    /// A profile assignment (`monitor#<id>` or `tag#<k>=<v>`).
+    Assignment { selector: String },
+    /// The detection thresholds.
+    Detections,
+    /// The marker that the shipped profiles were loaded once.
+    Seeded,
+}
+
+impl StatusKey {
+    /// The partition holding every profile, assignment and the detection thresholds.
+    pub const PROFILES: &'static str = PROFILES;
+
+    /// The outage index's attributes of an outage.
+    pub fn outage_index(monitor_id: &str, started_at: DateTime<Utc>) -> Item {
+        Item::from([
+            (OUTAGE_INDEX_PK.to_string(), super::s(OUTAGE_PARTITION)),
+            (
+                OUTAGE_INDEX_SK.to_string(),
+                super::s(format!("{}#{monitor_id}", time(started_at))),
+            ),
+        ])
+    }
+
+    /// The partition of a monitor's outages.
+    pub fn outage_partition(monitor_id: &str) -> String {
+        format!("{OUTAGE}{monitor_id}")
+    }
+}
+
+impl TableKey for StatusKey {
+    fn pk(&self) -> String {
+        match self {
+            StatusKey::Status { root, .. }
+            | StatusKey::Lease { root }
+            | StatusKey::Alert { root, .. } => root_pk(root),
+            StatusKey::Outage { monitor_id, .. } => StatusKey::outage_partition(monitor_id),
+            StatusKey::Profile { .. }
+            | StatusKey::Assignment { .. }
+            | StatusKey::Detections
+            | StatusKey::Seeded => PROFILES.into(),
+        }
+    }
+
+    fn sk(&self) -> String {
+        match self {
+            StatusKey::Status { monitor_id, .. } => format!("{STATUS}{monitor_id}"),
+            StatusKey::Lease { .. } => "LEASE".into(),
+            StatusKey::Alert { at, alert_id, .. } => format!("{ALERT}{}#{alert_id}", time(*at)),
+            StatusKey::Outage { started_at, .. } => time(*started_at),
+            StatusKey::Profile { kind, name } => format!("{PROFILE}{}#{name}", kind.id_prefix()),
+            StatusKey::Assignment { selector } => format!("{ASSIGN}{selector}"),
+            StatusKey::Detections => "DETECTIONS".into(),
+            StatusKey::Seeded => "SEEDED".into(),
+        }
+    }
+
+    fn parse(pk: &str, sk: &str) -> Option<StatusKey> {
+        if pk == PROFILES {
+            return match sk {
+                "DETECTIONS" => Some(StatusKey::Detections),
+                "SEEDED" => Some(StatusKey::Seeded),
+                _ => {
+                    if let Some(selector) = sk.strip_prefix(ASSIGN) {
+                        Some(StatusKey::Assignment {
+                            selector: selector.to_string(),
+                        })
+                    } else {
+                        let (kind, name) = sk.strip_prefix(PROFILE)?.split_once('#')?;
+                        Some(StatusKey::Profile {
+                            kind: MonitorKind::parse(kind)?,
+                            name: name.to_string(),
+                        })
+                    }
+                }
+            };
+        }
+        if let Some(monitor_id) = pk.strip_prefix(OUTAGE) {
+            return Some(StatusKey::Outage {
+                monitor_id: monitor_id.to_string(),
+                started_at: parse_time(sk)?,
+            });
+        }
+        let root = root_of_pk(pk)?;
+        if sk == "LEASE" {
+            return Some(StatusKey::Lease { root });
+        }
+        if let Some(monitor_id) = sk.strip_prefix(STATUS) {
+            return Some(StatusKey::Status {
+                root,
+                monitor_id: monitor_id.to_string(),
+            });
+        }
+        let (at, alert_id) = sk.strip_prefix(ALERT)?.split_once('#')?;
+        Some(StatusKey::Alert {
+            root,
+            at: parse_time(at)?,
+            alert_id: alert_id.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::dynamo::strategies;
+
+    fn any_key() -> impl Strategy<Value = StatusKey> {
+        let kind = proptest::sample::select(MonitorKind::ALL.to_vec());
+        prop_oneof![
+            strategies::monitor_id().prop_map(|id| StatusKey::Status {
+                root: id.parent().unwrap_or_else(|| id.clone()),
+                monitor_id: id.to_string()
+            }),
+            strategies::root().prop_map(|root| StatusKey::Lease { root }),
+            (strategies::root(), strategies::time_s(), strategies::name())
+                .prop_map(|(root, at, alert_id)| StatusKey::Alert { root, at, alert_id }),
+            (strategies::monitor_id(), strategies::time_s()).prop_map(|(id, started_at)| {
+                StatusKey::Outage {
+                    monitor_id: id.to_string(),
+                    started_at,
+                }
+            }),
+            (kind, strategies::name()).prop_map(|(kind, name)| StatusKey::Profile { kind, name }),
+            strategies::name().prop_map(|selector| StatusKey::Assignment { selector }),
+            Just(StatusKey::Detections),
+            Just(StatusKey::Seeded),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn every_key_reads_back_as_itself(key in any_key()) {
+            prop_assert_eq!(StatusKey::parse(&key.pk(), &key.sk()), Some(key));
+        }
+    }
+}

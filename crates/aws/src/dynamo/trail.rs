@@ -1,0 +1,205 @@
+//! The trail table (`TRAIL_TABLE`): 5-minute tallies, idempotency marks and security detections.
+//!
+//! | item | pk | sk |
+//! |---|---|---|
+//! | tally | `TALLY#<pool or ->#<window>#<kind>#<value>` | `TALLY` |
+//! | idempotency mark of a delivery's chunk | `IDEMPOTENCY#<delivery key>#<chunk>` | `MARK` |
+//! | detection (outbox) | `FINDING#<finding key>` | `FINDING` |
+//! | pools seen | `POOLS` | `<pool or ->` |
+//!
+//! Every tally has its own partition, so a burst from one IP never heats a shared one, and
+//! carries `tally_pk` = `<pool or ->#<kind>` and `tally_sk` = `<window>#<value>`, the keys of
+//! the `tallies` index, so a pool's IPs (clients, error codes...) over a period are one Query.
+//! Detections are in that index under `FINDINGS`, sorted by `<window>#<finding key>`.
+
+use chrono::{DateTime, Utc};
+use cognito_watch_core::trail::{TallyId, TallyKey, TallyKind};
+
+use super::spec::{IndexSpec, Projected, TableSpec};
+use super::{parse_time, s, time, Item, TableKey};
+
+/// The index of tallies by (pool, kind) and detections, by window.
+pub const TALLY_INDEX: &str = "tallies";
+/// The tally index's hash key.
+pub const TALLY_INDEX_PK: &str = "tally_pk";
+/// The tally index's range key.
+pub const TALLY_INDEX_SK: &str = "tally_sk";
+/// The tally index's partition of detections.
+pub const FINDINGS: &str = "FINDINGS";
+/// How a tally of no known pool is stored.
+pub const NO_POOL: &str = "-";
+
+/// The trail table.
+pub const SPEC: TableSpec = TableSpec {
+    logical_id: "TrailTable",
+    indexes: &[IndexSpec {
+        name: TALLY_INDEX,
+        hash: TALLY_INDEX_PK,
+        range: TALLY_INDEX_SK,
+        projection: Projected::All,
+    }],
+    streamed: false,
+};
+
+const TALLY: &str = "TALLY#";
+const IDEMPOTENCY: &str = "IDEMPOTENCY#";
+const FINDING: &str = "FINDING#";
+const POOLS: &str = "POOLS";
+
+/// A trail-table key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrailKey {
+    /// A tally.
+    Tally(TallyId),
+    /// The idempotency mark of one chunk of a delivery.
+    Idempotency { delivery: String, chunk: usize },
+    /// A detection.
+    Finding { key: String },
+    /// A pool tallies were kept for (`-` for none).
+    Pool { pool: String },
+}
+
+impl TrailKey {
+    /// The partition listing every pool tallies were kept for.
+    pub const POOLS: &'static str = POOLS;
+
+    /// The tally index's keys of a tally: `<pool or ->#<kind>` and `<window>#<value>`.
+    pub fn tally_index(id: &TallyId) -> Item {
+        Item::from([
+            (
+                TALLY_INDEX_PK.to_string(),
+                s(TrailKey::tally_partition(pool_text(id), id.key.kind())),
+            ),
+            (
+                TALLY_INDEX_SK.to_string(),
+                s(format!("{}#{}", time(id.window), id.key.value())),
+            ),
+        ])
+    }
+
+    /// The tally index's partition of one pool's tallies of one kind.
+    pub fn tally_partition(pool: &str, kind: TallyKind) -> String {
+        format!("{pool}#{kind}")
+    }
+
+    /// The tally index's keys of a detection.
+    pub fn finding_index(key: &str, window: DateTime<Utc>) -> Item {
+        Item::from([
+            (TALLY_INDEX_PK.to_string(), s(FINDINGS)),
+            (
+                TALLY_INDEX_SK.to_string(),
+                s(format!("{}#{key}", time(window))),
+            ),
+        ])
+    }
+}
+
+/// A tally's pool as stored.
+pub fn pool_text(id: &TallyId) -> &str {
+    id.pool.as_deref().unwrap_or(NO_POOL)
+}
+
+impl TableKey for TrailKey {
+    fn pk(&self) -> String {
+        match self {
+            TrailKey::Tally(id) => format!(
+                "{TALLY}{}#{}#{}#{}",
+                pool_text(id),
+                time(id.window),
+                id.key.kind(),
+                id.key.value()
+            ),
+            TrailKey::Idempotency { delivery, chunk } => {
+                format!("{IDEMPOTENCY}{delivery}#{chunk}")
+            }
+            TrailKey::Finding { key } => format!("{FINDING}{key}"),
+            TrailKey::Pool { .. } => POOLS.into(),
+        }
+    }
+
+    fn sk(&self) -> String {
+        match self {
+            TrailKey::Tally(_) => "TALLY".into(),
+            TrailKey::Idempotency { .. } => "MARK".into(),
+            TrailKey::Finding { .. } => "FINDING".into(),
+            TrailKey::Pool { pool } => pool.clone(),
+        }
+    }
+
+    fn parse(pk: &str, sk: &str) -> Option<TrailKey> {
+        if pk == POOLS {
+            return Some(TrailKey::Pool {
+                pool: sk.to_string(),
+            });
+        }
+        if let (Some(rest), "TALLY") = (pk.strip_prefix(TALLY), sk) {
+            let mut parts = rest.splitn(4, '#');
+            let pool = parts.next()?;
+            let window = parse_time(parts.next()?)?;
+            let kind = TallyKind::parse(parts.next()?)?;
+            let value = parts.next()?;
+            return Some(TrailKey::Tally(TallyId {
+                pool: (pool != NO_POOL).then(|| pool.to_string()),
+                window,
+                key: TallyKey::new(kind, value),
+            }));
+        }
+        if let (Some(rest), "MARK") = (pk.strip_prefix(IDEMPOTENCY), sk) {
+            let (delivery, chunk) = rest.rsplit_once('#')?;
+            return Some(TrailKey::Idempotency {
+                delivery: delivery.to_string(),
+                chunk: chunk.parse().ok()?,
+            });
+        }
+        match (pk.strip_prefix(FINDING), sk) {
+            (Some(key), "FINDING") => Some(TrailKey::Finding {
+                key: key.to_string(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::dynamo::strategies;
+
+    fn tally() -> impl Strategy<Value = TallyId> {
+        (
+            proptest::option::of(strategies::pool()),
+            strategies::time_s(),
+            proptest::sample::select(TallyKind::ALL.to_vec()),
+            strategies::name(),
+        )
+            .prop_map(|(pool, window, kind, value)| TallyId {
+                pool,
+                window,
+                key: TallyKey::new(kind, value),
+            })
+    }
+
+    fn any_key() -> impl Strategy<Value = TrailKey> {
+        prop_oneof![
+            tally().prop_map(TrailKey::Tally),
+            (strategies::name(), 0usize..10_000)
+                .prop_map(|(delivery, chunk)| TrailKey::Idempotency { delivery, chunk }),
+            strategies::name().prop_map(|key| TrailKey::Finding { key }),
+            strategies::name().prop_map(|pool| TrailKey::Pool { pool }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn every_key_reads_back_as_itself(key in any_key()) {
+            prop_assert_eq!(TrailKey::parse(&key.pk(), &key.sk()), Some(key));
+        }
+
+        #[test]
+        fn a_kind_reads_back_from_its_name(kind in proptest::sample::select(TallyKind::ALL.to_vec())) {
+            prop_assert_eq!(TallyKind::parse(kind.as_str()), Some(kind));
+        }
+    }
+}
