@@ -143,10 +143,13 @@ async fn identity_pools_page_and_split_authenticated_from_unauthenticated() {
                 .build()
         });
     let mut clients = bed.scope_clients();
+    // The mocked client counts its calls into the scope's counts, as the real one does.
+    let count = clients.calls.interceptor();
     clients.identity = mock_client!(
         aws_sdk_cognitoidentity,
         RuleMode::MatchAny,
-        [&list_pools, &describe, &roles, &list_ids]
+        [&list_pools, &describe, &roles, &list_ids],
+        move |c| c.interceptor(count.clone())
     );
     let collector = bed.collector(&[]);
     let now = Utc::now();

@@ -18,17 +18,14 @@ impl ScopeClients {
     /// Every `AWS/Cognito` series ListMetrics reports, each once.
     pub async fn list_cognito_series(&self) -> Result<Vec<Series>, AwsError> {
         let mut seen = BTreeSet::new();
-        let mut token = None;
-        loop {
-            self.calls.count("ListMetrics");
-            let page = self
-                .cloudwatch
-                .list_metrics()
-                .namespace(NAMESPACE)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ListMetrics", e))?;
+        let mut pages = self
+            .cloudwatch
+            .list_metrics()
+            .namespace(NAMESPACE)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::from_sdk("ListMetrics", e))?;
             for m in page.metrics() {
                 let Some(name) = m.metric_name() else {
                     continue;
@@ -43,11 +40,8 @@ impl ScopeClients {
                     dimensions,
                 });
             }
-            token = page.next_token.filter(|t| !t.is_empty());
-            if token.is_none() {
-                return Ok(seen.into_iter().collect());
-            }
         }
+        Ok(seen.into_iter().collect())
     }
 
     /// Run one planned GetMetricData call (all its pages); datapoints per query of the call.
@@ -86,20 +80,17 @@ impl ScopeClients {
             })
             .collect();
         let mut out: CallResult = vec![Vec::new(); queries.len()];
-        let mut token = None;
-        loop {
-            self.calls.count("GetMetricData");
-            let page = self
-                .cloudwatch
-                .get_metric_data()
-                .set_metric_data_queries(Some(queries.clone()))
-                .start_time(from_chrono(call.window.start))
-                .end_time(from_chrono(call.window.end))
-                .scan_by(ScanBy::TimestampAscending)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("GetMetricData", e))?;
+        let mut pages = self
+            .cloudwatch
+            .get_metric_data()
+            .set_metric_data_queries(Some(queries))
+            .start_time(from_chrono(call.window.start))
+            .end_time(from_chrono(call.window.end))
+            .scan_by(ScanBy::TimestampAscending)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::from_sdk("GetMetricData", e))?;
             for r in page.metric_data_results() {
                 let Some(i) = r
                     .id()
@@ -128,10 +119,7 @@ impl ScopeClients {
                     m.value().unwrap_or("query time range exceeded").to_string(),
                 ));
             }
-            token = page.next_token.filter(|t| !t.is_empty());
-            if token.is_none() {
-                return Ok(out);
-            }
         }
+        Ok(out)
     }
 }

@@ -16,36 +16,41 @@ use crate::sdk::{to_chrono, ScopeClients};
 /// Page size of every Cognito listing (the maximum the APIs take).
 pub const PAGE_SIZE: i32 = 60;
 
+/// Whether a page's token asks for another page (the SDK's paginators stop on an empty one).
+fn more(token: Option<&str>) -> bool {
+    token.is_some_and(|t| !t.is_empty())
+}
+
 impl ScopeClients {
-    async fn slot(&self, category: ApiCategory, operation: &'static str) {
+    /// Wait for the category's quota before a request (the calls are counted by the
+    /// clients' interceptor).
+    async fn slot(&self, category: ApiCategory) {
         self.limits.acquire(category).await;
-        self.calls.count(operation);
     }
 
     /// ListUserPools, every page: (id, name).
     pub async fn list_user_pools(&self) -> Result<Vec<(String, String)>, AwsError> {
+        let category = ApiCategory::UserPoolRead;
         let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            self.slot(ApiCategory::UserPoolRead, "ListUserPools").await;
-            let page = self
-                .idp
-                .list_user_pools()
-                .max_results(PAGE_SIZE)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ListUserPools", e))?;
+        let mut pages = self
+            .idp
+            .list_user_pools()
+            .max_results(PAGE_SIZE)
+            .into_paginator()
+            .send();
+        self.slot(category).await;
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::from_sdk("ListUserPools", e))?;
             for p in page.user_pools() {
                 if let Some(id) = p.id() {
                     out.push((id.to_string(), p.name().unwrap_or(id).to_string()));
                 }
             }
-            token = page.next_token.filter(|t| !t.is_empty());
-            if token.is_none() {
-                return Ok(out);
+            if more(page.next_token()) {
+                self.slot(category).await;
             }
         }
+        Ok(out)
     }
 
     /// DescribeUserPool: (name, details, tags DescribeUserPool carries).
@@ -53,8 +58,7 @@ impl ScopeClients {
         &self,
         pool_id: &str,
     ) -> Result<(String, UserPoolDetails, BTreeMap<String, String>), AwsError> {
-        self.slot(ApiCategory::UserPoolRead, "DescribeUserPool")
-            .await;
+        self.slot(ApiCategory::UserPoolRead).await;
         let out = self
             .idp
             .describe_user_pool()
@@ -93,30 +97,28 @@ impl ScopeClients {
 
     /// ListUserPoolClients, every page: client ids.
     pub async fn list_user_pool_clients(&self, pool_id: &str) -> Result<Vec<String>, AwsError> {
+        let category = ApiCategory::UserPoolClientRead;
         let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            self.slot(ApiCategory::UserPoolClientRead, "ListUserPoolClients")
-                .await;
-            let page = self
-                .idp
-                .list_user_pool_clients()
-                .user_pool_id(pool_id)
-                .max_results(PAGE_SIZE)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ListUserPoolClients", e))?;
+        let mut pages = self
+            .idp
+            .list_user_pool_clients()
+            .user_pool_id(pool_id)
+            .max_results(PAGE_SIZE)
+            .into_paginator()
+            .send();
+        self.slot(category).await;
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::from_sdk("ListUserPoolClients", e))?;
             out.extend(
                 page.user_pool_clients()
                     .iter()
                     .filter_map(|c| c.client_id.clone()),
             );
-            token = page.next_token.filter(|t| !t.is_empty());
-            if token.is_none() {
-                return Ok(out);
+            if more(page.next_token()) {
+                self.slot(category).await;
             }
         }
+        Ok(out)
     }
 
     /// DescribeUserPoolClient: (name, details). The secret is dropped here.
@@ -125,8 +127,7 @@ impl ScopeClients {
         pool_id: &str,
         client_id: &str,
     ) -> Result<(String, AppClientDetails), AwsError> {
-        self.slot(ApiCategory::UserPoolClientRead, "DescribeUserPoolClient")
-            .await;
+        self.slot(ApiCategory::UserPoolClientRead).await;
         let out = self
             .idp
             .describe_user_pool_client()
@@ -200,30 +201,28 @@ impl ScopeClients {
 
     /// ListIdentityProviders, every page: provider names.
     pub async fn list_identity_providers(&self, pool_id: &str) -> Result<Vec<String>, AwsError> {
+        let category = ApiCategory::UserPoolResourceRead;
         let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            self.slot(ApiCategory::UserPoolResourceRead, "ListIdentityProviders")
-                .await;
-            let page = self
-                .idp
-                .list_identity_providers()
-                .user_pool_id(pool_id)
-                .max_results(PAGE_SIZE)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ListIdentityProviders", e))?;
+        let mut pages = self
+            .idp
+            .list_identity_providers()
+            .user_pool_id(pool_id)
+            .max_results(PAGE_SIZE)
+            .into_paginator()
+            .send();
+        self.slot(category).await;
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::from_sdk("ListIdentityProviders", e))?;
             out.extend(
                 page.providers()
                     .iter()
                     .filter_map(|p| p.provider_name.clone()),
             );
-            token = page.next_token.filter(|t| !t.is_empty());
-            if token.is_none() {
-                return Ok(out);
+            if more(page.next_token()) {
+                self.slot(category).await;
             }
         }
+        Ok(out)
     }
 
     /// DescribeIdentityProvider.
@@ -232,11 +231,7 @@ impl ScopeClients {
         pool_id: &str,
         name: &str,
     ) -> Result<IdentityProviderDetails, AwsError> {
-        self.slot(
-            ApiCategory::UserPoolResourceRead,
-            "DescribeIdentityProvider",
-        )
-        .await;
+        self.slot(ApiCategory::UserPoolResourceRead).await;
         let out = self
             .idp
             .describe_identity_provider()
@@ -276,8 +271,7 @@ impl ScopeClients {
         &self,
         arn: &str,
     ) -> Result<BTreeMap<String, String>, AwsError> {
-        self.slot(ApiCategory::UserPoolResourceRead, "ListTagsForResource")
-            .await;
+        self.slot(ApiCategory::UserPoolResourceRead).await;
         let out = self
             .idp
             .list_tags_for_resource()
@@ -294,7 +288,7 @@ impl ScopeClients {
         pool_id: &str,
         token: Option<String>,
     ) -> Result<(Vec<UserDetails>, Option<String>), AwsError> {
-        self.slot(ApiCategory::UserList, "ListUsers").await;
+        self.slot(ApiCategory::UserList).await;
         let page = self
             .idp
             .list_users()
@@ -331,19 +325,17 @@ impl ScopeClients {
 
     /// ListIdentityPools, every page: (id, name).
     pub async fn list_identity_pools(&self) -> Result<Vec<(String, String)>, AwsError> {
+        let category = ApiCategory::IdentityPoolRead;
         let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            self.slot(ApiCategory::IdentityPoolRead, "ListIdentityPools")
-                .await;
-            let page = self
-                .identity
-                .list_identity_pools()
-                .max_results(PAGE_SIZE)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ListIdentityPools", e))?;
+        let mut pages = self
+            .identity
+            .list_identity_pools()
+            .max_results(PAGE_SIZE)
+            .into_paginator()
+            .send();
+        self.slot(category).await;
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::from_sdk("ListIdentityPools", e))?;
             for p in page.identity_pools() {
                 if let Some(id) = p.identity_pool_id() {
                     out.push((
@@ -352,11 +344,11 @@ impl ScopeClients {
                     ));
                 }
             }
-            token = page.next_token.filter(|t| !t.is_empty());
-            if token.is_none() {
-                return Ok(out);
+            if more(page.next_token()) {
+                self.slot(category).await;
             }
         }
+        Ok(out)
     }
 
     /// DescribeIdentityPool: (name, details, tags).
@@ -364,8 +356,7 @@ impl ScopeClients {
         &self,
         id: &str,
     ) -> Result<(String, IdentityPoolDetails, BTreeMap<String, String>), AwsError> {
-        self.slot(ApiCategory::IdentityPoolRead, "DescribeIdentityPool")
-            .await;
+        self.slot(ApiCategory::IdentityPoolRead).await;
         let p = self
             .identity
             .describe_identity_pool()
@@ -418,8 +409,7 @@ impl ScopeClients {
         &self,
         id: &str,
     ) -> Result<(BTreeMap<String, String>, Option<String>), AwsError> {
-        self.slot(ApiCategory::IdentityPoolRead, "GetIdentityPoolRoles")
-            .await;
+        self.slot(ApiCategory::IdentityPoolRead).await;
         let out = self
             .identity
             .get_identity_pool_roles()
@@ -468,7 +458,7 @@ impl ScopeClients {
         id: &str,
         token: Option<String>,
     ) -> Result<(Vec<IdentitySample>, Option<String>), AwsError> {
-        self.slot(ApiCategory::IdentityList, "ListIdentities").await;
+        self.slot(ApiCategory::IdentityList).await;
         let page = self
             .identity
             .list_identities()

@@ -8,6 +8,12 @@ use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 use cognito_watch_core::config::AssumeRole;
 
 use crate::error::AwsError;
@@ -84,13 +90,26 @@ pub struct ScopeClients {
 
 impl ScopeClients {
     pub fn new(scope: Scope, config: &SdkConfig, quota_share: f64) -> ScopeClients {
+        let calls = Calls::default();
         ScopeClients {
             scope,
-            idp: aws_sdk_cognitoidentityprovider::Client::new(config),
-            identity: aws_sdk_cognitoidentity::Client::new(config),
-            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
+            idp: aws_sdk_cognitoidentityprovider::Client::from_conf(
+                aws_sdk_cognitoidentityprovider::config::Builder::from(config)
+                    .interceptor(calls.interceptor())
+                    .build(),
+            ),
+            identity: aws_sdk_cognitoidentity::Client::from_conf(
+                aws_sdk_cognitoidentity::config::Builder::from(config)
+                    .interceptor(calls.interceptor())
+                    .build(),
+            ),
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
+                aws_sdk_cloudwatch::config::Builder::from(config)
+                    .interceptor(calls.interceptor())
+                    .build(),
+            ),
             limits: Limits::new(quota_share),
-            calls: Calls::default(),
+            calls,
         }
     }
 }
@@ -105,22 +124,55 @@ pub fn from_chrono(t: chrono::DateTime<chrono::Utc>) -> aws_smithy_types::DateTi
     aws_smithy_types::DateTime::from_secs_and_nanos(t.timestamp(), t.timestamp_subsec_nanos())
 }
 
-/// Counts of AWS calls by operation, for the poll log.
-#[derive(Clone, Default)]
-pub struct Calls(std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<&'static str, u64>>>);
+/// Counts of AWS calls by operation, for the poll log and the trail's report. Filled by the
+/// [`CountCalls`] interceptor of the clients that share it, never by hand.
+#[derive(Clone, Default, Debug)]
+pub struct Calls(std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, u64>>>);
 
 impl Calls {
-    pub fn count(&self, operation: &'static str) {
+    fn count(&self, operation: &str) {
         if let Ok(mut m) = self.0.lock() {
-            *m.entry(operation).or_default() += 1;
+            match m.get_mut(operation) {
+                Some(n) => *n += 1,
+                None => {
+                    m.insert(operation.to_string(), 1);
+                }
+            }
         }
     }
 
+    /// The counts so far.
     pub fn snapshot(&self) -> std::collections::BTreeMap<String, u64> {
-        self.0
-            .lock()
-            .map(|m| m.iter().map(|(k, v)| (k.to_string(), *v)).collect())
-            .unwrap_or_default()
+        self.0.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    /// The interceptor that counts into these counts.
+    pub fn interceptor(&self) -> CountCalls {
+        CountCalls(self.clone())
+    }
+}
+
+/// An SDK interceptor counting each operation a client executes (a paginator's pages each
+/// count; the SDK's own retries of one operation do not). It reads the operation's name before
+/// serialization: before that, the operation's configuration is not in the bag yet.
+#[derive(Debug, Clone)]
+pub struct CountCalls(Calls);
+
+impl Intercept for CountCalls {
+    fn name(&self) -> &'static str {
+        "CountCalls"
+    }
+
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(operation) = cfg.load::<Metadata>() {
+            self.0.count(operation.name());
+        }
+        Ok(())
     }
 }
 

@@ -77,7 +77,12 @@ impl TrailStore {
         tally_ttl: Duration,
         idempotency_ttl: Duration,
     ) -> TrailStore {
-        let client = aws_sdk_dynamodb::Client::new(config);
+        let calls = Calls::default();
+        let client = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(config)
+                .interceptor(calls.interceptor())
+                .build(),
+        );
         TrailStore {
             outbox: Outbox {
                 client: client.clone(),
@@ -88,7 +93,7 @@ impl TrailStore {
             table: table.to_string(),
             tally_ttl,
             idempotency_ttl,
-            calls: Calls::default(),
+            calls,
         }
     }
 
@@ -214,7 +219,6 @@ impl TrailStore {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            self.calls.count(op);
             let out = self
                 .client
                 .transact_write_items()
@@ -280,7 +284,6 @@ impl TrailStore {
                         "keys still unprocessed after 10 rounds",
                     ));
                 }
-                self.calls.count("BatchGetItem");
                 let page = self
                     .client
                     .batch_get_item()
@@ -319,7 +322,6 @@ impl TrailStore {
     }
 
     async fn index_query(&self, pk: &str, from: &str) -> Result<Vec<Item>, AwsError> {
-        self.calls.count("Query");
         all_pages(
             self.client
                 .query()
@@ -336,7 +338,6 @@ impl TrailStore {
 
     /// Remember that tallies of `pool` exist (`-` for clients not in the inventory).
     pub async fn note_pool(&self, pool: &str) -> Result<(), AwsError> {
-        self.calls.count("PutItem");
         self.client
             .put_item()
             .table_name(&self.table)
@@ -391,7 +392,6 @@ impl TrailStore {
             TTL_ATTRIBUTE.into(),
             n((f.window.max(now) + self.tally_ttl).timestamp()),
         );
-        self.calls.count("PutItem");
         put_if_absent(&self.client, &self.table, item).await
     }
 
