@@ -17,20 +17,24 @@ use cognito_watch_core::inventory::monitor::{
     inventory_metrics, AppClientDetails, IdentityProviderDetails, Monitor, MonitorDetails,
     MonitorId, MonitorKind, UserPoolDetails,
 };
+use cognito_watch_core::inventory::reconcile::{reconcile, ChildAction, Described};
 use cognito_watch_core::inventory::record::PollLog;
 use futures::StreamExt;
 
 use crate::event::CollectorRequest;
 
 type Tags = BTreeMap<String, String>;
-type Described<T> = Vec<(String, Result<T, AwsError>)>;
+/// A listing of children, each with what describing it returned.
+type Listing<T> = Vec<(String, Result<T, AwsError>)>;
+/// A listing of one kind of children by monitor id: each one's name and details, or the error.
+type ChildListing = Vec<(MonitorId, Result<(String, MonitorDetails), AwsError>)>;
 
 struct PoolScan {
     pool_id: String,
     described: Result<(String, UserPoolDetails, Tags), AwsError>,
     tags: Option<Result<Tags, AwsError>>,
-    clients: Option<Result<Described<(String, AppClientDetails)>, AwsError>>,
-    idps: Option<Result<Described<IdentityProviderDetails>, AwsError>>,
+    clients: Option<Result<Listing<(String, AppClientDetails)>, AwsError>>,
+    idps: Option<Result<Listing<IdentityProviderDetails>, AwsError>>,
 }
 
 /// Returns false when a listing (ListUserPools, ListIdentityPools) failed: the inventory is
@@ -268,16 +272,7 @@ fn apply_pool(
             return;
         }
         Err(e) => {
-            let reason = e.to_string();
-            log.errors.push(format!("{pool}: {reason}"));
-            state.cursor.inventory_retry.insert(pool.clone());
-            let mut ids = children(state, &pool, None);
-            ids.push(pool_id);
-            for id in ids {
-                if let Some(m) = state.monitors.get_mut(&id) {
-                    m.inventory_failed(reason.clone(), now);
-                }
-            }
+            pool_unreadable(state, log, &pool, &e, now);
             return;
         }
         Ok(d) => d,
@@ -288,99 +283,67 @@ fn apply_pool(
     });
     details.user_census = previous.as_ref().and_then(|p| p.user_census.clone());
     let mut pool_errors = Vec::new();
-
-    // App clients.
-    match scan.clients {
-        Some(Ok(list)) => {
-            details.app_clients = list.len() as u32;
-            let listed: BTreeSet<&String> = list.iter().map(|(id, _)| id).collect();
-            for id in children(state, &pool, Some(MonitorKind::AppClient)) {
-                if let MonitorId::AppClient { client_id, .. } = &id {
-                    if !listed.contains(client_id) {
-                        if let Some(m) = state.monitors.get_mut(&id) {
-                            m.mark_deleted("no longer listed by ListUserPoolClients", now);
-                        }
-                    }
-                }
+    let listings = [
+        (
+            scan.clients.map(|r| {
+                r.map(|list| {
+                    list.into_iter()
+                        .map(|(client_id, d)| {
+                            let id = MonitorId::AppClient {
+                                pool: pool.clone(),
+                                client_id,
+                            };
+                            (id, d.map(|(name, d)| (name, MonitorDetails::AppClient(d))))
+                        })
+                        .collect()
+                })
+            }),
+            MonitorKind::AppClient,
+            "ListUserPoolClients",
+        ),
+        (
+            scan.idps.map(|r| {
+                r.map(|list| {
+                    list.into_iter()
+                        .map(|(provider_name, d)| {
+                            let id = MonitorId::IdentityProvider {
+                                pool: pool.clone(),
+                                provider_name: provider_name.clone(),
+                            };
+                            (
+                                id,
+                                d.map(|d| (provider_name, MonitorDetails::IdentityProvider(d))),
+                            )
+                        })
+                        .collect()
+                })
+            }),
+            MonitorKind::IdentityProvider,
+            "ListIdentityProviders",
+        ),
+    ];
+    for (listing, kind, operation) in listings {
+        let count = match listing {
+            Some(Ok(listed)) => Some(apply_children(
+                state, clients, log, &pool, kind, operation, listed, now,
+            )),
+            Some(Err(e)) => {
+                listing_failed(state, log, &pool, kind, &e, now);
+                pool_errors.push(e.to_string());
+                None
             }
-            for (client_id, result) in list {
-                let id = MonitorId::AppClient {
-                    pool: pool.clone(),
-                    client_id,
-                };
-                match result {
-                    Ok((name, d)) => upsert(
-                        state,
-                        clients,
-                        id,
-                        name,
-                        MonitorDetails::AppClient(d),
-                        Tags::new(),
-                        now,
-                    ),
-                    Err(e) if e.is_not_found() => {
-                        if let Some(m) = state.monitors.get_mut(&id) {
-                            m.mark_deleted(e.to_string(), now);
-                        }
-                    }
-                    Err(e) => child_failed(state, log, id, e, now),
-                }
-            }
+            None => continue,
+        };
+        let previous_count = |p: &UserPoolDetails| match kind {
+            MonitorKind::AppClient => p.app_clients,
+            _ => p.identity_providers,
+        };
+        let count = count.unwrap_or_else(|| previous.as_ref().map_or(0, previous_count));
+        match kind {
+            MonitorKind::AppClient => details.app_clients = count,
+            _ => details.identity_providers = count,
         }
-        Some(Err(e)) => {
-            details.app_clients = previous.as_ref().map_or(0, |p| p.app_clients);
-            listing_failed(state, log, &pool, MonitorKind::AppClient, &e, now);
-            pool_errors.push(e.to_string());
-        }
-        None => {}
     }
-
-    // Identity providers.
-    match scan.idps {
-        Some(Ok(list)) => {
-            details.identity_providers = list.len() as u32;
-            let listed: BTreeSet<&String> = list.iter().map(|(n, _)| n).collect();
-            for id in children(state, &pool, Some(MonitorKind::IdentityProvider)) {
-                if let MonitorId::IdentityProvider { provider_name, .. } = &id {
-                    if !listed.contains(provider_name) {
-                        if let Some(m) = state.monitors.get_mut(&id) {
-                            m.mark_deleted("no longer listed by ListIdentityProviders", now);
-                        }
-                    }
-                }
-            }
-            for (provider_name, result) in list {
-                let id = MonitorId::IdentityProvider {
-                    pool: pool.clone(),
-                    provider_name: provider_name.clone(),
-                };
-                match result {
-                    Ok(d) => upsert(
-                        state,
-                        clients,
-                        id,
-                        provider_name,
-                        MonitorDetails::IdentityProvider(d),
-                        Tags::new(),
-                        now,
-                    ),
-                    Err(e) if e.is_not_found() => {
-                        if let Some(m) = state.monitors.get_mut(&id) {
-                            m.mark_deleted(e.to_string(), now);
-                        }
-                    }
-                    Err(e) => child_failed(state, log, id, e, now),
-                }
-            }
-        }
-        Some(Err(e)) => {
-            details.identity_providers = previous.as_ref().map_or(0, |p| p.identity_providers);
-            listing_failed(state, log, &pool, MonitorKind::IdentityProvider, &e, now);
-            pool_errors.push(e.to_string());
-        }
-        None => {}
-    }
-
     let tags = match scan.tags {
         Some(Ok(t)) => t,
         Some(Err(e)) => {
@@ -391,20 +354,78 @@ fn apply_pool(
         }
         None => describe_tags,
     };
-    upsert(
-        state,
-        clients,
-        pool_id.clone(),
-        name,
-        MonitorDetails::UserPool(details),
-        tags,
-        now,
-    );
+    let details = MonitorDetails::UserPool(details);
+    upsert(state, clients, pool_id.clone(), name, details, tags, now);
     if let Some(m) = state.monitors.get_mut(&pool_id) {
         for e in pool_errors {
             m.inventory_failed(e, now);
         }
     }
+}
+
+/// DescribeUserPool failed (not because the pool is gone): the pool and its children keep
+/// what they had, marked, and the pool is retried.
+fn pool_unreadable(
+    state: &mut ScopeState,
+    log: &mut PollLog,
+    pool: &str,
+    e: &AwsError,
+    now: DateTime<Utc>,
+) {
+    let reason = e.to_string();
+    log.errors.push(format!("{pool}: {reason}"));
+    state.cursor.inventory_retry.insert(pool.to_string());
+    let mut ids = children(state, pool, None);
+    ids.push(MonitorId::UserPool {
+        pool: pool.to_string(),
+    });
+    for id in ids {
+        if let Some(m) = state.monitors.get_mut(&id) {
+            m.inventory_failed(reason.clone(), now);
+        }
+    }
+}
+
+/// A complete listing of one kind of a pool's children, described: reconcile it with what is
+/// stored and apply the actions. Returns how many children were listed.
+#[allow(clippy::too_many_arguments)]
+fn apply_children(
+    state: &mut ScopeState,
+    clients: &ScopeClients,
+    log: &mut PollLog,
+    pool: &str,
+    kind: MonitorKind,
+    operation: &str,
+    listed: ChildListing,
+    now: DateTime<Utc>,
+) -> u32 {
+    let count = listed.len() as u32;
+    let listed = listed
+        .into_iter()
+        .map(|(id, r)| {
+            let d = match r {
+                Ok(found) => Described::Found(found),
+                Err(e) if e.is_not_found() => Described::Gone(e.to_string()),
+                Err(e) => Described::Failed(e),
+            };
+            (id, d)
+        })
+        .collect();
+    for action in reconcile(children(state, pool, Some(kind)), operation, listed) {
+        match action {
+            ChildAction::Upsert {
+                id,
+                found: (name, details),
+            } => upsert(state, clients, id, name, details, Tags::new(), now),
+            ChildAction::Delete { id, reason } => {
+                if let Some(m) = state.monitors.get_mut(&id) {
+                    m.mark_deleted(reason, now);
+                }
+            }
+            ChildAction::Failed { id, error } => child_failed(state, log, id, error, now),
+        }
+    }
+    count
 }
 
 fn child_failed(

@@ -21,7 +21,7 @@ use cognito_watch_core::inventory::catalogue;
 use cognito_watch_core::inventory::monitor::{MonitorKind, PollOutcome};
 use cognito_watch_core::inventory::record::{HistoryRow, PollLog};
 use cognito_watch_core::inventory::window::Window;
-use tokio::sync::{Mutex, OnceCell};
+use tokio::sync::OnceCell;
 
 pub use event::{CollectorRequest, Task};
 pub use metrics::SeriesCache;
@@ -74,7 +74,7 @@ pub struct Collector {
     base: SdkConfig,
     store: StateStore,
     own_account: OnceCell<String>,
-    series: Mutex<HashMap<String, SeriesCache>>,
+    series: metrics::SeriesCaches,
 }
 
 impl Collector {
@@ -85,7 +85,7 @@ impl Collector {
             base,
             store,
             own_account: OnceCell::new(),
-            series: Mutex::new(HashMap::new()),
+            series: metrics::SeriesCaches::default(),
         }
     }
 
@@ -230,9 +230,15 @@ impl Collector {
             .map_err(store_err)?;
         }
         if tasks.contains(&Task::Metrics) {
-            let mut cache = self.series.lock().await;
-            let entry = cache.entry(scope.key()).or_default();
-            metrics::run(&clients, &self.config, entry, &mut state, &mut log, now).await;
+            metrics::run(
+                &clients,
+                &self.config,
+                &self.series,
+                &mut state,
+                &mut log,
+                now,
+            )
+            .await;
         }
         state.cursor.last_poll_at = Some(now);
         log.finished_at = Utc::now();

@@ -31,54 +31,110 @@ pub struct SeriesCache {
     series: Vec<ActiveSeries>,
 }
 
+/// Each scope's listing, by scope key. The lock is held only to read or replace a listing,
+/// never across a call, so scopes polled at once never wait on each other's ListMetrics.
+pub type SeriesCaches = std::sync::Mutex<std::collections::HashMap<String, SeriesCache>>;
+
 impl SeriesCache {
-    /// Refresh when older than `ttl`. Series new since the previous listing get a backfill
-    /// start so the data they had before they were listed is read too.
-    async fn active(
-        &mut self,
-        clients: &ScopeClients,
-        ttl: Duration,
-        now: DateTime<Utc>,
-    ) -> Result<&[ActiveSeries], cognito_watch_aws::AwsError> {
-        let fresh = self.fetched_at.is_some_and(|t| now - t < ttl);
-        if !fresh {
-            let listed = clients.list_cognito_series().await?;
-            let known: BTreeSet<&Series> = self.series.iter().map(|a| &a.series).collect();
-            let backfill = self.fetched_at.map(|t| t - LIST_METRICS_LAG);
-            self.series = listed
-                .into_iter()
-                .map(|s| {
-                    let backfill_from = if known.contains(&s) { None } else { backfill };
-                    ActiveSeries {
-                        series: s,
-                        backfill_from,
-                    }
-                })
-                .collect();
-            self.fetched_at = Some(now);
-        } else {
-            // Backfill applies once: after the poll that used it, the series is ordinary.
-            for a in &mut self.series {
-                a.backfill_from = None;
-            }
+    /// The listing, if younger than `ttl` at `now`. Backfill applies once: after the poll
+    /// that used it, a series is ordinary.
+    fn fresh(&mut self, ttl: Duration, now: DateTime<Utc>) -> Option<Vec<ActiveSeries>> {
+        if self.fetched_at.is_none_or(|t| now - t >= ttl) {
+            return None;
         }
-        Ok(&self.series)
+        let out = self.series.clone();
+        for a in &mut self.series {
+            a.backfill_from = None;
+        }
+        Some(out)
     }
+
+    /// Take a new listing. Series new since the previous listing get a backfill start so the
+    /// data they had before they were listed is read too.
+    fn refresh(&mut self, listed: Vec<Series>, now: DateTime<Utc>) -> Vec<ActiveSeries> {
+        let known: BTreeSet<&Series> = self.series.iter().map(|a| &a.series).collect();
+        let backfill = self.fetched_at.map(|t| t - LIST_METRICS_LAG);
+        let series: Vec<ActiveSeries> = listed
+            .into_iter()
+            .map(|s| {
+                let backfill_from = if known.contains(&s) { None } else { backfill };
+                ActiveSeries {
+                    series: s,
+                    backfill_from,
+                }
+            })
+            .collect();
+        self.series = series.clone();
+        self.fetched_at = Some(now);
+        series
+    }
+}
+
+/// A scope's active series: the cached listing while fresh, a new ListMetrics otherwise.
+async fn active_series(
+    clients: &ScopeClients,
+    caches: &SeriesCaches,
+    ttl: Duration,
+    now: DateTime<Utc>,
+) -> Result<Vec<ActiveSeries>, cognito_watch_aws::AwsError> {
+    let key = clients.scope.key();
+    let with = |f: &mut dyn FnMut(&mut SeriesCache) -> Option<Vec<ActiveSeries>>| {
+        let mut caches = caches
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(caches.entry(key.clone()).or_default())
+    };
+    if let Some(active) = with(&mut |c| c.fresh(ttl, now)) {
+        return Ok(active);
+    }
+    let mut listed = Some(clients.list_cognito_series().await?);
+    Ok(with(&mut |c| listed.take().map(|l| c.refresh(l, now))).unwrap_or_default())
 }
 
 fn is_cloudwatch_metric(kind: MonitorKind, id: &str) -> bool {
     catalogue::find(kind, id).is_some_and(|d| d.source != Source::Inventory)
 }
 
+/// Read every monitor's next window: plan the queries, run the calls, store the values. A
+/// failed call makes only its monitors stale.
 pub async fn run(
     clients: &ScopeClients,
     config: &CollectorConfig,
-    cache: &mut SeriesCache,
+    caches: &SeriesCaches,
     state: &mut ScopeState,
     log: &mut PollLog,
     now: DateTime<Utc>,
 ) {
-    // What the inventory knows, and each monitor's window.
+    let (index, windows) = windows_due(state, config, log, now);
+    if windows.is_empty() {
+        return;
+    }
+    let active = match active_series(clients, caches, config.list_metrics_ttl, now).await {
+        Ok(a) => a,
+        Err(e) => {
+            let reason = e.to_string();
+            log.errors.push(reason.clone());
+            for id in windows.keys() {
+                if let Some(m) = state.monitors.get_mut(id) {
+                    m.mark_stale(reason.clone(), now);
+                }
+            }
+            return;
+        }
+    };
+    let plan = series::plan(&active, &index, &windows);
+    log.metric_queries += plan.len() as u64;
+    let outcomes = read(clients, &plan, log).await;
+    apply(state, windows, &outcomes, now);
+}
+
+/// What the inventory knows (the pools' clients and providers) and each monitor's window due.
+fn windows_due(
+    state: &ScopeState,
+    config: &CollectorConfig,
+    log: &mut PollLog,
+    now: DateTime<Utc>,
+) -> (PoolIndex, BTreeMap<MonitorId, Window>) {
     let mut index = PoolIndex::default();
     let mut windows: BTreeMap<MonitorId, Window> = BTreeMap::new();
     for (id, m) in &state.monitors {
@@ -110,29 +166,18 @@ pub async fn run(
             windows.insert(id.clone(), planned.window);
         }
     }
-    if windows.is_empty() {
-        return;
-    }
+    (index, windows)
+}
 
-    let active = match cache.active(clients, config.list_metrics_ttl, now).await {
-        Ok(a) => a.to_vec(),
-        Err(e) => {
-            let reason = e.to_string();
-            log.errors.push(reason.clone());
-            for id in windows.keys() {
-                if let Some(m) = state.monitors.get_mut(id) {
-                    m.mark_stale(reason.clone(), now);
-                }
-            }
-            return;
-        }
-    };
-    let plan = series::plan(&active, &index, &windows);
-    let calls = series::calls(&plan);
-    log.metric_queries += plan.len() as u64;
-    let plan_ref = &plan;
+/// Run the plan's GetMetricData calls, a few at a time, into each monitor's outcome.
+async fn read(
+    clients: &ScopeClients,
+    plan: &[series::Query],
+    log: &mut PollLog,
+) -> BTreeMap<MonitorId, MonitorMetrics> {
+    let calls = series::calls(plan);
     let results: Vec<_> = futures::stream::iter(calls.iter())
-        .map(|call| async move { (call, clients.get_metric_data(plan_ref, call).await) })
+        .map(|call| async move { (call, clients.get_metric_data(plan, call).await) })
         .buffer_unordered(CALL_CONCURRENCY)
         .collect()
         .await;
@@ -155,7 +200,17 @@ pub async fn run(
             }
         }
     }
-    let outcomes = agg.finish();
+    agg.finish()
+}
+
+/// Store each monitor's outcome: its values and its advanced window, or stale and the window
+/// where it was.
+fn apply(
+    state: &mut ScopeState,
+    windows: BTreeMap<MonitorId, Window>,
+    outcomes: &BTreeMap<MonitorId, MonitorMetrics>,
+    now: DateTime<Utc>,
+) {
     for (id, window) in windows {
         let Some(m) = state.monitors.get_mut(&id) else {
             continue;

@@ -259,33 +259,9 @@ impl Trail {
                 key,
                 version_id,
             } => {
-                let body = self
-                    .files
-                    .open(&bucket, &key, version_id.as_deref())
-                    .await?;
-                let reader = tokio_util::io::SyncIoBridge::new(body.into_async_read());
-                let (back, read) = tokio::task::spawn_blocking(move || {
-                    let read = file::read_trail_file(reader, &mut intake);
-                    (intake, read)
-                })
-                .await
-                .map_err(|e| AwsError::other("GetObject", format!("reader task: {e}")))?;
-                intake = back;
-                match read {
-                    Ok(n) => {
-                        tracing::info!(bucket = %bucket, key = %key, records = n, "trail file read")
-                    }
-                    Err(file::FileError::Corrupt(why)) => {
-                        tracing::warn!(bucket = %bucket, key = %key, why = %why, "corrupt trail file");
-                        intake.malformed(why);
-                    }
-                    Err(file::FileError::Io(why)) => {
-                        return Err(AwsError::other(
-                            "GetObject",
-                            format!("s3://{bucket}/{key}: {why}"),
-                        ))
-                    }
-                }
+                intake = self
+                    .read_file(&bucket, &key, version_id.as_deref(), intake)
+                    .await?
             }
         }
         if !intake.malformed_samples.is_empty() {
@@ -297,34 +273,8 @@ impl Trail {
             );
         }
         report.absorb(&intake.counts);
-        let unresolved = intake
-            .tallies
-            .counts
-            .keys()
-            .filter(|id| id.pool.is_none() && matches!(id.key, TallyKey::Client { .. }))
-            .count();
-        report.unresolved_clients += unresolved;
-        if unresolved > 0 {
-            // Clients new since the map was read: read it again for the next delivery.
-            self.pools(true).await?;
-        }
-
-        let applied = self
-            .store
-            .apply(&d.key, &intake.tallies.counts, now)
+        self.tally(&d.key, &intake.tallies.counts, now, report)
             .await?;
-        report.tallies_written += applied.tallies_written;
-        report.transactions += applied.transactions;
-        if applied.duplicate() {
-            report.duplicates += 1;
-        }
-        self.note_pools(&intake.tallies.counts).await?;
-        if self.config.publish_metrics && !applied.duplicate() {
-            for doc in cognito_watch_core::emf::tally_documents(&intake.tallies.counts) {
-                println!("{doc}");
-            }
-        }
-
         let account = intake
             .account
             .clone()
@@ -341,6 +291,73 @@ impl Trail {
             }
         }
         self.deliver(findings, now, report).await
+    }
+
+    /// Stream a trail file from S3 through the intake (on a blocking thread: the reader is
+    /// synchronous). A corrupt file is a malformed record; a read that broke off is an error,
+    /// so the delivery is retried.
+    async fn read_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        mut intake: Intake,
+    ) -> Result<Intake, AwsError> {
+        let body = self.files.open(bucket, key, version_id).await?;
+        let reader = tokio_util::io::SyncIoBridge::new(body.into_async_read());
+        let (mut intake, read) = tokio::task::spawn_blocking(move || {
+            let read = file::read_trail_file(reader, &mut intake);
+            (intake, read)
+        })
+        .await
+        .map_err(|e| AwsError::local("GetObject", "reader task", e))?;
+        match read {
+            Ok(n) => tracing::info!(bucket = %bucket, key = %key, records = n, "trail file read"),
+            Err(file::FileError::Corrupt(why)) => {
+                tracing::warn!(bucket = %bucket, key = %key, why = %why, "corrupt trail file");
+                intake.malformed(why);
+            }
+            Err(file::FileError::Io(why)) => {
+                return Err(AwsError::other(
+                    "GetObject",
+                    format!("s3://{bucket}/{key}: {why}"),
+                ))
+            }
+        }
+        Ok(intake)
+    }
+
+    /// Apply a delivery's tallies once (a redelivery changes nothing), note their pools, and
+    /// print them as EMF metrics when asked.
+    async fn tally(
+        &self,
+        delivery: &str,
+        counts: &BTreeMap<TallyId, Counts>,
+        now: DateTime<Utc>,
+        report: &mut TrailReport,
+    ) -> Result<(), AwsError> {
+        let unresolved = counts
+            .keys()
+            .filter(|id| id.pool.is_none() && matches!(id.key, TallyKey::Client { .. }))
+            .count();
+        report.unresolved_clients += unresolved;
+        if unresolved > 0 {
+            // Clients new since the map was read: read it again for the next delivery.
+            self.pools(true).await?;
+        }
+        let applied = self.store.apply(delivery, counts, now).await?;
+        report.tallies_written += applied.tallies_written;
+        report.transactions += applied.transactions;
+        if applied.duplicate() {
+            report.duplicates += 1;
+        }
+        self.note_pools(counts).await?;
+        if self.config.publish_metrics && !applied.duplicate() {
+            for doc in cognito_watch_core::emf::tally_documents(counts) {
+                println!("{doc}");
+            }
+        }
+        Ok(())
     }
 
     /// The client → pool map: re-read when older than the refresh interval, or (`missing`)

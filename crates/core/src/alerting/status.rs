@@ -435,6 +435,9 @@ fn evaluate_own(m: &Monitor, profile: &Profile, prev: Option<&MonitorStatus>) ->
 /// At most this many children are named in a pool's reasons.
 pub const MAX_CHILD_REASONS: usize = 20;
 
+/// One monitor with its resolved profile and own status.
+type Judged<'a> = (&'a Monitor, Profile, Own);
+
 /// Evaluate one root: `monitors` holds the root and its children as stored, `previous` the
 /// stored statuses by monitor id.
 pub fn evaluate_root(
@@ -443,13 +446,54 @@ pub fn evaluate_root(
     profiles: &ProfileSet,
     now: DateTime<Utc>,
 ) -> Evaluation {
+    let evaluated = judge(monitors, previous, profiles);
+    let propagate = evaluated
+        .iter()
+        .any(|(m, p, _)| m.kind == MonitorKind::UserPool && p.notify_child_status_changes);
+    let mut changes = Vec::new();
+    let mut child_alerts = Vec::new();
+    let mut root_change: Option<(usize, Status, Status)> = None;
+    for (m, profile, own) in &evaluated {
+        let prev = previous.get(&m.monitor_id);
+        let (status, reasons) = if propagate && m.kind == MonitorKind::UserPool {
+            with_children(own, &evaluated)
+        } else {
+            (own.status, own.reasons.clone())
+        };
+        let change = change_of(m, profile, own, prev, status, reasons, now);
+        let prev_status = prev.map_or(Status::Up, |p| p.status);
+        if m.kind == MonitorKind::UserPool && status != prev_status {
+            root_change = Some((changes.len(), prev_status, status));
+        }
+        if m.parent_id.is_some() && change.alert.is_some() {
+            child_alerts.push(changes.len());
+        }
+        changes.push(change);
+    }
+    if propagate {
+        tell_children(
+            &evaluated,
+            previous,
+            &mut changes,
+            &child_alerts,
+            root_change,
+        );
+    }
+    Evaluation { changes }
+}
+
+/// Own statuses first (a pool's status needs its children's), the root first, then children
+/// worst first, then by id.
+fn judge<'a>(
+    monitors: &'a [Monitor],
+    previous: &BTreeMap<String, MonitorStatus>,
+    profiles: &ProfileSet,
+) -> Vec<Judged<'a>> {
     let root = monitors
         .iter()
         .find(|m| matches!(m.kind, MonitorKind::UserPool | MonitorKind::IdentityPool));
     let pool_tags = root.map(|r| r.tags.clone()).unwrap_or_default();
-
-    // Own statuses first: a pool's status needs its children's.
-    let mut evaluated: Vec<(&Monitor, Profile, Own)> = monitors
+    let mut evaluated: Vec<Judged<'a>> = monitors
         .iter()
         .map(|m| {
             let profile = profiles.resolve(m, &pool_tags);
@@ -457,7 +501,6 @@ pub fn evaluate_root(
             (m, profile, own)
         })
         .collect();
-    // Children in a stable order: worst first, then by id.
     evaluated.sort_by(|a, b| {
         let root_first = |m: &Monitor| m.parent_id.is_some();
         root_first(a.0)
@@ -465,104 +508,74 @@ pub fn evaluate_root(
             .then(b.2.status.cmp(&a.2.status))
             .then(a.0.monitor_id.cmp(&b.0.monitor_id))
     });
+    evaluated
+}
 
-    let propagate = evaluated
+/// A pool's status and reasons with its troubled children's ("Notify for Any Child Monitor
+/// Status Changes"): the worst of all, the first few named.
+fn with_children(own: &Own, evaluated: &[Judged<'_>]) -> (Status, Vec<Reason>) {
+    let mut status = own.status;
+    let mut reasons = own.reasons.clone();
+    let troubled: Vec<&Judged<'_>> = evaluated
         .iter()
-        .any(|(m, p, _)| m.kind == MonitorKind::UserPool && p.notify_child_status_changes);
+        .filter(|(c, _, o)| c.parent_id.is_some() && !c.is_deleted() && o.status != Status::Up)
+        .collect();
+    for (c, _, o) in troubled.iter().take(MAX_CHILD_REASONS) {
+        reasons.push(Reason::Child {
+            monitor_id: public_id(c),
+            kind: c.kind,
+            name: public_name(c),
+            status: o.status,
+        });
+    }
+    for (_, _, o) in &troubled {
+        status = status.max(o.status);
+    }
+    if troubled.len() > MAX_CHILD_REASONS {
+        reasons.push(Reason::MoreChildren {
+            count: troubled.len() - MAX_CHILD_REASONS,
+        });
+    }
+    (status, reasons)
+}
 
-    let mut changes = Vec::new();
-    let mut child_alerts = Vec::new();
-    let mut root_change: Option<(usize, Status, Status)> = None;
-    for (m, profile, own) in &evaluated {
-        let prev = previous.get(&m.monitor_id);
-        let mut status = own.status;
-        let mut reasons = own.reasons.clone();
-        if propagate && m.kind == MonitorKind::UserPool {
-            let troubled: Vec<&(&Monitor, Profile, Own)> = evaluated
-                .iter()
-                .filter(|(c, _, o)| {
-                    c.parent_id.is_some() && !c.is_deleted() && o.status != Status::Up
-                })
-                .collect();
-            for (c, _, o) in troubled.iter().take(MAX_CHILD_REASONS) {
-                status = status.max(o.status);
-                reasons.push(Reason::Child {
-                    monitor_id: public_id(c),
-                    kind: c.kind,
-                    name: public_name(c),
-                    status: o.status,
-                });
-            }
-            for (_, _, o) in troubled.iter().skip(MAX_CHILD_REASONS) {
-                status = status.max(o.status);
-            }
-            if troubled.len() > MAX_CHILD_REASONS {
-                reasons.push(Reason::MoreChildren {
-                    count: troubled.len() - MAX_CHILD_REASONS,
-                });
-            }
-        }
-        let prev_status = prev.map_or(Status::Up, |p| p.status);
-        let prev_since = prev.map_or(m.first_seen, |p| p.since);
-        let moved = status != prev_status;
-        let next = MonitorStatus {
-            monitor_id: m.monitor_id.clone(),
-            kind: m.kind,
-            status,
-            own_status: own.status,
-            reasons: reasons.clone(),
-            since: if moved { now } else { prev_since },
-            evaluated_at: now,
-            evaluated_poll_at: Some(m.poll.at),
-            evaluated_window_end: m.metrics_window.map(|w| w.end),
-            streaks: own.streaks.clone(),
-            failed_polls: own.failed_polls,
-            transitions: prev.map_or(0, |p| p.transitions) + u64::from(moved),
-            profile: profile.name.clone(),
-            outage_started_at: match (prev_status, status) {
-                (_, Status::Up) => None,
-                (Status::Up, _) => Some(now),
-                _ => prev.and_then(|p| p.outage_started_at).or(Some(now)),
-            },
-        };
-        let outage = match (prev_status, status) {
-            (a, b) if a == b => None,
-            (Status::Up, _) => Some(OutageWrite::Open(Outage {
-                monitor_id: m.monitor_id.clone(),
-                kind: m.kind,
-                name: m.name.clone(),
-                account: m.account.clone(),
-                region: m.region.clone(),
-                user_pool_id: m.user_pool_id.clone(),
-                started_at: now,
-                ended_at: None,
-                status,
-                reason: reasons
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                comment: None,
-            })),
-            (_, Status::Up) => {
-                prev.and_then(|p| p.outage_started_at)
-                    .map(|started_at| OutageWrite::Close {
-                        monitor_id: m.monitor_id.clone(),
-                        started_at,
-                        ended_at: now,
-                    })
-            }
-            (a, b) if b > a => {
-                prev.and_then(|p| p.outage_started_at)
-                    .map(|started_at| OutageWrite::Worsen {
-                        monitor_id: m.monitor_id.clone(),
-                        started_at,
-                        status: b,
-                    })
-            }
-            _ => None,
-        };
-        let alert = moved.then(|| Alert {
+/// What a monitor's new status means to store: the status, its outage write and its alert.
+fn change_of(
+    m: &Monitor,
+    profile: &Profile,
+    own: &Own,
+    prev: Option<&MonitorStatus>,
+    status: Status,
+    reasons: Vec<Reason>,
+    now: DateTime<Utc>,
+) -> MonitorChange {
+    let prev_status = prev.map_or(Status::Up, |p| p.status);
+    let prev_since = prev.map_or(m.first_seen, |p| p.since);
+    let moved = status != prev_status;
+    let next = MonitorStatus {
+        monitor_id: m.monitor_id.clone(),
+        kind: m.kind,
+        status,
+        own_status: own.status,
+        reasons: reasons.clone(),
+        since: if moved { now } else { prev_since },
+        evaluated_at: now,
+        evaluated_poll_at: Some(m.poll.at),
+        evaluated_window_end: m.metrics_window.map(|w| w.end),
+        streaks: own.streaks.clone(),
+        failed_polls: own.failed_polls,
+        transitions: prev.map_or(0, |p| p.transitions) + u64::from(moved),
+        profile: profile.name.clone(),
+        outage_started_at: match (prev_status, status) {
+            (_, Status::Up) => None,
+            (Status::Up, _) => Some(now),
+            _ => prev.and_then(|p| p.outage_started_at).or(Some(now)),
+        },
+    };
+    let outage = outage_write(m, prev, status, &reasons, now);
+    let alert = moved.then(|| {
+        let up = status == Status::Up;
+        Alert {
             alert_id: format!("{}#{}", public_id(m), next.transitions),
             monitor_id: public_id(m),
             kind: m.kind,
@@ -574,75 +587,112 @@ pub fn evaluate_root(
             to: status,
             at: now,
             previous_since: prev_since,
-            reasons: if status == Status::Up {
-                Vec::new()
-            } else {
-                reasons.clone()
-            },
+            reasons: if up { Vec::new() } else { reasons },
             pool: None,
-            outage_started_at: if status == Status::Up {
+            outage_started_at: if up {
                 prev.and_then(|p| p.outage_started_at)
             } else {
                 None
             },
             profile: profile.name.clone(),
-        });
-        let write_status = prev.is_none_or(|p| !p.same_as(&next));
-        if m.kind == MonitorKind::UserPool && moved {
-            root_change = Some((changes.len(), prev_status, status));
         }
-        if m.parent_id.is_some() && alert.is_some() {
-            child_alerts.push(changes.len());
-        }
-        changes.push(MonitorChange {
-            status: next,
-            write_status,
-            outage,
-            alert,
-        });
+    });
+    MonitorChange {
+        write_status: prev.is_none_or(|p| !p.same_as(&next)),
+        status: next,
+        outage,
+        alert,
     }
+}
 
-    // Propagation: children's alerts carry the pool's status; a pool change that only its
-    // children caused is told in their alerts, not in one more.
-    if propagate {
-        let pool = evaluated
-            .iter()
-            .find(|(m, _, _)| m.kind == MonitorKind::UserPool)
-            .map(|(m, _, _)| (public_id(m), public_name(m), m.monitor_id.clone()));
-        if let Some((pool_id, pool_name, raw_pool_id)) = pool {
-            let pool_status = changes
+/// The outage a status move opens, worsens or closes.
+fn outage_write(
+    m: &Monitor,
+    prev: Option<&MonitorStatus>,
+    status: Status,
+    reasons: &[Reason],
+    now: DateTime<Utc>,
+) -> Option<OutageWrite> {
+    let prev_status = prev.map_or(Status::Up, |p| p.status);
+    let started_at = prev.and_then(|p| p.outage_started_at);
+    match (prev_status, status) {
+        (a, b) if a == b => None,
+        (Status::Up, _) => Some(OutageWrite::Open(Outage {
+            monitor_id: m.monitor_id.clone(),
+            kind: m.kind,
+            name: m.name.clone(),
+            account: m.account.clone(),
+            region: m.region.clone(),
+            user_pool_id: m.user_pool_id.clone(),
+            started_at: now,
+            ended_at: None,
+            status,
+            reason: reasons
                 .iter()
-                .find(|c| c.status.monitor_id == raw_pool_id)
-                .map(|c| c.status.status);
-            let (from, to) = match root_change {
-                Some((_, from, to)) => (from, to),
-                None => {
-                    let s = pool_status.unwrap_or(Status::Up);
-                    (s, s)
-                }
-            };
-            for &i in &child_alerts {
-                if let Some(a) = changes[i].alert.as_mut() {
-                    a.pool = Some(PoolChange {
-                        monitor_id: pool_id.clone(),
-                        name: pool_name.clone(),
-                        from,
-                        to,
-                    });
-                }
-            }
-            if let Some((i, _, _)) = root_change {
-                let own_moved = previous
-                    .get(&raw_pool_id)
-                    .map_or(Status::Up, |p| p.own_status)
-                    != changes[i].status.own_status;
-                if !own_moved && !child_alerts.is_empty() {
-                    changes[i].alert = None;
-                }
-            }
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+            comment: None,
+        })),
+        (_, Status::Up) => started_at.map(|started_at| OutageWrite::Close {
+            monitor_id: m.monitor_id.clone(),
+            started_at,
+            ended_at: now,
+        }),
+        (a, b) if b > a => started_at.map(|started_at| OutageWrite::Worsen {
+            monitor_id: m.monitor_id.clone(),
+            started_at,
+            status: b,
+        }),
+        _ => None,
+    }
+}
+
+/// Propagation: children's alerts carry the pool's status; a pool change that only its
+/// children caused is told in their alerts, not in one more.
+fn tell_children(
+    evaluated: &[Judged<'_>],
+    previous: &BTreeMap<String, MonitorStatus>,
+    changes: &mut [MonitorChange],
+    child_alerts: &[usize],
+    root_change: Option<(usize, Status, Status)>,
+) {
+    let Some(pool) = evaluated
+        .iter()
+        .find(|(m, _, _)| m.kind == MonitorKind::UserPool)
+        .map(|(m, _, _)| *m)
+    else {
+        return;
+    };
+    let (from, to) = match root_change {
+        Some((_, from, to)) => (from, to),
+        None => {
+            let s = changes
+                .iter()
+                .find(|c| c.status.monitor_id == pool.monitor_id)
+                .map_or(Status::Up, |c| c.status.status);
+            (s, s)
+        }
+    };
+    for &i in child_alerts {
+        if let Some(a) = changes[i].alert.as_mut() {
+            a.pool = Some(PoolChange {
+                monitor_id: public_id(pool),
+                name: public_name(pool),
+                from,
+                to,
+            });
         }
     }
-    Evaluation { changes }
+    if let Some((i, _, _)) = root_change {
+        let own_moved = previous
+            .get(&pool.monitor_id)
+            .map_or(Status::Up, |p| p.own_status)
+            != changes[i].status.own_status;
+        if !own_moved && !child_alerts.is_empty() {
+            changes[i].alert = None;
+        }
+    }
 }
 
 /// The name an alert may show: users by their `sub` (a username is often an email address or
