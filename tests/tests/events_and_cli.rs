@@ -3,7 +3,7 @@
 
 use chrono::{Duration, DurationRound, Utc};
 use clap::Parser;
-use cognito_watch_cli::{run, Cli};
+use cognito_watch_cli::{run, Cli, Env};
 use cognito_watch_testbed::{seed, Bed};
 
 fn events_dir() -> std::path::PathBuf {
@@ -173,19 +173,22 @@ async fn status_and_report_read_what_the_collector_wrote() {
         .await
         .unwrap();
 
-    // The CLI reads its tables and endpoint from the environment, like the functions; every
-    // CLI call in this binary uses the same values, so setting them here is race-free.
-    for (k, v) in bed.moto.env() {
-        std::env::set_var(k, v);
-    }
-    std::env::set_var("STATE_TABLE", "state");
-    std::env::set_var("HISTORY_TABLE", "history");
+    // The CLI reads its tables and endpoint from the environment it is given.
+    let env = std::cell::RefCell::new(
+        Env::from_pairs(bed.moto.env())
+            .with([("STATE_TABLE", "state"), ("HISTORY_TABLE", "history")]),
+    );
+    let env = &env;
+    // The environment as it is now (no borrow held across an await).
+    let snap = || env.borrow().clone();
     let cli = |args: &[&str]| {
         Cli::try_parse_from(std::iter::once("cognito-watch").chain(args.iter().copied())).unwrap()
     };
 
     let mut out = Vec::new();
-    run(cli(&["status", "--json"]), &mut out).await.unwrap();
+    run(cli(&["status", "--json"]), &snap(), &mut out)
+        .await
+        .unwrap();
     let monitors: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let ids: Vec<&str> = monitors
         .as_array()
@@ -203,7 +206,7 @@ async fn status_and_report_read_what_the_collector_wrote() {
     );
 
     let mut out = Vec::new();
-    run(cli(&["status"]), &mut out).await.unwrap();
+    run(cli(&["status"]), &snap(), &mut out).await.unwrap();
     let table = String::from_utf8(out).unwrap();
     assert!(table.contains("Total Sign In Request: 4"), "{table}");
 
@@ -215,6 +218,7 @@ async fn status_and_report_read_what_the_collector_wrote() {
             &format!("appclient/{pool}/{web}"),
             "--csv",
         ]),
+        &snap(),
         &mut out,
     )
     .await
@@ -242,6 +246,7 @@ async fn status_and_report_read_what_the_collector_wrote() {
 
     let err = run(
         cli(&["report", "--monitor", "userpool/us-east-1_nope"]),
+        &snap(),
         &mut Vec::new(),
     )
     .await
@@ -249,15 +254,15 @@ async fn status_and_report_read_what_the_collector_wrote() {
     assert!(err
         .to_string()
         .contains("no monitor userpool/us-east-1_nope"));
-    std::env::set_var("STATUS_TABLE", "status");
+    env.borrow_mut().set("STATUS_TABLE", "status");
     let mut out = Vec::new();
-    run(cli(&["init"]), &mut out).await.unwrap();
+    run(cli(&["init"]), &snap(), &mut out).await.unwrap();
     let init = String::from_utf8(out).unwrap();
     assert!(
         init.starts_with("table state: exists\ntable history: exists\ntable status: created\nthreshold profiles: loaded 5 shipped profiles\ntopic cognito-watch-alerts: arn:aws:sns:us-east-1:123456789012:cognito-watch-alerts\n"),
         "{init}"
     );
-    std::env::set_var(
+    env.borrow_mut().set(
         "ALERT_TOPIC_ARN",
         "arn:aws:sns:us-east-1:123456789012:cognito-watch-alerts",
     );
@@ -268,7 +273,8 @@ async fn status_and_report_read_what_the_collector_wrote() {
         async move {
             let refs: Vec<&str> = args.iter().map(String::as_str).collect();
             let mut out = Vec::new();
-            run(cli(&refs), &mut out)
+            let e = env.borrow().clone();
+            run(cli(&refs), &e, &mut out)
                 .await
                 .map(|_| String::from_utf8(out).unwrap())
         }

@@ -3,7 +3,7 @@
 
 use chrono::{Duration, Utc};
 use clap::Parser;
-use cognito_watch_cli::{run, Cli};
+use cognito_watch_cli::{run, Cli, Env};
 use cognito_watch_core::trail::window_of;
 use cognito_watch_testbed::traffic::{self, logs_batch, logs_event};
 use cognito_watch_testbed::{AlertInbox, Bed};
@@ -84,14 +84,17 @@ async fn the_four_queries_answer_from_the_tallies() {
         .await
         .unwrap();
 
-    for (k, v) in bed.moto.env() {
-        std::env::set_var(k, v);
-    }
-    std::env::set_var("TRAIL_TABLE", cognito_watch_testbed::TRAIL_TABLE);
+    let env = std::cell::RefCell::new(
+        Env::from_pairs(bed.moto.env()).with([("TRAIL_TABLE", cognito_watch_testbed::TRAIL_TABLE)]),
+    );
+    let env = &env;
+    // The environment as it is now (no borrow held across an await).
+    let snap = || env.borrow().clone();
     let json_of = |args: Vec<&'static str>| async move {
         let cli = Cli::try_parse_from(std::iter::once("cognito-watch").chain(args)).unwrap();
         let mut out = Vec::new();
-        run(cli, &mut out).await.unwrap();
+        let e = env.borrow().clone();
+        run(cli, &e, &mut out).await.unwrap();
         serde_json::from_slice::<Value>(&out).unwrap()
     };
 
@@ -142,7 +145,7 @@ async fn the_four_queries_answer_from_the_tallies() {
         Cli::try_parse_from(std::iter::once("cognito-watch").chain(args.iter().copied())).unwrap()
     };
     let mut out = Vec::new();
-    run(cli(&["top-ips", "--pool", &pool]), &mut out)
+    run(cli(&["top-ips", "--pool", &pool]), &snap(), &mut out)
         .await
         .unwrap();
     let table = String::from_utf8(out).unwrap();
@@ -151,15 +154,23 @@ async fn the_four_queries_answer_from_the_tallies() {
         "{table}"
     );
     let mut out = Vec::new();
-    run(cli(&["failures", "--pool", "us-east-1_other"]), &mut out)
-        .await
-        .unwrap();
+    run(
+        cli(&["failures", "--pool", "us-east-1_other"]),
+        &snap(),
+        &mut out,
+    )
+    .await
+    .unwrap();
     assert!(String::from_utf8(out)
         .unwrap()
         .starts_with("nothing in the last 1h"));
-    let err = run(cli(&["failures", "--since", "yesterday"]), &mut Vec::new())
-        .await
-        .unwrap_err();
+    let err = run(
+        cli(&["failures", "--since", "yesterday"]),
+        &snap(),
+        &mut Vec::new(),
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("not a period"), "{err}");
     // Out-of-range periods are usage errors, never a panic ("TimeDelta::hours out of bounds").
     for (command, since) in [
@@ -167,7 +178,7 @@ async fn the_four_queries_answer_from_the_tallies() {
         ("top-ips", "9223372036854775807s"),
         ("m2m", "3651d"),
     ] {
-        let err = run(cli(&[command, "--since", since]), &mut Vec::new())
+        let err = run(cli(&[command, "--since", since]), &snap(), &mut Vec::new())
             .await
             .unwrap_err();
         assert!(
@@ -178,8 +189,10 @@ async fn the_four_queries_answer_from_the_tallies() {
         assert_eq!(err.exit_code(), 2, "a usage error");
     }
     // A failure (a table that does not exist) exits 1 and says each cause once.
-    std::env::set_var("TRAIL_TABLE", "no-such-table");
-    let err = run(cli(&["top-ips"]), &mut Vec::new()).await.unwrap_err();
+    env.borrow_mut().set("TRAIL_TABLE", "no-such-table");
+    let err = run(cli(&["top-ips"]), &snap(), &mut Vec::new())
+        .await
+        .unwrap_err();
     assert_eq!(err.exit_code(), 1);
     let report = cognito_watch_cli::error_report(&err);
     let lines: Vec<&str> = report.lines().collect();
@@ -193,12 +206,14 @@ async fn the_four_queries_answer_from_the_tallies() {
         );
     }
     assert!(report.contains("ResourceNotFoundException"), "{report}");
-    std::env::set_var("TRAIL_TABLE", cognito_watch_testbed::TRAIL_TABLE);
+    env.borrow_mut()
+        .set("TRAIL_TABLE", cognito_watch_testbed::TRAIL_TABLE);
 
     // invoke trail, in-process, with an events/ sample; then the detection it raised.
-    std::env::set_var("STATE_TABLE", "state");
-    std::env::set_var("STATUS_TABLE", cognito_watch_testbed::STATUS_TABLE);
-    std::env::set_var("ALERT_TOPIC_ARN", &inbox.topic_arn);
+    env.borrow_mut().set("STATE_TABLE", "state");
+    env.borrow_mut()
+        .set("STATUS_TABLE", cognito_watch_testbed::STATUS_TABLE);
+    env.borrow_mut().set("ALERT_TOPIC_ARN", &inbox.topic_arn);
     let file = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../events/trail/eventbridge-config-change.json"

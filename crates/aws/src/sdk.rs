@@ -32,9 +32,9 @@ impl Scope {
     }
 }
 
-/// Load the shared SDK configuration once at cold start: standard retry mode (retries
-/// throttling and 5xx with backoff) with `max_attempts`, bounded timeouts.
-pub async fn load(max_attempts: u32) -> SdkConfig {
+/// The shared SDK configuration's loader: standard retry mode (retries throttling and 5xx with
+/// backoff) with `max_attempts`, bounded timeouts.
+fn loader(max_attempts: u32) -> aws_config::ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::standard().with_max_attempts(max_attempts))
         .timeout_config(
@@ -44,8 +44,36 @@ pub async fn load(max_attempts: u32) -> SdkConfig {
                 .operation_timeout(Duration::from_secs(60))
                 .build(),
         )
-        .load()
-        .await
+}
+
+/// Load the shared SDK configuration once at cold start, from the process environment.
+pub async fn load(max_attempts: u32) -> SdkConfig {
+    loader(max_attempts).load().await
+}
+
+/// Load the SDK configuration with the endpoint, region and static credentials of `lookup`
+/// (`AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/
+/// `AWS_SESSION_TOKEN`) where it has them, the default chain for the rest: a caller that
+/// passes its environment in (the CLI, tests) gets that environment, not the process's.
+pub async fn load_with(max_attempts: u32, lookup: &dyn Fn(&str) -> Option<String>) -> SdkConfig {
+    let mut loader = loader(max_attempts);
+    if let Some(url) = lookup("AWS_ENDPOINT_URL") {
+        loader = loader.endpoint_url(url);
+    }
+    if let Some(region) = lookup("AWS_REGION").or_else(|| lookup("AWS_DEFAULT_REGION")) {
+        loader = loader.region(Region::new(region));
+    }
+    if let (Some(id), Some(secret)) = (lookup("AWS_ACCESS_KEY_ID"), lookup("AWS_SECRET_ACCESS_KEY"))
+    {
+        loader = loader.credentials_provider(aws_credential_types::Credentials::new(
+            id,
+            secret,
+            lookup("AWS_SESSION_TOKEN"),
+            None,
+            "environment",
+        ));
+    }
+    loader.load().await
 }
 
 /// The account the base credentials belong to.

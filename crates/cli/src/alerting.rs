@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 
 use chrono::Utc;
-use clap::Subcommand;
+use clap::{Subcommand, ValueEnum};
 use cognito_watch_aws::StatusStore;
 use cognito_watch_core::alerting::profile::{
-    Assignment, Comparator, Profile, ProfileSet, Severity, Threshold, DEFAULT_PROFILE,
+    Assignment, Comparator, Profile, ProfileError, ProfileSet, Severity, Threshold, DEFAULT_PROFILE,
 };
 use cognito_watch_core::alerting::status::{parse_outage_id, Outage};
 use cognito_watch_core::inventory::catalogue;
@@ -16,29 +16,74 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
 use crate::CliError;
 
+/// A monitor type, as the CLI names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    Userpool,
+    Appclient,
+    Idp,
+    User,
+    Identitypool,
+}
+
+impl From<KindArg> for MonitorKind {
+    fn from(k: KindArg) -> MonitorKind {
+        match k {
+            KindArg::Userpool => MonitorKind::UserPool,
+            KindArg::Appclient => MonitorKind::AppClient,
+            KindArg::Idp => MonitorKind::IdentityProvider,
+            KindArg::User => MonitorKind::User,
+            KindArg::Identitypool => MonitorKind::IdentityPool,
+        }
+    }
+}
+
+/// A threshold's severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Trouble,
+    Critical,
+}
+
+impl From<SeverityArg> for Severity {
+    fn from(s: SeverityArg) -> Severity {
+        match s {
+            SeverityArg::Trouble => Severity::Trouble,
+            SeverityArg::Critical => Severity::Critical,
+        }
+    }
+}
+
+/// On or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ThresholdsCommand {
     /// Every profile: type, name, thresholds, propagation, and what is assigned to it.
     List,
     /// One profile's thresholds.
     Show {
-        /// Monitor type: userpool, appclient, idp, user, identitypool.
-        kind: String,
+        /// Monitor type.
+        kind: KindArg,
         #[arg(long, default_value = DEFAULT_PROFILE)]
         profile: String,
     },
     /// Add or replace a threshold (same metric and comparator), or remove a metric's thresholds.
     Set {
-        /// Monitor type: userpool, appclient, idp, user, identitypool.
-        kind: String,
+        /// Monitor type.
+        kind: KindArg,
         /// A catalogue metric id of that type (see `thresholds metrics <type>`).
         metric: String,
         /// One of > >= < <= = != (omit with --remove).
         comparator: Option<String>,
         /// The threshold value (omit with --remove).
         value: Option<f64>,
-        #[arg(long, default_value = "critical")]
-        severity: String,
+        #[arg(long, value_enum, default_value_t = SeverityArg::Critical)]
+        severity: SeverityArg,
         /// Breach only after this many consecutive polls breach.
         #[arg(long, default_value_t = 1)]
         polls: u32,
@@ -50,8 +95,7 @@ pub enum ThresholdsCommand {
     },
     /// Turn a user pool profile's "Notify for Any Child Monitor Status Changes" on or off.
     Propagation {
-        #[arg(value_parser = ["on", "off"])]
-        switch: String,
+        switch: Switch,
         #[arg(long, default_value = DEFAULT_PROFILE)]
         profile: String,
     },
@@ -65,7 +109,7 @@ pub enum ThresholdsCommand {
         profile: String,
     },
     /// The metric ids a monitor type can carry thresholds on.
-    Metrics { kind: String },
+    Metrics { kind: KindArg },
     /// Load profiles and assignments from a TOML file (e.g. profiles/default.toml).
     Import { file: PathBuf },
     /// Write every profile and assignment as TOML (stdout, or --output FILE).
@@ -89,15 +133,7 @@ pub enum OutageCommand {
 }
 
 fn out(w: &mut dyn std::io::Write, text: &str) -> Result<(), CliError> {
-    writeln!(w, "{text}").map_err(|e| CliError::Output(e.to_string()))
-}
-
-fn kind(s: &str) -> Result<MonitorKind, CliError> {
-    MonitorKind::parse(s).ok_or_else(|| {
-        CliError::Usage(format!(
-            "{s:?} is not a monitor type; use one of userpool, appclient, idp, user, identitypool"
-        ))
-    })
+    writeln!(w, "{text}").map_err(CliError::output)
 }
 
 fn table() -> Table {
@@ -120,117 +156,35 @@ async fn profile_or_new(
         .unwrap_or_else(|| Profile::empty(kind, name)))
 }
 
+impl ThresholdsCommand {
+    /// Whether the command reads or writes the status table (`metrics` needs no AWS).
+    pub fn needs_store(&self) -> bool {
+        !matches!(self, ThresholdsCommand::Metrics { .. })
+    }
+}
+
+/// `thresholds metrics`: the catalogue, no AWS.
+pub fn metrics(k: KindArg, w: &mut dyn std::io::Write) -> Result<(), CliError> {
+    let k = MonitorKind::from(k);
+    let mut t = table();
+    t.set_header(["Id", "Metric", "Statistic"]);
+    for m in catalogue::metrics(k) {
+        t.add_row([m.id, m.label, m.statistic]);
+    }
+    out(w, &t.to_string())
+}
+
+/// Every other `thresholds` subcommand, against the status table.
 pub async fn thresholds(
     store: &StatusStore,
     cmd: ThresholdsCommand,
     w: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
     match cmd {
-        ThresholdsCommand::List => {
-            let (set, _) = store.load_profiles().await?;
-            let mut t = table();
-            t.set_header([
-                "Type",
-                "Profile",
-                "Thresholds",
-                "Down after failed polls",
-                "Notify for child changes",
-                "Assigned to",
-            ]);
-            let mut profiles = set.profiles.clone();
-            profiles.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
-            for p in &profiles {
-                let assigned: Vec<String> = set
-                    .assignments
-                    .iter()
-                    .filter(|a| a.profile == p.name)
-                    .map(|a| {
-                        a.monitor
-                            .clone()
-                            .or_else(|| a.tag.as_ref().map(|t| format!("tag {t}")))
-                            .unwrap_or_default()
-                    })
-                    .collect();
-                let assigned = if p.name == DEFAULT_PROFILE {
-                    "every other monitor of this type".to_string()
-                } else {
-                    assigned.join("\n")
-                };
-                t.add_row([
-                    p.kind.id_prefix().to_string(),
-                    p.name.clone(),
-                    p.thresholds.len().to_string(),
-                    p.down_after_failed_polls.to_string(),
-                    if p.kind == MonitorKind::UserPool {
-                        if p.notify_child_status_changes {
-                            "on"
-                        } else {
-                            "off"
-                        }
-                    } else {
-                        "-"
-                    }
-                    .to_string(),
-                    assigned,
-                ]);
-            }
-            if profiles.is_empty() {
-                return out(
-                    w,
-                    "no profiles yet: run `cognito-watch init` or the evaluator once",
-                );
-            }
-            out(w, &t.to_string())
-        }
-        ThresholdsCommand::Show { kind: k, profile } => {
-            let k = kind(&k)?;
-            let (set, _) = store.load_profiles().await?;
-            let p = set
-                .get(k, &profile)
-                .ok_or_else(|| CliError::Usage(format!("no {} profile {profile:?}", k.label())))?;
-            let mut t = table();
-            t.set_header([
-                "Metric",
-                "Id",
-                "Comparator",
-                "Value",
-                "Severity",
-                "Consecutive polls",
-            ]);
-            for th in &p.thresholds {
-                let label = catalogue::find(k, &th.metric).map_or("?", |d| d.label);
-                t.add_row([
-                    label.to_string(),
-                    th.metric.clone(),
-                    th.comparator.to_string(),
-                    format_value(th.value),
-                    th.severity.to_string(),
-                    th.consecutive_polls.to_string(),
-                ]);
-            }
-            out(
-                w,
-                &format!(
-                    "{} profile {:?}{}\n{t}",
-                    k.label(),
-                    p.name,
-                    if k == MonitorKind::UserPool {
-                        format!(
-                            " (Notify for Any Child Monitor Status Changes: {})",
-                            if p.notify_child_status_changes {
-                                "on"
-                            } else {
-                                "off"
-                            }
-                        )
-                    } else {
-                        String::new()
-                    }
-                ),
-            )
-        }
+        ThresholdsCommand::List => list(store, w).await,
+        ThresholdsCommand::Show { kind, profile } => show(store, kind.into(), &profile, w).await,
         ThresholdsCommand::Set {
-            kind: k,
+            kind,
             metric,
             comparator,
             value,
@@ -239,18 +193,9 @@ pub async fn thresholds(
             profile,
             remove,
         } => {
-            let k = kind(&k)?;
-            let mut p = profile_or_new(store, k, &profile).await?;
+            let target = (kind.into(), profile.as_str(), metric.as_str());
             if remove {
-                let n = p.unset(&metric);
-                store.put_profile(&p).await?;
-                return out(
-                    w,
-                    &format!(
-                        "removed {n} threshold(s) on {metric} from {}/{profile}",
-                        k.id_prefix()
-                    ),
-                );
+                return unset(store, target, w).await;
             }
             let (Some(c), Some(v)) = (comparator, value) else {
                 return Err(CliError::Usage(
@@ -260,123 +205,281 @@ pub async fn thresholds(
             let comparator = Comparator::parse(&c).ok_or_else(|| {
                 CliError::Usage(format!("{c:?} is not a comparator; use > >= < <= = !="))
             })?;
-            let severity = match severity.as_str() {
-                "trouble" => Severity::Trouble,
-                "critical" => Severity::Critical,
-                other => {
-                    return Err(CliError::Usage(format!(
-                        "{other:?} is not a severity; use trouble or critical"
-                    )))
-                }
-            };
-            p.set(Threshold {
+            let threshold = Threshold {
                 metric: metric.clone(),
                 comparator,
                 value: v,
-                severity,
+                severity: severity.into(),
                 consecutive_polls: polls,
-            });
-            p.validate().map_err(|e| CliError::Usage(e.to_string()))?;
-            store.put_profile(&p).await?;
-            out(
-                w,
-                &format!(
-                    "{}/{profile}: {metric} {comparator} {} ({c_sev}, {polls} consecutive poll(s))",
-                    k.id_prefix(),
-                    format_value(v),
-                    c_sev = severity.as_str()
-                ),
-            )
+            };
+            set(store, target, threshold, w).await
         }
         ThresholdsCommand::Propagation { switch, profile } => {
-            let mut p = profile_or_new(store, MonitorKind::UserPool, &profile).await?;
-            p.notify_child_status_changes = switch == "on";
-            store.put_profile(&p).await?;
-            out(
-                w,
-                &format!(
-                    "userpool/{profile}: Notify for Any Child Monitor Status Changes {switch}"
-                ),
-            )
+            propagation(store, switch, &profile, w).await
         }
         ThresholdsCommand::Assign {
             monitor,
             tag,
             profile,
         } => {
-            if let Some(m) = &monitor {
-                MonitorId::parse(m)?;
-            }
-            let (set, _) = store.load_profiles().await?;
-            if !set.profiles.iter().any(|p| p.name == profile) {
-                return Err(CliError::Usage(format!(
-                    "no profile {profile:?}; create it with `thresholds set <type> ... --profile {profile}`"
-                )));
-            }
             let a = Assignment {
                 monitor,
                 tag,
                 profile,
             };
-            a.selector().map_err(|e| CliError::Usage(e.to_string()))?;
-            store.put_assignment(&a).await?;
-            out(w, &format!("assigned {:?}", a))
+            assign(store, a, w).await
         }
-        ThresholdsCommand::Metrics { kind: k } => {
-            let k = kind(&k)?;
-            let mut t = table();
-            t.set_header(["Id", "Metric", "Statistic"]);
-            for m in catalogue::metrics(k) {
-                t.add_row([m.id, m.label, m.statistic]);
-            }
-            out(w, &t.to_string())
-        }
-        ThresholdsCommand::Import { file } => {
-            let text = std::fs::read_to_string(&file).map_err(|source| CliError::Read {
-                path: file.clone(),
+        ThresholdsCommand::Metrics { kind } => metrics(kind, w),
+        ThresholdsCommand::Import { file } => import(store, &file, w).await,
+        ThresholdsCommand::Detections { name, value } => detections(store, name, value, w).await,
+        ThresholdsCommand::Export { output } => export(store, output, w).await,
+    }
+}
+
+async fn list(store: &StatusStore, w: &mut dyn std::io::Write) -> Result<(), CliError> {
+    let (set, _) = store.load_profiles().await?;
+    let mut t = table();
+    t.set_header([
+        "Type",
+        "Profile",
+        "Thresholds",
+        "Down after failed polls",
+        "Notify for child changes",
+        "Assigned to",
+    ]);
+    let mut profiles = set.profiles.clone();
+    profiles.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    for p in &profiles {
+        let assigned: Vec<String> = set
+            .assignments
+            .iter()
+            .filter(|a| a.profile == p.name)
+            .map(|a| {
+                a.monitor
+                    .clone()
+                    .or_else(|| a.tag.as_ref().map(|t| format!("tag {t}")))
+                    .unwrap_or_default()
+            })
+            .collect();
+        let assigned = if p.name == DEFAULT_PROFILE {
+            "every other monitor of this type".to_string()
+        } else {
+            assigned.join("\n")
+        };
+        t.add_row([
+            p.kind.id_prefix().to_string(),
+            p.name.clone(),
+            p.thresholds.len().to_string(),
+            p.down_after_failed_polls.to_string(),
+            propagation_text(p).to_string(),
+            assigned,
+        ]);
+    }
+    if profiles.is_empty() {
+        return out(
+            w,
+            "no profiles yet: run `cognito-watch init` or the evaluator once",
+        );
+    }
+    out(w, &t.to_string())
+}
+
+/// "on"/"off" for a user pool profile's propagation, "-" for other types.
+fn propagation_text(p: &Profile) -> &'static str {
+    match (p.kind, p.notify_child_status_changes) {
+        (MonitorKind::UserPool, true) => "on",
+        (MonitorKind::UserPool, false) => "off",
+        _ => "-",
+    }
+}
+
+async fn show(
+    store: &StatusStore,
+    k: MonitorKind,
+    profile: &str,
+    w: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let (set, _) = store.load_profiles().await?;
+    let p = set
+        .get(k, profile)
+        .ok_or_else(|| CliError::Usage(format!("no {} profile {profile:?}", k.label())))?;
+    let mut t = table();
+    t.set_header([
+        "Metric",
+        "Id",
+        "Comparator",
+        "Value",
+        "Severity",
+        "Consecutive polls",
+    ]);
+    for th in &p.thresholds {
+        let label = catalogue::find(k, &th.metric).map_or("?", |d| d.label);
+        t.add_row([
+            label.to_string(),
+            th.metric.clone(),
+            th.comparator.to_string(),
+            format_value(th.value),
+            th.severity.to_string(),
+            th.consecutive_polls.to_string(),
+        ]);
+    }
+    let propagation = if k == MonitorKind::UserPool {
+        format!(
+            " (Notify for Any Child Monitor Status Changes: {})",
+            propagation_text(p)
+        )
+    } else {
+        String::new()
+    };
+    out(
+        w,
+        &format!("{} profile {:?}{propagation}\n{t}", k.label(), p.name),
+    )
+}
+
+/// Which profile and metric a `thresholds set` changes.
+type Target<'a> = (MonitorKind, &'a str, &'a str);
+
+async fn unset(
+    store: &StatusStore,
+    (k, profile, metric): Target<'_>,
+    w: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let mut p = profile_or_new(store, k, profile).await?;
+    let n = p.unset(metric);
+    store.put_profile(&p).await?;
+    let prefix = k.id_prefix();
+    out(
+        w,
+        &format!("removed {n} threshold(s) on {metric} from {prefix}/{profile}"),
+    )
+}
+
+async fn set(
+    store: &StatusStore,
+    (k, profile, metric): Target<'_>,
+    threshold: Threshold,
+    w: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let mut p = profile_or_new(store, k, profile).await?;
+    let (comparator, value, polls) = (
+        threshold.comparator,
+        threshold.value,
+        threshold.consecutive_polls,
+    );
+    let severity = threshold.severity;
+    p.set(threshold);
+    p.validate()?;
+    store.put_profile(&p).await?;
+    out(
+        w,
+        &format!(
+            "{}/{profile}: {metric} {comparator} {} ({}, {polls} consecutive poll(s))",
+            k.id_prefix(),
+            format_value(value),
+            severity.as_str()
+        ),
+    )
+}
+
+async fn propagation(
+    store: &StatusStore,
+    switch: Switch,
+    profile: &str,
+    w: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let mut p = profile_or_new(store, MonitorKind::UserPool, profile).await?;
+    p.notify_child_status_changes = switch == Switch::On;
+    store.put_profile(&p).await?;
+    let state = propagation_text(&p);
+    out(
+        w,
+        &format!("userpool/{profile}: Notify for Any Child Monitor Status Changes {state}"),
+    )
+}
+
+async fn assign(
+    store: &StatusStore,
+    a: Assignment,
+    w: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    if let Some(m) = &a.monitor {
+        MonitorId::parse(m)?;
+    }
+    let (set, _) = store.load_profiles().await?;
+    if !set.profiles.iter().any(|p| p.name == a.profile) {
+        return Err(CliError::Usage(format!(
+            "no profile {:?}; create it with `thresholds set <type> ... --profile {}`",
+            a.profile, a.profile
+        )));
+    }
+    a.selector()?;
+    store.put_assignment(&a).await?;
+    out(w, &format!("assigned {:?}", a))
+}
+
+async fn import(
+    store: &StatusStore,
+    file: &std::path::Path,
+    w: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let text = std::fs::read_to_string(file).map_err(|source| CliError::Read {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    let set = ProfileSet::from_toml(&text).map_err(|source| CliError::ProfileFile {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    store.import(&set).await?;
+    out(
+        w,
+        &format!(
+            "imported {} profile(s) and {} assignment(s) from {}",
+            set.profiles.len(),
+            set.assignments.len(),
+            file.display()
+        ),
+    )
+}
+
+async fn detections(
+    store: &StatusStore,
+    name: Option<String>,
+    value: Option<f64>,
+    w: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let (set, _) = store.load_profiles().await?;
+    let mut d = set.detections;
+    if let Some(name) = name {
+        let value = value.ok_or_else(|| {
+            CliError::Usage(format!("thresholds detections {name}: a value is needed"))
+        })?;
+        d.set(&name, value).map_err(ProfileError::from)?;
+        store.put_detections(&d).await?;
+    }
+    let text = toml::to_string_pretty(&d).map_err(CliError::output)?;
+    out(w, text.trim_end())
+}
+
+async fn export(
+    store: &StatusStore,
+    output: Option<PathBuf>,
+    w: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let (mut set, _) = store.load_profiles().await?;
+    set.profiles
+        .sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    let text = set.to_toml().map_err(CliError::output)?;
+    match output {
+        Some(path) => {
+            std::fs::write(&path, &text).map_err(|source| CliError::Write {
+                path: path.clone(),
                 source,
             })?;
-            let set = ProfileSet::from_toml(&text)
-                .map_err(|e| CliError::Usage(format!("{}: {e}", file.display())))?;
-            store.import(&set).await?;
-            out(
-                w,
-                &format!(
-                    "imported {} profile(s) and {} assignment(s) from {}",
-                    set.profiles.len(),
-                    set.assignments.len(),
-                    file.display()
-                ),
-            )
+            out(w, &format!("wrote {}", path.display()))
         }
-        ThresholdsCommand::Detections { name, value } => {
-            let (set, _) = store.load_profiles().await?;
-            let mut d = set.detections;
-            if let Some(name) = name {
-                let value = value.ok_or_else(|| {
-                    CliError::Usage(format!("thresholds detections {name}: a value is needed"))
-                })?;
-                d.set(&name, value)
-                    .map_err(|e| CliError::Usage(e.to_string()))?;
-                store.put_detections(&d).await?;
-            }
-            let text = toml::to_string_pretty(&d).map_err(|e| CliError::Output(e.to_string()))?;
-            out(w, text.trim_end())
-        }
-        ThresholdsCommand::Export { output } => {
-            let (mut set, _) = store.load_profiles().await?;
-            set.profiles
-                .sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
-            let text = set.to_toml().map_err(|e| CliError::Output(e.to_string()))?;
-            match output {
-                Some(path) => {
-                    std::fs::write(&path, &text)
-                        .map_err(|e| CliError::Output(format!("{}: {e}", path.display())))?;
-                    out(w, &format!("wrote {}", path.display()))
-                }
-                None => out(w, &text),
-            }
-        }
+        None => out(w, &text),
     }
 }
 
@@ -426,16 +529,16 @@ pub async fn outages(
     ];
     if csv {
         let mut wr = csv::Writer::from_writer(Vec::new());
-        let io = |e: csv::Error| CliError::Output(e.to_string());
+        let io = CliError::output::<csv::Error>;
         wr.write_record(header).map_err(io)?;
         for o in &list {
             wr.write_record(row(o)).map_err(io)?;
         }
         let bytes = wr
             .into_inner()
-            .map_err(|e| CliError::Output(e.to_string()))?;
-        let text = String::from_utf8(bytes).map_err(|e| CliError::Output(e.to_string()))?;
-        return write!(w, "{text}").map_err(|e| CliError::Output(e.to_string()));
+            .map_err(|e| CliError::output(e.into_error()))?;
+        let text = String::from_utf8(bytes).map_err(CliError::output)?;
+        return write!(w, "{text}").map_err(CliError::output);
     }
     if list.is_empty() {
         return out(w, "no outages");

@@ -3,20 +3,20 @@
 //! same adapter code as the functions.
 
 pub mod alerting;
+pub mod env;
 pub mod render;
 pub mod trail;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use cognito_watch_aws::{sdk, AlertSink, StateStore, StatusStore, TrailStore};
+use cognito_watch_aws::{AlertSink, StateStore, StatusStore, TrailStore};
 use cognito_watch_core::alerting::profile::ProfileSet;
-use cognito_watch_core::config::{
-    CollectorConfig, ConfigError, EvaluatorConfig, Tables, TrailConfig,
-};
+use cognito_watch_core::config::{CollectorConfig, EvaluatorConfig, Tables, TrailConfig};
 use cognito_watch_core::inventory::monitor::MonitorId;
 
 pub use alerting::{OutageCommand, ThresholdsCommand};
+pub use env::Env;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -125,16 +125,42 @@ pub enum CliError {
     Trail(#[from] ::trail::TrailError),
     #[error("{0}")]
     Usage(String),
-    #[error("cannot write output: {0}")]
-    Output(String),
+    #[error(transparent)]
+    Profile(#[from] cognito_watch_core::alerting::profile::ProfileError),
+    #[error("{path}: {source}")]
+    ProfileFile {
+        path: PathBuf,
+        #[source]
+        source: cognito_watch_core::alerting::profile::ProfileError,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write output: {source}")]
+    Output {
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl CliError {
+    /// Output that could not be written or rendered, with its cause.
+    pub fn output<E: Into<Box<dyn std::error::Error + Send + Sync>>>(e: E) -> CliError {
+        CliError::Output { source: e.into() }
+    }
+
     /// The process exit code: 2 for a usage error (a bad argument or a missing setting, as
     /// clap's own usage errors), 1 for a failure.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) | CliError::Config(_) | CliError::MonitorId(_) => 2,
+            CliError::Usage(_)
+            | CliError::Config(_)
+            | CliError::MonitorId(_)
+            | CliError::Profile(_)
+            | CliError::ProfileFile { .. } => 2,
             _ => 1,
         }
     }
@@ -155,189 +181,190 @@ pub fn error_report(e: &(dyn std::error::Error + 'static)) -> String {
     said
 }
 
-/// Run a command, writing to `out`. (The command's future is boxed: it is large, and a
-/// caller's stack may be small.)
-pub async fn run(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
-    Box::pin(dispatch(cli, out)).await
+/// Run a command with the settings of `env`, writing to `out`. (The command's future is
+/// boxed: it is large, and a caller's stack may be small.)
+pub async fn run(cli: Cli, env: &Env, out: &mut dyn std::io::Write) -> Result<(), CliError> {
+    Box::pin(dispatch(cli, env, out)).await
 }
 
-async fn dispatch(cli: Cli, out: &mut dyn std::io::Write) -> Result<(), CliError> {
-    let env = |k: &str| std::env::var(k).ok();
+async fn dispatch(cli: Cli, env: &Env, out: &mut dyn std::io::Write) -> Result<(), CliError> {
     match cli.command {
-        Command::Init => {
-            let tables = Tables::from_lookup(&env)?;
-            let base = sdk::load(3).await;
-            let store = StateStore::new(&base, tables.clone());
-            let created = store.create_tables().await?;
-            for t in [&tables.state, &tables.history] {
-                let what = if created.contains(t) {
-                    "created"
-                } else {
-                    "exists"
-                };
-                line(out, &format!("table {t}: {what}"))?;
-            }
-            let status = status_store(&env, &base)?;
-            let what = if status.create_table().await? {
-                "created"
-            } else {
-                "exists"
-            };
-            line(out, &format!("table {}: {what}", status.table))?;
-            let defaults = ProfileSet::shipped().map_err(|e| CliError::Usage(e.to_string()))?;
-            if status.seed(&defaults).await? {
-                line(
-                    out,
-                    &format!(
-                        "threshold profiles: loaded {} shipped profiles",
-                        defaults.profiles.len()
-                    ),
-                )?;
-            } else {
-                line(out, "threshold profiles: already loaded")?;
-            }
-            if env("TRAIL_TABLE").is_some() {
-                let store = trail_store(&env).await?;
-                let what = if store.create_table().await? {
-                    "created"
-                } else {
-                    "exists"
-                };
-                line(out, &format!("table {}: {what}", store.table))?;
-            }
-            let topic = env("ALERT_TOPIC_NAME").unwrap_or_else(|| "cognito-watch-alerts".into());
-            let arn = AlertSink::create_topic(&base, &topic).await?;
-            line(out, &format!("topic {topic}: {arn}"))?;
-            if env("ALERT_TOPIC_ARN").as_deref() != Some(arn.as_str()) {
-                line(
-                    out,
-                    &format!("for the evaluator: export ALERT_TOPIC_ARN={arn}"),
-                )?;
-            }
-        }
-        Command::Status { json, users } => {
-            let base = sdk::load(3).await;
-            let store = StateStore::new(&base, Tables::from_lookup(&env)?);
-            let monitors = store.load_estate().await?;
-            // Statuses, when the evaluator has a table to read.
-            let mut statuses = std::collections::BTreeMap::new();
-            if env("STATUS_TABLE").is_some() {
-                let status = status_store(&env, &base)?;
-                for m in monitors.iter().filter(|m| m.parent_id.is_none()) {
-                    let id = m.id()?;
-                    statuses.extend(status.load_statuses(&id).await?);
-                }
-            }
-            let text = if json {
-                render::status_json(&monitors, &statuses, users)
-            } else {
-                render::status_table(&monitors, &statuses, users)
-            };
-            line(out, &text)?;
-        }
+        Command::Init => init(env, out).await,
+        Command::Status { json, users } => status(env, json, users, out).await,
+        Command::Thresholds { command } if !command.needs_store() => match command {
+            ThresholdsCommand::Metrics { kind } => alerting::metrics(kind, out),
+            other => Err(CliError::Usage(format!("{other:?} needs the status table"))),
+        },
         Command::Thresholds { command } => {
-            let status = status_store(&env, &sdk::load(3).await)?;
-            alerting::thresholds(&status, command, out).await?;
+            let status = status_store(env, &env.sdk(3).await)?;
+            alerting::thresholds(&status, command, out).await
         }
         Command::Outages { monitor, open, csv } => {
-            let status = status_store(&env, &sdk::load(3).await)?;
-            alerting::outages(&status, monitor, open, csv, out).await?;
+            let status = status_store(env, &env.sdk(3).await)?;
+            alerting::outages(&status, monitor, open, csv, out).await
         }
         Command::Outage { command } => {
-            let status = status_store(&env, &sdk::load(3).await)?;
-            alerting::outage(&status, command, out).await?;
+            let status = status_store(env, &env.sdk(3).await)?;
+            alerting::outage(&status, command, out).await
         }
-        Command::Report { monitor, csv } => {
-            let id = MonitorId::parse(&monitor)?;
-            let store = StateStore::new(&sdk::load(3).await, Tables::from_lookup(&env)?);
-            let rows = store.history(&id.to_string()).await?;
-            if rows.is_empty() && store.get_monitor(&id).await?.is_none() {
-                return Err(CliError::NoMonitor(monitor));
-            }
-            let text = if csv {
-                render::report_csv(id.kind(), &rows)?
-            } else {
-                render::report_table(id.kind(), &rows)
-            };
-            write!(out, "{text}").map_err(|e| CliError::Output(e.to_string()))?;
-        }
+        Command::Report { monitor, csv } => report(env, &monitor, csv, out).await,
         Command::Tallies(command) => {
-            let store = trail_store(&env).await?;
-            trail::run(&store, command, out).await?;
+            let store = trail_store(env).await?;
+            trail::run(&store, command, out).await
         }
-        Command::Invoke { function, event } => {
-            let payload = match &event {
-                None => serde_json::json!({}),
-                Some(path) => {
-                    let text = std::fs::read_to_string(path).map_err(|source| CliError::Read {
-                        path: path.clone(),
-                        source,
-                    })?;
-                    serde_json::from_str(&text).map_err(|source| CliError::Json {
-                        path: path.clone(),
-                        source,
-                    })?
-                }
-            };
-            let answer = match function {
-                Function::Collector => {
-                    let config = CollectorConfig::from_env()?;
-                    let base = sdk::load(config.max_attempts).await;
-                    let report = collector::Collector::new(config, base)
-                        .handle(payload, None)
-                        .await?;
-                    serde_json::to_value(report).map_err(|e| CliError::Output(e.to_string()))?
-                }
-                Function::Evaluator => {
-                    let config = EvaluatorConfig::from_env()?;
-                    let base = sdk::load(config.max_attempts).await;
-                    evaluator::Evaluator::new(config, &base)
-                        .handle(payload)
-                        .await?
-                }
-                Function::Trail => {
-                    let config = TrailConfig::from_env()?;
-                    let base = sdk::load(config.max_attempts).await;
-                    let trail = ::trail::Trail::new(config, &base);
-                    let report = Box::pin(trail.handle(payload, None)).await?;
-                    serde_json::to_value(report).map_err(|e| CliError::Output(e.to_string()))?
-                }
-            };
-            let text = serde_json::to_string_pretty(&answer)
-                .map_err(|e| CliError::Output(e.to_string()))?;
-            line(out, &text)?;
-        }
+        Command::Invoke { function, event } => invoke(env, function, event, out).await,
+    }
+}
+
+/// `init`: create what is missing, for the emulator and runs outside SAM.
+async fn init(env: &Env, out: &mut dyn std::io::Write) -> Result<(), CliError> {
+    let tables = Tables::from_lookup(&env.lookup())?;
+    let base = env.sdk(3).await;
+    let store = StateStore::new(&base, tables.clone());
+    let created = store.create_tables().await?;
+    let word = |created: bool| if created { "created" } else { "exists" };
+    for t in [&tables.state, &tables.history] {
+        line(out, &format!("table {t}: {}", word(created.contains(t))))?;
+    }
+    let status = status_store(env, &base)?;
+    let made = status.create_table().await?;
+    line(out, &format!("table {}: {}", status.table, word(made)))?;
+    let defaults = ProfileSet::shipped()?;
+    if status.seed(&defaults).await? {
+        let n = defaults.profiles.len();
+        line(
+            out,
+            &format!("threshold profiles: loaded {n} shipped profiles"),
+        )?;
+    } else {
+        line(out, "threshold profiles: already loaded")?;
+    }
+    if env.get("TRAIL_TABLE").is_some() {
+        let store = trail_store(env).await?;
+        let made = store.create_table().await?;
+        line(out, &format!("table {}: {}", store.table, word(made)))?;
+    }
+    let topic = env
+        .get("ALERT_TOPIC_NAME")
+        .unwrap_or_else(|| "cognito-watch-alerts".into());
+    let arn = AlertSink::create_topic(&base, &topic).await?;
+    line(out, &format!("topic {topic}: {arn}"))?;
+    if env.get("ALERT_TOPIC_ARN").as_deref() != Some(arn.as_str()) {
+        line(
+            out,
+            &format!("for the evaluator: export ALERT_TOPIC_ARN={arn}"),
+        )?;
     }
     Ok(())
 }
 
+/// `status`: the monitor tree, with statuses when the evaluator has a table to read.
+async fn status(
+    env: &Env,
+    json: bool,
+    users: bool,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let base = env.sdk(3).await;
+    let store = StateStore::new(&base, Tables::from_lookup(&env.lookup())?);
+    let monitors = store.load_estate().await?;
+    let mut statuses = std::collections::BTreeMap::new();
+    if env.get("STATUS_TABLE").is_some() {
+        let status = status_store(env, &base)?;
+        for m in monitors.iter().filter(|m| m.parent_id.is_none()) {
+            statuses.extend(status.load_statuses(&m.id()?).await?);
+        }
+    }
+    let text = if json {
+        render::status_json(&monitors, &statuses, users)
+    } else {
+        render::status_table(&monitors, &statuses, users)
+    };
+    line(out, &text)
+}
+
+/// `report`: a monitor's Log Report.
+async fn report(
+    env: &Env,
+    monitor: &str,
+    csv: bool,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let id = MonitorId::parse(monitor)?;
+    let store = StateStore::new(&env.sdk(3).await, Tables::from_lookup(&env.lookup())?);
+    let rows = store.history(&id.to_string()).await?;
+    if rows.is_empty() && store.get_monitor(&id).await?.is_none() {
+        return Err(CliError::NoMonitor(monitor.to_string()));
+    }
+    let text = if csv {
+        render::report_csv(id.kind(), &rows)?
+    } else {
+        render::report_table(id.kind(), &rows)
+    };
+    write!(out, "{text}").map_err(CliError::output)
+}
+
+/// `invoke`: run a function's handler in-process with this environment's settings.
+async fn invoke(
+    env: &Env,
+    function: Function,
+    event: Option<PathBuf>,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let payload = match &event {
+        None => serde_json::json!({}),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| CliError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            serde_json::from_str(&text).map_err(|source| CliError::Json {
+                path: path.clone(),
+                source,
+            })?
+        }
+    };
+    let lookup = env.lookup();
+    let answer = match function {
+        Function::Collector => {
+            let config = CollectorConfig::from_lookup(&lookup)?;
+            let base = env.sdk(config.max_attempts).await;
+            let report = collector::Collector::new(config, base)
+                .handle(payload, None)
+                .await?;
+            serde_json::to_value(report).map_err(CliError::output)?
+        }
+        Function::Evaluator => {
+            let config = EvaluatorConfig::from_lookup(&lookup)?;
+            let base = env.sdk(config.max_attempts).await;
+            evaluator::Evaluator::new(config, &base)
+                .handle(payload)
+                .await?
+        }
+        Function::Trail => {
+            let config = TrailConfig::from_lookup(&lookup)?;
+            let base = env.sdk(config.max_attempts).await;
+            let trail = ::trail::Trail::new(config, &base);
+            let report = Box::pin(trail.handle(payload, None)).await?;
+            serde_json::to_value(report).map_err(CliError::output)?
+        }
+    };
+    let text = serde_json::to_string_pretty(&answer).map_err(CliError::output)?;
+    line(out, &text)
+}
+
 fn line(out: &mut dyn std::io::Write, text: &str) -> Result<(), CliError> {
-    writeln!(out, "{text}").map_err(|e| CliError::Output(e.to_string()))
+    writeln!(out, "{text}").map_err(CliError::output)
 }
 
 /// The trail table (TRAIL_TABLE), for the tally queries.
-async fn trail_store(env: &dyn Fn(&str) -> Option<String>) -> Result<TrailStore, CliError> {
-    let table =
-        env("TRAIL_TABLE")
-            .filter(|t| !t.trim().is_empty())
-            .ok_or(ConfigError::Missing {
-                name: "TRAIL_TABLE",
-                what: "the DynamoDB trail table",
-            })?;
+async fn trail_store(env: &Env) -> Result<TrailStore, CliError> {
+    let table = env.require("TRAIL_TABLE", "the DynamoDB trail table")?;
     let ttl = chrono::Duration::days(14);
-    Ok(TrailStore::new(&sdk::load(3).await, &table, ttl, ttl))
+    Ok(TrailStore::new(&env.sdk(3).await, &table, ttl, ttl))
 }
 
-fn status_store(
-    env: &dyn Fn(&str) -> Option<String>,
-    base: &aws_config::SdkConfig,
-) -> Result<StatusStore, CliError> {
-    let table =
-        env("STATUS_TABLE")
-            .filter(|t| !t.trim().is_empty())
-            .ok_or(ConfigError::Missing {
-                name: "STATUS_TABLE",
-                what: "the DynamoDB status table",
-            })?;
+fn status_store(env: &Env, base: &aws_config::SdkConfig) -> Result<StatusStore, CliError> {
+    let table = env.require("STATUS_TABLE", "the DynamoDB status table")?;
     Ok(StatusStore::new(base, &table, chrono::Duration::days(30)))
 }

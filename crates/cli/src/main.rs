@@ -1,7 +1,7 @@
 //! `cognito-watch`: the command line.
 
 use clap::Parser;
-use cognito_watch_cli::{run, Cli};
+use cognito_watch_cli::{run, Cli, Env};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -13,7 +13,7 @@ async fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let mut stdout = std::io::stdout().lock();
-    match run(cli, &mut stdout).await {
+    match run(cli, &Env::process(), &mut stdout).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{}", cognito_watch_cli::error_report(&e));

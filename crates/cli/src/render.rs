@@ -192,15 +192,15 @@ pub fn status_json(
 
 pub fn report_csv(kind: MonitorKind, rows: &[HistoryRow]) -> Result<String, CliError> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let io = |e: csv::Error| CliError::Output(e.to_string());
+    let io = CliError::output::<csv::Error>;
     w.write_record(HistoryRow::csv_header(kind)).map_err(io)?;
     for r in rows {
         w.write_record(r.csv_record()).map_err(io)?;
     }
     let bytes = w
         .into_inner()
-        .map_err(|e| CliError::Output(e.to_string()))?;
-    String::from_utf8(bytes).map_err(|e| CliError::Output(e.to_string()))
+        .map_err(|e| CliError::output(e.into_error()))?;
+    String::from_utf8(bytes).map_err(CliError::output)
 }
 
 pub fn report_table(kind: MonitorKind, rows: &[HistoryRow]) -> String {

@@ -144,8 +144,7 @@ impl Query<'_> {
         json_rows: Vec<Value>,
     ) -> Result<(), CliError> {
         if self.json {
-            let text = serde_json::to_string_pretty(&json_rows)
-                .map_err(|e| CliError::Output(e.to_string()))?;
+            let text = serde_json::to_string_pretty(&json_rows).map_err(CliError::output)?;
             return line(out, &text);
         }
         if rows.is_empty() {

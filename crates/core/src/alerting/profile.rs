@@ -248,7 +248,9 @@ pub enum ProfileError {
     #[error("{0}")]
     Invalid(String),
     #[error("cannot read the profile file: {0}")]
-    Parse(String),
+    Parse(#[source] toml::de::Error),
+    #[error("cannot write the profile file: {0}")]
+    Write(#[source] toml::ser::Error),
     #[error(transparent)]
     Detections(#[from] InvalidThreshold),
 }
@@ -269,14 +271,13 @@ pub struct ProfileSet {
 impl ProfileSet {
     /// Parse and validate a profile file (TOML).
     pub fn from_toml(text: &str) -> Result<ProfileSet, ProfileError> {
-        let set: ProfileSet =
-            toml::from_str(text).map_err(|e| ProfileError::Parse(e.to_string()))?;
+        let set: ProfileSet = toml::from_str(text).map_err(ProfileError::Parse)?;
         set.validate()?;
         Ok(set)
     }
 
     pub fn to_toml(&self) -> Result<String, ProfileError> {
-        toml::to_string_pretty(self).map_err(|e| ProfileError::Parse(e.to_string()))
+        toml::to_string_pretty(self).map_err(ProfileError::Write)
     }
 
     /// The shipped defaults.

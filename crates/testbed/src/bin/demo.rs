@@ -6,7 +6,7 @@
 
 use chrono::{Duration, DurationRound, Utc};
 use clap::Parser;
-use cognito_watch_cli::{run, Cli};
+use cognito_watch_cli::{run, Cli, Env};
 use cognito_watch_testbed::{seed, AlertInbox, Moto, ACCOUNT, REGION};
 
 const TOPIC: &str = "cognito-watch-alerts";
@@ -64,7 +64,7 @@ fn main() -> std::process::ExitCode {
 async fn cli(args: &[&str]) -> DemoResult {
     println!("\n$ cognito-watch {}", args.join(" "));
     let cli = Cli::try_parse_from(std::iter::once("cognito-watch").chain(args.iter().copied()))?;
-    run(cli, &mut std::io::stdout().lock()).await?;
+    run(cli, &Env::process(), &mut std::io::stdout().lock()).await?;
     Ok(())
 }
 
