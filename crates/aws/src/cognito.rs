@@ -10,16 +10,23 @@ use cognito_watch_core::inventory::monitor::{
 };
 use cognito_watch_core::inventory::quota::ApiCategory;
 
+use aws_sdk_cognitoidentity::operation::list_identity_pools::ListIdentityPoolsOutput;
+use aws_sdk_cognitoidentityprovider::operation::list_identity_providers::ListIdentityProvidersOutput;
+use aws_sdk_cognitoidentityprovider::operation::list_user_pool_clients::ListUserPoolClientsOutput;
+use aws_sdk_cognitoidentityprovider::operation::list_user_pools::ListUserPoolsOutput;
+use aws_smithy_async::future::pagination_stream::PaginationStream;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
 use crate::error::AwsError;
 use crate::sdk::{to_chrono, ScopeClients};
 
 /// Page size of every Cognito listing (the maximum the APIs take).
 pub const PAGE_SIZE: i32 = 60;
 
-/// Whether a page's token asks for another page (the SDK's paginators stop on an empty one).
-fn more(token: Option<&str>) -> bool {
-    token.is_some_and(|t| !t.is_empty())
-}
+/// A listing's pages, as the SDK's paginator yields them.
+type Pages<P, E> = PaginationStream<Result<P, SdkError<E, HttpResponse>>>;
 
 impl ScopeClients {
     /// Wait for the category's quota before a request (the calls are counted by the
@@ -28,28 +35,58 @@ impl ScopeClients {
         self.limits.acquire(category).await;
     }
 
+    /// Every page of a listing, the category's quota taken before each page's request (the
+    /// paginator sends a page's request when asked for it): `token` reads a page's next token,
+    /// `take` keeps what it needs of the page.
+    async fn each_page<P, E>(
+        &self,
+        category: ApiCategory,
+        operation: &'static str,
+        mut pages: Pages<P, E>,
+        token: fn(&P) -> Option<&str>,
+        mut take: impl FnMut(P),
+    ) -> Result<(), AwsError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        self.slot(category).await;
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::from_sdk(operation, e))?;
+            // The SDK's paginators stop on a missing or empty token.
+            let more = token(&page).is_some_and(|t| !t.is_empty());
+            take(page);
+            if more {
+                self.slot(category).await;
+            }
+        }
+        Ok(())
+    }
+
     /// ListUserPools, every page: (id, name).
     pub async fn list_user_pools(&self) -> Result<Vec<(String, String)>, AwsError> {
-        let category = ApiCategory::UserPoolRead;
         let mut out = Vec::new();
-        let mut pages = self
+        let pages = self
             .idp
             .list_user_pools()
             .max_results(PAGE_SIZE)
             .into_paginator()
             .send();
-        self.slot(category).await;
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("ListUserPools", e))?;
+        let take = |page: ListUserPoolsOutput| {
             for p in page.user_pools() {
                 if let Some(id) = p.id() {
                     out.push((id.to_string(), p.name().unwrap_or(id).to_string()));
                 }
             }
-            if more(page.next_token()) {
-                self.slot(category).await;
-            }
-        }
+        };
+        let token = ListUserPoolsOutput::next_token;
+        self.each_page(
+            ApiCategory::UserPoolRead,
+            "ListUserPools",
+            pages,
+            token,
+            take,
+        )
+        .await?;
         Ok(out)
     }
 
@@ -97,27 +134,28 @@ impl ScopeClients {
 
     /// ListUserPoolClients, every page: client ids.
     pub async fn list_user_pool_clients(&self, pool_id: &str) -> Result<Vec<String>, AwsError> {
-        let category = ApiCategory::UserPoolClientRead;
         let mut out = Vec::new();
-        let mut pages = self
+        let pages = self
             .idp
             .list_user_pool_clients()
             .user_pool_id(pool_id)
             .max_results(PAGE_SIZE)
             .into_paginator()
             .send();
-        self.slot(category).await;
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("ListUserPoolClients", e))?;
+        let take = |page: ListUserPoolClientsOutput| {
             out.extend(
-                page.user_pool_clients()
-                    .iter()
-                    .filter_map(|c| c.client_id.clone()),
+                page.user_pool_clients
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|c| c.client_id),
             );
-            if more(page.next_token()) {
-                self.slot(category).await;
-            }
-        }
+        };
+        let (category, token) = (
+            ApiCategory::UserPoolClientRead,
+            ListUserPoolClientsOutput::next_token,
+        );
+        self.each_page(category, "ListUserPoolClients", pages, token, take)
+            .await?;
         Ok(out)
     }
 
@@ -201,27 +239,23 @@ impl ScopeClients {
 
     /// ListIdentityProviders, every page: provider names.
     pub async fn list_identity_providers(&self, pool_id: &str) -> Result<Vec<String>, AwsError> {
-        let category = ApiCategory::UserPoolResourceRead;
         let mut out = Vec::new();
-        let mut pages = self
+        let pages = self
             .idp
             .list_identity_providers()
             .user_pool_id(pool_id)
             .max_results(PAGE_SIZE)
             .into_paginator()
             .send();
-        self.slot(category).await;
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("ListIdentityProviders", e))?;
-            out.extend(
-                page.providers()
-                    .iter()
-                    .filter_map(|p| p.provider_name.clone()),
-            );
-            if more(page.next_token()) {
-                self.slot(category).await;
-            }
-        }
+        let take = |page: ListIdentityProvidersOutput| {
+            out.extend(page.providers.into_iter().filter_map(|p| p.provider_name));
+        };
+        let (category, token) = (
+            ApiCategory::UserPoolResourceRead,
+            ListIdentityProvidersOutput::next_token,
+        );
+        self.each_page(category, "ListIdentityProviders", pages, token, take)
+            .await?;
         Ok(out)
     }
 
@@ -325,29 +359,27 @@ impl ScopeClients {
 
     /// ListIdentityPools, every page: (id, name).
     pub async fn list_identity_pools(&self) -> Result<Vec<(String, String)>, AwsError> {
-        let category = ApiCategory::IdentityPoolRead;
         let mut out = Vec::new();
-        let mut pages = self
+        let pages = self
             .identity
             .list_identity_pools()
             .max_results(PAGE_SIZE)
             .into_paginator()
             .send();
-        self.slot(category).await;
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("ListIdentityPools", e))?;
+        let take = |page: ListIdentityPoolsOutput| {
             for p in page.identity_pools() {
                 if let Some(id) = p.identity_pool_id() {
-                    out.push((
-                        id.to_string(),
-                        p.identity_pool_name().unwrap_or(id).to_string(),
-                    ));
+                    let name = p.identity_pool_name().unwrap_or(id);
+                    out.push((id.to_string(), name.to_string()));
                 }
             }
-            if more(page.next_token()) {
-                self.slot(category).await;
-            }
-        }
+        };
+        let (category, token) = (
+            ApiCategory::IdentityPoolRead,
+            ListIdentityPoolsOutput::next_token,
+        );
+        self.each_page(category, "ListIdentityPools", pages, token, take)
+            .await?;
         Ok(out)
     }
 

@@ -16,9 +16,7 @@ use cognito_watch_core::trail::detect::DetectionThresholds;
 use serde::de::DeserializeOwned;
 
 use crate::dynamo::state::root_pk;
-use crate::dynamo::status::{
-    prefix, StatusKey, OUTAGE_INDEX, OUTAGE_INDEX_PK, OUTAGE_INDEX_SK, OUTAGE_PARTITION, SPEC,
-};
+use crate::dynamo::status::{prefix, StatusKey, OUTAGES, OUTAGE_PARTITION, SPEC};
 use crate::dynamo::{
     built, conditional, n, s, time, to_item, Item, TableKey, PK, SK, TTL_ATTRIBUTE,
 };
@@ -30,7 +28,7 @@ const TRANSACTION_ITEMS: usize = 100;
 
 /// Decode a status-table item, without its keys and index attributes.
 fn from_item<T: DeserializeOwned>(mut item: Item, operation: &'static str) -> Result<T, AwsError> {
-    for k in [PK, SK, TTL_ATTRIBUTE, OUTAGE_INDEX_PK, OUTAGE_INDEX_SK] {
+    for k in [PK, SK, TTL_ATTRIBUTE, OUTAGES.hash, OUTAGES.range] {
         item.remove(k);
     }
     crate::dynamo::from_item(item, operation)
@@ -564,9 +562,9 @@ impl StatusStore {
                     self.client
                         .query()
                         .table_name(&self.table)
-                        .index_name(OUTAGE_INDEX)
+                        .index_name(OUTAGES.name)
                         .key_condition_expression("#o = :o")
-                        .expression_attribute_names("#o", OUTAGE_INDEX_PK)
+                        .expression_attribute_names("#o", OUTAGES.hash)
                         .expression_attribute_values(":o", s(OUTAGE_PARTITION)),
                 )
                 .await?

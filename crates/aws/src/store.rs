@@ -12,7 +12,7 @@ use cognito_watch_core::inventory::sweep::{IdentitySweep, UserSweep};
 
 use crate::dynamo::history::{self, HistoryKey};
 use crate::dynamo::state::{
-    self, root_of_pk, root_pk, StateKey, CLIENT_PREFIX, ITEM_TYPE, SCOPE_ATTRIBUTE, SCOPE_INDEX,
+    self, root_of_pk, root_pk, StateKey, BY_SCOPE, CLIENT_PREFIX, ITEM_TYPE,
 };
 use crate::dynamo::TTL_ATTRIBUTE;
 use crate::dynamo::{all_pages, from_item, item_size, s, to_item, Item, TableKey, PK, SK};
@@ -80,7 +80,7 @@ impl StateStore {
                 account: m.account.clone(),
                 region: m.region.clone(),
             };
-            item.insert(SCOPE_ATTRIBUTE.into(), s(scope.key()));
+            item.insert(BY_SCOPE.hash.into(), s(scope.key()));
         }
         Ok(item)
     }
@@ -149,7 +149,7 @@ impl StateStore {
 
     /// An item without its keys and index attributes, ready to decode.
     fn strip(mut item: Item) -> Item {
-        for k in [PK, SK, ITEM_TYPE, SCOPE_ATTRIBUTE, TTL_ATTRIBUTE] {
+        for k in [PK, SK, ITEM_TYPE, BY_SCOPE.hash, TTL_ATTRIBUTE] {
             item.remove(k);
         }
         item
@@ -236,9 +236,9 @@ impl StateStore {
             self.client
                 .query()
                 .table_name(&self.tables.state)
-                .index_name(SCOPE_INDEX)
+                .index_name(BY_SCOPE.name)
                 .key_condition_expression("#scope = :scope")
-                .expression_attribute_names("#scope", SCOPE_ATTRIBUTE)
+                .expression_attribute_names("#scope", BY_SCOPE.hash)
                 .expression_attribute_values(":scope", s(scope.key()))
                 .projection_expression(PK),
         )
@@ -283,7 +283,7 @@ impl StateStore {
             .client
             .scan()
             .table_name(&self.tables.state)
-            .index_name(SCOPE_INDEX)
+            .index_name(BY_SCOPE.name)
             .projection_expression(PK)
             .into_paginator()
             .send();

@@ -16,9 +16,7 @@ use cognito_watch_core::trail::detect::Finding;
 use cognito_watch_core::trail::{Counts, TallyId, TallyKind};
 use serde::{Deserialize, Serialize};
 
-use crate::dynamo::trail::{
-    pool_text, TrailKey, FINDINGS, NO_POOL, SPEC, TALLY_INDEX, TALLY_INDEX_PK, TALLY_INDEX_SK,
-};
+use crate::dynamo::trail::{pool_text, TrailKey, FINDINGS, NO_POOL, SPEC, TALLIES};
 use crate::dynamo::{
     all_pages, built, from_item, n, parse_time, s, time, to_item, Item, TableKey, PK, SK,
     TTL_ATTRIBUTE,
@@ -326,10 +324,10 @@ impl TrailStore {
             self.client
                 .query()
                 .table_name(&self.table)
-                .index_name(TALLY_INDEX)
+                .index_name(TALLIES.name)
                 .key_condition_expression("#pk = :pk AND #sk >= :from")
-                .expression_attribute_names("#pk", TALLY_INDEX_PK)
-                .expression_attribute_names("#sk", TALLY_INDEX_SK)
+                .expression_attribute_names("#pk", TALLIES.hash)
+                .expression_attribute_names("#sk", TALLIES.range)
                 .expression_attribute_values(":pk", s(pk))
                 .expression_attribute_values(":from", s(from)),
         )
@@ -401,7 +399,7 @@ impl TrailStore {
             .await?
             .into_iter()
             .map(|mut item| {
-                for k in [PK, SK, TALLY_INDEX_PK, TALLY_INDEX_SK, TTL_ATTRIBUTE] {
+                for k in [PK, SK, TALLIES.hash, TALLIES.range, TTL_ATTRIBUTE] {
                     item.remove(k);
                 }
                 from_item(item, "Query")

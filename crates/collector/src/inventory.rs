@@ -39,7 +39,7 @@ struct PoolScan {
 
 /// Returns false when a listing (ListUserPools, ListIdentityPools) failed: the inventory is
 /// then due again at the next poll. Narrower failures are retried through `retry_failed`.
-pub async fn run(
+pub(crate) async fn run(
     clients: &ScopeClients,
     config: &CollectorConfig,
     request: &CollectorRequest,
@@ -57,7 +57,7 @@ pub async fn run(
 /// Retry the inventory of what failed at the last inventory (the pools whose monitors carry an
 /// inventory error, and the identity pools if any of theirs does), so they are stale for one
 /// poll rather than until the next full inventory. Returns whether anything was retried.
-pub async fn retry_failed(
+pub(crate) async fn retry_failed(
     clients: &ScopeClients,
     config: &CollectorConfig,
     state: &mut ScopeState,
@@ -175,29 +175,38 @@ async fn scan_pool(clients: &ScopeClients, pool_id: String, tags_gate: &TagsGate
             }
         }
     }
-    scan.clients = Some(match clients.list_user_pool_clients(&pool).await {
-        Ok(ids) => {
-            let mut out = Vec::with_capacity(ids.len());
-            for id in ids {
-                let d = clients.describe_user_pool_client(&pool, &id).await;
-                out.push((id, d));
-            }
-            Ok(out)
-        }
-        Err(e) => Err(e),
-    });
-    scan.idps = Some(match clients.list_identity_providers(&pool).await {
-        Ok(names) => {
-            let mut out = Vec::with_capacity(names.len());
-            for name in names {
-                let d = clients.describe_identity_provider(&pool, &name).await;
-                out.push((name, d));
-            }
-            Ok(out)
-        }
-        Err(e) => Err(e),
-    });
+    let pool = &pool;
+    let listed = clients.list_user_pool_clients(pool).await;
+    scan.clients = Some(
+        describe_each(listed, |id| async move {
+            clients.describe_user_pool_client(pool, &id).await
+        })
+        .await,
+    );
+    let listed = clients.list_identity_providers(pool).await;
+    scan.idps = Some(
+        describe_each(listed, |name| async move {
+            clients.describe_identity_provider(pool, &name).await
+        })
+        .await,
+    );
     scan
+}
+
+/// A listing's items, each described in turn (a failed description is kept beside its item).
+async fn describe_each<T, Fut>(
+    listed: Result<Vec<String>, AwsError>,
+    describe: impl Fn(String) -> Fut,
+) -> Result<Listing<T>, AwsError>
+where
+    Fut: std::future::Future<Output = Result<T, AwsError>>,
+{
+    let mut out = Vec::new();
+    for item in listed? {
+        let described = describe(item.clone()).await;
+        out.push((item, described));
+    }
+    Ok(out)
 }
 
 /// Returns false when ListUserPools failed.

@@ -20,7 +20,7 @@ use futures::StreamExt;
 
 /// How long after its first datapoint a new series may take to show in ListMetrics; a series
 /// first listed at a refresh is read back to the previous refresh less this.
-pub const LIST_METRICS_LAG: Duration = Duration::minutes(15);
+pub(crate) const LIST_METRICS_LAG: Duration = Duration::minutes(15);
 /// GetMetricData calls in flight at once (the API allows 50 TPS).
 const CALL_CONCURRENCY: usize = 4;
 
@@ -33,7 +33,7 @@ pub struct SeriesCache {
 
 /// Each scope's listing, by scope key. The lock is held only to read or replace a listing,
 /// never across a call, so scopes polled at once never wait on each other's ListMetrics.
-pub type SeriesCaches = std::sync::Mutex<std::collections::HashMap<String, SeriesCache>>;
+pub(crate) type SeriesCaches = std::sync::Mutex<std::collections::HashMap<String, SeriesCache>>;
 
 impl SeriesCache {
     /// The listing, if younger than `ttl` at `now`. Backfill applies once: after the poll
@@ -97,7 +97,7 @@ fn is_cloudwatch_metric(kind: MonitorKind, id: &str) -> bool {
 
 /// Read every monitor's next window: plan the queries, run the calls, store the values. A
 /// failed call makes only its monitors stale.
-pub async fn run(
+pub(crate) async fn run(
     clients: &ScopeClients,
     config: &CollectorConfig,
     caches: &SeriesCaches,

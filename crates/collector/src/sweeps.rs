@@ -17,11 +17,11 @@ use cognito_watch_core::inventory::record::PollLog;
 use cognito_watch_core::inventory::sweep::{IdentitySweep, Step, Sweep, UserSweep};
 
 /// Identities kept per identity pool for the Identities tab.
-pub const IDENTITY_SAMPLE: usize = 50;
+pub(crate) const IDENTITY_SAMPLE: usize = 50;
 
 /// Run the sweeps until done or `until`; returns the user monitors touched. Checkpoints go to
 /// `writes`, to be written with the monitors they describe.
-pub async fn run(
+pub(crate) async fn run(
     clients: &ScopeClients,
     config: &CollectorConfig,
     state: &mut ScopeState,

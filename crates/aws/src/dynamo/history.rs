@@ -12,11 +12,7 @@ use super::spec::TableSpec;
 use super::{parse_time, time_ms, TableKey};
 
 /// The history table.
-pub const SPEC: TableSpec = TableSpec {
-    logical_id: "HistoryTable",
-    indexes: &[],
-    streamed: false,
-};
+pub const SPEC: TableSpec = TableSpec::indexed("HistoryTable", &[], false);
 
 const POLL: &str = "POLL#";
 

@@ -38,6 +38,22 @@ pub struct IndexSpec {
     pub projection: Projected,
 }
 
+impl IndexSpec {
+    /// An index `name` on (`hash`, `range`).
+    pub const fn new(
+        name: &'static str,
+        (hash, range): (&'static str, &'static str),
+        projection: Projected,
+    ) -> IndexSpec {
+        IndexSpec {
+            name,
+            hash,
+            range,
+            projection,
+        }
+    }
+}
+
 /// A table: `pk`/`sk` string keys, on-demand, encrypted, TTL on `expires_at`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableSpec {
@@ -49,6 +65,19 @@ pub struct TableSpec {
 }
 
 impl TableSpec {
+    /// A table with these global secondary indexes, streamed or not.
+    pub const fn indexed(
+        logical_id: &'static str,
+        index: &'static [IndexSpec],
+        streamed: bool,
+    ) -> TableSpec {
+        TableSpec {
+            logical_id,
+            indexes: index,
+            streamed,
+        }
+    }
+
     /// The key schema: partition and sort key.
     pub fn key(&self) -> [&'static str; 2] {
         [PK, SK]

@@ -20,24 +20,14 @@ use cognito_watch_core::inventory::monitor::MonitorId;
 use super::spec::{IndexSpec, Projected, TableSpec};
 use super::TableKey;
 
-/// The sparse index of roots by scope.
-pub const SCOPE_INDEX: &str = "by-scope";
-/// The attribute roots carry: `<account>#<region>`.
-pub const SCOPE_ATTRIBUTE: &str = "scope";
+/// The sparse index of roots by scope: roots carry `scope` = `<account>#<region>`.
+pub const BY_SCOPE: IndexSpec =
+    IndexSpec::new("by-scope", ("scope", super::PK), Projected::KeysOnly);
 /// The attribute naming what an item is (`monitor`, `sweep`, `cursor`).
 pub const ITEM_TYPE: &str = "item_type";
 
 /// The state table.
-pub const SPEC: TableSpec = TableSpec {
-    logical_id: "StateTable",
-    indexes: &[IndexSpec {
-        name: SCOPE_INDEX,
-        hash: SCOPE_ATTRIBUTE,
-        range: super::PK,
-        projection: Projected::KeysOnly,
-    }],
-    streamed: true,
-};
+pub const SPEC: TableSpec = TableSpec::indexed("StateTable", &[BY_SCOPE], true);
 
 const POOL: &str = "POOL#";
 const IDPOOL: &str = "IDPOOL#";

@@ -20,45 +20,31 @@ use cognito_watch_core::inventory::monitor::{MonitorId, MonitorKind};
 use super::spec::{IndexSpec, Projected, TableSpec};
 use super::state::{root_of_pk, root_pk};
 use super::{parse_time, time, Item, TableKey};
+use prefix::{ALERT, ASSIGN, PROFILE, STATUS};
 
-/// The index of every outage, by start.
-pub const OUTAGE_INDEX: &str = "outages";
-/// The outage index's hash key (always `OUTAGE`).
-pub const OUTAGE_INDEX_PK: &str = "outage_index";
-/// The outage index's range key: `<start>#<monitor id>`.
-pub const OUTAGE_INDEX_SK: &str = "outage_sort";
+/// The index of every outage, by start: hash key `outage_index` (always [`OUTAGE_PARTITION`]),
+/// range key `outage_sort` = `<start>#<monitor id>`.
+pub const OUTAGES: IndexSpec =
+    IndexSpec::new("outages", ("outage_index", "outage_sort"), Projected::All);
 /// The outage index's one partition.
 pub const OUTAGE_PARTITION: &str = "OUTAGE";
 
 /// The status table.
-pub const SPEC: TableSpec = TableSpec {
-    logical_id: "StatusTable",
-    indexes: &[IndexSpec {
-        name: OUTAGE_INDEX,
-        hash: OUTAGE_INDEX_PK,
-        range: OUTAGE_INDEX_SK,
-        projection: Projected::All,
-    }],
-    streamed: false,
-};
+pub const SPEC: TableSpec = TableSpec::indexed("StatusTable", &[OUTAGES], false);
 
 const PROFILES: &str = "PROFILES";
 const OUTAGE: &str = "OUTAGE#";
-const STATUS: &str = "STATUS#";
-const ALERT: &str = "ALERT#";
-const PROFILE: &str = "PROFILE#";
-const ASSIGN: &str = "ASSIGN#";
 
 /// The sort-key prefixes of a root partition's items.
 pub mod prefix {
     /// Monitor statuses.
-    pub const STATUS: &str = super::STATUS;
+    pub const STATUS: &str = "STATUS#";
     /// Alerts.
-    pub const ALERT: &str = super::ALERT;
+    pub const ALERT: &str = "ALERT#";
     /// Threshold profiles (in the `PROFILES` partition).
-    pub const PROFILE: &str = super::PROFILE;
+    pub const PROFILE: &str = "PROFILE#";
     /// Profile assignments (in the `PROFILES` partition).
-    pub const ASSIGN: &str = super::ASSIGN;
+    pub const ASSIGN: &str = "ASSIGN#";
 }
 
 /// A status-table key.
@@ -96,9 +82,9 @@ impl StatusKey {
     /// The outage index's attributes of an outage.
     pub fn outage_index(monitor_id: &str, started_at: DateTime<Utc>) -> Item {
         Item::from([
-            (OUTAGE_INDEX_PK.to_string(), super::s(OUTAGE_PARTITION)),
+            (OUTAGES.hash.to_string(), super::s(OUTAGE_PARTITION)),
             (
-                OUTAGE_INDEX_SK.to_string(),
+                OUTAGES.range.to_string(),
                 super::s(format!("{}#{monitor_id}", time(started_at))),
             ),
         ])

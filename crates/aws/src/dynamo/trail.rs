@@ -18,28 +18,16 @@ use cognito_watch_core::trail::{TallyId, TallyKey, TallyKind};
 use super::spec::{IndexSpec, Projected, TableSpec};
 use super::{parse_time, s, time, Item, TableKey};
 
-/// The index of tallies by (pool, kind) and detections, by window.
-pub const TALLY_INDEX: &str = "tallies";
-/// The tally index's hash key.
-pub const TALLY_INDEX_PK: &str = "tally_pk";
-/// The tally index's range key.
-pub const TALLY_INDEX_SK: &str = "tally_sk";
+/// The index of tallies by (pool, kind) and of detections, by window: hash key `tally_pk`,
+/// range key `tally_sk`.
+pub const TALLIES: IndexSpec = IndexSpec::new("tallies", ("tally_pk", "tally_sk"), Projected::All);
 /// The tally index's partition of detections.
 pub const FINDINGS: &str = "FINDINGS";
 /// How a tally of no known pool is stored.
 pub const NO_POOL: &str = "-";
 
 /// The trail table.
-pub const SPEC: TableSpec = TableSpec {
-    logical_id: "TrailTable",
-    indexes: &[IndexSpec {
-        name: TALLY_INDEX,
-        hash: TALLY_INDEX_PK,
-        range: TALLY_INDEX_SK,
-        projection: Projected::All,
-    }],
-    streamed: false,
-};
+pub const SPEC: TableSpec = TableSpec::indexed("TrailTable", &[TALLIES], false);
 
 const TALLY: &str = "TALLY#";
 const IDEMPOTENCY: &str = "IDEMPOTENCY#";
@@ -67,11 +55,11 @@ impl TrailKey {
     pub fn tally_index(id: &TallyId) -> Item {
         Item::from([
             (
-                TALLY_INDEX_PK.to_string(),
+                TALLIES.hash.to_string(),
                 s(TrailKey::tally_partition(pool_text(id), id.key.kind())),
             ),
             (
-                TALLY_INDEX_SK.to_string(),
+                TALLIES.range.to_string(),
                 s(format!("{}#{}", time(id.window), id.key.value())),
             ),
         ])
@@ -85,9 +73,9 @@ impl TrailKey {
     /// The tally index's keys of a detection.
     pub fn finding_index(key: &str, window: DateTime<Utc>) -> Item {
         Item::from([
-            (TALLY_INDEX_PK.to_string(), s(FINDINGS)),
+            (TALLIES.hash.to_string(), s(FINDINGS)),
             (
-                TALLY_INDEX_SK.to_string(),
+                TALLIES.range.to_string(),
                 s(format!("{}#{key}", time(window))),
             ),
         ])

@@ -199,7 +199,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    pub const ACTIVITY: &str = r#"{"eventTimestamp":"1687297330677","eventSource":"USER_ACTIVITY","logLevel":"INFO",
+    pub(crate) const ACTIVITY: &str = r#"{"eventTimestamp":"1687297330677","eventSource":"USER_ACTIVITY","logLevel":"INFO",
  "message":{"version":"1","eventId":"e-1","eventType":"SignIn","userSub":"sub-1","userName":"test-user",
   "userPoolId":"us-west-2_EXAMPLE","clientId":"1example23456789","eventResponse":"Fail",
   "riskLevel":"High","riskDecision":"AccountTakeover","challenges":[],"ipAddress":"192.0.2.1",
