@@ -22,8 +22,7 @@ fn tasks(t: &[Task]) -> CollectorRequest {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_metric_of_every_kind_is_read_with_the_right_statistic() {
     let bed = Bed::start().await;
-    let pool = seed::user_pool(&bed.idp, "shop").await.unwrap();
-    let web = seed::app_client(&bed.idp, &pool, "web", false)
+    let (pool, web) = seed::pool_with_client(&bed.idp, "shop", "web")
         .await
         .unwrap();
     let m2m = seed::app_client(&bed.idp, &pool, "orders", true)
@@ -340,10 +339,7 @@ async fn a_failing_optional_call_is_noted_and_stales_nothing() {
     for name in ["a", "b", "c"] {
         seed::user_pool(&bed.idp, name).await.unwrap();
     }
-    let pool = seed::user_pool(&bed.idp, "d").await.unwrap();
-    let client = seed::app_client(&bed.idp, &pool, "web", false)
-        .await
-        .unwrap();
+    let (pool, client) = seed::pool_with_client(&bed.idp, "d", "web").await.unwrap();
     seed::identity_pool(&bed.identity, "ids", &pool, &client)
         .await
         .unwrap();
@@ -504,10 +500,7 @@ async fn user_sweeps_resume_from_their_checkpoint_and_respect_the_cap() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn windows_continue_where_the_previous_poll_ended() {
     let bed = Bed::start().await;
-    let pool = seed::user_pool(&bed.idp, "p").await.unwrap();
-    let c = seed::app_client(&bed.idp, &pool, "web", false)
-        .await
-        .unwrap();
+    let (pool, c) = seed::pool_with_client(&bed.idp, "p", "web").await.unwrap();
     let d = [("UserPool", pool.as_str()), ("UserPoolClient", c.as_str())];
     let now = Utc::now().duration_trunc(Duration::minutes(1)).unwrap();
     seed::put(

@@ -151,8 +151,7 @@ async fn every_event_file_is_accepted_by_the_trail_function() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_and_report_read_what_the_collector_wrote() {
     let bed = Bed::start().await;
-    let pool = seed::user_pool(&bed.idp, "shop").await.unwrap();
-    let web = seed::app_client(&bed.idp, &pool, "web", false)
+    let (pool, web) = seed::pool_with_client(&bed.idp, "shop", "web")
         .await
         .unwrap();
     let at = (Utc::now() - Duration::minutes(4))
@@ -244,13 +243,8 @@ async fn status_and_report_read_what_the_collector_wrote() {
     );
     assert_eq!(col("Sign Up Failed"), "", "no data is an empty cell");
 
-    let err = run(
-        cli(&["report", "--monitor", "userpool/us-east-1_nope"]),
-        &snap(),
-        &mut Vec::new(),
-    )
-    .await
-    .unwrap_err();
+    let missing = cli(&["report", "--monitor", "userpool/us-east-1_nope"]);
+    let err = run(missing, &snap(), &mut Vec::new()).await.unwrap_err();
     assert!(err
         .to_string()
         .contains("no monitor userpool/us-east-1_nope"));

@@ -197,10 +197,7 @@ async fn identity_pools_page_and_split_authenticated_from_unauthenticated() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_throttled_get_metric_data_stales_its_monitors_and_loses_nothing() {
     let bed = Bed::start().await;
-    let pool = seed::user_pool(&bed.idp, "p").await.unwrap();
-    let client = seed::app_client(&bed.idp, &pool, "web", false)
-        .await
-        .unwrap();
+    let (pool, client) = seed::pool_with_client(&bed.idp, "p", "web").await.unwrap();
     let collector = bed.collector(&[]);
     let now = Utc::now().duration_trunc(Duration::minutes(1)).unwrap();
     let series = Metric::builder()

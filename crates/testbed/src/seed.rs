@@ -18,6 +18,18 @@ pub async fn user_pool(
 }
 
 /// Create an app client; `m2m` gives it the client_credentials grant and a secret.
+/// A user pool named `pool_name` with one (non-M2M) app client named `client_name`: (pool id,
+/// client id).
+pub async fn pool_with_client(
+    idp: &aws_sdk_cognitoidentityprovider::Client,
+    pool_name: &str,
+    client_name: &str,
+) -> SeedResult<(String, String)> {
+    let pool = user_pool(idp, pool_name).await?;
+    let client = app_client(idp, &pool, client_name, false).await?;
+    Ok((pool, client))
+}
+
 pub async fn app_client(
     idp: &aws_sdk_cognitoidentityprovider::Client,
     pool: &str,
