@@ -127,6 +127,7 @@ impl TrailStore {
         for (attr, v) in [
             ("attempts", c.attempts),
             ("failures", c.failures),
+            ("requests", c.requests),
             ("refreshes", c.refreshes),
             ("refresh_failures", c.refresh_failures),
         ] {
@@ -434,6 +435,7 @@ pub fn tally_of(item: &Item) -> Option<(TallyId, Counts)> {
     let mut c = Counts {
         attempts: number(item, "attempts"),
         failures: number(item, "failures"),
+        requests: number(item, "requests"),
         refreshes: number(item, "refreshes"),
         refresh_failures: number(item, "refresh_failures"),
         ..Default::default()

@@ -214,7 +214,8 @@ pub async fn failures(q: &Query<'_>, by: By, out: &mut dyn std::io::Write) -> Re
                 } else {
                     "App client"
                 },
-                "Attempts",
+                "Requests",
+                "Sign-in attempts",
                 "Failures",
                 "Failure %",
                 "Error codes",
@@ -224,9 +225,10 @@ pub async fn failures(q: &Query<'_>, by: By, out: &mut dyn std::io::Write) -> Re
                     vec![
                         p.clone(),
                         k.clone(),
+                        c.requests.to_string(),
                         c.attempts.to_string(),
                         c.failures.to_string(),
-                        percent(c.failures, c.attempts),
+                        percent(c.failures, c.requests),
                         top_errors(&c.by_error, 3),
                     ]
                 })
@@ -234,7 +236,8 @@ pub async fn failures(q: &Query<'_>, by: By, out: &mut dyn std::io::Write) -> Re
             rows.iter()
                 .map(|(p, k, c)| {
                     json!({"pool": p, (if by == By::Ip { "ip" } else { "client_id" }): k,
-                        "attempts": c.attempts, "failures": c.failures, "by_error": c.by_error})
+                        "requests": c.requests, "attempts": c.attempts, "failures": c.failures,
+                        "by_error": c.by_error})
                 })
                 .collect(),
         ),
@@ -292,7 +295,7 @@ pub async fn top_ips(
             "Pool",
             "Source IP",
             "Failures",
-            "Attempts",
+            "Requests",
             "Distinct users",
             "Error codes",
         ],
@@ -302,7 +305,7 @@ pub async fn top_ips(
                     p.clone(),
                     ip.clone(),
                     c.failures.to_string(),
-                    c.attempts.to_string(),
+                    c.requests.to_string(),
                     format!("~{}", c.distinct_failing_subs()),
                     top_errors(&c.by_error, 3),
                 ]
@@ -311,6 +314,7 @@ pub async fn top_ips(
         rows.iter()
             .map(|(p, ip, c)| {
                 json!({"pool": p, "ip": ip, "failures": c.failures, "attempts": c.attempts,
+                    "requests": c.requests,
                     "distinct_failing_users": c.distinct_failing_subs(), "by_error": c.by_error})
             })
             .collect(),

@@ -103,7 +103,7 @@ pub fn tally_documents(tallies: &BTreeMap<TallyId, Counts>) -> Vec<Value> {
         };
         match &id.key {
             TallyKey::EventName { .. } => {
-                add("TrailRequests", c.attempts);
+                add("TrailRequests", c.requests);
                 add("TrailFailures", c.failures);
             }
             TallyKey::Client { .. } => {

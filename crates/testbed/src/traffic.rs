@@ -196,3 +196,68 @@ pub fn s3_notification(bucket: &str, key: &str, size: usize) -> Value {
             "bucket": {"name": bucket, "arn": format!("arn:aws:s3:::{bucket}")},
             "object": {"key": key, "size": size, "sequencer": "0055AED6DCD90281E5"}}}]})
 }
+
+/// An identity pool id for the documented-shape records.
+pub const IDENTITY_POOL: &str = "us-east-1:1a234567-8901-2345-6789-0123456789ab";
+/// The hosted UI user's IP in the documented-shape records.
+pub const HOSTED_UI_IP: &str = "198.51.100.7";
+
+/// Records in AWS's documented field layouts that differ from the API-call samples (facts file
+/// §8), for `client` of a user pool at `at`, none with an `eventID`:
+/// - GetId with `requestParameters.identityPoolId`, an unauthenticated caller;
+/// - GetCredentialsForIdentity naming its identity pool only in `resources[].ARN`;
+/// - a hosted UI `Login_GET` without `userPoolId`, status `200.0`;
+/// - a hosted UI `Confirm_POST` answered `400.0`, its user at
+///   `additionalEventData.requestParameters.sub[0]`.
+pub fn documented_shapes(client: &str, at: DateTime<Utc>) -> Vec<Value> {
+    let time = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let identity = |name: &str, extra: Value| {
+        let mut r = json!({"eventVersion": "1.08",
+            "userIdentity": {"type": "Unknown", "principalId": "Unknown"},
+            "eventTime": time, "eventSource": "cognito-identity.amazonaws.com", "eventName": name,
+            "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.40", "userAgent": "aws-sdk-js",
+            "responseElements": null, "readOnly": false, "eventType": "AwsApiCall",
+            "managementEvent": true, "recipientAccountId": crate::ACCOUNT,
+            "eventCategory": "Management"});
+        if let (Some(r), Some(e)) = (r.as_object_mut(), extra.as_object()) {
+            r.extend(e.clone());
+        }
+        r
+    };
+    let hosted = |name: &str, status: f64, extra: Value| {
+        let mut data = json!({"responseParameters": {"status": status},
+            "requestParameters": {"client_id": [client], "response_type": ["code"]},
+            "userPoolDomain": "shop.auth.us-east-1.amazoncognito.com"});
+        if let (Some(d), Some(e)) = (
+            data.pointer_mut("/requestParameters")
+                .and_then(Value::as_object_mut),
+            extra.as_object(),
+        ) {
+            d.extend(e.clone());
+        }
+        json!({"eventVersion": "1.08", "userIdentity": {"type": "Unknown", "principalId": "Anonymous"},
+            "eventTime": time, "eventSource": "cognito-idp.amazonaws.com", "eventName": name,
+            "awsRegion": "us-east-1", "sourceIPAddress": HOSTED_UI_IP, "userAgent": "Mozilla/5.0",
+            "requestParameters": null, "responseElements": null, "additionalEventData": data,
+            "readOnly": false, "eventType": "AwsServiceEvent", "managementEvent": true,
+            "recipientAccountId": crate::ACCOUNT, "eventCategory": "Management"})
+    };
+    vec![
+        identity(
+            "GetId",
+            json!({"requestParameters": {"identityPoolId": IDENTITY_POOL, "logins": {}}}),
+        ),
+        identity(
+            "GetCredentialsForIdentity",
+            json!({"requestParameters": {"identityId": "us-east-1:0000-guest"},
+                "resources": [{"accountId": crate::ACCOUNT, "type": "AWS::Cognito::IdentityPool",
+                    "ARN": format!("arn:aws:cognito-identity:us-east-1:{}:identitypool/{IDENTITY_POOL}", crate::ACCOUNT)}]}),
+        ),
+        hosted("Login_GET", 200.0, json!({})),
+        hosted(
+            "Confirm_POST",
+            400.0,
+            json!({"sub": ["4b1c5f3e-0000-0000-0000-00000000abcd"], "confirmation_code": ["HIDDEN_DUE_TO_SECURITY_REASONS"]}),
+        ),
+    ]
+}

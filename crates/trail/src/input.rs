@@ -112,7 +112,8 @@ fn eventbridge(payload: Value) -> Result<Delivery, InputError> {
     if !DETAIL_TYPES.contains(&detail_type.as_str()) {
         return Err(InputError::DetailType(detail_type));
     }
-    let detail = payload.get("detail").cloned().unwrap_or(Value::Null);
+    let mut detail = payload.get("detail").cloned().unwrap_or(Value::Null);
+    fill_from_envelope(&mut detail, &payload);
     let id = text(&detail, "eventID")
         .or_else(|| text(&payload, "id"))
         .unwrap_or_else(|| digest(&[&detail.to_string()]));
@@ -122,6 +123,31 @@ fn eventbridge(payload: Value) -> Result<Delivery, InputError> {
         account: text(&payload, "account"),
         body: Body::Values(vec![detail]),
     })
+}
+
+/// What a CloudTrail record in an EventBridge `detail` may lack but its envelope says: the
+/// source (`aws.cognito-idp` → `cognito-idp.amazonaws.com`), the time, the region and the
+/// account.
+fn fill_from_envelope(detail: &mut Value, envelope: &Value) {
+    let Some(fields) = detail.as_object_mut() else {
+        return;
+    };
+    let envelope_source = text(envelope, "source")
+        .and_then(|s| s.strip_prefix("aws.").map(|s| format!("{s}.amazonaws.com")));
+    for (field, value) in [
+        ("eventSource", envelope_source),
+        ("eventTime", text(envelope, "time")),
+        ("awsRegion", text(envelope, "region")),
+        ("recipientAccountId", text(envelope, "account")),
+    ] {
+        let missing = fields
+            .get(field)
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty);
+        if let (true, Some(v)) = (missing, value) {
+            fields.insert(field.to_string(), Value::String(v));
+        }
+    }
 }
 
 /// A CloudWatch Logs subscription batch. A payload that does not decode, or that expands past

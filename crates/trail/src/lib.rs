@@ -421,7 +421,7 @@ impl Trail {
                 TallyKey::Ip { .. } => c.failures > 0,
                 TallyKey::EventName { name } => name == "InitiateAuth" && c.attempts > 0,
                 TallyKey::Client { .. } => c.m2m_requests() > 0,
-                TallyKey::ErrorCode { .. } => false,
+                TallyKey::ErrorCode { .. } | TallyKey::Caller { .. } => false,
             })
             .map(|(id, _)| id.clone())
             .collect();

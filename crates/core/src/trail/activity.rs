@@ -83,9 +83,24 @@ pub fn classify(value: Value) -> Result<LogRecord, DecodeError> {
         .to_string();
     match source.as_str() {
         "USER_ACTIVITY" | "USER_NOTIFICATION" => user_log(&source, &value),
-        s if s.ends_with(".amazonaws.com") => serde_json::from_value::<CloudTrailRecord>(value)
-            .map(|r| LogRecord::CloudTrail(Box::new(r)))
-            .map_err(|e| DecodeError::Record(e.to_string())),
+        s if s.ends_with(".amazonaws.com") => {
+            let mut value = value;
+            // A record without an id (copied from a console or an export) keeps a stable one: a
+            // digest of the record itself.
+            if value
+                .get("eventID")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+            {
+                let id = crate::trail::digest(&[&value.to_string()]);
+                if let Some(fields) = value.as_object_mut() {
+                    fields.insert("eventID".into(), Value::String(id));
+                }
+            }
+            serde_json::from_value::<CloudTrailRecord>(value)
+                .map(|r| LogRecord::CloudTrail(Box::new(r)))
+                .map_err(|e| DecodeError::Record(e.to_string()))
+        }
         _ => Err(DecodeError::Unknown),
     }
 }

@@ -139,6 +139,7 @@ impl Intake {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trail::activity::{classify, LogRecord};
 
     #[test]
     fn every_kind_of_message_lands_somewhere_and_bad_ones_are_counted() {
@@ -171,5 +172,162 @@ mod tests {
             "a client change is resolved to its pool"
         );
         assert!(intake.malformed_samples[0].starts_with("not JSON"));
+    }
+
+    fn record(name: &str, source: &str, extra: serde_json::Value) -> serde_json::Value {
+        let mut r = serde_json::json!({"eventTime": "2026-11-21T10:04:00Z", "eventSource": source,
+            "eventName": name, "sourceIPAddress": "198.51.100.7",
+            "userIdentity": {"type": "Unknown"}});
+        if let (Some(r), Some(e)) = (r.as_object_mut(), extra.as_object()) {
+            r.extend(e.clone());
+        }
+        r
+    }
+
+    fn only(intake: &Intake, key: &crate::trail::TallyKey) -> crate::trail::Counts {
+        intake
+            .tallies
+            .counts
+            .iter()
+            .find(|(id, _)| &id.key == key)
+            .map(|(_, c)| c.clone())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_record_without_an_event_id_is_kept_with_a_stable_one() {
+        let r = record(
+            "InitiateAuth",
+            "cognito-idp.amazonaws.com",
+            serde_json::json!({}),
+        );
+        let mut a = Intake::new(Box::new(|_: &str| None));
+        a.add_value(r.clone());
+        assert_eq!((a.counts.cognito_records, a.counts.malformed), (1, 0));
+        let id = |v: serde_json::Value| match classify(v) {
+            Ok(LogRecord::CloudTrail(r)) => r.event_id,
+            _ => String::new(),
+        };
+        assert_eq!(id(r.clone()), id(r.clone()), "the same record, the same id");
+        assert_eq!(id(r).len(), 32);
+    }
+
+    #[test]
+    fn a_float_or_text_http_status_is_read() {
+        for status in [
+            serde_json::json!(400.0),
+            serde_json::json!("400"),
+            serde_json::json!(400),
+        ] {
+            let r = record(
+                "Token_POST",
+                "cognito-idp.amazonaws.com",
+                serde_json::json!({"additionalEventData": {"responseParameters": {"status": status},
+                    "requestParameters": {"client_id": ["c1"]}}}),
+            );
+            let mut a = Intake::new(Box::new(|_: &str| None));
+            a.add_value(r);
+            let c = only(
+                &a,
+                &crate::trail::TallyKey::Client {
+                    client_id: "c1".into(),
+                },
+            );
+            assert_eq!(
+                (c.failures, c.by_error.get("HTTP 400").copied()),
+                (1, Some(1)),
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn identity_pool_calls_land_in_their_identity_pool_with_their_callers() {
+        let pool = "us-east-1:1a234567-8901-2345-6789-0123456789ab";
+        let mut a = Intake::new(Box::new(|_: &str| None));
+        a.add_value(record(
+            "GetId",
+            "cognito-identity.amazonaws.com",
+            serde_json::json!({"requestParameters": {"identityPoolId": pool}}),
+        ));
+        a.add_value(record(
+            "GetCredentialsForIdentity",
+            "cognito-identity.amazonaws.com",
+            serde_json::json!({"resources": [{"ARN": format!("arn:aws:cognito-identity:us-east-1:111122223333:identitypool/{pool}")}]}),
+        ));
+        assert!(a
+            .tallies
+            .counts
+            .keys()
+            .all(|id| id.pool.as_deref() == Some(pool)));
+        let guests = only(
+            &a,
+            &crate::trail::TallyKey::Caller {
+                identity_type: "Unknown".into(),
+            },
+        );
+        assert_eq!((guests.requests, guests.attempts), (2, 0));
+        assert!(a.tallies.check_bounds().is_ok());
+    }
+
+    #[test]
+    fn a_user_pool_named_only_by_a_resource_arn_is_found() {
+        let mut a = Intake::new(Box::new(|_: &str| None));
+        a.add_value(record(
+            "AdminInitiateAuth",
+            "cognito-idp.amazonaws.com",
+            serde_json::json!({"resources": [{"ARN": "arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_AbC"}]}),
+        ));
+        assert!(a
+            .tallies
+            .counts
+            .keys()
+            .all(|id| id.pool.as_deref() == Some("us-east-1_AbC")));
+    }
+
+    #[test]
+    fn requests_and_sign_in_attempts_are_told_apart() {
+        let mut a = Intake::new(Box::new(|_: &str| None));
+        for name in [
+            "Login_GET",
+            "CreateIdentityPool",
+            "InitiateAuth",
+            "Signup_POST",
+        ] {
+            a.add_value(record(
+                name,
+                "cognito-idp.amazonaws.com",
+                serde_json::json!({}),
+            ));
+        }
+        let ip = only(
+            &a,
+            &crate::trail::TallyKey::Ip {
+                ip: "198.51.100.7".into(),
+            },
+        );
+        assert_eq!(
+            (ip.requests, ip.attempts),
+            (4, 2),
+            "InitiateAuth and Signup_POST sign in"
+        );
+    }
+
+    #[test]
+    fn a_hosted_ui_user_is_read_from_the_request_parameters() {
+        let mut a = Intake::new(Box::new(|_: &str| None));
+        a.add_value(record(
+            "Confirm_POST",
+            "cognito-idp.amazonaws.com",
+            serde_json::json!({"additionalEventData": {"responseParameters": {"status": 400.0},
+                "requestParameters": {"sub": ["sub-1"], "client_id": ["c1"]}}}),
+        ));
+        let ip = only(
+            &a,
+            &crate::trail::TallyKey::Ip {
+                ip: "198.51.100.7".into(),
+            },
+        );
+        assert_eq!(ip.distinct_failing_subs(), 1);
     }
 }

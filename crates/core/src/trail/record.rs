@@ -39,7 +39,9 @@ pub struct CloudTrailRecord {
     pub additional_event_data: Option<Value>,
     #[serde(default)]
     pub user_identity: Option<Value>,
-    #[serde(rename = "eventID")]
+    /// The record's id. Records copied from consoles and exports may lack it: the decoder
+    /// then sets a digest of the record itself (see `activity::classify`).
+    #[serde(rename = "eventID", default)]
     pub event_id: String,
     #[serde(default)]
     pub event_type: Option<String>,
@@ -51,6 +53,9 @@ pub struct CloudTrailRecord {
     pub event_category: Option<String>,
     #[serde(default)]
     pub recipient_account_id: Option<String>,
+    /// The resources the call touched (identity pool calls name their pool here).
+    #[serde(default)]
+    pub resources: Option<Value>,
 }
 
 pub const COGNITO_IDP: &str = "cognito-idp.amazonaws.com";
@@ -77,6 +82,44 @@ fn is_id_char(c: char) -> bool {
 pub fn valid_pool_id(s: &str) -> Option<&str> {
     crate::text::token(s, 64, is_id_char).filter(|p| p.contains('_'))
 }
+
+/// An identity pool id as Cognito writes it (`<region>:<uuid>`), or None.
+pub fn valid_identity_pool_id(s: &str) -> Option<&str> {
+    crate::text::token(s, 64, |c| c.is_ascii_alphanumeric() || c == '-' || c == ':').filter(|p| {
+        p.split_once(':')
+            .is_some_and(|(region, id)| !region.is_empty() && !id.is_empty() && !id.contains(':'))
+    })
+}
+
+/// A tally's scope: a user pool or an identity pool id.
+pub fn valid_scope_id(s: &str) -> Option<&str> {
+    valid_pool_id(s).or_else(|| valid_identity_pool_id(s))
+}
+
+/// The events that are authentication attempts: the API calls that sign in, sign up, answer a
+/// challenge, refresh tokens or reset a password, and the hosted UI / OAuth endpoint requests
+/// that submit credentials or exchange a code. Every other Cognito call is a request only.
+pub const AUTHENTICATION_EVENTS: &[&str] = &[
+    // API
+    "InitiateAuth",
+    "AdminInitiateAuth",
+    "RespondToAuthChallenge",
+    "AdminRespondToAuthChallenge",
+    "GetTokensFromRefreshToken",
+    "SignUp",
+    "ConfirmSignUp",
+    "ForgotPassword",
+    "ConfirmForgotPassword",
+    // hosted UI and OAuth endpoints
+    "Login_POST",
+    "Token_POST",
+    "SAML2Response_POST",
+    "Signup_POST",
+    "Confirm_POST",
+    "ForgotPassword_POST",
+    "ConfirmForgotPassword_POST",
+    "MFA_POST",
+];
 
 /// A string, or the first string of an array (CloudTrail uses both shapes).
 fn first_string(v: Option<&Value>) -> Option<String> {
@@ -161,7 +204,8 @@ impl CloudTrailRecord {
         first_string(self.oauth_request("grant_type")).map(|g| bounded_token(g, is_name_char))
     }
 
-    /// The user pool, when the record names a valid one.
+    /// The user pool, when the record names a valid one: `requestParameters.userPoolId`,
+    /// `additionalEventData.userPoolId`, or a `userpool/<id>` resource ARN.
     pub fn user_pool_id(&self) -> Option<String> {
         let valid = |p: String| valid_pool_id(&p).is_some().then_some(p);
         first_string(self.request("userPoolId"))
@@ -169,21 +213,64 @@ impl CloudTrailRecord {
             .or_else(|| {
                 first_string(self.additional_event_data.as_ref()?.get("userPoolId")).and_then(valid)
             })
+            .or_else(|| self.resource_id("userpool/").and_then(valid))
     }
 
-    /// The user's `sub` (CloudTrail records the sub, not the username).
+    /// The identity pool, when the record names a valid one: `requestParameters.identityPoolId`
+    /// or an `identitypool/<id>` resource ARN.
+    pub fn identity_pool_id(&self) -> Option<String> {
+        let valid = |p: String| valid_identity_pool_id(&p).is_some().then_some(p);
+        first_string(self.request("identityPoolId"))
+            .and_then(valid)
+            .or_else(|| self.resource_id("identitypool/").and_then(valid))
+    }
+
+    /// The id after `kind` in the first resource ARN of that kind (`resources[].ARN`).
+    fn resource_id(&self, kind: &str) -> Option<String> {
+        self.resources.as_ref()?.as_array()?.iter().find_map(|r| {
+            let arn = r.get("ARN").or_else(|| r.get("arn"))?.as_str()?;
+            let (_, id) = arn.rsplit_once(kind)?;
+            (!id.is_empty()).then(|| id.to_string())
+        })
+    }
+
+    /// Who called, as CloudTrail's `userIdentity.type` says (`Unknown`: an unauthenticated
+    /// caller, e.g. an identity pool's guest).
+    pub fn caller_type(&self) -> Option<String> {
+        first_string(self.user_identity.as_ref()?.get("type"))
+            .map(|t| bounded_token(t, is_name_char))
+    }
+
+    /// The user's `sub` (CloudTrail records the sub, not the username): `additionalEventData.sub`,
+    /// or `additionalEventData.requestParameters.sub[0]` on hosted UI events.
     pub fn sub(&self) -> Option<String> {
         first_string(self.additional_event_data.as_ref()?.get("sub"))
+            .or_else(|| first_string(self.oauth_request("sub")))
     }
 
-    /// HTTP status of an OAuth endpoint event.
+    /// HTTP status of an OAuth endpoint event, however the number is written (`400`, `400.0`,
+    /// `"400"`).
     pub fn http_status(&self) -> Option<u16> {
-        self.additional_event_data
+        let status = self
+            .additional_event_data
             .as_ref()?
             .get("responseParameters")?
-            .get("status")?
-            .as_u64()
-            .and_then(|s| u16::try_from(s).ok())
+            .get("status")?;
+        let n = match status {
+            Value::Number(n) => n.as_u64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                    .map(|f| f as u64)
+            }),
+            Value::String(s) => s
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                .map(|f| f as u64),
+            _ => None,
+        }?;
+        u16::try_from(n).ok()
     }
 
     /// The error code of a failed request: `errorCode`, or `HTTP <status>` for an OAuth
@@ -197,22 +284,9 @@ impl CloudTrailRecord {
             .map(|s| format!("HTTP {s}"))
     }
 
-    /// Whether this is an authentication request (counted as an attempt).
+    /// Whether this is an authentication attempt ([`AUTHENTICATION_EVENTS`]).
     pub fn is_authentication(&self) -> bool {
-        matches!(
-            self.event_name.as_str(),
-            "InitiateAuth"
-                | "AdminInitiateAuth"
-                | "RespondToAuthChallenge"
-                | "AdminRespondToAuthChallenge"
-                | "Token_POST"
-                | "Login_POST"
-                | "SAML2Response_POST"
-                | "GetTokensFromRefreshToken"
-                | "SignUp"
-                | "ForgotPassword"
-                | "ConfirmForgotPassword"
-        )
+        AUTHENTICATION_EVENTS.contains(&self.event_name.as_str())
     }
 
     /// A token refresh: `InitiateAuth` with `REFRESH_TOKEN_AUTH` / `REFRESH_TOKEN`, or a

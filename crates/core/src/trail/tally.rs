@@ -8,16 +8,29 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::record::{valid_pool_id, window_of, CloudTrailRecord, MAX_NAME};
+use super::record::{valid_scope_id, window_of, CloudTrailRecord, MAX_NAME};
 
 /// What a tally counts.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "by", rename_all = "snake_case")]
 pub enum TallyKey {
-    Client { client_id: String },
-    Ip { ip: String },
-    ErrorCode { code: String },
-    EventName { name: String },
+    Client {
+        client_id: String,
+    },
+    Ip {
+        ip: String,
+    },
+    ErrorCode {
+        code: String,
+    },
+    EventName {
+        name: String,
+    },
+    /// An identity pool's callers by CloudTrail's `userIdentity.type` (`Unknown`: an
+    /// unauthenticated guest).
+    Caller {
+        identity_type: String,
+    },
 }
 
 /// The kind of a tally key, as stored and as the CLI names it.
@@ -31,15 +44,18 @@ pub enum TallyKind {
     Error,
     /// Per event name (`event`).
     Event,
+    /// Per caller type, identity pools only (`caller`).
+    Caller,
 }
 
 impl TallyKind {
     /// Every kind.
-    pub const ALL: [TallyKind; 4] = [
+    pub const ALL: [TallyKind; 5] = [
         TallyKind::Client,
         TallyKind::Ip,
         TallyKind::Error,
         TallyKind::Event,
+        TallyKind::Caller,
     ];
 
     /// The stored name.
@@ -49,6 +65,7 @@ impl TallyKind {
             TallyKind::Ip => "ip",
             TallyKind::Error => "error",
             TallyKind::Event => "event",
+            TallyKind::Caller => "caller",
         }
     }
 
@@ -73,6 +90,9 @@ impl TallyKey {
             TallyKind::Ip => TallyKey::Ip { ip: value },
             TallyKind::Error => TallyKey::ErrorCode { code: value },
             TallyKind::Event => TallyKey::EventName { name: value },
+            TallyKind::Caller => TallyKey::Caller {
+                identity_type: value,
+            },
         }
     }
 
@@ -83,6 +103,7 @@ impl TallyKey {
             TallyKey::Ip { .. } => TallyKind::Ip,
             TallyKey::ErrorCode { .. } => TallyKind::Error,
             TallyKey::EventName { .. } => TallyKind::Event,
+            TallyKey::Caller { .. } => TallyKind::Caller,
         }
     }
 
@@ -93,6 +114,7 @@ impl TallyKey {
             TallyKey::Ip { ip } => ip,
             TallyKey::ErrorCode { code } => code,
             TallyKey::EventName { name } => name,
+            TallyKey::Caller { identity_type } => identity_type,
         }
     }
 }
@@ -100,8 +122,13 @@ impl TallyKey {
 /// The counts of one (pool, window, key).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counts {
+    /// Authentication attempts ([`AUTHENTICATION_EVENTS`](super::record::AUTHENTICATION_EVENTS)).
     pub attempts: u64,
+    /// Failed requests (any call answered with an error).
     pub failures: u64,
+    /// Every request, authentication or not.
+    #[serde(default)]
+    pub requests: u64,
     #[serde(default)]
     pub by_error: BTreeMap<String, u64>,
     /// Token requests by grant type (clients only).
@@ -132,6 +159,7 @@ impl Counts {
     pub fn merge(&mut self, other: &Counts) {
         self.attempts += other.attempts;
         self.failures += other.failures;
+        self.requests += other.requests;
         for (k, v) in &other.by_error {
             *self.by_error.entry(k.clone()).or_default() += v;
         }
@@ -196,7 +224,8 @@ impl Tallies {
         let client = r.client_id();
         let pool = r
             .user_pool_id()
-            .or_else(|| client.as_deref().and_then(pool_of_client));
+            .or_else(|| client.as_deref().and_then(pool_of_client))
+            .or_else(|| r.identity_pool_id());
         let window = r.window();
         let failure = r.failure();
         let auth = r.is_authentication();
@@ -211,8 +240,10 @@ impl Tallies {
                 .or_default();
             f(c);
         };
+        // Every tally counts the request, an attempt when it authenticates, and its failure.
         let base = |c: &mut Counts| {
-            c.attempts += 1;
+            c.requests += 1;
+            c.attempts += u64::from(auth);
             if let Some(code) = &failure {
                 c.failures += 1;
                 *c.by_error.entry(code.clone()).or_default() += 1;
@@ -225,19 +256,19 @@ impl Tallies {
             &base,
         );
         if let Some(code) = &failure {
-            bump(TallyKey::ErrorCode { code: code.clone() }, &|c| {
-                c.attempts += 1;
-                c.failures += 1;
-            });
+            bump(TallyKey::ErrorCode { code: code.clone() }, &base);
+        }
+        if r.event_source == super::record::COGNITO_IDENTITY {
+            if let Some(identity_type) = r.caller_type() {
+                bump(TallyKey::Caller { identity_type }, &base);
+            }
         }
         if let Some(client_id) = client {
             let grant = r.grant_type();
             let refresh = r.is_token_refresh();
             let refresh_failure = r.is_refresh_failure();
             bump(TallyKey::Client { client_id }, &|c| {
-                if auth || failure.is_some() {
-                    base(c);
-                }
+                base(c);
                 if let Some(g) = &grant {
                     *c.by_grant.entry(g.clone()).or_default() += 1;
                 }
@@ -265,22 +296,17 @@ impl Tallies {
 
 impl Tallies {
     /// The storage invariant every tally key keeps, whatever the records held: the pool a
-    /// valid pool id, each key value at most `MAX_NAME` bytes with no control character, the
+    /// valid user or identity pool id, each key value at most `MAX_NAME` bytes with no control character, the
     /// map keys inside an item likewise. (Checked by the fuzz targets and property tests.)
     pub fn check_bounds(&self) -> Result<(), String> {
         let ok = |s: &str| s.len() <= MAX_NAME && !s.is_empty() && !s.chars().any(char::is_control);
         for (id, c) in &self.counts {
             if let Some(pool) = &id.pool {
-                if valid_pool_id(pool).is_none() {
+                if valid_scope_id(pool).is_none() {
                     return Err(format!("a tally under an invalid pool id {pool:?}"));
                 }
             }
-            let value = match &id.key {
-                TallyKey::Client { client_id } => client_id,
-                TallyKey::Ip { ip } => ip,
-                TallyKey::ErrorCode { code } => code,
-                TallyKey::EventName { name } => name,
-            };
+            let value = id.key.value();
             if !ok(value) {
                 return Err(format!("an unbounded tally key {value:?}"));
             }
@@ -359,7 +385,7 @@ impl Tallies {
                     key,
                 })
                 .or_default();
-            c.attempts += 1;
+            c.requests += 1;
             c.failures += 1;
             *c.by_error
                 .entry(USER_NOTIFICATION_ERROR.to_string())

@@ -1,0 +1,173 @@
+//! Issue 12: CloudTrail records in AWS's documented field layouts (identity pool calls, hosted
+//! UI events, records without `eventID`, EventBridge details without `eventSource`, float HTTP
+//! statuses) are tallied, attributed to their pool and counted with one meaning of "attempt",
+//! whichever way they arrive: EventBridge, a CloudWatch Logs batch, an S3 trail file.
+
+use chrono::{DateTime, Duration, Utc};
+use cognito_watch_core::trail::{window_of, Counts, TallyId, TallyKey};
+use cognito_watch_testbed::traffic::{
+    self, documented_shapes, logs_batch, logs_event, HOSTED_UI_IP, IDENTITY_POOL,
+};
+use cognito_watch_testbed::{AlertInbox, Bed};
+use serde_json::{json, Value};
+
+/// An EventBridge event around a record, its `detail` without `eventSource` (the envelope's
+/// `source` says which service).
+fn eventbridge_without_source(record: &Value) -> Value {
+    let mut detail = record.clone();
+    let source = match detail["eventSource"].as_str() {
+        Some("cognito-identity.amazonaws.com") => "aws.cognito-identity",
+        _ => "aws.cognito-idp",
+    };
+    if let Some(d) = detail.as_object_mut() {
+        d.remove("eventSource");
+    }
+    json!({"version": "0", "id": format!("eb-{}", record["eventName"]), "detail-type":
+        "AWS API Call via CloudTrail", "source": source, "account": cognito_watch_testbed::ACCOUNT,
+        "time": record["eventTime"], "region": "us-east-1", "resources": [], "detail": detail})
+}
+
+/// The window's tallies: (pool, key) → counts.
+async fn window(trail: &trail::Trail, at: DateTime<Utc>) -> Vec<(TallyId, Counts)> {
+    let mut out = Vec::new();
+    for pool in trail.store.pools().await.unwrap() {
+        for kind in cognito_watch_core::trail::TallyKind::ALL {
+            for (id, c) in trail.store.tallies(&pool, kind, at).await.unwrap() {
+                if id.window == at {
+                    out.push((id, c));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn find<'a>(rows: &'a [(TallyId, Counts)], pool: &str, key: &TallyKey) -> &'a Counts {
+    rows.iter()
+        .find(|(id, _)| id.pool.as_deref() == Some(pool) && &id.key == key)
+        .map(|(_, c)| c)
+        .unwrap_or_else(|| panic!("no tally {key:?} under {pool}: {rows:#?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documented_record_shapes_are_tallied_and_attributed_through_every_input() {
+    let bed = Bed::start().await;
+    let inbox = AlertInbox::create(&bed.sdk, "alerts").await;
+    let (pool, web, _m2m) = bed.inventoried_shop().await;
+    let trail = bed.trail(&inbox.topic_arn, &[]).await;
+    let base = window_of(Utc::now() - Duration::hours(1));
+    let windows = [
+        base,
+        base + Duration::minutes(5),
+        base + Duration::minutes(10),
+    ];
+
+    // EventBridge: one event per record, no eventSource in the detail.
+    for record in documented_shapes(&web, windows[0]) {
+        let report = trail
+            .handle(eventbridge_without_source(&record), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            (report.records.cognito_records, report.records.malformed),
+            (1, 0),
+            "{record}"
+        );
+    }
+    // A CloudWatch Logs batch.
+    let texts: Vec<String> = documented_shapes(&web, windows[1])
+        .iter()
+        .map(Value::to_string)
+        .collect();
+    let report = trail
+        .handle(logs_event(&logs_batch("trail", "s", 1, &texts)), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.records.cognito_records, report.records.malformed),
+        (4, 0)
+    );
+    // An S3 trail file.
+    let file = traffic::trail_file(&documented_shapes(&web, windows[2]));
+    let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/shapes.json.gz";
+    bed.put_object("trail", key, file.clone()).await;
+    let note = traffic::s3_notification("trail", key, file.len());
+    let report = trail.handle(note, None).await.unwrap();
+    assert_eq!(
+        (report.records.cognito_records, report.records.malformed),
+        (4, 0)
+    );
+
+    for at in windows {
+        let rows = window(&trail, at).await;
+        // Identity pool calls land under their identity pool, with their callers.
+        let get_id = find(
+            &rows,
+            IDENTITY_POOL,
+            &TallyKey::EventName {
+                name: "GetId".into(),
+            },
+        );
+        assert_eq!(
+            (get_id.requests, get_id.attempts),
+            (1, 0),
+            "a request, not a sign-in"
+        );
+        let creds = find(
+            &rows,
+            IDENTITY_POOL,
+            &TallyKey::EventName {
+                name: "GetCredentialsForIdentity".into(),
+            },
+        );
+        assert_eq!(creds.requests, 1, "named only by its resource ARN");
+        let guests = find(
+            &rows,
+            IDENTITY_POOL,
+            &TallyKey::Caller {
+                identity_type: "Unknown".into(),
+            },
+        );
+        assert_eq!(guests.requests, 2, "unauthenticated callers");
+        // Hosted UI records land in the user pool (through the client → pool inventory).
+        let client = find(
+            &rows,
+            &pool,
+            &TallyKey::Client {
+                client_id: web.clone(),
+            },
+        );
+        assert_eq!(
+            (client.requests, client.attempts, client.failures),
+            (2, 1, 1),
+            "Login_GET is a request, Confirm_POST an attempt that failed with 400.0"
+        );
+        assert_eq!(client.by_error.get("HTTP 400"), Some(&1));
+        let ip = find(
+            &rows,
+            &pool,
+            &TallyKey::Ip {
+                ip: HOSTED_UI_IP.into(),
+            },
+        );
+        assert_eq!((ip.requests, ip.attempts, ip.failures), (2, 1, 1));
+        assert_eq!(
+            ip.distinct_failing_subs(),
+            1,
+            "the hosted UI user (requestParameters.sub[0]) counts toward credential stuffing"
+        );
+        assert!(
+            rows.iter().all(|(id, _)| id.pool.is_some()),
+            "nothing lands in pool -: {rows:#?}"
+        );
+    }
+    // A record without an eventID is still a record once: the same delivery again changes nothing.
+    let again = trail
+        .handle(
+            eventbridge_without_source(&documented_shapes(&web, windows[0])[0]),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.duplicates, 1);
+}
