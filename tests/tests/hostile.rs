@@ -5,7 +5,7 @@
 use chrono::{Duration, Utc};
 use cognito_watch_core::trail::{window_of, TallyKind};
 use cognito_watch_testbed::traffic::{self, logs_batch, logs_event};
-use cognito_watch_testbed::{seed, AlertInbox, Bed};
+use cognito_watch_testbed::{seed, TrailShop};
 use serde_json::Value;
 
 const IP: &str = "198.51.100.1";
@@ -48,24 +48,23 @@ fn checked(envelopes: &[Value]) -> Vec<Value> {
 /// TransactWriteItems fail every time, so the whole delivery was retried forever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn values_that_cannot_be_keys_never_block_their_delivery() {
-    let bed = Bed::start().await;
-    let inbox = AlertInbox::create(&bed.sdk, "alerts").await;
-    let (pool, web, _) = bed.inventoried_shop().await;
-    let trail = bed.trail(&inbox.topic_arn, &[]).await;
+    let shop = TrailShop::start(&[]).await;
+    let (_bed, _inbox, pool, web, trail) =
+        (&shop.bed, &shop.inbox, &shop.pool, &shop.web, &shop.trail);
     let at = window_of(Utc::now() - Duration::minutes(20)) + Duration::seconds(5);
     let long = "x".repeat(3_000);
     let fail = Some("NotAuthorizedException");
-    let good = traffic::initiate_auth("good-1", at, &web, IP, "sub-1", fail, None);
+    let good = traffic::initiate_auth("good-1", at, web, IP, "sub-1", fail, None);
     let long_client = traffic::initiate_auth("h-1", at, &long, IP, "sub-2", fail, None);
     let nul_client = traffic::initiate_auth("h-2", at, "abc\u{0}\ndef", IP, "sub-3", fail, None);
     let mut long_name = good.clone();
     long_name["eventID"] = "h-3".into();
     long_name["eventName"] = long.clone().into();
-    let long_ip = traffic::initiate_auth("h-4", at, &web, &long, "sub-4", fail, None);
+    let long_ip = traffic::initiate_auth("h-4", at, web, &long, "sub-4", fail, None);
     let crlf_ip = traffic::initiate_auth(
         "h-5",
         at,
-        &web,
+        web,
         "203.0.113.5\r\nX-Injected: 1",
         "sub-5",
         fail,
@@ -79,7 +78,7 @@ async fn values_that_cannot_be_keys_never_block_their_delivery() {
     let service = traffic::initiate_auth(
         "h-7",
         at,
-        &web,
+        web,
         "cognito-idp.amazonaws.com",
         "sub-7",
         None,
@@ -169,10 +168,9 @@ async fn values_that_cannot_be_keys_never_block_their_delivery() {
 /// email as "who", and a right-to-left override in a monitor's name.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alerts_carry_no_raw_input() {
-    let bed = Bed::start().await;
-    let inbox = AlertInbox::create(&bed.sdk, "alerts").await;
-    let (pool, web, _) = bed.inventoried_shop().await;
-    let trail = bed.trail(&inbox.topic_arn, &[]).await;
+    let shop = TrailShop::start(&[]).await;
+    let (bed, inbox, pool, web, trail) =
+        (&shop.bed, &shop.inbox, &shop.pool, &shop.web, &shop.trail);
     let at = window_of(Utc::now() - Duration::minutes(20)) + Duration::seconds(5);
     let change = traffic::config_change(
         "c-1",
@@ -182,8 +180,7 @@ async fn alerts_carry_no_raw_input() {
         "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin/jane.doe@example.com",
         "203.0.113.5\r\nX-Injected: 1",
     );
-    let mut risky =
-        traffic::user_activity("a-1", at, &pool, &web, "sub-9", ("High", "Block", true));
+    let mut risky = traffic::user_activity("a-1", at, pool, web, "sub-9", ("High", "Block", true));
     risky["message"]["city"] = "Seattle\u{7}\u{1b}[31m call 206-555-0100".into();
     risky["message"]["country"] = "a.b@example.org \u{202E}moc.live".into();
     let messages = vec![change.to_string(), risky.to_string()];
@@ -210,7 +207,7 @@ async fn alerts_carry_no_raw_input() {
     );
 
     // A monitor alert: an app client whose name carries a right-to-left override.
-    let evil = seed::app_client(&bed.idp, &pool, "\u{202E}lave web", false)
+    let evil = seed::app_client(&bed.idp, pool, "\u{202E}lave web", false)
         .await
         .unwrap();
     let now = Utc::now();
@@ -250,16 +247,15 @@ async fn alerts_carry_no_raw_input() {
 /// read, losing the records after it; a 205 KB batch expanding to 200 MB was accepted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_bad_record_costs_only_itself_and_a_gzip_bomb_is_refused() {
-    let bed = Bed::start().await;
-    let inbox = AlertInbox::create(&bed.sdk, "alerts").await;
-    let (pool, web, _) = bed.inventoried_shop().await;
-    let trail = bed.trail(&inbox.topic_arn, &[]).await;
+    let shop = TrailShop::start(&[]).await;
+    let (bed, _inbox, pool, web, trail) =
+        (&shop.bed, &shop.inbox, &shop.pool, &shop.web, &shop.trail);
     let at = window_of(Utc::now() - Duration::minutes(20)) + Duration::seconds(5);
     let record = |id: &str| {
         traffic::initiate_auth(
             id,
             at,
-            &web,
+            web,
             IP,
             "sub-1",
             Some("NotAuthorizedException"),
@@ -327,7 +323,7 @@ async fn one_bad_record_costs_only_itself_and_a_gzip_bomb_is_refused() {
     );
     let failures: u64 = trail
         .store
-        .tallies(&pool, TallyKind::Client, at - Duration::hours(1))
+        .tallies(pool, TallyKind::Client, at - Duration::hours(1))
         .await
         .unwrap()
         .iter()

@@ -8,36 +8,28 @@ use std::io::Write;
 use chrono::{DateTime, Duration, Utc};
 use cognito_watch_core::trail::{window_of, Counts, TallyId, TallyKind};
 use cognito_watch_testbed::traffic::{self, eventbridge, logs_batch, logs_event};
-use cognito_watch_testbed::{AlertInbox, Bed};
+use cognito_watch_testbed::{AlertInbox, TrailShop};
 use serde_json::{json, Value};
 
 const IP_A: &str = "198.51.100.1";
 
 struct World {
-    bed: Bed,
-    inbox: AlertInbox,
-    trail: trail::Trail,
-    pool: String,
-    web: String,
-    m2m: String,
+    shop: TrailShop,
     base: DateTime<Utc>,
+}
+
+impl std::ops::Deref for World {
+    type Target = TrailShop;
+    fn deref(&self) -> &TrailShop {
+        &self.shop
+    }
 }
 
 /// A pool with a web and an M2M client, inventoried by the collector; the trail function.
 async fn world(extra: &[(&str, &str)]) -> World {
-    let bed = Bed::start().await;
-    let inbox = AlertInbox::create(&bed.sdk, "alerts").await;
-    let (pool, web, m2m) = bed.inventoried_shop().await;
-    let trail = bed.trail(&inbox.topic_arn, extra).await;
-    World {
-        bed,
-        inbox,
-        trail,
-        pool,
-        web,
-        m2m,
-        base: window_of(Utc::now() - Duration::minutes(30)),
-    }
+    let shop = TrailShop::start(extra).await;
+    let base = window_of(Utc::now() - Duration::minutes(30));
+    World { shop, base }
 }
 
 impl World {

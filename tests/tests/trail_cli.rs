@@ -6,15 +6,20 @@ use clap::Parser;
 use cognito_watch_cli::{run, Cli, Env};
 use cognito_watch_core::trail::window_of;
 use cognito_watch_testbed::traffic::{self, logs_batch, logs_event};
-use cognito_watch_testbed::{AlertInbox, Bed};
+use cognito_watch_testbed::TrailShop;
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_four_queries_answer_from_the_tallies() {
-    let bed = Bed::start().await;
-    let inbox = AlertInbox::create(&bed.sdk, "alerts").await;
-    let (pool, web, m2m) = bed.inventoried_shop().await;
-    let trail = bed.trail(&inbox.topic_arn, &[]).await;
+    let shop = TrailShop::start(&[]).await;
+    let (bed, inbox, pool, web, m2m, trail) = (
+        &shop.bed,
+        &shop.inbox,
+        &shop.pool,
+        &shop.web,
+        &shop.m2m,
+        &shop.trail,
+    );
     let at = window_of(Utc::now() - Duration::minutes(20)) + Duration::seconds(1);
     let mut records = Vec::new();
     for i in 0..12 {
@@ -26,7 +31,7 @@ async fn the_four_queries_answer_from_the_tallies() {
         records.push(traffic::initiate_auth(
             &format!("a{i}"),
             at,
-            &web,
+            web,
             "203.0.113.9",
             &format!("u{i}"),
             Some(code),
@@ -37,7 +42,7 @@ async fn the_four_queries_answer_from_the_tallies() {
         records.push(traffic::initiate_auth(
             &format!("b{i}"),
             at,
-            &web,
+            web,
             "192.0.2.1",
             "u1",
             Some("NotAuthorizedException"),
@@ -47,14 +52,14 @@ async fn the_four_queries_answer_from_the_tallies() {
     records.push(traffic::refresh(
         "r1",
         at,
-        &web,
+        web,
         "192.0.2.1",
         Some("NotAuthorizedException"),
     ));
     records.push(traffic::refresh(
         "r2",
         at + Duration::minutes(5),
-        &web,
+        web,
         "192.0.2.1",
         None,
     ));
@@ -62,8 +67,8 @@ async fn the_four_queries_answer_from_the_tallies() {
         records.push(traffic::token_post(
             &format!("t{i}"),
             at,
-            &pool,
-            &m2m,
+            pool,
+            m2m,
             "client_credentials",
             "10.0.0.5",
             200,
@@ -72,8 +77,8 @@ async fn the_four_queries_answer_from_the_tallies() {
     records.push(traffic::token_post(
         "t-code",
         at,
-        &pool,
-        &web,
+        pool,
+        web,
         "authorization_code",
         "192.0.2.1",
         200,
@@ -145,7 +150,7 @@ async fn the_four_queries_answer_from_the_tallies() {
         Cli::try_parse_from(std::iter::once("cognito-watch").chain(args.iter().copied())).unwrap()
     };
     let mut out = Vec::new();
-    run(cli(&["top-ips", "--pool", &pool]), &snap(), &mut out)
+    run(cli(&["top-ips", "--pool", pool]), &snap(), &mut out)
         .await
         .unwrap();
     let table = String::from_utf8(out).unwrap();

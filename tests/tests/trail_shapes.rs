@@ -4,11 +4,11 @@
 //! whichever way they arrive: EventBridge, a CloudWatch Logs batch, an S3 trail file.
 
 use chrono::{DateTime, Duration, Utc};
-use cognito_watch_core::trail::{window_of, Counts, TallyId, TallyKey};
+use cognito_watch_core::trail::{window_of, Counts, TallyId, TallyKey, TallyKind};
 use cognito_watch_testbed::traffic::{
     self, documented_shapes, logs_batch, logs_event, HOSTED_UI_IP, IDENTITY_POOL,
 };
-use cognito_watch_testbed::{AlertInbox, Bed};
+use cognito_watch_testbed::TrailShop;
 use serde_json::{json, Value};
 
 /// An EventBridge event around a record, its `detail` without `eventSource` (the envelope's
@@ -31,7 +31,7 @@ fn eventbridge_without_source(record: &Value) -> Value {
 async fn window(trail: &trail::Trail, at: DateTime<Utc>) -> Vec<(TallyId, Counts)> {
     let mut out = Vec::new();
     for pool in trail.store.pools().await.unwrap() {
-        for kind in cognito_watch_core::trail::TallyKind::ALL {
+        for kind in TallyKind::ALL {
             for (id, c) in trail.store.tallies(&pool, kind, at).await.unwrap() {
                 if id.window == at {
                     out.push((id, c));
@@ -51,10 +51,8 @@ fn find<'a>(rows: &'a [(TallyId, Counts)], pool: &str, key: &TallyKey) -> &'a Co
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn documented_record_shapes_are_tallied_and_attributed_through_every_input() {
-    let bed = Bed::start().await;
-    let inbox = AlertInbox::create(&bed.sdk, "alerts").await;
-    let (pool, web, _m2m) = bed.inventoried_shop().await;
-    let trail = bed.trail(&inbox.topic_arn, &[]).await;
+    let shop = TrailShop::start(&[]).await;
+    let (bed, pool, web, trail) = (&shop.bed, &shop.pool, &shop.web, &shop.trail);
     let base = window_of(Utc::now() - Duration::hours(1));
     let windows = [
         base,
@@ -63,7 +61,7 @@ async fn documented_record_shapes_are_tallied_and_attributed_through_every_input
     ];
 
     // EventBridge: one event per record, no eventSource in the detail.
-    for record in documented_shapes(&web, windows[0]) {
+    for record in documented_shapes(web, windows[0]) {
         let report = trail
             .handle(eventbridge_without_source(&record), None)
             .await
@@ -75,7 +73,7 @@ async fn documented_record_shapes_are_tallied_and_attributed_through_every_input
         );
     }
     // A CloudWatch Logs batch.
-    let texts: Vec<String> = documented_shapes(&web, windows[1])
+    let texts: Vec<String> = documented_shapes(web, windows[1])
         .iter()
         .map(Value::to_string)
         .collect();
@@ -88,7 +86,7 @@ async fn documented_record_shapes_are_tallied_and_attributed_through_every_input
         (4, 0)
     );
     // An S3 trail file.
-    let file = traffic::trail_file(&documented_shapes(&web, windows[2]));
+    let file = traffic::trail_file(&documented_shapes(web, windows[2]));
     let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/shapes.json.gz";
     bed.put_object("trail", key, file.clone()).await;
     let note = traffic::s3_notification("trail", key, file.len());
@@ -99,57 +97,28 @@ async fn documented_record_shapes_are_tallied_and_attributed_through_every_input
     );
 
     for at in windows {
-        let rows = window(&trail, at).await;
+        let rows = window(trail, at).await;
         // Identity pool calls land under their identity pool, with their callers.
-        let get_id = find(
-            &rows,
-            IDENTITY_POOL,
-            &TallyKey::EventName {
-                name: "GetId".into(),
-            },
-        );
+        let identity = |key: TallyKey| find(&rows, IDENTITY_POOL, &key).clone();
+        let get_id = identity(TallyKey::new(TallyKind::Event, "GetId"));
         assert_eq!(
             (get_id.requests, get_id.attempts),
             (1, 0),
             "a request, not a sign-in"
         );
-        let creds = find(
-            &rows,
-            IDENTITY_POOL,
-            &TallyKey::EventName {
-                name: "GetCredentialsForIdentity".into(),
-            },
-        );
+        let creds = identity(TallyKey::new(TallyKind::Event, "GetCredentialsForIdentity"));
         assert_eq!(creds.requests, 1, "named only by its resource ARN");
-        let guests = find(
-            &rows,
-            IDENTITY_POOL,
-            &TallyKey::Caller {
-                identity_type: "Unknown".into(),
-            },
-        );
+        let guests = identity(TallyKey::new(TallyKind::Caller, "Unknown"));
         assert_eq!(guests.requests, 2, "unauthenticated callers");
         // Hosted UI records land in the user pool (through the client → pool inventory).
-        let client = find(
-            &rows,
-            &pool,
-            &TallyKey::Client {
-                client_id: web.clone(),
-            },
-        );
+        let client = find(&rows, pool, &TallyKey::new(TallyKind::Client, web.as_str()));
         assert_eq!(
             (client.requests, client.attempts, client.failures),
             (2, 1, 1),
             "Login_GET is a request, Confirm_POST an attempt that failed with 400.0"
         );
         assert_eq!(client.by_error.get("HTTP 400"), Some(&1));
-        let ip = find(
-            &rows,
-            &pool,
-            &TallyKey::Ip {
-                ip: HOSTED_UI_IP.into(),
-            },
-        );
+        let ip = find(&rows, pool, &TallyKey::new(TallyKind::Ip, HOSTED_UI_IP));
         assert_eq!((ip.requests, ip.attempts, ip.failures), (2, 1, 1));
         assert_eq!(
             ip.distinct_failing_subs(),
@@ -164,7 +133,7 @@ async fn documented_record_shapes_are_tallied_and_attributed_through_every_input
     // A record without an eventID is still a record once: the same delivery again changes nothing.
     let again = trail
         .handle(
-            eventbridge_without_source(&documented_shapes(&web, windows[0])[0]),
+            eventbridge_without_source(&documented_shapes(web, windows[0])[0]),
             None,
         )
         .await

@@ -642,3 +642,32 @@ impl Bed {
         }
     }
 }
+
+/// The usual trail test setup: a bed, an alert inbox, an inventoried shop (a pool with a web
+/// and an M2M client) and the trail function publishing to the inbox's topic.
+pub struct TrailShop {
+    pub bed: Bed,
+    pub inbox: AlertInbox,
+    pub pool: String,
+    pub web: String,
+    pub m2m: String,
+    pub trail: trail::Trail,
+}
+
+impl TrailShop {
+    /// Start it, the trail function configured with `extra` settings.
+    pub async fn start(extra: &[(&str, &str)]) -> TrailShop {
+        let bed = Bed::start().await;
+        let inbox = AlertInbox::create(&bed.sdk, "alerts").await;
+        let (pool, web, m2m) = bed.inventoried_shop().await;
+        let trail = bed.trail(&inbox.topic_arn, extra).await;
+        TrailShop {
+            bed,
+            inbox,
+            pool,
+            web,
+            m2m,
+            trail,
+        }
+    }
+}
