@@ -140,3 +140,74 @@ async fn documented_record_shapes_are_tallied_and_attributed_through_every_input
         .unwrap();
     assert_eq!(again.duplicates, 1);
 }
+
+/// `risky_configuration`: a change that weakens security is a critical alert naming what was
+/// weakened, beside the generic configuration change; a change that weakens nothing is only
+/// the generic one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_that_weakens_security_is_a_critical_alert_of_its_own() {
+    let shop = TrailShop::start(&[]).await;
+    let at = window_of(Utc::now() - Duration::minutes(20)) + Duration::seconds(3);
+    let change = |id: &str, params: Value| {
+        json!({"eventVersion": "1.08", "eventTime": at.to_rfc3339(), "eventID": id,
+            "eventSource": "cognito-idp.amazonaws.com", "eventName": "UpdateUserPool",
+            "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.9", "readOnly": false,
+            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/Admin/ops"},
+            "requestParameters": params, "responseElements": null, "eventType": "AwsApiCall",
+            "managementEvent": true, "recipientAccountId": cognito_watch_testbed::ACCOUNT})
+    };
+    let weakening = change(
+        "ev-mfa-off",
+        json!({"userPoolId": shop.pool, "mfaConfiguration": "OFF", "deletionProtection": "INACTIVE"}),
+    );
+    let harmless = change(
+        "ev-mfa-on",
+        json!({"userPoolId": shop.pool, "mfaConfiguration": "ON"}),
+    );
+    for record in [&weakening, &harmless] {
+        shop.trail
+            .handle(traffic::eventbridge(record), None)
+            .await
+            .unwrap();
+    }
+    let alerts = shop.inbox.drain().await;
+    let mut seen: Vec<(String, String, String)> = alerts
+        .iter()
+        .map(|a| {
+            let attr = |k: &str| {
+                a["MessageAttributes"][k]["Value"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            (
+                attr("detection"),
+                attr("severity"),
+                a["Message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    seen.sort();
+    let kinds: Vec<(&str, &str)> = seen
+        .iter()
+        .map(|(k, s, _)| (k.as_str(), s.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("configuration_change", "trouble"),
+            ("configuration_change", "trouble"),
+            ("risky_configuration", "critical"),
+        ]
+    );
+    let risky = &seen[2].2;
+    assert!(
+        risky.contains("MFA (mfaConfiguration) set to OFF"),
+        "{risky}"
+    );
+    assert!(
+        risky.contains("deletionProtection set to INACTIVE"),
+        "{risky}"
+    );
+    assert!(risky.contains(&shop.pool), "{risky}");
+}

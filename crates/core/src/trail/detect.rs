@@ -66,6 +66,16 @@ pub enum Detection {
         target: String,
         event_id: String,
     },
+    /// A configuration change that weakens security, judged on its request parameters.
+    RiskyConfiguration {
+        event_name: String,
+        who: String,
+        source_ip: Option<String>,
+        target: String,
+        /// What was weakened, one change per entry (`MFA set to OFF`...).
+        weakened: Vec<String>,
+        event_id: String,
+    },
     RiskySignIn {
         user_sub: Option<String>,
         client_id: Option<String>,
@@ -90,6 +100,7 @@ impl Detection {
             Detection::PoolFailureSpike { .. } => "pool_failure_spike",
             Detection::M2mAnomaly { .. } => "m2m_anomaly",
             Detection::ConfigurationChange { .. } => "configuration_change",
+            Detection::RiskyConfiguration { .. } => "risky_configuration",
             Detection::RiskySignIn { .. } => "risky_sign_in",
         }
     }
@@ -102,7 +113,8 @@ impl Detection {
             | Detection::CredentialStuffing { ip, .. } => ip.clone(),
             Detection::PoolFailureSpike { .. } => String::new(),
             Detection::M2mAnomaly { client_id, .. } => client_id.clone(),
-            Detection::ConfigurationChange { event_id, .. } => event_id.clone(),
+            Detection::ConfigurationChange { event_id, .. }
+            | Detection::RiskyConfiguration { event_id, .. } => event_id.clone(),
             Detection::RiskySignIn {
                 user_sub, event_id, ..
             } => user_sub
@@ -118,6 +130,7 @@ impl Detection {
             Detection::BruteForce { .. }
             | Detection::CredentialStuffing { .. }
             | Detection::PoolFailureSpike { .. }
+            | Detection::RiskyConfiguration { .. }
             | Detection::RiskySignIn { .. } => Severity::Critical,
             Detection::AccountEnumeration { .. }
             | Detection::M2mAnomaly { .. }
@@ -137,6 +150,9 @@ impl Detection {
             }
             Detection::ConfigurationChange { event_name, .. } => {
                 format!("Configuration change {event_name}")
+            }
+            Detection::RiskyConfiguration { event_name, .. } => {
+                format!("Security weakened by {event_name}")
             }
             Detection::RiskySignIn { risk_decision, .. } => format!(
                 "Risky sign-in ({})",
@@ -198,6 +214,20 @@ impl Detection {
                 format!("by {who} from {}", opt(source_ip)),
                 format!("CloudTrail event {event_id}"),
             ],
+            Detection::RiskyConfiguration {
+                event_name,
+                who,
+                source_ip,
+                target,
+                weakened,
+                event_id,
+            } => {
+                let mut facts = vec![format!("{event_name} on {target}")];
+                facts.extend(weakened.iter().cloned());
+                facts.push(format!("by {who} from {}", opt(source_ip)));
+                facts.push(format!("CloudTrail event {event_id}"));
+                facts
+            }
             Detection::RiskySignIn {
                 user_sub,
                 client_id,
@@ -358,11 +388,10 @@ pub fn detect(
     out
 }
 
-/// A risky configuration change: who (userIdentity), from where, what.
-pub fn configuration_change(r: &CloudTrailRecord) -> Option<Finding> {
-    if !r.is_cognito() || !RISKY_CHANGES.contains(&r.event_name.as_str()) || r.failure().is_some() {
-        return None;
-    }
+/// Who made a change (`userIdentity`'s ARN, principal or type; masked: an SSO session name is
+/// often the person's email address) and what it targets (ids as they are, cleaned; names a
+/// person chose masked).
+fn who_and_target(r: &CloudTrailRecord) -> (String, String) {
     let identity = r.user_identity.as_ref();
     let who = identity
         .and_then(|u| u.get("arn").and_then(|a| a.as_str()))
@@ -371,7 +400,6 @@ pub fn configuration_change(r: &CloudTrailRecord) -> Option<Finding> {
         .unwrap_or("unknown");
     let params = r.request_parameters.as_ref();
     let field = |k: &str| params.and_then(|p| p.get(k)).and_then(|v| v.as_str());
-    // Ids are kept as they are (cleaned); names a person chose are masked too.
     let target = [
         field("userPoolId").map(|v| clean(v, 64)),
         field("clientId")
@@ -384,6 +412,15 @@ pub fn configuration_change(r: &CloudTrailRecord) -> Option<Finding> {
     .flatten()
     .collect::<Vec<_>>()
     .join("/");
+    (clean_masked(who, 256), clean(&target, 256))
+}
+
+/// A configuration change worth an alert: who (userIdentity), from where, what.
+pub fn configuration_change(r: &CloudTrailRecord) -> Option<Finding> {
+    if !r.is_cognito() || !RISKY_CHANGES.contains(&r.event_name.as_str()) || r.failure().is_some() {
+        return None;
+    }
+    let (who, target) = who_and_target(r);
     Some(Finding {
         pool: r.user_pool_id(),
         window: r.window(),
@@ -391,10 +428,105 @@ pub fn configuration_change(r: &CloudTrailRecord) -> Option<Finding> {
         region: r.aws_region.clone(),
         detection: Detection::ConfigurationChange {
             event_name: r.event_name.clone(),
-            // An SSO session name is often the person's email address.
-            who: clean_masked(who, 256),
+            who,
             source_ip: r.source_ip_address.clone(),
-            target: clean(&target, 256),
+            target,
+            event_id: r.event_id.clone(),
+        },
+    })
+}
+
+/// What a successful change weakens, judged on its request parameters (AWS's parameter
+/// names): unauthenticated identities allowed, MFA off, user existence errors back to LEGACY,
+/// threat protection off, deletion protection off, a plain-HTTP callback URL that is not
+/// localhost, the client_credentials flow granted.
+pub fn weakened(r: &CloudTrailRecord) -> Vec<String> {
+    let Some(p) = r.request_parameters.as_ref() else {
+        return Vec::new();
+    };
+    fn text(v: Option<&serde_json::Value>) -> &str {
+        v.and_then(|v| v.as_str()).unwrap_or_default()
+    }
+    let mut out = Vec::new();
+    let name = r.event_name.as_str();
+    if matches!(name, "CreateIdentityPool" | "UpdateIdentityPool")
+        && p.get("allowUnauthenticatedIdentities")
+            .and_then(|v| v.as_bool())
+            == Some(true)
+    {
+        out.push("allowUnauthenticatedIdentities set to true (guests get AWS credentials)".into());
+    }
+    if matches!(name, "SetUserPoolMfaConfig" | "UpdateUserPool")
+        && text(p.get("mfaConfiguration")) == "OFF"
+    {
+        out.push("MFA (mfaConfiguration) set to OFF".into());
+    }
+    if name == "UpdateUserPool" {
+        if text(p.get("deletionProtection")) == "INACTIVE" {
+            out.push("deletionProtection set to INACTIVE".into());
+        }
+        let mode = p
+            .get("userPoolAddOns")
+            .and_then(|a| a.get("advancedSecurityMode"));
+        if text(mode) == "OFF" {
+            out.push("threat protection (userPoolAddOns.advancedSecurityMode) set to OFF".into());
+        }
+    }
+    if matches!(name, "CreateUserPoolClient" | "UpdateUserPoolClient") {
+        if text(p.get("preventUserExistenceErrors")) == "LEGACY" {
+            out.push("preventUserExistenceErrors set to LEGACY (reveals which users exist)".into());
+        }
+        let list = |k: &str| -> Vec<String> {
+            p.get(k)
+                .and_then(|v| v.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(|s| clean(s, 200)))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        for url in list("callbackURLs") {
+            let plain = url.to_ascii_lowercase();
+            let local = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
+                .iter()
+                .any(|l| plain.starts_with(l));
+            if plain.starts_with("http://") && !local {
+                out.push(format!("plain-HTTP callback URL {url} allowed"));
+            }
+        }
+        if list("allowedOAuthFlows")
+            .iter()
+            .any(|f| f == "client_credentials")
+        {
+            out.push("client_credentials flow (machine-to-machine tokens) allowed".into());
+        }
+    }
+    out
+}
+
+/// A successful configuration change that weakens security (critical), beside the generic
+/// configuration change.
+pub fn risky_configuration(r: &CloudTrailRecord) -> Option<Finding> {
+    if !r.is_cognito() || r.failure().is_some() {
+        return None;
+    }
+    let weakened = weakened(r);
+    if weakened.is_empty() {
+        return None;
+    }
+    let (who, target) = who_and_target(r);
+    Some(Finding {
+        pool: r.user_pool_id().or_else(|| r.identity_pool_id()),
+        window: r.window(),
+        account: r.recipient_account_id.clone(),
+        region: r.aws_region.clone(),
+        detection: Detection::RiskyConfiguration {
+            event_name: r.event_name.clone(),
+            who,
+            source_ip: r.source_ip_address.clone(),
+            target,
+            weakened,
             event_id: r.event_id.clone(),
         },
     })
@@ -527,5 +659,108 @@ mod tests {
             panic!("not a configuration change")
         };
         assert_eq!(target, "us-east-1_e4b9fd4891434de9/[email] app");
+    }
+
+    fn change(name: &str, params: serde_json::Value) -> CloudTrailRecord {
+        serde_json::from_value(serde_json::json!({"eventTime": "2026-11-21T10:04:00Z",
+            "eventSource": if name.contains("IdentityPool") { "cognito-identity.amazonaws.com" } else { "cognito-idp.amazonaws.com" },
+            "eventName": name, "eventID": "ev-9", "sourceIPAddress": "203.0.113.9",
+            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/Admin/ops"},
+            "requestParameters": params}))
+        .unwrap()
+    }
+
+    #[test]
+    fn changes_that_weaken_security_are_named_and_others_are_not() {
+        let cases = [
+            (
+                "CreateIdentityPool",
+                serde_json::json!({"identityPoolName": "x", "allowUnauthenticatedIdentities": true}),
+                "allowUnauthenticatedIdentities",
+            ),
+            (
+                "UpdateIdentityPool",
+                serde_json::json!({"identityPoolId": "us-east-1:1a", "allowUnauthenticatedIdentities": true}),
+                "allowUnauthenticatedIdentities",
+            ),
+            (
+                "SetUserPoolMfaConfig",
+                serde_json::json!({"userPoolId": "us-east-1_A", "mfaConfiguration": "OFF"}),
+                "MFA",
+            ),
+            (
+                "UpdateUserPool",
+                serde_json::json!({"userPoolId": "us-east-1_A", "mfaConfiguration": "OFF"}),
+                "MFA",
+            ),
+            (
+                "UpdateUserPool",
+                serde_json::json!({"userPoolId": "us-east-1_A", "deletionProtection": "INACTIVE"}),
+                "deletionProtection",
+            ),
+            (
+                "UpdateUserPool",
+                serde_json::json!({"userPoolId": "us-east-1_A", "userPoolAddOns": {"advancedSecurityMode": "OFF"}}),
+                "threat protection",
+            ),
+            (
+                "UpdateUserPoolClient",
+                serde_json::json!({"userPoolId": "us-east-1_A", "clientId": "c1", "preventUserExistenceErrors": "LEGACY"}),
+                "LEGACY",
+            ),
+            (
+                "UpdateUserPoolClient",
+                serde_json::json!({"userPoolId": "us-east-1_A", "clientId": "c1", "callbackURLs": ["https://shop.example", "http://evil.example/cb"]}),
+                "http://evil.example/cb",
+            ),
+            (
+                "CreateUserPoolClient",
+                serde_json::json!({"userPoolId": "us-east-1_A", "clientName": "svc", "allowedOAuthFlows": ["client_credentials"]}),
+                "client_credentials",
+            ),
+        ];
+        for (name, params, says) in cases {
+            let f = risky_configuration(&change(name, params.clone()))
+                .unwrap_or_else(|| panic!("{name} {params}: not risky"));
+            assert_eq!(f.detection.severity(), Severity::Critical);
+            assert!(
+                f.detection.facts().iter().any(|l| l.contains(says)),
+                "{name}: {:?}",
+                f.detection.facts()
+            );
+        }
+        let harmless = [
+            (
+                "UpdateUserPool",
+                serde_json::json!({"userPoolId": "us-east-1_A", "mfaConfiguration": "ON", "deletionProtection": "ACTIVE"}),
+            ),
+            (
+                "UpdateUserPoolClient",
+                serde_json::json!({"userPoolId": "us-east-1_A", "clientId": "c1", "preventUserExistenceErrors": "ENABLED", "callbackURLs": ["https://shop.example", "http://localhost:3000/cb"]}),
+            ),
+            (
+                "CreateIdentityPool",
+                serde_json::json!({"identityPoolName": "x", "allowUnauthenticatedIdentities": false}),
+            ),
+            (
+                "CreateUserPoolClient",
+                serde_json::json!({"userPoolId": "us-east-1_A", "allowedOAuthFlows": ["code"]}),
+            ),
+        ];
+        for (name, params) in harmless {
+            assert!(
+                risky_configuration(&change(name, params.clone())).is_none(),
+                "{name} {params}"
+            );
+        }
+        let mut failed = change(
+            "SetUserPoolMfaConfig",
+            serde_json::json!({"userPoolId": "us-east-1_A", "mfaConfiguration": "OFF"}),
+        );
+        failed.error_code = Some("AccessDeniedException".into());
+        assert!(
+            risky_configuration(&failed).is_none(),
+            "a refused change weakens nothing"
+        );
     }
 }

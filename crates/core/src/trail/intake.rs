@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::trail::activity::{classify, classify_str, risky_sign_in, LogRecord};
-use crate::trail::detect::{configuration_change, Finding};
+use crate::trail::detect::{configuration_change, risky_configuration, Finding};
 use crate::trail::{valid_pool_id, Tallies};
 
 /// What a delivery held, by outcome.
@@ -109,7 +109,10 @@ impl Intake {
                     None => &none,
                 };
                 self.tallies.add(&r, resolve);
-                if let Some(mut f) = configuration_change(&r) {
+                for mut f in [configuration_change(&r), risky_configuration(&r)]
+                    .into_iter()
+                    .flatten()
+                {
                     if f.pool.is_none() {
                         f.pool = r.client_id().as_deref().and_then(resolve);
                     }
