@@ -130,7 +130,10 @@ async fn every_event_file_is_accepted_by_the_trail_function() {
                 assert_eq!(report.detections, 1, "{name}: a risky sign-in");
             }
             "eventbridge-config-change.json" => {
-                assert_eq!(report.detections, 1, "{name}");
+                assert_eq!(
+                    report.detections, 2,
+                    "{name}: MFA set OFF is a configuration change and a risky configuration"
+                );
                 assert_eq!(report.reinventories, 1, "{name}");
             }
             "logs-subscription.json" => assert_eq!(r.cognito_records, 4, "{name}"),
@@ -143,8 +146,8 @@ async fn every_event_file_is_accepted_by_the_trail_function() {
     }
     assert_eq!(
         inbox.drain().await.len(),
-        2,
-        "the risky sign-in and the MFA change"
+        3,
+        "the risky sign-in, and the MFA change as a change and as a weakening"
     );
 }
 

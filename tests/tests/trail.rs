@@ -401,9 +401,10 @@ async fn each_detection_fires_once_per_window() {
             "credential_stuffing",
             "m2m_anomaly",
             "pool_failure_spike",
+            "risky_configuration",
             "risky_sign_in",
         ],
-        "one alert per detection"
+        "one alert per detection (the change turns MFA off: a weakening too)"
     );
     let json = |kind: &str| &alerts.iter().find(|(k, _)| k == kind).unwrap().1;
     assert_eq!(

@@ -225,14 +225,19 @@ async fn the_four_queries_answer_from_the_tallies() {
     );
     let report = json_of(vec!["invoke", "trail", "--event", file]).await;
     assert_eq!(report["cognito_records"], 1);
-    assert_eq!(report["detections"], 1);
-    let found = json_of(vec!["detections", "--since", "520w", "--json"]).await;
-    assert!(
-        found
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["finding"]["detection"]["detection"] == "configuration_change"),
-        "{found}"
+    assert_eq!(
+        report["detections"], 2,
+        "MFA set OFF: the change and the weakening"
     );
+    let found = json_of(vec!["detections", "--since", "520w", "--json"]).await;
+    for kind in ["configuration_change", "risky_configuration"] {
+        assert!(
+            found
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["finding"]["detection"]["detection"] == kind),
+            "{kind}: {found}"
+        );
+    }
 }

@@ -211,3 +211,72 @@ async fn a_change_that_weakens_security_is_a_critical_alert_of_its_own() {
     );
     assert!(risky.contains(&shop.pool), "{risky}");
 }
+
+/// `unauthenticated_credentials`: the first time in 7 days an identity pool gives AWS
+/// credentials to an unauthenticated caller is an alert; the next ones are not, nor are
+/// authenticated callers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_getting_credentials_for_the_first_time_in_a_week_is_an_alert() {
+    let shop = TrailShop::start(&[]).await;
+    let at = window_of(Utc::now() - Duration::minutes(40));
+    let guest = |at: DateTime<Utc>, id: &str, caller: &str| {
+        let mut r = documented_shapes(&shop.web, at)[1].clone();
+        r["eventID"] = json!(id);
+        r["userIdentity"]["type"] = json!(caller);
+        json!({"version": "0", "id": id, "detail-type": "AWS API Call via CloudTrail",
+            "source": "aws.cognito-identity", "account": cognito_watch_testbed::ACCOUNT,
+            "time": r["eventTime"], "region": "us-east-1", "resources": [], "detail": r})
+    };
+    let detections = |alerts: Vec<Value>| -> Vec<String> {
+        alerts
+            .iter()
+            .map(|a| {
+                a["MessageAttributes"]["detection"]["Value"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect()
+    };
+    // An authenticated caller (developer-authenticated identities come as an IAM role): nothing.
+    shop.trail
+        .handle(guest(at, "ev-role", "AssumedRole"), None)
+        .await
+        .unwrap();
+    assert!(detections(shop.inbox.drain().await).is_empty());
+    // The first guest: an alert.
+    let first = shop
+        .trail
+        .handle(guest(at, "ev-g1", "Unknown"), None)
+        .await
+        .unwrap();
+    assert_eq!(first.detections, 1);
+    let alerts = shop.inbox.drain().await;
+    assert_eq!(
+        detections(alerts.clone()),
+        vec!["unauthenticated_credentials"]
+    );
+    let text = alerts[0]["Message"].as_str().unwrap_or_default();
+    assert!(
+        text.contains(IDENTITY_POOL) && text.contains("first time in 7 days"),
+        "{text}"
+    );
+    // The same delivery again, another guest in the same window, guests in the next windows:
+    // no new alert.
+    shop.trail
+        .handle(guest(at, "ev-g1", "Unknown"), None)
+        .await
+        .unwrap();
+    shop.trail
+        .handle(guest(at, "ev-g2", "Unknown"), None)
+        .await
+        .unwrap();
+    for k in 1..3 {
+        let later = at + Duration::minutes(5 * k);
+        shop.trail
+            .handle(guest(later, &format!("ev-l{k}"), "Unknown"), None)
+            .await
+            .unwrap();
+    }
+    assert!(detections(shop.inbox.drain().await).is_empty());
+}

@@ -371,6 +371,54 @@ impl TrailStore {
             .collect())
     }
 
+    /// Note that `what` was seen for `subject` in `window`, remembered `quiet` from now: true if
+    /// it was not seen within `quiet` before (the first time in a while). A redelivery in the
+    /// same window answers true again, so a detection is never lost to a retry; later windows
+    /// answer false until `quiet` passes without one.
+    pub async fn first_in_a_while(
+        &self,
+        what: &str,
+        subject: &str,
+        window: DateTime<Utc>,
+        now: DateTime<Utc>,
+        quiet: Duration,
+    ) -> Result<bool, AwsError> {
+        let key = TrailKey::Seen {
+            what: what.to_string(),
+            subject: subject.to_string(),
+        }
+        .attributes();
+        let ttl = n((now + quiet).timestamp());
+        let first = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key.clone()))
+            .update_expression("SET #ttl = :ttl, first_window = :w")
+            .condition_expression("attribute_not_exists(pk) OR #ttl < :now OR first_window = :w")
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":ttl", ttl.clone())
+            .expression_attribute_values(":w", s(time(window)))
+            .expression_attribute_values(":now", n(now.timestamp()))
+            .send()
+            .await;
+        if crate::dynamo::conditional("UpdateItem", first)? {
+            return Ok(true);
+        }
+        // Seen recently: it stays quiet, and the quiet period starts again.
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression("SET #ttl = :ttl")
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":ttl", ttl)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("UpdateItem", e))?;
+        Ok(false)
+    }
+
     // ---- detections --------------------------------------------------------------------
 
     /// A detection's key.

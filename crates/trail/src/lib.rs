@@ -282,6 +282,7 @@ impl Trail {
             .or(own_account.map(str::to_string));
         let mut findings = intake.findings;
         findings.extend(self.detections(&intake.tallies.counts).await?);
+        findings.extend(self.first_in_a_while(intake.first_seen, now).await?);
         for f in &mut findings {
             if f.account.is_none() {
                 f.account = account.clone();
@@ -291,6 +292,32 @@ impl Trail {
             }
         }
         self.deliver(findings, now, report).await
+    }
+
+    /// The candidates that are detections only the first time in a while (unauthenticated
+    /// credentials on an identity pool quiet for `GUEST_QUIET_DAYS`), each asked once.
+    async fn first_in_a_while(
+        &self,
+        candidates: Vec<Finding>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Finding>, AwsError> {
+        let mut asked = HashSet::new();
+        let mut out = Vec::new();
+        let quiet = Duration::days(cognito_watch_core::trail::detect::GUEST_QUIET_DAYS);
+        for f in candidates {
+            if !asked.insert(f.key()) {
+                continue;
+            }
+            let (what, subject) = (f.detection.kind(), f.detection.subject());
+            if self
+                .store
+                .first_in_a_while(what, &subject, f.window, now, quiet)
+                .await?
+            {
+                out.push(f);
+            }
+        }
+        Ok(out)
     }
 
     /// Stream a trail file from S3 through the intake (on a blocking thread: the reader is

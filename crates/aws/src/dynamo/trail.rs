@@ -6,6 +6,7 @@
 //! | idempotency mark of a delivery's chunk | `IDEMPOTENCY#<delivery key>#<chunk>` | `MARK` |
 //! | detection (outbox) | `FINDING#<finding key>` | `FINDING` |
 //! | pools seen | `POOLS` | `<pool or ->` |
+//! | last seen (first-in-a-while detections) | `SEEN#<what>#<subject>` | `SEEN` |
 //!
 //! Every tally has its own partition, so a burst from one IP never heats a shared one, and
 //! carries `tally_pk` = `<pool or ->#<kind>` and `tally_sk` = `<window>#<value>`, the keys of
@@ -33,6 +34,7 @@ const TALLY: &str = "TALLY#";
 const IDEMPOTENCY: &str = "IDEMPOTENCY#";
 const FINDING: &str = "FINDING#";
 const POOLS: &str = "POOLS";
+const SEEN: &str = "SEEN#";
 
 /// A trail-table key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +47,8 @@ pub enum TrailKey {
     Finding { key: String },
     /// A pool tallies were kept for (`-` for none).
     Pool { pool: String },
+    /// When something was last seen (`what` names it: `unauthenticated_credentials`).
+    Seen { what: String, subject: String },
 }
 
 impl TrailKey {
@@ -102,6 +106,7 @@ impl TableKey for TrailKey {
             }
             TrailKey::Finding { key } => format!("{FINDING}{key}"),
             TrailKey::Pool { .. } => POOLS.into(),
+            TrailKey::Seen { what, subject } => format!("{SEEN}{what}#{subject}"),
         }
     }
 
@@ -111,6 +116,7 @@ impl TableKey for TrailKey {
             TrailKey::Idempotency { .. } => "MARK".into(),
             TrailKey::Finding { .. } => "FINDING".into(),
             TrailKey::Pool { pool } => pool.clone(),
+            TrailKey::Seen { .. } => "SEEN".into(),
         }
     }
 
@@ -137,6 +143,13 @@ impl TableKey for TrailKey {
             return Some(TrailKey::Idempotency {
                 delivery: delivery.to_string(),
                 chunk: chunk.parse().ok()?,
+            });
+        }
+        if let (Some(rest), "SEEN") = (pk.strip_prefix(SEEN), sk) {
+            let (what, subject) = rest.split_once('#')?;
+            return Some(TrailKey::Seen {
+                what: what.to_string(),
+                subject: subject.to_string(),
             });
         }
         match (pk.strip_prefix(FINDING), sk) {
@@ -176,6 +189,8 @@ mod tests {
                 .prop_map(|(delivery, chunk)| TrailKey::Idempotency { delivery, chunk }),
             strategies::name().prop_map(|key| TrailKey::Finding { key }),
             strategies::name().prop_map(|pool| TrailKey::Pool { pool }),
+            ("[a-z_]{1,30}", strategies::name())
+                .prop_map(|(what, subject)| TrailKey::Seen { what, subject }),
         ]
     }
 

@@ -76,6 +76,14 @@ pub enum Detection {
         weakened: Vec<String>,
         event_id: String,
     },
+    /// An unauthenticated caller got AWS credentials from an identity pool where that had not
+    /// happened for `quiet_days` (Elastic's rule for Cognito).
+    UnauthenticatedCredentials {
+        identity_pool: String,
+        ip: Option<String>,
+        quiet_days: i64,
+        event_id: String,
+    },
     RiskySignIn {
         user_sub: Option<String>,
         client_id: Option<String>,
@@ -101,6 +109,7 @@ impl Detection {
             Detection::M2mAnomaly { .. } => "m2m_anomaly",
             Detection::ConfigurationChange { .. } => "configuration_change",
             Detection::RiskyConfiguration { .. } => "risky_configuration",
+            Detection::UnauthenticatedCredentials { .. } => "unauthenticated_credentials",
             Detection::RiskySignIn { .. } => "risky_sign_in",
         }
     }
@@ -112,6 +121,7 @@ impl Detection {
             | Detection::AccountEnumeration { ip, .. }
             | Detection::CredentialStuffing { ip, .. } => ip.clone(),
             Detection::PoolFailureSpike { .. } => String::new(),
+            Detection::UnauthenticatedCredentials { identity_pool, .. } => identity_pool.clone(),
             Detection::M2mAnomaly { client_id, .. } => client_id.clone(),
             Detection::ConfigurationChange { event_id, .. }
             | Detection::RiskyConfiguration { event_id, .. } => event_id.clone(),
@@ -134,7 +144,8 @@ impl Detection {
             | Detection::RiskySignIn { .. } => Severity::Critical,
             Detection::AccountEnumeration { .. }
             | Detection::M2mAnomaly { .. }
-            | Detection::ConfigurationChange { .. } => Severity::Trouble,
+            | Detection::ConfigurationChange { .. }
+            | Detection::UnauthenticatedCredentials { .. } => Severity::Trouble,
         }
     }
 
@@ -153,6 +164,9 @@ impl Detection {
             }
             Detection::RiskyConfiguration { event_name, .. } => {
                 format!("Security weakened by {event_name}")
+            }
+            Detection::UnauthenticatedCredentials { identity_pool, .. } => {
+                format!("Unauthenticated credentials from {identity_pool}")
             }
             Detection::RiskySignIn { risk_decision, .. } => format!(
                 "Risky sign-in ({})",
@@ -228,6 +242,19 @@ impl Detection {
                 facts.push(format!("CloudTrail event {event_id}"));
                 facts
             }
+            Detection::UnauthenticatedCredentials {
+                identity_pool,
+                ip,
+                quiet_days,
+                event_id,
+            } => vec![
+                format!(
+                    "GetCredentialsForIdentity succeeded for an unauthenticated caller (userIdentity.type Unknown) on {identity_pool} from {}",
+                    opt(ip)
+                ),
+                format!("the first time in {quiet_days} days on this identity pool"),
+                format!("CloudTrail event {event_id}"),
+            ],
             Detection::RiskySignIn {
                 user_sub,
                 client_id,
@@ -505,6 +532,35 @@ pub fn weakened(r: &CloudTrailRecord) -> Vec<String> {
     out
 }
 
+/// How long an identity pool must have given no unauthenticated caller credentials for the
+/// next one to be an `unauthenticated_credentials` detection.
+pub const GUEST_QUIET_DAYS: i64 = 7;
+
+/// A candidate `unauthenticated_credentials` detection: GetCredentialsForIdentity succeeded for
+/// an unauthenticated caller. It is a detection only when the identity pool gave none for
+/// [`GUEST_QUIET_DAYS`] (the trail function keeps that memory).
+pub fn guest_credentials(r: &CloudTrailRecord) -> Option<Finding> {
+    let guest = r.event_name == "GetCredentialsForIdentity"
+        && r.failure().is_none()
+        && r.caller_type().as_deref() == Some("Unknown");
+    if !guest {
+        return None;
+    }
+    let identity_pool = r.identity_pool_id()?;
+    Some(Finding {
+        pool: Some(identity_pool.clone()),
+        window: r.window(),
+        account: r.recipient_account_id.clone(),
+        region: r.aws_region.clone(),
+        detection: Detection::UnauthenticatedCredentials {
+            identity_pool,
+            ip: r.source_ip_address.clone(),
+            quiet_days: GUEST_QUIET_DAYS,
+            event_id: r.event_id.clone(),
+        },
+    })
+}
+
 /// A successful configuration change that weakens security (critical), beside the generic
 /// configuration change.
 pub fn risky_configuration(r: &CloudTrailRecord) -> Option<Finding> {
@@ -762,5 +818,25 @@ mod tests {
             risky_configuration(&failed).is_none(),
             "a refused change weakens nothing"
         );
+    }
+
+    #[test]
+    fn only_a_successful_unauthenticated_credentials_call_is_a_guest_candidate() {
+        let pool = "us-east-1:1a234567-8901-2345-6789-0123456789ab";
+        let record = |caller: &str, error: Option<&str>| -> CloudTrailRecord {
+            serde_json::from_value(serde_json::json!({"eventTime": "2026-11-21T10:04:00Z",
+                "eventSource": "cognito-identity.amazonaws.com", "eventName": "GetCredentialsForIdentity",
+                "eventID": "ev-1", "sourceIPAddress": "203.0.113.40", "errorCode": error,
+                "userIdentity": {"type": caller},
+                "resources": [{"ARN": format!("arn:aws:cognito-identity:us-east-1:111122223333:identitypool/{pool}")}]}))
+            .unwrap()
+        };
+        let f = guest_credentials(&record("Unknown", None)).expect("a guest");
+        assert_eq!(
+            f.key(),
+            format!("unauthenticated_credentials#{pool}#2026-11-21T10:00Z#{pool}")
+        );
+        assert!(guest_credentials(&record("AssumedRole", None)).is_none());
+        assert!(guest_credentials(&record("Unknown", Some("NotAuthorizedException"))).is_none());
     }
 }

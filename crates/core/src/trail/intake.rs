@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::trail::activity::{classify, classify_str, risky_sign_in, LogRecord};
-use crate::trail::detect::{configuration_change, risky_configuration, Finding};
+use crate::trail::detect::{configuration_change, guest_credentials, risky_configuration, Finding};
 use crate::trail::{valid_pool_id, Tallies};
 
 /// What a delivery held, by outcome.
@@ -31,6 +31,9 @@ pub type PoolOfClient = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 pub struct Intake {
     pub tallies: Tallies,
     pub findings: Vec<Finding>,
+    /// Findings that are detections only the first time in a while (the trail function asks
+    /// its memory): unauthenticated credentials.
+    pub first_seen: Vec<Finding>,
     pub counts: IntakeCounts,
     /// The first few reasons records were skipped as malformed (for the log).
     pub malformed_samples: Vec<String>,
@@ -118,6 +121,7 @@ impl Intake {
                     }
                     self.findings.push(f);
                 }
+                self.first_seen.extend(guest_credentials(&r));
             }
             LogRecord::Activity(a) => {
                 self.counts.user_activity += 1;
