@@ -389,29 +389,30 @@ impl TrailStore {
         }
         .attributes();
         let ttl = n((now + quiet).timestamp());
-        let first = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key.clone()))
+        let values = HashMap::from([
+            (":ttl".to_string(), ttl.clone()),
+            (":w".to_string(), s(time(window))),
+            (":now".to_string(), n(now.timestamp())),
+        ]);
+        let update = |key| {
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key))
+                .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+        };
+        let first = update(key.clone())
             .update_expression("SET #ttl = :ttl, first_window = :w")
             .condition_expression("attribute_not_exists(pk) OR #ttl < :now OR first_window = :w")
-            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
-            .expression_attribute_values(":ttl", ttl.clone())
-            .expression_attribute_values(":w", s(time(window)))
-            .expression_attribute_values(":now", n(now.timestamp()))
+            .set_expression_attribute_values(Some(values))
             .send()
             .await;
         if crate::dynamo::conditional("UpdateItem", first)? {
             return Ok(true);
         }
         // Seen recently: it stays quiet, and the quiet period starts again.
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key))
+        update(key)
             .update_expression("SET #ttl = :ttl")
-            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
             .expression_attribute_values(":ttl", ttl)
             .send()
             .await
