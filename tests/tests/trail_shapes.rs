@@ -280,3 +280,76 @@ async fn a_guest_getting_credentials_for_the_first_time_in_a_week_is_an_alert() 
     }
     assert!(detections(shop.inbox.drain().await).is_empty());
 }
+
+/// `password_reset_abuse`: ForgotPassword requests from one IP over the cap, or a pool's over a
+/// multiple of its trailing baseline; the usual rate is not an alert.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_reset_floods_are_detected_per_ip_and_against_the_pool_baseline() {
+    let shop = TrailShop::start(&[]).await;
+    let base = window_of(Utc::now() - Duration::hours(3));
+    let reset = |at: DateTime<Utc>, ip: String, n: usize| -> String {
+        json!({"eventVersion": "1.08", "eventTime": (at + Duration::seconds(n as i64 % 200)).to_rfc3339(),
+            "eventID": format!("fp-{}-{ip}-{n}", at.timestamp()), "eventSource": "cognito-idp.amazonaws.com",
+            "eventName": "ForgotPassword", "awsRegion": "us-east-1", "sourceIPAddress": ip,
+            "userIdentity": {"type": "Unknown", "principalId": "Anonymous"},
+            "requestParameters": {"clientId": shop.web, "username": "HIDDEN_DUE_TO_SECURITY_REASONS"},
+            "responseElements": null, "readOnly": false, "eventType": "AwsApiCall",
+            "managementEvent": true, "recipientAccountId": cognito_watch_testbed::ACCOUNT})
+        .to_string()
+    };
+    let deliver = |records: Vec<String>, stream: String| {
+        let trail = &shop.trail;
+        async move {
+            trail
+                .handle(logs_event(&logs_batch("trail", &stream, 1, &records)), None)
+                .await
+                .unwrap()
+        }
+    };
+    // Twelve quiet windows: 6 resets each, from 6 addresses (the trailing baseline: 6).
+    for k in 0..12 {
+        let at = base + Duration::minutes(5 * k);
+        let records = (0..6)
+            .map(|i| reset(at, format!("192.0.2.{i}"), i))
+            .collect();
+        deliver(records, format!("q{k}")).await;
+    }
+    let kinds = |alerts: Vec<Value>| -> Vec<String> {
+        alerts
+            .iter()
+            .map(|a| {
+                a["MessageAttributes"]["detection"]["Value"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect()
+    };
+    assert!(kinds(shop.inbox.drain().await).is_empty(), "the usual rate");
+    // Then 40 resets from 40 addresses in one window: over 5x the baseline, pool-wide.
+    let spike = base + Duration::minutes(60);
+    let records = (0..40)
+        .map(|i| reset(spike, format!("198.51.100.{i}"), i))
+        .collect();
+    deliver(records, "spike".into()).await;
+    let alerts = shop.inbox.drain().await;
+    assert_eq!(kinds(alerts.clone()), vec!["password_reset_abuse"]);
+    let text = alerts[0]["Message"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("40 password reset requests") && text.contains("baseline 6.0"),
+        "{text}"
+    );
+    // And 21 from one address in a later window: the per-IP cap.
+    let flood = base + Duration::minutes(65);
+    let records = (0..21)
+        .map(|i| reset(flood, "203.0.113.77".into(), i))
+        .collect();
+    deliver(records, "flood".into()).await;
+    let alerts = shop.inbox.drain().await;
+    assert_eq!(kinds(alerts.clone()), vec!["password_reset_abuse"]);
+    let text = alerts[0]["Message"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("21 password reset requests from 203.0.113.77"),
+        "{text}"
+    );
+}

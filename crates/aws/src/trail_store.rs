@@ -130,6 +130,7 @@ impl TrailStore {
             ("requests", c.requests),
             ("refreshes", c.refreshes),
             ("refresh_failures", c.refresh_failures),
+            ("password_resets", c.password_resets),
         ] {
             if v > 0 {
                 put(attr, n(v as i64), false);
@@ -487,6 +488,7 @@ pub fn tally_of(item: &Item) -> Option<(TallyId, Counts)> {
         requests: number(item, "requests"),
         refreshes: number(item, "refreshes"),
         refresh_failures: number(item, "refresh_failures"),
+        password_resets: number(item, "password_resets"),
         ..Default::default()
     };
     for (attr, v) in item {

@@ -25,7 +25,7 @@ use cognito_watch_aws::s3::TrailFiles;
 use cognito_watch_aws::{AlertSink, AwsError, StateStore, StatusStore, TrailStore};
 use cognito_watch_core::alerting::message as alert_message;
 use cognito_watch_core::config::{Tables, TrailConfig};
-use cognito_watch_core::trail::detect::{detect, DetectionThresholds, Finding};
+use cognito_watch_core::trail::detect::{baseline_of, detect, DetectionThresholds, Finding};
 use cognito_watch_core::trail::intake::{Intake, IntakeCounts};
 use cognito_watch_core::trail::{Counts, TallyId, TallyKey, WINDOW_MINUTES};
 use serde::Serialize;
@@ -445,8 +445,10 @@ impl Trail {
         let candidates: Vec<TallyId> = tallies
             .iter()
             .filter(|(id, c)| match &id.key {
-                TallyKey::Ip { .. } => c.failures > 0,
-                TallyKey::EventName { name } => name == "InitiateAuth" && c.attempts > 0,
+                TallyKey::Ip { .. } => c.failures > 0 || c.password_resets > 0,
+                TallyKey::EventName { name } => {
+                    (name == "InitiateAuth" && c.attempts > 0) || c.password_resets > 0
+                }
                 TallyKey::Client { .. } => c.m2m_requests() > 0,
                 TallyKey::ErrorCode { .. } | TallyKey::Caller { .. } => false,
             })
@@ -457,19 +459,22 @@ impl Trail {
         }
         let thresholds = self.thresholds().await?;
         let windows = i64::from(self.config.baseline_windows);
-        // The window totals and, for M2M clients, their trailing windows: one read.
+        let trailing = move |id: &TallyId| {
+            let id = id.clone();
+            (1..=windows).map(move |k| TallyId {
+                window: id.window - Duration::minutes(WINDOW_MINUTES * k),
+                ..id.clone()
+            })
+        };
+        // The window totals and, for detections against a baseline, their trailing windows:
+        // one read.
         let mut wanted = candidates.clone();
-        wanted.extend(
-            candidates
-                .iter()
-                .filter(|id| matches!(id.key, TallyKey::Client { .. }))
-                .flat_map(|id| {
-                    (1..=windows).map(move |k| TallyId {
-                        window: id.window - Duration::minutes(WINDOW_MINUTES * k),
-                        ..id.clone()
-                    })
-                }),
-        );
+        for id in candidates
+            .iter()
+            .filter(|id| baseline_of(&id.key).is_some())
+        {
+            wanted.extend(trailing(id));
+        }
         wanted.sort();
         wanted.dedup();
         let stored = self.store.totals(&wanted).await?;
@@ -478,16 +483,8 @@ impl Trail {
             let Some(total) = stored.get(id).or_else(|| tallies.get(id)) else {
                 continue;
             };
-            let baseline = matches!(id.key, TallyKey::Client { .. }).then(|| {
-                let sum: u64 = (1..=windows)
-                    .filter_map(|k| {
-                        stored.get(&TallyId {
-                            window: id.window - Duration::minutes(WINDOW_MINUTES * k),
-                            ..id.clone()
-                        })
-                    })
-                    .map(Counts::m2m_requests)
-                    .sum();
+            let baseline = baseline_of(&id.key).map(|of| {
+                let sum: u64 = trailing(id).filter_map(|w| stored.get(&w)).map(of).sum();
                 sum as f64 / windows as f64
             });
             out.extend(detect(id, total, baseline, &thresholds));

@@ -59,6 +59,15 @@ pub enum Detection {
         cap: u64,
         multiple: f64,
     },
+    /// Password reset requests from one IP over a cap (`ip` set), or a pool's over a multiple of
+    /// its trailing baseline (`ip` none).
+    PasswordResetAbuse {
+        ip: Option<String>,
+        requests: u64,
+        baseline: Option<f64>,
+        threshold: u64,
+        multiple: f64,
+    },
     ConfigurationChange {
         event_name: String,
         who: String,
@@ -107,6 +116,7 @@ impl Detection {
             Detection::CredentialStuffing { .. } => "credential_stuffing",
             Detection::PoolFailureSpike { .. } => "pool_failure_spike",
             Detection::M2mAnomaly { .. } => "m2m_anomaly",
+            Detection::PasswordResetAbuse { .. } => "password_reset_abuse",
             Detection::ConfigurationChange { .. } => "configuration_change",
             Detection::RiskyConfiguration { .. } => "risky_configuration",
             Detection::UnauthenticatedCredentials { .. } => "unauthenticated_credentials",
@@ -121,6 +131,7 @@ impl Detection {
             | Detection::AccountEnumeration { ip, .. }
             | Detection::CredentialStuffing { ip, .. } => ip.clone(),
             Detection::PoolFailureSpike { .. } => String::new(),
+            Detection::PasswordResetAbuse { ip, .. } => ip.clone().unwrap_or_default(),
             Detection::UnauthenticatedCredentials { identity_pool, .. } => identity_pool.clone(),
             Detection::M2mAnomaly { client_id, .. } => client_id.clone(),
             Detection::ConfigurationChange { event_id, .. }
@@ -144,6 +155,7 @@ impl Detection {
             | Detection::RiskySignIn { .. } => Severity::Critical,
             Detection::AccountEnumeration { .. }
             | Detection::M2mAnomaly { .. }
+            | Detection::PasswordResetAbuse { .. }
             | Detection::ConfigurationChange { .. }
             | Detection::UnauthenticatedCredentials { .. } => Severity::Trouble,
         }
@@ -156,6 +168,10 @@ impl Detection {
             Detection::AccountEnumeration { ip, .. } => format!("Account enumeration from {ip}"),
             Detection::CredentialStuffing { ip, .. } => format!("Credential stuffing from {ip}"),
             Detection::PoolFailureSpike { .. } => "Sign-in failure spike".to_string(),
+            Detection::PasswordResetAbuse { ip: Some(ip), .. } => {
+                format!("Password reset abuse from {ip}")
+            }
+            Detection::PasswordResetAbuse { ip: None, .. } => "Password reset spike".to_string(),
             Detection::M2mAnomaly { client_id, .. } => {
                 format!("M2M token spike on client {client_id}")
             }
@@ -207,6 +223,24 @@ impl Detection {
                 threshold_percent,
             } => vec![format!(
                 "{failures} of {attempts} InitiateAuth requests failed ({rate_percent:.1}%, threshold > {threshold_percent}%)"
+            )],
+            Detection::PasswordResetAbuse {
+                ip: Some(ip),
+                requests,
+                threshold,
+                ..
+            } => vec![format!(
+                "{requests} password reset requests from {ip} in 5 minutes (threshold > {threshold})"
+            )],
+            Detection::PasswordResetAbuse {
+                ip: None,
+                requests,
+                baseline,
+                multiple,
+                ..
+            } => vec![format!(
+                "{requests} password reset requests in 5 minutes; trailing baseline {:.1} per window (alert above {multiple}x)",
+                baseline.unwrap_or(0.0)
             )],
             Detection::M2mAnomaly {
                 client_id,
@@ -333,8 +367,9 @@ impl Finding {
     }
 }
 
-/// Detections on one tally's window totals. `baseline` is the client's trailing mean of
-/// client_credentials requests per window (M2M only).
+/// Detections on one tally's window totals. `baseline` is the trailing mean per window of what
+/// the detection compares ([`baseline_of`]): a client's client_credentials requests, a pool's
+/// password reset requests.
 pub fn detect(
     id: &TallyId,
     totals: &Counts,
@@ -380,6 +415,30 @@ pub fn detect(
                     threshold: t.stuffing_distinct_subs,
                 });
             }
+            if totals.password_resets > t.reset_ip_requests {
+                push(Detection::PasswordResetAbuse {
+                    ip: Some(ip.clone()),
+                    requests: totals.password_resets,
+                    baseline: None,
+                    threshold: t.reset_ip_requests,
+                    multiple: t.reset_multiple,
+                });
+            }
+        }
+        TallyKey::EventName { name }
+            if super::record::PASSWORD_RESET_EVENTS.contains(&name.as_str()) =>
+        {
+            let base = baseline.unwrap_or(0.0);
+            let requests = totals.password_resets;
+            if base >= t.reset_min_baseline && requests as f64 > t.reset_multiple * base {
+                push(Detection::PasswordResetAbuse {
+                    ip: None,
+                    requests,
+                    baseline: Some(base),
+                    threshold: t.reset_ip_requests,
+                    multiple: t.reset_multiple,
+                });
+            }
         }
         TallyKey::EventName { name }
             if name == "InitiateAuth" && totals.attempts >= t.pool_min_attempts.max(1) =>
@@ -413,6 +472,20 @@ pub fn detect(
         _ => {}
     }
     out
+}
+
+/// What a tally's detection compares with its trailing windows, if any: a client's
+/// client_credentials requests, a pool's password reset requests.
+pub fn baseline_of(key: &TallyKey) -> Option<fn(&Counts) -> u64> {
+    match key {
+        TallyKey::Client { .. } => Some(Counts::m2m_requests),
+        TallyKey::EventName { name }
+            if super::record::PASSWORD_RESET_EVENTS.contains(&name.as_str()) =>
+        {
+            Some(|c: &Counts| c.password_resets)
+        }
+        _ => None,
+    }
 }
 
 /// Who made a change (`userIdentity`'s ARN, principal or type; masked: an SSO session name is
@@ -838,5 +911,39 @@ mod tests {
         );
         assert!(guest_credentials(&record("AssumedRole", None)).is_none());
         assert!(guest_credentials(&record("Unknown", Some("NotAuthorizedException"))).is_none());
+    }
+
+    #[test]
+    fn password_resets_fire_per_ip_over_the_cap_or_pool_wide_over_the_baseline() {
+        let t = DetectionThresholds::default();
+        let ip = id(TallyKey::Ip {
+            ip: "198.51.100.7".into(),
+        });
+        let mut c = Counts {
+            password_resets: 20,
+            ..Default::default()
+        };
+        assert!(detect(&ip, &c, None, &t).is_empty(), "at the cap: no");
+        c.password_resets = 21;
+        let found = detect(&ip, &c, None, &t);
+        assert_eq!(
+            found[0].key(),
+            "password_reset_abuse#p1#2026-11-21T10:00Z#198.51.100.7"
+        );
+        let pool = id(TallyKey::EventName {
+            name: "ForgotPassword".into(),
+        });
+        c.password_resets = 31;
+        assert_eq!(
+            detect(&pool, &c, Some(6.0), &t).len(),
+            1,
+            "over 5x the baseline"
+        );
+        assert!(detect(&pool, &c, Some(7.0), &t).is_empty(), "under 5x");
+        assert!(
+            detect(&pool, &c, Some(4.0), &t).is_empty(),
+            "a baseline too small to judge"
+        );
+        assert!(baseline_of(&pool.key).is_some() && baseline_of(&ip.key).is_none());
     }
 }

@@ -96,6 +96,9 @@ pub fn valid_scope_id(s: &str) -> Option<&str> {
     valid_pool_id(s).or_else(|| valid_identity_pool_id(s))
 }
 
+/// The password reset requests.
+pub const PASSWORD_RESET_EVENTS: &[&str] = &["ForgotPassword", "ForgotPassword_POST"];
+
 /// The events that are authentication attempts: the API calls that sign in, sign up, answer a
 /// challenge, refresh tokens or reset a password, and the hosted UI / OAuth endpoint requests
 /// that submit credentials or exchange a code. Every other Cognito call is a request only.
@@ -287,6 +290,11 @@ impl CloudTrailRecord {
     /// Whether this is an authentication attempt ([`AUTHENTICATION_EVENTS`]).
     pub fn is_authentication(&self) -> bool {
         AUTHENTICATION_EVENTS.contains(&self.event_name.as_str())
+    }
+
+    /// A password reset request (the API's or the hosted UI's).
+    pub fn is_password_reset(&self) -> bool {
+        PASSWORD_RESET_EVENTS.contains(&self.event_name.as_str())
     }
 
     /// A token refresh: `InitiateAuth` with `REFRESH_TOKEN_AUTH` / `REFRESH_TOKEN`, or a

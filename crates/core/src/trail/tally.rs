@@ -139,6 +139,9 @@ pub struct Counts {
     pub refreshes: u64,
     #[serde(default)]
     pub refresh_failures: u64,
+    /// Password reset requests (ForgotPassword, ForgotPassword_POST).
+    #[serde(default)]
+    pub password_resets: u64,
     /// Distinct subs seen failing (IPs only), as a linear-counting sketch: the set of
     /// `sub_bucket`s hit. Bounded (at most `SUB_BUCKETS` numbers) and a set union, so it
     /// merges across invocations with DynamoDB's `ADD`.
@@ -168,6 +171,7 @@ impl Counts {
         }
         self.refreshes += other.refreshes;
         self.refresh_failures += other.refresh_failures;
+        self.password_resets += other.password_resets;
         self.failing_subs.extend(other.failing_subs.iter().cloned());
     }
 
@@ -229,6 +233,7 @@ impl Tallies {
         let window = r.window();
         let failure = r.failure();
         let auth = r.is_authentication();
+        let reset = r.is_password_reset();
         let mut bump = |key: TallyKey, f: &dyn Fn(&mut Counts)| {
             let c = self
                 .counts
@@ -244,6 +249,7 @@ impl Tallies {
         let base = |c: &mut Counts| {
             c.requests += 1;
             c.attempts += u64::from(auth);
+            c.password_resets += u64::from(reset);
             if let Some(code) = &failure {
                 c.failures += 1;
                 *c.by_error.entry(code.clone()).or_default() += 1;

@@ -27,6 +27,12 @@ pub struct DetectionThresholds {
     /// `m2m_min_baseline` per window).
     pub m2m_multiple: f64,
     pub m2m_min_baseline: f64,
+    /// Password reset abuse: ForgotPassword requests from one IP...
+    pub reset_ip_requests: u64,
+    /// ...or a pool's ForgotPassword requests above this multiple of its trailing baseline
+    /// (when the baseline is at least `reset_min_baseline` per window).
+    pub reset_multiple: f64,
+    pub reset_min_baseline: f64,
 }
 
 impl Default for DetectionThresholds {
@@ -40,6 +46,9 @@ impl Default for DetectionThresholds {
             m2m_cap: 5000,
             m2m_multiple: 5.0,
             m2m_min_baseline: 10.0,
+            reset_ip_requests: 20,
+            reset_multiple: 5.0,
+            reset_min_baseline: 5.0,
         }
     }
 }
@@ -55,6 +64,12 @@ impl DetectionThresholds {
         }
         if !(self.m2m_min_baseline.is_finite() && self.m2m_min_baseline >= 0.0) {
             return bad("m2m_min_baseline must be 0 or more");
+        }
+        if !(self.reset_multiple.is_finite() && self.reset_multiple > 1.0) {
+            return bad("reset_multiple must be greater than 1");
+        }
+        if !(self.reset_min_baseline.is_finite() && self.reset_min_baseline >= 0.0) {
+            return bad("reset_min_baseline must be 0 or more");
         }
         Ok(())
     }
@@ -77,9 +92,12 @@ impl DetectionThresholds {
             "m2m_cap" => self.m2m_cap = whole()?,
             "m2m_multiple" => self.m2m_multiple = value,
             "m2m_min_baseline" => self.m2m_min_baseline = value,
+            "reset_ip_requests" => self.reset_ip_requests = whole()?,
+            "reset_multiple" => self.reset_multiple = value,
+            "reset_min_baseline" => self.reset_min_baseline = value,
             other => {
                 return Err(InvalidThreshold(format!(
-                    "no detection threshold {other:?}; known: brute_force_failures, enumeration_user_not_found, stuffing_distinct_subs, pool_failure_rate_percent, pool_min_attempts, m2m_cap, m2m_multiple, m2m_min_baseline"
+                    "no detection threshold {other:?}; known: brute_force_failures, enumeration_user_not_found, stuffing_distinct_subs, pool_failure_rate_percent, pool_min_attempts, m2m_cap, m2m_multiple, m2m_min_baseline, reset_ip_requests, reset_multiple, reset_min_baseline"
                 )))
             }
         }
