@@ -42,6 +42,19 @@ async fn window(trail: &trail::Trail, at: DateTime<Utc>) -> Vec<(TallyId, Counts
     out
 }
 
+/// The detection kind of each alert that reached the inbox.
+fn detections_of(alerts: &[Value]) -> Vec<String> {
+    alerts
+        .iter()
+        .map(|a| {
+            a["MessageAttributes"]["detection"]["Value"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
 fn find<'a>(rows: &'a [(TallyId, Counts)], pool: &str, key: &TallyKey) -> &'a Counts {
     rows.iter()
         .find(|(id, _)| id.pool.as_deref() == Some(pool) && &id.key == key)
@@ -227,23 +240,12 @@ async fn a_guest_getting_credentials_for_the_first_time_in_a_week_is_an_alert() 
             "source": "aws.cognito-identity", "account": cognito_watch_testbed::ACCOUNT,
             "time": r["eventTime"], "region": "us-east-1", "resources": [], "detail": r})
     };
-    let detections = |alerts: Vec<Value>| -> Vec<String> {
-        alerts
-            .iter()
-            .map(|a| {
-                a["MessageAttributes"]["detection"]["Value"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string()
-            })
-            .collect()
-    };
     // An authenticated caller (developer-authenticated identities come as an IAM role): nothing.
     shop.trail
         .handle(guest(at, "ev-role", "AssumedRole"), None)
         .await
         .unwrap();
-    assert!(detections(shop.inbox.drain().await).is_empty());
+    assert!(detections_of(&shop.inbox.drain().await).is_empty());
     // The first guest: an alert.
     let first = shop
         .trail
@@ -252,10 +254,7 @@ async fn a_guest_getting_credentials_for_the_first_time_in_a_week_is_an_alert() 
         .unwrap();
     assert_eq!(first.detections, 1);
     let alerts = shop.inbox.drain().await;
-    assert_eq!(
-        detections(alerts.clone()),
-        vec!["unauthenticated_credentials"]
-    );
+    assert_eq!(detections_of(&alerts), vec!["unauthenticated_credentials"]);
     let text = alerts[0]["Message"].as_str().unwrap_or_default();
     assert!(
         text.contains(IDENTITY_POOL) && text.contains("first time in 7 days"),
@@ -278,7 +277,7 @@ async fn a_guest_getting_credentials_for_the_first_time_in_a_week_is_an_alert() 
             .await
             .unwrap();
     }
-    assert!(detections(shop.inbox.drain().await).is_empty());
+    assert!(detections_of(&shop.inbox.drain().await).is_empty());
 }
 
 /// `password_reset_abuse`: ForgotPassword requests from one IP over the cap, or a pool's over a
@@ -314,42 +313,33 @@ async fn password_reset_floods_are_detected_per_ip_and_against_the_pool_baseline
             .collect();
         deliver(records, format!("q{k}")).await;
     }
-    let kinds = |alerts: Vec<Value>| -> Vec<String> {
-        alerts
-            .iter()
-            .map(|a| {
-                a["MessageAttributes"]["detection"]["Value"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string()
-            })
-            .collect()
-    };
-    assert!(kinds(shop.inbox.drain().await).is_empty(), "the usual rate");
-    // Then 40 resets from 40 addresses in one window: over 5x the baseline, pool-wide.
-    let spike = base + Duration::minutes(60);
-    let records = (0..40)
-        .map(|i| reset(spike, format!("198.51.100.{i}"), i))
-        .collect();
-    deliver(records, "spike".into()).await;
-    let alerts = shop.inbox.drain().await;
-    assert_eq!(kinds(alerts.clone()), vec!["password_reset_abuse"]);
-    let text = alerts[0]["Message"].as_str().unwrap_or_default();
     assert!(
-        text.contains("40 password reset requests") && text.contains("baseline 6.0"),
-        "{text}"
+        detections_of(&shop.inbox.drain().await).is_empty(),
+        "the usual rate"
     );
-    // And 21 from one address in a later window: the per-IP cap.
-    let flood = base + Duration::minutes(65);
-    let records = (0..21)
-        .map(|i| reset(flood, "203.0.113.77".into(), i))
+    // Then 40 resets from 40 addresses in one window: over 5x the baseline, pool-wide. And 21
+    // from one address in the next: the per-IP cap (the pool's 21 is under 5x its baseline).
+    let spike: Vec<String> = (0..40)
+        .map(|i| reset(base + Duration::minutes(60), format!("198.51.100.{i}"), i))
         .collect();
-    deliver(records, "flood".into()).await;
-    let alerts = shop.inbox.drain().await;
-    assert_eq!(kinds(alerts.clone()), vec!["password_reset_abuse"]);
-    let text = alerts[0]["Message"].as_str().unwrap_or_default();
-    assert!(
-        text.contains("21 password reset requests from 203.0.113.77"),
-        "{text}"
-    );
+    let flood: Vec<String> = (0..21)
+        .map(|i| reset(base + Duration::minutes(65), "203.0.113.77".into(), i))
+        .collect();
+    for (records, says) in [
+        (
+            spike,
+            "40 password reset requests in 5 minutes; trailing baseline 6.0",
+        ),
+        (flood, "21 password reset requests from 203.0.113.77"),
+    ] {
+        deliver(records, says.into()).await;
+        let alerts = shop.inbox.drain().await;
+        assert_eq!(
+            detections_of(&alerts),
+            vec!["password_reset_abuse"],
+            "{says}"
+        );
+        let text = alerts[0]["Message"].as_str().unwrap_or_default();
+        assert!(text.contains(says), "{text}");
+    }
 }

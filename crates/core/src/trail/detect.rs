@@ -664,7 +664,7 @@ pub fn risky_configuration(r: &CloudTrailRecord) -> Option<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trail::window_of;
+    use crate::trail::{window_of, TallyKind};
     use chrono::TimeZone;
 
     fn id(key: TallyKey) -> TallyId {
@@ -915,13 +915,13 @@ mod tests {
 
     #[test]
     fn password_resets_fire_per_ip_over_the_cap_or_pool_wide_over_the_baseline() {
-        let t = DetectionThresholds::default();
-        let ip = id(TallyKey::Ip {
-            ip: "198.51.100.7".into(),
-        });
+        let (t, ip) = (
+            DetectionThresholds::default(),
+            id(TallyKey::new(TallyKind::Ip, "198.51.100.7")),
+        );
         let mut c = Counts {
             password_resets: 20,
-            ..Default::default()
+            ..Counts::default()
         };
         assert!(detect(&ip, &c, None, &t).is_empty(), "at the cap: no");
         c.password_resets = 21;
