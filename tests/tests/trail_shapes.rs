@@ -343,3 +343,46 @@ async fn password_reset_floods_are_detected_per_ip_and_against_the_pool_baseline
         assert!(text.contains(says), "{text}");
     }
 }
+
+/// `m2m_new_source`: a machine-to-machine client requesting tokens from a network it has not
+/// used is an alert naming its usual networks; its first networks are learned, not alerted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_m2m_client_from_a_new_network_is_an_alert_naming_its_usual_ones() {
+    let shop = TrailShop::start(&[]).await;
+    let base = window_of(Utc::now() - Duration::hours(1));
+    let token = |k: i64, ip: &str| {
+        let at = base + Duration::minutes(5 * k) + Duration::seconds(7);
+        let id = format!("tk-{k}-{ip}");
+        traffic::eventbridge(&traffic::token_post(
+            &id,
+            at,
+            &shop.pool,
+            &shop.m2m,
+            "client_credentials",
+            ip,
+            200,
+        ))
+    };
+    let steps = [
+        (0, "192.0.2.10", None),
+        (1, "192.0.2.77", None),
+        (2, "203.0.113.5", Some("203.0.113.0/24")),
+        (2, "203.0.113.5", None),
+        (3, "203.0.113.9", None),
+    ];
+    for (k, ip, alert) in steps {
+        shop.trail.handle(token(k, ip), None).await.unwrap();
+        let alerts = shop.inbox.drain().await;
+        match alert {
+            None => assert!(detections_of(&alerts).is_empty(), "window {k} {ip}"),
+            Some(network) => {
+                assert_eq!(detections_of(&alerts), vec!["m2m_new_source"], "window {k}");
+                let text = alerts[0]["Message"].as_str().unwrap_or_default();
+                assert!(
+                    text.contains(network) && text.contains("its usual networks: 192.0.2.0/24"),
+                    "{text}"
+                );
+            }
+        }
+    }
+}

@@ -421,6 +421,53 @@ impl TrailStore {
         Ok(false)
     }
 
+    /// Note that `client` requested machine-to-machine tokens from `network` in `window` (its
+    /// memory lives while the client keeps requesting, and `quiet` after). Returns the client's
+    /// other networks when this one is new to a client that already had some (the
+    /// `m2m_new_source` case; a redelivery of the same window answers the same), None
+    /// otherwise (a known network, or a client still being learned).
+    pub async fn m2m_network(
+        &self,
+        client: &str,
+        network: &str,
+        window: DateTime<Utc>,
+        now: DateTime<Utc>,
+        quiet: Duration,
+    ) -> Result<Option<Vec<String>>, AwsError> {
+        let key = TrailKey::Seen {
+            what: "m2m_networks".into(),
+            subject: client.to_string(),
+        };
+        let w = time(window);
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key.attributes()))
+            .update_expression("SET #net = if_not_exists(#net, :w), #ttl = :ttl")
+            .expression_attribute_names("#net", format!("n:{network}"))
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":w", s(w.clone()))
+            .expression_attribute_values(":ttl", n((now + quiet).timestamp()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("UpdateItem", e))?;
+        let networks: BTreeMap<String, String> = out
+            .attributes
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("n:")?.to_string(), v.as_s().ok()?.clone())))
+            .collect();
+        let first_here = networks.get(network) == Some(&w);
+        let older: Vec<String> = networks
+            .iter()
+            .filter(|(n, first)| n.as_str() != network && first.as_str() < w.as_str())
+            .map(|(n, _)| n.clone())
+            .collect();
+        Ok((first_here && !older.is_empty()).then_some(older))
+    }
+
     // ---- detections --------------------------------------------------------------------
 
     /// A detection's key.

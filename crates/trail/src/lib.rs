@@ -283,6 +283,7 @@ impl Trail {
         let mut findings = intake.findings;
         findings.extend(self.detections(&intake.tallies.counts).await?);
         findings.extend(self.first_in_a_while(intake.first_seen, now).await?);
+        findings.extend(self.new_m2m_sources(intake.m2m_sources, now).await?);
         for f in &mut findings {
             if f.account.is_none() {
                 f.account = account.clone();
@@ -316,6 +317,39 @@ impl Trail {
             {
                 out.push(f);
             }
+        }
+        Ok(out)
+    }
+
+    /// `m2m_new_source`: each machine-to-machine client's networks against its memory.
+    async fn new_m2m_sources(
+        &self,
+        sources: BTreeMap<cognito_watch_core::trail::intake::M2mSource, String>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Finding>, AwsError> {
+        let quiet = Duration::days(cognito_watch_core::trail::detect::M2M_MEMORY_DAYS);
+        let mut out = Vec::new();
+        for ((pool, client_id, network, window), ip) in sources {
+            let Some(mut usual) = self
+                .store
+                .m2m_network(&client_id, &network, window, now, quiet)
+                .await?
+            else {
+                continue;
+            };
+            usual.truncate(10);
+            out.push(Finding {
+                pool,
+                window,
+                account: None,
+                region: None,
+                detection: cognito_watch_core::trail::detect::Detection::M2mNewSource {
+                    client_id,
+                    network,
+                    ip,
+                    usual,
+                },
+            });
         }
         Ok(out)
     }

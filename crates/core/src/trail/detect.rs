@@ -59,6 +59,14 @@ pub enum Detection {
         cap: u64,
         multiple: f64,
     },
+    /// A machine-to-machine client requested tokens from a network it had not used.
+    M2mNewSource {
+        client_id: String,
+        network: String,
+        ip: String,
+        /// The networks it used before (at most 10 named).
+        usual: Vec<String>,
+    },
     /// Password reset requests from one IP over a cap (`ip` set), or a pool's over a multiple of
     /// its trailing baseline (`ip` none).
     PasswordResetAbuse {
@@ -116,6 +124,7 @@ impl Detection {
             Detection::CredentialStuffing { .. } => "credential_stuffing",
             Detection::PoolFailureSpike { .. } => "pool_failure_spike",
             Detection::M2mAnomaly { .. } => "m2m_anomaly",
+            Detection::M2mNewSource { .. } => "m2m_new_source",
             Detection::PasswordResetAbuse { .. } => "password_reset_abuse",
             Detection::ConfigurationChange { .. } => "configuration_change",
             Detection::RiskyConfiguration { .. } => "risky_configuration",
@@ -134,6 +143,9 @@ impl Detection {
             Detection::PasswordResetAbuse { ip, .. } => ip.clone().unwrap_or_default(),
             Detection::UnauthenticatedCredentials { identity_pool, .. } => identity_pool.clone(),
             Detection::M2mAnomaly { client_id, .. } => client_id.clone(),
+            Detection::M2mNewSource {
+                client_id, network, ..
+            } => format!("{client_id}@{network}"),
             Detection::ConfigurationChange { event_id, .. }
             | Detection::RiskyConfiguration { event_id, .. } => event_id.clone(),
             Detection::RiskySignIn {
@@ -155,6 +167,7 @@ impl Detection {
             | Detection::RiskySignIn { .. } => Severity::Critical,
             Detection::AccountEnumeration { .. }
             | Detection::M2mAnomaly { .. }
+            | Detection::M2mNewSource { .. }
             | Detection::PasswordResetAbuse { .. }
             | Detection::ConfigurationChange { .. }
             | Detection::UnauthenticatedCredentials { .. } => Severity::Trouble,
@@ -175,6 +188,9 @@ impl Detection {
             Detection::M2mAnomaly { client_id, .. } => {
                 format!("M2M token spike on client {client_id}")
             }
+            Detection::M2mNewSource {
+                client_id, network, ..
+            } => format!("M2M client {client_id} from a new network {network}"),
             Detection::ConfigurationChange { event_name, .. } => {
                 format!("Configuration change {event_name}")
             }
@@ -224,6 +240,15 @@ impl Detection {
             } => vec![format!(
                 "{failures} of {attempts} InitiateAuth requests failed ({rate_percent:.1}%, threshold > {threshold_percent}%)"
             )],
+            Detection::M2mNewSource {
+                client_id,
+                network,
+                ip,
+                usual,
+            } => vec![
+                format!("client_credentials token requests by {client_id} from {ip} ({network})"),
+                format!("its usual networks: {}", usual.join(", ")),
+            ],
             Detection::PasswordResetAbuse {
                 ip: Some(ip),
                 requests,
@@ -472,6 +497,24 @@ pub fn detect(
         _ => {}
     }
     out
+}
+
+/// How long a machine-to-machine client's networks are remembered after its last request.
+pub const M2M_MEMORY_DAYS: i64 = 7;
+
+/// The network an address belongs to for `m2m_new_source`: its /24 (IPv4) or /48 (IPv6).
+/// None for what is not an IP address (an AWS service name).
+pub fn network_of(ip: &str) -> Option<String> {
+    match ip.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            Some(format!("{a}.{b}.{c}.0/24"))
+        }
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments();
+            Some(format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2]))
+        }
+    }
 }
 
 /// What a tally's detection compares with its trailing windows, if any: a client's
@@ -945,5 +988,18 @@ mod tests {
             "a baseline too small to judge"
         );
         assert!(baseline_of(&pool.key).is_some() && baseline_of(&ip.key).is_none());
+    }
+
+    #[test]
+    fn a_network_is_the_24_or_the_48_and_a_service_has_none() {
+        assert_eq!(
+            network_of("203.0.113.77").as_deref(),
+            Some("203.0.113.0/24")
+        );
+        assert_eq!(
+            network_of("2001:db8:abcd:12::1").as_deref(),
+            Some("2001:db8:abcd::/48")
+        );
+        assert_eq!(network_of("cognito-idp.amazonaws.com"), None);
     }
 }

@@ -26,6 +26,14 @@ pub struct IntakeCounts {
 /// Resolves an app client id to its user pool (the collector's inventory).
 pub type PoolOfClient = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
+/// Where a machine-to-machine client requested tokens from: (pool, client, network, window).
+pub type M2mSource = (
+    Option<String>,
+    String,
+    String,
+    chrono::DateTime<chrono::Utc>,
+);
+
 /// The tallies and findings of one delivery.
 #[derive(Default)]
 pub struct Intake {
@@ -34,6 +42,9 @@ pub struct Intake {
     /// Findings that are detections only the first time in a while (the trail function asks
     /// its memory): unauthenticated credentials.
     pub first_seen: Vec<Finding>,
+    /// Machine-to-machine token requests by (pool, client, network, window), with one address
+    /// of each: the trail function checks each network against the client's memory.
+    pub m2m_sources: std::collections::BTreeMap<M2mSource, String>,
     pub counts: IntakeCounts,
     /// The first few reasons records were skipped as malformed (for the log).
     pub malformed_samples: Vec<String>,
@@ -122,6 +133,18 @@ impl Intake {
                     self.findings.push(f);
                 }
                 self.first_seen.extend(guest_credentials(&r));
+                let m2m = r.grant_type().as_deref() == Some("client_credentials")
+                    && r.failure().is_none();
+                if let (true, Some(client), Some(ip)) =
+                    (m2m, r.client_id(), r.source_ip_address.as_deref())
+                {
+                    if let Some(network) = crate::trail::detect::network_of(ip) {
+                        let pool = r.user_pool_id().or_else(|| resolve(&client));
+                        self.m2m_sources
+                            .entry((pool, client, network, r.window()))
+                            .or_insert_with(|| ip.to_string());
+                    }
+                }
             }
             LogRecord::Activity(a) => {
                 self.counts.user_activity += 1;
