@@ -372,6 +372,18 @@ impl TrailStore {
             .collect())
     }
 
+    /// An UpdateItem of the item at `key` that may name the TTL attribute as `#ttl`.
+    fn update_at(
+        &self,
+        key: Item,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+    }
+
     /// Note that `what` was seen for `subject` in `window`, remembered `quiet` from now: true if
     /// it was not seen within `quiet` before (the first time in a while). A redelivery in the
     /// same window answers true again, so a detection is never lost to a retry; later windows
@@ -395,13 +407,7 @@ impl TrailStore {
             (":w".to_string(), s(time(window))),
             (":now".to_string(), n(now.timestamp())),
         ]);
-        let update = |key| {
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(key))
-                .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
-        };
+        let update = |key| self.update_at(key);
         let first = update(key.clone())
             .update_expression("SET #ttl = :ttl, first_window = :w")
             .condition_expression("attribute_not_exists(pk) OR #ttl < :now OR first_window = :w")
@@ -440,13 +446,9 @@ impl TrailStore {
         };
         let w = time(window);
         let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key.attributes()))
+            .update_at(key.attributes())
             .update_expression("SET #net = if_not_exists(#net, :w), #ttl = :ttl")
             .expression_attribute_names("#net", format!("n:{network}"))
-            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
             .expression_attribute_values(":w", s(w.clone()))
             .expression_attribute_values(":ttl", n((now + quiet).timestamp()))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
