@@ -386,3 +386,39 @@ async fn an_m2m_client_from_a_new_network_is_an_alert_naming_its_usual_ones() {
         }
     }
 }
+
+/// `callback_mismatch`: a client's OAuth endpoint requests refused for their redirect, over the
+/// threshold in a window, is an alert; as many refused for another reason are not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spike_of_redirect_mismatches_on_a_client_is_an_alert() {
+    let shop = TrailShop::start(&[]).await;
+    let at = window_of(Utc::now() - Duration::minutes(30));
+    let refused = |n: usize, message: &str| -> String {
+        let mut r = documented_shapes(&shop.web, at + Duration::seconds(n as i64))[2].clone();
+        r["additionalEventData"]["responseParameters"]["status"] = json!(400.0);
+        r["errorMessage"] = json!(message);
+        r["sourceIPAddress"] = json!(format!("198.51.100.{}", n % 200));
+        r.to_string()
+    };
+    let other: Vec<String> = (0..25).map(|n| refused(n, "invalid_request")).collect();
+    shop.trail
+        .handle(logs_event(&logs_batch("trail", "other", 1, &other)), None)
+        .await
+        .unwrap();
+    assert!(detections_of(&shop.inbox.drain().await).is_empty());
+    let mismatches: Vec<String> = (0..21).map(|n| refused(n, "redirect_mismatch")).collect();
+    shop.trail
+        .handle(
+            logs_event(&logs_batch("trail", "mismatch", 1, &mismatches)),
+            None,
+        )
+        .await
+        .unwrap();
+    let alerts = shop.inbox.drain().await;
+    assert_eq!(detections_of(&alerts), vec!["callback_mismatch"]);
+    let text = alerts[0]["Message"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("21 OAuth requests") && text.contains(&shop.web),
+        "{text}"
+    );
+}

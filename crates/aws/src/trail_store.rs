@@ -131,6 +131,7 @@ impl TrailStore {
             ("refreshes", c.refreshes),
             ("refresh_failures", c.refresh_failures),
             ("password_resets", c.password_resets),
+            ("callback_mismatches", c.callback_mismatches),
         ] {
             if v > 0 {
                 put(attr, n(v as i64), false);
@@ -538,6 +539,7 @@ pub fn tally_of(item: &Item) -> Option<(TallyId, Counts)> {
         refreshes: number(item, "refreshes"),
         refresh_failures: number(item, "refresh_failures"),
         password_resets: number(item, "password_resets"),
+        callback_mismatches: number(item, "callback_mismatches"),
         ..Default::default()
     };
     for (attr, v) in item {

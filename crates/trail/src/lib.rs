@@ -483,7 +483,7 @@ impl Trail {
                 TallyKey::EventName { name } => {
                     (name == "InitiateAuth" && c.attempts > 0) || c.password_resets > 0
                 }
-                TallyKey::Client { .. } => c.m2m_requests() > 0,
+                TallyKey::Client { .. } => c.m2m_requests() > 0 || c.callback_mismatches > 0,
                 TallyKey::ErrorCode { .. } | TallyKey::Caller { .. } => false,
             })
             .map(|(id, _)| id.clone())

@@ -59,6 +59,13 @@ pub enum Detection {
         cap: u64,
         multiple: f64,
     },
+    /// A client's OAuth endpoint requests refused for their redirect: a misconfigured callback
+    /// URL, or redirect URI manipulation.
+    CallbackMismatch {
+        client_id: String,
+        refused: u64,
+        threshold: u64,
+    },
     /// A machine-to-machine client requested tokens from a network it had not used.
     M2mNewSource {
         client_id: String,
@@ -125,6 +132,7 @@ impl Detection {
             Detection::PoolFailureSpike { .. } => "pool_failure_spike",
             Detection::M2mAnomaly { .. } => "m2m_anomaly",
             Detection::M2mNewSource { .. } => "m2m_new_source",
+            Detection::CallbackMismatch { .. } => "callback_mismatch",
             Detection::PasswordResetAbuse { .. } => "password_reset_abuse",
             Detection::ConfigurationChange { .. } => "configuration_change",
             Detection::RiskyConfiguration { .. } => "risky_configuration",
@@ -142,7 +150,8 @@ impl Detection {
             Detection::PoolFailureSpike { .. } => String::new(),
             Detection::PasswordResetAbuse { ip, .. } => ip.clone().unwrap_or_default(),
             Detection::UnauthenticatedCredentials { identity_pool, .. } => identity_pool.clone(),
-            Detection::M2mAnomaly { client_id, .. } => client_id.clone(),
+            Detection::M2mAnomaly { client_id, .. }
+            | Detection::CallbackMismatch { client_id, .. } => client_id.clone(),
             Detection::M2mNewSource {
                 client_id, network, ..
             } => format!("{client_id}@{network}"),
@@ -168,6 +177,7 @@ impl Detection {
             Detection::AccountEnumeration { .. }
             | Detection::M2mAnomaly { .. }
             | Detection::M2mNewSource { .. }
+            | Detection::CallbackMismatch { .. }
             | Detection::PasswordResetAbuse { .. }
             | Detection::ConfigurationChange { .. }
             | Detection::UnauthenticatedCredentials { .. } => Severity::Trouble,
@@ -191,6 +201,9 @@ impl Detection {
             Detection::M2mNewSource {
                 client_id, network, ..
             } => format!("M2M client {client_id} from a new network {network}"),
+            Detection::CallbackMismatch { client_id, .. } => {
+                format!("Callback URL mismatches on client {client_id}")
+            }
             Detection::ConfigurationChange { event_name, .. } => {
                 format!("Configuration change {event_name}")
             }
@@ -239,6 +252,13 @@ impl Detection {
                 threshold_percent,
             } => vec![format!(
                 "{failures} of {attempts} InitiateAuth requests failed ({rate_percent:.1}%, threshold > {threshold_percent}%)"
+            )],
+            Detection::CallbackMismatch {
+                client_id,
+                refused,
+                threshold,
+            } => vec![format!(
+                "{refused} OAuth requests of {client_id} refused for their redirect in 5 minutes (threshold > {threshold}): a misconfigured callback URL, or redirect URI manipulation"
             )],
             Detection::M2mNewSource {
                 client_id,
@@ -479,6 +499,13 @@ pub fn detect(
             }
         }
         TallyKey::Client { client_id } => {
+            if totals.callback_mismatches > t.callback_mismatches {
+                push(Detection::CallbackMismatch {
+                    client_id: client_id.clone(),
+                    refused: totals.callback_mismatches,
+                    threshold: t.callback_mismatches,
+                });
+            }
             let requests = totals.m2m_requests();
             let base = baseline.unwrap_or(0.0);
             let over_cap = requests > t.m2m_cap;
@@ -1001,5 +1028,19 @@ mod tests {
             Some("2001:db8:abcd::/48")
         );
         assert_eq!(network_of("cognito-idp.amazonaws.com"), None);
+    }
+
+    #[test]
+    fn callback_mismatches_fire_over_their_threshold() {
+        let t = DetectionThresholds::default();
+        let client = id(TallyKey::new(TallyKind::Client, "web"));
+        let mut c = Counts {
+            callback_mismatches: 20,
+            ..Counts::default()
+        };
+        assert!(detect(&client, &c, None, &t).is_empty());
+        c.callback_mismatches = 21;
+        let found = detect(&client, &c, None, &t);
+        assert_eq!(found[0].key(), "callback_mismatch#p1#2026-11-21T10:00Z#web");
     }
 }

@@ -292,6 +292,22 @@ impl CloudTrailRecord {
         AUTHENTICATION_EVENTS.contains(&self.event_name.as_str())
     }
 
+    /// A hosted UI / OAuth endpoint request refused for its redirect: `redirect_mismatch` in
+    /// the error, or InvalidParameterException on an endpoint event (`*_GET`, `*_POST`).
+    pub fn is_callback_mismatch(&self) -> bool {
+        let endpoint = self.event_name.ends_with("_GET") || self.event_name.ends_with("_POST");
+        let code = self.error_code.as_deref().unwrap_or_default();
+        let message = self
+            .error_message
+            .as_deref()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        endpoint
+            && (code == "InvalidParameterException"
+                || message.contains("redirect_mismatch")
+                || message.contains("redirect mismatch"))
+    }
+
     /// A password reset request (the API's or the hosted UI's).
     pub fn is_password_reset(&self) -> bool {
         PASSWORD_RESET_EVENTS.contains(&self.event_name.as_str())

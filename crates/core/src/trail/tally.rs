@@ -142,6 +142,9 @@ pub struct Counts {
     /// Password reset requests (ForgotPassword, ForgotPassword_POST).
     #[serde(default)]
     pub password_resets: u64,
+    /// OAuth endpoint requests refused for their redirect (clients only).
+    #[serde(default)]
+    pub callback_mismatches: u64,
     /// Distinct subs seen failing (IPs only), as a linear-counting sketch: the set of
     /// `sub_bucket`s hit. Bounded (at most `SUB_BUCKETS` numbers) and a set union, so it
     /// merges across invocations with DynamoDB's `ADD`.
@@ -172,6 +175,7 @@ impl Counts {
         self.refreshes += other.refreshes;
         self.refresh_failures += other.refresh_failures;
         self.password_resets += other.password_resets;
+        self.callback_mismatches += other.callback_mismatches;
         self.failing_subs.extend(other.failing_subs.iter().cloned());
     }
 
@@ -273,8 +277,10 @@ impl Tallies {
             let grant = r.grant_type();
             let refresh = r.is_token_refresh();
             let refresh_failure = r.is_refresh_failure();
+            let mismatch = r.is_callback_mismatch();
             bump(TallyKey::Client { client_id }, &|c| {
                 base(c);
+                c.callback_mismatches += u64::from(mismatch);
                 if let Some(g) = &grant {
                     *c.by_grant.entry(g.clone()).or_default() += 1;
                 }

@@ -33,6 +33,8 @@ pub struct DetectionThresholds {
     /// (when the baseline is at least `reset_min_baseline` per window).
     pub reset_multiple: f64,
     pub reset_min_baseline: f64,
+    /// Callback mismatch: OAuth endpoint requests of one client refused for their redirect.
+    pub callback_mismatches: u64,
 }
 
 impl Default for DetectionThresholds {
@@ -49,6 +51,7 @@ impl Default for DetectionThresholds {
             reset_ip_requests: 20,
             reset_multiple: 5.0,
             reset_min_baseline: 5.0,
+            callback_mismatches: 20,
         }
     }
 }
@@ -95,9 +98,10 @@ impl DetectionThresholds {
             "reset_ip_requests" => self.reset_ip_requests = whole()?,
             "reset_multiple" => self.reset_multiple = value,
             "reset_min_baseline" => self.reset_min_baseline = value,
+            "callback_mismatches" => self.callback_mismatches = whole()?,
             other => {
                 return Err(InvalidThreshold(format!(
-                    "no detection threshold {other:?}; known: brute_force_failures, enumeration_user_not_found, stuffing_distinct_subs, pool_failure_rate_percent, pool_min_attempts, m2m_cap, m2m_multiple, m2m_min_baseline, reset_ip_requests, reset_multiple, reset_min_baseline"
+                    "no detection threshold {other:?}; known: brute_force_failures, enumeration_user_not_found, stuffing_distinct_subs, pool_failure_rate_percent, pool_min_attempts, m2m_cap, m2m_multiple, m2m_min_baseline, reset_ip_requests, reset_multiple, reset_min_baseline, callback_mismatches"
                 )))
             }
         }
