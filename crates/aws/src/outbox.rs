@@ -109,7 +109,7 @@ impl Outbox {
     /// Claim a pending message for publishing until `until`: `Sent` if it was published,
     /// `Held` if another invocation's claim has not run out (it may have stopped before
     /// publishing: the message is not sent until it says so).
-    pub async fn claim(
+    async fn claim(
         &self,
         key: &impl TableKey,
         now: DateTime<Utc>,
@@ -164,7 +164,7 @@ impl Outbox {
         conditional("UpdateItem", out)
     }
 
-    pub async fn mark_sent(
+    async fn mark_sent(
         &self,
         key: &impl TableKey,
         message_id: &str,
@@ -189,7 +189,7 @@ impl Outbox {
     }
 
     /// Publishing failed: back to pending, with the error, for the next evaluation.
-    pub async fn mark_failed(&self, key: &impl TableKey, error: &str) -> Result<(), AwsError> {
+    async fn mark_failed(&self, key: &impl TableKey, error: &str) -> Result<(), AwsError> {
         self.client
             .update_item()
             .table_name(&self.table)

@@ -17,9 +17,7 @@ use serde::de::DeserializeOwned;
 
 use crate::dynamo::state::root_pk;
 use crate::dynamo::status::{prefix, StatusKey, OUTAGES, OUTAGE_PARTITION, SPEC};
-use crate::dynamo::{
-    built, conditional, n, s, time, to_item, Item, TableKey, PK, SK, TTL_ATTRIBUTE,
-};
+use crate::dynamo::{built, conditional, n, s, time, to_item, Item, TableKey, SK, TTL_ATTRIBUTE};
 use crate::error::AwsError;
 use crate::outbox::put_if_absent;
 pub use crate::outbox::{Delivery, DeliveryState, Outbox};
@@ -27,11 +25,8 @@ pub use crate::outbox::{Delivery, DeliveryState, Outbox};
 const TRANSACTION_ITEMS: usize = 100;
 
 /// Decode a status-table item, without its keys and index attributes.
-fn from_item<T: DeserializeOwned>(mut item: Item, operation: &'static str) -> Result<T, AwsError> {
-    for k in [PK, SK, TTL_ATTRIBUTE, OUTAGES.hash, OUTAGES.range] {
-        item.remove(k);
-    }
-    crate::dynamo::from_item(item, operation)
+fn from_item<T: DeserializeOwned>(item: Item, operation: &'static str) -> Result<T, AwsError> {
+    crate::dynamo::from_stored(item, &[OUTAGES.hash, OUTAGES.range], operation)
 }
 
 /// An alert as stored, with its delivery state.
@@ -40,19 +35,12 @@ pub struct StoredAlert {
     pub alert: Alert,
     #[serde(flatten)]
     pub delivery: Delivery,
-    /// The item's sort key.
-    #[serde(default)]
-    pub key: String,
 }
 
 impl StoredAlert {
     /// The alert's key in its root's outbox.
     pub fn key_in(&self, root: &MonitorId) -> StatusKey {
-        StatusKey::Alert {
-            root: root.clone(),
-            at: self.alert.at,
-            alert_id: self.alert.alert_id.clone(),
-        }
+        StatusStore::alert_key(root, &self.alert)
     }
 }
 
@@ -451,7 +439,6 @@ impl StatusStore {
             let stored = StoredAlert {
                 alert: alert.clone(),
                 delivery: Delivery::pending(),
-                key: key.sk(),
             };
             let mut item = to_item(&stored, op)?;
             key.stamp(&mut item);

@@ -15,7 +15,7 @@ use crate::dynamo::state::{
     self, root_of_pk, root_pk, StateKey, BY_SCOPE, CLIENT_PREFIX, ITEM_TYPE,
 };
 use crate::dynamo::TTL_ATTRIBUTE;
-use crate::dynamo::{all_pages, from_item, item_size, s, to_item, Item, TableKey, PK, SK};
+use crate::dynamo::{all_pages, from_stored, item_size, s, to_item, Item, TableKey, PK};
 use crate::error::AwsError;
 use crate::sdk::Scope;
 
@@ -147,12 +147,12 @@ impl StateStore {
         Ok(item)
     }
 
-    /// An item without its keys and index attributes, ready to decode.
-    fn strip(mut item: Item) -> Item {
-        for k in [PK, SK, ITEM_TYPE, BY_SCOPE.hash, TTL_ATTRIBUTE] {
-            item.remove(k);
-        }
-        item
+    /// A state or history item decoded, without its keys and index attributes.
+    fn decode<T: serde::de::DeserializeOwned>(
+        item: Item,
+        operation: &'static str,
+    ) -> Result<T, AwsError> {
+        from_stored(item, &[ITEM_TYPE, BY_SCOPE.hash], operation)
     }
 
     // ---- reads -------------------------------------------------------------------------
@@ -210,18 +210,19 @@ impl StateStore {
             let Some(key) = StateKey::of_item(&item) else {
                 continue;
             };
-            let item = Self::strip(item);
             match key {
                 StateKey::Monitor(_) => {
-                    let m: Monitor = from_item(item, "Query")?;
+                    let m: Monitor = Self::decode(item, "Query")?;
                     let id = m.id().map_err(|e| AwsError::local("Query", "monitor", e))?;
                     state.monitors.insert(id, m);
                 }
                 StateKey::UserSweep { pool } => {
-                    state.user_sweeps.insert(pool, from_item(item, "Query")?);
+                    state.user_sweeps.insert(pool, Self::decode(item, "Query")?);
                 }
                 StateKey::IdentitySweep { id } => {
-                    state.identity_sweeps.insert(id, from_item(item, "Query")?);
+                    state
+                        .identity_sweeps
+                        .insert(id, Self::decode(item, "Query")?);
                 }
                 StateKey::Cursor { .. } => {}
             }
@@ -259,7 +260,7 @@ impl StateStore {
             .await
             .map_err(|e| AwsError::from_sdk("GetItem", e))?;
         if let Some(item) = cursor.item {
-            state.cursor = from_item(Self::strip(item), "GetItem")?;
+            state.cursor = Self::decode(item, "GetItem")?;
         }
         Ok(state)
     }
@@ -322,7 +323,7 @@ impl StateStore {
             .await
             .map_err(|e| AwsError::from_sdk("GetItem", e))?;
         out.item
-            .map(|item| from_item(Self::strip(item), "GetItem"))
+            .map(|item| Self::decode(item, "GetItem"))
             .transpose()
     }
 
@@ -333,7 +334,7 @@ impl StateStore {
             .await?;
         items
             .into_iter()
-            .map(|item| from_item(Self::strip(item), "Query"))
+            .map(|item| Self::decode(item, "Query"))
             .collect()
     }
 
@@ -348,7 +349,7 @@ impl StateStore {
             .await?;
         items
             .into_iter()
-            .map(|item| from_item(Self::strip(item), "Query"))
+            .map(|item| Self::decode(item, "Query"))
             .collect()
     }
 

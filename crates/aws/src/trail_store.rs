@@ -18,8 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dynamo::trail::{pool_text, TrailKey, FINDINGS, NO_POOL, SPEC, TALLIES};
 use crate::dynamo::{
-    all_pages, built, from_item, n, parse_time, s, time, to_item, Item, TableKey, PK, SK,
-    TTL_ATTRIBUTE,
+    all_pages, built, from_stored, n, parse_time, s, time, to_item, Item, TableKey, TTL_ATTRIBUTE,
 };
 use crate::error::AwsError;
 use crate::outbox::{put_if_absent, Delivery, Outbox};
@@ -499,12 +498,7 @@ impl TrailStore {
         self.index_query(FINDINGS, &time(since))
             .await?
             .into_iter()
-            .map(|mut item| {
-                for k in [PK, SK, TALLIES.hash, TALLIES.range, TTL_ATTRIBUTE] {
-                    item.remove(k);
-                }
-                from_item(item, "Query")
-            })
+            .map(|item| from_stored(item, &[TALLIES.hash, TALLIES.range], "Query"))
             .collect()
     }
 

@@ -209,7 +209,7 @@ async fn dispatch(cli: Cli, env: &Env, out: &mut dyn std::io::Write) -> Result<(
         }
         Command::Report { monitor, csv } => report(env, &monitor, csv, out).await,
         Command::Tallies(command) => {
-            let store = trail_store(env).await?;
+            let store = trail_store(env, &env.sdk(3).await)?;
             trail::run(&store, command, out).await
         }
         Command::Invoke { function, event } => invoke(env, function, event, out).await,
@@ -240,7 +240,7 @@ async fn init(env: &Env, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         line(out, "threshold profiles: already loaded")?;
     }
     if env.get("TRAIL_TABLE").is_some() {
-        let store = trail_store(env).await?;
+        let store = trail_store(env, &base)?;
         let made = store.create_table().await?;
         line(out, &format!("table {}: {}", store.table, word(made)))?;
     }
@@ -358,10 +358,10 @@ fn line(out: &mut dyn std::io::Write, text: &str) -> Result<(), CliError> {
 }
 
 /// The trail table (TRAIL_TABLE), for the tally queries.
-async fn trail_store(env: &Env) -> Result<TrailStore, CliError> {
+fn trail_store(env: &Env, base: &aws_config::SdkConfig) -> Result<TrailStore, CliError> {
     let table = env.require("TRAIL_TABLE", "the DynamoDB trail table")?;
     let ttl = chrono::Duration::days(14);
-    Ok(TrailStore::new(&env.sdk(3).await, &table, ttl, ttl))
+    Ok(TrailStore::new(base, &table, ttl, ttl))
 }
 
 fn status_store(env: &Env, base: &aws_config::SdkConfig) -> Result<StatusStore, CliError> {

@@ -292,19 +292,21 @@ fn apply_pool(
     });
     details.user_census = previous.as_ref().and_then(|p| p.user_census.clone());
     let mut pool_errors = Vec::new();
+    let client_id = |client_id: &str| MonitorId::AppClient {
+        pool: pool.clone(),
+        client_id: client_id.to_string(),
+    };
+    let provider = |provider_name: &str| MonitorId::IdentityProvider {
+        pool: pool.clone(),
+        provider_name: provider_name.to_string(),
+    };
     let listings = [
         (
             scan.clients.map(|r| {
-                r.map(|list| {
-                    list.into_iter()
-                        .map(|(client_id, d)| {
-                            let id = MonitorId::AppClient {
-                                pool: pool.clone(),
-                                client_id,
-                            };
-                            (id, d.map(|(name, d)| (name, MonitorDetails::AppClient(d))))
-                        })
-                        .collect()
+                r.map(|l| {
+                    keyed(l, client_id, |_, (name, d)| {
+                        (name, MonitorDetails::AppClient(d))
+                    })
                 })
             }),
             MonitorKind::AppClient,
@@ -312,19 +314,10 @@ fn apply_pool(
         ),
         (
             scan.idps.map(|r| {
-                r.map(|list| {
-                    list.into_iter()
-                        .map(|(provider_name, d)| {
-                            let id = MonitorId::IdentityProvider {
-                                pool: pool.clone(),
-                                provider_name: provider_name.clone(),
-                            };
-                            (
-                                id,
-                                d.map(|d| (provider_name, MonitorDetails::IdentityProvider(d))),
-                            )
-                        })
-                        .collect()
+                r.map(|l| {
+                    keyed(l, provider, |name, d| {
+                        (name.to_string(), MonitorDetails::IdentityProvider(d))
+                    })
                 })
             }),
             MonitorKind::IdentityProvider,
@@ -333,25 +326,20 @@ fn apply_pool(
     ];
     for (listing, kind, operation) in listings {
         let count = match listing {
-            Some(Ok(listed)) => Some(apply_children(
-                state, clients, log, &pool, kind, operation, listed, now,
-            )),
+            Some(Ok(listed)) => {
+                apply_children(state, clients, log, &pool, kind, operation, listed, now)
+            }
             Some(Err(e)) => {
                 listing_failed(state, log, &pool, kind, &e, now);
                 pool_errors.push(e.to_string());
-                None
+                // The count stands as last seen.
+                previous
+                    .clone()
+                    .map_or(0, |mut p| *child_count(&mut p, kind))
             }
             None => continue,
         };
-        let previous_count = |p: &UserPoolDetails| match kind {
-            MonitorKind::AppClient => p.app_clients,
-            _ => p.identity_providers,
-        };
-        let count = count.unwrap_or_else(|| previous.as_ref().map_or(0, previous_count));
-        match kind {
-            MonitorKind::AppClient => details.app_clients = count,
-            _ => details.identity_providers = count,
-        }
+        *child_count(&mut details, kind) = count;
     }
     let tags = match scan.tags {
         Some(Ok(t)) => t,
@@ -369,6 +357,27 @@ fn apply_pool(
         for e in pool_errors {
             m.inventory_failed(e, now);
         }
+    }
+}
+
+/// A listing of children keyed by their monitor ids (`id` of the listed name), each described
+/// as its name and details.
+fn keyed<T>(
+    listing: Listing<T>,
+    id: impl Fn(&str) -> MonitorId,
+    described: impl Fn(&str, T) -> (String, MonitorDetails),
+) -> ChildListing {
+    listing
+        .into_iter()
+        .map(|(item, d)| (id(&item), d.map(|d| described(&item, d))))
+        .collect()
+}
+
+/// The pool's count of one kind of children (app clients, identity providers).
+fn child_count(d: &mut UserPoolDetails, kind: MonitorKind) -> &mut u32 {
+    match kind {
+        MonitorKind::AppClient => &mut d.app_clients,
+        _ => &mut d.identity_providers,
     }
 }
 

@@ -78,17 +78,18 @@ async fn active_series(
     now: DateTime<Utc>,
 ) -> Result<Vec<ActiveSeries>, cognito_watch_aws::AwsError> {
     let key = clients.scope.key();
-    let with = |f: &mut dyn FnMut(&mut SeriesCache) -> Option<Vec<ActiveSeries>>| {
-        let mut caches = caches
+    let lock = || {
+        caches
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(caches.entry(key.clone()).or_default())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     };
-    if let Some(active) = with(&mut |c| c.fresh(ttl, now)) {
+    // Each guard is a temporary, dropped at the end of its statement: never held across the call.
+    let fresh = lock().entry(key.clone()).or_default().fresh(ttl, now);
+    if let Some(active) = fresh {
         return Ok(active);
     }
-    let mut listed = Some(clients.list_cognito_series().await?);
-    Ok(with(&mut |c| listed.take().map(|l| c.refresh(l, now))).unwrap_or_default())
+    let listed = clients.list_cognito_series().await?;
+    Ok(lock().entry(key).or_default().refresh(listed, now))
 }
 
 fn is_cloudwatch_metric(kind: MonitorKind, id: &str) -> bool {

@@ -25,7 +25,9 @@ use cognito_watch_aws::s3::TrailFiles;
 use cognito_watch_aws::{AlertSink, AwsError, StateStore, StatusStore, TrailStore};
 use cognito_watch_core::alerting::message as alert_message;
 use cognito_watch_core::config::{Tables, TrailConfig};
-use cognito_watch_core::trail::detect::{baseline_of, detect, DetectionThresholds, Finding};
+use cognito_watch_core::trail::detect::{
+    baseline_of, detect, is_candidate, m2m_new_source, DetectionThresholds, Finding,
+};
 use cognito_watch_core::trail::intake::{Intake, IntakeCounts};
 use cognito_watch_core::trail::{Counts, TallyId, TallyKey, WINDOW_MINUTES};
 use serde::Serialize;
@@ -330,26 +332,14 @@ impl Trail {
         let quiet = Duration::days(cognito_watch_core::trail::detect::M2M_MEMORY_DAYS);
         let mut out = Vec::new();
         for ((pool, client_id, network, window), ip) in sources {
-            let Some(mut usual) = self
+            let Some(usual) = self
                 .store
                 .m2m_network(&client_id, &network, window, now, quiet)
                 .await?
             else {
                 continue;
             };
-            usual.truncate(10);
-            out.push(Finding {
-                pool,
-                window,
-                account: None,
-                region: None,
-                detection: cognito_watch_core::trail::detect::Detection::M2mNewSource {
-                    client_id,
-                    network,
-                    ip,
-                    usual,
-                },
-            });
+            out.push(m2m_new_source(pool, window, client_id, network, ip, usual));
         }
         Ok(out)
     }
@@ -478,14 +468,7 @@ impl Trail {
     ) -> Result<Vec<Finding>, AwsError> {
         let candidates: Vec<TallyId> = tallies
             .iter()
-            .filter(|(id, c)| match &id.key {
-                TallyKey::Ip { .. } => c.failures > 0 || c.password_resets > 0,
-                TallyKey::EventName { name } => {
-                    (name == "InitiateAuth" && c.attempts > 0) || c.password_resets > 0
-                }
-                TallyKey::Client { .. } => c.m2m_requests() > 0 || c.callback_mismatches > 0,
-                TallyKey::ErrorCode { .. } | TallyKey::Caller { .. } => false,
-            })
+            .filter(|(id, c)| is_candidate(&id.key, c))
             .map(|(id, _)| id.clone())
             .collect();
         if candidates.is_empty() {

@@ -109,6 +109,18 @@ pub(crate) fn from_item<T: DeserializeOwned>(
     serde_dynamo::from_item(item).map_err(|e| AwsError::decode(operation, e))
 }
 
+/// A stored item decoded as `T`, without its keys, its TTL and the index attributes `extra`.
+pub(crate) fn from_stored<T: DeserializeOwned>(
+    mut item: Item,
+    extra: &[&str],
+    operation: &'static str,
+) -> Result<T, AwsError> {
+    for k in [PK, SK, TTL_ATTRIBUTE].iter().chain(extra) {
+        item.remove(*k);
+    }
+    from_item(item, operation)
+}
+
 /// Every page of a Query (the SDK's paginator).
 pub(crate) async fn all_pages(
     query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,

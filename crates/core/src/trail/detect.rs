@@ -544,6 +544,45 @@ pub fn network_of(ip: &str) -> Option<String> {
     }
 }
 
+/// Whether a delivery's tally may raise a detection, so its window totals are worth reading:
+/// IPs with failures or password resets, InitiateAuth and password reset event tallies, clients
+/// with M2M token requests or refused redirects.
+pub fn is_candidate(key: &TallyKey, c: &Counts) -> bool {
+    match key {
+        TallyKey::Ip { .. } => c.failures > 0 || c.password_resets > 0,
+        TallyKey::EventName { name } => {
+            (name == "InitiateAuth" && c.attempts > 0) || c.password_resets > 0
+        }
+        TallyKey::Client { .. } => c.m2m_requests() > 0 || c.callback_mismatches > 0,
+        TallyKey::ErrorCode { .. } | TallyKey::Caller { .. } => false,
+    }
+}
+
+/// An `m2m_new_source` finding: `client_id` requested tokens from `ip` in a `network` new to
+/// it, beside its `usual` ones (at most 10 named).
+pub fn m2m_new_source(
+    pool: Option<String>,
+    window: DateTime<Utc>,
+    client_id: String,
+    network: String,
+    ip: String,
+    mut usual: Vec<String>,
+) -> Finding {
+    usual.truncate(10);
+    Finding {
+        pool,
+        window,
+        account: None,
+        region: None,
+        detection: Detection::M2mNewSource {
+            client_id,
+            network,
+            ip,
+            usual,
+        },
+    }
+}
+
 /// What a tally's detection compares with its trailing windows, if any: a client's
 /// client_credentials requests, a pool's password reset requests.
 pub fn baseline_of(key: &TallyKey) -> Option<fn(&Counts) -> u64> {

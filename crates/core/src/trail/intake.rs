@@ -139,9 +139,8 @@ impl Intake {
                     (m2m, r.client_id(), r.source_ip_address.as_deref())
                 {
                     if let Some(network) = crate::trail::detect::network_of(ip) {
-                        let pool = r.user_pool_id().or_else(|| resolve(&client));
                         self.m2m_sources
-                            .entry((pool, client, network, r.window()))
+                            .entry((r.pool(resolve), client, network, r.window()))
                             .or_insert_with(|| ip.to_string());
                     }
                 }

@@ -219,6 +219,14 @@ impl CloudTrailRecord {
             .or_else(|| self.resource_id("userpool/").and_then(valid))
     }
 
+    /// The pool a record belongs to: the user pool it names, else its app client's pool (from
+    /// the inventory, `pool_of_client`), else the identity pool it names.
+    pub fn pool(&self, pool_of_client: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+        self.user_pool_id()
+            .or_else(|| self.client_id().as_deref().and_then(pool_of_client))
+            .or_else(|| self.identity_pool_id())
+    }
+
     /// The identity pool, when the record names a valid one: `requestParameters.identityPoolId`
     /// or an `identitypool/<id>` resource ARN.
     pub fn identity_pool_id(&self) -> Option<String> {

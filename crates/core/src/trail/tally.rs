@@ -230,10 +230,7 @@ impl Tallies {
             return;
         }
         let client = r.client_id();
-        let pool = r
-            .user_pool_id()
-            .or_else(|| client.as_deref().and_then(pool_of_client))
-            .or_else(|| r.identity_pool_id());
+        let pool = r.pool(pool_of_client);
         let window = r.window();
         let failure = r.failure();
         let auth = r.is_authentication();
