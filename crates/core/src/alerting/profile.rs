@@ -499,4 +499,13 @@ mod tests {
             prop_assert_ne!(Comparator::Eq.holds(v, t), Comparator::Ne.holds(v, t));
         }
     }
+
+    /// Defect (issue 11): a profile file that does not parse kept only the parser's message, so
+    /// the cause was lost to callers that walk the error chain.
+    #[test]
+    fn a_profile_file_that_does_not_parse_keeps_its_cause() {
+        let e = ProfileSet::from_toml("[[profile]\nname = ").expect_err("not TOML");
+        let source = std::error::Error::source(&e).expect("the TOML error as the source");
+        assert!(e.to_string().contains(&source.to_string()), "{e}");
+    }
 }
