@@ -102,8 +102,8 @@ async fn every_input_shape_is_tallied_and_a_duplicate_changes_nothing() {
     let report = w.trail.handle(eventbridge(&r1), None).await.unwrap();
     assert_eq!(report.records.cognito_records, 1);
     assert_eq!(
-        report.tallies_written, 4,
-        "event name, error code, client, IP"
+        report.tallies_written, 5,
+        "event name, error code, client, IP in the pool and over the account and region"
     );
     assert_eq!(report.transactions, 1);
     let again = w.trail.handle(eventbridge(&r1), None).await.unwrap();
@@ -268,7 +268,7 @@ async fn a_10k_record_batch_from_one_ip_costs_one_transaction() {
         report.tallies_written
     );
     assert_eq!(report.records.cognito_records, 10_000);
-    assert_eq!(report.tallies_written, 4);
+    assert_eq!(report.tallies_written, 5);
     assert_eq!(writes, 1);
     let ip = w.tally(&w.pool, "ip", IP_A).await;
     assert_eq!(ip.failures, 10_000);
@@ -459,9 +459,10 @@ async fn each_detection_fires_once_per_window() {
 async fn a_failed_write_fails_the_delivery_and_its_retry_counts_once() {
     let w = world(&[]).await;
     let at = w.base + Duration::seconds(5);
-    let records: Vec<Value> = (0..150)
+    let records: Vec<Value> = (0..75)
         .map(|i| {
-            // 150 IPs: two transactions (99 + the rest).
+            // 75 IPs, each tallied in the pool and over the account and region: 153 tallies,
+            // two transactions (99 + the rest).
             traffic::initiate_auth(
                 &format!("f-{i}"),
                 at,
@@ -488,9 +489,9 @@ async fn a_failed_write_fails_the_delivery_and_its_retry_counts_once() {
         "only the chunk that failed is applied on retry"
     );
     let web = w.tally(&w.pool, "client", &w.web).await;
-    assert_eq!(web.failures, 150, "every record counted exactly once");
+    assert_eq!(web.failures, 75, "every record counted exactly once");
     let code = w.tally(&w.pool, "error", "NotAuthorizedException").await;
-    assert_eq!(code.failures, 150);
+    assert_eq!(code.failures, 75);
     let again = w.trail.handle(batch, None).await.unwrap();
     assert_eq!((again.duplicates, again.transactions), (1, 0));
 }

@@ -241,3 +241,86 @@ async fn the_four_queries_answer_from_the_tallies() {
         );
     }
 }
+
+/// `identity-pools`: each identity pool's requests, failures by error code, source IPs, and
+/// guest against authenticated callers; user pools are not listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identity_pools_show_their_callers_failures_and_addresses() {
+    let shop = TrailShop::start(&[]).await;
+    let at = window_of(Utc::now() - Duration::minutes(20)) + Duration::seconds(1);
+    let call = |n: usize, event: &str, caller: &str, ip: &str, error: Option<&str>| -> String {
+        json!({"eventVersion": "1.08", "eventTime": (at + Duration::seconds(n as i64)).to_rfc3339(),
+            "eventSource": "cognito-identity.amazonaws.com", "eventName": event,
+            "awsRegion": "us-east-1", "sourceIPAddress": ip,
+            "userIdentity": {"type": caller, "principalId": "x"},
+            "requestParameters": {"identityPoolId": traffic::IDENTITY_POOL},
+            "errorCode": error, "eventID": format!("ip-{n}"), "eventType": "AwsApiCall",
+            "managementEvent": true, "recipientAccountId": cognito_watch_testbed::ACCOUNT})
+        .to_string()
+    };
+    let mut texts = Vec::new();
+    for n in 0..5 {
+        texts.push(call(n, "GetId", "Unknown", "198.51.100.1", None));
+    }
+    for n in 5..7 {
+        texts.push(call(
+            n,
+            "GetCredentialsForIdentity",
+            "Unknown",
+            "198.51.100.2",
+            Some("NotAuthorizedException"),
+        ));
+    }
+    for n in 7..10 {
+        texts.push(call(
+            n,
+            "GetOpenIdToken",
+            "AssumedRole",
+            "198.51.100.1",
+            None,
+        ));
+    }
+    // A user pool's sign-in in the same delivery: not an identity pool.
+    texts.push(
+        traffic::initiate_auth("u", at, &shop.web, "198.51.100.9", "s", None, None).to_string(),
+    );
+    shop.trail
+        .handle(logs_event(&logs_batch("g", "s", 1, &texts)), None)
+        .await
+        .unwrap();
+    let env = Env::from_pairs(shop.bed.moto.env())
+        .with([("TRAIL_TABLE", cognito_watch_testbed::TRAIL_TABLE)]);
+    let cli = Cli::try_parse_from(["cognito-watch", "identity-pools", "--json"]).unwrap();
+    let mut out = Vec::new();
+    run(cli, &env, &mut out).await.unwrap();
+    let rows: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{rows}");
+    let row = &rows[0];
+    assert_eq!(row["identity_pool"], traffic::IDENTITY_POOL);
+    assert_eq!(
+        (row["requests"].clone(), row["failures"].clone()),
+        (json!(10), json!(2))
+    );
+    assert_eq!(row["by_error"]["NotAuthorizedException"], 2);
+    assert_eq!(
+        (row["source_ips"].clone(), row["failing_source_ips"].clone()),
+        (json!(2), json!(1))
+    );
+    assert_eq!(
+        (
+            row["guest_requests"].clone(),
+            row["authenticated_requests"].clone()
+        ),
+        (json!(7), json!(3))
+    );
+    assert_eq!(row["by_event"]["GetId"], 5);
+    // The table form names the same.
+    let cli = Cli::try_parse_from(["cognito-watch", "identity-pools"]).unwrap();
+    let mut out = Vec::new();
+    run(cli, &env, &mut out).await.unwrap();
+    let table = String::from_utf8(out).unwrap();
+    assert!(
+        table.contains(traffic::IDENTITY_POOL) && table.contains("NotAuthorizedException ×2"),
+        "{table}"
+    );
+}

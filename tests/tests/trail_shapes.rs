@@ -422,3 +422,213 @@ async fn a_spike_of_redirect_mismatches_on_a_client_is_an_alert() {
         "{text}"
     );
 }
+
+/// The JSON form of each alert that reached the inbox.
+fn forms(alerts: &[Value]) -> Vec<Value> {
+    alerts
+        .iter()
+        .map(|a| {
+            serde_json::from_str(a["Message"].as_str().unwrap_or_default())
+                .unwrap_or_else(|e| panic!("an alert's JSON form: {e}: {a}"))
+        })
+        .collect()
+}
+
+/// Per-IP detections judge the account and region: an address failing 20 times in each of two
+/// pools and 20 times through a client no inventory knows (no pool over 50) is one brute
+/// force, naming the pools it was seen in by name; it arrives once whichever input carried
+/// which part.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_spread_over_pools_is_one_brute_force_naming_the_pools() {
+    let shop = TrailShop::start(&[]).await;
+    let (admin, console) =
+        cognito_watch_testbed::seed::pool_with_client(&shop.bed.idp, "admin", "console")
+            .await
+            .unwrap();
+    shop.bed
+        .collector(&[])
+        .handle(json!({"tasks": ["inventory"]}), None)
+        .await
+        .unwrap();
+    let at = window_of(Utc::now() - Duration::minutes(20));
+    let ip = "203.0.113.66";
+    let failures = |client: &str, tag: &str| -> Vec<Value> {
+        (0..20)
+            .map(|n| {
+                traffic::initiate_auth(
+                    &format!("{tag}-{n}"),
+                    at + Duration::seconds(n),
+                    client,
+                    ip,
+                    "one-victim",
+                    Some("NotAuthorizedException"),
+                    None,
+                )
+            })
+            .collect()
+    };
+    // The shop's 20 by EventBridge, the admin pool's 20 in a Logs batch: 40, nothing yet.
+    for r in failures(&shop.web, "shop") {
+        let event = json!({"version": "0", "id": r["eventID"], "detail-type": "AWS API Call via CloudTrail",
+            "source": "aws.cognito-idp", "account": cognito_watch_testbed::ACCOUNT,
+            "time": r["eventTime"], "region": "us-east-1", "resources": [], "detail": r});
+        shop.trail.handle(event, None).await.unwrap();
+    }
+    let texts: Vec<String> = failures(&console, "admin")
+        .iter()
+        .map(Value::to_string)
+        .collect();
+    shop.trail
+        .handle(logs_event(&logs_batch("trail", "s", 1, &texts)), None)
+        .await
+        .unwrap();
+    assert!(detections_of(&shop.inbox.drain().await).is_empty());
+    // 20 through an unknown client in an S3 trail file: 60 over the account and region.
+    let file = traffic::trail_file(&failures("ghost-client", "ghost"));
+    let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/spread.json.gz";
+    shop.bed.put_object("trail", key, file.clone()).await;
+    let report = shop
+        .trail
+        .handle(traffic::s3_notification("trail", key, file.len()), None)
+        .await
+        .unwrap();
+    assert_eq!(report.detections, 1);
+    let alerts = shop.inbox.drain().await;
+    assert_eq!(detections_of(&alerts), vec!["brute_force"]);
+    let form = &forms(&alerts)[0];
+    assert_eq!(
+        form["scope"],
+        format!("{}/us-east-1", cognito_watch_testbed::ACCOUNT)
+    );
+    let mut pools: Vec<&str> = form["pools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    pools.sort();
+    let mut expected = vec![admin.as_str(), shop.pool.as_str()];
+    expected.sort();
+    assert_eq!(pools, expected);
+    assert_eq!(form["names"][&admin], "admin");
+    assert_eq!(form["names"][&shop.pool], "shop");
+    assert!(
+        form["facts"][0]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("60 failed requests from 203.0.113.66"),
+        "{form}"
+    );
+    // Each pool's own tally of the address is kept (20 each), and no pool raised its own.
+    let rows = window(&shop.trail, at).await;
+    let key = TallyKey::new(TallyKind::Ip, ip);
+    assert_eq!(find(&rows, &admin, &key).failures, 20);
+    assert_eq!(find(&rows, &shop.pool, &key).failures, 20);
+    // More failures in the same window: no second alert.
+    let more: Vec<String> = failures(&shop.web, "more")
+        .iter()
+        .map(Value::to_string)
+        .collect();
+    shop.trail
+        .handle(logs_event(&logs_batch("trail", "s2", 1, &more)), None)
+        .await
+        .unwrap();
+    assert!(detections_of(&shop.inbox.drain().await).is_empty());
+}
+
+/// `identity_pool_enumeration`: one address calling GetId / GetCredentialsForIdentity on three
+/// identity pools in a window, or a principal not seen in a week listing identity pools; an
+/// app calling GetId on its one pool all day, and the trusted collector role, are not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enumerating_identity_pools_is_an_alert_and_ordinary_use_is_not() {
+    let collector_role = "arn:aws:iam::123456789012:role/cognito-watch-CollectorFunctionRole-X";
+    let shop = TrailShop::start(&[("TRUSTED_PRINCIPALS", collector_role)]).await;
+    let at = window_of(Utc::now() - Duration::minutes(25));
+    let guest_call = |event: &str, identity_pool: &str, ip: &str, n: i64| -> Value {
+        json!({"eventVersion": "1.08", "eventTime": (at + Duration::seconds(n)).to_rfc3339(),
+            "eventSource": "cognito-identity.amazonaws.com", "eventName": event,
+            "awsRegion": "us-east-1", "sourceIPAddress": ip, "userAgent": "aws-sdk-js/3",
+            "userIdentity": {"type": "Unknown", "principalId": "Unknown"},
+            "requestParameters": {"identityPoolId": identity_pool},
+            "errorCode": if identity_pool == IDENTITY_POOL { Value::Null } else { json!("ResourceNotFoundException") },
+            "eventID": format!("{event}-{ip}-{n}"), "readOnly": false, "eventType": "AwsApiCall",
+            "managementEvent": true, "recipientAccountId": cognito_watch_testbed::ACCOUNT,
+            "eventCategory": "Management"})
+    };
+    // An app's guests on its one identity pool, 40 calls from one address: nothing.
+    let app: Vec<String> = (0..40)
+        .map(|n| guest_call("GetId", IDENTITY_POOL, "198.51.100.20", n).to_string())
+        .collect();
+    shop.trail
+        .handle(logs_event(&logs_batch("trail", "app", 1, &app)), None)
+        .await
+        .unwrap();
+    assert!(detections_of(&shop.inbox.drain().await).is_empty());
+    // One address guessing identity pool ids: the third distinct pool is an alert.
+    let guesses: Vec<Value> = (0..3)
+        .map(|n| {
+            let pool = format!("us-east-1:00000000-0000-0000-0000-00000000000{n}");
+            guest_call(
+                if n == 0 {
+                    "GetCredentialsForIdentity"
+                } else {
+                    "GetId"
+                },
+                &pool,
+                "203.0.113.99",
+                n,
+            )
+        })
+        .collect();
+    let file = traffic::trail_file(&guesses);
+    let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/guesses.json.gz";
+    shop.bed.put_object("trail", key, file.clone()).await;
+    shop.trail
+        .handle(traffic::s3_notification("trail", key, file.len()), None)
+        .await
+        .unwrap();
+    let alerts = shop.inbox.drain().await;
+    assert_eq!(detections_of(&alerts), vec!["identity_pool_enumeration"]);
+    let form = &forms(&alerts)[0];
+    assert_eq!(form["detection"]["source"], "203.0.113.99");
+    assert_eq!(form["detection"]["how"]["how"], "guest_calls");
+    assert_eq!(form["detection"]["how"]["identity_pools"], 3);
+
+    // ListIdentityPools by a principal: an alert the first time in a week, by EventBridge.
+    let list = |role: &str, id: &str, at: DateTime<Utc>| -> Value {
+        let r = json!({"eventVersion": "1.08", "eventTime": at.to_rfc3339(),
+            "eventName": "ListIdentityPools", "awsRegion": "us-east-1", "sourceIPAddress": "192.0.2.44",
+            "userIdentity": {"type": "AssumedRole", "arn": format!("{role}/session"),
+                "sessionContext": {"sessionIssuer": {"type": "Role", "arn": role}}},
+            "requestParameters": {"maxResults": 60}, "responseElements": null,
+            "eventID": id, "readOnly": true, "eventType": "AwsApiCall", "managementEvent": true,
+            "recipientAccountId": cognito_watch_testbed::ACCOUNT, "eventCategory": "Management"});
+        json!({"version": "0", "id": id, "detail-type": "AWS API Call via CloudTrail",
+            "source": "aws.cognito-identity", "account": cognito_watch_testbed::ACCOUNT,
+            "time": r["eventTime"], "region": "us-east-1", "resources": [], "detail": r})
+    };
+    let recon = "arn:aws:iam::123456789012:role/Recon";
+    shop.trail
+        .handle(list(collector_role, "l-c", at), None)
+        .await
+        .unwrap();
+    assert!(
+        detections_of(&shop.inbox.drain().await).is_empty(),
+        "the collector's own reads are trusted"
+    );
+    shop.trail
+        .handle(list(recon, "l-1", at), None)
+        .await
+        .unwrap();
+    let alerts = shop.inbox.drain().await;
+    assert_eq!(detections_of(&alerts), vec!["identity_pool_enumeration"]);
+    let form = &forms(&alerts)[0];
+    assert_eq!(form["detection"]["source"], recon);
+    assert_eq!(form["detection"]["how"]["how"], "reads");
+    // The same principal again, in the next window: seen within the week, no alert.
+    shop.trail
+        .handle(list(recon, "l-2", at + Duration::minutes(5)), None)
+        .await
+        .unwrap();
+    assert!(detections_of(&shop.inbox.drain().await).is_empty());
+}

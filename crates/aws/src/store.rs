@@ -1,7 +1,7 @@
 //! The inventory's store: the state table ([`crate::dynamo::state`]) and the history table
 //! ([`crate::dynamo::history`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use cognito_watch_core::config::Tables;
@@ -9,6 +9,7 @@ use cognito_watch_core::inventory::batch::{Next, WriteQueue};
 use cognito_watch_core::inventory::monitor::{Monitor, MonitorId};
 use cognito_watch_core::inventory::record::{HistoryRow, PollLog, ScopeCursor};
 use cognito_watch_core::inventory::sweep::{IdentitySweep, UserSweep};
+use cognito_watch_core::trail::intake::Directory;
 
 use crate::dynamo::history::{self, HistoryKey};
 use crate::dynamo::state::{
@@ -47,6 +48,8 @@ pub enum Write {
 }
 
 /// Items per TransactWriteItems (DynamoDB allows 100).
+/// A monitor item's name attribute.
+const NAME: &str = "name";
 const TRANSACTION_ITEMS: usize = 100;
 /// Bytes per TransactWriteItems, kept under DynamoDB's 4 MB.
 const TRANSACTION_BYTES: usize = 3_500_000;
@@ -175,14 +178,38 @@ impl StateStore {
         .await
     }
 
-    /// Every app client of the inventory and its user pool (one Query per pool, keys only):
-    /// API-call records name the client, not the pool.
-    pub async fn client_pools(&self) -> Result<HashMap<String, String>, AwsError> {
-        let mut out = HashMap::new();
+    /// What the trail needs of the inventory: each app client's user pool, and the names of
+    /// the pools (user and identity) and app clients. Per root: one GetItem and one Query of
+    /// its clients, names and keys only.
+    pub async fn directory(&self) -> Result<Directory, AwsError> {
+        let mut directory = Directory::default();
+        let name_of = |item: &Item| {
+            item.get(NAME)
+                .and_then(|v| v.as_s().ok())
+                .filter(|n| !n.is_empty())
+                .cloned()
+        };
         for root in self.roots().await? {
-            let MonitorId::UserPool { pool } = &root else {
+            let got = self
+                .client
+                .get_item()
+                .table_name(&self.tables.state)
+                .set_key(Some(StateKey::Monitor(root.clone()).attributes()))
+                .projection_expression("#n")
+                .expression_attribute_names("#n", NAME)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("GetItem", e))?;
+            let (MonitorId::UserPool { pool } | MonitorId::IdentityPool { id: pool }) = &root
+            else {
                 continue;
             };
+            if let Some(name) = got.item.as_ref().and_then(name_of) {
+                directory.names.insert(pool.clone(), name);
+            }
+            if !matches!(root, MonitorId::UserPool { .. }) {
+                continue;
+            }
             let items = all_pages(
                 self.client
                     .query()
@@ -190,18 +217,22 @@ impl StateStore {
                     .key_condition_expression("pk = :pk AND begins_with(sk, :c)")
                     .expression_attribute_values(":pk", s(root_pk(&root)))
                     .expression_attribute_values(":c", s(CLIENT_PREFIX))
-                    .projection_expression("pk, sk"),
+                    .projection_expression("pk, sk, #n")
+                    .expression_attribute_names("#n", NAME),
             )
             .await?;
             for item in items {
                 if let Some(StateKey::Monitor(MonitorId::AppClient { client_id, .. })) =
                     StateKey::of_item(&item)
                 {
-                    out.insert(client_id, pool.clone());
+                    if let Some(name) = name_of(&item) {
+                        directory.names.insert(client_id.clone(), name);
+                    }
+                    directory.pool_of_client.insert(client_id, pool.clone());
                 }
             }
         }
-        Ok(out)
+        Ok(directory)
     }
 
     /// Fold a partition's items into `state` (items of other shapes are left alone).

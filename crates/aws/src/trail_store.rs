@@ -142,12 +142,14 @@ impl TrailStore {
         for (grant, v) in &c.by_grant {
             put(&format!("g:{grant}"), n(*v as i64), false);
         }
-        if !c.failing_subs.is_empty() {
-            put(
-                "subs",
-                AttributeValue::Ns(c.failing_subs.iter().map(|b| b.to_string()).collect()),
-                false,
-            );
+        for (attr, sketch) in [("subs", &c.failing_subs), ("ipools", &c.identity_pools)] {
+            if !sketch.is_empty() {
+                put(
+                    attr,
+                    AttributeValue::Ns(sketch.iter().map(|b| b.to_string()).collect()),
+                    false,
+                );
+            }
         }
         let mut expression = format!("SET {}", set.join(", "));
         if !add.is_empty() {
@@ -517,6 +519,13 @@ fn number(item: &Item, attr: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// A stored sketch (a number set of buckets).
+fn sketch(v: &AttributeValue) -> BTreeSet<u16> {
+    v.as_ns()
+        .map(|ns| ns.iter().filter_map(|b| b.parse().ok()).collect())
+        .unwrap_or_default()
+}
+
 /// A stored tally back to its id and counts (None for an item that is not a tally).
 pub fn tally_of(item: &Item) -> Option<(TallyId, Counts)> {
     let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok());
@@ -542,14 +551,9 @@ pub fn tally_of(item: &Item) -> Option<(TallyId, Counts)> {
         } else if let Some(grant) = attr.strip_prefix("g:") {
             c.by_grant.insert(grant.to_string(), number(item, attr));
         } else if attr == "subs" {
-            c.failing_subs = v
-                .as_ns()
-                .map(|ns| {
-                    ns.iter()
-                        .filter_map(|b| b.parse().ok())
-                        .collect::<BTreeSet<u16>>()
-                })
-                .unwrap_or_default();
+            c.failing_subs = sketch(v);
+        } else if attr == "ipools" {
+            c.identity_pools = sketch(v);
         }
     }
     Some((TallyId { pool, window, key }, c))

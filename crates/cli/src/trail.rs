@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use cognito_watch_aws::TrailStore;
-use cognito_watch_core::trail::{merge_windows, parse_period, window_of, Counts, TallyKind};
+use cognito_watch_core::trail::{
+    merge_windows, parse_period, valid_identity_pool_id, valid_region_scope, window_of, Counts,
+    TallyKind,
+};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 use serde_json::{json, Value};
 
@@ -61,6 +64,12 @@ pub enum TallyCommand {
         #[command(flatten)]
         query: QueryArgs,
     },
+    /// Identity pools: requests, failures by error code, source IPs, and guest
+    /// (unauthenticated) against authenticated callers.
+    IdentityPools {
+        #[command(flatten)]
+        query: QueryArgs,
+    },
     /// Security detections raised by the trail function.
     Detections {
         #[command(flatten)]
@@ -89,6 +98,9 @@ pub async fn run(
             top_ips(&q(query, DEFAULT_SINCE), limit, out).await
         }
         TallyCommand::M2m { query } => m2m(&q(query, DEFAULT_SINCE), out).await,
+        TallyCommand::IdentityPools { query } => {
+            identity_pools(&q(query, DEFAULT_SINCE), out).await
+        }
         TallyCommand::Detections { query } => detections(&q(query, "1d"), out).await,
     }
 }
@@ -110,19 +122,35 @@ impl Query<'_> {
         Ok(window_of(start))
     }
 
+    /// The pools asked for, or every pool (the account and region totals, which count the
+    /// same requests again, only when asked for by `--pool <account>/<region>`).
     async fn pools(&self) -> Result<Vec<String>, CliError> {
         Ok(match &self.pool {
             Some(p) => vec![p.clone()],
-            None => self.store.pools().await?,
+            None => {
+                let mut pools = self.store.pools().await?;
+                pools.retain(|p| valid_region_scope(p).is_none());
+                pools
+            }
         })
     }
 
     /// Tallies of `kind` over the period, merged across windows, per (pool, key).
     async fn merged(&self, kind: TallyKind) -> Result<Vec<(String, String, Counts)>, CliError> {
+        let pools = self.pools().await?;
+        self.merged_in(kind, &pools).await
+    }
+
+    /// Tallies of `kind` in these pools over the period, merged across windows.
+    async fn merged_in(
+        &self,
+        kind: TallyKind,
+        pools: &[String],
+    ) -> Result<Vec<(String, String, Counts)>, CliError> {
         let since = self.start()?;
         let mut rows = Vec::new();
-        for pool in self.pools().await? {
-            rows.extend(self.store.tallies(&pool, kind, since).await?);
+        for pool in pools {
+            rows.extend(self.store.tallies(pool, kind, since).await?);
         }
         Ok(merge_windows(rows)
             .into_iter()
@@ -169,7 +197,7 @@ fn most_failing(mut rows: Vec<(String, String, Counts)>) -> Vec<(String, String,
     rows
 }
 
-/// The most frequent error codes, `code ×n`, at most `max`.
+/// The most frequent entries (error codes, event names), `name ×n`, at most `max`.
 fn top_errors(by_error: &BTreeMap<String, u64>, max: usize) -> String {
     let mut v: Vec<(&String, &u64)> = by_error.iter().collect();
     v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
@@ -366,12 +394,102 @@ pub async fn m2m(q: &Query<'_>, out: &mut dyn std::io::Write) -> Result<(), CliE
     )
 }
 
+/// One identity pool's activity over the period.
+#[derive(Default)]
+struct IdentityPoolActivity {
+    requests: u64,
+    failures: u64,
+    by_error: BTreeMap<String, u64>,
+    by_event: BTreeMap<String, u64>,
+    addresses: usize,
+    failing_addresses: usize,
+    /// Requests by CloudTrail `userIdentity.type` (`Unknown`: a guest).
+    by_caller: BTreeMap<String, u64>,
+}
+
+/// The identity pools' activity: requests, failures by error code, source IPs, guests and
+/// authenticated callers.
+pub async fn identity_pools(q: &Query<'_>, out: &mut dyn std::io::Write) -> Result<(), CliError> {
+    let mut pools = q.pools().await?;
+    pools.retain(|p| valid_identity_pool_id(p).is_some());
+    let mut activity: BTreeMap<String, IdentityPoolActivity> = BTreeMap::new();
+    for (pool, event, c) in q.merged_in(TallyKind::Event, &pools).await? {
+        let a = activity.entry(pool).or_default();
+        a.requests += c.requests;
+        a.failures += c.failures;
+        for (code, n) in &c.by_error {
+            *a.by_error.entry(code.clone()).or_default() += n;
+        }
+        *a.by_event.entry(event).or_default() += c.requests;
+    }
+    for (pool, _, c) in q.merged_in(TallyKind::Ip, &pools).await? {
+        let a = activity.entry(pool).or_default();
+        a.addresses += 1;
+        a.failing_addresses += usize::from(c.failures > 0);
+    }
+    for (pool, caller, c) in q.merged_in(TallyKind::Caller, &pools).await? {
+        *activity
+            .entry(pool)
+            .or_default()
+            .by_caller
+            .entry(caller)
+            .or_default() += c.requests;
+    }
+    let guests = |a: &IdentityPoolActivity| a.by_caller.get("Unknown").copied().unwrap_or(0);
+    let authenticated = |a: &IdentityPoolActivity| {
+        a.by_caller
+            .iter()
+            .filter(|(t, _)| t.as_str() != "Unknown")
+            .map(|(_, n)| n)
+            .sum::<u64>()
+    };
+    q.emit(
+        out,
+        &[
+            "Identity pool",
+            "Requests",
+            "Failures",
+            "Failure %",
+            "Error codes",
+            "Source IPs (failing)",
+            "Guest calls",
+            "Authenticated calls",
+            "Calls",
+        ],
+        activity
+            .iter()
+            .map(|(pool, a)| {
+                vec![
+                    pool.clone(),
+                    a.requests.to_string(),
+                    a.failures.to_string(),
+                    percent(a.failures, a.requests),
+                    top_errors(&a.by_error, 3),
+                    format!("{} ({})", a.addresses, a.failing_addresses),
+                    guests(a).to_string(),
+                    authenticated(a).to_string(),
+                    top_errors(&a.by_event, 4),
+                ]
+            })
+            .collect(),
+        activity
+            .iter()
+            .map(|(pool, a)| {
+                json!({"identity_pool": pool, "requests": a.requests, "failures": a.failures,
+                    "by_error": a.by_error, "by_event": a.by_event, "source_ips": a.addresses,
+                    "failing_source_ips": a.failing_addresses, "by_caller_type": a.by_caller,
+                    "guest_requests": guests(a), "authenticated_requests": authenticated(a)})
+            })
+            .collect(),
+    )
+}
+
 /// The security detections raised over the period.
 pub async fn detections(q: &Query<'_>, out: &mut dyn std::io::Write) -> Result<(), CliError> {
     let since = q.start()?;
     let mut found = q.store.findings(since).await?;
     if let Some(pool) = &q.pool {
-        found.retain(|f| f.finding.pool.as_deref() == Some(pool.as_str()));
+        found.retain(|f| f.finding.concerns(pool) || f.finding.scope.as_deref() == Some(pool));
     }
     found.reverse();
     q.emit(

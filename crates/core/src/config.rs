@@ -204,6 +204,9 @@ pub struct EvaluatorConfig {
     pub retention: Duration,
     /// `MAX_ATTEMPTS` (default 3): SDK attempts per call.
     pub max_attempts: u32,
+    /// `TRAIL_TABLE` (optional): the trail's tallies and detections, read for the evidence
+    /// an alert on a user pool or app client carries. Unset: alerts say no trail is wired.
+    pub trail_table: Option<String>,
 }
 
 impl EvaluatorConfig {
@@ -218,6 +221,7 @@ impl EvaluatorConfig {
             lease: seconds(get, "LEASE_SECONDS", 120, 10)?,
             retention: Duration::days(number::<i64>(get, "ALERT_TTL_DAYS", 30)?.clamp(1, 3650)),
             max_attempts: number::<u32>(get, "MAX_ATTEMPTS", 3)?.max(1),
+            trail_table: get("TRAIL_TABLE").filter(|t| !t.trim().is_empty()),
         })
     }
 
@@ -271,6 +275,10 @@ pub struct TrailConfig {
     /// `FAILURE_QUEUE_URL` (optional): the SQS queue a delivery that can never succeed is
     /// sent to at once (the function's on-failure destination).
     pub failure_queue_url: Option<String>,
+    /// `TRUSTED_PRINCIPALS` (comma-separated IAM role or user ARNs; the template passes the
+    /// collector's role): principals whose identity pool reads are expected, never
+    /// `identity_pool_enumeration`.
+    pub trusted_principals: Vec<String>,
 }
 
 /// The expansion cap of a CloudWatch Logs batch for a function of `memory_mb`.
@@ -304,6 +312,13 @@ impl TrailConfig {
                 512,
             )?),
             failure_queue_url: get("FAILURE_QUEUE_URL").filter(|u| !u.trim().is_empty()),
+            trusted_principals: get("TRUSTED_PRINCIPALS")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+                .collect(),
         })
     }
 

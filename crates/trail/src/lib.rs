@@ -12,7 +12,7 @@
 pub mod file;
 pub mod input;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -26,10 +26,13 @@ use cognito_watch_aws::{AlertSink, AwsError, StateStore, StatusStore, TrailStore
 use cognito_watch_core::alerting::message as alert_message;
 use cognito_watch_core::config::{Tables, TrailConfig};
 use cognito_watch_core::trail::detect::{
-    baseline_of, detect, is_candidate, m2m_new_source, DetectionThresholds, Finding,
+    baseline_of, detect, is_candidate, m2m_new_source, seen_in, DetectionThresholds, Finding,
+    GUEST_QUIET_DAYS,
 };
-use cognito_watch_core::trail::intake::{Intake, IntakeCounts};
-use cognito_watch_core::trail::{Counts, TallyId, TallyKey, WINDOW_MINUTES};
+use cognito_watch_core::trail::intake::{Directory, Intake, IntakeCounts};
+use cognito_watch_core::trail::{
+    valid_region_scope, valid_scope_id, Counts, TallyId, TallyKey, WINDOW_MINUTES,
+};
 use serde::Serialize;
 use tokio::sync::Mutex;
 
@@ -109,8 +112,8 @@ const MISS_REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Default)]
 struct Cache {
-    pools: Arc<HashMap<String, String>>,
-    pools_at: Option<Instant>,
+    directory: Arc<Directory>,
+    directory_at: Option<Instant>,
     thresholds: Option<(DetectionThresholds, Instant)>,
     noted_pools: HashSet<String>,
     sent: HashSet<String>,
@@ -244,9 +247,11 @@ impl Trail {
         report: &mut TrailReport,
     ) -> Result<(), AwsError> {
         let now = Utc::now();
-        let pools = self.pools(false).await?;
-        let lookup = pools.clone();
-        let mut intake = Intake::new(Box::new(move |c: &str| lookup.get(c).cloned()));
+        let directory = self.directory(false).await?;
+        let lookup = directory.clone();
+        let mut intake = Intake::new(Box::new(move |c: &str| {
+            lookup.pool_of_client.get(c).cloned()
+        }));
         match d.body {
             Body::Ignored(why) => {
                 tracing::info!(delivery = %d.key, why = %why, "nothing to do");
@@ -286,6 +291,7 @@ impl Trail {
         findings.extend(self.detections(&intake.tallies.counts).await?);
         findings.extend(self.first_in_a_while(intake.first_seen, now).await?);
         findings.extend(self.new_m2m_sources(intake.m2m_sources, now).await?);
+        self.place(&mut findings).await?;
         for f in &mut findings {
             if f.account.is_none() {
                 f.account = account.clone();
@@ -293,12 +299,15 @@ impl Trail {
             if f.region.is_none() {
                 f.region = f.region();
             }
+            directory.name(f);
         }
         self.deliver(findings, now, report).await
     }
 
     /// The candidates that are detections only the first time in a while (unauthenticated
-    /// credentials on an identity pool quiet for `GUEST_QUIET_DAYS`), each asked once.
+    /// credentials on an identity pool quiet for a week, identity pool reads by a principal
+    /// not seen reading them for a week), each asked once; a trusted principal's reads are
+    /// never asked about.
     async fn first_in_a_while(
         &self,
         candidates: Vec<Finding>,
@@ -306,11 +315,14 @@ impl Trail {
     ) -> Result<Vec<Finding>, AwsError> {
         let mut asked = HashSet::new();
         let mut out = Vec::new();
-        let quiet = Duration::days(cognito_watch_core::trail::detect::GUEST_QUIET_DAYS);
         for f in candidates {
-            if !asked.insert(f.key()) {
+            let trusted = f
+                .principal()
+                .is_some_and(|p| self.config.trusted_principals.iter().any(|t| t == p));
+            if trusted || !asked.insert(f.key()) {
                 continue;
             }
+            let quiet = Duration::days(f.detection.quiet_days().unwrap_or(GUEST_QUIET_DAYS));
             let (what, subject) = (f.detection.kind(), f.detection.subject());
             if self
                 .store
@@ -321,6 +333,40 @@ impl Trail {
             }
         }
         Ok(out)
+    }
+
+    /// Where each per-IP finding of an account and region was seen: the pools whose own
+    /// tally of the address and window is stored (read only when there is such a finding).
+    async fn place(&self, findings: &mut [Finding]) -> Result<(), AwsError> {
+        let addresses: Vec<(String, DateTime<Utc>)> = findings
+            .iter()
+            .filter_map(|f| f.scoped_address().map(|ip| (ip.to_string(), f.window)))
+            .collect();
+        if addresses.is_empty() {
+            return Ok(());
+        }
+        let pools: Vec<String> = self
+            .store
+            .pools()
+            .await?
+            .into_iter()
+            .filter(|p| valid_scope_id(p).is_some() && valid_region_scope(p).is_none())
+            .collect();
+        let ids: Vec<TallyId> = addresses
+            .iter()
+            .flat_map(|(ip, window)| {
+                pools.iter().map(move |p| TallyId {
+                    pool: Some(p.clone()),
+                    window: *window,
+                    key: TallyKey::Ip { ip: ip.clone() },
+                })
+            })
+            .collect();
+        let stored = self.store.totals(&ids).await?;
+        for f in findings.iter_mut() {
+            seen_in(f, &stored);
+        }
+        Ok(())
     }
 
     /// `m2m_new_source`: each machine-to-machine client's networks against its memory.
@@ -394,7 +440,7 @@ impl Trail {
         report.unresolved_clients += unresolved;
         if unresolved > 0 {
             // Clients new since the map was read: read it again for the next delivery.
-            self.pools(true).await?;
+            self.directory(true).await?;
         }
         let applied = self.store.apply(delivery, counts, now).await?;
         report.tallies_written += applied.tallies_written;
@@ -411,11 +457,12 @@ impl Trail {
         Ok(())
     }
 
-    /// The client → pool map: re-read when older than the refresh interval, or (`missing`)
-    /// when a client was not in it and the last read is over a minute old.
-    async fn pools(&self, missing: bool) -> Result<Arc<HashMap<String, String>>, AwsError> {
+    /// The inventory's client → pool map and names: re-read when older than the refresh
+    /// interval, or (`missing`) when a client was not in it and the last read is over a
+    /// minute old.
+    async fn directory(&self, missing: bool) -> Result<Arc<Directory>, AwsError> {
         let mut cache = self.cache.lock().await;
-        let age = cache.pools_at.map(|t| t.elapsed());
+        let age = cache.directory_at.map(|t| t.elapsed());
         let refresh_after = if missing {
             MISS_REFRESH
         } else {
@@ -425,10 +472,10 @@ impl Trail {
                 .unwrap_or(MISS_REFRESH)
         };
         if age.is_none_or(|a| a >= refresh_after) {
-            cache.pools = Arc::new(self.state.client_pools().await?);
-            cache.pools_at = Some(Instant::now());
+            cache.directory = Arc::new(self.state.directory().await?);
+            cache.directory_at = Some(Instant::now());
         }
-        Ok(cache.pools.clone())
+        Ok(cache.directory.clone())
     }
 
     /// The detection thresholds (the evaluator's profile store), re-read every refresh
@@ -468,7 +515,7 @@ impl Trail {
     ) -> Result<Vec<Finding>, AwsError> {
         let candidates: Vec<TallyId> = tallies
             .iter()
-            .filter(|(id, c)| is_candidate(&id.key, c))
+            .filter(|(id, c)| is_candidate(id, c))
             .map(|(id, _)| id.clone())
             .collect();
         if candidates.is_empty() {

@@ -239,12 +239,41 @@ pub fn finding_message(f: &Finding) -> Result<Message, serde_json::Error> {
         let label = if i == 0 { "What:" } else { "" };
         text.push_str(&format!("{label:<10} {}\n", clean(fact, 400)));
     }
+    let named = |id: &str| match f.names.get(id) {
+        Some(name) => format!("\"{}\" ({id})", clean(name, 128)),
+        None => id.to_string(),
+    };
+    let pool_word = |id: &str| {
+        if crate::trail::valid_identity_pool_id(id).is_some() {
+            "identity pool"
+        } else {
+            "user pool"
+        }
+    };
+    let place = match (&f.pool, &f.scope) {
+        (Some(p), _) => format!("{} {}", pool_word(p), named(p)),
+        (None, Some(_)) if f.pools.is_empty() => {
+            "every pool of the account and region (no pool named)".to_string()
+        }
+        (None, Some(_)) => format!(
+            "every pool of the account and region; seen in {}",
+            f.pools
+                .iter()
+                .take(10)
+                .map(|p| named(p))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        (None, None) => "user pool (not yet in the inventory)".to_string(),
+    };
     text.push_str(&format!(
-        "Where:     user pool {}, account {}, region {}\n",
-        f.pool.as_deref().unwrap_or("(not yet in the inventory)"),
+        "Where:     {place}, account {}, region {}\n",
         f.account.as_deref().unwrap_or("-"),
         if region.is_empty() { "-" } else { &region }
     ));
+    if let Some(client) = f.client_id() {
+        text.push_str(&format!("App client: {}\n", named(client)));
+    }
     text.push_str(&format!(
         "When:      5-minute window from {}\n",
         when(f.window)
@@ -403,6 +432,9 @@ mod tests {
             window: Utc.with_ymd_and_hms(2026, 11, 21, 10, 5, 0).unwrap(),
             account: Some("123456789012".into()),
             region: None,
+            scope: None,
+            pools: Vec::new(),
+            names: Default::default(),
             detection: crate::trail::detect::Detection::BruteForce {
                 ip: "198.51.100.7".into(),
                 failures: 75,
@@ -445,5 +477,47 @@ mod tests {
             .starts_with("RECOVERED: App Client shop-web is Up (was Critical)"));
         assert!(m.text.contains("the outage lasted 50m"), "{}", m.text);
         assert_eq!(m.attributes["severity"], "up");
+    }
+
+    #[test]
+    fn a_detection_names_its_pools_and_client_from_the_inventory() {
+        use crate::trail::detect::Detection;
+        let at = Utc.with_ymd_and_hms(2026, 11, 21, 10, 5, 0).unwrap();
+        let mut f = Finding::new(
+            None,
+            at,
+            Detection::BruteForce {
+                ip: "198.51.100.7".into(),
+                failures: 75,
+                threshold: 50,
+            },
+        );
+        f.scope = Some("111122223333/us-east-1".into());
+        f.pools = vec!["us-east-1_A".into(), "us-east-1_B".into()];
+        f.names.insert("us-east-1_A".into(), "Shop".into());
+        let text = finding_message(&f).unwrap().text;
+        assert!(
+            text.contains(
+                "Where:     every pool of the account and region; seen in \"Shop\" (us-east-1_A), us-east-1_B"
+            ),
+            "{text}"
+        );
+        let mut m2m = Finding::new(
+            Some("us-east-1_A".into()),
+            at,
+            Detection::CallbackMismatch {
+                client_id: "web".into(),
+                refused: 30,
+                threshold: 20,
+            },
+        );
+        m2m.names.insert("us-east-1_A".into(), "Shop".into());
+        m2m.names.insert("web".into(), "Storefront".into());
+        let text = finding_message(&m2m).unwrap().text;
+        assert!(
+            text.contains("Where:     user pool \"Shop\" (us-east-1_A)"),
+            "{text}"
+        );
+        assert!(text.contains("App client: \"Storefront\" (web)"), "{text}");
     }
 }

@@ -178,6 +178,9 @@ pub fn risky_sign_in(a: &UserActivity) -> Option<Finding> {
         window: window_of(a.at),
         account: None,
         region: None,
+        scope: None,
+        pools: Vec::new(),
+        names: Default::default(),
         detection: Detection::RiskySignIn {
             user_sub: a
                 .user_sub

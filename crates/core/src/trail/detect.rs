@@ -2,10 +2,12 @@
 //! credential stuffing, M2M token anomalies and risky configuration changes. Each detection has
 //! a key that is unique per kind, pool, window and subject, so it is raised once per window.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::record::CloudTrailRecord;
+use super::record::{valid_region_scope, CloudTrailRecord};
 use super::tally::{Counts, TallyId, TallyKey};
 pub use super::thresholds::DetectionThresholds;
 use crate::severity::Severity;
@@ -108,6 +110,14 @@ pub enum Detection {
         quiet_days: i64,
         event_id: String,
     },
+    /// One source enumerating identity pools: an address calling GetId or
+    /// GetCredentialsForIdentity on many identity pools, or a principal not seen lately
+    /// listing or describing them.
+    IdentityPoolEnumeration {
+        /// The address or principal.
+        source: String,
+        how: Enumeration,
+    },
     RiskySignIn {
         user_sub: Option<String>,
         client_id: Option<String>,
@@ -119,6 +129,29 @@ pub enum Detection {
         compromised_credentials: bool,
         location: Option<String>,
         event_id: Option<String>,
+    },
+}
+
+/// How a source enumerated identity pools.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "how", rename_all = "snake_case")]
+pub enum Enumeration {
+    /// GetId / GetCredentialsForIdentity on about `identity_pools` distinct identity pools in
+    /// one window (threshold: at least `threshold`).
+    GuestCalls {
+        identity_pools: usize,
+        requests: u64,
+        failures: u64,
+        threshold: usize,
+    },
+    /// ListIdentityPools / DescribeIdentityPool by a principal that had not called them for
+    /// `quiet_days`.
+    Reads {
+        event_name: String,
+        identity_pool: Option<String>,
+        ip: Option<String>,
+        quiet_days: i64,
+        event_id: String,
     },
 }
 
@@ -137,6 +170,7 @@ impl Detection {
             Detection::ConfigurationChange { .. } => "configuration_change",
             Detection::RiskyConfiguration { .. } => "risky_configuration",
             Detection::UnauthenticatedCredentials { .. } => "unauthenticated_credentials",
+            Detection::IdentityPoolEnumeration { .. } => "identity_pool_enumeration",
             Detection::RiskySignIn { .. } => "risky_sign_in",
         }
     }
@@ -150,6 +184,7 @@ impl Detection {
             Detection::PoolFailureSpike { .. } => String::new(),
             Detection::PasswordResetAbuse { ip, .. } => ip.clone().unwrap_or_default(),
             Detection::UnauthenticatedCredentials { identity_pool, .. } => identity_pool.clone(),
+            Detection::IdentityPoolEnumeration { source, .. } => source.clone(),
             Detection::M2mAnomaly { client_id, .. }
             | Detection::CallbackMismatch { client_id, .. } => client_id.clone(),
             Detection::M2mNewSource {
@@ -163,6 +198,18 @@ impl Detection {
                 .clone()
                 .or_else(|| event_id.clone())
                 .unwrap_or_default(),
+        }
+    }
+
+    /// For a detection that holds only the first time in a while, how long "a while" is.
+    pub fn quiet_days(&self) -> Option<i64> {
+        match self {
+            Detection::UnauthenticatedCredentials { quiet_days, .. }
+            | Detection::IdentityPoolEnumeration {
+                how: Enumeration::Reads { quiet_days, .. },
+                ..
+            } => Some(*quiet_days),
+            _ => None,
         }
     }
 
@@ -180,7 +227,8 @@ impl Detection {
             | Detection::CallbackMismatch { .. }
             | Detection::PasswordResetAbuse { .. }
             | Detection::ConfigurationChange { .. }
-            | Detection::UnauthenticatedCredentials { .. } => Severity::Trouble,
+            | Detection::UnauthenticatedCredentials { .. }
+            | Detection::IdentityPoolEnumeration { .. } => Severity::Trouble,
         }
     }
 
@@ -212,6 +260,9 @@ impl Detection {
             }
             Detection::UnauthenticatedCredentials { identity_pool, .. } => {
                 format!("Unauthenticated credentials from {identity_pool}")
+            }
+            Detection::IdentityPoolEnumeration { source, .. } => {
+                format!("Identity pool enumeration by {source}")
             }
             Detection::RiskySignIn { risk_decision, .. } => format!(
                 "Risky sign-in ({})",
@@ -334,6 +385,40 @@ impl Detection {
                 format!("the first time in {quiet_days} days on this identity pool"),
                 format!("CloudTrail event {event_id}"),
             ],
+            Detection::IdentityPoolEnumeration {
+                source,
+                how:
+                    Enumeration::GuestCalls {
+                        identity_pools,
+                        requests,
+                        failures,
+                        threshold,
+                    },
+            } => vec![format!(
+                "GetId / GetCredentialsForIdentity on about {identity_pools} distinct identity pools from {source} in 5 minutes ({requests} requests, {failures} failed; threshold {threshold} pools)"
+            )],
+            Detection::IdentityPoolEnumeration {
+                source,
+                how:
+                    Enumeration::Reads {
+                        event_name,
+                        identity_pool,
+                        ip,
+                        quiet_days,
+                        event_id,
+                    },
+            } => vec![
+                format!(
+                    "{event_name}{} by {source} from {}",
+                    identity_pool
+                        .as_deref()
+                        .map(|p| format!(" on {p}"))
+                        .unwrap_or_default(),
+                    opt(ip)
+                ),
+                format!("the first time in {quiet_days} days this principal read identity pools"),
+                format!("CloudTrail event {event_id}"),
+            ],
             Detection::RiskySignIn {
                 user_sub,
                 client_id,
@@ -377,19 +462,97 @@ pub struct Finding {
     pub account: Option<String>,
     #[serde(default)]
     pub region: Option<String>,
+    /// The account and region scope a per-IP detection judged ([`region_scope`]), when it is
+    /// one: then `pool` is the one pool the address was seen in, if it was one, and `pools`
+    /// every pool it was seen in.
+    ///
+    /// [`region_scope`]: super::record::region_scope
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pools: Vec<String>,
+    /// The names of the pools and app clients the finding names, from the inventory.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub names: BTreeMap<String, String>,
     pub detection: Detection,
 }
 
 impl Finding {
-    /// Unique per kind, pool, window and subject: the once-per-window key.
+    /// A finding in `pool` (if known) and the window from `window`; no account, region,
+    /// scope or names yet.
+    pub fn new(pool: Option<String>, window: DateTime<Utc>, detection: Detection) -> Finding {
+        Finding {
+            pool,
+            window,
+            account: None,
+            region: None,
+            scope: None,
+            pools: Vec::new(),
+            names: BTreeMap::new(),
+            detection,
+        }
+    }
+
+    /// Unique per kind, scope (or pool), window and subject: the once-per-window key.
     pub fn key(&self) -> String {
         format!(
             "{}#{}#{}#{}",
             self.detection.kind(),
-            self.pool.as_deref().unwrap_or("-"),
+            self.scope
+                .as_deref()
+                .or(self.pool.as_deref())
+                .unwrap_or("-"),
             self.window.format("%Y-%m-%dT%H:%MZ"),
             self.detection.subject()
         )
+    }
+
+    /// The address of a per-IP finding of an account and region scope not yet placed in a
+    /// pool ([`seen_in`]).
+    pub fn scoped_address(&self) -> Option<&str> {
+        if self.scope.is_none() || self.pool.is_some() {
+            return None;
+        }
+        match &self.detection {
+            Detection::BruteForce { ip, .. }
+            | Detection::AccountEnumeration { ip, .. }
+            | Detection::CredentialStuffing { ip, .. }
+            | Detection::PasswordResetAbuse { ip: Some(ip), .. }
+            | Detection::IdentityPoolEnumeration {
+                source: ip,
+                how: Enumeration::GuestCalls { .. },
+            } => Some(ip),
+            _ => None,
+        }
+    }
+
+    /// The app client the detection is about, if it is about one.
+    pub fn client_id(&self) -> Option<&str> {
+        match &self.detection {
+            Detection::M2mAnomaly { client_id, .. }
+            | Detection::CallbackMismatch { client_id, .. }
+            | Detection::M2mNewSource { client_id, .. } => Some(client_id),
+            Detection::RiskySignIn { client_id, .. } => client_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether the finding concerns `pool`: in it, or (a per-IP detection over the account
+    /// and region) seen in it.
+    pub fn concerns(&self, pool: &str) -> bool {
+        self.pool.as_deref() == Some(pool) || self.pools.iter().any(|p| p == pool)
+    }
+
+    /// The principal of a finding that is a detection only the first time a principal does
+    /// something (reading identity pools), to be left alone when trusted.
+    pub fn principal(&self) -> Option<&str> {
+        match &self.detection {
+            Detection::IdentityPoolEnumeration {
+                source,
+                how: Enumeration::Reads { .. },
+            } => Some(source),
+            _ => None,
+        }
     }
 
     /// The region: as the source said, or the user pool id's prefix (`us-east-1_AbC`).
@@ -422,14 +585,20 @@ pub fn detect(
     t: &DetectionThresholds,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
+    // A per-IP tally of an account and region scope: the finding is keyed by the scope; the
+    // trail names the pools the address was seen in.
+    let scope = id
+        .pool
+        .as_deref()
+        .and_then(valid_region_scope)
+        .map(str::to_string);
     let mut push = |detection| {
-        out.push(Finding {
-            pool: id.pool.clone(),
-            window: id.window,
-            account: None,
-            region: None,
-            detection,
-        })
+        let mut f = Finding::new(id.pool.clone(), id.window, detection);
+        if scope.is_some() {
+            f.pool = None;
+            f.scope = scope.clone();
+        }
+        out.push(f)
     };
     match &id.key {
         TallyKey::Ip { ip } => {
@@ -467,6 +636,18 @@ pub fn detect(
                     baseline: None,
                     threshold: t.reset_ip_requests,
                     multiple: t.reset_multiple,
+                });
+            }
+            let identity_pools = totals.distinct_identity_pools();
+            if !totals.identity_pools.is_empty() && identity_pools >= t.identity_pools_per_source {
+                push(Detection::IdentityPoolEnumeration {
+                    source: ip.clone(),
+                    how: Enumeration::GuestCalls {
+                        identity_pools,
+                        requests: totals.requests,
+                        failures: totals.failures,
+                        threshold: t.identity_pools_per_source,
+                    },
                 });
             }
         }
@@ -547,15 +728,44 @@ pub fn network_of(ip: &str) -> Option<String> {
 /// Whether a delivery's tally may raise a detection, so its window totals are worth reading:
 /// IPs with failures or password resets, InitiateAuth and password reset event tallies, clients
 /// with M2M token requests or refused redirects.
-pub fn is_candidate(key: &TallyKey, c: &Counts) -> bool {
-    match key {
-        TallyKey::Ip { .. } => c.failures > 0 || c.password_resets > 0,
+///
+/// Per-IP detections judge the address over its account and region
+/// ([`region_scope`](super::record::region_scope)), never per pool, so one address raises each
+/// detection once per window however many pools it touched.
+pub fn is_candidate(id: &TallyId, c: &Counts) -> bool {
+    match &id.key {
+        TallyKey::Ip { .. } => {
+            id.pool.as_deref().and_then(valid_region_scope).is_some()
+                && (c.failures > 0 || c.password_resets > 0 || !c.identity_pools.is_empty())
+        }
         TallyKey::EventName { name } => {
             (name == "InitiateAuth" && c.attempts > 0) || c.password_resets > 0
         }
         TallyKey::Client { .. } => c.m2m_requests() > 0 || c.callback_mismatches > 0,
         TallyKey::ErrorCode { .. } | TallyKey::Caller { .. } => false,
     }
+}
+
+/// Where a per-IP finding of an account and region scope was seen: the pools among
+/// `tallies` with their own tally of the same address and window (`pools`), and `pool` when
+/// that is one.
+pub fn seen_in(f: &mut Finding, tallies: &BTreeMap<TallyId, Counts>) {
+    let Some(ip) = f.scoped_address().map(str::to_string) else {
+        return;
+    };
+    let pools: Vec<String> = tallies
+        .keys()
+        .filter(|id| {
+            id.window == f.window
+                && !id.is_region_scope()
+                && matches!(&id.key, TallyKey::Ip { ip: i } if *i == ip)
+        })
+        .filter_map(|id| id.pool.clone())
+        .collect();
+    if let [only] = pools.as_slice() {
+        f.pool = Some(only.clone());
+    }
+    f.pools = pools;
 }
 
 /// An `m2m_new_source` finding: `client_id` requested tokens from `ip` in a `network` new to
@@ -574,6 +784,9 @@ pub fn m2m_new_source(
         window,
         account: None,
         region: None,
+        scope: None,
+        pools: Vec::new(),
+        names: Default::default(),
         detection: Detection::M2mNewSource {
             client_id,
             network,
@@ -635,6 +848,9 @@ pub fn configuration_change(r: &CloudTrailRecord) -> Option<Finding> {
         window: r.window(),
         account: r.recipient_account_id.clone(),
         region: r.aws_region.clone(),
+        scope: None,
+        pools: Vec::new(),
+        names: Default::default(),
         detection: Detection::ConfigurationChange {
             event_name: r.event_name.clone(),
             who,
@@ -734,6 +950,9 @@ pub fn guest_credentials(r: &CloudTrailRecord) -> Option<Finding> {
         window: r.window(),
         account: r.recipient_account_id.clone(),
         region: r.aws_region.clone(),
+        scope: None,
+        pools: Vec::new(),
+        names: Default::default(),
         detection: Detection::UnauthenticatedCredentials {
             identity_pool,
             ip: r.source_ip_address.clone(),
@@ -741,6 +960,45 @@ pub fn guest_credentials(r: &CloudTrailRecord) -> Option<Finding> {
             event_id: r.event_id.clone(),
         },
     })
+}
+
+/// How long a principal that lists or describes identity pools is remembered: a read by one
+/// not seen for this long is `identity_pool_enumeration`.
+pub const READER_QUIET_DAYS: i64 = 7;
+
+/// ListIdentityPools / DescribeIdentityPool by a principal: an `identity_pool_enumeration`
+/// candidate, a detection when the principal is not trusted and had not read identity pools
+/// for `READER_QUIET_DAYS` (the trail function asks its memory).
+pub fn identity_pool_reads(r: &CloudTrailRecord) -> Option<Finding> {
+    use super::record::IDENTITY_POOL_READ_EVENTS;
+    if r.event_source != super::record::COGNITO_IDENTITY
+        || !IDENTITY_POOL_READ_EVENTS.contains(&r.event_name.as_str())
+        || r.failure().is_some()
+    {
+        return None;
+    }
+    let principal = r.principal()?;
+    let identity_pool = r.identity_pool_id();
+    let mut f = Finding::new(
+        identity_pool.clone(),
+        r.window(),
+        Detection::IdentityPoolEnumeration {
+            source: principal,
+            how: Enumeration::Reads {
+                event_name: r.event_name.clone(),
+                identity_pool,
+                ip: r.source_ip_address.clone(),
+                quiet_days: READER_QUIET_DAYS,
+                event_id: r.event_id.clone(),
+            },
+        },
+    );
+    f.account = r.recipient_account_id.clone();
+    f.region = r.aws_region.clone();
+    // Keyed by the account and region: one alert per principal and window, whichever pools
+    // it read.
+    f.scope = r.region_scope(f.pool.as_deref());
+    Some(f)
 }
 
 /// A successful configuration change that weakens security (critical), beside the generic
@@ -759,6 +1017,9 @@ pub fn risky_configuration(r: &CloudTrailRecord) -> Option<Finding> {
         window: r.window(),
         account: r.recipient_account_id.clone(),
         region: r.aws_region.clone(),
+        scope: None,
+        pools: Vec::new(),
+        names: Default::default(),
         detection: Detection::RiskyConfiguration {
             event_name: r.event_name.clone(),
             who,
@@ -1081,5 +1342,166 @@ mod tests {
         c.callback_mismatches = 21;
         let found = detect(&client, &c, None, &t);
         assert_eq!(found[0].key(), "callback_mismatch#p1#2026-11-21T10:00Z#web");
+    }
+
+    /// CloudTrail records of one address in one window, as the trail's intake tallies them.
+    fn tallies_of(records: &[serde_json::Value]) -> crate::trail::Tallies {
+        let mut tallies = crate::trail::Tallies::default();
+        for r in records {
+            let r: CloudTrailRecord = serde_json::from_value(r.clone()).unwrap();
+            tallies.add(&r.bounded().unwrap(), &|c: &str| {
+                (c == "web").then(|| "us-east-1_B".to_string())
+            });
+        }
+        tallies
+    }
+
+    fn sign_in_failure(pool: Option<&str>, client: &str, n: usize) -> serde_json::Value {
+        serde_json::json!({"eventTime": "2026-11-21T10:04:00Z", "eventSource": "cognito-idp.amazonaws.com",
+            "eventName": "InitiateAuth", "eventID": format!("ev-{client}-{n}"), "awsRegion": "us-east-1",
+            "recipientAccountId": "111122223333", "sourceIPAddress": "198.51.100.7",
+            "errorCode": "NotAuthorizedException",
+            "requestParameters": {"clientId": client, "userPoolId": pool}})
+    }
+
+    #[test]
+    fn per_ip_detections_judge_the_account_and_region_so_a_spread_attack_is_caught_once() {
+        let t = DetectionThresholds::default();
+        // 20 failures in pool A (named), 20 in pool B (through its client), 20 whose pool is
+        // unknown: no pool is over 50, the account and region is (60).
+        let mut records = Vec::new();
+        for n in 0..20 {
+            records.push(sign_in_failure(Some("us-east-1_A"), "a-client", n));
+            records.push(sign_in_failure(None, "web", n));
+            records.push(sign_in_failure(None, "unknown-client", n));
+        }
+        let tallies = tallies_of(&records);
+        let judged: Vec<Finding> = tallies
+            .counts
+            .iter()
+            .filter(|(id, c)| is_candidate(id, c))
+            .flat_map(|(id, c)| detect(id, c, None, &t))
+            .collect();
+        let keys: Vec<String> = judged.iter().map(Finding::key).collect();
+        assert_eq!(
+            keys,
+            vec!["brute_force#111122223333/us-east-1#2026-11-21T10:00Z#198.51.100.7"],
+            "one finding, keyed by the account and region"
+        );
+        assert_eq!(judged[0].scope.as_deref(), Some("111122223333/us-east-1"));
+        assert_eq!(
+            judged[0].pool, None,
+            "the trail names the pools it was seen in"
+        );
+        // A pool's own IP tally is kept (for the CLI and evidence) but never judged.
+        let per_pool = tallies
+            .counts
+            .keys()
+            .filter(|id| matches!(id.key, TallyKey::Ip { .. }) && !id.is_region_scope())
+            .count();
+        assert_eq!(per_pool, 3, "A, B and unknown");
+        assert!(tallies
+            .counts
+            .iter()
+            .filter(|(id, _)| !id.is_region_scope())
+            .all(|(id, c)| !is_candidate(id, c) || !matches!(id.key, TallyKey::Ip { .. })));
+    }
+
+    fn guest_call(event: &str, identity_pool: &str, n: usize) -> serde_json::Value {
+        serde_json::json!({"eventTime": "2026-11-21T10:04:00Z", "eventSource": "cognito-identity.amazonaws.com",
+            "eventName": event, "eventID": format!("ev-{identity_pool}-{n}"), "awsRegion": "us-east-1",
+            "recipientAccountId": "111122223333", "sourceIPAddress": "203.0.113.9",
+            "userIdentity": {"type": "Unknown"}, "errorCode": "ResourceNotFoundException",
+            "requestParameters": {"identityPoolId": identity_pool}})
+    }
+
+    #[test]
+    fn guest_calls_across_identity_pools_are_enumeration_at_the_threshold() {
+        let t = DetectionThresholds::default();
+        let pools = [
+            "us-east-1:00000000-0000-0000-0000-00000000000a",
+            "us-east-1:00000000-0000-0000-0000-00000000000b",
+            "us-east-1:00000000-0000-0000-0000-00000000000c",
+        ];
+        let judge = |records: &[serde_json::Value]| -> Vec<Finding> {
+            tallies_of(records)
+                .counts
+                .iter()
+                .filter(|(id, c)| is_candidate(id, c))
+                .flat_map(|(id, c)| detect(id, c, None, &t))
+                .collect()
+        };
+        // Many calls on two identity pools: not enumeration (threshold 3).
+        let two: Vec<_> = (0..30)
+            .map(|n| guest_call("GetId", pools[n % 2], n))
+            .collect();
+        assert!(judge(&two).is_empty());
+        // One call on each of three: enumeration, once.
+        let three: Vec<_> = pools
+            .iter()
+            .enumerate()
+            .map(|(n, p)| {
+                guest_call(
+                    if n == 0 {
+                        "GetCredentialsForIdentity"
+                    } else {
+                        "GetId"
+                    },
+                    p,
+                    n,
+                )
+            })
+            .collect();
+        let found = judge(&three);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].key(),
+            "identity_pool_enumeration#111122223333/us-east-1#2026-11-21T10:00Z#203.0.113.9"
+        );
+        assert!(found[0].detection.facts()[0].contains("about 3 distinct identity pools"));
+        // Other identity pool calls (an authenticated app's GetOpenIdToken) do not count.
+        let other: Vec<_> = pools
+            .iter()
+            .enumerate()
+            .map(|(n, p)| guest_call("GetOpenIdToken", p, n))
+            .collect();
+        assert!(judge(&other).is_empty());
+    }
+
+    #[test]
+    fn identity_pool_reads_name_the_principal_and_only_succeeding_reads_count() {
+        let record = |event: &str, error: Option<&str>| -> CloudTrailRecord {
+            serde_json::from_value(serde_json::json!({"eventTime": "2026-11-21T10:04:00Z",
+                "eventSource": "cognito-identity.amazonaws.com", "eventName": event,
+                "eventID": "ev-r", "awsRegion": "eu-west-1", "recipientAccountId": "111122223333",
+                "sourceIPAddress": "192.0.2.44", "errorCode": error,
+                "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/Recon/session-1",
+                    "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::111122223333:role/Recon"}}},
+                "requestParameters": {"maxResults": 60}}))
+            .unwrap()
+        };
+        let f = identity_pool_reads(&record("ListIdentityPools", None)).expect("a candidate");
+        assert_eq!(f.principal(), Some("arn:aws:iam::111122223333:role/Recon"));
+        assert_eq!(
+            f.key(),
+            "identity_pool_enumeration#111122223333/eu-west-1#2026-11-21T10:00Z#arn:aws:iam::111122223333:role/Recon"
+        );
+        assert_eq!(f.detection.quiet_days(), Some(READER_QUIET_DAYS));
+        assert!(identity_pool_reads(&record("DescribeIdentityPool", None)).is_some());
+        assert!(
+            identity_pool_reads(&record("ListIdentityPools", Some("AccessDeniedException")))
+                .is_none()
+        );
+        assert!(identity_pool_reads(&record("GetId", None)).is_none());
+    }
+
+    #[test]
+    fn a_distinct_users_estimate_never_exceeds_its_failures() {
+        let c = Counts {
+            failures: 3,
+            failing_subs: (0..40).collect(),
+            ..Default::default()
+        };
+        assert_eq!(c.distinct_failing_subs(), 3);
     }
 }

@@ -5,7 +5,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::trail::activity::{classify, classify_str, risky_sign_in, LogRecord};
-use crate::trail::detect::{configuration_change, guest_credentials, risky_configuration, Finding};
+use crate::trail::detect::{
+    configuration_change, guest_credentials, identity_pool_reads, risky_configuration, Finding,
+};
 use crate::trail::{valid_pool_id, Tallies};
 
 /// What a delivery held, by outcome.
@@ -26,6 +28,32 @@ pub struct IntakeCounts {
 /// Resolves an app client id to its user pool (the collector's inventory).
 pub type PoolOfClient = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
+/// What the trail knows of the inventory: each app client's user pool, and the names of the
+/// user pools, identity pools and app clients.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Directory {
+    pub pool_of_client: std::collections::HashMap<String, String>,
+    pub names: std::collections::HashMap<String, String>,
+}
+
+impl Directory {
+    /// Name the pools and app client a finding is about, where the inventory knows them.
+    pub fn name(&self, f: &mut Finding) {
+        let ids: Vec<String> = f
+            .pool
+            .iter()
+            .chain(f.pools.iter())
+            .cloned()
+            .chain(f.client_id().map(str::to_string))
+            .collect();
+        for id in ids {
+            if let Some(name) = self.names.get(&id) {
+                f.names.insert(id, name.clone());
+            }
+        }
+    }
+}
+
 /// Where a machine-to-machine client requested tokens from: (pool, client, network, window).
 pub type M2mSource = (
     Option<String>,
@@ -40,7 +68,7 @@ pub struct Intake {
     pub tallies: Tallies,
     pub findings: Vec<Finding>,
     /// Findings that are detections only the first time in a while (the trail function asks
-    /// its memory): unauthenticated credentials.
+    /// its memory): unauthenticated credentials, identity pool reads by a principal.
     pub first_seen: Vec<Finding>,
     /// Machine-to-machine token requests by (pool, client, network, window), with one address
     /// of each: the trail function checks each network against the client's memory.
@@ -133,6 +161,7 @@ impl Intake {
                     self.findings.push(f);
                 }
                 self.first_seen.extend(guest_credentials(&r));
+                self.first_seen.extend(identity_pool_reads(&r));
                 let m2m = r.grant_type().as_deref() == Some("client_credentials")
                     && r.failure().is_none();
                 if let (true, Some(client), Some(ip)) =
@@ -288,7 +317,7 @@ mod tests {
             .tallies
             .counts
             .keys()
-            .all(|id| id.pool.as_deref() == Some(pool)));
+            .all(|id| id.pool.as_deref() == Some(pool) || id.is_region_scope()));
         let guests = only(
             &a,
             &crate::trail::TallyKey::Caller {
@@ -311,7 +340,7 @@ mod tests {
             .tallies
             .counts
             .keys()
-            .all(|id| id.pool.as_deref() == Some("us-east-1_AbC")));
+            .all(|id| id.pool.as_deref() == Some("us-east-1_AbC") || id.is_region_scope()));
     }
 
     #[test]

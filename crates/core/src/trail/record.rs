@@ -91,10 +91,43 @@ pub fn valid_identity_pool_id(s: &str) -> Option<&str> {
     })
 }
 
-/// A tally's scope: a user pool or an identity pool id.
+/// A tally's scope: a user pool or an identity pool id, or an account and region
+/// ([`region_scope`]).
 pub fn valid_scope_id(s: &str) -> Option<&str> {
-    valid_pool_id(s).or_else(|| valid_identity_pool_id(s))
+    valid_pool_id(s)
+        .or_else(|| valid_identity_pool_id(s))
+        .or_else(|| valid_region_scope(s))
 }
+
+/// The scope of every pool in one account and region, `<account>/<region>` (`-/<region>` when
+/// the records do not name the account): the per-IP tallies the per-IP detections judge, so an
+/// address spread over several pools, or over records whose pool is unknown, is still caught.
+pub fn region_scope(account: Option<&str>, region: &str) -> Option<String> {
+    let account = account.filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
+    let scope = format!("{}/{region}", account.unwrap_or("-"));
+    valid_region_scope(&scope).map(str::to_string)
+}
+
+/// Whether `s` is an account and region scope ([`region_scope`]).
+pub fn valid_region_scope(s: &str) -> Option<&str> {
+    let (account, region) = s.split_once('/')?;
+    let account_ok =
+        account == "-" || (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()));
+    let region_ok = !region.is_empty()
+        && region.len() <= 32
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    (account_ok && region_ok).then_some(s)
+}
+
+/// The events a guest calls on an identity pool: one source calling them across many
+/// identity pools is enumerating them.
+pub const IDENTITY_POOL_GUEST_EVENTS: &[&str] = &["GetId", "GetCredentialsForIdentity"];
+
+/// The identity pool reads that list or describe pools: from a principal not seen calling
+/// them lately, reconnaissance.
+pub const IDENTITY_POOL_READ_EVENTS: &[&str] = &["ListIdentityPools", "DescribeIdentityPool"];
 
 /// The password reset requests.
 pub const PASSWORD_RESET_EVENTS: &[&str] = &["ForgotPassword", "ForgotPassword_POST"];
@@ -243,6 +276,33 @@ impl CloudTrailRecord {
             let (_, id) = arn.rsplit_once(kind)?;
             (!id.is_empty()).then(|| id.to_string())
         })
+    }
+
+    /// The record's account and region scope ([`region_scope`]): `recipientAccountId` and
+    /// `awsRegion`, the region else from the user or identity pool id it names.
+    pub fn region_scope(&self, pool: Option<&str>) -> Option<String> {
+        let region = self.aws_region.clone().or_else(|| {
+            let p = pool?;
+            p.split_once('_')
+                .or_else(|| p.split_once(':'))
+                .map(|(r, _)| r.to_string())
+        })?;
+        region_scope(self.recipient_account_id.as_deref(), &region)
+    }
+
+    /// The principal that called (for an assumed role, the role: `sessionContext.sessionIssuer.arn`;
+    /// else `userIdentity.arn`, else its type), cleaned and bounded.
+    pub fn principal(&self) -> Option<String> {
+        let identity = self.user_identity.as_ref()?;
+        let issuer = identity
+            .get("sessionContext")
+            .and_then(|c| c.get("sessionIssuer"))
+            .and_then(|i| i.get("arn"));
+        first_string(issuer)
+            .or_else(|| first_string(identity.get("arn")))
+            .or_else(|| first_string(identity.get("type")))
+            .map(|p| crate::text::clean(&p, MAX_NAME))
+            .filter(|p| !p.is_empty())
     }
 
     /// Who called, as CloudTrail's `userIdentity.type` says (`Unknown`: an unauthenticated

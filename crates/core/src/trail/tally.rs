@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::record::{valid_scope_id, window_of, CloudTrailRecord, MAX_NAME};
+use super::record::{
+    valid_scope_id, window_of, CloudTrailRecord, IDENTITY_POOL_GUEST_EVENTS, MAX_NAME,
+};
 
 /// What a tally counts.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -150,15 +152,37 @@ pub struct Counts {
     /// merges across invocations with DynamoDB's `ADD`.
     #[serde(default)]
     pub failing_subs: BTreeSet<u16>,
+    /// Distinct identity pools called with GetId or GetCredentialsForIdentity (IPs of an
+    /// account and region scope only), as the same kind of sketch.
+    #[serde(default)]
+    pub identity_pools: BTreeSet<u16>,
 }
 
 /// Buckets of the distinct-sub sketch.
 pub const SUB_BUCKETS: u16 = 1024;
 
-/// The sketch bucket of a sub (a stable hash, the same in every invocation and release).
+/// The sketch bucket of a sub or an identity pool id (a stable hash, the same in every
+/// invocation and release).
 pub fn sub_bucket(sub: &str) -> u16 {
     let d = Sha256::digest(sub.as_bytes());
     u16::from_be_bytes([d[0], d[1]]) % SUB_BUCKETS
+}
+
+/// The distinct values a sketch of `SUB_BUCKETS` buckets holds, estimated by linear counting
+/// (exact in practice for the small numbers the detections compare against), and never more
+/// than `at_most` (the requests it was built from).
+fn estimate(sketch: &BTreeSet<u16>, at_most: u64) -> usize {
+    let m = f64::from(SUB_BUCKETS);
+    let hit = sketch.len().min(usize::from(SUB_BUCKETS)) as f64;
+    let estimate = if hit >= m {
+        // Every bucket hit: at least this many.
+        usize::from(SUB_BUCKETS) * 8
+    } else {
+        (-m * (1.0 - hit / m).ln()).round() as usize
+    };
+    estimate
+        .min(usize::try_from(at_most).unwrap_or(usize::MAX))
+        .max(sketch.len().min(1))
 }
 
 impl Counts {
@@ -177,18 +201,19 @@ impl Counts {
         self.password_resets += other.password_resets;
         self.callback_mismatches += other.callback_mismatches;
         self.failing_subs.extend(other.failing_subs.iter().cloned());
+        self.identity_pools
+            .extend(other.identity_pools.iter().cloned());
     }
 
-    /// The estimated number of distinct subs seen failing (linear counting: exact in
-    /// practice for the small numbers the detections compare against).
+    /// The estimated number of distinct subs seen failing, never more than the failures.
     pub fn distinct_failing_subs(&self) -> usize {
-        let m = f64::from(SUB_BUCKETS);
-        let hit = self.failing_subs.len().min(usize::from(SUB_BUCKETS)) as f64;
-        if hit >= m {
-            // Every bucket hit: at least this many.
-            return usize::from(SUB_BUCKETS) * 8;
-        }
-        (-m * (1.0 - hit / m).ln()).round() as usize
+        estimate(&self.failing_subs, self.failures)
+    }
+
+    /// The estimated number of distinct identity pools called with GetId or
+    /// GetCredentialsForIdentity, never more than the requests.
+    pub fn distinct_identity_pools(&self) -> usize {
+        estimate(&self.identity_pools, self.requests)
     }
 
     /// Client-credentials (machine-to-machine) token requests.
@@ -207,6 +232,17 @@ pub struct TallyId {
     pub pool: Option<String>,
     pub window: DateTime<Utc>,
     pub key: TallyKey,
+}
+
+impl TallyId {
+    /// Whether this is a per-IP tally of an account and region
+    /// ([`region_scope`](super::record::region_scope)) rather than of one pool.
+    pub fn is_region_scope(&self) -> bool {
+        self.pool
+            .as_deref()
+            .and_then(super::record::valid_region_scope)
+            .is_some()
+    }
 }
 
 /// In-memory tallies of one invocation.
@@ -291,14 +327,33 @@ impl Tallies {
         }
         if let Some(ip) = r.source_ip_address.clone().filter(|ip| !ip.is_empty()) {
             let sub = r.sub();
-            bump(TallyKey::Ip { ip }, &|c| {
+            let per_ip = |c: &mut Counts| {
                 base(c);
                 if failure.is_some() {
                     if let Some(s) = &sub {
                         c.failing_subs.insert(sub_bucket(s));
                     }
                 }
-            });
+            };
+            bump(TallyKey::Ip { ip: ip.clone() }, &per_ip);
+            // The same address over its account and region, whatever the pool: what the
+            // per-IP detections judge.
+            if let Some(scope) = r.region_scope(pool.as_deref()) {
+                let guest_call = IDENTITY_POOL_GUEST_EVENTS.contains(&r.event_name.as_str());
+                let identity_pool = r.identity_pool_id().filter(|_| guest_call);
+                let c = self
+                    .counts
+                    .entry(TallyId {
+                        pool: Some(scope),
+                        window,
+                        key: TallyKey::Ip { ip },
+                    })
+                    .or_default();
+                per_ip(c);
+                if let Some(p) = &identity_pool {
+                    c.identity_pools.insert(sub_bucket(p));
+                }
+            }
         }
     }
 }
@@ -472,15 +527,20 @@ mod tests {
             v["additionalEventData"]["sub"] = format!("sub-{}", i % 50).into();
             tallies.add(&record(&v.to_string()), &pools);
         }
-        // Event name, error code, client and IP: four tallies for 10,000 records.
-        assert_eq!(tallies.counts.len(), 4);
-        let ip = &tallies.counts[&TallyId {
-            pool: Some("pool-1".into()),
-            window: record(INITIATE_AUTH_FAILURE).window(),
-            key: TallyKey::Ip {
-                ip: "198.51.100.7".into(),
-            },
-        }];
+        // Event name, error code, client and IP, and the IP over its account and region:
+        // five tallies for 10,000 records.
+        assert_eq!(tallies.counts.len(), 5);
+        let ip_in = |pool: &str| {
+            &tallies.counts[&TallyId {
+                pool: Some(pool.into()),
+                window: record(INITIATE_AUTH_FAILURE).window(),
+                key: TallyKey::Ip {
+                    ip: "198.51.100.7".into(),
+                },
+            }]
+        };
+        let ip = ip_in("pool-1");
+        assert_eq!(ip_in("-/ap-northeast-1"), ip);
         assert_eq!((ip.attempts, ip.failures), (10_000, 10_000));
         assert_eq!(ip.by_error["NotAuthorizedException"], 10_000);
         let distinct = ip.distinct_failing_subs();
@@ -491,7 +551,10 @@ mod tests {
     fn unknown_clients_are_kept_and_non_cognito_records_counted() {
         let mut tallies = Tallies::default();
         tallies.add(&record(INITIATE_AUTH_FAILURE), &|_| None);
-        assert!(tallies.counts.keys().all(|k| k.pool.is_none()));
+        assert!(tallies
+            .counts
+            .keys()
+            .all(|k| k.pool.is_none() || k.is_region_scope()));
         assert!(tallies.counts.keys().any(|k| matches!(&k.key, TallyKey::Client { client_id } if client_id == "4u37654rhubjei088dj85clscq")));
         let mut v: Value = serde_json::from_str(TOKEN_POST).unwrap();
         v["eventSource"] = "s3.amazonaws.com".into();
@@ -542,8 +605,8 @@ mod tests {
         tallies.add(&record(INITIATE_AUTH_FAILURE), &|_| None);
         tallies.add(&record(&second.to_string()), &|_| None);
         let merged = merge_windows(tallies.counts.clone());
-        assert_eq!(tallies.counts.len(), 8, "two windows");
-        assert_eq!(merged.len(), 4);
+        assert_eq!(tallies.counts.len(), 10, "two windows");
+        assert_eq!(merged.len(), 5);
         assert!(merged.values().all(|c| c.failures == 2));
     }
 

@@ -35,6 +35,9 @@ pub struct DetectionThresholds {
     pub reset_min_baseline: f64,
     /// Callback mismatch: OAuth endpoint requests of one client refused for their redirect.
     pub callback_mismatches: u64,
+    /// Identity pool enumeration: distinct identity pools one address calls GetId or
+    /// GetCredentialsForIdentity on (at least this many; 2 or more).
+    pub identity_pools_per_source: usize,
 }
 
 impl Default for DetectionThresholds {
@@ -52,6 +55,7 @@ impl Default for DetectionThresholds {
             reset_multiple: 5.0,
             reset_min_baseline: 5.0,
             callback_mismatches: 20,
+            identity_pools_per_source: 3,
         }
     }
 }
@@ -73,6 +77,9 @@ impl DetectionThresholds {
         }
         if !(self.reset_min_baseline.is_finite() && self.reset_min_baseline >= 0.0) {
             return bad("reset_min_baseline must be 0 or more");
+        }
+        if self.identity_pools_per_source < 2 {
+            return bad("identity_pools_per_source must be 2 or more");
         }
         Ok(())
     }
@@ -99,9 +106,10 @@ impl DetectionThresholds {
             "reset_multiple" => self.reset_multiple = value,
             "reset_min_baseline" => self.reset_min_baseline = value,
             "callback_mismatches" => self.callback_mismatches = whole()?,
+            "identity_pools_per_source" => self.identity_pools_per_source = whole()? as usize,
             other => {
                 return Err(InvalidThreshold(format!(
-                    "no detection threshold {other:?}; known: brute_force_failures, enumeration_user_not_found, stuffing_distinct_subs, pool_failure_rate_percent, pool_min_attempts, m2m_cap, m2m_multiple, m2m_min_baseline, reset_ip_requests, reset_multiple, reset_min_baseline, callback_mismatches"
+                    "no detection threshold {other:?}; known: brute_force_failures, enumeration_user_not_found, stuffing_distinct_subs, pool_failure_rate_percent, pool_min_attempts, m2m_cap, m2m_multiple, m2m_min_baseline, reset_ip_requests, reset_multiple, reset_min_baseline, callback_mismatches, identity_pools_per_source"
                 )))
             }
         }
