@@ -199,6 +199,8 @@ async fn the_shipped_defaults_fire_on_the_cubeapm_scenarios_once_and_recover_onc
         ),
         "{reasons:?}"
     );
+    // The evaluator reads the trail table, which never saw this pool: the alert says so.
+    assert_eq!(web["trail_evidence"]["trail"], "no_records", "{web}");
     let mobile = alert_json(&by_client[&s.client_id(1)]);
     assert_eq!(mobile["reasons"][0]["metric"], "SignInThrottlesPeakMinute");
     assert_eq!(mobile["reasons"][0]["value"], 150.0);
@@ -698,4 +700,100 @@ async fn a_lost_publish_answer_gives_one_identifiable_duplicate() {
         first_ids.contains(&id_of(&again[0])),
         "the duplicate carries the alert_id of the copy already delivered"
     );
+}
+
+/// An alert on an app client carries what the trail saw of its pool in the same period: the
+/// top failing IPs, the client's error codes, about how many users failed, and the brute
+/// force raised for the pool; an evaluator without a trail table says so in one line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_carries_the_trails_evidence_of_the_same_period() {
+    let s = setup(&["web"]).await;
+    let at = minute();
+    s.failing_sign_ins(at - Duration::minutes(8)).await;
+    s.collect(at).await;
+    let trail = s.bed.trail(&s.inbox.topic_arn, &[]).await;
+    let when = cognito_watch_core::trail::window_of(at) - Duration::minutes(5);
+    let mut records = Vec::new();
+    for n in 0..60 {
+        records.push(cognito_watch_testbed::traffic::initiate_auth(
+            &format!("x-{n}"),
+            when + Duration::seconds(n),
+            &s.clients[0],
+            "203.0.113.9",
+            &format!("user-{}", n % 4),
+            Some("NotAuthorizedException"),
+            None,
+        ));
+    }
+    for n in 0..3 {
+        records.push(cognito_watch_testbed::traffic::initiate_auth(
+            &format!("y-{n}"),
+            when + Duration::seconds(n),
+            &s.clients[0],
+            "198.51.100.2",
+            "user-9",
+            Some("UserNotFoundException"),
+            None,
+        ));
+    }
+    let texts: Vec<String> = records.iter().map(Value::to_string).collect();
+    trail
+        .handle(
+            cognito_watch_testbed::traffic::logs_event(
+                &cognito_watch_testbed::traffic::logs_batch("trail", "s", 1, &texts),
+            ),
+            None,
+        )
+        .await
+        .unwrap();
+    s.inbox.drain().await; // the brute force detection itself
+    s.evaluate(at).await;
+    let alerts = s.inbox.drain().await;
+    let web = alerts
+        .iter()
+        .find(|e| attribute(e, "monitor_type") == "appclient")
+        .map(alert_json)
+        .unwrap_or_else(|| panic!("no client alert: {alerts:#?}"));
+    let evidence = &web["trail_evidence"];
+    assert_eq!(evidence["trail"], "seen", "{web}");
+    assert_eq!(evidence["client_id"], s.clients[0].as_str());
+    assert_eq!(
+        (evidence["requests"].clone(), evidence["failures"].clone()),
+        (63.into(), 63.into())
+    );
+    assert_eq!(evidence["failing_ips"][0]["name"], "203.0.113.9");
+    assert_eq!(evidence["failing_ips"][0]["count"], 60);
+    assert_eq!(evidence["failing_ips"][1]["name"], "198.51.100.2");
+    assert_eq!(evidence["error_codes"][0]["name"], "NotAuthorizedException");
+    assert_eq!(evidence["error_codes"][1]["count"], 3);
+    assert_eq!(evidence["distinct_users_failing"], 5);
+    assert_eq!(evidence["detections"][0]["detection"], "brute_force");
+    // The email text says the same, in lines.
+    let stored = s
+        .evaluator
+        .status
+        .alerts(&MonitorId::UserPool {
+            pool: s.pool.clone(),
+        })
+        .await
+        .unwrap();
+    let alert = &stored
+        .iter()
+        .find(|a| a.alert.kind == MonitorKind::AppClient)
+        .unwrap()
+        .alert;
+    let found = s.evaluator.evidence(alert).await;
+    let text = cognito_watch_core::alerting::message::text(alert, found.as_ref());
+    assert!(
+        text.contains("top failing IPs: 203.0.113.9 ×60, 198.51.100.2 ×3"),
+        "{text}"
+    );
+    // Without a trail table: one line saying so.
+    let mut config = cognito_watch_testbed::evaluator_config(&s.inbox.topic_arn);
+    config.trail_table = None;
+    let unwired = Evaluator::new(config, &s.bed.sdk);
+    let found = unwired.evidence(alert).await;
+    let lines = found.as_ref().map(|e| e.lines()).unwrap_or_default();
+    assert_eq!(lines.len(), 1);
+    assert!(lines[0].starts_with("no trail input is wired"), "{lines:?}");
 }

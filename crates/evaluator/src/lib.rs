@@ -18,12 +18,14 @@ use aws_config::SdkConfig;
 use chrono::{DateTime, Duration, Utc};
 use cognito_watch_aws::outbox::Delivered;
 use cognito_watch_aws::status_store::StatusStore;
-use cognito_watch_aws::{AlertSink, AwsError, StateStore};
+use cognito_watch_aws::{AlertSink, AwsError, StateStore, TrailStore};
 use cognito_watch_core::alerting::message as alert_message;
 use cognito_watch_core::alerting::profile::{ProfileError, ProfileSet};
-use cognito_watch_core::alerting::status::evaluate_root;
+use cognito_watch_core::alerting::status::{evaluate_root, Alert};
 use cognito_watch_core::config::EvaluatorConfig;
 use cognito_watch_core::inventory::monitor::MonitorId;
+use cognito_watch_core::trail::evidence::{self, TrailEvidence};
+use cognito_watch_core::trail::TallyKind;
 use futures::StreamExt;
 use serde::Serialize;
 
@@ -88,6 +90,8 @@ pub struct Evaluator {
     pub state: StateStore,
     pub status: StatusStore,
     pub sink: AlertSink,
+    /// The trail's tallies and detections (`TRAIL_TABLE`), for the evidence alerts carry.
+    pub trail: Option<TrailStore>,
     evaluations: AtomicU64,
 }
 
@@ -97,6 +101,10 @@ impl Evaluator {
             state: StateStore::new(base, config.tables.clone()),
             status: StatusStore::new(base, &config.status_table, config.retention),
             sink: AlertSink::new(base, &config.topic_arn),
+            trail: config
+                .trail_table
+                .as_deref()
+                .map(|t| TrailStore::new(base, t, config.retention, Duration::hours(1))),
             config,
             evaluations: AtomicU64::new(0),
         }
@@ -273,8 +281,9 @@ impl Evaluator {
         let mut pending = 0;
         for stored in self.status.pending_alerts(root).await? {
             let alert = &stored.alert;
+            let evidence = self.evidence(alert).await;
             let publish = || async {
-                let message = alert_message::message(alert)
+                let message = alert_message::message(alert, evidence.as_ref())
                     .map_err(|e| AwsError::local("Publish", "cannot render", e))?;
                 Ok((self.sink.publish(&message).await?, ()))
             };
@@ -304,6 +313,48 @@ impl Evaluator {
             }
         }
         Ok((sent, pending))
+    }
+
+    /// The trail's evidence for an alert on a user pool or app client (None for others and
+    /// for recoveries). A trail table that cannot be read never holds the alert back: it
+    /// goes out saying so.
+    pub async fn evidence(&self, alert: &Alert) -> Option<TrailEvidence> {
+        let (pool, client) = evidence::subject_of(alert)?;
+        let Some(trail) = &self.trail else {
+            return Some(TrailEvidence::NotWired);
+        };
+        let read = async {
+            if !trail.pools().await?.contains(&pool) {
+                return Ok(TrailEvidence::NoRecords { pool: pool.clone() });
+            }
+            let period = evidence::period(alert.at);
+            let mut tallies = trail.tallies(&pool, TallyKind::Ip, period.0).await?;
+            let other = if client.is_some() {
+                TallyKind::Client
+            } else {
+                TallyKind::Error
+            };
+            tallies.extend(trail.tallies(&pool, other, period.0).await?);
+            let findings: Vec<_> = trail
+                .findings(period.0)
+                .await?
+                .into_iter()
+                .map(|s| s.finding)
+                .collect();
+            Ok::<_, AwsError>(TrailEvidence::Seen(evidence::evidence(
+                &pool,
+                client.as_deref(),
+                period,
+                &tallies,
+                &findings,
+            )))
+        };
+        Some(read.await.unwrap_or_else(|e| {
+            tracing::warn!(alert_id = %alert.alert_id, error = %e, "the trail's evidence could not be read; the alert goes out without it");
+            TrailEvidence::Unavailable {
+                reason: e.to_string(),
+            }
+        }))
     }
 }
 

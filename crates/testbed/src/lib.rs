@@ -332,13 +332,14 @@ pub fn collector_config(extra: &[(&str, &str)]) -> cognito_watch_core::config::C
 }
 
 /// An evaluator configuration for the test bed: the collector's tables, status table
-/// `status`, alerts to `topic_arn`.
+/// `status`, the trail's table `trail` for evidence, alerts to `topic_arn`.
 pub fn evaluator_config(topic_arn: &str) -> cognito_watch_core::config::EvaluatorConfig {
     test_config(
         &[
             ("STATE_TABLE", "state"),
             ("HISTORY_TABLE", "history"),
             ("STATUS_TABLE", STATUS_TABLE),
+            ("TRAIL_TABLE", TRAIL_TABLE),
             ("ALERT_TOPIC_ARN", topic_arn),
             ("MAX_ATTEMPTS", "2"),
         ],
@@ -604,11 +605,16 @@ impl Bed {
         t
     }
 
-    /// An evaluator on this bed, alerting to `topic_arn`; creates the status table.
+    /// An evaluator on this bed, alerting to `topic_arn`; creates the status and trail tables.
     pub async fn evaluator(&self, topic_arn: &str) -> evaluator::Evaluator {
         let e = evaluator::Evaluator::new(evaluator_config(topic_arn), &self.sdk);
         if let Err(err) = e.status.create_table().await {
             panic!("creating the status table: {err}");
+        }
+        if let Some(trail) = &e.trail {
+            if let Err(err) = trail.create_table().await {
+                panic!("creating the trail table: {err}");
+            }
         }
         e
     }

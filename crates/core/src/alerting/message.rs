@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::alerting::status::{Alert, Status};
 use crate::text::{ascii, clean, clean_json};
 use crate::trail::detect::Finding;
+use crate::trail::evidence::TrailEvidence;
 
 /// The JSON form's schema tag.
 pub const SCHEMA: &str = "cognito-watch.alert/1";
@@ -34,6 +35,8 @@ struct JsonForm<'a> {
     #[serde(flatten)]
     alert: &'a Alert,
     reason_text: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trail_evidence: Option<&'a TrailEvidence>,
 }
 
 fn when(t: DateTime<Utc>) -> String {
@@ -98,7 +101,9 @@ pub fn subject(alert: &Alert) -> String {
     ascii(&core(&ascii(&name, room.max(4))), MAX)
 }
 
-pub fn text(alert: &Alert) -> String {
+/// The alert's text for email and the default protocol, with the trail's `evidence` when
+/// the alert carries it.
+pub fn text(alert: &Alert, evidence: Option<&TrailEvidence>) -> String {
     let mut out = String::new();
     let name = clean(&alert.name, 128);
     out.push_str(&format!(
@@ -147,20 +152,30 @@ pub fn text(alert: &Alert) -> String {
             pool.monitor_id
         ));
     }
+    if let Some(evidence) = evidence {
+        for (i, l) in evidence.lines().iter().enumerate() {
+            let label = if i == 0 { "Evidence:" } else { "" };
+            out.push_str(&format!("{label:<10} {}\n", clean(l, 400)));
+        }
+    }
     out.push_str(&format!("Profile:   {}\n", clean(&alert.profile, 64)));
     out.push_str(&format!("Alert id:  {}\n", alert.alert_id));
     out
 }
 
-/// The whole message for `alert`.
-pub fn message(alert: &Alert) -> Result<Message, serde_json::Error> {
+/// The whole message for `alert`, with the trail's `evidence` when it carries it.
+pub fn message(
+    alert: &Alert,
+    evidence: Option<&TrailEvidence>,
+) -> Result<Message, serde_json::Error> {
     let subject = subject(alert);
-    let text = text(alert);
+    let text = text(alert, evidence);
     let json = json_form(&JsonForm {
         schema: SCHEMA,
         subject: &subject,
         alert,
         reason_text: alert.reasons.iter().map(ToString::to_string).collect(),
+        trail_evidence: evidence,
     })?;
     let mut attributes = BTreeMap::new();
     attributes.insert("severity".to_string(), alert.to.as_str().to_string());
@@ -406,7 +421,7 @@ mod tests {
 
     #[test]
     fn the_body_says_what_where_since_and_which_pool() {
-        let m = message(&alert("shop-web")).unwrap();
+        let m = message(&alert("shop-web"), None).unwrap();
         assert!(m.text.contains(
             "What:      Sign In Failure Percentage = 35.50 (threshold > 20, critical, 1 consecutive poll)"
         ), "{}", m.text);
@@ -471,7 +486,7 @@ mod tests {
         a.to = Status::Up;
         a.outage_started_at = Some(a.at - chrono::Duration::minutes(50));
         a.reasons.clear();
-        let m = message(&a).unwrap();
+        let m = message(&a, None).unwrap();
         assert!(m
             .subject
             .starts_with("RECOVERED: App Client shop-web is Up (was Critical)"));

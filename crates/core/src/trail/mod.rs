@@ -1,10 +1,12 @@
 //! The trail: CloudTrail records (`record`) and Cognito user logs (`activity`) taken in per
 //! delivery (`intake`), counted in 5-minute tallies (`tally`), and judged by the security
-//! detections (`detect`) against their thresholds (`thresholds`). The record and tally
+//! detections (`detect`) against their thresholds (`thresholds`), and lent to status alerts as
+//! evidence (`evidence`). The record and tally
 //! vocabulary is re-exported here.
 
 pub mod activity;
 pub mod detect;
+pub mod evidence;
 pub mod intake;
 pub mod record;
 pub mod tally;

@@ -217,8 +217,15 @@ async fn demo(moto: &Moto) -> DemoResult {
                 println!("  {}", fact.as_str().unwrap_or_default());
             }
         } else {
+            let evidence = serde_json::from_value::<
+                cognito_watch_core::trail::evidence::TrailEvidence,
+            >(value["trail_evidence"].clone())
+            .ok();
             match serde_json::from_value::<cognito_watch_core::alerting::status::Alert>(value) {
-                Ok(alert) => println!("{}", cognito_watch_core::alerting::message::text(&alert)),
+                Ok(alert) => println!(
+                    "{}",
+                    cognito_watch_core::alerting::message::text(&alert, evidence.as_ref())
+                ),
                 Err(e) => println!("(not an alert: {e})"),
             }
         }
