@@ -284,9 +284,15 @@ impl World {
         for pool in self.trail.store.pools().await.unwrap() {
             for kind in cognito_watch_core::trail::TallyKind::ALL {
                 for (id, c) in self.trail.store.tallies(&pool, kind, since).await.unwrap() {
-                    let (k, v) = (id.key.kind().as_str(), id.key.value());
+                    // The account and region totals count the same records again: kept
+                    // apart, so they are checked for loss and doubling too.
+                    let k = match id.is_region_scope() {
+                        true => format!("{}@account-region", id.key.kind()),
+                        false => id.key.kind().to_string(),
+                    };
+                    let v = id.key.value();
                     let v = self.names.get(v).cloned().unwrap_or_else(|| v.to_string());
-                    let e: &mut (u64, u64) = tallies.entry((k.to_string(), v)).or_default();
+                    let e: &mut (u64, u64) = tallies.entry((k, v)).or_default();
                     e.0 += c.attempts;
                     e.1 += c.failures;
                 }
@@ -385,6 +391,10 @@ async fn thirty_percent_faults_lose_nothing_and_double_nothing() {
         .contains(&("web".to_string(), Status::Up, Status::Critical)));
     assert!(expected.detections.contains("brute_force"));
     assert_eq!(expected.tallies[&("ip".into(), ATTACKER.into())], (60, 60));
+    assert_eq!(
+        expected.tallies[&("ip@account-region".into(), ATTACKER.into())],
+        (60, 60)
+    );
     assert_eq!(got, expected, "0 lost, 0 doubled");
 }
 
