@@ -113,6 +113,14 @@ impl Setup {
             .unwrap();
     }
 
+    /// The pool's alerts as the evaluator stored them.
+    async fn stored_alerts(&self) -> Vec<cognito_watch_aws::status_store::StoredAlert> {
+        let root = MonitorId::UserPool {
+            pool: self.pool.clone(),
+        };
+        self.evaluator.status.alerts(&root).await.unwrap()
+    }
+
     fn client_id(&self, i: usize) -> String {
         format!("appclient/{}/{}", self.pool, self.clients[i])
     }
@@ -215,14 +223,7 @@ async fn the_shipped_defaults_fire_on_the_cubeapm_scenarios_once_and_recover_onc
     );
     assert_eq!(web["pool"]["monitor_id"], format!("userpool/{}", s.pool));
     // The email form is readable text.
-    let text = s
-        .evaluator
-        .status
-        .alerts(&MonitorId::UserPool {
-            pool: s.pool.clone(),
-        })
-        .await
-        .unwrap();
+    let text = s.stored_alerts().await;
     assert_eq!(text.len(), 3);
     assert!(text.iter().all(|a| a.delivery.state
         == cognito_watch_aws::outbox::DeliveryState::Sent
@@ -769,14 +770,7 @@ async fn an_alert_carries_the_trails_evidence_of_the_same_period() {
     assert_eq!(evidence["distinct_users_failing"], 5);
     assert_eq!(evidence["detections"][0]["detection"], "brute_force");
     // The email text says the same, in lines.
-    let stored = s
-        .evaluator
-        .status
-        .alerts(&MonitorId::UserPool {
-            pool: s.pool.clone(),
-        })
-        .await
-        .unwrap();
+    let stored = s.stored_alerts().await;
     let alert = &stored
         .iter()
         .find(|a| a.alert.kind == MonitorKind::AppClient)
@@ -785,7 +779,7 @@ async fn an_alert_carries_the_trails_evidence_of_the_same_period() {
     let found = s.evaluator.evidence(alert).await;
     let text = cognito_watch_core::alerting::message::text(alert, found.as_ref());
     assert!(
-        text.contains("top failing IPs: 203.0.113.9 ×60, 198.51.100.2 ×3"),
+        text.contains("top failing IPs in the pool: 203.0.113.9 ×60, 198.51.100.2 ×3"),
         "{text}"
     );
     // Without a trail table: one line saying so.

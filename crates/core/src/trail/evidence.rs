@@ -48,7 +48,7 @@ pub struct Evidence {
     pub failures: u64,
     pub failing_ips: Vec<Top>,
     pub error_codes: Vec<Top>,
-    /// About how many distinct users failed (never more than the failures).
+    /// About how many distinct users failed in the pool (never more than its failures).
     pub distinct_users_failing: usize,
     pub detections: Vec<OpenDetection>,
 }
@@ -109,15 +109,24 @@ impl Evidence {
                 .map(|c| format!(" (app client {c})"))
                 .unwrap_or_default()
         )];
+        // The addresses and users are the pool's (an address is tallied per pool).
+        let of_pool = if self.client_id.is_some() {
+            " in the pool"
+        } else {
+            ""
+        };
         if !self.failing_ips.is_empty() {
-            out.push(format!("top failing IPs: {}", list(&self.failing_ips)));
+            out.push(format!(
+                "top failing IPs{of_pool}: {}",
+                list(&self.failing_ips)
+            ));
         }
         if !self.error_codes.is_empty() {
             out.push(format!("top error codes: {}", list(&self.error_codes)));
         }
-        if self.failures > 0 {
+        if self.distinct_users_failing > 0 {
             out.push(format!(
-                "distinct users failing: about {}",
+                "distinct users failing{of_pool}: about {}",
                 self.distinct_users_failing
             ));
         }

@@ -166,6 +166,16 @@ async fn demo(moto: &Moto) -> DemoResult {
     ])
     .await?;
     cli(&["thresholds", "show", "appclient"]).await?;
+    // CloudTrail, as a trail's log group delivers it to a subscription: normal sign-ins, a
+    // brute-force burst from one IP, an enumeration attempt, an M2M token spike on top of its
+    // hour-long baseline, and an UpdateUserPool change; sent before the evaluation, so the
+    // alerts carry this evidence.
+    let file = std::env::temp_dir().join(format!("cognito-watch-demo-{}.json", std::process::id()));
+    let batch = trail_traffic(&shop, &web, &mobile, &m2m);
+    std::fs::write(&file, serde_json::to_vec_pretty(&batch)?)?;
+    let shown = cli(&["invoke", "trail", "--event", &file.display().to_string()]).await;
+    let _ = std::fs::remove_file(&file);
+    shown?;
     cli(&[
         "invoke",
         "evaluator",
@@ -176,15 +186,6 @@ async fn demo(moto: &Moto) -> DemoResult {
     cli(&["status"]).await?;
     cli(&["outages", "--open"]).await?;
 
-    // CloudTrail, as a trail's log group delivers it to a subscription: normal sign-ins, a
-    // brute-force burst from one IP, an enumeration attempt, an M2M token spike on top of its
-    // hour-long baseline, and an UpdateUserPool change.
-    let file = std::env::temp_dir().join(format!("cognito-watch-demo-{}.json", std::process::id()));
-    let batch = trail_traffic(&shop, &web, &m2m);
-    std::fs::write(&file, serde_json::to_vec_pretty(&batch)?)?;
-    let shown = cli(&["invoke", "trail", "--event", &file.display().to_string()]).await;
-    let _ = std::fs::remove_file(&file);
-    shown?;
     cli(&["top-ips", "--limit", "5"]).await?;
     cli(&["failures", "--by", "error-code"]).await?;
     cli(&["m2m"]).await?;
@@ -235,7 +236,7 @@ async fn demo(moto: &Moto) -> DemoResult {
 }
 
 /// One CloudWatch Logs subscription batch of CloudTrail records for the shop pool.
-fn trail_traffic(pool: &str, web: &str, m2m: &str) -> serde_json::Value {
+fn trail_traffic(pool: &str, web: &str, mobile: &str, m2m: &str) -> serde_json::Value {
     use cognito_watch_testbed::traffic as t;
     let now = cognito_watch_core::trail::window_of(Utc::now()) + Duration::seconds(1);
     let mut records = Vec::new();
@@ -250,6 +251,18 @@ fn trail_traffic(pool: &str, web: &str, m2m: &str) -> serde_json::Value {
             &format!("user-{i}"),
             failed,
             Some("Mozilla/5.0"),
+        ));
+    }
+    // The mobile client's failing sign-ins (its metrics spike too).
+    for i in 0..30 {
+        records.push(t::initiate_auth(
+            &format!("mob-{i}"),
+            now,
+            mobile,
+            &format!("192.0.2.{}", i % 3),
+            &format!("mobile-user-{}", i % 6),
+            Some("NotAuthorizedException"),
+            Some("ShopApp/4.2 (iOS)"),
         ));
     }
     // A brute-force burst from one IP, and an enumeration attempt (unknown users: no sub).
