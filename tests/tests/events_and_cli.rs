@@ -208,9 +208,18 @@ async fn status_and_report_read_what_the_collector_wrote() {
     );
 
     let mut out = Vec::new();
-    run(cli(&["status"]), &snap(), &mut out).await.unwrap();
+    run(cli(&["status", "-o", "wide"]), &snap(), &mut out)
+        .await
+        .unwrap();
     let table = String::from_utf8(out).unwrap();
     assert!(table.contains("Total Sign In Request: 4"), "{table}");
+    let mut out = Vec::new();
+    run(cli(&["status"]), &snap(), &mut out).await.unwrap();
+    let compact = String::from_utf8(out).unwrap();
+    assert!(
+        compact.contains("Total Sign In Request 4") && compact.contains("└ web"),
+        "the compact view: name, type, status, key metric: {compact}"
+    );
 
     let mut out = Vec::new();
     run(
@@ -332,7 +341,9 @@ async fn status_and_report_read_what_the_collector_wrote() {
     let report = text(&["invoke", "evaluator"]).await.unwrap();
     let report: serde_json::Value = serde_json::from_str(&report).unwrap();
     assert_eq!(report["roots"][0]["alerts_sent"], 1, "{report}");
-    let table = text(&["status"]).await.unwrap();
+    let compact = text(&["status"]).await.unwrap();
+    assert!(compact.contains("critical"), "{compact}");
+    let table = text(&["status", "-o", "wide"]).await.unwrap();
     assert!(table.contains("CRITICAL since"), "{table}");
     assert!(table.contains("Sign In Failure Percentage ="), "{table}");
     assert!(table.contains("(threshold > 20, critical,"), "{table}");
@@ -372,4 +383,137 @@ async fn status_and_report_read_what_the_collector_wrote() {
     .await
     .unwrap_err();
     assert!(missing.to_string().contains("no outage"), "{missing}");
+}
+
+/// The CLI finds the deployment through the stack's outputs (`--stack`), fits 80 columns,
+/// prints every list as a table, JSON or CSV that agree, and never touches AWS for what needs
+/// none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_finds_the_stack_and_fits_the_terminal() {
+    let bed = cognito_watch_testbed::Bed::start().await;
+    let (pool, web, _m2m) = bed.inventoried_shop().await;
+    let inbox = cognito_watch_testbed::AlertInbox::create(&bed.sdk, "alerts").await;
+    let evaluator = bed.evaluator(&inbox.topic_arn).await;
+    evaluator.handle(serde_json::json!({})).await.unwrap();
+    bed.stack(
+        "shop-watch",
+        &[
+            ("StateTableName", "state"),
+            ("HistoryTableName", "history"),
+            ("StatusTableName", cognito_watch_testbed::STATUS_TABLE),
+            ("TrailTableName", cognito_watch_testbed::TRAIL_TABLE),
+            ("AlertTopicArn", &inbox.topic_arn),
+        ],
+    )
+    .await;
+    // Only the AWS settings and the terminal's width: every table comes from the stack.
+    let env = Env::from_pairs(bed.moto.env()).with([("COLUMNS", "80")]);
+    let cli = |args: &[&str]| {
+        Cli::try_parse_from(std::iter::once("cognito-watch").chain(args.iter().copied())).unwrap()
+    };
+    let text = |args: &'static [&'static str]| {
+        let env = env.clone();
+        async move {
+            let mut out = Vec::new();
+            run(cli(args), &env, &mut out)
+                .await
+                .unwrap_or_else(|e| panic!("{args:?}: {}", cognito_watch_cli::error_report(&e)));
+            String::from_utf8(out).unwrap()
+        }
+    };
+    let table = text(&["--stack", "shop-watch", "status"]).await;
+    assert!(table.contains("└ web") && table.contains("up"), "{table}");
+    for l in table.lines() {
+        assert!(l.chars().count() <= 80, "wider than 80: {l:?}\n{table}");
+    }
+    let wide = text(&["--stack", "shop-watch", "status", "-o", "wide"]).await;
+    assert!(wide.lines().all(|l| l.chars().count() <= 80), "{wide}");
+    // JSON and CSV say the same monitors, in the same order, as the table.
+    let json: serde_json::Value =
+        serde_json::from_str(&text(&["--stack", "shop-watch", "status", "-o", "json"]).await)
+            .unwrap();
+    let from_json: Vec<String> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["monitor_id"].as_str().unwrap().to_string())
+        .collect();
+    let csv_text = text(&["--stack", "shop-watch", "status", "-o", "csv"]).await;
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let from_csv: Vec<String> = rows.iter().map(|r| r[2].to_string()).collect();
+    assert_eq!(from_csv, from_json);
+    assert_eq!(from_json.len(), 3, "the pool and its two clients");
+    assert_eq!(from_json[0], format!("userpool/{pool}"));
+    assert!(from_json.contains(&format!("appclient/{pool}/{web}")));
+    assert!(rows.iter().all(|r| &r[5] == "up"), "{csv_text}");
+    let outages: serde_json::Value =
+        serde_json::from_str(&text(&["--stack", "shop-watch", "outages", "-o", "json"]).await)
+            .unwrap();
+    assert_eq!(outages, serde_json::json!([]));
+    let tallies = text(&["--stack", "shop-watch", "top-ips", "-o", "csv"]).await;
+    assert!(tallies.starts_with("Pool,Source IP,Failures"), "{tallies}");
+
+    // A stack named that is not there: an error naming it; none named and none deployed:
+    // the missing setting says where it could come from.
+    let err = run(cli(&["--stack", "nope", "status"]), &env, &mut Vec::new())
+        .await
+        .unwrap_err();
+    let report = cognito_watch_cli::error_report(&err);
+    assert!(
+        report.contains("cannot read stack nope in us-east-1"),
+        "{report}"
+    );
+    let err = run(cli(&["status"]), &env, &mut Vec::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(
+        err.to_string()
+            .starts_with("STATE_TABLE is required (the DynamoDB state table): set it, or deploy the stack: stack cognito-watch in us-east-1"),
+        "{err}"
+    );
+    // A table named that does not exist: named, with the region.
+    let err = run(
+        cli(&["--stack", "shop-watch", "status"]),
+        &env.clone().with([("STATE_TABLE", "gone")]),
+        &mut Vec::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("STATE_TABLE=gone")
+            && err.to_string().contains("in us-east-1 (stack shop-watch)"),
+        "{err}"
+    );
+
+    // What needs no AWS runs with no settings at all.
+    let mut out = Vec::new();
+    run(
+        cli(&["thresholds", "metrics", "appclient"]),
+        &Env::default(),
+        &mut out,
+    )
+    .await
+    .unwrap();
+    assert!(String::from_utf8(out)
+        .unwrap()
+        .contains("SignInFailurePercentage"));
+    let mut out = Vec::new();
+    run(cli(&["completions", "bash"]), &Env::default(), &mut out)
+        .await
+        .unwrap();
+    assert!(String::from_utf8(out).unwrap().contains("cognito-watch"));
+    // No region anywhere: a usage error before any AWS call.
+    let err = run(
+        cli(&["status"]),
+        &Env::from_pairs([
+            ("HOME", "/nonexistent"),
+            ("AWS_CONFIG_FILE", "/nonexistent"),
+        ]),
+        &mut Vec::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().starts_with("no AWS region"), "{err}");
 }

@@ -60,6 +60,9 @@ pub async fn load_with(max_attempts: u32, lookup: &dyn Fn(&str) -> Option<String
     if let Some(url) = lookup("AWS_ENDPOINT_URL") {
         loader = loader.endpoint_url(url);
     }
+    if let Some(profile) = lookup("AWS_PROFILE") {
+        loader = loader.profile_name(profile);
+    }
     if let Some(region) = lookup("AWS_REGION").or_else(|| lookup("AWS_DEFAULT_REGION")) {
         loader = loader.region(Region::new(region));
     }

@@ -136,11 +136,11 @@ fn out(w: &mut dyn std::io::Write, text: &str) -> Result<(), CliError> {
     writeln!(w, "{text}").map_err(CliError::output)
 }
 
+/// A table as wide as the terminal (no limit when the output is not one).
 fn table() -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(160);
+        .set_content_arrangement(ContentArrangement::Dynamic);
     t
 }
 
@@ -487,7 +487,8 @@ pub async fn outages(
     store: &StatusStore,
     monitor: Option<String>,
     open: bool,
-    csv: bool,
+    format: crate::Format,
+    look: &crate::render::Look,
     w: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
     if let Some(m) = &monitor {
@@ -527,28 +528,17 @@ pub async fn outages(
         "Reason",
         "Comment",
     ];
-    if csv {
-        let mut wr = csv::Writer::from_writer(Vec::new());
-        let io = CliError::output::<csv::Error>;
-        wr.write_record(header).map_err(io)?;
-        for o in &list {
-            wr.write_record(row(o)).map_err(io)?;
-        }
-        let bytes = wr
-            .into_inner()
-            .map_err(|e| CliError::output(e.into_error()))?;
-        let text = String::from_utf8(bytes).map_err(CliError::output)?;
-        return write!(w, "{text}").map_err(CliError::output);
-    }
-    if list.is_empty() {
-        return out(w, "no outages");
-    }
-    let mut t = table();
-    t.set_header(header);
-    for o in &list {
-        t.add_row(row(o));
-    }
-    out(w, &t.to_string())
+    let json_rows = list
+        .iter()
+        .map(|o| {
+            serde_json::json!({"id": o.id(), "monitor_id": o.monitor_id, "type": o.kind.label(),
+                "name": o.name, "started_at": o.started_at, "ended_at": o.ended_at,
+                "duration_seconds": o.duration(now).num_seconds(), "worst_status": o.status.to_string(),
+                "reason": o.reason, "comment": o.comment})
+        })
+        .collect();
+    let rows = list.iter().map(|o| row(o).to_vec()).collect();
+    crate::render::emit(w, format, look, &header, rows, json_rows, "no outages")
 }
 
 pub async fn outage(

@@ -5,6 +5,7 @@
 pub mod alerting;
 pub mod env;
 pub mod render;
+pub mod stack;
 pub mod trail;
 
 use std::path::PathBuf;
@@ -25,8 +26,48 @@ pub use env::Env;
     about = "Self-hosted monitor for Amazon Cognito"
 )]
 pub struct Cli {
+    /// The stack `sam deploy` made (default cognito-watch, or COGNITO_WATCH_STACK): the tables,
+    /// topic and functions come from its outputs, unless set in the environment.
+    #[arg(long, global = true)]
+    pub stack: Option<String>,
+    /// The AWS region (default: AWS_REGION, or your AWS profile's).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// The AWS profile to use (default: AWS_PROFILE).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// How to print lists: table (fits the terminal), wide (every column), json or csv.
+    #[arg(short = 'o', long = "output", global = true, value_enum)]
+    pub output: Option<Format>,
+    /// More log lines on stderr: -v (info), -vv (debug). LOG=<filter> overrides.
+    #[arg(short = 'v', long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How a list is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table as wide as the terminal.
+    Table,
+    /// A table with every column.
+    Wide,
+    Json,
+    Csv,
+}
+
+impl Format {
+    /// The format asked for with `-o`, else the one a command's own `--json` / `--csv` flag
+    /// names, else a table.
+    pub fn of(output: Option<Format>, json: bool, csv: bool) -> Format {
+        match (output, json, csv) {
+            (Some(f), _, _) => f,
+            (None, true, _) => Format::Json,
+            (None, _, true) => Format::Csv,
+            _ => Format::Table,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,6 +119,8 @@ pub enum Command {
     /// The trail function's tallies: failures, refresh-failures, top-ips, m2m, detections.
     #[command(flatten)]
     Tallies(trail::TallyCommand),
+    /// Print a shell completion script: `cognito-watch completions bash > /etc/bash_completion.d/cognito-watch`.
+    Completions { shell: clap_complete::Shell },
     /// Run a function's handler in-process against AWS_ENDPOINT_URL (or real AWS).
     Invoke {
         function: Function,
@@ -125,6 +168,27 @@ pub enum CliError {
     Trail(#[from] ::trail::TrailError),
     #[error("{0}")]
     Usage(String),
+    #[error("{name} is required ({what}): {hint}")]
+    Setting {
+        name: &'static str,
+        what: &'static str,
+        hint: String,
+    },
+    #[error("cannot read stack {stack} in {region}: is it deployed in this region?")]
+    Stack {
+        stack: String,
+        region: String,
+        #[source]
+        source: Box<cognito_watch_aws::AwsError>,
+    },
+    #[error("{what} not found in {region}{stack}: is the stack deployed in this region?")]
+    NotFound {
+        what: String,
+        region: String,
+        stack: String,
+        #[source]
+        source: Box<cognito_watch_aws::AwsError>,
+    },
     #[error(transparent)]
     Profile(#[from] cognito_watch_core::alerting::profile::ProfileError),
     #[error("{path}: {source}")]
@@ -152,11 +216,29 @@ impl CliError {
         CliError::Output { source: e.into() }
     }
 
+    /// Whether the output was a pipe its reader closed (`| head`): not a failure.
+    pub fn is_closed_pipe(&self) -> bool {
+        let CliError::Output { source } = self else {
+            return false;
+        };
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(source.as_ref());
+        while let Some(c) = cause {
+            if c.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return true;
+            }
+            cause = c.source();
+        }
+        false
+    }
+
     /// The process exit code: 2 for a usage error (a bad argument or a missing setting, as
     /// clap's own usage errors), 1 for a failure.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_)
+            | CliError::Setting { .. }
             | CliError::Config(_)
             | CliError::MonitorId(_)
             | CliError::Profile(_)
@@ -181,16 +263,95 @@ pub fn error_report(e: &(dyn std::error::Error + 'static)) -> String {
     said
 }
 
-/// Run a command with the settings of `env`, writing to `out`. (The command's future is
-/// boxed: it is large, and a caller's stack may be small.)
+/// Run a command with the settings of `env`, writing to `out`. A command that needs AWS
+/// first fills what the environment does not say from the stack's outputs. (The command's
+/// future is boxed: it is large, and a caller's stack may be small.)
 pub async fn run(cli: Cli, env: &Env, out: &mut dyn std::io::Write) -> Result<(), CliError> {
-    Box::pin(dispatch(cli, env, out)).await
+    let (env, found) = if cli.command.needs_aws() {
+        stack::settle(
+            env,
+            cli.stack.as_deref(),
+            cli.region.as_deref(),
+            cli.profile.as_deref(),
+        )
+        .await?
+    } else {
+        (env.clone(), stack::Found::default())
+    };
+    let globals = Globals {
+        format: cli.output,
+        found: found.clone(),
+    };
+    match Box::pin(dispatch(cli.command, &globals, &env, out)).await {
+        Err(CliError::Config(cognito_watch_core::config::ConfigError::Missing { name, what })) => {
+            Err(CliError::Setting {
+                name,
+                what,
+                hint: found.hint(name),
+            })
+        }
+        Err(CliError::Aws(e)) if e.code.as_deref() == Some("ResourceNotFoundException") => {
+            Err(not_found(&env, &found, e))
+        }
+        other => other,
+    }
 }
 
-async fn dispatch(cli: Cli, env: &Env, out: &mut dyn std::io::Write) -> Result<(), CliError> {
-    match cli.command {
+/// A table or topic that is not there, named with the settings in play.
+fn not_found(env: &Env, found: &stack::Found, e: cognito_watch_aws::AwsError) -> CliError {
+    let named: Vec<String> = stack::OUTPUTS
+        .iter()
+        .filter_map(|(var, _)| env.get(var).map(|v| format!("{var}={v}")))
+        .filter(|s| s.contains("TABLE"))
+        .collect();
+    CliError::NotFound {
+        what: format!("a table of {}", named.join(", ")),
+        region: env
+            .get("AWS_REGION")
+            .or_else(|| env.get("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|| "the configured region".into()),
+        stack: found
+            .stack
+            .as_deref()
+            .map(|s| format!(" (stack {s})"))
+            .unwrap_or_default(),
+        source: Box::new(e),
+    }
+}
+
+/// What every command may use beside its own arguments.
+#[derive(Debug, Clone, Default)]
+pub struct Globals {
+    /// `-o`, if given.
+    pub format: Option<Format>,
+    /// Where the settings came from.
+    pub found: stack::Found,
+}
+
+impl Command {
+    /// Whether the command talks to AWS (those that do not never read a stack).
+    pub fn needs_aws(&self) -> bool {
+        !matches!(
+            self,
+            Command::Thresholds {
+                command: ThresholdsCommand::Metrics { .. }
+            } | Command::Completions { .. }
+        )
+    }
+}
+
+async fn dispatch(
+    command: Command,
+    globals: &Globals,
+    env: &Env,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let format = globals.format;
+    match command {
         Command::Init => init(env, out).await,
-        Command::Status { json, users } => status(env, json, users, out).await,
+        Command::Status { json, users } => {
+            status(env, Format::of(format, json, false), users, out).await
+        }
         Command::Thresholds { command } if !command.needs_store() => match command {
             ThresholdsCommand::Metrics { kind } => alerting::metrics(kind, out),
             other => Err(CliError::Usage(format!("{other:?} needs the status table"))),
@@ -201,18 +362,27 @@ async fn dispatch(cli: Cli, env: &Env, out: &mut dyn std::io::Write) -> Result<(
         }
         Command::Outages { monitor, open, csv } => {
             let status = status_store(env, &env.sdk(3).await)?;
-            alerting::outages(&status, monitor, open, csv, out).await
+            let format = Format::of(format, false, csv);
+            let look = render::Look::of(env);
+            alerting::outages(&status, monitor, open, format, &look, out).await
         }
         Command::Outage { command } => {
             let status = status_store(env, &env.sdk(3).await)?;
             alerting::outage(&status, command, out).await
         }
-        Command::Report { monitor, csv } => report(env, &monitor, csv, out).await,
+        Command::Report { monitor, csv } => {
+            report(env, &monitor, Format::of(format, false, csv), out).await
+        }
         Command::Tallies(command) => {
             let store = trail_store(env, &env.sdk(3).await)?;
-            trail::run(&store, command, out).await
+            trail::run(&store, command, format, &render::Look::of(env), out).await
         }
         Command::Invoke { function, event } => invoke(env, function, event, out).await,
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "cognito-watch", out);
+            Ok(())
+        }
     }
 }
 
@@ -261,7 +431,7 @@ async fn init(env: &Env, out: &mut dyn std::io::Write) -> Result<(), CliError> {
 /// `status`: the monitor tree, with statuses when the evaluator has a table to read.
 async fn status(
     env: &Env,
-    json: bool,
+    format: Format,
     users: bool,
     out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
@@ -274,11 +444,17 @@ async fn status(
         for m in monitors.iter().filter(|m| m.parent_id.is_none()) {
             statuses.extend(status.load_statuses(&m.id()?).await?);
         }
-    }
-    let text = if json {
-        render::status_json(&monitors, &statuses, users)
     } else {
-        render::status_table(&monitors, &statuses, users)
+        eprintln!(
+            "warning: statuses not shown: STATUS_TABLE is not set and no stack output names it"
+        );
+    }
+    let look = render::Look::of(env);
+    let text = match format {
+        Format::Json => render::status_json(&monitors, &statuses, users),
+        Format::Csv => render::status_csv(&monitors, &statuses, users)?,
+        Format::Wide => render::status_table(&monitors, &statuses, users, &look),
+        Format::Table => render::status_compact(&monitors, &statuses, users, &look),
     };
     line(out, &text)
 }
@@ -287,7 +463,7 @@ async fn status(
 async fn report(
     env: &Env,
     monitor: &str,
-    csv: bool,
+    format: Format,
     out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
     let id = MonitorId::parse(monitor)?;
@@ -296,10 +472,16 @@ async fn report(
     if rows.is_empty() && store.get_monitor(&id).await?.is_none() {
         return Err(CliError::NoMonitor(monitor.to_string()));
     }
-    let text = if csv {
-        render::report_csv(id.kind(), &rows)?
-    } else {
-        render::report_table(id.kind(), &rows)
+    let text = match format {
+        Format::Csv => render::report_csv(id.kind(), &rows)?,
+        Format::Json => {
+            let mut text = serde_json::to_string_pretty(&rows).map_err(CliError::output)?;
+            text.push('\n');
+            text
+        }
+        Format::Table | Format::Wide => {
+            render::report_table(id.kind(), &rows, &render::Look::of(env))
+        }
     };
     write!(out, "{text}").map_err(CliError::output)
 }

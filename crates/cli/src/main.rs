@@ -1,20 +1,35 @@
 //! `cognito-watch`: the command line.
 
+use std::io::IsTerminal;
+
 use clap::Parser;
 use cognito_watch_cli::{run, Cli, Env};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    // LOG (an env filter, e.g. LOG=debug) wins; else -v, -vv; by default warnings, without the
+    // SDK's own chatter about where it looked for credentials.
+    let default = match cli.verbose {
+        0 => "warn,aws_config=error",
+        1 => "info",
+        _ => "debug",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LOG").unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("LOG").unwrap_or_else(|_| default.into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    let mut env = Env::process();
+    if std::io::stdout().is_terminal() {
+        env.set("COGNITO_WATCH_TTY", "1");
+    }
     let mut stdout = std::io::stdout().lock();
-    match run(cli, &Env::process(), &mut stdout).await {
+    match run(cli, &env, &mut stdout).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // `| head` closed the pipe: what was wanted was read.
+        Err(e) if e.is_closed_pipe() => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{}", cognito_watch_cli::error_report(&e));
             std::process::ExitCode::from(e.exit_code())

@@ -8,7 +8,67 @@ use cognito_watch_core::inventory::monitor::{Monitor, MonitorKind, PollOutcome};
 use cognito_watch_core::inventory::record::{format_value, HistoryRow};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
-use crate::CliError;
+use crate::{CliError, Env};
+
+/// How tables look on this output: how wide they may be, and whether statuses are coloured.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Look {
+    /// `COLUMNS` when set; otherwise the terminal's width (comfy-table asks it), or no limit
+    /// when the output is not a terminal.
+    pub width: Option<u16>,
+    /// Statuses in colour: the output is a terminal (`COGNITO_WATCH_TTY`, set by the binary)
+    /// and `NO_COLOR` is not set.
+    pub colour: bool,
+}
+
+impl Look {
+    pub fn of(env: &Env) -> Look {
+        Look {
+            width: env
+                .get("COLUMNS")
+                .and_then(|c| c.trim().parse().ok())
+                .filter(|w| *w >= 20),
+            colour: env.get("COGNITO_WATCH_TTY").as_deref() == Some("1")
+                && env.get("NO_COLOR").is_none(),
+        }
+    }
+
+    /// A table with this look and `header`.
+    pub fn table<I: Into<comfy_table::Cell>>(&self, header: impl IntoIterator<Item = I>) -> Table {
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(header);
+        if let Some(w) = self.width {
+            table.set_width(w);
+        }
+        if !self.colour {
+            table.force_no_tty();
+        }
+        table
+    }
+
+    /// A status word, coloured by how bad it is when colour is on.
+    pub fn status_cell(&self, text: &str) -> comfy_table::Cell {
+        use comfy_table::Color;
+        let cell = comfy_table::Cell::new(text);
+        if !self.colour {
+            return cell;
+        }
+        let word = text
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_lowercase();
+        match word.as_str() {
+            "up" | "ok" => cell.fg(Color::Green),
+            "trouble" | "stale" => cell.fg(Color::Yellow),
+            "critical" | "down" | "deleted" => cell.fg(Color::Red),
+            _ => cell,
+        }
+    }
+}
 
 /// The key metrics shown per kind in the status tree.
 fn key_metrics(kind: MonitorKind) -> &'static [&'static str] {
@@ -120,17 +180,123 @@ fn evaluation_text(st: Option<&MonitorStatus>) -> String {
     }
 }
 
+/// The compact status tree: each monitor's name (indented under its pool), type, status and
+/// its first key metric. `-o wide` has the rest.
+pub fn status_compact(
+    monitors: &[Monitor],
+    statuses: &BTreeMap<String, MonitorStatus>,
+    users: bool,
+    look: &Look,
+) -> String {
+    if monitors.is_empty() {
+        return "no monitors yet: run the collector (cognito-watch invoke collector)".into();
+    }
+    let mut table = look.table(["Monitor", "Type", "Status", "Key metric"]);
+    let mut region = None;
+    for (depth, m) in ordered(monitors, users) {
+        let here = (m.account.as_str(), m.region.as_str());
+        if region != Some(here) {
+            region = Some(here);
+            table.add_row([format!("{} / {}", m.account, m.region)]);
+        }
+        let name = if depth == 0 {
+            m.name.clone()
+        } else {
+            format!("└ {}", m.name)
+        };
+        table.add_row(vec![
+            comfy_table::Cell::new(name),
+            comfy_table::Cell::new(short_kind(m.kind)),
+            look.status_cell(&status_of(m, statuses.get(&m.monitor_id))),
+            comfy_table::Cell::new(key_metric(m)),
+        ]);
+    }
+    table.to_string()
+}
+
+/// A kind in one short word.
+fn short_kind(kind: MonitorKind) -> &'static str {
+    match kind {
+        MonitorKind::UserPool => "user pool",
+        MonitorKind::AppClient => "app client",
+        MonitorKind::IdentityProvider => "idp",
+        MonitorKind::User => "user",
+        MonitorKind::IdentityPool => "identity pool",
+    }
+}
+
+/// The evaluator's status word, or the poll's when the monitor was not evaluated.
+fn status_of(m: &Monitor, st: Option<&MonitorStatus>) -> String {
+    match st {
+        Some(st) => st.status.as_str().to_string(),
+        None => format!("{} (not evaluated)", status_word(m)),
+    }
+}
+
+/// The first key metric of a monitor that has a value: `label value`.
+fn key_metric(m: &Monitor) -> String {
+    key_metrics(m.kind)
+        .iter()
+        .find_map(|id| {
+            let def = catalogue::find(m.kind, id)?;
+            m.metrics
+                .get(*id)
+                .map(|v| format!("{} {}", def.label, format_value(*v)))
+        })
+        .unwrap_or_else(|| "no data".into())
+}
+
+/// The status tree as CSV: one row per monitor.
+pub fn status_csv(
+    monitors: &[Monitor],
+    statuses: &BTreeMap<String, MonitorStatus>,
+    users: bool,
+) -> Result<String, CliError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let io = CliError::output::<csv::Error>;
+    w.write_record([
+        "account",
+        "region",
+        "monitor_id",
+        "name",
+        "type",
+        "status",
+        "poll",
+        "key_metric",
+    ])
+    .map_err(io)?;
+    for (_, m) in ordered(monitors, users) {
+        let status = statuses
+            .get(&m.monitor_id)
+            .map(|s| s.status.as_str().to_string())
+            .unwrap_or_default();
+        w.write_record([
+            m.account.as_str(),
+            m.region.as_str(),
+            m.monitor_id.as_str(),
+            m.name.as_str(),
+            short_kind(m.kind),
+            status.as_str(),
+            status_word(m).as_str(),
+            key_metric(m).as_str(),
+        ])
+        .map_err(io)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| CliError::output(e.into_error()))?;
+    String::from_utf8(bytes).map_err(CliError::output)
+}
+
+/// The full status tree (`-o wide`): statuses with their reasons, poll outcomes, every key
+/// metric and the metric window.
 pub fn status_table(
     monitors: &[Monitor],
     statuses: &BTreeMap<String, MonitorStatus>,
     users: bool,
+    look: &Look,
 ) -> String {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(160);
-    table.set_header([
+    let mut table = look.table([
         "Account / Region",
         "Monitor",
         "Type",
@@ -203,14 +369,9 @@ pub fn report_csv(kind: MonitorKind, rows: &[HistoryRow]) -> Result<String, CliE
     String::from_utf8(bytes).map_err(CliError::output)
 }
 
-pub fn report_table(kind: MonitorKind, rows: &[HistoryRow]) -> String {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(200);
+pub fn report_table(kind: MonitorKind, rows: &[HistoryRow], look: &Look) -> String {
     let header = HistoryRow::csv_header(kind);
-    table.set_header(
+    let mut table = look.table(
         header
             .iter()
             .take(5)
@@ -241,4 +402,44 @@ fn truncate(s: &str, n: usize) -> String {
     } else {
         format!("{}…", s.chars().take(n).collect::<String>())
     }
+}
+
+/// A list in the asked `format`: a table (`empty` when there are no rows), CSV with the same
+/// header and cells, or JSON (`json_rows`, the same rows with typed values).
+pub fn emit(
+    out: &mut dyn std::io::Write,
+    format: crate::Format,
+    look: &Look,
+    header: &[&str],
+    rows: Vec<Vec<String>>,
+    json_rows: Vec<serde_json::Value>,
+    empty: &str,
+) -> Result<(), CliError> {
+    let text = match format {
+        crate::Format::Json => {
+            serde_json::to_string_pretty(&json_rows).map_err(CliError::output)?
+        }
+        crate::Format::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let io = CliError::output::<csv::Error>;
+            w.write_record(header).map_err(io)?;
+            for r in &rows {
+                w.write_record(r).map_err(io)?;
+            }
+            let bytes = w
+                .into_inner()
+                .map_err(|e| CliError::output(e.into_error()))?;
+            let text = String::from_utf8(bytes).map_err(CliError::output)?;
+            return write!(out, "{text}").map_err(CliError::output);
+        }
+        crate::Format::Table | crate::Format::Wide if rows.is_empty() => empty.to_string(),
+        crate::Format::Table | crate::Format::Wide => {
+            let mut table = look.table(header.iter().copied());
+            for r in rows {
+                table.add_row(r);
+            }
+            table.to_string()
+        }
+    };
+    writeln!(out, "{text}").map_err(CliError::output)
 }

@@ -11,10 +11,9 @@ use cognito_watch_core::trail::{
     merge_windows, parse_period, valid_identity_pool_id, valid_region_scope, window_of, Counts,
     TallyKind,
 };
-use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 use serde_json::{json, Value};
 
-use crate::{line, CliError};
+use crate::CliError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum By {
@@ -32,7 +31,7 @@ pub struct QueryArgs {
     /// How far back: 30m, 1h, 2d... (default 1h; 1d for detections)
     #[arg(long)]
     pub since: Option<String>,
-    /// Machine-readable output.
+    /// JSON output (the same as `-o json`).
     #[arg(long)]
     pub json: bool,
 }
@@ -81,13 +80,16 @@ pub enum TallyCommand {
 pub async fn run(
     store: &TrailStore,
     command: TallyCommand,
+    format: Option<crate::Format>,
+    look: &crate::render::Look,
     out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
     let q = |a: QueryArgs, default: &str| Query {
         store,
         pool: a.pool,
         since: a.since.unwrap_or_else(|| default.to_string()),
-        json: a.json,
+        format: crate::Format::of(format, a.json, false),
+        look,
     };
     match command {
         TallyCommand::Failures { query, by } => failures(&q(query, DEFAULT_SINCE), by, out).await,
@@ -110,7 +112,8 @@ pub struct Query<'a> {
     pub store: &'a TrailStore,
     pub pool: Option<String>,
     pub since: String,
-    pub json: bool,
+    pub format: crate::Format,
+    pub look: &'a crate::render::Look,
 }
 
 impl Query<'_> {
@@ -171,22 +174,8 @@ impl Query<'_> {
         rows: Vec<Vec<String>>,
         json_rows: Vec<Value>,
     ) -> Result<(), CliError> {
-        if self.json {
-            let text = serde_json::to_string_pretty(&json_rows).map_err(CliError::output)?;
-            return line(out, &text);
-        }
-        if rows.is_empty() {
-            return line(out, &format!("nothing in the last {}", self.since));
-        }
-        let mut table = Table::new();
-        table
-            .load_preset(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_header(header.to_vec());
-        for r in rows {
-            table.add_row(r);
-        }
-        line(out, &table.to_string())
+        let empty = format!("nothing in the last {}", self.since);
+        crate::render::emit(out, self.format, self.look, header, rows, json_rows, &empty)
     }
 }
 

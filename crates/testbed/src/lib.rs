@@ -553,6 +553,27 @@ impl Bed {
         )
     }
 
+    /// A CloudFormation stack `name` whose outputs are `outputs` (key, value), as `sam deploy`
+    /// leaves one for the CLI to find (panics: test fixture).
+    pub async fn stack(&self, name: &str, outputs: &[(&str, &str)]) {
+        let outputs: serde_json::Map<String, serde_json::Value> = outputs
+            .iter()
+            .map(|(k, v)| (k.to_string(), serde_json::json!({"Value": v})))
+            .collect();
+        let template = serde_json::json!({
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Resources": {"Marker": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": format!("{name}-marker")}}},
+            "Outputs": outputs,
+        });
+        aws_sdk_cloudformation::Client::new(&self.sdk)
+            .create_stack()
+            .stack_name(name)
+            .template_body(template.to_string())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateStack: {e:?}"));
+    }
+
     /// Put `body` at `bucket`/`key`, creating the bucket if needed (panics: test fixture).
     pub async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>) {
         let s3 = self.s3();
