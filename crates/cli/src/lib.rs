@@ -3,6 +3,7 @@
 //! same adapter code as the functions.
 
 pub mod alerting;
+pub mod deployed;
 pub mod env;
 pub mod render;
 pub mod stack;
@@ -121,9 +122,13 @@ pub enum Command {
     Tallies(trail::TallyCommand),
     /// Print a shell completion script: `cognito-watch completions bash > /etc/bash_completion.d/cognito-watch`.
     Completions { shell: clap_complete::Shell },
-    /// Run a function's handler in-process against AWS_ENDPOINT_URL (or real AWS).
+    /// Run a function: the deployed one (its answer and log tail) when the stack names it,
+    /// else, or with --local, its handler in this process (for an emulator at AWS_ENDPOINT_URL).
     Invoke {
         function: Function,
+        /// Run the handler in this process even when a deployed function is known.
+        #[arg(long)]
+        local: bool,
         /// The event file (e.g. events/collector/schedule.json); none means `{}` (the
         /// collector polls everything; the evaluator evaluates every pool now).
         #[arg(long)]
@@ -168,6 +173,13 @@ pub enum CliError {
     Trail(#[from] ::trail::TrailError),
     #[error("{0}")]
     Usage(String),
+    #[error("{function} failed ({error}): {answer}\n--- log tail ---\n{log_tail}")]
+    FunctionFailed {
+        function: String,
+        error: String,
+        answer: String,
+        log_tail: String,
+    },
     #[error("{name} is required ({what}): {hint}")]
     Setting {
         name: &'static str,
@@ -377,7 +389,11 @@ async fn dispatch(
             let store = trail_store(env, &env.sdk(3).await)?;
             trail::run(&store, command, format, &render::Look::of(env), out).await
         }
-        Command::Invoke { function, event } => invoke(env, function, event, out).await,
+        Command::Invoke {
+            function,
+            local,
+            event,
+        } => invoke(env, function, local, event, out).await,
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "cognito-watch", out);
@@ -490,6 +506,7 @@ async fn report(
 async fn invoke(
     env: &Env,
     function: Function,
+    local: bool,
     event: Option<PathBuf>,
     out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
@@ -506,6 +523,27 @@ async fn invoke(
             })?
         }
     };
+    let deployed = match function {
+        Function::Collector => env.get("COLLECTOR_FUNCTION"),
+        Function::Evaluator => env.get("EVALUATOR_FUNCTION"),
+        Function::Trail => env.get("TRAIL_FUNCTION"),
+    };
+    if let (false, Some(name)) = (local, deployed) {
+        // One attempt (a run is not repeated behind the operator's back), as long as a
+        // function may run.
+        let sdk = env.sdk(1).await;
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .operation_timeout(std::time::Duration::from_secs(900))
+            .operation_attempt_timeout(std::time::Duration::from_secs(900))
+            .build();
+        let client = aws_sdk_lambda::Client::from_conf(
+            aws_sdk_lambda::config::Builder::from(&sdk)
+                .timeout_config(timeouts)
+                .build(),
+        );
+        let invoked = deployed::invoke(&client, &name, &payload).await?;
+        return deployed::print(&invoked, out);
+    }
     let lookup = env.lookup();
     let answer = match function {
         Function::Collector => {
