@@ -254,6 +254,42 @@ async fn status_and_report_read_what_the_collector_wrote() {
         ("4".into(), "1".into(), "75".into(), "Ok".into())
     );
     assert_eq!(col("Sign Up Failed"), "", "no data is an empty cell");
+    // `history`: the same rows, as points of each metric with data.
+    let mut out = Vec::new();
+    let monitor = format!("appclient/{pool}/{web}");
+    run(
+        cli(&["history", &monitor, "--metric", "SignInTotal", "-o", "json"]),
+        &snap(),
+        &mut out,
+    )
+    .await
+    .unwrap();
+    let series: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(series.as_array().map(Vec::len), Some(1), "{series}");
+    assert_eq!(series[0]["metric"], "SignInTotal");
+    assert_eq!(
+        series[0]["points"].as_array().map(Vec::len),
+        Some(rows.len())
+    );
+    assert_eq!(series[0]["points"][0]["value"], 4.0);
+    assert_eq!(series[0]["last"], 4.0);
+    let mut out = Vec::new();
+    run(cli(&["history", &monitor]), &snap(), &mut out)
+        .await
+        .unwrap();
+    let chart = String::from_utf8(out).unwrap();
+    assert!(
+        chart.contains("Total Sign In Request") && chart.contains('▅'),
+        "{chart}"
+    );
+    let err = run(
+        cli(&["history", &monitor, "--metric", "Nope"]),
+        &snap(),
+        &mut Vec::new(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.exit_code(), 2, "{err}");
 
     let missing = cli(&["report", "--monitor", "userpool/us-east-1_nope"]);
     let err = run(missing, &snap(), &mut Vec::new()).await.unwrap_err();

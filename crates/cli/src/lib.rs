@@ -96,6 +96,18 @@ pub enum Command {
         #[arg(long)]
         csv: bool,
     },
+    /// A monitor's metrics over time: a chart per metric, with its lowest, highest and last
+    /// value, from its Log Report.
+    History {
+        /// The monitor id, e.g. appclient/us-east-1_abc/<client id>.
+        monitor: String,
+        /// Only these metrics (ids as `thresholds metrics` lists them); all with data otherwise.
+        #[arg(long = "metric")]
+        metrics: Vec<String>,
+        /// How far back: 30m, 24h, 7d... (default 24h)
+        #[arg(long, default_value = "24h")]
+        since: String,
+    },
     /// Threshold profiles: list, show, set, import, export, and assignment.
     Thresholds {
         #[command(subcommand)]
@@ -385,6 +397,14 @@ async fn dispatch(
         Command::Report { monitor, csv } => {
             report(env, &monitor, Format::of(format, false, csv), out).await
         }
+        Command::History {
+            monitor,
+            metrics,
+            since,
+        } => {
+            let format = Format::of(format, false, false);
+            history(env, &monitor, &metrics, &since, format, out).await
+        }
         Command::Tallies(command) => {
             let store = trail_store(env, &env.sdk(3).await)?;
             trail::run(&store, command, format, &render::Look::of(env), out).await
@@ -500,6 +520,38 @@ async fn report(
         }
     };
     write!(out, "{text}").map_err(CliError::output)
+}
+
+/// `history`: a monitor's metrics over the period.
+async fn history(
+    env: &Env,
+    monitor: &str,
+    metrics: &[String],
+    since: &str,
+    format: Format,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let id = MonitorId::parse(monitor)?;
+    let period = cognito_watch_core::trail::parse_period(since).map_err(CliError::Usage)?;
+    let from = chrono::Utc::now() - period;
+    let unknown: Vec<&String> = metrics
+        .iter()
+        .filter(|m| cognito_watch_core::inventory::catalogue::find(id.kind(), m).is_none())
+        .collect();
+    if !unknown.is_empty() {
+        return Err(CliError::Usage(format!(
+            "no metric {unknown:?} on {}: `cognito-watch thresholds metrics` lists them",
+            id.kind().label()
+        )));
+    }
+    let store = StateStore::new(&env.sdk(3).await, Tables::from_lookup(&env.lookup())?);
+    let mut rows = store.history(&id.to_string()).await?;
+    if rows.is_empty() && store.get_monitor(&id).await?.is_none() {
+        return Err(CliError::NoMonitor(monitor.to_string()));
+    }
+    rows.retain(|r| r.row_time() >= from);
+    let series = render::Series::of(id.kind(), &rows, metrics);
+    render::history(out, format, &render::Look::of(env), &series)
 }
 
 /// `invoke`: run a function's handler in-process with this environment's settings.

@@ -443,3 +443,139 @@ pub fn emit(
     };
     writeln!(out, "{text}").map_err(CliError::output)
 }
+
+/// The bars of a sparkline, lowest to highest.
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A sparkline of `values` (None: no data, a blank), at most `width` characters: when there
+/// are more values, each character stands for a run of them and shows the run's highest.
+pub fn sparkline(values: &[Option<f64>], width: usize) -> String {
+    let width = width.max(1);
+    let per = values.len().div_ceil(width).max(1);
+    let runs: Vec<Option<f64>> = values
+        .chunks(per)
+        .map(|run| run.iter().flatten().copied().reduce(f64::max))
+        .collect();
+    let known: Vec<f64> = runs.iter().flatten().copied().collect();
+    let (lo, hi) = known
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        });
+    runs.iter()
+        .map(|v| match v {
+            None => ' ',
+            Some(_) if hi <= lo => BARS[BARS.len() / 2],
+            Some(v) => {
+                let step = ((v - lo) / (hi - lo) * (BARS.len() - 1) as f64).round() as usize;
+                BARS[step.min(BARS.len() - 1)]
+            }
+        })
+        .collect()
+}
+
+/// One metric over time, from a monitor's Log Report rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub metric: String,
+    pub label: String,
+    /// (row time, value) of every row; None where the row had no data.
+    pub points: Vec<(chrono::DateTime<chrono::Utc>, Option<f64>)>,
+}
+
+impl Series {
+    /// Every metric of `kind` (or those in `only`) that has a value in some row.
+    pub fn of(kind: MonitorKind, rows: &[HistoryRow], only: &[String]) -> Vec<Series> {
+        catalogue::metrics(kind)
+            .iter()
+            .filter(|m| only.is_empty() || only.iter().any(|o| o == m.id))
+            .map(|m| Series {
+                metric: m.id.to_string(),
+                label: m.label.to_string(),
+                points: rows
+                    .iter()
+                    .map(|r| (r.row_time(), r.metrics.get(m.id).copied()))
+                    .collect(),
+            })
+            .filter(|s| s.points.iter().any(|(_, v)| v.is_some()))
+            .collect()
+    }
+
+    fn values(&self) -> Vec<f64> {
+        self.points.iter().filter_map(|(_, v)| *v).collect()
+    }
+
+    pub fn min(&self) -> Option<f64> {
+        self.values().into_iter().reduce(f64::min)
+    }
+
+    pub fn max(&self) -> Option<f64> {
+        self.values().into_iter().reduce(f64::max)
+    }
+
+    pub fn last(&self) -> Option<f64> {
+        self.points.iter().rev().find_map(|(_, v)| *v)
+    }
+}
+
+/// The history of a monitor's metrics: a sparkline with min, max and last per metric.
+pub fn history(
+    out: &mut dyn std::io::Write,
+    format: crate::Format,
+    look: &Look,
+    series: &[Series],
+) -> Result<(), CliError> {
+    let shown = |v: Option<f64>| v.map(format_value).unwrap_or_else(|| "-".into());
+    // The chart gets what the other columns leave of the terminal.
+    let width = look
+        .width
+        .map_or(48, |w| usize::from(w).saturating_sub(60).max(8));
+    let header = ["Metric", "Trend", "Min", "Max", "Last", "Polls"];
+    let rows = series
+        .iter()
+        .map(|s| {
+            let values: Vec<Option<f64>> = s.points.iter().map(|(_, v)| *v).collect();
+            vec![
+                s.label.clone(),
+                sparkline(&values, width),
+                shown(s.min()),
+                shown(s.max()),
+                shown(s.last()),
+                s.points.len().to_string(),
+            ]
+        })
+        .collect();
+    let json_rows = series
+        .iter()
+        .map(|s| {
+            serde_json::json!({"metric": s.metric, "label": s.label, "min": s.min(), "max": s.max(),
+                "last": s.last(),
+                "points": s.points.iter().map(|(at, v)| serde_json::json!({"at": at, "value": v})).collect::<Vec<_>>()})
+        })
+        .collect();
+    emit(
+        out,
+        format,
+        look,
+        &header,
+        rows,
+        json_rows,
+        "no data in the period",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sparkline_scales_from_lowest_to_highest_and_leaves_gaps_blank() {
+        let v = [Some(0.0), Some(5.0), None, Some(10.0)];
+        assert_eq!(sparkline(&v, 10), "▁▅ █");
+        assert_eq!(sparkline(&[Some(3.0), Some(3.0)], 10), "▅▅", "flat");
+        // Eight values in four characters: each shows its pair's highest.
+        let v: Vec<Option<f64>> = (0..8).map(|i| Some(f64::from(i))).collect();
+        assert_eq!(sparkline(&v, 4), "▁▃▆█");
+        assert_eq!(sparkline(&[], 4), "");
+    }
+}
