@@ -483,6 +483,61 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
     assert_eq!(from_json[0], format!("userpool/{pool}"));
     assert!(from_json.contains(&format!("appclient/{pool}/{web}")));
     assert!(rows.iter().all(|r| &r[5] == "up"), "{csv_text}");
+    // Filters: by type, by pool (its name or id), by status.
+    let csv_rows = |text: String| -> Vec<csv::StringRecord> {
+        csv::Reader::from_reader(text.as_bytes())
+            .records()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    let clients = csv_rows(
+        text(&[
+            "--stack",
+            "shop-watch",
+            "status",
+            "--type",
+            "appclient",
+            "-o",
+            "csv",
+        ])
+        .await,
+    );
+    assert_eq!(clients.len(), 2);
+    assert!(clients.iter().all(|r| &r[4] == "app client"));
+    let shop = csv_rows(
+        text(&[
+            "--stack",
+            "shop-watch",
+            "status",
+            "--pool",
+            "shop",
+            "-o",
+            "csv",
+        ])
+        .await,
+    );
+    assert_eq!(shop.len(), 3);
+    let critical = csv_rows(
+        text(&[
+            "--stack",
+            "shop-watch",
+            "status",
+            "--status",
+            "critical",
+            "-o",
+            "csv",
+        ])
+        .await,
+    );
+    assert!(critical.is_empty());
+    let err = run(
+        cli(&["--stack", "shop-watch", "status", "--pool", "nope"]),
+        &env,
+        &mut Vec::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("no monitor pool nope"), "{err}");
     let outages: serde_json::Value =
         serde_json::from_str(&text(&["--stack", "shop-watch", "outages", "-o", "json"]).await)
             .unwrap();

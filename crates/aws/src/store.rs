@@ -369,6 +369,33 @@ impl StateStore {
             .collect()
     }
 
+    /// A monitor's last `n` Log Report rows, oldest first (one Query page, newest first).
+    pub async fn recent_history(
+        &self,
+        monitor_id: &str,
+        n: i32,
+    ) -> Result<Vec<HistoryRow>, AwsError> {
+        let answer = self
+            .client
+            .query()
+            .table_name(&self.tables.history)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(monitor_id))
+            .scan_index_forward(false)
+            .limit(n.max(1))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("Query", e))?;
+        let mut rows = answer
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| Self::decode(item, "Query"))
+            .collect::<Result<Vec<HistoryRow>, AwsError>>()?;
+        rows.reverse();
+        Ok(rows)
+    }
+
     /// A scope's poll log, newest first.
     pub async fn poll_log(&self, scope: &Scope) -> Result<Vec<PollLog>, AwsError> {
         let items = self

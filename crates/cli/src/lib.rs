@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use cognito_watch_aws::{AlertSink, StateStore, StatusStore, TrailStore};
 use cognito_watch_core::alerting::profile::ProfileSet;
 use cognito_watch_core::config::{CollectorConfig, EvaluatorConfig, Tables, TrailConfig};
-use cognito_watch_core::inventory::monitor::MonitorId;
+use cognito_watch_core::inventory::monitor::{MonitorId, MonitorKind};
 
 pub use alerting::{OutageCommand, ThresholdsCommand};
 pub use env::Env;
@@ -45,6 +45,24 @@ pub struct Cli {
     pub verbose: u8,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// A status to filter on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusArg {
+    Up,
+    Trouble,
+    Critical,
+    Down,
+}
+
+/// What `status` shows.
+#[derive(Debug, Clone, Default)]
+pub struct StatusFilter {
+    pub users: bool,
+    pub pool: Option<String>,
+    pub kind: Option<alerting::KindArg>,
+    pub status: Option<StatusArg>,
 }
 
 /// How a list is printed.
@@ -86,6 +104,15 @@ pub enum Command {
         /// Include user monitors (they can be many).
         #[arg(long)]
         users: bool,
+        /// Only this user or identity pool (its id or name) and its children.
+        #[arg(long)]
+        pool: Option<String>,
+        /// Only monitors of this type.
+        #[arg(long = "type", value_enum)]
+        kind: Option<alerting::KindArg>,
+        /// Only monitors with this status (as the evaluator last judged it).
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
     },
     /// A monitor's Log Report: one row per poll.
     Report {
@@ -373,8 +400,20 @@ async fn dispatch(
     let format = globals.format;
     match command {
         Command::Init => init(env, out).await,
-        Command::Status { json, users } => {
-            status(env, Format::of(format, json, false), users, out).await
+        Command::Status {
+            json,
+            users,
+            pool,
+            kind,
+            status: wanted,
+        } => {
+            let filter = StatusFilter {
+                users: users || kind == Some(alerting::KindArg::User),
+                pool,
+                kind,
+                status: wanted,
+            };
+            status(env, Format::of(format, json, false), &filter, out).await
         }
         Command::Thresholds { command } if !command.needs_store() => match command {
             ThresholdsCommand::Metrics { kind } => alerting::metrics(kind, out),
@@ -464,16 +503,17 @@ async fn init(env: &Env, out: &mut dyn std::io::Write) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `status`: the monitor tree, with statuses when the evaluator has a table to read.
+/// `status`: the monitor tree, with statuses when the evaluator has a table to read and, in
+/// the compact view, the trend of each monitor's key metric over its last polls.
 async fn status(
     env: &Env,
     format: Format,
-    users: bool,
+    filter: &StatusFilter,
     out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
     let base = env.sdk(3).await;
     let store = StateStore::new(&base, Tables::from_lookup(&env.lookup())?);
-    let monitors = store.load_estate().await?;
+    let mut monitors = store.load_estate().await?;
     let mut statuses = std::collections::BTreeMap::new();
     if env.get("STATUS_TABLE").is_some() {
         let status = status_store(env, &base)?;
@@ -485,12 +525,57 @@ async fn status(
             "warning: statuses not shown: STATUS_TABLE is not set and no stack output names it"
         );
     }
+    if let Some(pool) = &filter.pool {
+        let roots: Vec<String> = monitors
+            .iter()
+            .filter(|m| m.parent_id.is_none())
+            .filter(|m| &m.name == pool || m.monitor_id.ends_with(&format!("/{pool}")))
+            .map(|m| m.monitor_id.clone())
+            .collect();
+        if roots.is_empty() {
+            return Err(CliError::NoMonitor(format!("pool {pool}")));
+        }
+        monitors.retain(|m| {
+            roots.contains(&m.monitor_id) || m.parent_id.as_ref().is_some_and(|p| roots.contains(p))
+        });
+    }
+    if let Some(kind) = filter.kind {
+        monitors.retain(|m| m.kind == MonitorKind::from(kind));
+    }
+    if let Some(wanted) = filter.status {
+        let word = format!("{wanted:?}").to_lowercase();
+        monitors.retain(|m| {
+            statuses
+                .get(&m.monitor_id)
+                .is_some_and(|s| s.status.as_str() == word)
+        });
+    }
     let look = render::Look::of(env);
     let text = match format {
-        Format::Json => render::status_json(&monitors, &statuses, users),
-        Format::Csv => render::status_csv(&monitors, &statuses, users)?,
-        Format::Wide => render::status_table(&monitors, &statuses, users, &look),
-        Format::Table => render::status_compact(&monitors, &statuses, users, &look),
+        Format::Json => render::status_json(&monitors, &statuses, filter.users),
+        Format::Csv => render::status_csv(&monitors, &statuses, filter.users)?,
+        Format::Wide => render::status_table(&monitors, &statuses, filter.users, &look),
+        Format::Table => {
+            let mut trends = std::collections::BTreeMap::new();
+            for m in monitors
+                .iter()
+                .filter(|m| filter.users || m.kind != MonitorKind::User)
+            {
+                let Some(metric) = render::key_metric_id(m) else {
+                    continue;
+                };
+                let rows = store
+                    .recent_history(&m.monitor_id, render::TREND_POLLS as i32)
+                    .await?;
+                trends.insert(
+                    m.monitor_id.clone(),
+                    rows.iter()
+                        .map(|r| r.metrics.get(metric).copied())
+                        .collect(),
+                );
+            }
+            render::status_compact(&monitors, &statuses, filter.users, &trends, &look)
+        }
     };
     line(out, &text)
 }

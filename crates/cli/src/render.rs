@@ -155,6 +155,18 @@ fn ordered(monitors: &[Monitor], users: bool) -> Vec<(usize, &Monitor)> {
             kids.sort_by_key(|m| (m.kind, m.name.clone()));
             out.extend(kids.into_iter().map(|k| (1, k)));
         }
+        // Children whose pool is filtered out stand on their own.
+        let mut orphans: Vec<&Monitor> = ms
+            .iter()
+            .copied()
+            .filter(|m| {
+                m.parent_id
+                    .as_deref()
+                    .is_some_and(|p| !ms.iter().any(|r| r.monitor_id == p))
+            })
+            .collect();
+        orphans.sort_by_key(|m| (m.kind, m.name.clone()));
+        out.extend(orphans.into_iter().map(|k| (0, k)));
     }
     out
 }
@@ -186,12 +198,13 @@ pub fn status_compact(
     monitors: &[Monitor],
     statuses: &BTreeMap<String, MonitorStatus>,
     users: bool,
+    trends: &BTreeMap<String, Vec<Option<f64>>>,
     look: &Look,
 ) -> String {
     if monitors.is_empty() {
-        return "no monitors yet: run the collector (cognito-watch invoke collector)".into();
+        return "no monitors: run the collector (cognito-watch invoke collector), or loosen the filters".into();
     }
-    let mut table = look.table(["Monitor", "Type", "Status", "Key metric"]);
+    let mut table = look.table(["Monitor", "Type", "Status", "Key metric", "Trend"]);
     let mut region = None;
     for (depth, m) in ordered(monitors, users) {
         let here = (m.account.as_str(), m.region.as_str());
@@ -209,6 +222,12 @@ pub fn status_compact(
             comfy_table::Cell::new(short_kind(m.kind)),
             look.status_cell(&status_of(m, statuses.get(&m.monitor_id))),
             comfy_table::Cell::new(key_metric(m)),
+            comfy_table::Cell::new(
+                trends
+                    .get(&m.monitor_id)
+                    .map(|v| sparkline(v, TREND_POLLS))
+                    .unwrap_or_default(),
+            ),
         ]);
     }
     table.to_string()
@@ -233,14 +252,24 @@ fn status_of(m: &Monitor, st: Option<&MonitorStatus>) -> String {
     }
 }
 
-/// The first key metric of a monitor that has a value: `label value`.
-fn key_metric(m: &Monitor) -> String {
+/// How many polls the status trend shows.
+pub const TREND_POLLS: usize = 12;
+
+/// The first key metric of a monitor that has a value: its id.
+pub fn key_metric_id(m: &Monitor) -> Option<&'static str> {
     key_metrics(m.kind)
         .iter()
-        .find_map(|id| {
+        .copied()
+        .find(|id| m.metrics.contains_key(*id) && catalogue::find(m.kind, id).is_some())
+}
+
+/// The first key metric of a monitor that has a value: `label value`.
+fn key_metric(m: &Monitor) -> String {
+    key_metric_id(m)
+        .and_then(|id| {
             let def = catalogue::find(m.kind, id)?;
             m.metrics
-                .get(*id)
+                .get(id)
                 .map(|v| format!("{} {}", def.label, format_value(*v)))
         })
         .unwrap_or_else(|| "no data".into())
