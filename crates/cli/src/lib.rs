@@ -119,7 +119,7 @@ pub enum Command {
         /// Monitor id, e.g. userpool/us-east-1_abc or appclient/us-east-1_abc/<client id>.
         #[arg(long)]
         monitor: String,
-        /// CSV (the spec's downloadable Log Report); a table otherwise.
+        /// CSV, the downloadable Log Report (the same as `-o csv`); a table otherwise.
         #[arg(long)]
         csv: bool,
     },

@@ -38,7 +38,7 @@ pub struct QueryArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum TallyCommand {
-    /// Sign-in failures (the CubeAPM failed sign-ins query), by error code, source IP or app
+    /// Failed requests, by error code, source IP or app
     /// client.
     Failures {
         #[command(flatten)]
