@@ -395,12 +395,34 @@ async fn status_and_report_read_what_the_collector_wrote() {
     let rows: Vec<_> = reader.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 1, "{outages}");
     let id = rows[0][0].to_string();
-    assert!(id.starts_with(&format!("appclient/{pool}/{web}@")), "{id}");
-    assert_eq!(&rows[0][5], "open");
-    let done = text(&["outage", "comment", &id, "known: bad client release 4.2"])
+    assert_eq!(id.len(), 8, "a short id: {id}");
+    assert_eq!(&rows[0][1], "web");
+    assert_eq!(&rows[0][4], "open");
+    assert!(
+        rows[0][5].ends_with('s') || rows[0][5].ends_with('m'),
+        "a duration people read: {}",
+        &rows[0][5]
+    );
+    // Its first characters are enough; too few is a usage error.
+    let prefix = &id[..5];
+    let done = text(&["outage", "comment", prefix, "known: bad client release 4.2"])
         .await
         .unwrap();
-    assert_eq!(done, format!("comment set on {id}\n"));
+    assert_eq!(done, format!("comment set on {prefix}\n"));
+    let short = text(&["outage", "comment", &id[..3], "x"])
+        .await
+        .unwrap_err();
+    assert!(
+        short.to_string().contains("at least 4 characters"),
+        "{short}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&text(&["outages", "-o", "json"]).await.unwrap()).unwrap();
+    assert_eq!(json[0]["id"], id.as_str());
+    assert!(json[0]["outage_id"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("appclient/{pool}/{web}@")));
     let listed = text(&[
         "outages",
         "--monitor",

@@ -128,7 +128,7 @@ pub enum ThresholdsCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum OutageCommand {
-    /// Set an outage's comment (the id is the one `outages` shows).
+    /// Set an outage's comment (the id as `outages` shows it, or its first 4+ characters).
     Comment { id: String, text: String },
 }
 
@@ -501,16 +501,15 @@ pub async fn outages(
         .into_iter()
         .filter(|o| !open || o.is_open())
         .collect();
-    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let fmt = crate::render::when;
     let row = |o: &Outage| {
         [
-            o.id(),
-            o.monitor_id.clone(),
-            o.kind.label().to_string(),
+            o.short_id(),
             o.name.clone(),
+            o.kind.label().to_string(),
             fmt(o.started_at),
             o.ended_at.map(fmt).unwrap_or_else(|| "open".into()),
-            o.duration(now).num_seconds().to_string(),
+            crate::render::duration(o.duration(now)),
             o.status.to_string(),
             o.reason.clone(),
             o.comment.clone().unwrap_or_default(),
@@ -518,12 +517,11 @@ pub async fn outages(
     };
     let header = [
         "Id",
-        "Monitor",
-        "Type",
         "Name",
+        "Type",
         "Start (UTC)",
         "End (UTC)",
-        "Duration (s)",
+        "Duration",
         "Worst status",
         "Reason",
         "Comment",
@@ -531,7 +529,7 @@ pub async fn outages(
     let json_rows = list
         .iter()
         .map(|o| {
-            serde_json::json!({"id": o.id(), "monitor_id": o.monitor_id, "type": o.kind.label(),
+            serde_json::json!({"id": o.short_id(), "outage_id": o.id(), "monitor_id": o.monitor_id, "type": o.kind.label(),
                 "name": o.name, "started_at": o.started_at, "ended_at": o.ended_at,
                 "duration_seconds": o.duration(now).num_seconds(), "worst_status": o.status.to_string(),
                 "reason": o.reason, "comment": o.comment})
@@ -541,6 +539,34 @@ pub async fn outages(
     crate::render::emit(w, format, look, &header, rows, json_rows, "no outages")
 }
 
+/// The outage whose short id starts with `prefix` (at least 4 characters, and only one).
+async fn find_outage(
+    store: &StatusStore,
+    prefix: &str,
+) -> Result<(String, chrono::DateTime<Utc>), CliError> {
+    if prefix.len() < 4 {
+        return Err(CliError::Usage(format!(
+            "{prefix:?}: give at least 4 characters of an outage id (as `outages` shows)"
+        )));
+    }
+    let found: Vec<Outage> = store
+        .outages(None)
+        .await?
+        .into_iter()
+        .filter(|o| o.short_id().starts_with(&prefix.to_lowercase()))
+        .collect();
+    match found.as_slice() {
+        [one] => Ok((one.monitor_id.clone(), one.started_at)),
+        [] => Err(CliError::Usage(format!(
+            "no outage {prefix:?} (ids as `outages` shows)"
+        ))),
+        many => Err(CliError::Usage(format!(
+            "{prefix:?} names {} outages: give more of the id",
+            many.len()
+        ))),
+    }
+}
+
 pub async fn outage(
     store: &StatusStore,
     cmd: OutageCommand,
@@ -548,11 +574,10 @@ pub async fn outage(
 ) -> Result<(), CliError> {
     match cmd {
         OutageCommand::Comment { id, text } => {
-            let (monitor, start) = parse_outage_id(&id).ok_or_else(|| {
-                CliError::Usage(format!(
-                    "{id:?} is not an outage id (<monitor id>@<start>, as `outages` shows)"
-                ))
-            })?;
+            let (monitor, start) = match parse_outage_id(&id) {
+                Some(full) => full,
+                None => find_outage(store, &id).await?,
+            };
             store.comment_outage(&monitor, start, &text).await?;
             out(w, &format!("comment set on {id}"))
         }

@@ -179,7 +179,7 @@ fn evaluation_text(st: Option<&MonitorStatus>) -> String {
             let mut lines = vec![format!(
                 "{} since {}",
                 st.status.as_str().to_uppercase(),
-                st.since.format("%m-%d %H:%M")
+                when(st.since)
             )];
             for r in st.reasons.iter().take(6) {
                 lines.push(truncate(&r.to_string(), 90));
@@ -606,5 +606,35 @@ mod tests {
         let v: Vec<Option<f64>> = (0..8).map(|i| Some(f64::from(i))).collect();
         assert_eq!(sparkline(&v, 4), "▁▃▆█");
         assert_eq!(sparkline(&[], 4), "");
+    }
+}
+
+/// The one time format of tables: `2026-11-21 10:05` (UTC; JSON keeps RFC 3339).
+pub fn when(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// A duration as people read it: `45s`, `12m`, `2h05m`, `3d04h`.
+pub fn duration(d: chrono::Duration) -> String {
+    let s = d.num_seconds().max(0);
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m", s / 60),
+        3600..=86_399 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d{:02}h", s / 86_400, (s % 86_400) / 3600),
+    }
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_a_clock() {
+        let d = chrono::Duration::seconds;
+        assert_eq!(duration(d(45)), "45s");
+        assert_eq!(duration(d(12 * 60 + 5)), "12m");
+        assert_eq!(duration(d(2 * 3600 + 5 * 60)), "2h05m");
+        assert_eq!(duration(d(3 * 86_400 + 4 * 3600)), "3d04h");
     }
 }

@@ -284,7 +284,7 @@ pub async fn refresh_failures(q: &Query<'_>, out: &mut dyn std::io::Write) -> Re
             .iter()
             .map(|((w, p), (r, f))| {
                 vec![
-                    w.format("%Y-%m-%d %H:%M").to_string(),
+                    crate::render::when(*w),
                     p.clone(),
                     r.to_string(),
                     f.to_string(),
@@ -496,7 +496,7 @@ pub async fn detections(q: &Query<'_>, out: &mut dyn std::io::Write) -> Result<(
             .map(|s| {
                 let d = &s.finding.detection;
                 vec![
-                    s.finding.window.format("%Y-%m-%d %H:%M").to_string(),
+                    crate::render::when(s.finding.window),
                     d.kind().to_string(),
                     d.severity().to_string(),
                     s.finding.pool.clone().unwrap_or_else(|| "-".into()),

@@ -224,6 +224,13 @@ impl Outage {
         outage_id(&self.monitor_id, self.started_at)
     }
 
+    /// A short, stable id for people: the first 8 hex digits of a digest of [`Outage::id`].
+    pub fn short_id(&self) -> String {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(self.id().as_bytes());
+        d.iter().take(4).map(|b| format!("{b:02x}")).collect()
+    }
+
     pub fn duration(&self, now: DateTime<Utc>) -> chrono::Duration {
         self.ended_at.unwrap_or(now) - self.started_at
     }
