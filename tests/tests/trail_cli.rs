@@ -229,6 +229,14 @@ async fn the_four_queries_answer_from_the_tallies() {
         report["detections"], 2,
         "MFA set OFF: the change and the weakening"
     );
+    // With the inventory readable, tables name pools and clients beside their ids.
+    let mut out = Vec::new();
+    run(cli(&["m2m"]), &snap(), &mut out).await.unwrap();
+    let named = String::from_utf8(out).unwrap();
+    assert!(
+        named.contains(&format!("shop ({pool})")) && named.contains(&format!("backend ({m2m})")),
+        "{named}"
+    );
     let found = json_of(vec!["detections", "--since", "520w", "--json"]).await;
     for kind in ["configuration_change", "risky_configuration"] {
         assert!(

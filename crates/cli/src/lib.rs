@@ -446,7 +446,25 @@ async fn dispatch(
         }
         Command::Tallies(command) => {
             let store = trail_store(env, &env.sdk(3).await)?;
-            trail::run(&store, command, format, &render::Look::of(env), out).await
+            // Names beside ids, when the inventory can be read.
+            let names = match env.get("STATE_TABLE") {
+                Some(state) => {
+                    let tables = Tables {
+                        state,
+                        history: String::new(),
+                    };
+                    match StateStore::new(&env.sdk(3).await, tables).directory().await {
+                        Ok(d) => d.names,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "names not shown: the inventory cannot be read");
+                            Default::default()
+                        }
+                    }
+                }
+                None => Default::default(),
+            };
+            let look = render::Look::of(env);
+            trail::run(&store, command, format, &look, &names, out).await
         }
         Command::Invoke {
             function,

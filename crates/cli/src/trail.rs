@@ -82,10 +82,12 @@ pub async fn run(
     command: TallyCommand,
     format: Option<crate::Format>,
     look: &crate::render::Look,
+    names: &std::collections::HashMap<String, String>,
     out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
     let q = |a: QueryArgs, default: &str| Query {
         store,
+        names,
         pool: a.pool,
         since: a.since.unwrap_or_else(|| default.to_string()),
         format: crate::Format::of(format, a.json, false),
@@ -110,6 +112,8 @@ pub async fn run(
 /// Which tallies a query reads.
 pub struct Query<'a> {
     pub store: &'a TrailStore,
+    /// Names of pools and app clients by id (the inventory's), shown beside the ids.
+    pub names: &'a std::collections::HashMap<String, String>,
     pub pool: Option<String>,
     pub since: String,
     pub format: crate::Format,
@@ -117,6 +121,14 @@ pub struct Query<'a> {
 }
 
 impl Query<'_> {
+    /// An id with its inventory name: `shop (us-east-1_AbC)`; the id alone when unknown.
+    fn named(&self, id: &str) -> String {
+        match self.names.get(id) {
+            Some(name) => format!("{name} ({id})"),
+            None => id.to_string(),
+        }
+    }
+
     fn start(&self) -> Result<DateTime<Utc>, CliError> {
         let period = parse_period(&self.since).map_err(CliError::Usage)?;
         let start = Utc::now().checked_sub_signed(period).ok_or_else(|| {
@@ -217,7 +229,7 @@ pub async fn failures(q: &Query<'_>, by: By, out: &mut dyn std::io::Write) -> Re
         By::ErrorCode => (
             vec!["Pool", "Error code", "Failures"],
             rows.iter()
-                .map(|(p, k, c)| vec![p.clone(), k.clone(), c.failures.to_string()])
+                .map(|(p, k, c)| vec![q.named(p), q.named(k), c.failures.to_string()])
                 .collect(),
             rows.iter()
                 .map(|(p, k, c)| json!({"pool": p, "error_code": k, "failures": c.failures}))
@@ -240,8 +252,8 @@ pub async fn failures(q: &Query<'_>, by: By, out: &mut dyn std::io::Write) -> Re
             rows.iter()
                 .map(|(p, k, c)| {
                     vec![
-                        p.clone(),
-                        k.clone(),
+                        q.named(p),
+                        q.named(k),
                         c.requests.to_string(),
                         c.attempts.to_string(),
                         c.failures.to_string(),
@@ -285,7 +297,7 @@ pub async fn refresh_failures(q: &Query<'_>, out: &mut dyn std::io::Write) -> Re
             .map(|((w, p), (r, f))| {
                 vec![
                     crate::render::when(*w),
-                    p.clone(),
+                    q.named(p),
                     r.to_string(),
                     f.to_string(),
                 ]
@@ -319,7 +331,7 @@ pub async fn top_ips(
         rows.iter()
             .map(|(p, ip, c)| {
                 vec![
-                    p.clone(),
+                    q.named(p),
                     ip.clone(),
                     c.failures.to_string(),
                     c.requests.to_string(),
@@ -366,8 +378,8 @@ pub async fn m2m(q: &Query<'_>, out: &mut dyn std::io::Write) -> Result<(), CliE
         rows.iter()
             .map(|(p, k, c)| {
                 vec![
-                    p.clone(),
-                    k.clone(),
+                    q.named(p),
+                    q.named(k),
                     c.m2m_requests().to_string(),
                     grants(c),
                     c.failures.to_string(),
@@ -499,7 +511,11 @@ pub async fn detections(q: &Query<'_>, out: &mut dyn std::io::Write) -> Result<(
                     crate::render::when(s.finding.window),
                     d.kind().to_string(),
                     d.severity().to_string(),
-                    s.finding.pool.clone().unwrap_or_else(|| "-".into()),
+                    match (&s.finding.pool, &s.finding.scope) {
+                        (Some(p), _) => q.named(p),
+                        (None, Some(scope)) => scope.clone(),
+                        (None, None) => "-".into(),
+                    },
                     d.facts().join("; "),
                     s.delivery.state.to_string(),
                 ]
