@@ -505,6 +505,43 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
     assert_eq!(from_json[0], format!("userpool/{pool}"));
     assert!(from_json.contains(&format!("appclient/{pool}/{web}")));
     assert!(rows.iter().all(|r| &r[5] == "up"), "{csv_text}");
+    // describe, by name or id: the configuration tabs, inventory and routing.
+    let web_described = text(&["--stack", "shop-watch", "describe", "web"]).await;
+    for part in [
+        "Cognito App Client \"web\"",
+        "Configuration",
+        "Permissions",
+        "Inventory",
+        "Threshold profile",
+        "SNS topic arn:aws:sns:",
+        "Recent outages",
+    ] {
+        assert!(web_described.contains(part), "{part}: {web_described}");
+    }
+    assert!(
+        web_described.lines().all(|l| l.chars().count() <= 80),
+        "{web_described}"
+    );
+    let pool_id: &'static str = Box::leak(format!("userpool/{pool}").into_boxed_str());
+    let args: &'static [&'static str] = Box::leak(Box::new([
+        "--stack",
+        "shop-watch",
+        "describe",
+        pool_id,
+        "-o",
+        "json",
+    ]));
+    let described: serde_json::Value = serde_json::from_str(&text(args).await).unwrap();
+    assert!(
+        described["Configuration"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty()),
+        "{described}"
+    );
+    assert!(
+        described["Inventory"].to_string().contains("default"),
+        "{described}"
+    );
     // Filters: by type, by pool (its name or id), by status.
     let csv_rows = |text: String| -> Vec<csv::StringRecord> {
         csv::Reader::from_reader(text.as_bytes())

@@ -4,6 +4,7 @@
 
 pub mod alerting;
 pub mod deployed;
+pub mod describe;
 pub mod env;
 pub mod render;
 pub mod stack;
@@ -122,6 +123,12 @@ pub enum Command {
         /// CSV, the downloadable Log Report (the same as `-o csv`); a table otherwise.
         #[arg(long)]
         csv: bool,
+    },
+    /// One monitor in full: configuration, permissions, attribute mapping, user attributes,
+    /// identity providers and roles, inventory (profile, alert routing), metrics, outages.
+    Describe {
+        /// The monitor id (as `status -o wide` shows it) or its name.
+        monitor: String,
     },
     /// A monitor's metrics over time: a chart per metric, with its lowest, highest and last
     /// value, from its Log Report.
@@ -436,6 +443,9 @@ async fn dispatch(
         Command::Report { monitor, csv } => {
             report(env, &monitor, Format::of(format, false, csv), out).await
         }
+        Command::Describe { monitor } => {
+            describe(env, &monitor, Format::of(format, false, false), out).await
+        }
         Command::History {
             monitor,
             metrics,
@@ -623,6 +633,43 @@ async fn report(
         }
     };
     write!(out, "{text}").map_err(CliError::output)
+}
+
+/// `describe`: one monitor, found by id or name.
+async fn describe(
+    env: &Env,
+    what: &str,
+    format: Format,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let base = env.sdk(3).await;
+    let store = StateStore::new(&base, Tables::from_lookup(&env.lookup())?);
+    let monitors = store.load_estate().await?;
+    let m = describe::find(&monitors, what)?;
+    let (profile, outages) = match env.get("STATUS_TABLE") {
+        Some(_) => {
+            let status = status_store(env, &base)?;
+            let (profiles, _) = status.load_profiles().await?;
+            let pool_tags = m
+                .parent_id
+                .as_ref()
+                .and_then(|p| monitors.iter().find(|r| &r.monitor_id == p))
+                .map(|r| r.tags.clone())
+                .unwrap_or_default();
+            let profile = profiles.resolve(m, &pool_tags).name;
+            (Some(profile), status.outages(Some(&m.monitor_id)).await?)
+        }
+        None => (None, Vec::new()),
+    };
+    let topic = env.get("ALERT_TOPIC_ARN");
+    let sections = describe::sections(
+        m,
+        profile.as_deref(),
+        topic.as_deref(),
+        &outages,
+        chrono::Utc::now(),
+    );
+    describe::print(out, format, &render::Look::of(env), m, &sections)
 }
 
 /// `history`: a monitor's metrics over the period.

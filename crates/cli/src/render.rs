@@ -38,8 +38,11 @@ impl Look {
         let mut table = Table::new();
         table
             .load_preset(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_header(header);
+            .set_content_arrangement(ContentArrangement::Dynamic);
+        let header: Vec<comfy_table::Cell> = header.into_iter().map(Into::into).collect();
+        if !header.is_empty() {
+            table.set_header(header);
+        }
         if let Some(w) = self.width {
             table.set_width(w);
         }
