@@ -450,6 +450,33 @@ async fn status_and_report_read_what_the_collector_wrote() {
 async fn the_cli_finds_the_stack_and_fits_the_terminal() {
     let bed = cognito_watch_testbed::Bed::start().await;
     let (pool, web, _m2m) = bed.inventoried_shop().await;
+    // Sign-ins on web, two polls apart: the history has points to draw.
+    let now = chrono::Utc::now()
+        .duration_trunc(chrono::Duration::minutes(1))
+        .unwrap();
+    for (k, ok) in [(2, 9), (1, 7)] {
+        let at = now - chrono::Duration::minutes(5 * k);
+        let dims = [
+            ("UserPool", pool.as_str()),
+            ("UserPoolClient", web.as_str()),
+        ];
+        cognito_watch_testbed::seed::put(
+            &bed.cw,
+            vec![cognito_watch_testbed::seed::requests(
+                "SignInSuccesses",
+                &dims,
+                at - chrono::Duration::minutes(3),
+                ok,
+                1,
+            )],
+        )
+        .await
+        .unwrap();
+        bed.collector(&[])
+            .run(&collector::CollectorRequest::default(), at, None)
+            .await
+            .unwrap();
+    }
     let inbox = cognito_watch_testbed::AlertInbox::create(&bed.sdk, "alerts").await;
     let evaluator = bed.evaluator(&inbox.topic_arn).await;
     evaluator.handle(serde_json::json!({})).await.unwrap();
@@ -542,6 +569,55 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
         described["Inventory"].to_string().contains("default"),
         "{described}"
     );
+    // report --html: one self-contained page whose charts are the history rows.
+    let file =
+        std::env::temp_dir().join(format!("cognito-watch-report-{}.html", std::process::id()));
+    let path: &'static str = Box::leak(file.display().to_string().into_boxed_str());
+    let args: &'static [&'static str] = Box::leak(Box::new([
+        "--stack",
+        "shop-watch",
+        "report",
+        "--html",
+        path,
+    ]));
+    let wrote = text(args).await;
+    assert!(wrote.starts_with(&format!("wrote {path}")), "{wrote}");
+    let page = std::fs::read_to_string(&file).unwrap();
+    let _ = std::fs::remove_file(&file);
+    assert!(page.starts_with("<!doctype html>") && page.contains("<h2>Status</h2>"));
+    assert!(
+        !page.contains("src=") && !page.contains("href=") && !page.contains("url("),
+        "no external assets"
+    );
+    let mut charts = 0;
+    for svg in page.split("<svg ").skip(1) {
+        let attr = |name: &str| {
+            svg.split(&format!("{name}=\""))
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let (monitor, metric) = (attr("data-monitor"), attr("data-metric"));
+        let rows = bed.store.history(&monitor).await.unwrap();
+        let drawn: Vec<String> = attr("data-points").split(' ').map(str::to_string).collect();
+        let expected: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}={}",
+                    r.row_time()
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    r.metrics
+                        .get(&metric)
+                        .map_or("-".to_string(), |v| v.to_string())
+                )
+            })
+            .collect();
+        assert_eq!(drawn, expected, "{monitor} {metric}");
+        charts += 1;
+    }
+    assert!(charts > 0, "the page has charts: {page}");
     // Filters: by type, by pool (its name or id), by status.
     let csv_rows = |text: String| -> Vec<csv::StringRecord> {
         csv::Reader::from_reader(text.as_bytes())

@@ -6,6 +6,7 @@ pub mod alerting;
 pub mod deployed;
 pub mod describe;
 pub mod env;
+pub mod html;
 pub mod render;
 pub mod stack;
 pub mod trail;
@@ -117,12 +118,20 @@ pub enum Command {
     },
     /// A monitor's Log Report: one row per poll.
     Report {
-        /// Monitor id, e.g. userpool/us-east-1_abc or appclient/us-east-1_abc/<client id>.
-        #[arg(long)]
-        monitor: String,
+        /// Monitor id, e.g. userpool/us-east-1_abc or appclient/us-east-1_abc/<client id>
+        /// (with --html: only this monitor; the whole estate otherwise).
+        #[arg(long, required_unless_present = "html")]
+        monitor: Option<String>,
         /// CSV, the downloadable Log Report (the same as `-o csv`); a table otherwise.
         #[arg(long)]
         csv: bool,
+        /// Write one self-contained HTML page instead: the status tree, each monitor's metrics
+        /// as charts, outages, top failing IPs and detections.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        /// With --html: how far back, 30m, 24h, 7d... (default 24h)
+        #[arg(long, default_value = "24h")]
+        since: String,
     },
     /// One monitor in full: configuration, permissions, attribute mapping, user attributes,
     /// identity providers and roles, inventory (profile, alert routing), metrics, outages.
@@ -440,7 +449,14 @@ async fn dispatch(
             let status = status_store(env, &env.sdk(3).await)?;
             alerting::outage(&status, command, out).await
         }
-        Command::Report { monitor, csv } => {
+        Command::Report {
+            monitor,
+            html: Some(file),
+            since,
+            ..
+        } => html_report(env, monitor.as_deref(), &since, &file, out).await,
+        Command::Report { monitor, csv, .. } => {
+            let monitor = monitor.unwrap_or_default();
             report(env, &monitor, Format::of(format, false, csv), out).await
         }
         Command::Describe { monitor } => {
@@ -633,6 +649,120 @@ async fn report(
         }
     };
     write!(out, "{text}").map_err(CliError::output)
+}
+
+/// `report --html FILE`: the estate (or one monitor) over the period, as one page.
+async fn html_report(
+    env: &Env,
+    monitor: Option<&str>,
+    since: &str,
+    file: &std::path::Path,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let period = cognito_watch_core::trail::parse_period(since).map_err(CliError::Usage)?;
+    let now = chrono::Utc::now();
+    let from = now - period;
+    let base = env.sdk(3).await;
+    let store = StateStore::new(&base, Tables::from_lookup(&env.lookup())?);
+    let mut monitors = store.load_estate().await?;
+    if let Some(id) = monitor {
+        let keep = describe::find(&monitors, id)?.monitor_id.clone();
+        monitors.retain(|m| m.monitor_id == keep);
+    }
+    let mut statuses = std::collections::BTreeMap::new();
+    let mut outages = Vec::new();
+    if env.get("STATUS_TABLE").is_some() {
+        let status = status_store(env, &base)?;
+        for m in monitors.iter().filter(|m| m.parent_id.is_none()) {
+            statuses.extend(status.load_statuses(&m.id()?).await?);
+        }
+        outages = status
+            .outages(monitor)
+            .await?
+            .into_iter()
+            .filter(|o| o.ended_at.is_none_or(|e| e >= from))
+            .filter(|o| monitors.iter().any(|m| m.monitor_id == o.monitor_id))
+            .collect();
+    }
+    let mut charts = Vec::new();
+    for (depth, m) in render::tree(&monitors, false) {
+        let mut rows = store.history(&m.monitor_id).await?;
+        rows.retain(|r| r.row_time() >= from);
+        charts.push(html::Charts {
+            monitor: m.clone(),
+            status: statuses.get(&m.monitor_id).cloned(),
+            depth,
+            series: render::Series::of(m.kind, &rows, &[]),
+        });
+    }
+    let (mut failing_ips, mut detections, trail) =
+        (Vec::new(), Vec::new(), env.get("TRAIL_TABLE").is_some());
+    if trail {
+        let store = trail_store(env, &base)?;
+        let since_window = cognito_watch_core::trail::window_of(from);
+        let mut rows = Vec::new();
+        for pool in store.pools().await? {
+            if cognito_watch_core::trail::valid_region_scope(&pool).is_some() {
+                continue;
+            }
+            rows.extend(
+                store
+                    .tallies(
+                        &pool,
+                        cognito_watch_core::trail::TallyKind::Ip,
+                        since_window,
+                    )
+                    .await?,
+            );
+        }
+        let mut merged: Vec<(String, String, u64, u64)> =
+            cognito_watch_core::trail::merge_windows(rows)
+                .into_iter()
+                .filter(|(_, c)| c.failures > 0)
+                .map(|((pool, key), c)| {
+                    (
+                        pool.unwrap_or_else(|| "-".into()),
+                        key.value().to_string(),
+                        c.failures,
+                        c.requests,
+                    )
+                })
+                .collect();
+        merged.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(&b.1)));
+        merged.truncate(10);
+        failing_ips = merged;
+        detections = store
+            .findings(since_window)
+            .await?
+            .into_iter()
+            .map(|s| s.finding)
+            .collect();
+        detections.reverse();
+    }
+    let page = html::Page {
+        generated_at: now,
+        since: since.to_string(),
+        monitors: charts,
+        outages,
+        failing_ips,
+        detections,
+        trail,
+    };
+    let text = html::render(&page);
+    std::fs::write(file, &text).map_err(|source| CliError::Write {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    line(
+        out,
+        &format!(
+            "wrote {} ({} monitors, {} charts, {} KB)",
+            file.display(),
+            page.monitors.len(),
+            page.monitors.iter().map(|c| c.series.len()).sum::<usize>(),
+            text.len().div_ceil(1024)
+        ),
+    )
 }
 
 /// `describe`: one monitor, found by id or name.

@@ -128,6 +128,11 @@ fn metrics_text(m: &Monitor) -> String {
         .join("\n")
 }
 
+/// The estate in tree order (depth, monitor): by region, each root followed by its children.
+pub fn tree(monitors: &[Monitor], users: bool) -> Vec<(usize, &Monitor)> {
+    ordered(monitors, users)
+}
+
 /// The estate in tree order: by region, each root followed by its children.
 fn ordered(monitors: &[Monitor], users: bool) -> Vec<(usize, &Monitor)> {
     let mut by_region: BTreeMap<(&str, &str), Vec<&Monitor>> = BTreeMap::new();

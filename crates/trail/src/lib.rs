@@ -291,7 +291,10 @@ impl Trail {
         findings.extend(self.detections(&intake.tallies.counts).await?);
         findings.extend(self.first_in_a_while(intake.first_seen, now).await?);
         findings.extend(self.new_m2m_sources(intake.m2m_sources, now).await?);
-        self.place(&mut findings).await?;
+        // Naming the pools is best effort: a failed read never holds a detection back.
+        if let Err(e) = self.place(&mut findings).await {
+            tracing::warn!(delivery = %d.key, error = %e, "the pools of a per-IP detection could not be read; it goes out without them");
+        }
         for f in &mut findings {
             if f.account.is_none() {
                 f.account = account.clone();

@@ -190,6 +190,9 @@ async fn demo(moto: &Moto) -> DemoResult {
     cli(&["failures", "--by", "error-code"]).await?;
     cli(&["m2m"]).await?;
     cli(&["detections"]).await?;
+    // The whole estate as one page (status tree, charts, outages, IPs, detections).
+    let page = std::env::temp_dir().join("cognito-watch-report.html");
+    cli(&["report", "--html", &page.display().to_string()]).await?;
 
     let alerts = inbox.drain().await;
     println!(
