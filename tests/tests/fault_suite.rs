@@ -187,14 +187,26 @@ impl World {
     }
 
     async fn trail_until_ok(&self, event: &Value) -> usize {
-        for attempt in 1..=300 {
-            if self.trail.handle(event.clone(), None).await.is_ok() {
-                return attempt;
+        // Bounded by time, not tries: a detection claimed by an attempt that then failed is
+        // free again only after its one-minute claim, however often it is retried meanwhile.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(420);
+        let mut last = String::new();
+        for attempt in 1.. {
+            match self.trail.handle(event.clone(), None).await {
+                Ok(_) => return attempt,
+                Err(e) => last = e.to_string(),
             }
-            // A detection claimed by a stopped attempt is free again after a minute.
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            if std::time::Instant::now() > deadline {
+                break;
+            }
+            let pause = if last.contains("claimed by another invocation") {
+                2_000
+            } else {
+                300
+            };
+            tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
         }
-        panic!("the trail function never succeeded");
+        panic!("the trail function never succeeded in 7 minutes; last: {last}");
     }
 
     /// CloudTrail batch `part` of four: 15 failed sign-ins on `web` from one IP (a brute force
