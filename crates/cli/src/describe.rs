@@ -61,6 +61,15 @@ fn label(field: &str) -> String {
 /// What `describe` shows, section by section: (title, header, rows).
 pub type Section = (String, Vec<String>, Vec<Vec<String>>);
 
+/// A census (of users, of identities) as a section of label / value rows.
+fn census_section(title: &str, census: Value) -> Section {
+    let rows = census
+        .as_object()
+        .map(|o| o.iter().map(|(k, v)| vec![label(k), text(v)]).collect())
+        .unwrap_or_default();
+    (title.to_string(), vec![String::new(), String::new()], rows)
+}
+
 /// The sections of one monitor's description.
 pub fn sections(
     m: &Monitor,
@@ -190,22 +199,18 @@ pub fn sections(
                 roles,
             ));
             if let Some(census) = &p.identity_census {
-                let v = serde_json::to_value(census).unwrap_or_default();
-                let rows = v
-                    .as_object()
-                    .map(|o| o.iter().map(|(k, v)| pair(&label(k), text(v))).collect())
-                    .unwrap_or_default();
-                out.push(("Identities".into(), vec!["".into(), "".into()], rows));
+                out.push(census_section(
+                    "Identities",
+                    serde_json::to_value(census).unwrap_or_default(),
+                ));
             }
         }
         MonitorDetails::UserPool(p) => {
             if let Some(census) = &p.user_census {
-                let v = serde_json::to_value(census).unwrap_or_default();
-                let rows = v
-                    .as_object()
-                    .map(|o| o.iter().map(|(k, v)| pair(&label(k), text(v))).collect())
-                    .unwrap_or_default();
-                out.push(("Users".into(), vec!["".into(), "".into()], rows));
+                out.push(census_section(
+                    "Users",
+                    serde_json::to_value(census).unwrap_or_default(),
+                ));
             }
         }
     }
