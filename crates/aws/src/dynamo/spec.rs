@@ -184,3 +184,138 @@ impl TableSpec {
         Ok(true)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_yaml::Value;
+
+    use super::*;
+
+    /// What a table declaration says, in one comparable shape.
+    #[derive(Debug, PartialEq)]
+    struct Shape {
+        billing: String,
+        key: Vec<(String, String)>,
+        attributes: BTreeSet<(String, String)>,
+        indexes: Vec<(String, Vec<(String, String)>, String)>,
+        stream: Option<String>,
+        ttl: Option<(String, bool)>,
+    }
+
+    fn key(hash: &str, range: &str) -> Vec<(String, String)> {
+        vec![(hash.into(), "HASH".into()), (range.into(), "RANGE".into())]
+    }
+
+    fn of_spec(spec: &TableSpec) -> Shape {
+        Shape {
+            billing: "PAY_PER_REQUEST".into(),
+            key: key(spec.key()[0], spec.key()[1]),
+            attributes: spec
+                .attributes()
+                .into_iter()
+                .map(|a| (a.to_string(), "S".to_string()))
+                .collect(),
+            indexes: spec
+                .indexes
+                .iter()
+                .map(|i| {
+                    (
+                        i.name.to_string(),
+                        key(i.hash, i.range),
+                        i.projection.as_str().to_string(),
+                    )
+                })
+                .collect(),
+            stream: spec.streamed.then(|| "NEW_AND_OLD_IMAGES".to_string()),
+            ttl: Some((spec.ttl().to_string(), true)),
+        }
+    }
+
+    fn text(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            Value::Bool(b) => b.to_string(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    fn key_schema(v: &Value) -> Vec<(String, String)> {
+        v.as_sequence()
+            .into_iter()
+            .flatten()
+            .map(|k| (text(&k["AttributeName"]), text(&k["KeyType"])))
+            .collect()
+    }
+
+    fn of_template(p: &Value) -> Shape {
+        Shape {
+            billing: text(&p["BillingMode"]),
+            key: key_schema(&p["KeySchema"]),
+            attributes: p["AttributeDefinitions"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .map(|a| (text(&a["AttributeName"]), text(&a["AttributeType"])))
+                .collect(),
+            indexes: p["GlobalSecondaryIndexes"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .map(|i| {
+                    (
+                        text(&i["IndexName"]),
+                        key_schema(&i["KeySchema"]),
+                        text(&i["Projection"]["ProjectionType"]),
+                    )
+                })
+                .collect(),
+            stream: p
+                .get("StreamSpecification")
+                .map(|s| text(&s["StreamViewType"])),
+            ttl: p.get("TimeToLiveSpecification").map(|t| {
+                (
+                    text(&t["AttributeName"]),
+                    t["Enabled"].as_bool().unwrap_or(false),
+                )
+            }),
+        }
+    }
+
+    #[test]
+    fn the_template_declares_every_table_as_the_code_does() {
+        let template: Value =
+            serde_yaml::from_str(include_str!("../../../../template.yaml")).expect("YAML");
+        let resources = template["Resources"].as_mapping().expect("Resources");
+        let specs = [
+            crate::dynamo::state::SPEC,
+            crate::dynamo::history::SPEC,
+            crate::dynamo::status::SPEC,
+            crate::dynamo::trail::SPEC,
+        ];
+        for spec in &specs {
+            let declared = &template["Resources"][spec.logical_id];
+            assert_eq!(
+                text(&declared["Type"]),
+                "AWS::DynamoDB::Table",
+                "{}",
+                spec.logical_id
+            );
+            assert_eq!(
+                of_template(&declared["Properties"]),
+                of_spec(spec),
+                "{} in template.yaml differs from its TableSpec",
+                spec.logical_id
+            );
+        }
+        // And no table the code does not know.
+        let tables: BTreeSet<String> = resources
+            .iter()
+            .filter(|(_, r)| text(&r["Type"]) == "AWS::DynamoDB::Table")
+            .map(|(k, _)| text(k))
+            .collect();
+        let known: BTreeSet<String> = specs.iter().map(|s| s.logical_id.to_string()).collect();
+        assert_eq!(tables, known);
+    }
+}
