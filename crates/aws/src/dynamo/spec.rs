@@ -193,18 +193,22 @@ mod tests {
 
     use super::*;
 
+    /// A key schema: (attribute, HASH or RANGE).
+    type Keys = Vec<(String, String)>;
+
     /// What a table declaration says, in one comparable shape.
     #[derive(Debug, PartialEq)]
     struct Shape {
         billing: String,
-        key: Vec<(String, String)>,
+        key: Keys,
         attributes: BTreeSet<(String, String)>,
-        indexes: Vec<(String, Vec<(String, String)>, String)>,
+        /// (name, key schema, projection type)
+        indexes: Vec<(String, Keys, String)>,
         stream: Option<String>,
         ttl: Option<(String, bool)>,
     }
 
-    fn key(hash: &str, range: &str) -> Vec<(String, String)> {
+    fn key(hash: &str, range: &str) -> Keys {
         vec![(hash.into(), "HASH".into()), (range.into(), "RANGE".into())]
     }
 
@@ -241,7 +245,7 @@ mod tests {
         }
     }
 
-    fn key_schema(v: &Value) -> Vec<(String, String)> {
+    fn key_schema(v: &Value) -> Keys {
         v.as_sequence()
             .into_iter()
             .flatten()
