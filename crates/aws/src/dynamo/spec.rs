@@ -322,4 +322,19 @@ mod tests {
         let known: BTreeSet<String> = specs.iter().map(|s| s.logical_id.to_string()).collect();
         assert_eq!(tables, known);
     }
+
+    #[test]
+    fn every_output_of_the_template_says_what_it_is() {
+        let template: Value =
+            serde_yaml::from_str(include_str!("../../../../template.yaml")).expect("YAML");
+        let outputs = template["Outputs"].as_mapping().expect("Outputs");
+        let bare: Vec<String> = outputs
+            .iter()
+            .filter(|(_, o)| {
+                text(&o["Description"]).trim().is_empty() || o.get("Description").is_none()
+            })
+            .map(|(k, _)| text(k))
+            .collect();
+        assert!(bare.is_empty(), "outputs without a Description: {bare:?}");
+    }
 }
