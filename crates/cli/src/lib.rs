@@ -876,6 +876,44 @@ async fn invoke(
         let invoked = deployed::invoke(&client, &name, &payload).await?;
         return deployed::print(&invoked, out);
     }
+    let label = format!("{function:?} (in this process)").to_lowercase();
+    let answer = Box::pin(progress(env, &label, run_local(env, function, payload))).await?;
+    let text = serde_json::to_string_pretty(&answer).map_err(CliError::output)?;
+    line(out, &text)
+}
+
+/// While `work` runs, the time it has taken on stderr, once a second, when stderr is a
+/// terminal (`COGNITO_WATCH_STDERR_TTY`, set by the binary); then how long it took.
+async fn progress<T>(env: &Env, label: &str, work: impl std::future::Future<Output = T>) -> T {
+    if env.get("COGNITO_WATCH_STDERR_TTY").as_deref() != Some("1") {
+        return work.await;
+    }
+    let started = std::time::Instant::now();
+    let elapsed = || chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
+    let ticker = async {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            eprint!("\r{label}: running for {}   ", render::duration(elapsed()));
+        }
+    };
+    tokio::pin!(work);
+    let out = tokio::select! {
+        out = &mut work => out,
+        () = ticker => unreachable!("the ticker never ends"),
+    };
+    eprintln!(
+        "\r{label}: done in {}          ",
+        render::duration(elapsed())
+    );
+    out
+}
+
+/// A function's handler, run in this process with this environment's settings.
+async fn run_local(
+    env: &Env,
+    function: Function,
+    payload: serde_json::Value,
+) -> Result<serde_json::Value, CliError> {
     let lookup = env.lookup();
     let answer = match function {
         Function::Collector => {
@@ -901,8 +939,7 @@ async fn invoke(
             serde_json::to_value(report).map_err(CliError::output)?
         }
     };
-    let text = serde_json::to_string_pretty(&answer).map_err(CliError::output)?;
-    line(out, &text)
+    Ok(answer)
 }
 
 fn line(out: &mut dyn std::io::Write, text: &str) -> Result<(), CliError> {
@@ -919,4 +956,20 @@ fn trail_store(env: &Env, base: &aws_config::SdkConfig) -> Result<TrailStore, Cl
 fn status_store(env: &Env, base: &aws_config::SdkConfig) -> Result<StatusStore, CliError> {
     let table = env.require("STATUS_TABLE", "the DynamoDB status table")?;
     Ok(StatusStore::new(base, &table, chrono::Duration::days(30)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn progress_hands_back_the_work_whether_or_not_stderr_is_a_terminal() {
+        let slow = || async {
+            tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+            42
+        };
+        let terminal = Env::from_pairs([("COGNITO_WATCH_STDERR_TTY", "1")]);
+        assert_eq!(progress(&terminal, "collector", slow()).await, 42);
+        assert_eq!(progress(&Env::default(), "collector", slow()).await, 42);
+    }
 }

@@ -25,6 +25,9 @@ async fn main() -> std::process::ExitCode {
     if std::io::stdout().is_terminal() {
         env.set("COGNITO_WATCH_TTY", "1");
     }
+    if std::io::stderr().is_terminal() {
+        env.set("COGNITO_WATCH_STDERR_TTY", "1");
+    }
     let mut stdout = std::io::stdout().lock();
     match run(cli, &env, &mut stdout).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
