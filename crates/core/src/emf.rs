@@ -58,7 +58,8 @@ pub fn monitor_documents(monitors: &[Monitor], at: DateTime<Utc>) -> Vec<Value> 
             (MonitorKind::AppClient, MonitorDetails::AppClient(d)) => {
                 vec![
                     ("UserPool", pool.clone()),
-                    ("AppClient", d.client_id.clone()),
+                    // CloudWatch's own name for the dimension (AWS/Cognito uses it too).
+                    ("UserPoolClient", d.client_id.clone()),
                 ]
             }
             (MonitorKind::IdentityProvider, _) => {
@@ -95,7 +96,8 @@ pub fn monitor_documents(monitors: &[Monitor], at: DateTime<Utc>) -> Vec<Value> 
 /// failures, M2M token requests.
 pub fn tally_documents(tallies: &BTreeMap<TallyId, Counts>) -> Vec<Value> {
     let mut per_pool: BTreeMap<(String, DateTime<Utc>), Metrics> = BTreeMap::new();
-    for (id, c) in tallies {
+    // The account and region totals count the pools' requests again: never a pool's metric.
+    for (id, c) in tallies.iter().filter(|(id, _)| !id.is_region_scope()) {
         let pool = id.pool.clone().unwrap_or_else(|| "-".into());
         let entry = per_pool.entry((pool, id.window)).or_default();
         let mut add = |name: &str, v: u64| {
@@ -115,6 +117,7 @@ pub fn tally_documents(tallies: &BTreeMap<TallyId, Counts>) -> Vec<Value> {
     }
     per_pool
         .into_iter()
+        .filter(|(_, metrics)| !metrics.is_empty())
         .map(|((pool, window), metrics)| document(window, &[("UserPool", &pool)], &metrics))
         .collect()
 }
@@ -128,16 +131,56 @@ mod tests {
         let at = DateTime::from_timestamp(1_763_726_400, 0).unwrap();
         let mut m = BTreeMap::new();
         m.insert("SignInFailurePercentage".to_string(), (35.5, "Percent"));
-        let d = document(at, &[("UserPool", "p"), ("AppClient", "c")], &m);
+        let d = document(at, &[("UserPool", "p"), ("UserPoolClient", "c")], &m);
         assert_eq!(d["SignInFailurePercentage"], 35.5);
-        assert_eq!(d["AppClient"], "c");
+        assert_eq!(d["UserPoolClient"], "c");
         let cw = &d["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(cw["Namespace"], NAMESPACE);
-        assert_eq!(cw["Dimensions"], json!([["UserPool", "AppClient"]]));
+        assert_eq!(cw["Dimensions"], json!([["UserPool", "UserPoolClient"]]));
         assert_eq!(
             cw["Metrics"][0],
             json!({"Name": "SignInFailurePercentage", "Unit": "Percent"})
         );
         assert_eq!(d["_aws"]["Timestamp"], 1_763_726_400_000i64);
+    }
+
+    #[test]
+    fn tally_metrics_are_per_pool_and_never_of_an_account_and_region() {
+        use crate::trail::{TallyKey, TallyKind};
+        let window = DateTime::from_timestamp(1_763_726_400, 0).unwrap();
+        let id = |pool: &str, key: TallyKey| TallyId {
+            pool: Some(pool.into()),
+            window,
+            key,
+        };
+        let c = Counts {
+            requests: 3,
+            failures: 2,
+            ..Default::default()
+        };
+        let tallies = BTreeMap::from([
+            (
+                id(
+                    "us-east-1_P",
+                    TallyKey::new(TallyKind::Event, "InitiateAuth"),
+                ),
+                c.clone(),
+            ),
+            (
+                id("us-east-1_P", TallyKey::new(TallyKind::Ip, "192.0.2.1")),
+                c.clone(),
+            ),
+            (
+                id(
+                    "111122223333/us-east-1",
+                    TallyKey::new(TallyKind::Ip, "192.0.2.1"),
+                ),
+                c,
+            ),
+        ]);
+        let docs = tally_documents(&tallies);
+        assert_eq!(docs.len(), 1, "{docs:?}");
+        assert_eq!(docs[0]["UserPool"], "us-east-1_P");
+        assert_eq!(docs[0]["TrailFailures"], 2.0);
     }
 }
