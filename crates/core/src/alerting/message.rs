@@ -442,20 +442,16 @@ mod tests {
 
     #[test]
     fn a_detection_uses_the_same_envelope_and_attributes() {
-        let f = Finding {
-            pool: Some("eu-west-1_abc".into()),
-            window: Utc.with_ymd_and_hms(2026, 11, 21, 10, 5, 0).unwrap(),
-            account: Some("123456789012".into()),
-            region: None,
-            scope: None,
-            pools: Vec::new(),
-            names: Default::default(),
-            detection: crate::trail::detect::Detection::BruteForce {
+        let mut f = Finding::new(
+            Some("eu-west-1_abc".into()),
+            Utc.with_ymd_and_hms(2026, 11, 21, 10, 5, 0).unwrap(),
+            crate::trail::detect::Detection::BruteForce {
                 ip: "198.51.100.7".into(),
                 failures: 75,
                 threshold: 50,
             },
-        };
+        );
+        f.account = Some("123456789012".into());
         let m = finding_message(&f).unwrap();
         assert_eq!(
             m.subject,

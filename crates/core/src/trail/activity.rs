@@ -169,19 +169,15 @@ pub fn risky_sign_in(a: &UserActivity) -> Option<Finding> {
         (Some(c), None) => Some(c.clone()),
         (None, None) => None,
     };
-    Some(Finding {
-        pool: a
-            .user_pool_id
-            .as_deref()
-            .and_then(valid_pool_id)
-            .map(str::to_string),
-        window: window_of(a.at),
-        account: None,
-        region: None,
-        scope: None,
-        pools: Vec::new(),
-        names: Default::default(),
-        detection: Detection::RiskySignIn {
+    let pool = a
+        .user_pool_id
+        .as_deref()
+        .and_then(valid_pool_id)
+        .map(str::to_string);
+    Some(Finding::new(
+        pool,
+        window_of(a.at),
+        Detection::RiskySignIn {
             user_sub: a
                 .user_sub
                 .as_deref()
@@ -209,7 +205,7 @@ pub fn risky_sign_in(a: &UserActivity) -> Option<Finding> {
                 }
             }),
         },
-    })
+    ))
 }
 
 #[cfg(test)]

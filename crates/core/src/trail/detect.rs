@@ -493,6 +493,14 @@ impl Finding {
         }
     }
 
+    /// A finding about one CloudTrail record: its window, account and region.
+    pub fn of_record(r: &CloudTrailRecord, pool: Option<String>, detection: Detection) -> Finding {
+        let mut f = Finding::new(pool, r.window(), detection);
+        f.account = r.recipient_account_id.clone();
+        f.region = r.aws_region.clone();
+        f
+    }
+
     /// Unique per kind, scope (or pool), window and subject: the once-per-window key.
     pub fn key(&self) -> String {
         format!(
@@ -779,21 +787,16 @@ pub fn m2m_new_source(
     mut usual: Vec<String>,
 ) -> Finding {
     usual.truncate(10);
-    Finding {
+    Finding::new(
         pool,
         window,
-        account: None,
-        region: None,
-        scope: None,
-        pools: Vec::new(),
-        names: Default::default(),
-        detection: Detection::M2mNewSource {
+        Detection::M2mNewSource {
             client_id,
             network,
             ip,
             usual,
         },
-    }
+    )
 }
 
 /// What a tally's detection compares with its trailing windows, if any: a client's
@@ -843,22 +846,17 @@ pub fn configuration_change(r: &CloudTrailRecord) -> Option<Finding> {
         return None;
     }
     let (who, target) = who_and_target(r);
-    Some(Finding {
-        pool: r.user_pool_id(),
-        window: r.window(),
-        account: r.recipient_account_id.clone(),
-        region: r.aws_region.clone(),
-        scope: None,
-        pools: Vec::new(),
-        names: Default::default(),
-        detection: Detection::ConfigurationChange {
+    Some(Finding::of_record(
+        r,
+        r.user_pool_id(),
+        Detection::ConfigurationChange {
             event_name: r.event_name.clone(),
             who,
             source_ip: r.source_ip_address.clone(),
             target,
             event_id: r.event_id.clone(),
         },
-    })
+    ))
 }
 
 /// What a successful change weakens, judged on its request parameters (AWS's parameter
@@ -945,21 +943,16 @@ pub fn guest_credentials(r: &CloudTrailRecord) -> Option<Finding> {
         return None;
     }
     let identity_pool = r.identity_pool_id()?;
-    Some(Finding {
-        pool: Some(identity_pool.clone()),
-        window: r.window(),
-        account: r.recipient_account_id.clone(),
-        region: r.aws_region.clone(),
-        scope: None,
-        pools: Vec::new(),
-        names: Default::default(),
-        detection: Detection::UnauthenticatedCredentials {
+    Some(Finding::of_record(
+        r,
+        Some(identity_pool.clone()),
+        Detection::UnauthenticatedCredentials {
             identity_pool,
             ip: r.source_ip_address.clone(),
             quiet_days: GUEST_QUIET_DAYS,
             event_id: r.event_id.clone(),
         },
-    })
+    ))
 }
 
 /// How long a principal that lists or describes identity pools is remembered: a read by one
@@ -979,9 +972,9 @@ pub fn identity_pool_reads(r: &CloudTrailRecord) -> Option<Finding> {
     }
     let principal = r.principal()?;
     let identity_pool = r.identity_pool_id();
-    let mut f = Finding::new(
+    let mut f = Finding::of_record(
+        r,
         identity_pool.clone(),
-        r.window(),
         Detection::IdentityPoolEnumeration {
             source: principal,
             how: Enumeration::Reads {
@@ -993,8 +986,6 @@ pub fn identity_pool_reads(r: &CloudTrailRecord) -> Option<Finding> {
             },
         },
     );
-    f.account = r.recipient_account_id.clone();
-    f.region = r.aws_region.clone();
     // Keyed by the account and region: one alert per principal and window, whichever pools
     // it read.
     f.scope = r.region_scope(f.pool.as_deref());
@@ -1012,15 +1003,10 @@ pub fn risky_configuration(r: &CloudTrailRecord) -> Option<Finding> {
         return None;
     }
     let (who, target) = who_and_target(r);
-    Some(Finding {
-        pool: r.user_pool_id().or_else(|| r.identity_pool_id()),
-        window: r.window(),
-        account: r.recipient_account_id.clone(),
-        region: r.aws_region.clone(),
-        scope: None,
-        pools: Vec::new(),
-        names: Default::default(),
-        detection: Detection::RiskyConfiguration {
+    Some(Finding::of_record(
+        r,
+        r.user_pool_id().or_else(|| r.identity_pool_id()),
+        Detection::RiskyConfiguration {
             event_name: r.event_name.clone(),
             who,
             source_ip: r.source_ip_address.clone(),
@@ -1028,7 +1014,7 @@ pub fn risky_configuration(r: &CloudTrailRecord) -> Option<Finding> {
             weakened,
             event_id: r.event_id.clone(),
         },
-    })
+    ))
 }
 
 #[cfg(test)]
