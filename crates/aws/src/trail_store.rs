@@ -355,6 +355,24 @@ impl TrailStore {
         Ok(())
     }
 
+    /// Whether tallies were ever kept for `pool` (one GetItem).
+    pub async fn has_pool(&self, pool: &str) -> Result<bool, AwsError> {
+        let answer = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(
+                TrailKey::Pool {
+                    pool: pool.to_string(),
+                }
+                .attributes(),
+            ))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("GetItem", e))?;
+        Ok(answer.item.is_some())
+    }
+
     /// Every pool tallies were kept for.
     pub async fn pools(&self) -> Result<Vec<String>, AwsError> {
         let items = all_pages(

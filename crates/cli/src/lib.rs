@@ -558,13 +558,8 @@ async fn status(
     let base = env.sdk(3).await;
     let store = StateStore::new(&base, Tables::from_lookup(&env.lookup())?);
     let mut monitors = store.load_estate().await?;
-    let mut statuses = std::collections::BTreeMap::new();
-    if env.get("STATUS_TABLE").is_some() {
-        let status = status_store(env, &base)?;
-        for m in monitors.iter().filter(|m| m.parent_id.is_none()) {
-            statuses.extend(status.load_statuses(&m.id()?).await?);
-        }
-    } else {
+    let statuses = statuses_of(env, &base, &monitors).await?;
+    if env.get("STATUS_TABLE").is_none() {
         eprintln!(
             "warning: statuses not shown: STATUS_TABLE is not set and no stack output names it"
         );
@@ -624,6 +619,39 @@ async fn status(
     line(out, &text)
 }
 
+/// The evaluator's statuses of every monitor under these roots (one Query per root), none
+/// when there is no status table.
+async fn statuses_of(
+    env: &Env,
+    base: &aws_config::SdkConfig,
+    monitors: &[cognito_watch_core::inventory::monitor::Monitor],
+) -> Result<
+    std::collections::BTreeMap<String, cognito_watch_core::alerting::status::MonitorStatus>,
+    CliError,
+> {
+    let mut statuses = std::collections::BTreeMap::new();
+    if env.get("STATUS_TABLE").is_some() {
+        let status = status_store(env, base)?;
+        for m in monitors.iter().filter(|m| m.parent_id.is_none()) {
+            statuses.extend(status.load_statuses(&m.id()?).await?);
+        }
+    }
+    Ok(statuses)
+}
+
+/// A monitor's Log Report rows; a monitor with neither rows nor an inventory entry is
+/// unknown.
+async fn history_of(
+    store: &StateStore,
+    id: &MonitorId,
+) -> Result<Vec<cognito_watch_core::inventory::record::HistoryRow>, CliError> {
+    let rows = store.history(&id.to_string()).await?;
+    if rows.is_empty() && store.get_monitor(id).await?.is_none() {
+        return Err(CliError::NoMonitor(id.to_string()));
+    }
+    Ok(rows)
+}
+
 /// `report`: a monitor's Log Report.
 async fn report(
     env: &Env,
@@ -633,10 +661,7 @@ async fn report(
 ) -> Result<(), CliError> {
     let id = MonitorId::parse(monitor)?;
     let store = StateStore::new(&env.sdk(3).await, Tables::from_lookup(&env.lookup())?);
-    let rows = store.history(&id.to_string()).await?;
-    if rows.is_empty() && store.get_monitor(&id).await?.is_none() {
-        return Err(CliError::NoMonitor(monitor.to_string()));
-    }
+    let rows = history_of(&store, &id).await?;
     let text = match format {
         Format::Csv => render::report_csv(id.kind(), &rows)?,
         Format::Json => {
@@ -669,13 +694,10 @@ async fn html_report(
         let keep = describe::find(&monitors, id)?.monitor_id.clone();
         monitors.retain(|m| m.monitor_id == keep);
     }
-    let mut statuses = std::collections::BTreeMap::new();
+    let statuses = statuses_of(env, &base, &monitors).await?;
     let mut outages = Vec::new();
     if env.get("STATUS_TABLE").is_some() {
         let status = status_store(env, &base)?;
-        for m in monitors.iter().filter(|m| m.parent_id.is_none()) {
-            statuses.extend(status.load_statuses(&m.id()?).await?);
-        }
         outages = status
             .outages(monitor)
             .await?
@@ -825,10 +847,7 @@ async fn history(
         )));
     }
     let store = StateStore::new(&env.sdk(3).await, Tables::from_lookup(&env.lookup())?);
-    let mut rows = store.history(&id.to_string()).await?;
-    if rows.is_empty() && store.get_monitor(&id).await?.is_none() {
-        return Err(CliError::NoMonitor(monitor.to_string()));
-    }
+    let mut rows = history_of(&store, &id).await?;
     rows.retain(|r| r.row_time() >= from);
     let series = render::Series::of(id.kind(), &rows, metrics);
     render::history(out, format, &render::Look::of(env), &series)

@@ -130,11 +130,6 @@ fn metrics_text(m: &Monitor) -> String {
 
 /// The estate in tree order (depth, monitor): by region, each root followed by its children.
 pub fn tree(monitors: &[Monitor], users: bool) -> Vec<(usize, &Monitor)> {
-    ordered(monitors, users)
-}
-
-/// The estate in tree order: by region, each root followed by its children.
-fn ordered(monitors: &[Monitor], users: bool) -> Vec<(usize, &Monitor)> {
     let mut by_region: BTreeMap<(&str, &str), Vec<&Monitor>> = BTreeMap::new();
     for m in monitors
         .iter()
@@ -214,7 +209,7 @@ pub fn status_compact(
     }
     let mut table = look.table(["Monitor", "Type", "Status", "Key metric", "Trend"]);
     let mut region = None;
-    for (depth, m) in ordered(monitors, users) {
+    for (depth, m) in tree(monitors, users) {
         let here = (m.account.as_str(), m.region.as_str());
         if region != Some(here) {
             region = Some(here);
@@ -302,7 +297,7 @@ pub fn status_csv(
         "key_metric",
     ])
     .map_err(io)?;
-    for (_, m) in ordered(monitors, users) {
+    for (_, m) in tree(monitors, users) {
         let status = statuses
             .get(&m.monitor_id)
             .map(|s| s.status.as_str().to_string())
@@ -342,7 +337,7 @@ pub fn status_table(
         "Key metrics",
         "Window (UTC)",
     ]);
-    for (depth, m) in ordered(monitors, users) {
+    for (depth, m) in tree(monitors, users) {
         let name = if depth == 0 {
             format!("{}\n{}", m.name, m.monitor_id)
         } else {
@@ -377,7 +372,7 @@ pub fn status_json(
     statuses: &BTreeMap<String, MonitorStatus>,
     users: bool,
 ) -> String {
-    let list: Vec<serde_json::Value> = ordered(monitors, users)
+    let list: Vec<serde_json::Value> = tree(monitors, users)
         .into_iter()
         .map(|(_, m)| {
             let mut v = serde_json::to_value(m).unwrap_or_default();

@@ -324,7 +324,7 @@ impl Evaluator {
             return Some(TrailEvidence::NotWired);
         };
         let read = async {
-            if !trail.pools().await?.contains(&pool) {
+            if !trail.has_pool(&pool).await? {
                 return Ok(TrailEvidence::NoRecords { pool: pool.clone() });
             }
             let period = evidence::period(alert.at);
