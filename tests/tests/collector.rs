@@ -423,6 +423,11 @@ async fn user_sweeps_resume_from_their_checkpoint_and_respect_the_cap() {
         .await
         .unwrap();
     assert_eq!(first.scopes[0].calls["ListUsers"], 1);
+    let swept = collector.progress.snapshot().users_swept;
+    assert!(
+        (1..65).contains(&swept),
+        "one page of users counted for the progress line: {swept}"
+    );
     assert!(
         first.scopes[0]
             .notes
@@ -459,6 +464,7 @@ async fn user_sweeps_resume_from_their_checkpoint_and_respect_the_cap() {
         (census.listed, census.monitored, census.enabled),
         (65, 10, 65)
     );
+    assert_eq!(collector.progress.snapshot().users_swept, 65);
     let users = bed
         .store
         .load_estate()

@@ -548,6 +548,11 @@ async fn a_50_mb_trail_file_is_read_as_a_stream() {
         .unwrap();
     assert_eq!(report.records.cognito_records as usize, total);
     assert_eq!(report.records.malformed, 0);
+    assert_eq!(
+        w.trail.progress.snapshot().records_read as usize,
+        total,
+        "every record read is counted for the progress line"
+    );
     let web = w.tally(&w.pool, "client", &w.web).await;
     assert_eq!(web.attempts as usize, total);
     assert_eq!(web.failures as usize, total.div_ceil(2));

@@ -896,14 +896,27 @@ async fn invoke(
         return deployed::print(&invoked, out);
     }
     let label = format!("{function:?} (in this process)").to_lowercase();
-    let answer = Box::pin(progress(env, &label, run_local(env, function, payload))).await?;
+    let counted = cognito_watch_core::progress::Progress::default();
+    let answer = Box::pin(progress(
+        env,
+        &label,
+        &counted,
+        run_local(env, function, payload, counted.clone()),
+    ))
+    .await?;
     let text = serde_json::to_string_pretty(&answer).map_err(CliError::output)?;
     line(out, &text)
 }
 
-/// While `work` runs, the time it has taken on stderr, once a second, when stderr is a
-/// terminal (`COGNITO_WATCH_STDERR_TTY`, set by the binary); then how long it took.
-async fn progress<T>(env: &Env, label: &str, work: impl std::future::Future<Output = T>) -> T {
+/// While `work` runs, once a second on stderr when stderr is a terminal
+/// (`COGNITO_WATCH_STDERR_TTY`, set by the binary): how long it has run and what it has
+/// counted so far (users swept, records read); then how long it took.
+async fn progress<T>(
+    env: &Env,
+    label: &str,
+    counted: &cognito_watch_core::progress::Progress,
+    work: impl std::future::Future<Output = T>,
+) -> T {
     if env.get("COGNITO_WATCH_STDERR_TTY").as_deref() != Some("1") {
         return work.await;
     }
@@ -912,7 +925,10 @@ async fn progress<T>(env: &Env, label: &str, work: impl std::future::Future<Outp
     let ticker = async {
         loop {
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-            eprint!("\r{label}: running for {}   ", render::duration(elapsed()));
+            eprint!(
+                "\r{}   ",
+                progress_line(label, elapsed(), counted.snapshot(), false)
+            );
         }
     };
     tokio::pin!(work);
@@ -921,26 +937,45 @@ async fn progress<T>(env: &Env, label: &str, work: impl std::future::Future<Outp
         () = ticker => unreachable!("the ticker never ends"),
     };
     eprintln!(
-        "\r{label}: done in {}          ",
-        render::duration(elapsed())
+        "\r{}          ",
+        progress_line(label, elapsed(), counted.snapshot(), true)
     );
     out
 }
 
-/// A function's handler, run in this process with this environment's settings.
+/// `collector (in this process): running for 2m, 3,000 users swept`.
+fn progress_line(
+    label: &str,
+    elapsed: chrono::Duration,
+    counted: cognito_watch_core::progress::Snapshot,
+    done: bool,
+) -> String {
+    let verb = if done { "done in" } else { "running for" };
+    let mut text = format!("{label}: {verb} {}", render::duration(elapsed));
+    let counts = counted.to_string();
+    if !counts.is_empty() {
+        text.push_str(", ");
+        text.push_str(&counts);
+    }
+    text
+}
+
+/// A function's handler, run in this process with this environment's settings, counting
+/// into `counted`.
 async fn run_local(
     env: &Env,
     function: Function,
     payload: serde_json::Value,
+    counted: cognito_watch_core::progress::Progress,
 ) -> Result<serde_json::Value, CliError> {
     let lookup = env.lookup();
     let answer = match function {
         Function::Collector => {
             let config = CollectorConfig::from_lookup(&lookup)?;
             let base = env.sdk(config.max_attempts).await;
-            let report = collector::Collector::new(config, base)
-                .handle(payload, None)
-                .await?;
+            let mut collector = collector::Collector::new(config, base);
+            collector.progress = counted;
+            let report = collector.handle(payload, None).await?;
             serde_json::to_value(report).map_err(CliError::output)?
         }
         Function::Evaluator => {
@@ -953,7 +988,8 @@ async fn run_local(
         Function::Trail => {
             let config = TrailConfig::from_lookup(&lookup)?;
             let base = env.sdk(config.max_attempts).await;
-            let trail = ::trail::Trail::new(config, &base);
+            let mut trail = ::trail::Trail::new(config, &base);
+            trail.progress = counted;
             let report = Box::pin(trail.handle(payload, None)).await?;
             serde_json::to_value(report).map_err(CliError::output)?
         }
@@ -988,7 +1024,27 @@ mod tests {
             42
         };
         let terminal = Env::from_pairs([("COGNITO_WATCH_STDERR_TTY", "1")]);
-        assert_eq!(progress(&terminal, "collector", slow()).await, 42);
-        assert_eq!(progress(&Env::default(), "collector", slow()).await, 42);
+        let counted = cognito_watch_core::progress::Progress::default();
+        assert_eq!(progress(&terminal, "collector", &counted, slow()).await, 42);
+        assert_eq!(
+            progress(&Env::default(), "collector", &counted, slow()).await,
+            42
+        );
+    }
+
+    #[test]
+    fn the_progress_line_says_what_was_counted_once_there_is_something() {
+        use cognito_watch_core::progress::{Counted, Progress};
+        let counted = Progress::default();
+        let minute = chrono::Duration::seconds(75);
+        assert_eq!(
+            progress_line("trail (in this process)", minute, counted.snapshot(), false),
+            "trail (in this process): running for 1m"
+        );
+        counted.add(Counted::RecordsRead, 104_857);
+        assert_eq!(
+            progress_line("trail (in this process)", minute, counted.snapshot(), true),
+            "trail (in this process): done in 1m, 104,857 records read"
+        );
     }
 }

@@ -75,6 +75,8 @@ pub struct Collector {
     store: StateStore,
     own_account: OnceCell<String>,
     series: metrics::SeriesCaches,
+    /// Users swept and identities sampled so far, for a watcher (the CLI's progress line).
+    pub progress: cognito_watch_core::progress::Progress,
 }
 
 impl Collector {
@@ -86,6 +88,7 @@ impl Collector {
             store,
             own_account: OnceCell::new(),
             series: metrics::SeriesCaches::default(),
+            progress: cognito_watch_core::progress::Progress::default(),
         }
     }
 
@@ -220,6 +223,7 @@ impl Collector {
             touched_users = sweeps::run(
                 &clients,
                 &self.config,
+                &self.progress,
                 &mut state,
                 &mut log,
                 &mut sweep_writes,

@@ -15,15 +15,18 @@ use cognito_watch_core::inventory::monitor::{
 };
 use cognito_watch_core::inventory::record::PollLog;
 use cognito_watch_core::inventory::sweep::{IdentitySweep, Step, Sweep, UserSweep};
+use cognito_watch_core::progress::{Counted, Progress};
 
 /// Identities kept per identity pool for the Identities tab.
 pub(crate) const IDENTITY_SAMPLE: usize = 50;
 
 /// Run the sweeps until done or `until`; returns the user monitors touched. Checkpoints go to
 /// `writes`, to be written with the monitors they describe.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn run(
     clients: &ScopeClients,
     config: &CollectorConfig,
+    progress: &Progress,
     state: &mut ScopeState,
     log: &mut PollLog,
     writes: &mut Vec<Write>,
@@ -51,8 +54,18 @@ pub(crate) async fn run(
             if !starting_new && !in_progress {
                 continue;
             }
-            let sweep =
-                user_sweep(clients, config, state, log, &pool, &mut touched, now, until).await;
+            let sweep = user_sweep(
+                clients,
+                config,
+                progress,
+                state,
+                log,
+                &pool,
+                &mut touched,
+                now,
+                until,
+            )
+            .await;
             writes.push(Write::Checkpoint(StateStore::user_sweep_item(
                 &pool, &sweep,
             )?));
@@ -76,7 +89,7 @@ pub(crate) async fn run(
         if !starting_new && !in_progress {
             continue;
         }
-        let sweep = identity_sweep(clients, config, state, log, &pool, now, until).await;
+        let sweep = identity_sweep(clients, config, progress, state, log, &pool, now, until).await;
         writes.push(Write::Checkpoint(StateStore::identity_sweep_item(
             &pool, &sweep,
         )?));
@@ -89,6 +102,7 @@ pub(crate) async fn run(
 async fn user_sweep(
     clients: &ScopeClients,
     config: &CollectorConfig,
+    progress: &Progress,
     state: &mut ScopeState,
     log: &mut PollLog,
     pool: &str,
@@ -124,6 +138,7 @@ async fn user_sweep(
             .await
         {
             Ok((users, next)) => {
+                progress.add(Counted::UsersSwept, users.len() as u64);
                 for mut user in users {
                     let t = &mut sweep.tally;
                     t.listed += 1;
@@ -227,9 +242,11 @@ fn finish_user_sweep(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn identity_sweep(
     clients: &ScopeClients,
     config: &CollectorConfig,
+    progress: &Progress,
     state: &mut ScopeState,
     log: &mut PollLog,
     pool: &str,
@@ -256,6 +273,7 @@ async fn identity_sweep(
             .await
         {
             Ok((identities, next)) => {
+                progress.add(Counted::IdentitiesSampled, identities.len() as u64);
                 for i in identities {
                     tally_identity(&mut sweep, i);
                 }

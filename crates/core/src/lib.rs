@@ -9,6 +9,7 @@
 //! | `trail` | CloudTrail records, user logs, intake, 5-minute tallies, detections and their thresholds |
 //! | `backoff` | the one jittered backoff of every retry loop |
 //! | `severity` | trouble / critical, shared by profiles and detections |
+//! | `progress` | how far long work has come (users swept, records read), for whoever shows it |
 //! | `text` | the one sanitizer for everything a message shows, and the bounds of storage keys |
 //! | `config` | each function's configuration, read once at cold start |
 //! | `emf` | derived metrics in CloudWatch embedded metric format |
@@ -18,6 +19,7 @@ pub mod backoff;
 pub mod config;
 pub mod emf;
 pub mod inventory;
+pub mod progress;
 pub mod severity;
 pub mod text;
 pub mod trail;

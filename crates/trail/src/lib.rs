@@ -128,6 +128,8 @@ pub struct Trail {
     pub files: TrailFiles,
     pub requests: Option<Requests>,
     pub failures: Option<FailureQueue>,
+    /// Records read so far, for a watcher (the CLI's progress line).
+    pub progress: cognito_watch_core::progress::Progress,
     cache: Mutex<Cache>,
 }
 
@@ -154,6 +156,7 @@ impl Trail {
                 .as_deref()
                 .map(|u| FailureQueue::new(base, u)),
             config,
+            progress: cognito_watch_core::progress::Progress::default(),
             cache: Mutex::new(Cache::default()),
         }
     }
@@ -252,6 +255,7 @@ impl Trail {
         let mut intake = Intake::new(Box::new(move |c: &str| {
             lookup.pool_of_client.get(c).cloned()
         }));
+        intake.progress = self.progress.clone();
         match d.body {
             Body::Ignored(why) => {
                 tracing::info!(delivery = %d.key, why = %why, "nothing to do");

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::progress::Counted;
 use crate::trail::activity::{classify, classify_str, risky_sign_in, LogRecord};
 use crate::trail::detect::{
     configuration_change, guest_credentials, identity_pool_reads, risky_configuration, Finding,
@@ -78,6 +79,8 @@ pub struct Intake {
     pub malformed_samples: Vec<String>,
     /// The account the records came from, when they say.
     pub account: Option<String>,
+    /// Counts every record read, for whoever watches (the CLI's progress line).
+    pub progress: crate::progress::Progress,
     pool_of_client: Option<PoolOfClient>,
 }
 
@@ -91,6 +94,7 @@ impl Intake {
 
     /// Count one record that could not be read.
     pub fn malformed(&mut self, why: impl Into<String>) {
+        self.progress.add(Counted::RecordsRead, 1);
         self.counts.malformed += 1;
         if self.malformed_samples.len() < 5 {
             self.malformed_samples.push(why.into());
@@ -131,6 +135,7 @@ impl Intake {
     }
 
     fn add(&mut self, record: LogRecord) {
+        self.progress.add(Counted::RecordsRead, 1);
         match record {
             LogRecord::CloudTrail(r) => {
                 if !r.is_cognito() {
