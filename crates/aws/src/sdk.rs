@@ -90,6 +90,30 @@ pub async fn own_account(base: &SdkConfig) -> Result<String, AwsError> {
         .ok_or_else(|| AwsError::other("GetCallerIdentity", "no account in the answer"))
 }
 
+/// The external id kept in an SSM SecureString parameter (decrypted; read once, at cold start).
+/// An error names the parameter, never the value.
+pub async fn external_id(base: &SdkConfig, parameter: &str) -> Result<String, AwsError> {
+    let out = aws_sdk_ssm::Client::new(base)
+        .get_parameter()
+        .name(parameter)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("GetParameter", e))?;
+    let value = out
+        .parameter
+        .and_then(|p| p.value)
+        .map(|v| v.trim().to_string())
+        .unwrap_or_default();
+    if value.is_empty() {
+        return Err(AwsError::other(
+            "GetParameter",
+            format!("the SSM parameter {parameter} holds no external id"),
+        ));
+    }
+    Ok(value)
+}
+
 /// The SDK configuration for a region, with an assumed role's credentials when given.
 pub async fn scoped_config(base: &SdkConfig, region: &str, role: Option<&AssumeRole>) -> SdkConfig {
     let mut builder = base.to_builder().region(Region::new(region.to_string()));

@@ -125,7 +125,7 @@ h1{font-size:20px}h2{font-size:16px;margin-top:28px;border-bottom:1px solid #ddd
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}\
 th{background:#f0f0f0}.up{color:#1a7f37}.trouble{color:#9a6700}.critical,.down{color:#cf222e;font-weight:600}\
 .monitor{margin:16px 0;padding:8px 12px;background:#fff;border:1px solid #e5e5e5;border-radius:6px}\
-.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{margin:0}.chart figcaption{font-size:12px}\
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:12px}.chart{margin:0;min-width:0}.chart figcaption{font-size:12px;min-height:2.6em}.chart svg{max-width:100%;height:auto}\
 svg .bg{fill:#fff;stroke:#e5e5e5}svg polyline{fill:none;stroke:#0969da;stroke-width:1.5}svg circle{fill:#0969da}\
 .child{padding-left:24px}small{color:#666}";
 

@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 use cognito_watch_aws::sdk::{self, Scope, ScopeClients};
 use cognito_watch_aws::store::{ScopeState, StateStore, Write};
 use cognito_watch_aws::AwsError;
-use cognito_watch_core::config::CollectorConfig;
+use cognito_watch_core::config::{AssumeRole, CollectorConfig};
 use cognito_watch_core::inventory::catalogue;
 use cognito_watch_core::inventory::monitor::{MonitorKind, PollOutcome};
 use cognito_watch_core::inventory::record::{HistoryRow, PollLog};
@@ -32,6 +32,16 @@ pub enum CollectorError {
     Event(#[from] serde_json::Error),
     #[error("cannot resolve the account to poll: {0}")]
     Account(#[source] AwsError),
+    #[error(
+        "cannot read the external id of the monitored accounts' roles from the SSM parameter \
+         {parameter} (a SecureString the collector's role may read; see EXTERNAL_ID_PARAMETER): \
+         {source}"
+    )]
+    ExternalId {
+        parameter: String,
+        #[source]
+        source: AwsError,
+    },
     #[error("state store failed for {scope}: {source}")]
     Store {
         scope: String,
@@ -46,6 +56,7 @@ impl From<CollectorError> for lambda_runtime::Diagnostic {
         let kind = match &e {
             CollectorError::Event(_) => "InvalidEvent",
             CollectorError::Account(_) => "AccountUnresolved",
+            CollectorError::ExternalId { .. } => "ExternalIdUnreadable",
             CollectorError::Store { .. } => "StateStoreFailed",
         };
         lambda_runtime::Diagnostic {
@@ -74,6 +85,8 @@ pub struct Collector {
     base: SdkConfig,
     store: StateStore,
     own_account: OnceCell<String>,
+    /// The monitored accounts' roles with the external id, read once from SSM.
+    roles: OnceCell<Vec<AssumeRole>>,
     series: metrics::SeriesCaches,
     /// Users swept and identities sampled so far, for a watcher (the CLI's progress line).
     pub progress: cognito_watch_core::progress::Progress,
@@ -87,6 +100,7 @@ impl Collector {
             base,
             store,
             own_account: OnceCell::new(),
+            roles: OnceCell::new(),
             series: metrics::SeriesCaches::default(),
             progress: cognito_watch_core::progress::Progress::default(),
         }
@@ -157,7 +171,11 @@ impl Collector {
                 ));
             }
         }
-        for role in &self.config.assume_roles {
+        let roles = self
+            .roles
+            .get_or_try_init(|| self.monitored_roles())
+            .await?;
+        for role in roles {
             let account = role.account().unwrap_or_default().to_string();
             for region in &regions {
                 let config = sdk::scoped_config(&self.base, region, Some(role)).await;
@@ -171,6 +189,33 @@ impl Collector {
             }
         }
         Ok(out)
+    }
+
+    /// The monitored accounts' roles, each with the external id from SSM when one is named.
+    async fn monitored_roles(&self) -> Result<Vec<AssumeRole>, CollectorError> {
+        let external_id = match (
+            &self.config.external_id_parameter,
+            self.config.monitored_roles.is_empty(),
+        ) {
+            (Some(parameter), false) => Some(
+                sdk::external_id(&self.base, parameter)
+                    .await
+                    .map_err(|source| CollectorError::ExternalId {
+                        parameter: parameter.clone(),
+                        source,
+                    })?,
+            ),
+            _ => None,
+        };
+        Ok(self
+            .config
+            .monitored_roles
+            .iter()
+            .map(|arn| AssumeRole {
+                role_arn: arn.clone(),
+                external_id: external_id.clone(),
+            })
+            .collect())
     }
 
     /// Poll one scope with its clients; sweeps stop at `sweep_until`.

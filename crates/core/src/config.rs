@@ -38,21 +38,57 @@ impl Tables {
     }
 }
 
-/// A cross-account role to assume (the Site24x7 cross-account IAM role model).
-#[derive(Debug, Clone, PartialEq)]
+/// A cross-account role to assume (the Site24x7 cross-account IAM role model), with the
+/// external id read at cold start from `EXTERNAL_ID_PARAMETER`.
+#[derive(Clone, PartialEq)]
 pub struct AssumeRole {
     pub role_arn: String,
     pub external_id: Option<String>,
 }
 
+impl std::fmt::Debug for AssumeRole {
+    /// The external id is a shared secret: never in a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssumeRole")
+            .field("role_arn", &self.role_arn)
+            .field(
+                "external_id",
+                &self.external_id.as_ref().map(|_| "<hidden>"),
+            )
+            .finish()
+    }
+}
+
 impl AssumeRole {
     /// The account id in the role ARN (`arn:aws:iam::<account>:role/<name>`).
     pub fn account(&self) -> Option<&str> {
-        self.role_arn
-            .split(':')
-            .nth(4)
-            .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+        account_of_role(&self.role_arn)
     }
+}
+
+/// The account id of an IAM role ARN, when it is one.
+pub fn account_of_role(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(6, ':');
+    let (arn_word, partition, service, region, account, resource) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    let well_formed = arn_word == "arn"
+        && partition.starts_with("aws")
+        && service == "iam"
+        && region.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && resource.len() > "role/".len()
+        && resource.starts_with("role/")
+        && resource
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b));
+    well_formed.then_some(account)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,8 +98,12 @@ pub struct CollectorConfig {
     pub regions: Vec<String>,
     /// `MONITOR_OWN_ACCOUNT` (default true): poll the function's own account.
     pub monitor_own_account: bool,
-    /// `ASSUME_ROLES`: comma-separated `role-arn` or `role-arn|external-id`.
-    pub assume_roles: Vec<AssumeRole>,
+    /// `MONITORED_ACCOUNT_ROLE_ARNS`: comma-separated role ARNs, one per monitored account.
+    pub monitored_roles: Vec<String>,
+    /// `EXTERNAL_ID_PARAMETER`: the name of the SSM SecureString parameter holding the external
+    /// id the monitored accounts' roles require (read once, at cold start; never in the
+    /// environment).
+    pub external_id_parameter: Option<String>,
     /// `INVENTORY_INTERVAL_SECONDS` (default 900): Describe*/List* refresh cadence.
     pub inventory_interval: Duration,
     /// `USER_SYNC_INTERVAL_SECONDS` (default 3600): how often a user sweep starts.
@@ -113,44 +153,56 @@ impl CollectorConfig {
                 return Err(invalid("REGIONS", r, "not a region name"));
             }
         }
-        let assume_roles = match get("ASSUME_ROLES") {
-            None => vec![],
-            Some(s) => s
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|entry| {
-                    let (arn, ext) = match entry.split_once('|') {
-                        Some((a, e)) => (
-                            a.trim(),
-                            Some(e.trim().to_string()).filter(|e| !e.is_empty()),
-                        ),
-                        None => (entry, None),
-                    };
-                    let role = AssumeRole {
-                        role_arn: arn.to_string(),
-                        external_id: ext,
-                    };
-                    if !arn.starts_with("arn:")
-                        || !arn.contains(":role/")
-                        || role.account().is_none()
-                    {
-                        return Err(invalid(
-                            "ASSUME_ROLES",
-                            entry,
-                            "expected arn:aws:iam::<12-digit account>:role/<name>[|external-id]",
-                        ));
-                    }
-                    Ok(role)
-                })
-                .collect::<Result<_, _>>()?,
-        };
+        if get("ASSUME_ROLES").is_some_and(|s| !s.trim().is_empty()) {
+            return Err(invalid(
+                "ASSUME_ROLES",
+                "(set)",
+                "replaced: list the role ARNs in MONITORED_ACCOUNT_ROLE_ARNS and keep the \
+                 external id in an SSM SecureString named by EXTERNAL_ID_PARAMETER",
+            ));
+        }
+        let monitored_roles: Vec<String> = get("MONITORED_ACCOUNT_ROLE_ARNS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|arn| match account_of_role(arn) {
+                Some(_) => Ok(arn.to_string()),
+                None if arn.contains('|') => Err(invalid(
+                    "MONITORED_ACCOUNT_ROLE_ARNS",
+                    arn.split('|').next().unwrap_or_default(),
+                    "role ARNs only: the external id belongs in the SSM SecureString named by \
+                     EXTERNAL_ID_PARAMETER, not beside the ARN",
+                )),
+                None => Err(invalid(
+                    "MONITORED_ACCOUNT_ROLE_ARNS",
+                    arn,
+                    "expected arn:aws:iam::<12-digit account>:role/<name>",
+                )),
+            })
+            .collect::<Result<_, _>>()?;
+        let external_id_parameter = get("EXTERNAL_ID_PARAMETER")
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        if let Some(name) = &external_id_parameter {
+            let ok = name.len() <= 2048
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_.-/".contains(&b));
+            if !ok {
+                return Err(invalid(
+                    "EXTERNAL_ID_PARAMETER",
+                    name,
+                    "not an SSM parameter name (letters, digits, _ . - /)",
+                ));
+            }
+        }
         let monitor_own_account = boolean(get, "MONITOR_OWN_ACCOUNT", true)?;
-        if !monitor_own_account && assume_roles.is_empty() {
+        if !monitor_own_account && monitored_roles.is_empty() {
             return Err(invalid(
                 "MONITOR_OWN_ACCOUNT",
                 "false",
-                "nothing to poll: set ASSUME_ROLES too",
+                "nothing to poll: set MONITORED_ACCOUNT_ROLE_ARNS too",
             ));
         }
         let quota_share = number::<f64>(get, "QUOTA_SHARE", 0.5)?;
@@ -167,7 +219,8 @@ impl CollectorConfig {
             tables: Tables::from_lookup(get)?,
             regions,
             monitor_own_account,
-            assume_roles,
+            monitored_roles,
+            external_id_parameter,
             inventory_interval: seconds(get, "INVENTORY_INTERVAL_SECONDS", 900, 0)?,
             user_sync_interval: seconds(get, "USER_SYNC_INTERVAL_SECONDS", 3600, 0)?,
             max_user_monitors: number(get, "MAX_USER_MONITORS", 1000)?,
@@ -433,7 +486,8 @@ mod tests {
         assert_eq!(c.inventory_interval, Duration::minutes(15));
         assert_eq!(c.window.delay, Duration::minutes(5));
         assert_eq!(c.quota_share, 0.5);
-        assert!(c.monitor_own_account && c.assume_roles.is_empty());
+        assert!(c.monitor_own_account && c.monitored_roles.is_empty());
+        assert_eq!(c.external_id_parameter, None);
     }
 
     #[test]
@@ -461,12 +515,23 @@ mod tests {
             ("STATE_TABLE", "s"),
             ("HISTORY_TABLE", "h"),
             ("REGIONS", "us-east-1, eu-central-1"),
-            ("ASSUME_ROLES", "arn:aws:iam::111122223333:role/CognitoWatch|ext-1,arn:aws:iam::444455556666:role/R"),
+            ("MONITORED_ACCOUNT_ROLE_ARNS", "arn:aws:iam::111122223333:role/CognitoWatch, arn:aws-us-gov:iam::444455556666:role/path/R"),
+            ("EXTERNAL_ID_PARAMETER", "/cognito-watch/external-id"),
         ])
         .unwrap();
         assert_eq!(c.regions, vec!["us-east-1", "eu-central-1"]);
-        assert_eq!(c.assume_roles[0].external_id.as_deref(), Some("ext-1"));
-        assert_eq!(c.assume_roles[1].account(), Some("444455556666"));
+        assert_eq!(
+            c.monitored_roles,
+            vec![
+                "arn:aws:iam::111122223333:role/CognitoWatch",
+                "arn:aws-us-gov:iam::444455556666:role/path/R"
+            ]
+        );
+        assert_eq!(
+            c.external_id_parameter.as_deref(),
+            Some("/cognito-watch/external-id")
+        );
+        assert_eq!(account_of_role(&c.monitored_roles[1]), Some("444455556666"));
         assert_eq!(
             parse(&[("HISTORY_TABLE", "h"), ("AWS_REGION", "x")]).unwrap_err(),
             ConfigError::Missing {
@@ -486,9 +551,41 @@ mod tests {
             ("STATE_TABLE", "s"),
             ("HISTORY_TABLE", "h"),
             ("AWS_REGION", "x"),
-            ("ASSUME_ROLES", "nope")
+            ("MONITORED_ACCOUNT_ROLE_ARNS", "nope")
         ])
         .is_err());
+        for (name, value, says) in [
+            (
+                "MONITORED_ACCOUNT_ROLE_ARNS",
+                "arn:aws:iam::111122223333:role/R|s3cret",
+                "SSM SecureString",
+            ),
+            (
+                "MONITORED_ACCOUNT_ROLE_ARNS",
+                "arn:aws:iam::111122223333:user/R",
+                "role/<name>",
+            ),
+            (
+                "ASSUME_ROLES",
+                "arn:aws:iam::111122223333:role/R|s3cret",
+                "MONITORED_ACCOUNT_ROLE_ARNS",
+            ),
+            ("EXTERNAL_ID_PARAMETER", "my secret!", "SSM parameter name"),
+        ] {
+            let err = parse(&[
+                ("STATE_TABLE", "s"),
+                ("HISTORY_TABLE", "h"),
+                ("AWS_REGION", "x"),
+                (name, value),
+            ])
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains(name) && err.contains(says), "{err}");
+            assert!(
+                !err.contains("s3cret"),
+                "a secret never reaches an error: {err}"
+            );
+        }
         assert!(parse(&[
             ("STATE_TABLE", "s"),
             ("HISTORY_TABLE", "h"),

@@ -221,6 +221,12 @@ impl Fault {
         self
     }
 
+    /// Never fail: only count the matching requests (read back with `Moto::seen`), so a test
+    /// can tell what went over the wire.
+    pub fn watch(self) -> Fault {
+        self.skip(u32::MAX).times(None)
+    }
+
     /// The request takes effect; its answer is replaced by the error.
     pub fn through(mut self) -> Fault {
         self.through = true;
@@ -261,6 +267,17 @@ impl Moto {
     pub fn disarm(&self) {
         if let Err(e) = self.control("DELETE", "") {
             panic!("disarming faults: {e}");
+        }
+    }
+
+    /// How many requests each armed fault has matched so far, in the order they were armed.
+    pub fn seen(&self) -> Vec<u64> {
+        match self.control("GET", "") {
+            Ok(v) => v["armed"]
+                .as_array()
+                .map(|a| a.iter().map(|f| f["seen"].as_u64().unwrap_or(0)).collect())
+                .unwrap_or_default(),
+            Err(e) => panic!("reading faults: {e}"),
         }
     }
 
