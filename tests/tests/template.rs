@@ -120,3 +120,51 @@ fn cross_account_access_is_granted_on_exact_role_arns_and_the_external_id_is_nev
     );
     assert_eq!(trust["Action"], "sts:AssumeRole");
 }
+
+#[test]
+fn every_function_logs_json_at_the_operators_level_and_can_be_traced() {
+    let t = template("template.yaml");
+    let params = &t["Parameters"];
+    let levels: Vec<&str> = params["ApplicationLogLevel"]["AllowedValues"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(levels, ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]);
+    assert_eq!(
+        reference(&t["Globals"]["Function"]["Tracing"]),
+        Some("Tracing")
+    );
+    for function in ["CollectorFunction", "EvaluatorFunction", "TrailFunction"] {
+        let p = &t["Resources"][function]["Properties"];
+        let logging = &p["LoggingConfig"];
+        assert_eq!(logging["LogFormat"], "JSON", "{function}");
+        assert_eq!(
+            reference(&logging["ApplicationLogLevel"]),
+            Some("ApplicationLogLevel"),
+            "{function}"
+        );
+        assert!(
+            p["Environment"]["Variables"].get("RUST_LOG").is_none(),
+            "{function}: RUST_LOG would fight the console's level"
+        );
+    }
+    // The evaluator's own role may write traces when tracing is on.
+    let policies = t["Resources"]["EvaluatorRole"]["Properties"]["Policies"]
+        .as_sequence()
+        .unwrap();
+    let xray = policies.iter().any(|p| match p {
+        Value::Tagged(t) if t.tag == "!If" => {
+            t.value[0] == "IsTracingActive"
+                && t.value[1]["PolicyDocument"]["Statement"][0]["Action"]
+                    .as_sequence()
+                    .is_some_and(|a| a.iter().any(|a| a == "xray:PutTraceSegments"))
+        }
+        _ => false,
+    });
+    assert!(
+        xray,
+        "the evaluator role grants X-Ray when Tracing is Active"
+    );
+}

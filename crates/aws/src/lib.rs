@@ -9,6 +9,7 @@ pub mod error;
 pub mod events;
 pub mod failures;
 pub mod limits;
+pub mod logging;
 pub mod outbox;
 pub mod retry;
 pub mod s3;

@@ -231,13 +231,7 @@ impl Intercept for CountCalls {
     }
 }
 
-/// JSON logs for a Lambda function (level from `RUST_LOG`; Lambda adds the timestamp).
+/// The logs of a Lambda function: flat JSON lines at Lambda's log level (see `logging`).
 pub fn init_lambda_tracing() {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_current_span(false)
-        .with_target(false)
-        .without_time()
-        .init();
+    crate::logging::init_lambda();
 }

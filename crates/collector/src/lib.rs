@@ -13,6 +13,7 @@ use std::collections::HashMap;
 
 use aws_config::SdkConfig;
 use chrono::{DateTime, Duration, Utc};
+use cognito_watch_aws::logging::Json;
 use cognito_watch_aws::sdk::{self, Scope, ScopeClients};
 use cognito_watch_aws::store::{ScopeState, StateStore, Write};
 use cognito_watch_aws::AwsError;
@@ -312,9 +313,9 @@ impl Collector {
             }
         }
         tracing::info!(
-            account = %log.account, region = %log.region, tasks = ?log.tasks, ok = log.monitors_ok,
+            account = %log.account, region = %log.region, tasks = ?Json(&log.tasks), ok = log.monitors_ok,
             stale = log.monitors_stale, deleted = log.monitors_deleted, new = log.monitors_new,
-            metric_queries = log.metric_queries, calls = ?log.calls, errors = log.errors.len(), "poll finished"
+            metric_queries = log.metric_queries, calls = ?Json(&log.calls), errors = log.errors.len(), "poll finished"
         );
         Ok(log)
     }

@@ -194,6 +194,19 @@ impl Evaluator {
             .buffered(CONCURRENCY)
             .collect::<Vec<_>>()
             .await;
+        let sum = |f: fn(&RootReport) -> usize| reports.iter().map(f).sum::<usize>();
+        tracing::info!(
+            roots = reports.len(),
+            monitors = sum(|r| r.monitors),
+            transitions = sum(|r| r.transitions),
+            alerts_created = sum(|r| r.alerts_created),
+            alerts_sent = sum(|r| r.alerts_sent),
+            alerts_pending = sum(|r| r.alerts_pending),
+            busy = sum(|r| usize::from(r.busy)),
+            errors = sum(|r| usize::from(r.error.is_some())),
+            defaults_loaded,
+            "evaluation finished"
+        );
         Ok(EvaluatorReport {
             roots: reports,
             defaults_loaded,

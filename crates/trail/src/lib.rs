@@ -279,7 +279,7 @@ impl Trail {
             tracing::warn!(
                 delivery = %d.key,
                 malformed = intake.counts.malformed,
-                samples = ?intake.malformed_samples,
+                samples = ?cognito_watch_aws::logging::Json(&intake.malformed_samples),
                 "malformed records skipped"
             );
         }
@@ -580,7 +580,7 @@ impl Trail {
             }
             if self.store.record_finding(&f, now).await? {
                 report.detections += 1;
-                tracing::warn!(detection = f.detection.kind(), key = %key, pool = ?f.pool, "security detection");
+                tracing::warn!(detection = f.detection.kind(), key = %key, pool = f.pool.as_deref(), "security detection");
             }
             let claim_for = Duration::seconds(CLAIM_SECONDS);
             let key_of = TrailStore::finding_key(&f);

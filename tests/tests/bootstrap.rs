@@ -1,0 +1,162 @@
+//! Each function's real binary (`bootstrap` in Lambda) runs one invocation against a local
+//! Runtime API, with the emulator behind it: it answers, and every line it logs is one flat
+//! JSON object with the timestamp, level, message, function name and the invocation's request
+//! id, with real JSON values (no nesting under `fields`/`spans`, no debug strings). Lambda's
+//! log level (`AWS_LAMBDA_LOG_LEVEL`) decides what is written.
+//!
+//! The binaries are built by `scripts/test` (`cargo build --workspace --bins`) beside this
+//! test's own executable.
+
+use std::path::PathBuf;
+
+use cognito_watch_testbed::runtime::{invoke_once, Invocation};
+use cognito_watch_testbed::{AlertInbox, Bed};
+
+fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // target/<profile>/deps/bootstrap-<hash> → target/<profile>/<name>
+    let path = exe.parent().unwrap().parent().unwrap().join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build the functions first (`cargo build --workspace --bins`, as \
+         scripts/test does)",
+        path.display()
+    );
+    path
+}
+
+fn event(path: &str) -> serde_json::Value {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../events")
+        .join(path);
+    serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap()
+}
+
+/// Every stdout line of `run`, parsed, checked for the shape every line must have.
+fn log_lines(run: &Invocation, function: &str) -> Vec<serde_json::Value> {
+    let lines: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    for l in &lines {
+        let o = l.as_object().unwrap();
+        assert_eq!(o["functionName"], function, "{l}");
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(o["timestamp"].as_str().unwrap()).is_ok(),
+            "{l}"
+        );
+        assert!(
+            ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"].contains(&o["level"].as_str().unwrap()),
+            "{l}"
+        );
+        assert!(o["message"].is_string(), "{l}");
+        assert!(
+            !o.contains_key("fields") && !o.contains_key("spans") && !o.contains_key("span"),
+            "flat: {l}"
+        );
+        let text = l.to_string();
+        assert!(!text.contains("Some(") && !text.contains("None"), "{l}");
+    }
+    lines
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_function_binary_answers_and_logs_flat_json_lines_with_its_request_id() {
+    let bed = Bed::start().await;
+    let inbox = AlertInbox::create(&bed.sdk, "alerts").await;
+    // The tables the evaluator and the trail function need beside the collector's.
+    let _ = bed.evaluator(&inbox.topic_arn).await;
+    bed.inventoried_shop().await;
+    let mut env: Vec<(String, String)> = bed
+        .moto
+        .env()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    for (k, v) in [
+        ("STATE_TABLE", "state"),
+        ("HISTORY_TABLE", "history"),
+        ("STATUS_TABLE", cognito_watch_testbed::STATUS_TABLE),
+        ("TRAIL_TABLE", cognito_watch_testbed::TRAIL_TABLE),
+        ("ALERT_TOPIC_ARN", inbox.topic_arn.as_str()),
+        ("METRIC_DELAY_SECONDS", "60"),
+        ("PUBLISH_METRICS", "false"),
+        ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
+    ] {
+        env.push((k.to_string(), v.to_string()));
+    }
+    let cases = [
+        ("collector", "collector/schedule.json", "poll finished"),
+        (
+            "evaluator",
+            "evaluator/evaluate-all.json",
+            "evaluation finished",
+        ),
+        (
+            "trail",
+            "trail/eventbridge-config-change.json",
+            "trail invocation",
+        ),
+    ];
+    for (name, file, expected_message) in cases {
+        let function = format!("cognito-watch-{name}");
+        let run = tokio::task::block_in_place(|| {
+            invoke_once(&binary(name), &function, &env, &event(file))
+        });
+        assert_eq!(
+            run.outcome, "response",
+            "{name}: {} / {}",
+            run.body, run.stderr
+        );
+        let lines = log_lines(&run, &function);
+        let request = lines
+            .iter()
+            .filter(|l| l["requestId"] == run.request_id.as_str())
+            .count();
+        assert!(
+            request >= 1,
+            "{name} logged nothing of its invocation: {}",
+            run.stdout
+        );
+        {
+            let line = lines
+                .iter()
+                .find(|l| l["message"] == expected_message)
+                .unwrap_or_else(|| panic!("{name}: no {expected_message:?} in {}", run.stdout));
+            assert_eq!(line["requestId"], run.request_id.as_str(), "{line}");
+            assert_eq!(
+                line["xrayTraceId"],
+                "Root=1-67e0a1b2-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"
+            );
+            println!("{name}: {line}");
+        }
+        println!(
+            "{name}: first request for an invocation {:?} after the process started",
+            run.first_request_after
+        );
+    }
+
+    // WARN keeps the INFO lines out.
+    let mut quiet = env.clone();
+    quiet.retain(|(k, _)| k != "AWS_LAMBDA_LOG_LEVEL");
+    quiet.push(("AWS_LAMBDA_LOG_LEVEL".into(), "WARN".into()));
+    let run = tokio::task::block_in_place(|| {
+        invoke_once(
+            &binary("collector"),
+            "cognito-watch-collector",
+            &quiet,
+            &event("collector/schedule.json"),
+        )
+    });
+    assert_eq!(run.outcome, "response");
+    let lines = log_lines(&run, "cognito-watch-collector");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["level"] == "WARN" || l["level"] == "ERROR"),
+        "{}",
+        run.stdout
+    );
+}
