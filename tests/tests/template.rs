@@ -168,3 +168,234 @@ fn every_function_logs_json_at_the_operators_level_and_can_be_traced() {
         "the evaluator role grants X-Ray when Tracing is Active"
     );
 }
+
+/// A template value rendered as CloudFormation would: `!Join`, `!Sub` (every `${X}` or
+/// `${X.Attr}` becomes `X`), `!If` by `conditions`, `!Ref` to the name.
+fn render(v: &Value, conditions: &dyn Fn(&str) -> bool) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Tagged(t) if t.tag == "!Join" => {
+            let parts = t.value.as_sequence().unwrap();
+            let separator = parts[0].as_str().unwrap();
+            parts[1]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(|p| render(p, conditions))
+                .collect::<Vec<_>>()
+                .join(separator)
+        }
+        Value::Tagged(t) if t.tag == "!Sub" => {
+            let text = match &t.value {
+                Value::String(s) => s.clone(),
+                Value::Sequence(s) => s[0].as_str().unwrap().to_string(),
+                other => panic!("{other:?}"),
+            };
+            let mut out = String::new();
+            let mut rest = text.as_str();
+            while let Some(i) = rest.find("${") {
+                out.push_str(&rest[..i]);
+                let end = rest[i..].find('}').unwrap() + i;
+                let name = &rest[i + 2..end];
+                out.push_str(name.split('.').next().unwrap().replace("::", "-").as_str());
+                rest = &rest[end + 1..];
+            }
+            out.push_str(rest);
+            out
+        }
+        Value::Tagged(t) if t.tag == "!If" => {
+            let s = t.value.as_sequence().unwrap();
+            let pick = if conditions(s[0].as_str().unwrap()) {
+                1
+            } else {
+                2
+            };
+            render(&s[pick], conditions)
+        }
+        Value::Tagged(t) if t.tag == "!Ref" => t.value.as_str().unwrap().to_string(),
+        other => panic!("cannot render {other:?}"),
+    }
+}
+
+#[test]
+fn the_dashboard_is_valid_json_with_a_status_an_alarm_and_a_failing_ips_widget() {
+    let t = template("template.yaml");
+    let body = &t["Resources"]["Dashboard"]["Properties"]["DashboardBody"];
+    for trail_log_group in [true, false] {
+        let text = render(body, &|c| c == "HasTrailLogGroup" && trail_log_group);
+        let dashboard: serde_json::Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("the dashboard body is not JSON ({e}):\n{text}"));
+        let widgets = dashboard["widgets"].as_array().unwrap();
+        let titled = |needle: &str| {
+            widgets
+                .iter()
+                .find(|w| {
+                    w["properties"]["title"]
+                        .as_str()
+                        .is_some_and(|t| t.contains(needle))
+                        || w["properties"]["markdown"]
+                            .as_str()
+                            .is_some_and(|t| t.contains(needle))
+                })
+                .unwrap_or_else(|| panic!("no widget {needle:?} in {text}"))
+        };
+        let status = titled("Status per monitor");
+        let search = status["properties"]["metrics"][0][0]["expression"]
+            .as_str()
+            .unwrap();
+        assert!(
+            search.contains("{CognitoWatch,MonitorType,Monitor,Pool}")
+                && search.contains("MetricName=\"MonitorStatus\""),
+            "{search}"
+        );
+        let alarms = titled("alarms");
+        assert_eq!(alarms["type"], "alarm");
+        assert_eq!(alarms["properties"]["alarms"].as_array().unwrap().len(), 6);
+        let ips = titled("failing source IPs");
+        if trail_log_group {
+            assert_eq!(ips["type"], "log");
+            let q = ips["properties"]["query"].as_str().unwrap();
+            assert!(q.starts_with("SOURCE 'TrailLogGroupName'"), "{q}");
+        } else {
+            assert_eq!(ips["type"], "text");
+        }
+        // The app client dimension is AWS's own name; labels name no source document.
+        assert!(
+            !text.contains("AppClient}") && !text.contains(",AppClient"),
+            "{text}"
+        );
+        for source in ["CubeAPM", "Site24x7", "Sumo"] {
+            assert!(!text.contains(source), "{source} in a label: {text}");
+        }
+        // No widget overlaps another.
+        let mut cells = std::collections::HashSet::new();
+        for w in widgets {
+            let n = |k: &str| w[k].as_u64().unwrap();
+            for x in n("x")..n("x") + n("width") {
+                for y in n("y")..n("y") + n("height") {
+                    assert!(cells.insert((x, y)), "overlap at {x},{y}: {w}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_dashboard_url_follows_the_partition() {
+    let t = template("template.yaml");
+    let url = &t["Outputs"]["DashboardUrl"]["Value"];
+    let Value::Tagged(sub) = url else {
+        panic!("{url:?}")
+    };
+    let parts = sub.value.as_sequence().unwrap();
+    assert_eq!(
+        parts[0].as_str().unwrap(),
+        "https://${Console}/cloudwatch/home?region=${AWS::Region}#dashboards:name=${Dashboard}"
+    );
+    let hosts = &t["Mappings"]["Console"];
+    assert_eq!(hosts["aws"]["Host"], "console.aws.amazon.com");
+    assert_eq!(hosts["aws-cn"]["Host"], "console.amazonaws.cn");
+    assert_eq!(hosts["aws-us-gov"]["Host"], "console.amazonaws-us-gov.com");
+}
+
+#[test]
+fn the_four_saved_queries_sit_on_the_trail_log_group_and_read_the_fields_cloudtrail_writes() {
+    let t = template("template.yaml");
+    let resources = t["Resources"].as_mapping().unwrap();
+    let queries: Vec<(&str, &Value)> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Logs::QueryDefinition")
+        .map(|(k, r)| (k.as_str().unwrap(), &r["Properties"]))
+        .collect();
+    let names: Vec<&str> = queries.iter().map(|(k, _)| *k).collect();
+    assert_eq!(
+        names,
+        [
+            "FailedSignInsQuery",
+            "TokenRefreshFailuresQuery",
+            "TopFailingIpsQuery",
+            "M2mTokenRequestsQuery"
+        ]
+    );
+    for (name, p) in &queries {
+        assert_eq!(resources[*name]["Condition"], "HasTrailLogGroup", "{name}");
+        assert_eq!(
+            reference(&p["LogGroupNames"][0]),
+            Some("TrailLogGroupName"),
+            "{name}"
+        );
+        let q = p["QueryString"].as_str().unwrap();
+        assert!(
+            q.contains("filter eventSource = 'cognito-idp.amazonaws.com'"),
+            "{name}: {q}"
+        );
+        assert!(!q.contains('\n'), "{name}: one line of pipes");
+    }
+    let query = |name: &str| {
+        queries
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, p)| p["QueryString"].as_str().unwrap())
+            .unwrap()
+    };
+    assert!(query("FailedSignInsQuery").contains("by errorCode, sourceIPAddress"));
+    assert!(query("TokenRefreshFailuresQuery").contains("by bin(5m)"));
+    assert!(query("TopFailingIpsQuery").contains("by sourceIPAddress"));
+    // The OAuth token endpoint is Token_POST, its client id an array (CloudTrail's layout).
+    let m2m = query("M2mTokenRequestsQuery");
+    assert!(
+        m2m.contains("eventName = 'Token_POST'")
+            && m2m.contains("additionalEventData.requestParameters.client_id.0")
+            && m2m.contains("grant_type.0 = 'client_credentials'"),
+        "{m2m}"
+    );
+}
+
+#[test]
+fn every_parameter_is_grouped_labelled_and_free_text_is_constrained() {
+    let t = template("template.yaml");
+    let params = t["Parameters"].as_mapping().unwrap();
+    let interface = &t["Metadata"]["AWS::CloudFormation::Interface"];
+    let grouped: Vec<&str> = interface["ParameterGroups"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["Parameters"].as_sequence().unwrap())
+        .filter_map(Value::as_str)
+        .collect();
+    for (name, p) in params {
+        let name = name.as_str().unwrap();
+        assert_eq!(
+            grouped.iter().filter(|g| **g == name).count(),
+            1,
+            "{name} in exactly one group"
+        );
+        assert!(
+            interface["ParameterLabels"][name]["default"].is_string(),
+            "{name} has a label"
+        );
+        assert!(p["Description"].is_string(), "{name} has a description");
+        let constrained = p.get("AllowedPattern").is_some()
+            || p.get("AllowedValues").is_some()
+            || p["Type"] != "String";
+        assert!(constrained, "{name}: free text without a pattern");
+    }
+    let sar = &t["Metadata"]["AWS::ServerlessRepo::Application"];
+    for key in [
+        "Name",
+        "Description",
+        "Author",
+        "SpdxLicenseId",
+        "LicenseUrl",
+        "ReadmeUrl",
+        "SemanticVersion",
+    ] {
+        assert!(sar[key].is_string(), "SAR metadata {key}");
+    }
+    for file in ["LicenseUrl", "ReadmeUrl"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(sar[file].as_str().unwrap());
+        assert!(path.exists(), "{}", path.display());
+    }
+}

@@ -260,6 +260,9 @@ pub struct EvaluatorConfig {
     /// `TRAIL_TABLE` (optional): the trail's tallies and detections, read for the evidence
     /// an alert on a user pool or app client carries. Unset: alerts say no trail is wired.
     pub trail_table: Option<String>,
+    /// `PUBLISH_METRICS` (default true, and only inside Lambda): each monitor's status as the
+    /// EMF metric `MonitorStatus`.
+    pub publish_metrics: bool,
 }
 
 impl EvaluatorConfig {
@@ -275,6 +278,7 @@ impl EvaluatorConfig {
             retention: Duration::days(number::<i64>(get, "ALERT_TTL_DAYS", 30)?.clamp(1, 3650)),
             max_attempts: number::<u32>(get, "MAX_ATTEMPTS", 3)?.max(1),
             trail_table: get("TRAIL_TABLE").filter(|t| !t.trim().is_empty()),
+            publish_metrics: publish_metrics(get)?,
         })
     }
 

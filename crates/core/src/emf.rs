@@ -92,6 +92,45 @@ pub fn monitor_documents(monitors: &[Monitor], at: DateTime<Utc>) -> Vec<Value> 
     out
 }
 
+/// `MonitorStatus` (0 up, 1 trouble, 2 critical, 3 down) of each user pool, app client,
+/// identity provider and identity pool just evaluated, with the monitor's name, type and pool as
+/// dimensions, so a dashboard or an alarm can follow any monitor. Users are left out (one
+/// custom metric each would cost more than they tell).
+pub fn status_documents(
+    monitors: &[Monitor],
+    statuses: &BTreeMap<String, crate::alerting::status::Status>,
+    at: DateTime<Utc>,
+) -> Vec<Value> {
+    use crate::alerting::status::Status;
+    monitors
+        .iter()
+        .filter(|m| m.kind != MonitorKind::User)
+        .filter_map(|m| {
+            let status = statuses.get(&m.monitor_id)?;
+            let pool = match m.kind {
+                MonitorKind::IdentityPool => m.monitor_id.split_once('/').map(|(_, id)| id),
+                _ => m.user_pool_id.as_deref(),
+            }?;
+            let value = match status {
+                Status::Up => 0.0,
+                Status::Trouble => 1.0,
+                Status::Critical => 2.0,
+                Status::Down => 3.0,
+            };
+            let metrics: Metrics = [("MonitorStatus".to_string(), (value, "None"))].into();
+            Some(document(
+                at,
+                &[
+                    ("MonitorType", m.kind.id_prefix()),
+                    ("Monitor", &m.name),
+                    ("Pool", pool),
+                ],
+                &metrics,
+            ))
+        })
+        .collect()
+}
+
 /// The trail function's tallies per user pool and window: attempts, failures, refresh
 /// failures, M2M token requests.
 pub fn tally_documents(tallies: &BTreeMap<TallyId, Counts>) -> Vec<Value> {
@@ -182,5 +221,88 @@ mod tests {
         assert_eq!(docs.len(), 1, "{docs:?}");
         assert_eq!(docs[0]["UserPool"], "us-east-1_P");
         assert_eq!(docs[0]["TrailFailures"], 2.0);
+    }
+
+    #[test]
+    fn every_monitor_but_users_reports_its_status_as_a_number_with_its_name() {
+        use crate::alerting::status::Status;
+        use crate::inventory::monitor::{
+            AppClientDetails, IdentityPoolDetails, MonitorId, UserDetails, UserPoolDetails,
+        };
+        let at = DateTime::from_timestamp(1_763_726_400, 0).unwrap();
+        let make = |id: MonitorId, name: &str, details| {
+            Monitor::new(&id, name.into(), "123456789012", "eu-west-1", details, at)
+        };
+        let monitors = vec![
+            make(
+                MonitorId::UserPool {
+                    pool: "eu-west-1_P".into(),
+                },
+                "shop",
+                MonitorDetails::UserPool(UserPoolDetails::default()),
+            ),
+            make(
+                MonitorId::AppClient {
+                    pool: "eu-west-1_P".into(),
+                    client_id: "c1".into(),
+                },
+                "web",
+                MonitorDetails::AppClient(AppClientDetails::default()),
+            ),
+            make(
+                MonitorId::User {
+                    pool: "eu-west-1_P".into(),
+                    username: "alice".into(),
+                },
+                "alice",
+                MonitorDetails::User(UserDetails::default()),
+            ),
+            make(
+                MonitorId::IdentityPool {
+                    id: "eu-west-1:abc".into(),
+                },
+                "guests",
+                MonitorDetails::IdentityPool(IdentityPoolDetails::default()),
+            ),
+        ];
+        let statuses: BTreeMap<String, Status> = [
+            ("userpool/eu-west-1_P", Status::Critical),
+            ("appclient/eu-west-1_P/c1", Status::Down),
+            ("user/eu-west-1_P/alice", Status::Trouble),
+            ("identitypool/eu-west-1:abc", Status::Up),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let docs = status_documents(&monitors, &statuses, at);
+        let seen: Vec<(String, String, String, f64)> = docs
+            .iter()
+            .map(|d| {
+                let s = |k: &str| d[k].as_str().unwrap().to_string();
+                (
+                    s("MonitorType"),
+                    s("Monitor"),
+                    s("Pool"),
+                    d["MonitorStatus"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("userpool".into(), "shop".into(), "eu-west-1_P".into(), 2.0),
+                ("appclient".into(), "web".into(), "eu-west-1_P".into(), 3.0),
+                (
+                    "identitypool".into(),
+                    "guests".into(),
+                    "eu-west-1:abc".into(),
+                    0.0
+                ),
+            ]
+        );
+        assert_eq!(
+            docs[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["MonitorType", "Monitor", "Pool"]])
+        );
     }
 }

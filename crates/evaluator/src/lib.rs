@@ -270,6 +270,18 @@ impl Evaluator {
                 );
             }
         }
+        if self.config.publish_metrics {
+            let mut statuses: std::collections::BTreeMap<String, _> = previous
+                .iter()
+                .map(|(id, s)| (id.clone(), s.status))
+                .collect();
+            for c in &evaluation.changes {
+                statuses.insert(c.status.monitor_id.clone(), c.status.status);
+            }
+            for doc in cognito_watch_core::emf::status_documents(&monitors, &statuses, now) {
+                println!("{doc}");
+            }
+        }
         let (alerts_sent, alerts_pending) = self.deliver(root, now).await?;
         Ok(RootReport {
             root: root.to_string(),
