@@ -88,6 +88,41 @@ pub fn invoke_once(
     }
 }
 
+/// Time from `binary`'s process start to its first request for an invocation (its cold start:
+/// configuration read, SDK clients built), against a Runtime API that never hands one out.
+pub fn first_request(binary: &Path, env: &[(String, String)]) -> Duration {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let address = listener.local_addr().expect("its address");
+    let (asked, first_ask) = mpsc::channel();
+    let (posted, _answers) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let (asked, posted) = (asked.clone(), posted.clone());
+            std::thread::spawn(move || connection(stream, false, "", "", &[], &asked, &posted));
+        }
+    });
+    let started = Instant::now();
+    let mut child = Command::new(binary)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "cold-start")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
+    let at = first_ask.recv_timeout(Duration::from_secs(30));
+    let _ = child.kill();
+    let _ = child.wait();
+    match at {
+        Ok(at) => at.duration_since(started),
+        Err(_) => panic!("{} never asked for an invocation", binary.display()),
+    }
+}
+
 /// Answer the runtime: the event on the first `next`, then hold every later `next` open; pass
 /// the posted response or error back.
 fn serve(
