@@ -44,19 +44,13 @@ pub fn invoke_once(
     let id = request_id.clone();
     std::thread::spawn(move || serve(listener, &id, &arn, &payload, &asked, &posted));
     let started = Instant::now();
-    let mut child = Command::new(binary)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", function_name)
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
+    let mut child = start(
+        binary,
+        function_name,
+        env,
+        &address.to_string(),
+        Stdio::piped,
+    );
     let first_request_after = first_ask
         .recv_timeout(Duration::from_secs(30))
         .map(|at: Instant| at.duration_since(started))
@@ -88,6 +82,30 @@ pub fn invoke_once(
     }
 }
 
+/// Start `binary` as Lambda would: only `env`, the Runtime API's address, the function's name,
+/// JSON logs; its output to `output()`.
+fn start(
+    binary: &Path,
+    function_name: &str,
+    env: &[(String, String)],
+    runtime_api: &str,
+    output: fn() -> Stdio,
+) -> std::process::Child {
+    Command::new(binary)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", function_name)
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .stdout(output())
+        .stderr(output())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()))
+}
+
 /// Time from `binary`'s process start to its first request for an invocation (its cold start:
 /// configuration read, SDK clients built), against a Runtime API that never hands one out.
 pub fn first_request(binary: &Path, env: &[(String, String)]) -> Duration {
@@ -103,17 +121,7 @@ pub fn first_request(binary: &Path, env: &[(String, String)]) -> Duration {
         }
     });
     let started = Instant::now();
-    let mut child = Command::new(binary)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "cold-start")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
+    let mut child = start(binary, "cold-start", env, &address.to_string(), Stdio::null);
     let at = first_ask.recv_timeout(Duration::from_secs(30));
     let _ = child.kill();
     let _ = child.wait();
