@@ -80,11 +80,17 @@ pub fn decode(payload: Value, max_log_batch: u64) -> Result<Vec<Delivery>, Input
             return Ok(records.iter().filter_map(s3_record).collect());
         }
         let key = format!("file#{}", digest(&[&payload.to_string()]));
+        // The records move out of the payload (no copy of a multi-megabyte event).
+        let mut payload = payload;
+        let records = match payload.get_mut("Records").map(Value::take) {
+            Some(Value::Array(records)) => records,
+            _ => Vec::new(),
+        };
         return Ok(vec![Delivery {
             key,
             source: "file",
             account: None,
-            body: Body::Values(records.clone()),
+            body: Body::Values(records),
         }]);
     }
     if payload.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
@@ -197,11 +203,12 @@ pub fn logs(data: &str, max_batch: u64) -> Delivery {
             body: Body::Ignored("CloudWatch Logs control message".into()),
         };
     }
-    let events = batch
-        .get("logEvents")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    // The events and their messages move out of the batch (no copy of up to 1 MB of text).
+    let mut batch = batch;
+    let mut events = match batch.get_mut("logEvents").map(Value::take) {
+        Some(Value::Array(events)) => events,
+        _ => Vec::new(),
+    };
     let ids: Vec<String> = events
         .iter()
         .map(|e| text(e, "id").unwrap_or_default())
@@ -209,8 +216,11 @@ pub fn logs(data: &str, max_batch: u64) -> Delivery {
     let mut parts: Vec<&str> = vec![&group, &stream];
     parts.extend(ids.iter().map(String::as_str));
     let messages = events
-        .iter()
-        .map(|e| text(e, "message").unwrap_or_default())
+        .iter_mut()
+        .map(|e| match e.get_mut("message").map(Value::take) {
+            Some(Value::String(message)) => message,
+            _ => String::new(),
+        })
         .collect();
     Delivery {
         key: format!("logs#{}", digest(&parts)),
