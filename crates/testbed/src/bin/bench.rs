@@ -5,6 +5,8 @@
 //! `bench trail DIR`     parse + tally each shape in this process; one JSON line of figures
 //! `bench one SHAPE DIR` one pass over one shape (for peak-memory runs under /usr/bin/time)
 //! `bench cold BINARY`   time from a function's process start to its first Runtime API request
+//! `bench evaluate`      monitors evaluated per second: 10,000 monitors (1,000 user pools with
+//!                       6 app clients and 3 identity providers each), the core alone
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,7 +36,10 @@ fn main() -> Result<(), Failure> {
             Ok(())
         }
         ["cold", binary] => cold(Path::new(binary)),
-        _ => Err("usage: bench gen DIR [N] | trail DIR | one SHAPE DIR | cold BINARY".into()),
+        ["evaluate"] => evaluate(),
+        _ => Err(
+            "usage: bench gen DIR [N] | trail DIR | one SHAPE DIR | cold BINARY | evaluate".into(),
+        ),
     }
 }
 
@@ -281,6 +286,89 @@ fn cold(binary: &Path) -> Result<(), Failure> {
     println!(
         "{{\"first_request_ms\":{:.2}}}",
         best.as_secs_f64() * 1_000.0
+    );
+    Ok(())
+}
+
+/// 10,000 monitors in 1,000 roots, each with metrics that breach or not, evaluated with the
+/// shipped profiles from no previous status (the most work: every monitor is written).
+fn evaluate() -> Result<(), Failure> {
+    use cognito_watch_core::alerting::profile::ProfileSet;
+    use cognito_watch_core::alerting::status::evaluate_root;
+    use cognito_watch_core::inventory::monitor::{
+        AppClientDetails, IdentityProviderDetails, MonitorId, UserPoolDetails,
+    };
+    use cognito_watch_core::{Monitor, MonitorDetails};
+    let profiles = ProfileSet::shipped()?;
+    let now = Utc::now();
+    let roots: Vec<Vec<Monitor>> = (0..1_000)
+        .map(|p| {
+            let pool = format!("us-east-1_Pool{p:05}");
+            let mut root = vec![Monitor::new(
+                &MonitorId::UserPool { pool: pool.clone() },
+                format!("pool-{p}"),
+                "123456789012",
+                "us-east-1",
+                MonitorDetails::UserPool(UserPoolDetails::default()),
+                now,
+            )];
+            for c in 0..6 {
+                let mut m = Monitor::new(
+                    &MonitorId::AppClient {
+                        pool: pool.clone(),
+                        client_id: format!("client{p:05}{c}"),
+                    },
+                    format!("client-{c}"),
+                    "123456789012",
+                    "us-east-1",
+                    MonitorDetails::AppClient(AppClientDetails::default()),
+                    now,
+                );
+                let failing = (p + c) % 7 == 0;
+                m.metrics.insert("SignInSuccesses".into(), 80.0);
+                m.metrics
+                    .insert("SignInFailed".into(), if failing { 95.0 } else { 2.0 });
+                m.metrics.insert(
+                    "SignInFailurePercentage".into(),
+                    if failing { 54.3 } else { 2.4 },
+                );
+                m.metrics.insert("SignInThrottlesPeakMinute".into(), 0.0);
+                m.metrics.insert("TokenRefreshFailed".into(), 1.0);
+                root.push(m);
+            }
+            for i in 0..3 {
+                let mut m = Monitor::new(
+                    &MonitorId::IdentityProvider {
+                        pool: pool.clone(),
+                        provider_name: format!("idp{i}"),
+                    },
+                    format!("idp{i}"),
+                    "123456789012",
+                    "us-east-1",
+                    MonitorDetails::IdentityProvider(IdentityProviderDetails::default()),
+                    now,
+                );
+                m.metrics.insert("FederationFailed".into(), 0.0);
+                root.push(m);
+            }
+            root
+        })
+        .collect();
+    let monitors: usize = roots.iter().map(Vec::len).sum();
+    let previous = std::collections::BTreeMap::new();
+    let mut best = f64::MAX;
+    let mut changes = 0;
+    for _ in 0..5 {
+        let started = Instant::now();
+        changes = roots
+            .iter()
+            .map(|r| evaluate_root(r, &previous, &profiles, now).changes.len())
+            .sum::<usize>();
+        best = best.min(started.elapsed().as_secs_f64());
+    }
+    println!(
+        "{{\"monitors\":{monitors},\"changes\":{changes},\"seconds\":{best},\"per_second\":{}}}",
+        monitors as f64 / best
     );
     Ok(())
 }
