@@ -708,9 +708,9 @@ async fn a_lost_publish_answer_gives_one_identifiable_duplicate() {
 /// force raised for the pool; an evaluator without a trail table says so in one line.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_alert_carries_the_trails_evidence_of_the_same_period() {
-    let s = setup(&["web"]).await;
+    let s = setup(&["web", "mobile"]).await;
     let at = minute();
-    s.failing_sign_ins(at - Duration::minutes(8)).await;
+    s.every_client_failing(at - Duration::minutes(8)).await;
     s.collect(at).await;
     let trail = s.bed.trail(&s.inbox.topic_arn, &[]).await;
     let when = cognito_watch_core::trail::window_of(at) - Duration::minutes(5);
@@ -748,11 +748,30 @@ async fn an_alert_carries_the_trails_evidence_of_the_same_period() {
         .await
         .unwrap();
     s.inbox.drain().await; // the brute force detection itself
+
+    // The pool's trail is read once for the period, however many of its alerts carry it.
+    s.bed.moto.arm(
+        &cognito_watch_testbed::Fault::on(&["GetItem"])
+            .and_matching("\"TableName\":\"trail\"")
+            .watch(),
+    );
     s.evaluate(at).await;
+    let trail_reads = s.bed.moto.seen();
+    s.bed.moto.disarm();
     let alerts = s.inbox.drain().await;
+    let carrying = alerts
+        .iter()
+        .filter(|e| alert_json(e)["trail_evidence"]["trail"] == "seen")
+        .count();
+    assert_eq!(carrying, 2, "both clients' alerts: {alerts:#?}");
+    assert_eq!(
+        trail_reads,
+        vec![1],
+        "one look-up of the pool for both alerts"
+    );
     let web = alerts
         .iter()
-        .find(|e| attribute(e, "monitor_type") == "appclient")
+        .find(|e| attribute(e, "monitor_id").ends_with(s.clients[0].as_str()))
         .map(alert_json)
         .unwrap_or_else(|| panic!("no client alert: {alerts:#?}"));
     let evidence = &web["trail_evidence"];

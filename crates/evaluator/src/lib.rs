@@ -12,6 +12,7 @@
 
 mod event;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_config::SdkConfig;
@@ -24,8 +25,9 @@ use cognito_watch_core::alerting::profile::{ProfileError, ProfileSet};
 use cognito_watch_core::alerting::status::{evaluate_root, Alert};
 use cognito_watch_core::config::EvaluatorConfig;
 use cognito_watch_core::inventory::monitor::MonitorId;
+use cognito_watch_core::trail::detect::Finding;
 use cognito_watch_core::trail::evidence::{self, TrailEvidence};
-use cognito_watch_core::trail::TallyKind;
+use cognito_watch_core::trail::{Counts, TallyId, TallyKind};
 use futures::StreamExt;
 use serde::Serialize;
 
@@ -304,9 +306,10 @@ impl Evaluator {
     ) -> Result<(usize, usize), AwsError> {
         let mut sent = 0;
         let mut pending = 0;
+        let mut reads = TrailReads::default();
         for stored in self.status.pending_alerts(root).await? {
             let alert = &stored.alert;
-            let evidence = self.evidence(alert).await;
+            let evidence = self.evidence_with(alert, &mut reads).await;
             let publish = || async {
                 let message = alert_message::message(alert, evidence.as_ref())
                     .map_err(|e| AwsError::local("Publish", "cannot render", e))?;
@@ -344,42 +347,75 @@ impl Evaluator {
     /// for recoveries). A trail table that cannot be read never holds the alert back: it
     /// goes out saying so.
     pub async fn evidence(&self, alert: &Alert) -> Option<TrailEvidence> {
+        self.evidence_with(alert, &mut TrailReads::default()).await
+    }
+
+    /// `evidence`, reading each pool's trail for a period once however many of the root's
+    /// alerts need it (a pool and its clients usually alert together).
+    async fn evidence_with(&self, alert: &Alert, reads: &mut TrailReads) -> Option<TrailEvidence> {
         let (pool, client) = evidence::subject_of(alert)?;
         let Some(trail) = &self.trail else {
             return Some(TrailEvidence::NotWired);
         };
-        let read = async {
-            if !trail.has_pool(&pool).await? {
-                return Ok(TrailEvidence::NoRecords { pool: pool.clone() });
+        let period = evidence::period(alert.at);
+        let key = (pool.clone(), period.0);
+        if !reads.contains_key(&key) {
+            match PoolTrail::read(trail, &pool, period.0).await {
+                Ok(read) => {
+                    reads.insert(key.clone(), read);
+                }
+                Err(e) => {
+                    tracing::warn!(alert_id = %alert.alert_id, error = %e, "the trail's evidence could not be read; the alert goes out without it");
+                    return Some(TrailEvidence::Unavailable {
+                        reason: e.to_string(),
+                    });
+                }
             }
-            let period = evidence::period(alert.at);
-            let mut tallies = trail.tallies(&pool, TallyKind::Ip, period.0).await?;
-            let other = if client.is_some() {
-                TallyKind::Client
-            } else {
-                TallyKind::Error
-            };
-            tallies.extend(trail.tallies(&pool, other, period.0).await?);
-            let findings: Vec<_> = trail
-                .findings(period.0)
-                .await?
-                .into_iter()
-                .map(|s| s.finding)
-                .collect();
-            Ok::<_, AwsError>(TrailEvidence::Seen(evidence::evidence(
+        }
+        let read = reads.get(&key)?;
+        Some(match read {
+            PoolTrail::Unseen => TrailEvidence::NoRecords { pool },
+            PoolTrail::Seen { tallies, findings } => TrailEvidence::Seen(evidence::evidence(
                 &pool,
                 client.as_deref(),
                 period,
-                &tallies,
-                &findings,
-            )))
-        };
-        Some(read.await.unwrap_or_else(|e| {
-            tracing::warn!(alert_id = %alert.alert_id, error = %e, "the trail's evidence could not be read; the alert goes out without it");
-            TrailEvidence::Unavailable {
-                reason: e.to_string(),
-            }
-        }))
+                tallies,
+                findings,
+            )),
+        })
+    }
+}
+
+/// What the trail kept of one pool from the start of an evidence period: its address,
+/// client and error-code tallies, and the detections since.
+enum PoolTrail {
+    /// No record of the pool ever reached the trail function.
+    Unseen,
+    Seen {
+        tallies: Vec<(TallyId, Counts)>,
+        findings: Vec<Finding>,
+    },
+}
+
+/// Pool trails already read in one delivery run, by (pool, start of period).
+type TrailReads = HashMap<(String, DateTime<Utc>), PoolTrail>;
+
+impl PoolTrail {
+    async fn read(trail: &TrailStore, pool: &str, from: DateTime<Utc>) -> Result<Self, AwsError> {
+        if !trail.has_pool(pool).await? {
+            return Ok(PoolTrail::Unseen);
+        }
+        let mut tallies = Vec::new();
+        for kind in [TallyKind::Ip, TallyKind::Client, TallyKind::Error] {
+            tallies.extend(trail.tallies(pool, kind, from).await?);
+        }
+        let findings = trail
+            .findings(from)
+            .await?
+            .into_iter()
+            .map(|s| s.finding)
+            .collect();
+        Ok(PoolTrail::Seen { tallies, findings })
     }
 }
 
