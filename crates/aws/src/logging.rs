@@ -144,15 +144,12 @@ impl Visit for Fields<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         let text = format!("{value:?}");
         // A `Json` field (an object or an array) goes in as itself; anything else is text.
-        let structured = field.name() != "message"
-            && (text.starts_with('{') || text.starts_with('['))
-            && serde_json::from_str::<Value>(&text).is_ok_and(|v| v.is_object() || v.is_array());
-        let value = if structured {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        } else {
-            Value::String(text)
-        };
-        self.put(field, value);
+        let structured = (field.name() != "message"
+            && (text.starts_with('{') || text.starts_with('[')))
+        .then(|| serde_json::from_str::<Value>(&text).ok())
+        .flatten()
+        .filter(|v| v.is_object() || v.is_array());
+        self.put(field, structured.unwrap_or(Value::String(text)));
     }
 }
 
