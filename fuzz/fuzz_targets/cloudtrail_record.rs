@@ -6,5 +6,5 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let mut intake = Intake::new(Box::new(|_| None));
     intake.add_json_bytes(data);
-    cognito_watch_fuzz::check(&intake);
+    cognito_watch_fuzz::check(&mut intake);
 });

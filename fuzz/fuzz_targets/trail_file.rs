@@ -7,6 +7,6 @@ fuzz_target!(|data: &[u8]| {
     for bytes in [data.to_vec(), cognito_watch_fuzz::gzip(data)] {
         let mut intake = Intake::new(Box::new(|_| None));
         let _ = trail::file::read_trail_file(bytes.as_slice(), &mut intake);
-        cognito_watch_fuzz::check(&intake);
+        cognito_watch_fuzz::check(&mut intake);
     }
 });

@@ -9,19 +9,15 @@ use trail::input::Body;
 /// for libFuzzer).
 pub fn take_in(body: Body) -> Intake {
     let mut intake = Intake::new(Box::new(|_| None));
-    match body {
-        Body::Values(values) => values.into_iter().for_each(|v| intake.add_value(v)),
-        Body::Texts(texts) => texts.iter().for_each(|t| intake.add_text(t)),
-        Body::Corrupt(why) => intake.malformed(why),
-        Body::S3 { .. } | Body::Ignored(_) => {}
-    }
-    check(&intake);
+    // An S3 object or an ignored body is handed back: nothing to take in here.
+    let _ = body.take_in(&mut intake);
+    check(&mut intake);
     intake
 }
 
 /// The invariants of what an intake holds.
-pub fn check(intake: &Intake) {
-    if let Err(why) = intake.tallies.check_bounds() {
+pub fn check(intake: &mut Intake) {
+    if let Err(why) = intake.tallies().check_bounds() {
         panic!("{why}");
     }
     for f in &intake.findings {

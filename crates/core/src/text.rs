@@ -55,6 +55,46 @@ pub fn clean(s: &str, max: usize) -> String {
     bound(out.trim_end(), max)
 }
 
+/// [`clean`], without a copy when the text is clean already (no character removed or
+/// changed, no run of spaces, no space at either end, at most `max` characters).
+pub fn clean_cow(s: std::borrow::Cow<'_, str>, max: usize) -> std::borrow::Cow<'_, str> {
+    if s.is_ascii() {
+        // Printable ASCII and single inner spaces only: a byte loop.
+        let bytes = s.as_bytes();
+        let clean_already = bytes.len() <= max
+            && bytes.first() != Some(&b' ')
+            && bytes.last() != Some(&b' ')
+            && bytes.iter().all(|b| (b' '..=b'~').contains(b))
+            && memchr_pair(bytes).is_none();
+        return if clean_already {
+            s
+        } else {
+            std::borrow::Cow::Owned(clean(&s, max))
+        };
+    }
+    let mut previous_space = true;
+    let mut chars = 0usize;
+    let clean_already = s.chars().all(|c| {
+        chars += 1;
+        let space = c == ' ';
+        let ok = chars <= max
+            && (space || (!c.is_whitespace() && is_clean_char(c)))
+            && !(space && previous_space);
+        previous_space = space;
+        ok
+    }) && !s.ends_with(' ');
+    if clean_already {
+        s
+    } else {
+        std::borrow::Cow::Owned(clean(&s, max))
+    }
+}
+
+/// Where two spaces meet, if anywhere.
+fn memchr_pair(bytes: &[u8]) -> Option<usize> {
+    bytes.windows(2).position(|w| w == b"  ")
+}
+
 /// At most `max` characters, "…" marking a cut.
 fn bound(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -347,6 +387,9 @@ mod tests {
             prop_assert!(c.chars().all(|ch| is_clean_char(ch) && (ch == ' ' || !ch.is_whitespace())));
             prop_assert!(c.chars().count() <= max);
             prop_assert_eq!(clean(&c, max), c.clone());
+            // The copy-free form agrees, borrowing only what was clean already.
+            prop_assert_eq!(clean_cow(std::borrow::Cow::Borrowed(&input), max), c.clone());
+            prop_assert_eq!(clean_cow(std::borrow::Cow::Borrowed(&c), max), std::borrow::Cow::Borrowed(c.as_str()));
             let m = clean_masked(&input, 10_000);
             prop_assert!(m.chars().all(is_clean_char));
             let body = arn_head(&m).map_or(m.as_str(), |h| &m[h.len()..]);

@@ -6,6 +6,7 @@
 pub mod runtime;
 pub mod seed;
 pub mod traffic;
+pub mod workload;
 
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};

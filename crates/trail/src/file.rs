@@ -1,6 +1,8 @@
-//! A CloudTrail log file (`{"Records": [...]}`, gzip) read as a stream. A small byte scanner
-//! finds each record's bytes in the `Records` array (it tracks only strings, escapes and
-//! bracket depth), and each record is parsed on its own. So:
+//! A CloudTrail log file (`{"Records": [...]}`, gzip) read as a stream. Each record is read in
+//! place, typed, straight from the decompressed chunk, and the reader says where it ended. A
+//! record it does not take (broken, or cut by the end of a chunk) is found by a small byte
+//! scanner (it tracks only strings, escapes and bracket depth; a string's run is found with
+//! `memchr`), and parsed on its own. So:
 //! - memory holds one record (at most `MAX_RECORD` bytes) and the tallies, never the file;
 //! - a record that does not parse (invalid UTF-8 is read leniently first; 10,000 levels of
 //!   nesting is refused by the parser) is skipped and counted, and the next one is read;
@@ -40,6 +42,12 @@ pub fn read_trail_file<R: Read>(reader: R, intake: &mut Intake) -> Result<u64, F
     } else {
         scan(buffered, intake)
     }
+}
+
+/// Read a trail file's plain JSON text held in memory (a `{"Records": [...]}` event) into
+/// `intake`, without copying it. Returns the number of records read.
+pub fn read_trail_text(text: &[u8], intake: &mut Intake) -> Result<u64, FileError> {
+    scan(text, intake)
 }
 
 fn scan<R: BufRead>(mut reader: R, intake: &mut Intake) -> Result<u64, FileError> {
@@ -127,8 +135,11 @@ struct Scanner {
     key: Vec<u8>,
     collecting_key: bool,
     key_is_records: bool,
-    /// The record being read; `record_depth` its bracket depth; `in_record` whether one is.
+    /// The record being read, when it is copied (it began in an earlier chunk); `start`
+    /// where it began in this chunk, when it is read in place; `record_depth` its bracket
+    /// depth; `in_record` whether one is.
     record: Vec<u8>,
+    start: Option<usize>,
     record_depth: usize,
     in_record: bool,
     /// The record grew past `MAX_RECORD`: its bytes are dropped until it ends.
@@ -137,16 +148,18 @@ struct Scanner {
 }
 
 impl Scanner {
-    fn feed(&mut self, bytes: &[u8], intake: &mut Intake) {
+    fn feed(&mut self, chunk: &[u8], intake: &mut Intake) {
         let mut i = 0;
-        while i < bytes.len() {
+        while i < chunk.len() {
             match self.phase {
                 Phase::Top => {
-                    self.top(bytes[i]);
+                    self.top(chunk[i]);
                     i += 1;
                 }
                 Phase::Records => {
-                    if let Some(refeed) = self.records_byte(bytes[i], intake) {
+                    let (used, refeed) = self.records_span(chunk, i, intake);
+                    i += used;
+                    if let Some(refeed) = refeed {
                         // A record swallowed its neighbours: read them again from the cut.
                         // Iterative: each pass is shorter than the last.
                         let mut pending = refeed;
@@ -154,24 +167,109 @@ impl Scanner {
                             pending = rest;
                         }
                     }
-                    i += 1;
                 }
-                Phase::After => return,
+                Phase::After => break,
+            }
+        }
+        self.keep(chunk);
+    }
+
+    /// The chunk ends: a record read in place so far is copied, to carry on in the next.
+    fn keep(&mut self, chunk: &[u8]) {
+        if let Some(start) = self.start.take() {
+            if self.in_record && !self.oversize {
+                self.record.clear();
+                self.record.extend_from_slice(&chunk[start..]);
             }
         }
     }
 
     /// Feed a cut-off tail; returns a further tail when it too needs a cut.
     fn refeed(&mut self, bytes: &[u8], intake: &mut Intake) -> Option<Vec<u8>> {
-        for (i, &b) in bytes.iter().enumerate() {
-            if self.phase != Phase::Records {
-                return None;
-            }
-            if let Some(mut rest) = self.records_byte(b, intake) {
-                rest.extend_from_slice(&bytes[i + 1..]);
+        let mut i = 0;
+        while i < bytes.len() && self.phase == Phase::Records {
+            let (used, refeed) = self.records_span(bytes, i, intake);
+            i += used;
+            if let Some(mut rest) = refeed {
+                rest.extend_from_slice(&bytes[i..]);
                 return Some(rest);
             }
         }
+        self.keep(bytes);
+        None
+    }
+
+    /// Read from `chunk[at..]` inside the array: the run of a string inside a record at once
+    /// (up to its closing quote or next escape, found with `memchr`), anything else a byte at
+    /// a time. Returns the bytes used (at least one) and bytes to read again when a broken
+    /// record was cut.
+    fn records_span(
+        &mut self,
+        chunk: &[u8],
+        at: usize,
+        intake: &mut Intake,
+    ) -> (usize, Option<Vec<u8>>) {
+        if !self.in_record && chunk[at] == b'{' {
+            // Most records are read where they lie, in one pass: the typed reader says where
+            // each ends. A record it does not take (broken, or cut by the end of the chunk)
+            // is found byte by byte below.
+            if let Some(n) = intake.add_leading_record(&chunk[at..]) {
+                self.records += 1;
+                return (n, None);
+            }
+        }
+        if self.in_record && self.lexer.in_string && !self.lexer.escape {
+            let bytes = &chunk[at..];
+            let (used, closes) = match memchr::memchr2(b'"', b'\\', bytes) {
+                Some(j) => (j + 1, Some(bytes[j])),
+                None => (bytes.len(), None),
+            };
+            if let Some(rest) = self.grow(chunk, at, used, intake) {
+                return (used, Some(rest));
+            }
+            match closes {
+                Some(b'"') => self.lexer.in_string = false,
+                Some(_) => self.lexer.escape = true,
+                None => {}
+            }
+            return (used, None);
+        }
+        (1, self.records_byte(chunk, at, intake))
+    }
+
+    /// The record being read now ends at `chunk[at + n]`. A record read in place is not
+    /// copied. Returns bytes to read again when the record grew past `MAX_RECORD` and holds
+    /// the start of another (it swallowed its neighbours: it is cut there); a record that is
+    /// merely huge is dropped until it ends.
+    fn grow(&mut self, chunk: &[u8], at: usize, n: usize, intake: &mut Intake) -> Option<Vec<u8>> {
+        if self.oversize {
+            return None;
+        }
+        match self.start {
+            Some(start) if at + n - start <= MAX_RECORD => return None,
+            Some(start) => {
+                self.start = None;
+                self.record.clear();
+                self.record.extend_from_slice(&chunk[start..at + n]);
+            }
+            None => {
+                self.record.extend_from_slice(&chunk[at..at + n]);
+                if self.record.len() <= MAX_RECORD {
+                    return None;
+                }
+            }
+        }
+        // Keep a record that swallowed others from taking the rest of the file.
+        if let Some(cut) = find(&self.record[1..], RESYNC) {
+            self.records += 1;
+            intake.malformed("a record with broken brackets or quotes, cut at the next record");
+            let rest = self.record.split_off(cut + 1);
+            self.in_record = false;
+            self.lexer = Lexer::default();
+            return Some(rest);
+        }
+        self.oversize = true;
+        self.record = Vec::new();
         None
     }
 
@@ -205,8 +303,10 @@ impl Scanner {
         }
     }
 
-    /// A byte inside the array. Returns bytes to read again when a broken record was cut.
-    fn records_byte(&mut self, b: u8, intake: &mut Intake) -> Option<Vec<u8>> {
+    /// The byte `chunk[at]` inside the array. Returns bytes to read again when a broken
+    /// record was cut.
+    fn records_byte(&mut self, chunk: &[u8], at: usize, intake: &mut Intake) -> Option<Vec<u8>> {
+        let b = chunk[at];
         if !self.in_record {
             match b {
                 b' ' | b'\n' | b'\r' | b'\t' | b',' => return None,
@@ -217,6 +317,7 @@ impl Scanner {
                 _ => {
                     self.in_record = true;
                     self.oversize = false;
+                    self.start = Some(at);
                     self.record.clear();
                     self.record_depth = 0;
                     self.lexer = Lexer::default();
@@ -225,30 +326,15 @@ impl Scanner {
         }
         let structural = self.lexer.structural(b);
         if structural && self.record_depth == 0 && matches!(b, b',' | b']') {
-            // The end of a scalar element.
+            // The end of a scalar element (the byte is not part of it).
             self.in_record = false;
             if b == b']' {
                 self.phase = Phase::After;
             }
-            return self.finish(intake);
+            return self.finish(chunk, at, intake);
         }
-        if !self.oversize {
-            self.record.push(b);
-            if self.record.len() > MAX_RECORD {
-                // Keep a record that swallowed others from taking the rest of the file.
-                if let Some(cut) = find(&self.record[1..], RESYNC) {
-                    self.records += 1;
-                    intake.malformed(
-                        "a record with broken brackets or quotes, cut at the next record",
-                    );
-                    let rest = self.record.split_off(cut + 1);
-                    self.in_record = false;
-                    self.lexer = Lexer::default();
-                    return Some(rest);
-                }
-                self.oversize = true;
-                self.record = Vec::new();
-            }
+        if let Some(rest) = self.grow(chunk, at, 1, intake) {
+            return Some(rest);
         }
         if structural {
             match b {
@@ -258,31 +344,36 @@ impl Scanner {
             }
             if self.record_depth == 0 && matches!(b, b'}' | b']') {
                 self.in_record = false;
-                return self.finish(intake);
+                return self.finish(chunk, at + 1, intake);
             }
         }
         None
     }
 
-    /// A record's bytes are complete: take them in. A record that does not parse and holds
-    /// the start of another is cut there.
-    fn finish(&mut self, intake: &mut Intake) -> Option<Vec<u8>> {
+    /// A record's bytes are complete (in place up to `chunk[end]`, or copied): take them in.
+    /// A record that does not parse and holds the start of another is cut there.
+    fn finish(&mut self, chunk: &[u8], end: usize, intake: &mut Intake) -> Option<Vec<u8>> {
         self.records += 1;
         self.lexer = Lexer::default();
+        let start = self.start.take();
         if self.oversize {
             intake.malformed(format!("a record over {MAX_RECORD} bytes, skipped"));
             return None;
         }
-        if intake.add_json_bytes(&self.record) {
+        let record: &[u8] = match start {
+            Some(start) => &chunk[start..end],
+            None => &self.record,
+        };
+        if intake.add_json_bytes(record) {
             return None;
         }
-        let cut = find(&self.record[1..], RESYNC)? + 1;
-        Some(self.record.split_off(cut))
+        let cut = find(&record[1..], RESYNC)? + 1;
+        Some(record[cut..].to_vec())
     }
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 #[cfg(test)]
@@ -375,6 +466,30 @@ mod tests {
             i.malformed_samples
         );
         assert_eq!(i.counts.malformed, 3, "{:?}", i.malformed_samples);
+        // However the bytes arrive (records read in place, or split across reads and carried
+        // over), the same records are read.
+        for size in [1, 7, 4096, MAX_RECORD - 3] {
+            let mut t = intake();
+            read_trail_file(Trickle(&file, size), &mut t).unwrap();
+            let (mine, whole) = (t.tallies().clone(), i.tallies().clone());
+            assert_eq!(
+                (&t.counts, &t.malformed_samples, mine),
+                (&i.counts, &i.malformed_samples, whole),
+                "read {size} bytes at a time"
+            );
+        }
+    }
+
+    /// A reader that hands over at most `.1` bytes a read.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(self.1).min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
     }
 
     fn json_value() -> impl Strategy<Value = serde_json::Value> {
@@ -411,7 +526,7 @@ mod tests {
             for input in [bytes.clone(), gz(&bytes)] {
                 let mut i = intake();
                 let _ = read_trail_file(input.as_slice(), &mut i);
-                prop_assert!(i.tallies.check_bounds().is_ok());
+                prop_assert!(i.tallies().check_bounds().is_ok());
             }
         }
 
@@ -429,7 +544,7 @@ mod tests {
                 let mut i = intake();
                 prop_assert!(read_trail_file(gz(&with_sibling(&middle)).as_slice(), &mut i).is_ok());
                 prop_assert!(i.counts.cognito_records >= 2, "{:?}", i.malformed_samples);
-                prop_assert!(i.tallies.check_bounds().is_ok());
+                prop_assert!(i.tallies().check_bounds().is_ok());
             }
         }
     }

@@ -171,7 +171,7 @@ impl Trail {
     /// ARN), used for detections whose records do not name one.
     pub async fn handle(
         &self,
-        payload: serde_json::Value,
+        payload: impl Into<input::Payload>,
         account: Option<String>,
     ) -> Result<TrailReport, TrailError> {
         let deliveries = input::decode(payload, self.config.max_log_batch_bytes)?;
@@ -256,24 +256,23 @@ impl Trail {
             lookup.pool_of_client.get(c).cloned()
         }));
         intake.progress = self.progress.clone();
-        match d.body {
-            Body::Ignored(why) => {
+        match d.body.take_in(&mut intake) {
+            Some(Body::Ignored(why)) => {
                 tracing::info!(delivery = %d.key, why = %why, "nothing to do");
                 report.ignored += 1;
                 return Ok(());
             }
-            Body::Corrupt(why) => intake.malformed(why),
-            Body::Values(values) => values.into_iter().for_each(|v| intake.add_value(v)),
-            Body::Texts(texts) => texts.iter().for_each(|t| intake.add_text(t)),
-            Body::S3 {
+            Some(Body::S3 {
                 bucket,
                 key,
                 version_id,
-            } => {
+            }) => {
                 intake = self
                     .read_file(&bucket, &key, version_id.as_deref(), intake)
                     .await?
             }
+            // Taken in already.
+            _ => {}
         }
         if !intake.malformed_samples.is_empty() {
             tracing::warn!(
@@ -284,17 +283,17 @@ impl Trail {
             );
         }
         report.absorb(&intake.counts);
-        self.tally(&d.key, &intake.tallies.counts, now, report)
-            .await?;
+        let tallies = intake.take_tallies();
+        self.tally(&d.key, &tallies.counts, now, report).await?;
         let account = intake
             .account
             .clone()
             .or(d.account.clone())
             .or(own_account.map(str::to_string));
         let mut findings = intake.findings;
-        findings.extend(self.detections(&intake.tallies.counts).await?);
+        findings.extend(self.detections(&tallies.counts).await?);
         findings.extend(self.first_in_a_while(intake.first_seen, now).await?);
-        findings.extend(self.new_m2m_sources(intake.m2m_sources, now).await?);
+        findings.extend(self.new_m2m_sources(tallies.m2m_sources, now).await?);
         // Naming the pools is best effort: a failed read never holds a detection back.
         if let Err(e) = self.place(&mut findings).await {
             tracing::warn!(delivery = %d.key, error = %e, "the pools of a per-IP detection could not be read; it goes out without them");

@@ -11,7 +11,8 @@ async fn main() -> Result<(), Error> {
     let trail = Trail::from_env().await?;
     let trail = &trail;
     lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<serde_json::Value>| async move {
+        // The payload stays JSON text: the trail reads it straight into typed records.
+        move |event: LambdaEvent<Box<serde_json::value::RawValue>>| async move {
             // The function's own account, from its ARN (arn:aws:lambda:<region>:<account>:...).
             let account = event
                 .context

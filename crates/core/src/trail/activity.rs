@@ -39,8 +39,11 @@ pub struct UserNotification {
 
 /// One log message, classified.
 #[derive(Debug, Clone, PartialEq)]
-pub enum LogRecord {
-    CloudTrail(Box<CloudTrailRecord>),
+// A CloudTrail record is moved once and read in place: not boxed, so reading one allocates
+// nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum LogRecord<'a> {
+    CloudTrail(CloudTrailRecord<'a>),
     Activity(Box<UserActivity>),
     Notification(UserNotification),
 }
@@ -74,8 +77,9 @@ fn millis(v: Option<&Value>) -> Option<DateTime<Utc>> {
     Utc.timestamp_millis_opt(ms).single()
 }
 
-/// Classify one message (a log event's `message`, or a record from a trail file).
-pub fn classify(value: Value) -> Result<LogRecord, DecodeError> {
+/// Classify one message (a log event's `message`, or a record from a trail file) given as a
+/// JSON value.
+pub fn classify(value: Value) -> Result<LogRecord<'static>, DecodeError> {
     let source = value
         .get("eventSource")
         .and_then(Value::as_str)
@@ -84,34 +88,102 @@ pub fn classify(value: Value) -> Result<LogRecord, DecodeError> {
     match source.as_str() {
         "USER_ACTIVITY" | "USER_NOTIFICATION" => user_log(&source, &value),
         s if s.ends_with(".amazonaws.com") => {
-            let mut value = value;
             // A record without an id (copied from a console or an export) keeps a stable one: a
             // digest of the record itself.
-            if value
+            let missing_id = value
                 .get("eventID")
                 .and_then(Value::as_str)
-                .is_none_or(str::is_empty)
-            {
-                let id = crate::trail::digest(&[&value.to_string()]);
-                if let Some(fields) = value.as_object_mut() {
-                    fields.insert("eventID".into(), Value::String(id));
-                }
+                .is_none_or(str::is_empty);
+            let id = missing_id.then(|| crate::trail::digest(&[&value.to_string()]));
+            let mut r = CloudTrailRecord::from_value(value)
+                .map_err(|e| DecodeError::Record(e.to_string()))?;
+            if let Some(id) = id {
+                r.event_id = id.into();
             }
-            serde_json::from_value::<CloudTrailRecord>(value)
-                .map(|r| LogRecord::CloudTrail(Box::new(r)))
-                .map_err(|e| DecodeError::Record(e.to_string()))
+            Ok(LogRecord::CloudTrail(r))
         }
         _ => Err(DecodeError::Unknown),
     }
 }
 
-/// Classify one message given as text.
-pub fn classify_str(text: &str) -> Result<LogRecord, DecodeError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| DecodeError::Json(e.to_string()))?;
+/// Classify one message given as text. A CloudTrail record is read straight from the text
+/// into its typed form (strings borrowed from `text`); anything else (a user log, a record
+/// the typed reader refuses) goes through a JSON value, which also says why a message is
+/// unusable.
+pub fn classify_str(text: &str) -> Result<LogRecord<'_>, DecodeError> {
+    classify_str_with(text, &Defaults::default())
+}
+
+/// What a record lacks but its envelope says (an EventBridge event's source, time, region and
+/// account): filled in before the record is judged.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Defaults {
+    pub event_source: Option<String>,
+    pub event_time: Option<String>,
+    pub aws_region: Option<String>,
+    pub recipient_account_id: Option<String>,
+}
+
+impl Defaults {
+    /// Fill the fields of a typed record that are missing or empty.
+    pub fn fill_record(&self, r: &mut CloudTrailRecord<'_>) {
+        let fill = |field: &mut Option<std::borrow::Cow<'_, str>>, v: &Option<String>| {
+            if field.as_deref().is_none_or(str::is_empty) {
+                if let Some(v) = v {
+                    *field = Some(v.clone().into());
+                }
+            }
+        };
+        fill(&mut r.aws_region, &self.aws_region);
+        fill(&mut r.recipient_account_id, &self.recipient_account_id);
+        if let (true, Some(v)) = (r.event_source.is_empty(), &self.event_source) {
+            r.event_source = v.clone().into();
+        }
+    }
+
+    /// Fill the fields of a JSON record that are missing or empty.
+    pub fn fill(&self, value: &mut Value) {
+        let Some(fields) = value.as_object_mut() else {
+            return;
+        };
+        for (field, v) in [
+            ("eventSource", &self.event_source),
+            ("eventTime", &self.event_time),
+            ("awsRegion", &self.aws_region),
+            ("recipientAccountId", &self.recipient_account_id),
+        ] {
+            let missing = fields
+                .get(field)
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty);
+            if let (true, Some(v)) = (missing, v) {
+                fields.insert(field.to_string(), Value::String(v.clone()));
+            }
+        }
+    }
+}
+
+/// [`classify_str`], with the envelope's [`Defaults`].
+pub fn classify_str_with<'a>(
+    text: &'a str,
+    defaults: &Defaults,
+) -> Result<LogRecord<'a>, DecodeError> {
+    if let Ok(mut r) = serde_json::from_str::<CloudTrailRecord<'a>>(text) {
+        defaults.fill_record(&mut r);
+        if r.event_source.ends_with(".amazonaws.com") {
+            if r.event_id.is_empty() {
+                r.event_id = crate::trail::digest(&[text]).into();
+            }
+            return Ok(LogRecord::CloudTrail(r));
+        }
+    }
+    let mut value: Value =
+        serde_json::from_str(text).map_err(|e| DecodeError::Json(e.to_string()))?;
+    defaults.fill(&mut value);
     classify(value)
 }
 
-fn user_log(source: &str, v: &Value) -> Result<LogRecord, DecodeError> {
+fn user_log(source: &str, v: &Value) -> Result<LogRecord<'static>, DecodeError> {
     let at = millis(v.get("eventTimestamp")).ok_or(DecodeError::UserLog("eventTimestamp"))?;
     let message = v.get("message");
     let field = |k: &str| text(message.and_then(|m| m.get(k)));

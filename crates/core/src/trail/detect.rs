@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::record::{valid_region_scope, CloudTrailRecord};
+use super::record::{valid_region_scope, CloudTrailRecord, RequestParameters};
 use super::tally::{Counts, TallyId, TallyKey};
 pub use super::thresholds::DetectionThresholds;
 use crate::severity::Severity;
@@ -496,8 +496,8 @@ impl Finding {
     /// A finding about one CloudTrail record: its window, account and region.
     pub fn of_record(r: &CloudTrailRecord, pool: Option<String>, detection: Detection) -> Finding {
         let mut f = Finding::new(pool, r.window(), detection);
-        f.account = r.recipient_account_id.clone();
-        f.region = r.aws_region.clone();
+        f.account = r.recipient_account_id.as_deref().map(str::to_string);
+        f.region = r.aws_region.as_deref().map(str::to_string);
         f
     }
 
@@ -721,14 +721,36 @@ pub const M2M_MEMORY_DAYS: i64 = 7;
 /// The network an address belongs to for `m2m_new_source`: its /24 (IPv4) or /48 (IPv6).
 /// None for what is not an IP address (an AWS service name).
 pub fn network_of(ip: &str) -> Option<String> {
-    match ip.parse::<std::net::IpAddr>().ok()? {
-        std::net::IpAddr::V4(v4) => {
-            let [a, b, c, _] = v4.octets();
-            Some(format!("{a}.{b}.{c}.0/24"))
-        }
-        std::net::IpAddr::V6(v6) => {
-            let s = v6.segments();
-            Some(format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2]))
+    Network::of(ip).map(|n| n.to_string())
+}
+
+/// An address's network as a number: its IPv4 /24 or IPv6 /48 (see [`network_of`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Network {
+    V4([u8; 3]),
+    V6([u16; 3]),
+}
+
+impl Network {
+    pub fn of(ip: &str) -> Option<Network> {
+        Some(match ip.parse::<std::net::IpAddr>().ok()? {
+            std::net::IpAddr::V4(v4) => {
+                let [a, b, c, _] = v4.octets();
+                Network::V4([a, b, c])
+            }
+            std::net::IpAddr::V6(v6) => {
+                let s = v6.segments();
+                Network::V6([s[0], s[1], s[2]])
+            }
+        })
+    }
+}
+
+impl std::fmt::Display for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Network::V4([a, b, c]) => write!(f, "{a}.{b}.{c}.0/24"),
+            Network::V6([a, b, c]) => write!(f, "{a:x}:{b:x}:{c:x}::/48"),
         }
     }
 }
@@ -817,21 +839,24 @@ pub fn baseline_of(key: &TallyKey) -> Option<fn(&Counts) -> u64> {
 /// often the person's email address) and what it targets (ids as they are, cleaned; names a
 /// person chose masked).
 fn who_and_target(r: &CloudTrailRecord) -> (String, String) {
-    let identity = r.user_identity.as_ref();
+    let identity = r.user_identity.get();
     let who = identity
-        .and_then(|u| u.get("arn").and_then(|a| a.as_str()))
-        .or_else(|| identity.and_then(|u| u.get("principalId").and_then(|a| a.as_str())))
-        .or_else(|| identity.and_then(|u| u.get("type").and_then(|a| a.as_str())))
+        .and_then(|u| {
+            u.arn
+                .raw()
+                .or(u.principal_id.raw())
+                .or(u.identity_type.raw())
+        })
         .unwrap_or("unknown");
-    let params = r.request_parameters.as_ref();
-    let field = |k: &str| params.and_then(|p| p.get(k)).and_then(|v| v.as_str());
+    let params = r.request_parameters.get();
+    let field = |k: for<'p> fn(&'p RequestParameters<'_>) -> Option<&'p str>| params.and_then(k);
     let target = [
-        field("userPoolId").map(|v| clean(v, 64)),
-        field("clientId")
+        field(|p| p.user_pool_id.raw()).map(|v| clean(v, 64)),
+        field(|p| p.client_id.raw())
             .map(|v| clean(v, 128))
-            .or(field("clientName").map(|v| clean_masked(v, 128))),
-        field("providerName").map(|v| clean_masked(v, 128)),
-        field("identityPoolId").map(|v| clean(v, 64)),
+            .or(field(|p| p.client_name.raw()).map(|v| clean_masked(v, 128))),
+        field(|p| p.provider_name.raw()).map(|v| clean_masked(v, 128)),
+        field(|p| p.identity_pool_id.raw()).map(|v| clean(v, 64)),
     ]
     .into_iter()
     .flatten()
@@ -842,19 +867,19 @@ fn who_and_target(r: &CloudTrailRecord) -> (String, String) {
 
 /// A configuration change worth an alert: who (userIdentity), from where, what.
 pub fn configuration_change(r: &CloudTrailRecord) -> Option<Finding> {
-    if !r.is_cognito() || !RISKY_CHANGES.contains(&r.event_name.as_str()) || r.failure().is_some() {
+    if !r.is_cognito() || !RISKY_CHANGES.contains(&&*r.event_name) || r.failure().is_some() {
         return None;
     }
     let (who, target) = who_and_target(r);
     Some(Finding::of_record(
         r,
-        r.user_pool_id(),
+        r.user_pool_id().map(str::to_string),
         Detection::ConfigurationChange {
-            event_name: r.event_name.clone(),
+            event_name: r.event_name.to_string(),
             who,
-            source_ip: r.source_ip_address.clone(),
+            source_ip: r.source_ip_address.as_deref().map(str::to_string),
             target,
-            event_id: r.event_id.clone(),
+            event_id: r.event_id.to_string(),
         },
     ))
 }
@@ -864,52 +889,44 @@ pub fn configuration_change(r: &CloudTrailRecord) -> Option<Finding> {
 /// threat protection off, deletion protection off, a plain-HTTP callback URL that is not
 /// localhost, the client_credentials flow granted.
 pub fn weakened(r: &CloudTrailRecord) -> Vec<String> {
-    let Some(p) = r.request_parameters.as_ref() else {
+    let Some(p) = r.request_parameters.get() else {
         return Vec::new();
     };
-    fn text(v: Option<&serde_json::Value>) -> &str {
-        v.and_then(|v| v.as_str()).unwrap_or_default()
+    fn text<'t>(v: &'t super::lenient::Text<'_>) -> &'t str {
+        v.raw().unwrap_or_default()
     }
     let mut out = Vec::new();
-    let name = r.event_name.as_str();
+    let name = &*r.event_name;
     if matches!(name, "CreateIdentityPool" | "UpdateIdentityPool")
-        && p.get("allowUnauthenticatedIdentities")
-            .and_then(|v| v.as_bool())
-            == Some(true)
+        && p.allow_unauthenticated_identities.0 == Some(true)
     {
         out.push("allowUnauthenticatedIdentities set to true (guests get AWS credentials)".into());
     }
     if matches!(name, "SetUserPoolMfaConfig" | "UpdateUserPool")
-        && text(p.get("mfaConfiguration")) == "OFF"
+        && text(&p.mfa_configuration) == "OFF"
     {
         out.push("MFA (mfaConfiguration) set to OFF".into());
     }
     if name == "UpdateUserPool" {
-        if text(p.get("deletionProtection")) == "INACTIVE" {
+        if text(&p.deletion_protection) == "INACTIVE" {
             out.push("deletionProtection set to INACTIVE".into());
         }
         let mode = p
-            .get("userPoolAddOns")
-            .and_then(|a| a.get("advancedSecurityMode"));
-        if text(mode) == "OFF" {
+            .user_pool_add_ons
+            .get()
+            .and_then(|a| a.advanced_security_mode.raw());
+        if mode == Some("OFF") {
             out.push("threat protection (userPoolAddOns.advancedSecurityMode) set to OFF".into());
         }
     }
     if matches!(name, "CreateUserPoolClient" | "UpdateUserPoolClient") {
-        if text(p.get("preventUserExistenceErrors")) == "LEGACY" {
+        if text(&p.prevent_user_existence_errors) == "LEGACY" {
             out.push("preventUserExistenceErrors set to LEGACY (reveals which users exist)".into());
         }
-        let list = |k: &str| -> Vec<String> {
-            p.get(k)
-                .and_then(|v| v.as_array())
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str().map(|s| clean(s, 200)))
-                        .collect()
-                })
-                .unwrap_or_default()
+        let list = |l: &super::lenient::Strings<'_>| -> Vec<String> {
+            l.0.iter().map(|s| clean(s, 200)).collect()
         };
-        for url in list("callbackURLs") {
+        for url in list(&p.callback_urls) {
             let plain = url.to_ascii_lowercase();
             let local = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
                 .iter()
@@ -918,7 +935,7 @@ pub fn weakened(r: &CloudTrailRecord) -> Vec<String> {
                 out.push(format!("plain-HTTP callback URL {url} allowed"));
             }
         }
-        if list("allowedOAuthFlows")
+        if list(&p.allowed_oauth_flows)
             .iter()
             .any(|f| f == "client_credentials")
         {
@@ -938,19 +955,19 @@ pub const GUEST_QUIET_DAYS: i64 = 7;
 pub fn guest_credentials(r: &CloudTrailRecord) -> Option<Finding> {
     let guest = r.event_name == "GetCredentialsForIdentity"
         && r.failure().is_none()
-        && r.caller_type().as_deref() == Some("Unknown");
+        && r.caller_type() == Some("Unknown");
     if !guest {
         return None;
     }
-    let identity_pool = r.identity_pool_id()?;
+    let identity_pool = r.identity_pool_id()?.to_string();
     Some(Finding::of_record(
         r,
         Some(identity_pool.clone()),
         Detection::UnauthenticatedCredentials {
             identity_pool,
-            ip: r.source_ip_address.clone(),
+            ip: r.source_ip_address.as_deref().map(str::to_string),
             quiet_days: GUEST_QUIET_DAYS,
-            event_id: r.event_id.clone(),
+            event_id: r.event_id.to_string(),
         },
     ))
 }
@@ -965,24 +982,24 @@ pub const READER_QUIET_DAYS: i64 = 7;
 pub fn identity_pool_reads(r: &CloudTrailRecord) -> Option<Finding> {
     use super::record::IDENTITY_POOL_READ_EVENTS;
     if r.event_source != super::record::COGNITO_IDENTITY
-        || !IDENTITY_POOL_READ_EVENTS.contains(&r.event_name.as_str())
+        || !IDENTITY_POOL_READ_EVENTS.contains(&&*r.event_name)
         || r.failure().is_some()
     {
         return None;
     }
     let principal = r.principal()?;
-    let identity_pool = r.identity_pool_id();
+    let identity_pool = r.identity_pool_id().map(str::to_string);
     let mut f = Finding::of_record(
         r,
         identity_pool.clone(),
         Detection::IdentityPoolEnumeration {
             source: principal,
             how: Enumeration::Reads {
-                event_name: r.event_name.clone(),
+                event_name: r.event_name.to_string(),
                 identity_pool,
-                ip: r.source_ip_address.clone(),
+                ip: r.source_ip_address.as_deref().map(str::to_string),
                 quiet_days: READER_QUIET_DAYS,
-                event_id: r.event_id.clone(),
+                event_id: r.event_id.to_string(),
             },
         },
     );
@@ -1005,14 +1022,16 @@ pub fn risky_configuration(r: &CloudTrailRecord) -> Option<Finding> {
     let (who, target) = who_and_target(r);
     Some(Finding::of_record(
         r,
-        r.user_pool_id().or_else(|| r.identity_pool_id()),
+        r.user_pool_id()
+            .or_else(|| r.identity_pool_id())
+            .map(str::to_string),
         Detection::RiskyConfiguration {
-            event_name: r.event_name.clone(),
+            event_name: r.event_name.to_string(),
             who,
-            source_ip: r.source_ip_address.clone(),
+            source_ip: r.source_ip_address.as_deref().map(str::to_string),
             target,
             weakened,
-            event_id: r.event_id.clone(),
+            event_id: r.event_id.to_string(),
         },
     ))
 }
@@ -1146,8 +1165,8 @@ mod tests {
         assert_eq!(target, "us-east-1_e4b9fd4891434de9/[email] app");
     }
 
-    fn change(name: &str, params: serde_json::Value) -> CloudTrailRecord {
-        serde_json::from_value(serde_json::json!({"eventTime": "2026-11-21T10:04:00Z",
+    fn change(name: &str, params: serde_json::Value) -> CloudTrailRecord<'static> {
+        CloudTrailRecord::from_value(serde_json::json!({"eventTime": "2026-11-21T10:04:00Z",
             "eventSource": if name.contains("IdentityPool") { "cognito-identity.amazonaws.com" } else { "cognito-idp.amazonaws.com" },
             "eventName": name, "eventID": "ev-9", "sourceIPAddress": "203.0.113.9",
             "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/Admin/ops"},
@@ -1253,7 +1272,7 @@ mod tests {
     fn only_a_successful_unauthenticated_credentials_call_is_a_guest_candidate() {
         let pool = "us-east-1:1a234567-8901-2345-6789-0123456789ab";
         let record = |caller: &str, error: Option<&str>| -> CloudTrailRecord {
-            serde_json::from_value(serde_json::json!({"eventTime": "2026-11-21T10:04:00Z",
+            CloudTrailRecord::from_value(serde_json::json!({"eventTime": "2026-11-21T10:04:00Z",
                 "eventSource": "cognito-identity.amazonaws.com", "eventName": "GetCredentialsForIdentity",
                 "eventID": "ev-1", "sourceIPAddress": "203.0.113.40", "errorCode": error,
                 "userIdentity": {"type": caller},
@@ -1334,7 +1353,7 @@ mod tests {
     fn tallies_of(records: &[serde_json::Value]) -> crate::trail::Tallies {
         let mut tallies = crate::trail::Tallies::default();
         for r in records {
-            let r: CloudTrailRecord = serde_json::from_value(r.clone()).unwrap();
+            let r = CloudTrailRecord::from_value(r.clone()).unwrap();
             tallies.add(&r.bounded().unwrap(), &|c: &str| {
                 (c == "web").then(|| "us-east-1_B".to_string())
             });
@@ -1457,7 +1476,7 @@ mod tests {
     #[test]
     fn identity_pool_reads_name_the_principal_and_only_succeeding_reads_count() {
         let record = |event: &str, error: Option<&str>| -> CloudTrailRecord {
-            serde_json::from_value(serde_json::json!({"eventTime": "2026-11-21T10:04:00Z",
+            CloudTrailRecord::from_value(serde_json::json!({"eventTime": "2026-11-21T10:04:00Z",
                 "eventSource": "cognito-identity.amazonaws.com", "eventName": event,
                 "eventID": "ev-r", "awsRegion": "eu-west-1", "recipientAccountId": "111122223333",
                 "sourceIPAddress": "192.0.2.44", "errorCode": error,

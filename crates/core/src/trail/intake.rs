@@ -5,11 +5,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::progress::Counted;
-use crate::trail::activity::{classify, classify_str, risky_sign_in, LogRecord};
+use crate::trail::activity::{classify, classify_str_with, risky_sign_in, Defaults, LogRecord};
 use crate::trail::detect::{
     configuration_change, guest_credentials, identity_pool_reads, risky_configuration, Finding,
 };
-use crate::trail::{valid_pool_id, Tallies};
+use crate::trail::{valid_pool_id, Tallies, TallyBuilder};
 
 /// What a delivery held, by outcome.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -55,25 +55,18 @@ impl Directory {
     }
 }
 
-/// Where a machine-to-machine client requested tokens from: (pool, client, network, window).
-pub type M2mSource = (
-    Option<String>,
-    String,
-    String,
-    chrono::DateTime<chrono::Utc>,
-);
+pub use crate::trail::M2mSource;
 
 /// The tallies and findings of one delivery.
 #[derive(Default)]
 pub struct Intake {
-    pub tallies: Tallies,
+    /// The tallies being counted; [`Intake::tallies`] gives them.
+    builder: TallyBuilder,
+    tallies: Tallies,
     pub findings: Vec<Finding>,
     /// Findings that are detections only the first time in a while (the trail function asks
     /// its memory): unauthenticated credentials, identity pool reads by a principal.
     pub first_seen: Vec<Finding>,
-    /// Machine-to-machine token requests by (pool, client, network, window), with one address
-    /// of each: the trail function checks each network against the client's memory.
-    pub m2m_sources: std::collections::BTreeMap<M2mSource, String>,
     pub counts: IntakeCounts,
     /// The first few reasons records were skipped as malformed (for the log).
     pub malformed_samples: Vec<String>,
@@ -101,27 +94,68 @@ impl Intake {
         }
     }
 
+    /// The tallies counted so far.
+    pub fn tallies(&mut self) -> &Tallies {
+        let counted = std::mem::take(&mut self.builder).finish();
+        self.tallies.merge(counted);
+        &self.tallies
+    }
+
+    /// The tallies counted, taken out of the intake.
+    pub fn take_tallies(&mut self) -> Tallies {
+        self.tallies();
+        std::mem::take(&mut self.tallies)
+    }
+
     /// One log message, as text.
     pub fn add_text(&mut self, text: &str) {
-        match classify_str(text) {
+        self.add_text_with(text, &Defaults::default());
+    }
+
+    /// One record as text, with what its envelope says of it ([`Defaults`]). Returns whether
+    /// the text was JSON (a JSON value that is not a record is still counted as malformed).
+    pub fn add_text_with(&mut self, text: &str, defaults: &Defaults) -> bool {
+        match classify_str_with(text, defaults) {
             Ok(r) => self.add(r),
+            Err(e @ crate::trail::activity::DecodeError::Json(_)) => {
+                self.malformed(e.to_string());
+                return false;
+            }
             Err(e) => self.malformed(e.to_string()),
         }
+        true
+    }
+
+    /// Read a CloudTrail record from the start of `bytes` (a trail file's records, read in
+    /// place), when the typed reader takes it: returns how many bytes it spanned. None: not
+    /// read, nothing counted (the caller finds where the record ends and reads it with
+    /// [`Intake::add_json_bytes`], which also says why a record is unusable).
+    pub fn add_leading_record(&mut self, bytes: &[u8]) -> Option<usize> {
+        let mut stream = serde_json::Deserializer::from_slice(bytes)
+            .into_iter::<crate::trail::CloudTrailRecord>();
+        let mut r = stream.next()?.ok()?;
+        if !r.event_source.ends_with(".amazonaws.com") {
+            return None;
+        }
+        let end = stream.byte_offset();
+        if r.event_id.is_empty() {
+            // As `add_json_bytes` would: a digest of the record's text.
+            let text = String::from_utf8_lossy(&bytes[..end]);
+            r.event_id = crate::trail::digest(&[&text]).into();
+        }
+        self.add(LogRecord::CloudTrail(r));
+        Some(end)
     }
 
     /// One record or log message as JSON bytes; invalid UTF-8 is read leniently (each bad
     /// byte becomes U+FFFD) rather than losing the record. Returns whether the bytes were JSON
     /// (a JSON value that is not a record is still counted as malformed).
     pub fn add_json_bytes(&mut self, bytes: &[u8]) -> bool {
-        let text = String::from_utf8_lossy(bytes);
-        match serde_json::from_str::<Value>(&text) {
-            Ok(v) => {
-                self.add_value(v);
-                true
-            }
-            Err(e) => {
-                self.malformed(format!("not JSON: {e}"));
-                false
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.add_text_with(text, &Defaults::default()),
+            Err(_) => {
+                let text = String::from_utf8_lossy(bytes);
+                self.add_text_with(&text, &Defaults::default())
             }
         }
     }
@@ -134,7 +168,7 @@ impl Intake {
         }
     }
 
-    fn add(&mut self, record: LogRecord) {
+    fn add(&mut self, record: LogRecord<'_>) {
         self.progress.add(Counted::RecordsRead, 1);
         match record {
             LogRecord::CloudTrail(r) => {
@@ -148,35 +182,27 @@ impl Intake {
                 };
                 self.counts.cognito_records += 1;
                 if self.account.is_none() {
-                    self.account = r.recipient_account_id.clone();
+                    self.account = r.recipient_account_id.as_deref().map(str::to_string);
                 }
                 let none = |_: &str| None;
                 let resolve: &dyn Fn(&str) -> Option<String> = match &self.pool_of_client {
                     Some(f) => f.as_ref(),
                     None => &none,
                 };
-                self.tallies.add(&r, resolve);
+                self.builder.add(&r, resolve);
                 for mut f in [configuration_change(&r), risky_configuration(&r)]
                     .into_iter()
                     .flatten()
                 {
                     if f.pool.is_none() {
-                        f.pool = r.client_id().as_deref().and_then(resolve);
+                        f.pool = r.client_id().and_then(resolve);
                     }
                     self.findings.push(f);
                 }
                 self.first_seen.extend(guest_credentials(&r));
                 self.first_seen.extend(identity_pool_reads(&r));
-                let m2m = r.grant_type().as_deref() == Some("client_credentials")
-                    && r.failure().is_none();
-                if let (true, Some(client), Some(ip)) =
-                    (m2m, r.client_id(), r.source_ip_address.as_deref())
-                {
-                    if let Some(network) = crate::trail::detect::network_of(ip) {
-                        self.m2m_sources
-                            .entry((r.pool(resolve), client, network, r.window()))
-                            .or_insert_with(|| ip.to_string());
-                    }
+                if r.grant_type() == Some("client_credentials") && r.failure().is_none() {
+                    self.builder.add_m2m_source(&r, resolve);
                 }
             }
             LogRecord::Activity(a) => {
@@ -247,9 +273,9 @@ mod tests {
         r
     }
 
-    fn only(intake: &Intake, key: &crate::trail::TallyKey) -> crate::trail::Counts {
+    fn only(intake: &mut Intake, key: &crate::trail::TallyKey) -> crate::trail::Counts {
         intake
-            .tallies
+            .tallies()
             .counts
             .iter()
             .find(|(id, _)| &id.key == key)
@@ -268,7 +294,7 @@ mod tests {
         a.add_value(r.clone());
         assert_eq!((a.counts.cognito_records, a.counts.malformed), (1, 0));
         let id = |v: serde_json::Value| match classify(v) {
-            Ok(LogRecord::CloudTrail(r)) => r.event_id,
+            Ok(LogRecord::CloudTrail(r)) => r.event_id.to_string(),
             _ => String::new(),
         };
         assert_eq!(id(r.clone()), id(r.clone()), "the same record, the same id");
@@ -291,7 +317,7 @@ mod tests {
             let mut a = Intake::new(Box::new(|_: &str| None));
             a.add_value(r);
             let c = only(
-                &a,
+                &mut a,
                 &crate::trail::TallyKey::Client {
                     client_id: "c1".into(),
                 },
@@ -319,18 +345,18 @@ mod tests {
             serde_json::json!({"resources": [{"ARN": format!("arn:aws:cognito-identity:us-east-1:111122223333:identitypool/{pool}")}]}),
         ));
         assert!(a
-            .tallies
+            .tallies()
             .counts
             .keys()
             .all(|id| id.pool.as_deref() == Some(pool) || id.is_region_scope()));
         let guests = only(
-            &a,
+            &mut a,
             &crate::trail::TallyKey::Caller {
                 identity_type: "Unknown".into(),
             },
         );
         assert_eq!((guests.requests, guests.attempts), (2, 0));
-        assert!(a.tallies.check_bounds().is_ok());
+        assert!(a.tallies().check_bounds().is_ok());
     }
 
     #[test]
@@ -342,7 +368,7 @@ mod tests {
             serde_json::json!({"resources": [{"ARN": "arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_AbC"}]}),
         ));
         assert!(a
-            .tallies
+            .tallies()
             .counts
             .keys()
             .all(|id| id.pool.as_deref() == Some("us-east-1_AbC") || id.is_region_scope()));
@@ -364,7 +390,7 @@ mod tests {
             ));
         }
         let ip = only(
-            &a,
+            &mut a,
             &crate::trail::TallyKey::Ip {
                 ip: "198.51.100.7".into(),
             },
@@ -386,7 +412,7 @@ mod tests {
                 "requestParameters": {"sub": ["sub-1"], "client_id": ["c1"]}}}),
         ));
         let ip = only(
-            &a,
+            &mut a,
             &crate::trail::TallyKey::Ip {
                 ip: "198.51.100.7".into(),
             },

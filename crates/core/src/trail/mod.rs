@@ -8,6 +8,7 @@ pub mod activity;
 pub mod detect;
 pub mod evidence;
 pub mod intake;
+pub mod lenient;
 pub mod record;
 pub mod tally;
 pub mod thresholds;

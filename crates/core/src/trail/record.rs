@@ -4,58 +4,174 @@
 //! `additionalEventData.requestParameters.client_id[0]`), and the bounds every value that
 //! reaches a storage key is held to.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, DurationRound, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
+
+use super::lenient::{Flag, Object, Objects, Strings, Text, Whole};
 
 /// The tally window.
 pub const WINDOW_MINUTES: i64 = 5;
 
-/// One CloudTrail record, as CloudTrail writes it.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+/// One CloudTrail record, as CloudTrail writes it, with only the fields cognito-watch reads,
+/// deserialised straight from the record's bytes (strings borrowed where they have no
+/// escapes; every other field skipped, never built).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CloudTrailRecord {
-    #[serde(default)]
-    pub event_version: Option<String>,
+pub struct CloudTrailRecord<'a> {
     pub event_time: DateTime<Utc>,
-    pub event_source: String,
-    pub event_name: String,
-    #[serde(default)]
-    pub aws_region: Option<String>,
-    #[serde(default, rename = "sourceIPAddress")]
-    pub source_ip_address: Option<String>,
-    #[serde(default)]
-    pub user_agent: Option<String>,
-    #[serde(default)]
-    pub error_code: Option<String>,
-    #[serde(default)]
-    pub error_message: Option<String>,
-    #[serde(default)]
-    pub request_parameters: Option<Value>,
-    #[serde(default)]
-    pub response_elements: Option<Value>,
-    #[serde(default)]
-    pub additional_event_data: Option<Value>,
-    #[serde(default)]
-    pub user_identity: Option<Value>,
+    #[serde(borrow)]
+    pub event_source: Cow<'a, str>,
+    #[serde(borrow)]
+    pub event_name: Cow<'a, str>,
+    #[serde(default, borrow, deserialize_with = "string")]
+    pub aws_region: Option<Cow<'a, str>>,
+    #[serde(
+        default,
+        borrow,
+        rename = "sourceIPAddress",
+        deserialize_with = "string"
+    )]
+    pub source_ip_address: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "string")]
+    pub user_agent: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "string")]
+    pub error_code: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "string")]
+    pub error_message: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub request_parameters: Object<RequestParameters<'a>>,
+    #[serde(default, borrow)]
+    pub additional_event_data: Object<AdditionalEventData<'a>>,
+    #[serde(default, borrow)]
+    pub user_identity: Object<UserIdentity<'a>>,
     /// The record's id. Records copied from consoles and exports may lack it: the decoder
-    /// then sets a digest of the record itself (see `activity::classify`).
-    #[serde(rename = "eventID", default)]
-    pub event_id: String,
-    #[serde(default)]
-    pub event_type: Option<String>,
-    #[serde(default)]
-    pub read_only: Option<bool>,
-    #[serde(default)]
-    pub management_event: Option<bool>,
-    #[serde(default)]
-    pub event_category: Option<String>,
-    #[serde(default)]
-    pub recipient_account_id: Option<String>,
+    /// then sets a digest of the record's bytes (see `activity::classify_str`).
+    #[serde(rename = "eventID", default, borrow)]
+    pub event_id: Cow<'a, str>,
+    #[serde(default, borrow, deserialize_with = "string")]
+    pub recipient_account_id: Option<Cow<'a, str>>,
     /// The resources the call touched (identity pool calls name their pool here).
-    #[serde(default)]
-    pub resources: Option<Value>,
+    #[serde(default, borrow)]
+    pub resources: Objects<Resource<'a>>,
+}
+
+/// A string field, borrowed where it has no escapes (serde borrows a bare `Cow<str>` but
+/// copies one inside an `Option`); a value of another type reads as absent.
+fn string<'de: 'a, 'a, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Cow<'a, str>>, D::Error> {
+    super::lenient::Str::deserialize(d).map(|s| s.0)
+}
+
+/// The request parameters cognito-watch reads (AWS's names).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct RequestParameters<'a> {
+    #[serde(borrow)]
+    pub client_id: Text<'a>,
+    #[serde(borrow)]
+    pub user_pool_id: Text<'a>,
+    #[serde(borrow)]
+    pub identity_pool_id: Text<'a>,
+    #[serde(borrow)]
+    pub auth_flow: Text<'a>,
+    #[serde(borrow)]
+    pub client_name: Text<'a>,
+    #[serde(borrow)]
+    pub provider_name: Text<'a>,
+    pub allow_unauthenticated_identities: Flag,
+    #[serde(borrow)]
+    pub mfa_configuration: Text<'a>,
+    #[serde(borrow)]
+    pub deletion_protection: Text<'a>,
+    #[serde(borrow)]
+    pub user_pool_add_ons: Object<UserPoolAddOns<'a>>,
+    #[serde(borrow)]
+    pub prevent_user_existence_errors: Text<'a>,
+    #[serde(borrow, rename = "callbackURLs")]
+    pub callback_urls: Strings<'a>,
+    #[serde(borrow, rename = "allowedOAuthFlows")]
+    pub allowed_oauth_flows: Strings<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct UserPoolAddOns<'a> {
+    #[serde(borrow)]
+    pub advanced_security_mode: Text<'a>,
+}
+
+/// `additionalEventData`: the user pool and sub of hosted UI and OAuth endpoint events, and
+/// their request and response.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AdditionalEventData<'a> {
+    #[serde(borrow)]
+    pub user_pool_id: Text<'a>,
+    #[serde(borrow)]
+    pub sub: Text<'a>,
+    #[serde(borrow)]
+    pub request_parameters: Object<OAuthParameters<'a>>,
+    pub response_parameters: Object<ResponseParameters>,
+}
+
+/// An OAuth endpoint request's parameters (each an array of one string).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct OAuthParameters<'a> {
+    #[serde(borrow)]
+    pub client_id: Text<'a>,
+    #[serde(borrow)]
+    pub grant_type: Text<'a>,
+    #[serde(borrow)]
+    pub sub: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ResponseParameters {
+    pub status: Whole,
+}
+
+/// `userIdentity`: who called.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct UserIdentity<'a> {
+    #[serde(borrow, rename = "type")]
+    pub identity_type: Text<'a>,
+    #[serde(borrow)]
+    pub arn: Text<'a>,
+    #[serde(borrow)]
+    pub principal_id: Text<'a>,
+    #[serde(borrow)]
+    pub session_context: Object<SessionContext<'a>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SessionContext<'a> {
+    #[serde(borrow)]
+    pub session_issuer: Object<SessionIssuer<'a>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct SessionIssuer<'a> {
+    #[serde(borrow)]
+    pub arn: Text<'a>,
+}
+
+/// One of `resources`: its ARN (`ARN`, or `arn` in some records).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Resource<'a> {
+    #[serde(borrow, rename = "ARN")]
+    pub upper: Text<'a>,
+    #[serde(borrow)]
+    pub arn: Text<'a>,
 }
 
 pub const COGNITO_IDP: &str = "cognito-idp.amazonaws.com";
@@ -157,25 +273,23 @@ pub const AUTHENTICATION_EVENTS: &[&str] = &[
     "MFA_POST",
 ];
 
-/// A string, or the first string of an array (CloudTrail uses both shapes).
-fn first_string(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) => Some(s.clone()),
-        Value::Array(items) => items.iter().find_map(|i| i.as_str().map(str::to_string)),
-        _ => None,
+impl<'a> CloudTrailRecord<'a> {
+    /// A record read from a JSON value (tests, and the lenient path for records the typed
+    /// reader refuses): every string owned.
+    pub fn from_value(
+        value: serde_json::Value,
+    ) -> Result<CloudTrailRecord<'static>, serde_json::Error> {
+        CloudTrailRecord::deserialize(value)
     }
-    .filter(|s| !s.is_empty() && s != HIDDEN)
-}
 
-impl CloudTrailRecord {
     /// The record with every value that can reach a storage key or an item bounded: an
-    /// address that is not an IP or an AWS service, an error code, client id or grant type
-    /// that is too long or has characters outside its alphabet become `invalid`; an unusable
-    /// region or account is dropped; free text is cleaned and cut; an odd event id is
-    /// replaced by its digest. Err (the record is malformed) only when its event name is not
-    /// a name.
-    pub fn bounded(mut self) -> Result<CloudTrailRecord, String> {
-        use crate::text::{clean, ip_or_service, token, INVALID};
+    /// address that is not an IP or an AWS service, an error code that is too long or has
+    /// characters outside its alphabet become `invalid`; an unusable region or account is
+    /// dropped; free text is cleaned and cut; an odd event id is replaced by its digest.
+    /// Err (the record is malformed) only when its event name is not a name. (Client ids and
+    /// grant types are bounded where they are read.)
+    pub fn bounded(mut self) -> Result<CloudTrailRecord<'a>, String> {
+        use crate::text::{clean, clean_cow, ip_or_service, token, INVALID};
         if token(&self.event_name, MAX_NAME, is_name_char).is_none() {
             return Err(format!(
                 "eventName is not an event name ({} bytes: {:?})",
@@ -188,16 +302,16 @@ impl CloudTrailRecord {
         })
         .is_none()
         {
-            self.event_id = digest(&[&self.event_id]);
+            self.event_id = Cow::Owned(digest(&[&self.event_id]));
         }
         if let Some(ip) = &mut self.source_ip_address {
             if ip_or_service(ip) == INVALID {
-                *ip = INVALID.to_string();
+                *ip = Cow::Borrowed(INVALID);
             }
         }
         if let Some(code) = &mut self.error_code {
             if !code.is_empty() && token(code, MAX_NAME, is_code_char).is_none() {
-                *code = INVALID.to_string();
+                *code = Cow::Borrowed(INVALID);
             }
         }
         self.aws_region = self
@@ -206,8 +320,8 @@ impl CloudTrailRecord {
         self.recipient_account_id = self
             .recipient_account_id
             .filter(|a| token(a, 12, |c| c.is_ascii_digit()).is_some());
-        self.error_message = self.error_message.map(|m| clean(&m, 512));
-        self.user_agent = self.user_agent.map(|m| clean(&m, 256));
+        self.error_message = self.error_message.map(|m| clean_cow(m, 512));
+        self.user_agent = self.user_agent.map(|m| clean_cow(m, 256));
         Ok(self)
     }
 
@@ -215,108 +329,129 @@ impl CloudTrailRecord {
         self.event_source == COGNITO_IDP || self.event_source == COGNITO_IDENTITY
     }
 
-    fn request(&self, key: &str) -> Option<&Value> {
-        self.request_parameters.as_ref()?.get(key)
+    fn request(&self) -> Option<&RequestParameters<'a>> {
+        self.request_parameters.get()
     }
 
-    fn oauth_request(&self, key: &str) -> Option<&Value> {
-        self.additional_event_data
-            .as_ref()?
-            .get("requestParameters")?
-            .get(key)
+    fn oauth_request(&self) -> Option<&OAuthParameters<'a>> {
+        self.additional_event_data.get()?.request_parameters.get()
     }
 
     /// The app client: `requestParameters.clientId` for API calls,
     /// `additionalEventData.requestParameters.client_id[0]` for OAuth endpoint events.
     /// An id that is too long or has odd characters is `invalid`.
-    pub fn client_id(&self) -> Option<String> {
-        first_string(self.request("clientId"))
-            .or_else(|| first_string(self.oauth_request("client_id")))
+    pub fn client_id(&self) -> Option<&str> {
+        self.request()
+            .and_then(|p| p.client_id.get())
+            .or_else(|| self.oauth_request()?.client_id.get())
             .map(|c| bounded_token(c, is_id_char))
     }
 
     /// The OAuth grant type of a token request (`client_credentials` is machine-to-machine).
-    pub fn grant_type(&self) -> Option<String> {
-        first_string(self.oauth_request("grant_type")).map(|g| bounded_token(g, is_name_char))
+    pub fn grant_type(&self) -> Option<&str> {
+        self.oauth_request()?
+            .grant_type
+            .get()
+            .map(|g| bounded_token(g, is_name_char))
     }
 
     /// The user pool, when the record names a valid one: `requestParameters.userPoolId`,
     /// `additionalEventData.userPoolId`, or a `userpool/<id>` resource ARN.
-    pub fn user_pool_id(&self) -> Option<String> {
-        let valid = |p: String| valid_pool_id(&p).is_some().then_some(p);
-        first_string(self.request("userPoolId"))
-            .and_then(valid)
+    pub fn user_pool_id(&self) -> Option<&str> {
+        self.request()
+            .and_then(|p| p.user_pool_id.get())
+            .and_then(valid_pool_id)
             .or_else(|| {
-                first_string(self.additional_event_data.as_ref()?.get("userPoolId")).and_then(valid)
+                self.additional_event_data
+                    .get()?
+                    .user_pool_id
+                    .get()
+                    .and_then(valid_pool_id)
             })
-            .or_else(|| self.resource_id("userpool/").and_then(valid))
+            .or_else(|| self.resource_id("userpool/").and_then(valid_pool_id))
     }
 
     /// The pool a record belongs to: the user pool it names, else its app client's pool (from
     /// the inventory, `pool_of_client`), else the identity pool it names.
     pub fn pool(&self, pool_of_client: &dyn Fn(&str) -> Option<String>) -> Option<String> {
         self.user_pool_id()
-            .or_else(|| self.client_id().as_deref().and_then(pool_of_client))
-            .or_else(|| self.identity_pool_id())
+            .map(str::to_string)
+            .or_else(|| self.client_id().and_then(pool_of_client))
+            .or_else(|| self.identity_pool_id().map(str::to_string))
     }
 
     /// The identity pool, when the record names a valid one: `requestParameters.identityPoolId`
     /// or an `identitypool/<id>` resource ARN.
-    pub fn identity_pool_id(&self) -> Option<String> {
-        let valid = |p: String| valid_identity_pool_id(&p).is_some().then_some(p);
-        first_string(self.request("identityPoolId"))
-            .and_then(valid)
-            .or_else(|| self.resource_id("identitypool/").and_then(valid))
+    pub fn identity_pool_id(&self) -> Option<&str> {
+        self.request()
+            .and_then(|p| p.identity_pool_id.get())
+            .and_then(valid_identity_pool_id)
+            .or_else(|| {
+                self.resource_id("identitypool/")
+                    .and_then(valid_identity_pool_id)
+            })
     }
 
     /// The id after `kind` in the first resource ARN of that kind (`resources[].ARN`).
-    fn resource_id(&self, kind: &str) -> Option<String> {
-        self.resources.as_ref()?.as_array()?.iter().find_map(|r| {
-            let arn = r.get("ARN").or_else(|| r.get("arn"))?.as_str()?;
+    fn resource_id(&self, kind: &str) -> Option<&str> {
+        self.resources.0.iter().find_map(|r| {
+            let arn = r.upper.raw().or(r.arn.raw())?;
             let (_, id) = arn.rsplit_once(kind)?;
-            (!id.is_empty()).then(|| id.to_string())
+            (!id.is_empty()).then_some(id)
+        })
+    }
+
+    /// The region a record is about: `awsRegion`, else the region of the user or identity
+    /// pool id it names.
+    pub fn region<'s>(&'s self, pool: Option<&'s str>) -> Option<&'s str> {
+        self.aws_region.as_deref().or_else(|| {
+            let p = pool?;
+            p.split_once('_')
+                .or_else(|| p.split_once(':'))
+                .map(|(r, _)| r)
         })
     }
 
     /// The record's account and region scope ([`region_scope`]): `recipientAccountId` and
     /// `awsRegion`, the region else from the user or identity pool id it names.
     pub fn region_scope(&self, pool: Option<&str>) -> Option<String> {
-        let region = self.aws_region.clone().or_else(|| {
-            let p = pool?;
-            p.split_once('_')
-                .or_else(|| p.split_once(':'))
-                .map(|(r, _)| r.to_string())
-        })?;
-        region_scope(self.recipient_account_id.as_deref(), &region)
+        region_scope(self.recipient_account_id.as_deref(), self.region(pool)?)
     }
 
     /// The principal that called (for an assumed role, the role: `sessionContext.sessionIssuer.arn`;
     /// else `userIdentity.arn`, else its type), cleaned and bounded.
     pub fn principal(&self) -> Option<String> {
-        let identity = self.user_identity.as_ref()?;
+        let identity = self.user_identity.get()?;
         let issuer = identity
-            .get("sessionContext")
-            .and_then(|c| c.get("sessionIssuer"))
-            .and_then(|i| i.get("arn"));
-        first_string(issuer)
-            .or_else(|| first_string(identity.get("arn")))
-            .or_else(|| first_string(identity.get("type")))
-            .map(|p| crate::text::clean(&p, MAX_NAME))
+            .session_context
+            .get()
+            .and_then(|c| c.session_issuer.get())
+            .and_then(|i| i.arn.get());
+        issuer
+            .or_else(|| identity.arn.get())
+            .or_else(|| identity.identity_type.get())
+            .map(|p| crate::text::clean(p, MAX_NAME))
             .filter(|p| !p.is_empty())
     }
 
     /// Who called, as CloudTrail's `userIdentity.type` says (`Unknown`: an unauthenticated
     /// caller, e.g. an identity pool's guest).
-    pub fn caller_type(&self) -> Option<String> {
-        first_string(self.user_identity.as_ref()?.get("type"))
+    pub fn caller_type(&self) -> Option<&str> {
+        self.user_identity
+            .get()?
+            .identity_type
+            .get()
             .map(|t| bounded_token(t, is_name_char))
     }
 
     /// The user's `sub` (CloudTrail records the sub, not the username): `additionalEventData.sub`,
     /// or `additionalEventData.requestParameters.sub[0]` on hosted UI events.
-    pub fn sub(&self) -> Option<String> {
-        first_string(self.additional_event_data.as_ref()?.get("sub"))
-            .or_else(|| first_string(self.oauth_request("sub")))
+    pub fn sub(&self) -> Option<&str> {
+        self.additional_event_data
+            .get()?
+            .sub
+            .get()
+            .or_else(|| self.oauth_request()?.sub.get())
     }
 
     /// HTTP status of an OAuth endpoint event, however the number is written (`400`, `400.0`,
@@ -324,71 +459,64 @@ impl CloudTrailRecord {
     pub fn http_status(&self) -> Option<u16> {
         let status = self
             .additional_event_data
-            .as_ref()?
-            .get("responseParameters")?
-            .get("status")?;
-        let n = match status {
-            Value::Number(n) => n.as_u64().or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.fract() == 0.0 && *f >= 0.0)
-                    .map(|f| f as u64)
-            }),
-            Value::String(s) => s
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|f| f.fract() == 0.0 && *f >= 0.0)
-                .map(|f| f as u64),
-            _ => None,
-        }?;
-        u16::try_from(n).ok()
+            .get()?
+            .response_parameters
+            .get()?
+            .status
+            .0?;
+        u16::try_from(status).ok()
     }
 
     /// The error code of a failed request: `errorCode`, or `HTTP <status>` for an OAuth
     /// endpoint event answered with 4xx/5xx.
-    pub fn failure(&self) -> Option<String> {
-        if let Some(code) = self.error_code.as_ref().filter(|c| !c.is_empty()) {
-            return Some(code.clone());
+    pub fn failure(&self) -> Option<Cow<'_, str>> {
+        if let Some(code) = self.error_code.as_deref().filter(|c| !c.is_empty()) {
+            return Some(Cow::Borrowed(code));
         }
         self.http_status()
             .filter(|s| *s >= 400)
-            .map(|s| format!("HTTP {s}"))
+            .map(|s| Cow::Owned(format!("HTTP {s}")))
     }
 
     /// Whether this is an authentication attempt ([`AUTHENTICATION_EVENTS`]).
     pub fn is_authentication(&self) -> bool {
-        AUTHENTICATION_EVENTS.contains(&self.event_name.as_str())
+        AUTHENTICATION_EVENTS.contains(&&*self.event_name)
     }
 
     /// A hosted UI / OAuth endpoint request refused for its redirect: `redirect_mismatch` in
     /// the error, or InvalidParameterException on an endpoint event (`*_GET`, `*_POST`).
     pub fn is_callback_mismatch(&self) -> bool {
         let endpoint = self.event_name.ends_with("_GET") || self.event_name.ends_with("_POST");
+        if !endpoint {
+            return false;
+        }
         let code = self.error_code.as_deref().unwrap_or_default();
         let message = self
             .error_message
             .as_deref()
             .unwrap_or_default()
             .to_ascii_lowercase();
-        endpoint
-            && (code == "InvalidParameterException"
-                || message.contains("redirect_mismatch")
-                || message.contains("redirect mismatch"))
+        code == "InvalidParameterException"
+            || message.contains("redirect_mismatch")
+            || message.contains("redirect mismatch")
     }
 
     /// A password reset request (the API's or the hosted UI's).
     pub fn is_password_reset(&self) -> bool {
-        PASSWORD_RESET_EVENTS.contains(&self.event_name.as_str())
+        PASSWORD_RESET_EVENTS.contains(&&*self.event_name)
     }
 
     /// A token refresh: `InitiateAuth` with `REFRESH_TOKEN_AUTH` / `REFRESH_TOKEN`, or a
     /// `refresh_token` grant at the token endpoint.
     pub fn is_token_refresh(&self) -> bool {
-        let flow = first_string(self.request("authFlow")).unwrap_or_default();
+        let flow = self
+            .request()
+            .and_then(|p| p.auth_flow.get())
+            .unwrap_or_default();
         flow == "REFRESH_TOKEN_AUTH"
             || flow == "REFRESH_TOKEN"
             || self.event_name == "GetTokensFromRefreshToken"
-            || self.grant_type().as_deref() == Some("refresh_token")
+            || self.grant_type() == Some("refresh_token")
     }
 
     /// A failed token refresh: a failed refresh request, or (the CubeAPM query) an
@@ -407,11 +535,11 @@ impl CloudTrailRecord {
 }
 
 /// `s` if it is a token of `ok` characters of at most `MAX_NAME`, else `invalid`.
-fn bounded_token(s: String, ok: fn(char) -> bool) -> String {
-    if crate::text::token(&s, MAX_NAME, ok).is_some() {
+fn bounded_token(s: &str, ok: fn(char) -> bool) -> &str {
+    if crate::text::token(s, MAX_NAME, ok).is_some() {
         s
     } else {
-        crate::text::INVALID.to_string()
+        crate::text::INVALID
     }
 }
 

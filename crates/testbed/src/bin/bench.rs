@@ -7,14 +7,16 @@
 //! `bench cold BINARY`   time from a function's process start to its first Runtime API request
 //! `bench evaluate`      monitors evaluated per second: 10,000 monitors (1,000 user pools with
 //!                       6 app clients and 3 identity providers each), the core alone
+//! `bench plan`          one poll's GetMetricData plan for 100 user pools x 10 app clients x 2
+//!                       identity providers: queries, calls (against ceil(queries / 500)), time
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use chrono::{DateTime, Duration, Utc};
-use cognito_watch_core::trail::intake::Intake;
-use cognito_watch_testbed::traffic;
+use chrono::{Duration, Utc};
+use cognito_watch_core::progress::Progress;
+use cognito_watch_testbed::{traffic, workload};
 use serde_json::{json, Value};
 
 type Failure = Box<dyn std::error::Error>;
@@ -31,76 +33,25 @@ fn main() -> Result<(), Failure> {
         ["gen", dir, n] => generate(Path::new(dir), n.parse()?),
         ["trail", dir] => trail(Path::new(dir)),
         ["one", shape, dir] => {
-            let (records, _) = run_shape(shape, Path::new(dir))?;
-            println!("{records}");
+            let (records, _, tallies) = run_shape(shape, Path::new(dir))?;
+            println!("{{\"records\":{records},\"tallies\":{tallies}}}");
             Ok(())
         }
         ["cold", binary] => cold(Path::new(binary)),
         ["evaluate"] => evaluate(),
+        ["plan"] => plan(),
         _ => Err(
-            "usage: bench gen DIR [N] | trail DIR | one SHAPE DIR | cold BINARY | evaluate".into(),
+            "usage: bench gen DIR [N] | trail DIR | one SHAPE DIR | cold BINARY | evaluate | plan"
+                .into(),
         ),
     }
-}
-
-/// One realistic record (~1.1 KB, as CloudTrail writes them): sign-ins, refreshes, M2M
-/// tokens and a few configuration reads, from a spread of addresses, clients and users.
-fn record(i: usize, at: DateTime<Utc>) -> Value {
-    let pool = format!("us-east-1_Pool{:04}", i % 7);
-    let client = format!("{:026x}", (i % 23) as u128 * 0x9e37_79b9_7f4a_7c15);
-    let ip = format!("198.51.{}.{}", (i / 251) % 200, i % 251);
-    let sub = format!("{:08x}-0000-4000-8000-{:012x}", i % 5_000, i % 977);
-    let id = format!(
-        "{:08x}-{:04x}-4{:03x}-8000-{:012x}",
-        i,
-        i % 65_536,
-        i % 4_096,
-        i
-    );
-    let agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
-                 Chrome/131.0.0.0 Safari/537.36 aws-amplify/6.6.4 auth/1 framework/2";
-    let mut r = match i % 10 {
-        0..=5 => traffic::initiate_auth(
-            &id,
-            at,
-            &client,
-            &ip,
-            &sub,
-            i.is_multiple_of(4).then_some("NotAuthorizedException"),
-            Some(agent),
-        ),
-        6 | 7 => traffic::refresh(
-            &id,
-            at,
-            &client,
-            &ip,
-            i.is_multiple_of(9).then_some("NotAuthorizedException"),
-        ),
-        8 => traffic::token_post(&id, at, &pool, &client, &ip, "client_credentials", 200),
-        _ => traffic::initiate_auth(
-            &id,
-            at,
-            &client,
-            &ip,
-            &sub,
-            Some("UserNotFoundException"),
-            Some(agent),
-        ),
-    };
-    r["awsRegion"] = json!("us-east-1");
-    r["userAgent"] = json!(agent);
-    r["requestID"] = json!(format!("{:08x}-1111-4222-8333-{:012x}", i * 7, i));
-    r["tlsDetails"] = json!({"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
-        "clientProvidedHostHeader": "cognito-idp.us-east-1.amazonaws.com"});
-    r["sessionCredentialFromConsole"] = json!(false);
-    r
 }
 
 fn generate(dir: &Path, n: usize) -> Result<(), Failure> {
     std::fs::create_dir_all(dir)?;
     let start = Utc::now() - Duration::hours(1);
     let records: Vec<Value> = (0..n)
-        .map(|i| record(i, start + Duration::milliseconds((i * 30) as i64)))
+        .map(|i| workload::cloudtrail_record(i, start + Duration::milliseconds((i * 30) as i64)))
         .collect();
     let texts: Vec<String> = records.iter().map(Value::to_string).collect();
     let bytes: usize = texts.iter().map(String::len).sum();
@@ -160,7 +111,8 @@ fn generate(dir: &Path, n: usize) -> Result<(), Failure> {
         if i > 0 {
             gz.write_all(b",")?;
         }
-        let r = record(i, start + Duration::milliseconds((i % 3_600_000) as i64));
+        let r =
+            workload::cloudtrail_record(i, start + Duration::milliseconds((i % 3_600_000) as i64));
         gz.write_all(r.to_string().as_bytes())?;
         i += 1;
         if i.is_multiple_of(10_000) {
@@ -177,12 +129,8 @@ fn generate(dir: &Path, n: usize) -> Result<(), Failure> {
     Ok(())
 }
 
-fn intake() -> Intake {
-    Intake::new(Box::new(|_: &str| None))
-}
-
-/// Parse and tally one shape from DIR: (records read, seconds).
-fn run_shape(shape: &str, dir: &Path) -> Result<(u64, f64), Failure> {
+/// Parse and tally one shape from DIR: (records read, seconds, tallies handed over).
+fn run_shape(shape: &str, dir: &Path) -> Result<(u64, f64, usize), Failure> {
     let path = |f: &str| -> PathBuf { dir.join(f) };
     match shape {
         "file" | "file-50mb" => {
@@ -193,52 +141,41 @@ fn run_shape(shape: &str, dir: &Path) -> Result<(u64, f64), Failure> {
             };
             let reader = std::io::BufReader::new(std::fs::File::open(path(name))?);
             let started = Instant::now();
-            let mut i = intake();
-            trail::file::read_trail_file(reader, &mut i).map_err(|e| format!("{e:?}"))?;
+            let progress = Progress::default();
+            let tallies = workload::take_in_file(reader, &progress)?;
             Ok((
-                i.progress.snapshot().records_read,
+                progress.snapshot().records_read,
                 started.elapsed().as_secs_f64(),
+                tallies,
             ))
         }
         "records" | "records-7mb" => {
             let text = std::fs::read_to_string(path(&format!("{shape}.json")))?;
             let started = Instant::now();
-            let payload: Value = serde_json::from_str(&text)?;
-            let mut i = intake();
-            feed(payload, &mut i)?;
+            let progress = Progress::default();
+            let tallies = workload::take_in(text, &progress)?;
             Ok((
-                i.progress.snapshot().records_read,
+                progress.snapshot().records_read,
                 started.elapsed().as_secs_f64(),
+                tallies,
             ))
         }
         "eventbridge" | "logs" | "logs-1mb" => {
             let text = std::fs::read_to_string(path(&format!("{shape}.jsonl")))?;
             let started = Instant::now();
-            let mut i = intake();
+            let progress = Progress::default();
+            let mut tallies = 0;
             for line in text.lines() {
-                feed(serde_json::from_str(line)?, &mut i)?;
+                tallies += workload::take_in(line, &progress)?;
             }
             Ok((
-                i.progress.snapshot().records_read,
+                progress.snapshot().records_read,
                 started.elapsed().as_secs_f64(),
+                tallies,
             ))
         }
         other => Err(format!("unknown shape {other}").into()),
     }
-}
-
-/// What the trail function does with an invocation's payload, short of the I/O.
-fn feed(payload: Value, intake: &mut Intake) -> Result<(), Failure> {
-    for d in trail::input::decode(payload, 64 * 1024 * 1024)? {
-        match d.body {
-            trail::input::Body::Values(values) => {
-                values.into_iter().for_each(|v| intake.add_value(v));
-            }
-            trail::input::Body::Texts(texts) => texts.iter().for_each(|t| intake.add_text(t)),
-            _ => return Err("unexpected delivery".into()),
-        }
-    }
-    Ok(())
 }
 
 fn trail(dir: &Path) -> Result<(), Failure> {
@@ -247,14 +184,15 @@ fn trail(dir: &Path) -> Result<(), Failure> {
         // Best of three: the machine's noise, not the code's.
         let mut best = f64::MAX;
         let mut records = 0;
+        let mut tallies = 0;
         for _ in 0..3 {
-            let (n, s) = run_shape(shape, dir)?;
-            records = n;
+            let (n, s, t) = run_shape(shape, dir)?;
+            (records, tallies) = (n, t);
             best = best.min(s);
         }
         figures.insert(
             shape.into(),
-            json!({"records": records, "seconds": best, "per_second": records as f64 / best}),
+            json!({"records": records, "tallies": tallies, "seconds": best, "per_second": records as f64 / best}),
         );
     }
     println!("{}", Value::Object(figures));
@@ -295,65 +233,9 @@ fn cold(binary: &Path) -> Result<(), Failure> {
 fn evaluate() -> Result<(), Failure> {
     use cognito_watch_core::alerting::profile::ProfileSet;
     use cognito_watch_core::alerting::status::evaluate_root;
-    use cognito_watch_core::inventory::monitor::{
-        AppClientDetails, IdentityProviderDetails, MonitorId, UserPoolDetails,
-    };
-    use cognito_watch_core::{Monitor, MonitorDetails};
     let profiles = ProfileSet::shipped()?;
     let now = Utc::now();
-    let roots: Vec<Vec<Monitor>> = (0..1_000)
-        .map(|p| {
-            let pool = format!("us-east-1_Pool{p:05}");
-            let mut root = vec![Monitor::new(
-                &MonitorId::UserPool { pool: pool.clone() },
-                format!("pool-{p}"),
-                "123456789012",
-                "us-east-1",
-                MonitorDetails::UserPool(UserPoolDetails::default()),
-                now,
-            )];
-            for c in 0..6 {
-                let mut m = Monitor::new(
-                    &MonitorId::AppClient {
-                        pool: pool.clone(),
-                        client_id: format!("client{p:05}{c}"),
-                    },
-                    format!("client-{c}"),
-                    "123456789012",
-                    "us-east-1",
-                    MonitorDetails::AppClient(AppClientDetails::default()),
-                    now,
-                );
-                let failing = (p + c) % 7 == 0;
-                m.metrics.insert("SignInSuccesses".into(), 80.0);
-                m.metrics
-                    .insert("SignInFailed".into(), if failing { 95.0 } else { 2.0 });
-                m.metrics.insert(
-                    "SignInFailurePercentage".into(),
-                    if failing { 54.3 } else { 2.4 },
-                );
-                m.metrics.insert("SignInThrottlesPeakMinute".into(), 0.0);
-                m.metrics.insert("TokenRefreshFailed".into(), 1.0);
-                root.push(m);
-            }
-            for i in 0..3 {
-                let mut m = Monitor::new(
-                    &MonitorId::IdentityProvider {
-                        pool: pool.clone(),
-                        provider_name: format!("idp{i}"),
-                    },
-                    format!("idp{i}"),
-                    "123456789012",
-                    "us-east-1",
-                    MonitorDetails::IdentityProvider(IdentityProviderDetails::default()),
-                    now,
-                );
-                m.metrics.insert("FederationFailed".into(), 0.0);
-                root.push(m);
-            }
-            root
-        })
-        .collect();
+    let roots = workload::evaluation_roots(1_000, now);
     let monitors: usize = roots.iter().map(Vec::len).sum();
     let previous = std::collections::BTreeMap::new();
     let mut best = f64::MAX;
@@ -369,6 +251,28 @@ fn evaluate() -> Result<(), Failure> {
     println!(
         "{{\"monitors\":{monitors},\"changes\":{changes},\"seconds\":{best},\"per_second\":{}}}",
         monitors as f64 / best
+    );
+    Ok(())
+}
+
+/// One 60-minute poll of 100 user pools x 10 app clients x 2 identity providers, every series
+/// active: the planner's queries and GetMetricData calls, and its time.
+fn plan() -> Result<(), Failure> {
+    use cognito_watch_core::inventory::series;
+    let (active, index, windows) = workload::planner_estate(100, 10, 2, 60, Utc::now());
+    let mut best = f64::MAX;
+    let (mut queries, mut calls) = (0, 0);
+    for _ in 0..5 {
+        let started = Instant::now();
+        let plan = series::plan(&active, &index, &windows);
+        calls = series::calls(&plan).len();
+        queries = plan.len();
+        best = best.min(started.elapsed().as_secs_f64());
+    }
+    println!(
+        "{{\"series\":{},\"queries\":{queries},\"calls\":{calls},\"expected_calls\":{},\"seconds\":{best}}}",
+        active.len(),
+        queries.div_ceil(series::MAX_QUERIES_PER_CALL)
     );
     Ok(())
 }
