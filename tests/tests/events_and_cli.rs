@@ -26,6 +26,27 @@ fn load(file: &std::path::Path) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
 }
 
+/// A pool "shop" with an app client "web" that had 4 sign-ins (1 failed) four minutes ago.
+async fn shop_with_sign_ins(bed: &Bed) -> (String, String) {
+    let (pool, web) = seed::pool_with_client(&bed.idp, "shop", "web")
+        .await
+        .unwrap();
+    let at = (Utc::now() - Duration::minutes(4))
+        .duration_trunc(Duration::minutes(1))
+        .unwrap();
+    let d = [
+        ("UserPool", pool.as_str()),
+        ("UserPoolClient", web.as_str()),
+    ];
+    seed::put(
+        &bed.cw,
+        vec![seed::requests("SignInSuccesses", &d, at, 3, 1)],
+    )
+    .await
+    .unwrap();
+    (pool, web)
+}
+
 #[test]
 fn every_event_file_belongs_to_a_function() {
     for entry in std::fs::read_dir(events_dir()).unwrap() {
@@ -154,22 +175,7 @@ async fn every_event_file_is_accepted_by_the_trail_function() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_and_report_read_what_the_collector_wrote() {
     let bed = Bed::start().await;
-    let (pool, web) = seed::pool_with_client(&bed.idp, "shop", "web")
-        .await
-        .unwrap();
-    let at = (Utc::now() - Duration::minutes(4))
-        .duration_trunc(Duration::minutes(1))
-        .unwrap();
-    let d = [
-        ("UserPool", pool.as_str()),
-        ("UserPoolClient", web.as_str()),
-    ];
-    seed::put(
-        &bed.cw,
-        vec![seed::requests("SignInSuccesses", &d, at, 3, 1)],
-    )
-    .await
-    .unwrap();
+    let (pool, web) = shop_with_sign_ins(&bed).await;
     bed.collector(&[])
         .run(&Default::default(), Utc::now(), None)
         .await
@@ -742,4 +748,95 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
     .await
     .unwrap_err();
     assert!(err.to_string().starts_with("no AWS region"), "{err}");
+}
+
+/// `cost` prices what the poll log shows: two polls five minutes apart over a pool with two app
+/// clients; the figures are read back against the poll log itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cost_prices_what_the_poll_log_shows() {
+    let bed = Bed::start().await;
+    let (pool, _web) = shop_with_sign_ins(&bed).await;
+    seed::app_client(&bed.idp, &pool, "mobile", false)
+        .await
+        .unwrap();
+    let first = Utc::now() - Duration::minutes(5);
+    for now in [first, first + Duration::minutes(5)] {
+        bed.collector(&[])
+            .run(&Default::default(), now, None)
+            .await
+            .unwrap();
+    }
+    let env = Env::from_pairs(bed.moto.env())
+        .with([("STATE_TABLE", "state"), ("HISTORY_TABLE", "history")]);
+    let cost = |args: &[&str]| {
+        let cli = Cli::try_parse_from(
+            ["cognito-watch", "cost", "--since", "1h"]
+                .into_iter()
+                .chain(args.iter().copied()),
+        )
+        .unwrap();
+        let env = env.clone();
+        async move {
+            let mut out = Vec::new();
+            run(cli, &env, &mut out)
+                .await
+                .map(|()| String::from_utf8(out).unwrap())
+        }
+    };
+    let report: serde_json::Value =
+        serde_json::from_str(&cost(&["-o", "json"]).await.unwrap()).unwrap();
+
+    let scope = cognito_watch_aws::Scope {
+        account: "123456789012".into(),
+        region: "us-east-1".into(),
+    };
+    let logs = bed.store.poll_log(&scope).await.unwrap();
+    assert_eq!(logs.len(), 2, "{logs:?}");
+    let queries: u64 = logs.iter().map(|l| l.metric_queries).sum();
+    let o = &report["observed"];
+    assert_eq!(o["invocations"], 2);
+    assert_eq!(o["metric_queries"], queries);
+    assert!(queries > 0);
+    for log in &logs {
+        assert_eq!(
+            log.calls.get("GetMetricData").copied().unwrap_or(0),
+            log.metric_queries.div_ceil(500),
+            "one GetMetricData call per 500 queries: {log:?}"
+        );
+        assert!(log.items_read >= 1 && log.write_units >= 1, "{log:?}");
+    }
+    assert_eq!(
+        o["write_units"],
+        logs.iter().map(|l| l.write_units).sum::<u64>()
+    );
+    assert_eq!(report["estate"]["app_clients"], 2);
+    assert_eq!(report["user_pools"], 1);
+
+    // The configured rate defaults to the observed one; then 1 min, 15 min and 1 h.
+    let months = report["months"].as_array().unwrap();
+    let rates: Vec<f64> = months
+        .iter()
+        .map(|m| m["poll_seconds"].as_f64().unwrap())
+        .collect();
+    assert_eq!(rates, vec![300.0, 60.0, 900.0, 3600.0]);
+    let five = &months[0];
+    let polls = 730.0 * 3600.0 / 300.0;
+    let per_poll = queries as f64 / 2.0;
+    let f = |v: &serde_json::Value| v.as_f64().unwrap();
+    assert!((f(&five["metrics_requested"]) - per_poll * polls).abs() < 1e-6);
+    assert!((f(&five["cloudwatch"]) - per_poll * polls / 1000.0 * 0.01).abs() < 1e-6);
+    assert!(f(&five["lambda"]) > 0.0 && f(&five["dynamodb"]) > 0.0);
+    let total = f(&five["total"]);
+    assert!((f(&five["per_app_client"]) - total / 2.0).abs() < 1e-9);
+    // Five times the polls at 1 min: CloudWatch scales with the rate.
+    assert!((f(&months[1]["cloudwatch"]) - 5.0 * f(&five["cloudwatch"])).abs() < 1e-6);
+
+    let table = cost(&["--rate", "rate(1 minute)", "--table-key"])
+        .await
+        .unwrap();
+    assert!(table.contains("every 1 min (configured)"), "{table}");
+    assert!(table.contains("2 app clients"), "{table}");
+    assert!(table.contains("$1.00"), "the key's dollar a month: {table}");
+    let bad = cost(&["--rate", "every now and then"]).await.unwrap_err();
+    assert!(bad.to_string().contains("rate(5 minutes)"), "{bad}");
 }

@@ -39,4 +39,16 @@ impl TrailFiles {
             .map_err(|e| AwsError::from_sdk("GetObject", e))?;
         Ok(out.body)
     }
+
+    /// The object's body as a blocking reader, for a parser on a blocking thread
+    /// (`tokio::task::spawn_blocking`): it must be opened inside the runtime.
+    pub async fn open_reader(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<impl std::io::Read + Send + 'static, AwsError> {
+        let body = self.open(bucket, key, version_id).await?;
+        Ok(tokio_util::io::SyncIoBridge::new(body.into_async_read()))
+    }
 }

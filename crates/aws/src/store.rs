@@ -47,6 +47,27 @@ pub enum Write {
     PollLog(Item),
 }
 
+impl ScopeState {
+    /// Items read to load it: monitors, sweeps and the cursor.
+    pub fn items_read(&self) -> u64 {
+        (self.monitors.len() + self.user_sweeps.len() + self.identity_sweeps.len()) as u64 + 1
+    }
+}
+
+impl Write {
+    /// The DynamoDB write request units it spends: one per started KB of each item, twice over
+    /// inside a transaction.
+    pub fn units(&self) -> u64 {
+        let units = |item: &Item| item_size(item).div_ceil(1024).max(1) as u64;
+        match self {
+            Write::State(i) | Write::History(i) | Write::Checkpoint(i) | Write::PollLog(i) => {
+                units(i)
+            }
+            Write::Pair { state, history } => 2 * (units(state) + units(history)),
+        }
+    }
+}
+
 /// Items per TransactWriteItems (DynamoDB allows 100).
 /// A monitor item's name attribute.
 const NAME: &str = "name";

@@ -3,6 +3,7 @@
 //! same adapter code as the functions.
 
 pub mod alerting;
+pub mod cost;
 pub mod deployed;
 pub mod describe;
 pub mod env;
@@ -175,6 +176,25 @@ pub enum Command {
     /// The trail function's tallies: failures, refresh-failures, top-ips, m2m, detections.
     #[command(flatten)]
     Tallies(trail::TallyCommand),
+    /// What monitoring this estate costs per month (us-east-1 list prices): CloudWatch
+    /// GetMetricData, Lambda, DynamoDB, SNS, KMS and derived metrics, from the calls the last
+    /// polls made (the poll log), per estate and per app client, at the configured poll rate
+    /// and at 1 min, 5 min, 15 min and 1 h.
+    Cost {
+        /// How much of the poll log to read: 30m, 24h, 7d... (default 24h)
+        #[arg(long, default_value = "24h")]
+        since: String,
+        /// The configured poll rate, as the stack's PollRate: "rate(5 minutes)" (default: the
+        /// interval the poll log shows, else 5 minutes).
+        #[arg(long)]
+        rate: Option<String>,
+        /// The tables are encrypted with a customer managed KMS key (TableKmsKeyArn): $1 a month.
+        #[arg(long)]
+        table_key: bool,
+        /// PublishDerivedMetrics is off: no custom metrics to price.
+        #[arg(long)]
+        no_derived_metrics: bool,
+    },
     /// Print a shell completion script: `cognito-watch completions bash > /etc/bash_completion.d/cognito-watch`.
     Completions { shell: clap_complete::Shell },
     /// Run a function: the deployed one (its answer and log tail) when the stack names it,
@@ -458,6 +478,26 @@ async fn dispatch(
         Command::Report { monitor, csv, .. } => {
             let monitor = monitor.unwrap_or_default();
             report(env, &monitor, Format::of(format, false, csv), out).await
+        }
+        Command::Cost {
+            since,
+            rate,
+            table_key,
+            no_derived_metrics,
+        } => {
+            let base = env.sdk(3).await;
+            let state = StateStore::new(&base, Tables::from_lookup(&env.lookup())?);
+            // Alerts are priced when the status table is known; without it, none are counted.
+            let status = status_store(env, &base).ok();
+            let args = cost::CostArgs {
+                since,
+                rate,
+                table_key,
+                publish_metrics: !no_derived_metrics,
+            };
+            let report = cost::report(&state, status.as_ref(), &args).await?;
+            let text = cost::render(&report, Format::of(format, false, false))?;
+            write!(out, "{text}").map_err(CliError::output)
         }
         Command::Describe { monitor } => {
             describe(env, &monitor, Format::of(format, false, false), out).await

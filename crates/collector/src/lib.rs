@@ -237,6 +237,7 @@ impl Collector {
             account: scope.account.clone(),
             region: scope.region.clone(),
             started_at: now,
+            items_read: state.items_read(),
             ..Default::default()
         };
         let before: HashMap<_, _> = state
@@ -376,6 +377,7 @@ impl Collector {
             scope,
             &state.cursor,
         )?));
+        log.write_units = writes.iter().map(Write::units).sum::<u64>() + 1;
         writes.push(Write::PollLog(StateStore::poll_log_item(log, ttl)?));
         Ok(writes)
     }

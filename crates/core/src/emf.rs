@@ -42,6 +42,37 @@ pub fn document(at: DateTime<Utc>, dimensions: &[(&str, &str)], metrics: &Metric
     Value::Object(doc)
 }
 
+/// How many custom metrics the documents define: each metric name under each set of dimension
+/// values is one (CloudWatch bills each per month).
+pub fn custom_metrics(docs: &[Value]) -> u64 {
+    let mut seen = std::collections::BTreeSet::new();
+    for doc in docs {
+        let Some(defs) = doc["_aws"]["CloudWatchMetrics"].as_array() else {
+            continue;
+        };
+        for def in defs {
+            let names: Vec<&str> = def["Dimensions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_array)
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let dims: Vec<String> = names
+                .iter()
+                .map(|n| format!("{n}={}", doc[*n].as_str().unwrap_or_default()))
+                .collect();
+            for m in def["Metrics"].as_array().into_iter().flatten() {
+                if let Some(name) = m["Name"].as_str() {
+                    seen.insert((dims.clone(), name.to_string()));
+                }
+            }
+        }
+    }
+    seen.len() as u64
+}
+
 /// Whether a catalogue metric is derived by cognito-watch (failures and failure rates).
 fn derived(id: &str) -> bool {
     id.contains("Fail")
@@ -164,6 +195,25 @@ pub fn tally_documents(tallies: &BTreeMap<TallyId, Counts>) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn custom_metrics_count_each_name_under_each_dimension_set_once() {
+        let at = DateTime::from_timestamp(1_763_726_400, 0).unwrap();
+        let two: Metrics = [
+            ("SignInFailures".to_string(), (1.0, "Count")),
+            ("SignInFailurePercentage".to_string(), (5.0, "Percent")),
+        ]
+        .into();
+        let docs = vec![
+            document(at, &[("UserPool", "p"), ("UserPoolClient", "a")], &two),
+            document(at, &[("UserPool", "p"), ("UserPoolClient", "b")], &two),
+            // The same client again (a later poll): no new metric.
+            document(at, &[("UserPool", "p"), ("UserPoolClient", "a")], &two),
+            document(at, &[("UserPool", "p")], &two),
+        ];
+        assert_eq!(custom_metrics(&docs), 6);
+        assert_eq!(custom_metrics(&[]), 0);
+    }
 
     #[test]
     fn a_document_declares_its_metrics_and_dimensions() {

@@ -13,10 +13,12 @@
 //! | `text` | the one sanitizer for everything a message shows, and the bounds of storage keys |
 //! | `config` | each function's configuration, read once at cold start |
 //! | `emf` | derived metrics in CloudWatch embedded metric format |
+//! | `cost` | the monthly cost of an estate, from its poll log and list prices |
 
 pub mod alerting;
 pub mod backoff;
 pub mod config;
+pub mod cost;
 pub mod emf;
 pub mod inventory;
 pub mod progress;

@@ -406,8 +406,7 @@ impl Trail {
         version_id: Option<&str>,
         mut intake: Intake,
     ) -> Result<Intake, AwsError> {
-        let body = self.files.open(bucket, key, version_id).await?;
-        let reader = tokio_util::io::SyncIoBridge::new(body.into_async_read());
+        let reader = self.files.open_reader(bucket, key, version_id).await?;
         let (mut intake, read) = tokio::task::spawn_blocking(move || {
             let read = file::read_trail_file(reader, &mut intake);
             (intake, read)

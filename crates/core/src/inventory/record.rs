@@ -110,6 +110,13 @@ pub struct PollLog {
     pub monitors_deleted: u64,
     pub monitors_new: u64,
     pub metric_queries: u64,
+    /// State items read (monitors, sweeps, the cursor) and DynamoDB write request units spent
+    /// writing this poll (an item under 1 KB is one unit; a transaction's items count twice):
+    /// what `cognito-watch cost` prices.
+    #[serde(default)]
+    pub items_read: u64,
+    #[serde(default)]
+    pub write_units: u64,
     /// Failures that made monitors stale.
     #[serde(default)]
     pub errors: Vec<String>,

@@ -193,6 +193,8 @@ async fn demo(moto: &Moto) -> DemoResult {
     // The whole estate as one page (status tree, charts, outages, IPs, detections).
     let page = std::env::temp_dir().join("cognito-watch-report.html");
     cli(&["report", "--html", &page.display().to_string()]).await?;
+    // What this estate would cost per month, priced from the poll log the demo just wrote.
+    cli(&["cost"]).await?;
 
     let alerts = inbox.drain().await;
     println!(

@@ -1,0 +1,308 @@
+//! `cognito-watch cost`: the estate's monthly cost from what the last polls actually did (each
+//! scope's poll log) and list prices, per estate and per active app client, at the configured
+//! poll rate and at others.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::Utc;
+use cognito_watch_aws::{Scope, StateStore, StatusStore};
+use cognito_watch_core::alerting::status::Status;
+use cognito_watch_core::cost::{self, Estate, Month, Observed};
+use cognito_watch_core::inventory::monitor::MonitorKind;
+use cognito_watch_core::progress::thousands;
+use serde::Serialize;
+
+use crate::CliError;
+use crate::Format;
+
+/// What the command prints with `-o json`.
+#[derive(Debug, Serialize)]
+pub struct CostReport {
+    pub prices: cost::Prices,
+    pub since: String,
+    pub observed: Observed,
+    pub estate: Estate,
+    pub user_pools: u64,
+    pub months: Vec<Month>,
+}
+
+pub struct CostArgs {
+    pub since: String,
+    pub rate: Option<String>,
+    pub table_key: bool,
+    pub publish_metrics: bool,
+}
+
+/// Read the poll logs of every scope the estate spans (within `since`), the estate itself and
+/// the alerts published over the same span, and price a month.
+pub async fn report(
+    state: &StateStore,
+    status: Option<&StatusStore>,
+    args: &CostArgs,
+) -> Result<CostReport, CliError> {
+    let period = cognito_watch_core::trail::parse_period(&args.since).map_err(CliError::Usage)?;
+    let from = Utc::now() - period;
+    let monitors: Vec<_> = state
+        .load_estate()
+        .await?
+        .into_iter()
+        .filter(|m| !m.is_deleted())
+        .collect();
+    let scopes: BTreeSet<(String, String)> = monitors
+        .iter()
+        .map(|m| (m.account.clone(), m.region.clone()))
+        .collect();
+    let mut logs = Vec::new();
+    for (account, region) in scopes {
+        let scope = Scope { account, region };
+        logs.extend(
+            state
+                .poll_log(&scope)
+                .await?
+                .into_iter()
+                .filter(|l| l.started_at >= from),
+        );
+    }
+    let observed = Observed::from_logs(&logs);
+    let count = |kind: MonitorKind| monitors.iter().filter(|m| m.kind == kind).count() as u64;
+
+    let mut alerts = 0;
+    if let Some(status) = status {
+        for root in state.roots().await? {
+            alerts += status
+                .alerts(&root)
+                .await?
+                .iter()
+                .filter(|a| a.alert.at >= from)
+                .count() as u64;
+        }
+    }
+    // Each derived metric (name × dimensions) is one custom metric: the collector's failure
+    // metrics and the evaluator's MonitorStatus per monitor.
+    let derived_metrics = if args.publish_metrics {
+        let now = Utc::now();
+        let up: BTreeMap<String, Status> = monitors
+            .iter()
+            .map(|m| (m.monitor_id.clone(), Status::Up))
+            .collect();
+        let mut docs = cognito_watch_core::emf::monitor_documents(&monitors, now);
+        docs.extend(cognito_watch_core::emf::status_documents(
+            &monitors, &up, now,
+        ));
+        cognito_watch_core::emf::custom_metrics(&docs)
+    } else {
+        0
+    };
+    let estate = Estate {
+        app_clients: count(MonitorKind::AppClient),
+        derived_metrics,
+        alerts_per_month: alerts as f64 * cost::SECONDS_PER_MONTH
+            / (period.num_seconds().max(1) as f64),
+        table_key: args.table_key,
+        ..Estate::default()
+    };
+    let configured = match &args.rate {
+        Some(r) => cost::parse_rate(r).ok_or_else(|| {
+            CliError::Usage(format!(
+                "--rate {r:?}: expected a schedule rate such as \"rate(5 minutes)\""
+            ))
+        })?,
+        None => observed.interval_seconds().unwrap_or(300.0),
+    };
+    let months = cost::months(&observed, &estate, &cost::US_EAST_1, configured);
+    Ok(CostReport {
+        prices: cost::US_EAST_1,
+        since: args.since.clone(),
+        observed,
+        estate,
+        user_pools: count(MonitorKind::UserPool),
+        months,
+    })
+}
+
+/// The report as text (a table per rate) or JSON.
+pub fn render(report: &CostReport, format: Format) -> Result<String, CliError> {
+    if matches!(format, Format::Json) {
+        let mut text = serde_json::to_string_pretty(report).map_err(CliError::output)?;
+        text.push('\n');
+        return Ok(text);
+    }
+    let o = &report.observed;
+    let mut text = String::new();
+    let per = |n: u64| {
+        if o.invocations == 0 {
+            0.0
+        } else {
+            n as f64 / o.invocations as f64
+        }
+    };
+    let cognito: u64 = o
+        .calls
+        .iter()
+        .filter(|(op, _)| op.as_str() != "GetMetricData")
+        .map(|(_, n)| n)
+        .sum();
+    text.push_str(&format!(
+        "Poll log (last {}): {} collector invocation(s), {} account/region poll(s){}.\n",
+        report.since,
+        o.invocations,
+        o.scope_polls,
+        match o.interval_seconds() {
+            Some(s) => format!(", one every {}", seconds(s)),
+            None => String::new(),
+        }
+    ));
+    if o.invocations == 0 {
+        text.push_str(
+            "No polls in that period: only the fixed costs below are known. Run the collector \
+             (or widen --since) and ask again.\n",
+        );
+    } else {
+        text.push_str(&format!(
+            "Per poll: {:.0} metrics requested in {:.1} GetMetricData calls, {:.1} other AWS calls, \
+             {:.2} s of collector time, {:.0} state items read, {:.0} write units.\n",
+            per(o.metric_queries),
+            per(o.get_metric_data_calls()),
+            per(cognito),
+            o.collector_seconds / o.invocations as f64,
+            per(o.items_read),
+            per(o.write_units),
+        ));
+    }
+    let e = &report.estate;
+    text.push_str(&format!(
+        "Estate: {} user pools, {} app clients; {} derived metrics; {:.0} alerts a month (at the \
+         period's pace); {} table key.\nPrices: {} list prices (USD per month; the evaluator's time is an estimate \
+         of {} s per stream batch).\n\n",
+        report.user_pools,
+        e.app_clients,
+        e.derived_metrics,
+        e.alerts_per_month,
+        if e.table_key {
+            "a customer managed"
+        } else {
+            "no"
+        },
+        report.prices.region,
+        e.evaluator_seconds,
+    ));
+    let head = [
+        "poll rate",
+        "metrics/month",
+        "CloudWatch",
+        "Lambda",
+        "DynamoDB",
+        "SNS",
+        "KMS",
+        "derived metrics",
+        "total",
+        "per app client",
+    ];
+    let mut rows = vec![head.map(str::to_string).to_vec()];
+    for (i, m) in report.months.iter().enumerate() {
+        let mut rate = format!("every {}", seconds(m.poll_seconds));
+        if i == 0 {
+            rate.push_str(" (configured)");
+        }
+        rows.push(vec![
+            rate,
+            grouped(m.metrics_requested),
+            dollars(m.cloudwatch),
+            dollars(m.lambda),
+            dollars(m.dynamodb),
+            dollars(m.sns),
+            dollars(m.kms),
+            dollars(m.derived_metrics),
+            dollars(m.total),
+            m.per_app_client.map(dollars).unwrap_or_else(|| "—".into()),
+        ]);
+    }
+    let widths: Vec<usize> = (0..head.len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    for r in &rows {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (cell, w))| {
+                let pad = w - cell.chars().count();
+                if c == 0 {
+                    format!("{cell}{}", " ".repeat(pad))
+                } else {
+                    format!("{}{cell}", " ".repeat(pad))
+                }
+            })
+            .collect();
+        text.push_str(cells.join("  ").trim_end());
+        text.push('\n');
+    }
+    text.push_str(
+        "\nNot in the poll log: the trail function (per CloudTrail record: an EventBridge \
+         delivery is one invocation and a few writes) and log ingestion.\n",
+    );
+    Ok(text)
+}
+
+fn seconds(s: f64) -> String {
+    match s {
+        s if s >= 3600.0 && s % 3600.0 == 0.0 => format!("{} h", s / 3600.0),
+        s if s >= 60.0 && s % 60.0 == 0.0 => format!("{} min", s / 60.0),
+        s => format!("{s:.0} s"),
+    }
+}
+
+fn dollars(v: f64) -> String {
+    if v > 0.0 && v < 0.01 {
+        "<$0.01".into()
+    } else {
+        format!("${}", grouped_2(v))
+    }
+}
+
+fn grouped(v: f64) -> String {
+    thousands(v.round().max(0.0) as u64)
+}
+
+fn grouped_2(v: f64) -> String {
+    let cents = (v.max(0.0) * 100.0).round() as u64;
+    format!("{}.{:02}", thousands(cents / 100), cents % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_read_as_people_write_them() {
+        assert_eq!(grouped(1234567.4), "1,234,567");
+        assert_eq!(grouped(12.0), "12");
+        assert_eq!(dollars(1234.5), "$1,234.50");
+        assert_eq!(dollars(0.004), "<$0.01");
+        assert_eq!(dollars(0.0), "$0.00");
+        assert_eq!(seconds(300.0), "5 min");
+        assert_eq!(seconds(3600.0), "1 h");
+        assert_eq!(seconds(90.0), "90 s");
+    }
+
+    #[test]
+    fn the_text_has_a_row_per_rate_and_says_when_nothing_was_polled() {
+        let observed = Observed::default();
+        let estate = Estate::default();
+        let report = CostReport {
+            prices: cost::US_EAST_1,
+            since: "24h".into(),
+            months: cost::months(&observed, &estate, &cost::US_EAST_1, 300.0),
+            observed,
+            estate,
+            user_pools: 0,
+        };
+        let text = render(&report, Format::Table).unwrap();
+        assert!(text.contains("No polls in that period"), "{text}");
+        assert!(text.contains("every 5 min (configured)"), "{text}");
+        assert!(text.contains("every 1 h "), "{text}");
+        let json: serde_json::Value =
+            serde_json::from_str(&render(&report, Format::Json).unwrap()).unwrap();
+        assert_eq!(json["months"].as_array().unwrap().len(), 4);
+    }
+}

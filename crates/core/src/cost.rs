@@ -1,0 +1,386 @@
+//! What the estate's monitoring costs per month, from what the collector's last polls actually
+//! did (the poll log) and list prices: CloudWatch GetMetricData (billed per metric requested),
+//! Lambda (requests and GB-seconds, arm64), DynamoDB on-demand (request units), SNS (alerts
+//! published), KMS (the tables' key) and the derived EMF metrics. Projected at the observed
+//! poll rate and at other rates: one poll's work does not depend on the rate (each active
+//! series is one query per poll whatever the window), so the cost scales with polls per month.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::inventory::record::PollLog;
+
+/// AWS bills a month as 730 hours.
+pub const SECONDS_PER_MONTH: f64 = 730.0 * 3600.0;
+
+/// List prices (USD) of the services the stack uses.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Prices {
+    pub region: &'static str,
+    /// CloudWatch GetMetricData, per 1,000 metrics requested.
+    pub get_metric_data_per_1000_metrics: f64,
+    /// CloudWatch custom metrics (EMF), per metric-month (first tier).
+    pub custom_metric_month: f64,
+    /// Lambda requests, per million.
+    pub lambda_requests_per_million: f64,
+    /// Lambda compute on arm64, per GB-second (first tier).
+    pub lambda_arm64_gb_second: f64,
+    /// DynamoDB on-demand write request units, per million.
+    pub dynamodb_write_units_per_million: f64,
+    /// DynamoDB on-demand read request units, per million.
+    pub dynamodb_read_units_per_million: f64,
+    /// SNS publishes, per million.
+    pub sns_publishes_per_million: f64,
+    /// SNS email deliveries, per 100,000.
+    pub sns_emails_per_100k: f64,
+    /// A customer managed KMS key, per month.
+    pub kms_key_month: f64,
+}
+
+/// us-east-1 list prices (checked against the AWS pricing pages, 2026).
+pub const US_EAST_1: Prices = Prices {
+    region: "us-east-1",
+    get_metric_data_per_1000_metrics: 0.01,
+    custom_metric_month: 0.30,
+    lambda_requests_per_million: 0.20,
+    lambda_arm64_gb_second: 0.000_013_333_4,
+    dynamodb_write_units_per_million: 0.625,
+    dynamodb_read_units_per_million: 0.125,
+    sns_publishes_per_million: 0.50,
+    sns_emails_per_100k: 2.00,
+    kms_key_month: 1.00,
+};
+
+/// What the poll log shows, summed over the polls read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Observed {
+    /// Collector invocations: poll log rows sharing a start time are one invocation polling
+    /// several accounts and regions.
+    pub invocations: u64,
+    /// Poll log rows (one per account × region per invocation).
+    pub scope_polls: u64,
+    pub first_at: Option<DateTime<Utc>>,
+    pub last_at: Option<DateTime<Utc>>,
+    /// GetMetricData queries: each is one metric requested, the unit CloudWatch bills.
+    pub metric_queries: u64,
+    /// AWS calls by operation (Cognito, CloudWatch, STS).
+    pub calls: BTreeMap<String, u64>,
+    /// Seconds the collector spent polling, summed over invocations (the longest scope of each).
+    pub collector_seconds: f64,
+    /// State items read and DynamoDB write request units spent.
+    pub items_read: u64,
+    pub write_units: u64,
+}
+
+impl Observed {
+    pub fn from_logs(logs: &[PollLog]) -> Observed {
+        let mut o = Observed::default();
+        let mut invocations: BTreeMap<DateTime<Utc>, f64> = BTreeMap::new();
+        for log in logs {
+            o.scope_polls += 1;
+            o.metric_queries += log.metric_queries;
+            o.items_read += log.items_read;
+            o.write_units += log.write_units;
+            for (op, n) in &log.calls {
+                *o.calls.entry(op.clone()).or_default() += n;
+            }
+            let seconds = (log.finished_at - log.started_at).num_milliseconds().max(0) as f64 / 1e3;
+            let longest = invocations.entry(log.started_at).or_default();
+            *longest = longest.max(seconds);
+        }
+        o.invocations = invocations.len() as u64;
+        o.collector_seconds = invocations.values().sum();
+        o.first_at = invocations.keys().next().copied();
+        o.last_at = invocations.keys().next_back().copied();
+        o
+    }
+
+    /// The observed poll interval: the span between the first and last invocations over the
+    /// intervals between them. None with fewer than two invocations.
+    pub fn interval_seconds(&self) -> Option<f64> {
+        let (first, last) = (self.first_at?, self.last_at?);
+        let span = (last - first).num_seconds() as f64;
+        (self.invocations >= 2 && span > 0.0).then(|| span / (self.invocations - 1) as f64)
+    }
+
+    /// GetMetricData calls made.
+    pub fn get_metric_data_calls(&self) -> u64 {
+        self.calls.get("GetMetricData").copied().unwrap_or(0)
+    }
+
+    fn per_invocation(&self, total: f64) -> f64 {
+        if self.invocations == 0 {
+            0.0
+        } else {
+            total / self.invocations as f64
+        }
+    }
+}
+
+/// The estate and the deployment, besides what the poll log says.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Estate {
+    /// Active app clients (the unit the README's table prices).
+    pub app_clients: u64,
+    /// Derived metrics the collector publishes (0 when `PublishDerivedMetrics` is off).
+    pub derived_metrics: u64,
+    /// Alerts published to the topic per month (those of the period read, scaled to a month).
+    pub alerts_per_month: f64,
+    /// Email subscriptions on the alert topic.
+    pub email_subscriptions: u64,
+    /// A customer managed key encrypts the tables.
+    pub table_key: bool,
+    /// The collector's and the evaluator's memory (MB), as the template sets them.
+    pub collector_memory_mb: u64,
+    pub evaluator_memory_mb: u64,
+    /// The evaluator's stream batch size (the template's `BatchSize`).
+    pub evaluator_batch: u64,
+    /// Seconds one evaluator invocation runs (not in the poll log; an estimate).
+    pub evaluator_seconds: f64,
+}
+
+impl Default for Estate {
+    fn default() -> Estate {
+        Estate {
+            app_clients: 0,
+            derived_metrics: 0,
+            alerts_per_month: 0.0,
+            email_subscriptions: 1,
+            table_key: false,
+            collector_memory_mb: 256,
+            evaluator_memory_mb: 256,
+            evaluator_batch: 500,
+            evaluator_seconds: 0.3,
+        }
+    }
+}
+
+/// One month at one poll rate, in USD.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Month {
+    pub poll_seconds: f64,
+    pub polls: f64,
+    pub metrics_requested: f64,
+    pub get_metric_data_calls: f64,
+    pub cloudwatch: f64,
+    pub lambda: f64,
+    pub dynamodb: f64,
+    pub sns: f64,
+    pub kms: f64,
+    pub derived_metrics: f64,
+    pub total: f64,
+    /// `total` over the active app clients (None without any).
+    pub per_app_client: Option<f64>,
+}
+
+/// The month at a poll every `poll_seconds`, from the average observed invocation.
+pub fn month(observed: &Observed, estate: &Estate, prices: &Prices, poll_seconds: f64) -> Month {
+    let polls = SECONDS_PER_MONTH / poll_seconds.max(1.0);
+    let per = |total: f64| observed.per_invocation(total) * polls;
+    let metrics_requested = per(observed.metric_queries as f64);
+    let cloudwatch = metrics_requested / 1000.0 * prices.get_metric_data_per_1000_metrics;
+
+    let written = per(observed.write_units as f64);
+    let read = per(observed.items_read as f64);
+    // The evaluator runs on the state table's stream: a batch per `evaluator_batch` items
+    // written (at least one per poll), and reads about what was written (the roots' partitions).
+    let evaluator_invocations = polls
+        * (observed.per_invocation(observed.write_units as f64)
+            / estate.evaluator_batch.max(1) as f64)
+            .ceil()
+            .max(1.0);
+    let lambda_requests = polls + evaluator_invocations;
+    let gb_seconds = per(observed.collector_seconds) * estate.collector_memory_mb as f64 / 1024.0
+        + evaluator_invocations * estate.evaluator_seconds * estate.evaluator_memory_mb as f64
+            / 1024.0;
+    let lambda = lambda_requests / 1e6 * prices.lambda_requests_per_million
+        + gb_seconds * prices.lambda_arm64_gb_second;
+    // Eventually consistent reads of items under 4 KB are half a unit each; the evaluator
+    // reads about what the collector wrote.
+    let dynamodb = written / 1e6 * prices.dynamodb_write_units_per_million
+        + (read + written) * 0.5 / 1e6 * prices.dynamodb_read_units_per_million;
+
+    let alerts = estate.alerts_per_month;
+    let sns = alerts / 1e6 * prices.sns_publishes_per_million
+        + alerts * estate.email_subscriptions as f64 / 1e5 * prices.sns_emails_per_100k;
+    let kms = if estate.table_key {
+        prices.kms_key_month
+    } else {
+        0.0
+    };
+    let derived_metrics = estate.derived_metrics as f64 * prices.custom_metric_month;
+    let total = cloudwatch + lambda + dynamodb + sns + kms + derived_metrics;
+    Month {
+        poll_seconds,
+        polls,
+        metrics_requested,
+        get_metric_data_calls: per(observed.get_metric_data_calls() as f64),
+        cloudwatch,
+        lambda,
+        dynamodb,
+        sns,
+        kms,
+        derived_metrics,
+        total,
+        per_app_client: (estate.app_clients > 0).then(|| total / estate.app_clients as f64),
+    }
+}
+
+/// The rates the report compares: the configured (or observed) one and the usual others.
+pub const RATES: [f64; 4] = [60.0, 300.0, 900.0, 3600.0];
+
+/// The months at `configured` and at each of `RATES` (the configured rate first, no duplicate).
+pub fn months(
+    observed: &Observed,
+    estate: &Estate,
+    prices: &Prices,
+    configured: f64,
+) -> Vec<Month> {
+    let mut seen = BTreeSet::new();
+    std::iter::once(configured)
+        .chain(RATES)
+        .filter(|r| seen.insert(r.to_bits()))
+        .map(|r| month(observed, estate, prices, r))
+        .collect()
+}
+
+/// `rate(5 minutes)`, `rate(1 hour)`, `rate(30 seconds)`: the schedule's period in seconds.
+pub fn parse_rate(expression: &str) -> Option<f64> {
+    let inner = expression.trim().strip_prefix("rate(")?.strip_suffix(')')?;
+    let (n, unit) = inner.trim().split_once(' ')?;
+    let n: f64 = n.parse().ok().filter(|n: &f64| *n > 0.0)?;
+    let unit = match unit.trim().trim_end_matches('s') {
+        "second" => 1.0,
+        "minute" => 60.0,
+        "hour" => 3600.0,
+        "day" => 86400.0,
+        _ => return None,
+    };
+    Some(n * unit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    fn log(at: DateTime<Utc>, account: &str, queries: u64, gmd: u64, seconds: i64) -> PollLog {
+        PollLog {
+            account: account.into(),
+            region: "us-east-1".into(),
+            started_at: at,
+            finished_at: at + Duration::seconds(seconds),
+            metric_queries: queries,
+            calls: [
+                ("GetMetricData".to_string(), gmd),
+                ("ListUserPools".to_string(), 1),
+            ]
+            .into_iter()
+            .collect(),
+            items_read: 100,
+            write_units: 100,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn scopes_of_one_invocation_are_one_invocation_and_its_longest_scope() {
+        let t = Utc::now();
+        let logs = vec![
+            log(t, "111", 1000, 2, 3),
+            log(t, "222", 500, 1, 5),
+            log(t + Duration::minutes(5), "111", 1000, 2, 2),
+        ];
+        let o = Observed::from_logs(&logs);
+        assert_eq!(o.invocations, 2);
+        assert_eq!(o.scope_polls, 3);
+        assert_eq!(o.metric_queries, 2500);
+        assert_eq!(o.get_metric_data_calls(), 5);
+        assert_eq!(o.calls["ListUserPools"], 3);
+        assert!((o.collector_seconds - 7.0).abs() < 1e-9);
+        assert_eq!(o.interval_seconds(), Some(300.0));
+    }
+
+    #[test]
+    fn cloudwatch_is_metrics_requested_at_a_cent_per_thousand() {
+        let t = Utc::now();
+        // 100 app clients x 10 series + pools: 1,200 metrics requested per poll.
+        let logs: Vec<_> = (0..12)
+            .map(|i| log(t + Duration::minutes(5 * i), "111", 1200, 3, 4))
+            .collect();
+        let o = Observed::from_logs(&logs);
+        let estate = Estate {
+            app_clients: 100,
+            ..Estate::default()
+        };
+        let m = month(&o, &estate, &US_EAST_1, 300.0);
+        assert!((m.polls - 8760.0).abs() < 1e-6);
+        assert!((m.metrics_requested - 1200.0 * 8760.0).abs() < 1e-3);
+        assert!((m.cloudwatch - 105.12).abs() < 1e-6);
+        assert!((m.get_metric_data_calls - 3.0 * 8760.0).abs() < 1e-6);
+        assert!(m.total > m.cloudwatch && m.lambda > 0.0 && m.dynamodb > 0.0);
+        assert_eq!(m.per_app_client, Some(m.total / 100.0));
+        // A slower poll costs proportionally less CloudWatch.
+        let hourly = month(&o, &estate, &US_EAST_1, 3600.0);
+        assert!((hourly.cloudwatch * 12.0 - m.cloudwatch).abs() < 1e-6);
+    }
+
+    #[test]
+    fn fixed_costs_do_not_scale_with_the_rate() {
+        let o = Observed::from_logs(&[log(Utc::now(), "111", 10, 1, 1)]);
+        let estate = Estate {
+            table_key: true,
+            derived_metrics: 10,
+            ..Estate::default()
+        };
+        let a = month(&o, &estate, &US_EAST_1, 60.0);
+        let b = month(&o, &estate, &US_EAST_1, 3600.0);
+        assert_eq!(a.kms, 1.0);
+        assert_eq!(a.kms, b.kms);
+        assert!((a.derived_metrics - 3.0).abs() < 1e-9);
+        assert_eq!(a.derived_metrics, b.derived_metrics);
+        assert_eq!(a.per_app_client, None);
+    }
+
+    #[test]
+    fn sns_prices_each_alert_published_and_emailed() {
+        let estate = Estate {
+            alerts_per_month: 100_000.0,
+            email_subscriptions: 2,
+            ..Estate::default()
+        };
+        let m = month(&Observed::default(), &estate, &US_EAST_1, 300.0);
+        assert!((m.sns - (0.05 + 4.0)).abs() < 1e-9, "{}", m.sns);
+    }
+
+    #[test]
+    fn an_empty_poll_log_costs_only_the_fixed_parts() {
+        let m = month(&Observed::default(), &Estate::default(), &US_EAST_1, 300.0);
+        assert_eq!(m.cloudwatch, 0.0);
+        assert_eq!(m.dynamodb, 0.0);
+        assert_eq!(m.sns, 0.0);
+    }
+
+    #[test]
+    fn months_put_the_configured_rate_first_once() {
+        let o = Observed::default();
+        let ms = months(&o, &Estate::default(), &US_EAST_1, 300.0);
+        let rates: Vec<f64> = ms.iter().map(|m| m.poll_seconds).collect();
+        assert_eq!(rates, vec![300.0, 60.0, 900.0, 3600.0]);
+        let ms = months(&o, &Estate::default(), &US_EAST_1, 120.0);
+        assert_eq!(ms.len(), 5);
+    }
+
+    #[test]
+    fn schedule_rates_parse() {
+        assert_eq!(parse_rate("rate(5 minutes)"), Some(300.0));
+        assert_eq!(parse_rate("rate(1 minute)"), Some(60.0));
+        assert_eq!(parse_rate("rate(1 hour)"), Some(3600.0));
+        assert_eq!(parse_rate(" rate(2 days) "), Some(172800.0));
+        assert_eq!(parse_rate("rate(0 minutes)"), None);
+        assert_eq!(parse_rate("cron(0 * * * ? *)"), None);
+        assert_eq!(parse_rate("rate(5 fortnights)"), None);
+    }
+}
