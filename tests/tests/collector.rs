@@ -562,3 +562,77 @@ async fn windows_continue_where_the_previous_poll_ended() {
     assert_eq!(m.metrics["SignInFailed"], 0.0);
     assert_eq!(bed.store.history(&m.monitor_id).await.unwrap().len(), 2);
 }
+
+/// A poll of a small estate answered at the SDK's HTTP layer (`estate::StubAws`: the real SDK
+/// clients, the transport replaced) makes exactly the calls of the documented formula, counts
+/// them in the poll log, and stays within half of every Cognito quota, per account and per pool
+/// (before the pacer, a pool's client reads could reach 3 in a second against its half quota
+/// of 2.5: the per-pool budget let a request through, then the account's held it back).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poll_makes_the_formulas_calls_within_half_of_every_quota() {
+    use cognito_watch_core::inventory::quota::{self, EstateShape};
+    use cognito_watch_testbed::estate::{self, Estate, StubAws};
+    let estate = Estate {
+        pools: 6,
+        clients: 4,
+        providers: 2,
+    };
+    let stub = StubAws::new(estate);
+    let sdk = stub.sdk_config().await;
+    let config = cognito_watch_testbed::collector_config(&[("QUOTA_SHARE", "0.5")]);
+    let collector = collector::Collector::new(config, sdk.clone());
+    let scope = cognito_watch_aws::Scope {
+        account: cognito_watch_testbed::ACCOUNT.into(),
+        region: cognito_watch_testbed::REGION.into(),
+    };
+    let clients = cognito_watch_aws::ScopeClients::new(scope, &sdk, 0.5);
+    let now = Utc::now();
+    let log = collector
+        .poll(
+            clients,
+            &tasks(&[Task::Inventory, Task::Metrics]),
+            now,
+            now + Duration::minutes(5),
+        )
+        .await
+        .expect("poll");
+    assert!(log.errors.is_empty(), "{:?}", log.errors);
+    assert_eq!(log.monitors_new, 6 + 6 * 4 + 6 * 2);
+
+    let seen = stub.seen();
+    let mut wire = std::collections::BTreeMap::<String, u64>::new();
+    for s in seen.iter().filter(|s| s.service != "dynamodb") {
+        *wire.entry(s.operation.clone()).or_default() += 1;
+    }
+    let mut expected = quota::inventory_calls(&EstateShape {
+        user_pools: vec![(4, 2); 6],
+        identity_pools: 0,
+    });
+    // 6 series per client, 2 per provider; queries: the planner's count, in one call
+    expected.extend(quota::metrics_calls(
+        6 * (4 * 6 + 2 * 2),
+        log.metric_queries,
+    ));
+    let expected: std::collections::BTreeMap<String, u64> = expected
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    assert_eq!(wire, expected, "the calls on the wire are the formula's");
+    assert_eq!(
+        log.calls, expected,
+        "the poll log counts what went over the wire"
+    );
+    assert!(log.metric_queries > 0);
+    assert_eq!(expected["GetMetricData"], 1);
+
+    let uses = estate::quota_use(&seen, 0.5);
+    let client_reads = uses
+        .iter()
+        .find(|u| u.category == "UserPoolClientRead")
+        .expect("client reads were made");
+    assert_eq!(client_reads.calls, 6 * 5);
+    assert!(client_reads.busiest_second_of_a_pool.is_some());
+    for u in &uses {
+        assert!(u.within_half(), "{u:?}");
+    }
+}

@@ -29,10 +29,10 @@ pub const PAGE_SIZE: i32 = 60;
 type Pages<P, E> = PaginationStream<Result<P, SdkError<E, HttpResponse>>>;
 
 impl ScopeClients {
-    /// Wait for the category's quota before a request (the calls are counted by the
-    /// clients' interceptor).
-    async fn slot(&self, category: ApiCategory) {
-        self.limits.acquire(category).await;
+    /// Wait for the category's quota before a request about `pool` (the calls are counted by
+    /// the clients' interceptor).
+    async fn slot(&self, category: ApiCategory, pool: Option<&str>) {
+        self.limits.acquire(category, pool).await;
     }
 
     /// Every page of a listing, the category's quota taken before each page's request (the
@@ -40,7 +40,7 @@ impl ScopeClients {
     /// `take` keeps what it needs of the page.
     async fn each_page<P, E>(
         &self,
-        category: ApiCategory,
+        (category, pool): (ApiCategory, Option<&str>),
         operation: &'static str,
         mut pages: Pages<P, E>,
         token: fn(&P) -> Option<&str>,
@@ -49,14 +49,14 @@ impl ScopeClients {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        self.slot(category).await;
+        self.slot(category, pool).await;
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| AwsError::from_sdk(operation, e))?;
             // The SDK's paginators stop on a missing or empty token.
             let more = token(&page).is_some_and(|t| !t.is_empty());
             take(page);
             if more {
-                self.slot(category).await;
+                self.slot(category, pool).await;
             }
         }
         Ok(())
@@ -80,7 +80,7 @@ impl ScopeClients {
         };
         let token = ListUserPoolsOutput::next_token;
         self.each_page(
-            ApiCategory::UserPoolRead,
+            (ApiCategory::UserPoolRead, None),
             "ListUserPools",
             pages,
             token,
@@ -95,7 +95,7 @@ impl ScopeClients {
         &self,
         pool_id: &str,
     ) -> Result<(String, UserPoolDetails, BTreeMap<String, String>), AwsError> {
-        self.slot(ApiCategory::UserPoolRead).await;
+        self.slot(ApiCategory::UserPoolRead, Some(pool_id)).await;
         let out = self
             .idp
             .describe_user_pool()
@@ -154,8 +154,14 @@ impl ScopeClients {
             ApiCategory::UserPoolClientRead,
             ListUserPoolClientsOutput::next_token,
         );
-        self.each_page(category, "ListUserPoolClients", pages, token, take)
-            .await?;
+        self.each_page(
+            (category, Some(pool_id)),
+            "ListUserPoolClients",
+            pages,
+            token,
+            take,
+        )
+        .await?;
         Ok(out)
     }
 
@@ -165,7 +171,8 @@ impl ScopeClients {
         pool_id: &str,
         client_id: &str,
     ) -> Result<(String, AppClientDetails), AwsError> {
-        self.slot(ApiCategory::UserPoolClientRead).await;
+        self.slot(ApiCategory::UserPoolClientRead, Some(pool_id))
+            .await;
         let out = self
             .idp
             .describe_user_pool_client()
@@ -254,8 +261,14 @@ impl ScopeClients {
             ApiCategory::UserPoolResourceRead,
             ListIdentityProvidersOutput::next_token,
         );
-        self.each_page(category, "ListIdentityProviders", pages, token, take)
-            .await?;
+        self.each_page(
+            (category, Some(pool_id)),
+            "ListIdentityProviders",
+            pages,
+            token,
+            take,
+        )
+        .await?;
         Ok(out)
     }
 
@@ -265,7 +278,8 @@ impl ScopeClients {
         pool_id: &str,
         name: &str,
     ) -> Result<IdentityProviderDetails, AwsError> {
-        self.slot(ApiCategory::UserPoolResourceRead).await;
+        self.slot(ApiCategory::UserPoolResourceRead, Some(pool_id))
+            .await;
         let out = self
             .idp
             .describe_identity_provider()
@@ -305,7 +319,8 @@ impl ScopeClients {
         &self,
         arn: &str,
     ) -> Result<BTreeMap<String, String>, AwsError> {
-        self.slot(ApiCategory::UserPoolResourceRead).await;
+        let pool = arn.rsplit_once('/').map(|(_, id)| id);
+        self.slot(ApiCategory::UserPoolResourceRead, pool).await;
         let out = self
             .idp
             .list_tags_for_resource()
@@ -322,7 +337,7 @@ impl ScopeClients {
         pool_id: &str,
         token: Option<String>,
     ) -> Result<(Vec<UserDetails>, Option<String>), AwsError> {
-        self.slot(ApiCategory::UserList).await;
+        self.slot(ApiCategory::UserList, Some(pool_id)).await;
         let page = self
             .idp
             .list_users()
@@ -378,7 +393,7 @@ impl ScopeClients {
             ApiCategory::IdentityPoolRead,
             ListIdentityPoolsOutput::next_token,
         );
-        self.each_page(category, "ListIdentityPools", pages, token, take)
+        self.each_page((category, None), "ListIdentityPools", pages, token, take)
             .await?;
         Ok(out)
     }
@@ -388,7 +403,7 @@ impl ScopeClients {
         &self,
         id: &str,
     ) -> Result<(String, IdentityPoolDetails, BTreeMap<String, String>), AwsError> {
-        self.slot(ApiCategory::IdentityPoolRead).await;
+        self.slot(ApiCategory::IdentityPoolRead, None).await;
         let p = self
             .identity
             .describe_identity_pool()
@@ -441,7 +456,7 @@ impl ScopeClients {
         &self,
         id: &str,
     ) -> Result<(BTreeMap<String, String>, Option<String>), AwsError> {
-        self.slot(ApiCategory::IdentityPoolRead).await;
+        self.slot(ApiCategory::IdentityPoolRead, None).await;
         let out = self
             .identity
             .get_identity_pool_roles()
@@ -490,7 +505,7 @@ impl ScopeClients {
         id: &str,
         token: Option<String>,
     ) -> Result<(Vec<IdentitySample>, Option<String>), AwsError> {
-        self.slot(ApiCategory::IdentityList).await;
+        self.slot(ApiCategory::IdentityList, None).await;
         let page = self
             .identity
             .list_identities()

@@ -3,6 +3,7 @@
 //! pointing at it; and helpers that seed a Cognito estate and Cognito-shaped metric datapoints
 //! through the SDK.
 
+pub mod estate;
 pub mod runtime;
 pub mod seed;
 pub mod traffic;

@@ -9,6 +9,11 @@
 //!                       6 app clients and 3 identity providers each), the core alone
 //! `bench plan`          one poll's GetMetricData plan for 100 user pools x 10 app clients x 2
 //!                       identity providers: queries, calls (against ceil(queries / 500)), time
+//! `bench collect`       one collector poll (inventory and metrics) of that estate, answered in
+//!                       process by `estate::StubAws` (the real SDK clients, the transport
+//!                       replaced; the state in moto): calls by operation against the formula,
+//!                       GetMetricData calls against ceil(queries / 500), each Cognito quota's
+//!                       busiest second against half the quota, the poll's in-process time
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -40,8 +45,9 @@ fn main() -> Result<(), Failure> {
         ["cold", binary] => cold(Path::new(binary)),
         ["evaluate"] => evaluate(),
         ["plan"] => plan(),
+        ["collect"] => collect(),
         _ => Err(
-            "usage: bench gen DIR [N] | trail DIR | one SHAPE DIR | cold BINARY | evaluate | plan"
+            "usage: bench gen DIR [N] | trail DIR | one SHAPE DIR | cold BINARY | evaluate | plan | collect"
                 .into(),
         ),
     }
@@ -275,4 +281,95 @@ fn plan() -> Result<(), Failure> {
         queries.div_ceil(series::MAX_QUERIES_PER_CALL)
     );
     Ok(())
+}
+
+/// One poll (inventory and metrics, the first: every monitor new, 15 minutes read) of 100 user
+/// pools x 10 app clients x 2 identity providers at half the quota.
+fn collect() -> Result<(), Failure> {
+    use cognito_watch_aws::{Scope, ScopeClients};
+    use cognito_watch_core::inventory::quota::{self, ApiCategory, EstateShape};
+    use cognito_watch_testbed::estate::{self, Estate, StubAws};
+    use std::collections::BTreeMap;
+
+    let estate = Estate {
+        pools: 100,
+        clients: 10,
+        providers: 2,
+    };
+    let share = 0.5;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let stub = StubAws::new(estate);
+        let sdk = stub.sdk_config().await;
+        let collector = collector::Collector::new(
+            cognito_watch_testbed::collector_config(&[("QUOTA_SHARE", &share.to_string())]),
+            sdk.clone(),
+        );
+        let scope = Scope {
+            account: cognito_watch_testbed::ACCOUNT.into(),
+            region: cognito_watch_testbed::REGION.into(),
+        };
+        let clients = ScopeClients::new(scope, &sdk, share);
+        let request = collector::CollectorRequest {
+            tasks: Some(vec![collector::Task::Inventory, collector::Task::Metrics]),
+            ..Default::default()
+        };
+        let now = Utc::now();
+        let started = Instant::now();
+        let log = collector
+            .poll(clients, &request, now, now + Duration::minutes(10))
+            .await?;
+        let seconds = started.elapsed().as_secs_f64();
+
+        let seen = stub.seen();
+        let (mut wire, mut store): (BTreeMap<String, u64>, BTreeMap<String, u64>) =
+            Default::default();
+        for s in &seen {
+            let to = if s.service == "dynamodb" {
+                &mut store
+            } else {
+                &mut wire
+            };
+            *to.entry(s.operation.clone()).or_default() += 1;
+        }
+        let shape = EstateShape {
+            user_pools: vec![(estate.clients as u64, estate.providers as u64); estate.pools],
+            identity_pools: 0,
+        };
+        let mut expected = quota::inventory_calls(&shape);
+        expected.extend(quota::metrics_calls(
+            estate.series().len() as u64,
+            log.metric_queries,
+        ));
+        let quotas = estate::quota_use(&seen, share);
+        let at = |pred: &dyn Fn(&str) -> bool| -> Vec<f64> {
+            seen.iter()
+                .filter(|s| pred(&s.operation))
+                .map(|s| s.at.as_secs_f64())
+                .collect()
+        };
+        let span = |t: Vec<f64>| {
+            json!([
+                t.iter().copied().fold(f64::MAX, f64::min),
+                t.iter().copied().fold(0.0, f64::max)
+            ])
+        };
+        let cognito = at(&|op| ApiCategory::of(op).is_some());
+        let cloudwatch = at(&|op| op == "ListMetrics" || op == "GetMetricData");
+        let figures = json!({
+            "cognito_calls_between": span(cognito), "cloudwatch_calls_between": span(cloudwatch),
+            "pools": estate.pools, "clients": estate.clients, "providers": estate.providers,
+            "seconds": seconds,
+            "least_inventory_seconds": quota::least_inventory_seconds(&shape, share),
+            "calls": wire, "expected_calls": expected, "counted_by_the_collector": log.calls,
+            "metric_queries": log.metric_queries,
+            "state_store_calls": store, "write_units": log.write_units,
+            "monitors_new": log.monitors_new, "errors": log.errors.len(),
+            "quotas": quotas,
+        });
+        println!("{figures}");
+        Ok::<(), Failure>(())
+    })
 }
