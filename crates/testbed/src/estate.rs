@@ -281,13 +281,12 @@ impl StubAws {
         let e = self.estate;
         let pool = input["UserPoolId"].as_str().and_then(Estate::pool_index);
         Some(match operation {
-            "ListUserPools" => {
-                let (page, next) = page(e.pools, input, COGNITO_PAGE);
-                let pools: Vec<Value> = page
-                    .map(|p| json!({"Id": Estate::pool_id(p), "Name": format!("pool {p}")}))
-                    .collect();
-                with_token(json!({"UserPools": pools}), next)
-            }
+            "ListUserPools" => listing(
+                "UserPools",
+                e.pools,
+                input,
+                |p| json!({"Id": Estate::pool_id(p), "Name": format!("pool {p}")}),
+            ),
             "DescribeUserPool" => {
                 let p = pool?;
                 json!({"UserPool": {
@@ -301,11 +300,12 @@ impl StubAws {
             "ListTagsForResource" => json!({"Tags": {"team": "identity"}}),
             "ListUserPoolClients" => {
                 let p = pool?;
-                let (page, next) = page(e.clients, input, COGNITO_PAGE);
-                let clients: Vec<Value> = page
-                    .map(|c| json!({"ClientId": Estate::client_id(p, c), "UserPoolId": Estate::pool_id(p), "ClientName": format!("app {c}")}))
-                    .collect();
-                with_token(json!({"UserPoolClients": clients}), next)
+                listing(
+                    "UserPoolClients",
+                    e.clients,
+                    input,
+                    |c| json!({"ClientId": Estate::client_id(p, c), "UserPoolId": Estate::pool_id(p), "ClientName": format!("app {c}")}),
+                )
             }
             "DescribeUserPoolClient" => {
                 let p = pool?;
@@ -323,11 +323,12 @@ impl StubAws {
             }
             "ListIdentityProviders" => {
                 pool?;
-                let (page, next) = page(e.providers, input, COGNITO_PAGE);
-                let providers: Vec<Value> = page
-                    .map(|i| json!({"ProviderName": format!("idp{i}"), "ProviderType": "SAML"}))
-                    .collect();
-                with_token(json!({"Providers": providers}), next)
+                listing(
+                    "Providers",
+                    e.providers,
+                    input,
+                    |i| json!({"ProviderName": format!("idp{i}"), "ProviderType": "SAML"}),
+                )
             }
             "DescribeIdentityProvider" => {
                 let p = pool?;
@@ -414,20 +415,18 @@ fn field<'a>(map: &'a Cbor, key: &str) -> Option<&'a Cbor> {
         .map(|(_, v)| v)
 }
 
-/// The page of `0..len` a listing asks for with its NextToken (an offset), and the next token.
-fn page(len: usize, input: &Value, size: usize) -> (std::ops::Range<usize>, Option<usize>) {
+/// A Cognito listing's page: the items of `0..len` from the request's NextToken (an offset),
+/// at most a page of them under `key`, and the next token while more remain.
+fn listing(key: &str, len: usize, input: &Value, item: impl Fn(usize) -> Value) -> Value {
     let from = input["NextToken"]
         .as_str()
         .and_then(|t| t.parse().ok())
         .unwrap_or(0usize)
         .min(len);
-    let to = (from + size).min(len);
-    (from..to, (to < len).then_some(to))
-}
-
-fn with_token(mut out: Value, next: Option<usize>) -> Value {
-    if let Some(n) = next {
-        out["NextToken"] = json!(n.to_string());
+    let to = (from + COGNITO_PAGE).min(len);
+    let mut out = json!({ key: (from..to).map(item).collect::<Vec<_>>() });
+    if to < len {
+        out["NextToken"] = json!(to.to_string());
     }
     out
 }
