@@ -571,39 +571,17 @@ async fn windows_continue_where_the_previous_poll_ended() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poll_makes_the_formulas_calls_within_half_of_every_quota() {
     use cognito_watch_core::inventory::quota::{self, EstateShape};
-    use cognito_watch_testbed::estate::{self, Estate, StubAws};
+    use cognito_watch_testbed::estate::{self, Estate};
     let estate = Estate {
         pools: 6,
         clients: 4,
         providers: 2,
     };
-    let stub = StubAws::new(estate);
-    let sdk = stub.sdk_config().await;
-    let config = cognito_watch_testbed::collector_config(&[("QUOTA_SHARE", "0.5")]);
-    let collector = collector::Collector::new(config, sdk.clone());
-    let scope = cognito_watch_aws::Scope {
-        account: cognito_watch_testbed::ACCOUNT.into(),
-        region: cognito_watch_testbed::REGION.into(),
-    };
-    let clients = cognito_watch_aws::ScopeClients::new(scope, &sdk, 0.5);
-    let now = Utc::now();
-    let log = collector
-        .poll(
-            clients,
-            &tasks(&[Task::Inventory, Task::Metrics]),
-            now,
-            now + Duration::minutes(5),
-        )
-        .await
-        .expect("poll");
+    let (log, seen, _) = estate::poll(estate, 0.5).await.expect("poll");
     assert!(log.errors.is_empty(), "{:?}", log.errors);
     assert_eq!(log.monitors_new, 6 + 6 * 4 + 6 * 2);
 
-    let seen = stub.seen();
-    let mut wire = std::collections::BTreeMap::<String, u64>::new();
-    for s in seen.iter().filter(|s| s.service != "dynamodb") {
-        *wire.entry(s.operation.clone()).or_default() += 1;
-    }
+    let (wire, _) = estate::calls_by_operation(&seen);
     let mut expected = quota::inventory_calls(&EstateShape {
         user_pools: vec![(4, 2); 6],
         identity_pools: 0,

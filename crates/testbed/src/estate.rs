@@ -107,6 +107,60 @@ pub struct Seen {
     pub pool: Option<String>,
 }
 
+/// One collector poll (inventory and metrics, the first: no stored state) of `estate` at
+/// `share` of the quotas, answered by a fresh stub: the poll log, every request the stub saw,
+/// and the poll's time.
+pub async fn poll(
+    estate: Estate,
+    share: f64,
+) -> Result<
+    (
+        cognito_watch_core::inventory::record::PollLog,
+        Vec<Seen>,
+        Duration,
+    ),
+    collector::CollectorError,
+> {
+    let stub = StubAws::new(estate);
+    let sdk = stub.sdk_config().await;
+    let config = crate::collector_config(&[("QUOTA_SHARE", &share.to_string())]);
+    let collector = collector::Collector::new(config, sdk.clone());
+    let scope = cognito_watch_aws::Scope {
+        account: ACCOUNT.into(),
+        region: REGION.into(),
+    };
+    let clients = cognito_watch_aws::ScopeClients::new(scope, &sdk, share);
+    let request = collector::CollectorRequest {
+        tasks: Some(vec![collector::Task::Inventory, collector::Task::Metrics]),
+        ..Default::default()
+    };
+    let now = chrono::Utc::now();
+    let started = Instant::now();
+    let log = collector
+        .poll(clients, &request, now, now + chrono::Duration::minutes(10))
+        .await?;
+    Ok((log, stub.seen(), started.elapsed()))
+}
+
+/// The requests by operation: (the Cognito and CloudWatch calls, the state store's calls).
+pub fn calls_by_operation(
+    seen: &[Seen],
+) -> (
+    std::collections::BTreeMap<String, u64>,
+    std::collections::BTreeMap<String, u64>,
+) {
+    let (mut aws, mut store) = <(std::collections::BTreeMap<_, _>, _)>::default();
+    for s in seen {
+        let to = if s.service == "dynamodb" {
+            &mut store
+        } else {
+            &mut aws
+        };
+        *to.entry(s.operation.clone()).or_default() += 1;
+    }
+    (aws, store)
+}
+
 /// The most requests in any one second (a half-open window) of these times.
 pub fn busiest_second(mut times: Vec<Duration>) -> usize {
     times.sort();

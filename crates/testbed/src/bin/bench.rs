@@ -11,7 +11,7 @@
 //!                       identity providers: queries, calls (against ceil(queries / 500)), time
 //! `bench collect`       one collector poll (inventory and metrics) of that estate, answered in
 //!                       process by `estate::StubAws` (the real SDK clients, the transport
-//!                       replaced; the state in moto): calls by operation against the formula,
+//!                       replaced; DynamoDB a sink): calls by operation against the formula,
 //!                       GetMetricData calls against ceil(queries / 500), each Cognito quota's
 //!                       busiest second against half the quota, the poll's in-process time
 
@@ -286,11 +286,8 @@ fn plan() -> Result<(), Failure> {
 /// One poll (inventory and metrics, the first: every monitor new, 15 minutes read) of 100 user
 /// pools x 10 app clients x 2 identity providers at half the quota.
 fn collect() -> Result<(), Failure> {
-    use cognito_watch_aws::{Scope, ScopeClients};
     use cognito_watch_core::inventory::quota::{self, ApiCategory, EstateShape};
-    use cognito_watch_testbed::estate::{self, Estate, StubAws};
-    use std::collections::BTreeMap;
-
+    use cognito_watch_testbed::estate::{self, Estate};
     let estate = Estate {
         pools: 100,
         clients: 10,
@@ -301,39 +298,9 @@ fn collect() -> Result<(), Failure> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let stub = StubAws::new(estate);
-        let sdk = stub.sdk_config().await;
-        let collector = collector::Collector::new(
-            cognito_watch_testbed::collector_config(&[("QUOTA_SHARE", &share.to_string())]),
-            sdk.clone(),
-        );
-        let scope = Scope {
-            account: cognito_watch_testbed::ACCOUNT.into(),
-            region: cognito_watch_testbed::REGION.into(),
-        };
-        let clients = ScopeClients::new(scope, &sdk, share);
-        let request = collector::CollectorRequest {
-            tasks: Some(vec![collector::Task::Inventory, collector::Task::Metrics]),
-            ..Default::default()
-        };
-        let now = Utc::now();
-        let started = Instant::now();
-        let log = collector
-            .poll(clients, &request, now, now + Duration::minutes(10))
-            .await?;
-        let seconds = started.elapsed().as_secs_f64();
-
-        let seen = stub.seen();
-        let (mut wire, mut store): (BTreeMap<String, u64>, BTreeMap<String, u64>) =
-            Default::default();
-        for s in &seen {
-            let to = if s.service == "dynamodb" {
-                &mut store
-            } else {
-                &mut wire
-            };
-            *to.entry(s.operation.clone()).or_default() += 1;
-        }
+        let (log, seen, elapsed) = estate::poll(estate, share).await?;
+        let seconds = elapsed.as_secs_f64();
+        let (wire, store) = estate::calls_by_operation(&seen);
         let shape = EstateShape {
             user_pools: vec![(estate.clients as u64, estate.providers as u64); estate.pools],
             identity_pools: 0,
