@@ -496,6 +496,57 @@ async fn a_failed_write_fails_the_delivery_and_its_retry_counts_once() {
     assert_eq!((again.duplicates, again.transactions), (1, 0));
 }
 
+/// A trail file is finished a part at a time, so memory holds a part's tallies: a part that
+/// fails fails the delivery, and its retry applies only the parts not applied, each once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trail_file_in_parts_counts_each_record_once_across_a_failed_part() {
+    let mut w = world(&[]).await;
+    w.shop.trail.part_records = 4;
+    let at = w.base + Duration::seconds(5);
+    let records: Vec<Value> = (0..10)
+        .map(|i| {
+            traffic::initiate_auth(
+                &format!("p-{i}"),
+                at,
+                &w.web,
+                &format!("192.0.2.{i}"),
+                "s",
+                Some("NotAuthorizedException"),
+                None,
+            )
+        })
+        .collect();
+    let file = traffic::trail_file(&records);
+    let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/21/parts.json.gz";
+    w.bed.put_object("trail", key, file.clone()).await;
+    let note = traffic::s3_notification("trail", key, file.len());
+    // Parts: records 0-3 (the delivery's own key), 4-7 (`#part-1`), 8-9 (`#part-2`). The
+    // second part's transaction fails on both SDK attempts.
+    w.bed
+        .moto
+        .inject_fault("#part-1#0", 2, 500, "InternalServerError");
+    let err = w.trail.handle(note.clone(), None).await.unwrap_err();
+    assert!(err.to_string().contains("will be retried"), "{err}");
+    assert!(w.bed.moto.faults_injected() >= 2);
+    let web = w.tally(&w.pool, "client", &w.web).await;
+    assert_eq!(
+        web.failures, 4,
+        "the first part was applied before the failure"
+    );
+    let report = w.trail.handle(note.clone(), None).await.unwrap();
+    assert_eq!(report.records.cognito_records, 10);
+    assert_eq!(
+        (report.transactions, report.duplicates),
+        (2, 0),
+        "the retry applies the second and third parts; the first is seen as applied"
+    );
+    let web = w.tally(&w.pool, "client", &w.web).await;
+    assert_eq!(web.failures, 10, "every record counted exactly once");
+    let again = w.trail.handle(note, None).await.unwrap();
+    assert_eq!((again.duplicates, again.transactions), (1, 0));
+    assert_eq!(w.tally(&w.pool, "client", &w.web).await.failures, 10);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_50_mb_trail_file_is_read_as_a_stream() {
     let w = world(&[]).await;

@@ -222,10 +222,23 @@ pub fn take_in(payload: impl Into<Payload>, progress: &Progress) -> Result<usize
     Ok(tallies)
 }
 
-/// What the trail function does with a trail file read from S3, short of the I/O. Returns
-/// the number of tallies.
+/// What the trail function does with a trail file read from S3, short of the I/O: each part
+/// of `PART_RECORDS` records handed over as it fills, the last at the end. Returns the number
+/// of tallies, summed over the parts.
 pub fn take_in_file(file: impl std::io::Read, progress: &Progress) -> Result<usize, String> {
+    let handed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut i = intake(progress);
+    let count = handed.clone();
+    i.split_every(
+        cognito_watch_core::trail::intake::PART_RECORDS,
+        Box::new(move |part| {
+            let n = std::hint::black_box(part.tallies).counts.len();
+            count.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            true
+        }),
+    );
     trail::file::read_trail_file(file, &mut i).map_err(|e| format!("{e:?}"))?;
-    Ok(std::hint::black_box(i.take_tallies()).counts.len())
+    i.unsplit();
+    let last = std::hint::black_box(i.take_part()).tallies.counts.len();
+    Ok(handed.load(std::sync::atomic::Ordering::Relaxed) + last)
 }

@@ -70,6 +70,12 @@ fn scan<R: BufRead>(mut reader: R, intake: &mut Intake) -> Result<u64, FileError
         if chunk.is_empty() {
             break;
         }
+        if intake.stopped() {
+            return Err(FileError::Io(format!(
+                "reading stopped after {} records: the delivery's earlier part failed",
+                scanner.records
+            )));
+        }
         let n = chunk.len();
         scanner.feed(chunk, intake);
         reader.consume(n);
@@ -478,6 +484,64 @@ mod tests {
                 "read {size} bytes at a time"
             );
         }
+    }
+
+    /// A file read in parts (a part every `n` records) gives, part by part, what it gives
+    /// read whole: the same tallies, counts and findings, numbered in order, the last part
+    /// left in the intake; a sink that refuses a part stops the read.
+    #[test]
+    fn a_file_read_in_parts_adds_up_to_the_file() {
+        let mut file = br#"{"Records":["#.to_vec();
+        for n in 0..23 {
+            if n > 0 {
+                file.push(b',');
+            }
+            let record = match n % 5 {
+                4 => "{\"bad\":true}".to_string(),
+                k => RECORD.replace("203.0.1", &format!("203.0.{k}")),
+            };
+            file.extend_from_slice(record.as_bytes());
+        }
+        file.extend_from_slice(b"]}");
+        let mut whole = intake();
+        assert_eq!(read_trail_file(gz(&file).as_slice(), &mut whole), Ok(23));
+        for every in [1, 4, 5, 22, 23, 100] {
+            let parts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let mut split = intake();
+            let kept = parts.clone();
+            split.split_every(
+                every,
+                Box::new(move |p| {
+                    kept.lock().unwrap().push(p);
+                    true
+                }),
+            );
+            assert_eq!(read_trail_file(gz(&file).as_slice(), &mut split), Ok(23));
+            split.unsplit();
+            let mut parts = std::mem::take(&mut *parts.lock().unwrap());
+            assert_eq!(parts.len() as u64, 23 / every, "every {every}");
+            parts.push(split.take_part());
+            let mut tallies = cognito_watch_core::trail::Tallies::default();
+            let mut counts = cognito_watch_core::trail::intake::IntakeCounts::default();
+            for (n, p) in parts.into_iter().enumerate() {
+                assert_eq!(p.number as usize, n);
+                tallies.merge(p.tallies);
+                counts.absorb(&p.counts);
+            }
+            let whole_tallies = whole.tallies().clone();
+            assert_eq!(
+                (&tallies, &counts),
+                (&whole_tallies, &whole.counts),
+                "every {every}"
+            );
+        }
+        let mut refused = intake();
+        refused.split_every(2, Box::new(|_| false));
+        assert!(matches!(
+            read_trail_file(Trickle(&gz(&file), 64), &mut refused),
+            Err(FileError::Io(why)) if why.contains("reading stopped")
+        ));
+        assert!(refused.stopped());
     }
 
     /// A reader that hands over at most `.1` bytes a read.

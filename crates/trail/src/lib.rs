@@ -22,6 +22,7 @@ use cognito_watch_aws::events::Requests;
 use cognito_watch_aws::failures::{FailedDelivery, FailureQueue};
 use cognito_watch_aws::outbox::Delivered;
 use cognito_watch_aws::s3::TrailFiles;
+use cognito_watch_aws::trail_store::Applied;
 use cognito_watch_aws::{AlertSink, AwsError, StateStore, StatusStore, TrailStore};
 use cognito_watch_core::alerting::message as alert_message;
 use cognito_watch_core::config::{Tables, TrailConfig};
@@ -29,7 +30,7 @@ use cognito_watch_core::trail::detect::{
     baseline_of, detect, is_candidate, m2m_new_source, seen_in, DetectionThresholds, Finding,
     GUEST_QUIET_DAYS,
 };
-use cognito_watch_core::trail::intake::{Directory, Intake, IntakeCounts};
+use cognito_watch_core::trail::intake::{Directory, Intake, IntakeCounts, Part, PART_RECORDS};
 use cognito_watch_core::trail::{
     valid_region_scope, valid_scope_id, Counts, TallyId, TallyKey, WINDOW_MINUTES,
 };
@@ -94,15 +95,20 @@ pub struct TrailReport {
     pub errors: Vec<String>,
 }
 
-impl TrailReport {
-    fn absorb(&mut self, c: &IntakeCounts) {
-        let r = &mut self.records;
-        r.cognito_records += c.cognito_records;
-        r.skipped_non_cognito += c.skipped_non_cognito;
-        r.user_activity += c.user_activity;
-        r.notification_errors += c.notification_errors;
-        r.malformed += c.malformed;
-    }
+/// The S3 object a delivery names.
+struct Object<'a> {
+    bucket: &'a str,
+    key: &'a str,
+    version_id: Option<&'a str>,
+}
+
+/// What every part of a delivery shares: its key, the account its envelope (or else the
+/// function's own) names, the inventory's names, the time it was taken in.
+struct Whole<'a> {
+    key: &'a str,
+    account: Option<String>,
+    directory: &'a Directory,
+    now: DateTime<Utc>,
 }
 
 /// How long a claimed detection is ours to publish.
@@ -130,6 +136,8 @@ pub struct Trail {
     pub failures: Option<FailureQueue>,
     /// Records read so far, for a watcher (the CLI's progress line).
     pub progress: cognito_watch_core::progress::Progress,
+    /// Records of a trail file finished at a time ([`PART_RECORDS`]; tests make it small).
+    pub part_records: u64,
     cache: Mutex<Cache>,
 }
 
@@ -157,6 +165,7 @@ impl Trail {
                 .map(|u| FailureQueue::new(base, u)),
             config,
             progress: cognito_watch_core::progress::Progress::default(),
+            part_records: PART_RECORDS,
             cache: Mutex::new(Cache::default()),
         }
     }
@@ -256,6 +265,13 @@ impl Trail {
             lookup.pool_of_client.get(c).cloned()
         }));
         intake.progress = self.progress.clone();
+        let mut applied = Applied::default();
+        let whole = Whole {
+            key: &d.key,
+            account: d.account.clone().or(own_account.map(str::to_string)),
+            directory: &directory,
+            now,
+        };
         match d.body.take_in(&mut intake) {
             Some(Body::Ignored(why)) => {
                 tracing::info!(delivery = %d.key, why = %why, "nothing to do");
@@ -267,36 +283,58 @@ impl Trail {
                 key,
                 version_id,
             }) => {
+                let object = Object {
+                    bucket: &bucket,
+                    key: &key,
+                    version_id: version_id.as_deref(),
+                };
                 intake = self
-                    .read_file(&bucket, &key, version_id.as_deref(), intake)
+                    .read_file(object, intake, &whole, &mut applied, report)
                     .await?
             }
             // Taken in already.
             _ => {}
         }
-        if !intake.malformed_samples.is_empty() {
+        let last = intake.take_part();
+        self.finish_part(last, &whole, &mut applied, report).await?;
+        if applied.duplicate() {
+            report.duplicates += 1;
+        }
+        Ok(())
+    }
+
+    /// Apply one part of a delivery (a whole delivery is one part; a trail file one part
+    /// every [`PART_RECORDS`] records), detect on what it touched, and deliver the findings.
+    async fn finish_part(
+        &self,
+        part: Part,
+        whole: &Whole<'_>,
+        applied: &mut Applied,
+        report: &mut TrailReport,
+    ) -> Result<(), AwsError> {
+        if !part.malformed_samples.is_empty() {
             tracing::warn!(
-                delivery = %d.key,
-                malformed = intake.counts.malformed,
-                samples = ?cognito_watch_aws::logging::Json(&intake.malformed_samples),
+                delivery = %whole.key,
+                part = part.number,
+                malformed = part.counts.malformed,
+                samples = ?cognito_watch_aws::logging::Json(&part.malformed_samples),
                 "malformed records skipped"
             );
         }
-        report.absorb(&intake.counts);
-        let tallies = intake.take_tallies();
-        self.tally(&d.key, &tallies.counts, now, report).await?;
-        let account = intake
-            .account
-            .clone()
-            .or(d.account.clone())
-            .or(own_account.map(str::to_string));
-        let mut findings = intake.findings;
+        report.records.absorb(&part.counts);
+        let key = part.delivery_key(whole.key);
+        let tallies = part.tallies;
+        let this = self.tally(&key, &tallies.counts, whole.now, report).await?;
+        applied.transactions += this.transactions;
+        applied.duplicate_chunks += this.duplicate_chunks;
+        let account = part.account.or(whole.account.clone());
+        let mut findings = part.findings;
         findings.extend(self.detections(&tallies.counts).await?);
-        findings.extend(self.first_in_a_while(intake.first_seen, now).await?);
-        findings.extend(self.new_m2m_sources(tallies.m2m_sources, now).await?);
+        findings.extend(self.first_in_a_while(part.first_seen, whole.now).await?);
+        findings.extend(self.new_m2m_sources(tallies.m2m_sources, whole.now).await?);
         // Naming the pools is best effort: a failed read never holds a detection back.
         if let Err(e) = self.place(&mut findings).await {
-            tracing::warn!(delivery = %d.key, error = %e, "the pools of a per-IP detection could not be read; it goes out without them");
+            tracing::warn!(delivery = %whole.key, error = %e, "the pools of a per-IP detection could not be read; it goes out without them");
         }
         for f in &mut findings {
             if f.account.is_none() {
@@ -305,9 +343,9 @@ impl Trail {
             if f.region.is_none() {
                 f.region = f.region();
             }
-            directory.name(f);
+            whole.directory.name(f);
         }
-        self.deliver(findings, now, report).await
+        self.deliver(findings, whole.now, report).await
     }
 
     /// The candidates that are detections only the first time in a while (unauthenticated
@@ -397,22 +435,41 @@ impl Trail {
     }
 
     /// Stream a trail file from S3 through the intake (on a blocking thread: the reader is
-    /// synchronous). A corrupt file is a malformed record; a read that broke off is an error,
-    /// so the delivery is retried.
+    /// synchronous), finishing it a part at a time (`part_records` records) while the next
+    /// part is read, so memory holds a part's tallies, not the file's. A corrupt file is a
+    /// malformed record; a read that broke off, or a part that failed, is an error, so the
+    /// delivery is retried (its parts already applied are not applied again).
     async fn read_file(
         &self,
-        bucket: &str,
-        key: &str,
-        version_id: Option<&str>,
+        object: Object<'_>,
         mut intake: Intake,
+        whole: &Whole<'_>,
+        applied: &mut Applied,
+        report: &mut TrailReport,
     ) -> Result<Intake, AwsError> {
+        let Object {
+            bucket,
+            key,
+            version_id,
+        } = object;
         let reader = self.files.open_reader(bucket, key, version_id).await?;
-        let (mut intake, read) = tokio::task::spawn_blocking(move || {
+        // One part waits while the next is read; the reader stops when this side has gone.
+        let (parts, mut full) = tokio::sync::mpsc::channel::<Part>(1);
+        intake.split_every(
+            self.part_records,
+            Box::new(move |part| parts.blocking_send(part).is_ok()),
+        );
+        let reading = tokio::task::spawn_blocking(move || {
             let read = file::read_trail_file(reader, &mut intake);
+            intake.unsplit();
             (intake, read)
-        })
-        .await
-        .map_err(|e| AwsError::local("GetObject", "reader task", e))?;
+        });
+        while let Some(part) = full.recv().await {
+            self.finish_part(part, whole, applied, report).await?;
+        }
+        let (mut intake, read) = reading
+            .await
+            .map_err(|e| AwsError::local("GetObject", "reader task", e))?;
         match read {
             Ok(n) => tracing::info!(bucket = %bucket, key = %key, records = n, "trail file read"),
             Err(file::FileError::Corrupt(why)) => {
@@ -437,7 +494,7 @@ impl Trail {
         counts: &BTreeMap<TallyId, Counts>,
         now: DateTime<Utc>,
         report: &mut TrailReport,
-    ) -> Result<(), AwsError> {
+    ) -> Result<Applied, AwsError> {
         let unresolved = counts
             .keys()
             .filter(|id| id.pool.is_none() && matches!(id.key, TallyKey::Client { .. }))
@@ -450,16 +507,13 @@ impl Trail {
         let applied = self.store.apply(delivery, counts, now).await?;
         report.tallies_written += applied.tallies_written;
         report.transactions += applied.transactions;
-        if applied.duplicate() {
-            report.duplicates += 1;
-        }
         self.note_pools(counts).await?;
         if self.config.publish_metrics && !applied.duplicate() {
             for doc in cognito_watch_core::emf::tally_documents(counts) {
                 println!("{doc}");
             }
         }
-        Ok(())
+        Ok(applied)
     }
 
     /// The inventory's client → pool map and names: re-read when older than the refresh

@@ -26,6 +26,17 @@ pub struct IntakeCounts {
     pub malformed: u64,
 }
 
+impl IntakeCounts {
+    /// Add another delivery's (or part's) counts to these.
+    pub fn absorb(&mut self, c: &IntakeCounts) {
+        self.cognito_records += c.cognito_records;
+        self.skipped_non_cognito += c.skipped_non_cognito;
+        self.user_activity += c.user_activity;
+        self.notification_errors += c.notification_errors;
+        self.malformed += c.malformed;
+    }
+}
+
 /// Resolves an app client id to its user pool (the collector's inventory).
 pub type PoolOfClient = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
@@ -57,6 +68,41 @@ impl Directory {
 
 pub use crate::trail::M2mSource;
 
+/// Records a part of a large delivery holds: a trail file is handed over in parts of this
+/// many records (see [`Intake::split_every`]), so memory holds one part's tallies, not the
+/// whole file's. Part of each part's idempotency key ([`Part::delivery_key`]): a retried file
+/// is cut at the same records.
+pub const PART_RECORDS: u64 = 20_000;
+
+/// What an intake has gathered since the last part was handed over: its tallies, findings and
+/// counts, numbered in reading order.
+#[derive(Default)]
+pub struct Part {
+    /// 0 for the first part (a delivery that is never split is one part, number 0).
+    pub number: u32,
+    pub tallies: Tallies,
+    pub findings: Vec<Finding>,
+    pub first_seen: Vec<Finding>,
+    pub counts: IntakeCounts,
+    pub malformed_samples: Vec<String>,
+    /// The account the records came from, when one of them (in this part or before) said.
+    pub account: Option<String>,
+}
+
+impl Part {
+    /// The idempotency key of this part of `delivery`: the delivery's own for the first part
+    /// (so a delivery that is never split keeps its key), `delivery#part-N` after it.
+    pub fn delivery_key(&self, delivery: &str) -> String {
+        match self.number {
+            0 => delivery.to_string(),
+            n => format!("{delivery}#part-{n}"),
+        }
+    }
+}
+
+/// Takes each full part of a split intake; false when it can take no more (reading stops).
+pub type PartSink = Box<dyn FnMut(Part) -> bool + Send>;
+
 /// The tallies and findings of one delivery.
 #[derive(Default)]
 pub struct Intake {
@@ -75,6 +121,12 @@ pub struct Intake {
     /// Counts every record read, for whoever watches (the CLI's progress line).
     pub progress: crate::progress::Progress,
     pool_of_client: Option<PoolOfClient>,
+    /// When split: the part size, the sink, records read into the current part, the next
+    /// part's number, and whether the sink refused a part.
+    split: Option<(u64, PartSink)>,
+    in_part: u64,
+    next_part: u32,
+    stopped: bool,
 }
 
 impl Intake {
@@ -85,9 +137,61 @@ impl Intake {
         }
     }
 
+    /// Hand the tallies, findings and counts over to `sink` every `records` records read
+    /// (malformed ones included), in order, so a large file never holds more than one part in
+    /// memory. The last part, short of `records`, stays for [`Intake::take_part`].
+    pub fn split_every(&mut self, records: u64, sink: PartSink) {
+        self.split = Some((records.max(1), sink));
+    }
+
+    /// Stop handing parts over (what is read from here on stays for [`Intake::take_part`]),
+    /// dropping the sink.
+    pub fn unsplit(&mut self) {
+        self.split = None;
+    }
+
+    /// Whether the sink refused a part: the reader should stop, the delivery has failed.
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// Everything gathered since the last part, as the next part.
+    pub fn take_part(&mut self) -> Part {
+        let number = self.next_part;
+        self.next_part = self.next_part.saturating_add(1);
+        self.in_part = 0;
+        Part {
+            number,
+            tallies: self.take_tallies(),
+            findings: std::mem::take(&mut self.findings),
+            first_seen: std::mem::take(&mut self.first_seen),
+            counts: std::mem::take(&mut self.counts),
+            malformed_samples: std::mem::take(&mut self.malformed_samples),
+            account: self.account.clone(),
+        }
+    }
+
+    /// One more record read: hand the part over when it is full.
+    fn read_one(&mut self) {
+        self.progress.add(Counted::RecordsRead, 1);
+        self.in_part += 1;
+        let full = matches!(&self.split, Some((every, _)) if self.in_part >= *every);
+        if full && !self.stopped {
+            let part = self.take_part();
+            if let Some((_, sink)) = &mut self.split {
+                self.stopped = !sink(part);
+            }
+        }
+    }
+
     /// Count one record that could not be read.
     pub fn malformed(&mut self, why: impl Into<String>) {
-        self.progress.add(Counted::RecordsRead, 1);
+        self.note_malformed(why);
+        self.read_one();
+    }
+
+    /// Note why a record is skipped (the caller counts it read).
+    fn note_malformed(&mut self, why: impl Into<String>) {
         self.counts.malformed += 1;
         if self.malformed_samples.len() < 5 {
             self.malformed_samples.push(why.into());
@@ -169,7 +273,11 @@ impl Intake {
     }
 
     fn add(&mut self, record: LogRecord<'_>) {
-        self.progress.add(Counted::RecordsRead, 1);
+        self.take(record);
+        self.read_one();
+    }
+
+    fn take(&mut self, record: LogRecord<'_>) {
         match record {
             LogRecord::CloudTrail(r) => {
                 if !r.is_cognito() {
@@ -178,7 +286,7 @@ impl Intake {
                 }
                 let r = match r.bounded() {
                     Ok(r) => r,
-                    Err(why) => return self.malformed(why),
+                    Err(why) => return self.note_malformed(why),
                 };
                 self.counts.cognito_records += 1;
                 if self.account.is_none() {
@@ -213,7 +321,7 @@ impl Intake {
             }
             LogRecord::Notification(n) => {
                 let Some(pool) = valid_pool_id(&n.user_pool_id) else {
-                    return self.malformed(format!(
+                    return self.note_malformed(format!(
                         "user notification from an invalid pool id {:?}",
                         crate::text::clean(&n.user_pool_id, 40)
                     ));
@@ -261,6 +369,16 @@ mod tests {
             "a client change is resolved to its pool"
         );
         assert!(intake.malformed_samples[0].starts_with("not JSON"));
+    }
+
+    /// Defect: a record read but refused (a user notification from an invalid pool id, a
+    /// record over the bounds) was counted read twice.
+    #[test]
+    fn a_refused_record_is_counted_read_once() {
+        let mut intake = Intake::new(Box::new(|_: &str| None));
+        intake.add_text(r#"{"eventTimestamp":"1700000000000","eventSource":"USER_NOTIFICATION","message":{"details":"x"},"logSourceId":{"userPoolId":"not a pool"}}"#);
+        assert_eq!(intake.counts.malformed, 1);
+        assert_eq!(intake.progress.snapshot().records_read, 1);
     }
 
     fn record(name: &str, source: &str, extra: serde_json::Value) -> serde_json::Value {
