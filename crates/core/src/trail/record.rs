@@ -21,6 +21,7 @@ pub const WINDOW_MINUTES: i64 = 5;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CloudTrailRecord<'a> {
+    #[serde(deserialize_with = "event_time")]
     pub event_time: DateTime<Utc>,
     #[serde(borrow)]
     pub event_source: Cow<'a, str>,
@@ -64,6 +65,54 @@ fn string<'de: 'a, 'a, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<Cow<'a, str>>, D::Error> {
     super::lenient::Str::deserialize(d).map(|s| s.0)
+}
+
+/// `eventTime`: CloudTrail's `YYYY-MM-DDTHH:MM:SSZ` read by position (chrono's general
+/// parser cost ~3% of a record's read), any other RFC 3339 form through chrono.
+fn event_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+    struct Visitor;
+    impl serde::de::Visitor<'_> for Visitor {
+        type Value = DateTime<Utc>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an RFC 3339 time")
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<DateTime<Utc>, E> {
+            parse_event_time(s).ok_or_else(|| E::custom(format!("not an RFC 3339 time: {s:?}")))
+        }
+    }
+    d.deserialize_str(Visitor)
+}
+
+/// A CloudTrail event time.
+pub fn parse_event_time(s: &str) -> Option<DateTime<Utc>> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        b.get(r)?.iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let fixed = b.len() == 20
+        && [
+            (4, b'-'),
+            (7, b'-'),
+            (10, b'T'),
+            (13, b':'),
+            (16, b':'),
+            (19, b'Z'),
+        ]
+        .iter()
+        .all(|&(i, c)| b[i] == c);
+    if fixed {
+        let date = chrono::NaiveDate::from_ymd_opt(
+            i32::try_from(digits(0..4)?).ok()?,
+            digits(5..7)?,
+            digits(8..10)?,
+        )?;
+        let time =
+            chrono::NaiveTime::from_hms_opt(digits(11..13)?, digits(14..16)?, digits(17..19)?)?;
+        return Some(date.and_time(time).and_utc());
+    }
+    s.parse().ok()
 }
 
 /// The request parameters cognito-watch reads (AWS's names).
@@ -559,4 +608,40 @@ pub fn digest(parts: &[&str]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn an_event_time_reads_as_chrono_reads_it() {
+        for s in [
+            "2026-11-21T10:04:00Z",
+            "2026-02-30T10:04:00Z",
+            "2026-11-21T24:00:00Z",
+            "2026-11-21T10:04:00.123Z",
+            "2026-11-21T10:04:00+02:00",
+            "2026-11-21 10:04:00Z",
+            "２026-11-21T10:04:00Z",
+            "",
+        ] {
+            assert_eq!(
+                parse_event_time(s),
+                s.parse::<DateTime<Utc>>().ok(),
+                "{s:?}"
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_second_reads_back(secs in 0i64..253_402_300_799, noise in "[0-9TZ:-]{20}") {
+            let t = DateTime::from_timestamp(secs, 0).unwrap();
+            let s = t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+            prop_assert_eq!(parse_event_time(&s), Some(t));
+            prop_assert_eq!(parse_event_time(&noise), noise.parse::<DateTime<Utc>>().ok());
+        }
+    }
 }

@@ -565,18 +565,21 @@ impl TallyBuilder {
         let mut slots: Vec<(Slot, u32)> = self.slots.into_iter().collect();
         slots.sort_unstable_by_key(|(s, _)| order(s));
         let mut all: Vec<Option<Counts>> = self.counts.into_iter().map(Some).collect();
-        let mut counts = BTreeMap::new();
-        for (slot, i) in slots {
-            let Some(c) = all.get_mut(i as usize).and_then(Option::take) else {
-                continue;
-            };
-            let id = TallyId {
-                pool: pool(slot.pool),
-                window: window(slot.window),
-                key: TallyKey::new(slot.kind, names.get(slot.value)),
-            };
-            counts.insert(id, c);
-        }
+        // In the map's own order already (a pool's rank, the window, the kind in `TallyKey`'s
+        // variant order, the value's rank), so the map is built in one pass, not searched per
+        // tally.
+        let counts: BTreeMap<TallyId, Counts> = slots
+            .into_iter()
+            .filter_map(|(slot, i)| {
+                let c = all.get_mut(i as usize).and_then(Option::take)?;
+                let id = TallyId {
+                    pool: pool(slot.pool),
+                    window: window(slot.window),
+                    key: TallyKey::new(slot.kind, names.get(slot.value)),
+                };
+                Some((id, c))
+            })
+            .collect();
         Tallies {
             counts,
             m2m_sources,
