@@ -200,7 +200,7 @@ impl Intake {
 
     /// The tallies counted so far.
     pub fn tallies(&mut self) -> &Tallies {
-        let counted = std::mem::take(&mut self.builder).finish();
+        let counted = self.builder.finish();
         self.tallies.merge(counted);
         &self.tallies
     }

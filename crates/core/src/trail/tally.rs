@@ -322,6 +322,11 @@ impl Names {
         self.all.get(i as usize).map_or("", |s| s)
     }
 
+    fn clear(&mut self) {
+        self.index.clear();
+        self.all.clear();
+    }
+
     /// Each name's place in the names sorted as strings.
     fn ranks(&self) -> Vec<u32> {
         let mut by_name: Vec<u32> = (0..self.all.len() as u32).collect();
@@ -538,13 +543,20 @@ impl TallyBuilder {
     }
 
     /// The tallies counted.
-    pub fn finish(self) -> Tallies {
-        let names = self.names;
+    pub fn finish(&mut self) -> Tallies {
+        let TallyBuilder {
+            names,
+            slots,
+            counts,
+            clients,
+            scope,
+            m2m,
+            skipped_non_cognito,
+        } = self;
         let pool = |p: u32| (p != NO_POOL).then(|| names.get(p).to_string());
         let window = |w: i64| DateTime::from_timestamp(w, 0).unwrap_or_default();
-        let m2m_sources = self
-            .m2m
-            .into_iter()
+        let m2m_sources = m2m
+            .drain()
             .map(|((p, client, network, w), ip)| {
                 let source = (
                     pool(p),
@@ -555,23 +567,21 @@ impl TallyBuilder {
                 (source, names.get(ip).to_string())
             })
             .collect();
-        // The slots sorted by the names' order (numbers compared, not strings), then each
-        // tally moved into the map in that order: one copy of the counts at a time.
+        // The slots sorted by the names' order (numbers compared, not strings), which is the
+        // map's own order (a pool's rank, the window, the kind in `TallyKey`'s variant order,
+        // the value's rank), so the map is built in one pass, not searched per tally; each
+        // tally's counts moved out once.
         let rank = names.ranks();
         let order = |s: &Slot| {
             let pool = (s.pool != NO_POOL).then(|| rank[s.pool as usize]);
             (pool, s.window, s.kind, rank[s.value as usize])
         };
-        let mut slots: Vec<(Slot, u32)> = self.slots.into_iter().collect();
-        slots.sort_unstable_by_key(|(s, _)| order(s));
-        let mut all: Vec<Option<Counts>> = self.counts.into_iter().map(Some).collect();
-        // In the map's own order already (a pool's rank, the window, the kind in `TallyKey`'s
-        // variant order, the value's rank), so the map is built in one pass, not searched per
-        // tally.
-        let counts: BTreeMap<TallyId, Counts> = slots
+        let mut sorted: Vec<(Slot, u32)> = slots.drain().collect();
+        sorted.sort_unstable_by_key(|(s, _)| order(s));
+        let tallies: BTreeMap<TallyId, Counts> = sorted
             .into_iter()
             .filter_map(|(slot, i)| {
-                let c = all.get_mut(i as usize).and_then(Option::take)?;
+                let c = std::mem::take(counts.get_mut(i as usize)?);
                 let id = TallyId {
                     pool: pool(slot.pool),
                     window: window(slot.window),
@@ -580,10 +590,15 @@ impl TallyBuilder {
                 Some((id, c))
             })
             .collect();
+        // Emptied, its room kept for the next part: a long file's parts reuse the same pages.
+        counts.clear();
+        names.clear();
+        clients.clear();
+        *scope = None;
         Tallies {
-            counts,
+            counts: tallies,
             m2m_sources,
-            skipped_non_cognito: self.skipped_non_cognito,
+            skipped_non_cognito: std::mem::take(skipped_non_cognito),
         }
     }
 }
