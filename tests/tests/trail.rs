@@ -61,6 +61,23 @@ impl World {
         total
     }
 
+    /// `n` failed sign-ins of the web client at `at`, each from its own address (192.0.2.i).
+    fn failed_sign_ins(&self, id: &str, at: DateTime<Utc>, n: usize) -> Vec<Value> {
+        (0..n)
+            .map(|i| {
+                traffic::initiate_auth(
+                    &format!("{id}-{i}"),
+                    at,
+                    &self.web,
+                    &format!("192.0.2.{i}"),
+                    "s",
+                    Some("NotAuthorizedException"),
+                    None,
+                )
+            })
+            .collect()
+    }
+
     /// The detections that reached the topic: (kind, JSON form).
     async fn alerts(&self) -> Vec<(String, Value)> {
         self.inbox
@@ -459,21 +476,9 @@ async fn each_detection_fires_once_per_window() {
 async fn a_failed_write_fails_the_delivery_and_its_retry_counts_once() {
     let w = world(&[]).await;
     let at = w.base + Duration::seconds(5);
-    let records: Vec<Value> = (0..75)
-        .map(|i| {
-            // 75 IPs, each tallied in the pool and over the account and region: 153 tallies,
-            // two transactions (99 + the rest).
-            traffic::initiate_auth(
-                &format!("f-{i}"),
-                at,
-                &w.web,
-                &format!("192.0.2.{i}"),
-                "s",
-                Some("NotAuthorizedException"),
-                None,
-            )
-        })
-        .collect();
+    // 75 IPs, each tallied in the pool and over the account and region: 153 tallies, two
+    // transactions (99 + the rest).
+    let records = w.failed_sign_ins("f", at, 75);
     let batch = logs_event(&logs_batch("g", "s", 1, &texts(&records)));
     // The second transaction (idempotency record `...#1`) fails on both SDK attempts:
     // DynamoDB unavailable.
@@ -503,19 +508,7 @@ async fn a_trail_file_in_parts_counts_each_record_once_across_a_failed_part() {
     let mut w = world(&[]).await;
     w.shop.trail.part_records = 4;
     let at = w.base + Duration::seconds(5);
-    let records: Vec<Value> = (0..10)
-        .map(|i| {
-            traffic::initiate_auth(
-                &format!("p-{i}"),
-                at,
-                &w.web,
-                &format!("192.0.2.{i}"),
-                "s",
-                Some("NotAuthorizedException"),
-                None,
-            )
-        })
-        .collect();
+    let records = w.failed_sign_ins("p", at, 10);
     let file = traffic::trail_file(&records);
     let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/21/parts.json.gz";
     w.bed.put_object("trail", key, file.clone()).await;
