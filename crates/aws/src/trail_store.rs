@@ -41,6 +41,13 @@ pub struct Applied {
 }
 
 impl Applied {
+    /// Add another part's outcome (a trail file is applied a part at a time).
+    pub fn absorb(&mut self, other: &Applied) {
+        self.tallies_written += other.tallies_written;
+        self.transactions += other.transactions;
+        self.duplicate_chunks += other.duplicate_chunks;
+    }
+
     pub fn duplicate(&self) -> bool {
         self.duplicate_chunks > 0 && self.transactions == 0
     }

@@ -325,8 +325,7 @@ impl Trail {
         let key = part.delivery_key(whole.key);
         let tallies = part.tallies;
         let this = self.tally(&key, &tallies.counts, whole.now, report).await?;
-        applied.transactions += this.transactions;
-        applied.duplicate_chunks += this.duplicate_chunks;
+        applied.absorb(&this);
         let account = part.account.or(whole.account.clone());
         let mut findings = part.findings;
         findings.extend(self.detections(&tallies.counts).await?);
