@@ -399,3 +399,73 @@ fn every_parameter_is_grouped_labelled_and_free_text_is_constrained() {
         assert!(path.exists(), "{}", path.display());
     }
 }
+
+/// `sam build` builds each function through its `build-<LogicalId>` target in the Makefile, which
+/// runs one cargo-lambda build of all three binaries (linked side by side, not in turns) and
+/// copies the function's own; SAM runs it in the source directory (`build_in_source`), so the
+/// workspace's target/ is neither copied nor rebuilt.
+#[test]
+fn every_function_is_built_by_its_makefile_target_from_one_build_of_all_three() {
+    let t = template("template.yaml");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let makefile = std::fs::read_to_string(root.join("Makefile")).unwrap();
+    let resources = t["Resources"].as_mapping().unwrap();
+    let functions: Vec<&str> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .map(|(k, _)| k.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        functions,
+        ["CollectorFunction", "EvaluatorFunction", "TrailFunction"]
+    );
+    let build = makefile
+        .lines()
+        .find_map(|l| l.strip_prefix("LAMBDA_BUILD = "))
+        .expect("the Makefile's LAMBDA_BUILD");
+    // Every target builds every binary: whichever SAM runs first builds all three.
+    let bins: Vec<String> = build
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .windows(2)
+        .filter(|w| w[0] == "--bin")
+        .map(|w| w[1].to_string())
+        .collect();
+    assert_eq!(bins, ["collector", "evaluator", "trail"], "{build}");
+    for id in &functions {
+        let f = &resources[*id];
+        assert_eq!(f["Metadata"]["BuildMethod"], "makefile", "{id}");
+        assert_eq!(f["Properties"]["CodeUri"], ".", "{id}");
+        let binary = id.strip_suffix("Function").unwrap().to_lowercase();
+        let package = std::fs::read_to_string(root.join("crates").join(&binary).join("Cargo.toml"))
+            .unwrap_or_else(|e| panic!("{id}: crates/{binary}: {e}"));
+        assert!(
+            package.contains(&format!("name = \"{binary}\"")),
+            "{id}: crates/{binary} is not the package {binary}"
+        );
+        let recipe: Vec<&str> = makefile
+            .split(&format!("\nbuild-{id}:\n"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no build-{id} target in the Makefile"))
+            .lines()
+            .take_while(|l| l.starts_with('\t'))
+            .map(str::trim)
+            .collect();
+        assert_eq!(
+            recipe,
+            [
+                "mkdir -p \"$(CARGO_TARGET_DIR)\"".to_string(),
+                format!(
+                    "$(LOCK) sh -c '$(LAMBDA_BUILD) && cp \"$(CARGO_TARGET_DIR)/lambda/{binary}/bootstrap\" \"$(ARTIFACTS_DIR)/bootstrap\"'"
+                ),
+            ],
+            "{id}"
+        );
+    }
+    let samconfig: toml::Value =
+        toml::from_str(&std::fs::read_to_string(root.join("samconfig.toml")).unwrap()).unwrap();
+    assert_eq!(
+        samconfig["default"]["build"]["parameters"]["build_in_source"].as_bool(),
+        Some(true)
+    );
+}

@@ -130,6 +130,7 @@ impl Moto {
 
     pub async fn sdk_config_in(&self, region: &str) -> SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
+            .http_client(cognito_watch_aws::sdk::https_client())
             .endpoint_url(&self.endpoint)
             .region(Region::new(region.to_string()))
             .credentials_provider(Credentials::for_tests())
