@@ -16,16 +16,13 @@ CARGO_TARGET_DIR ?= target
 LAMBDA_BUILD = cargo lambda build --release --arm64 --locked --bin collector --bin evaluator --bin trail
 LOCK = $(if $(shell command -v flock 2>/dev/null),flock "$(CARGO_TARGET_DIR)/sam-build.lock")
 
-.PHONY: build-CollectorFunction build-EvaluatorFunction build-TrailFunction
+FUNCTIONS = build-CollectorFunction build-EvaluatorFunction build-TrailFunction
+.PHONY: $(FUNCTIONS)
 
-build-CollectorFunction:
-	mkdir -p "$(CARGO_TARGET_DIR)"
-	$(LOCK) sh -c '$(LAMBDA_BUILD) && cp "$(CARGO_TARGET_DIR)/lambda/collector/bootstrap" "$(ARTIFACTS_DIR)/bootstrap"'
+build-CollectorFunction: BINARY = collector
+build-EvaluatorFunction: BINARY = evaluator
+build-TrailFunction: BINARY = trail
 
-build-EvaluatorFunction:
+$(FUNCTIONS):
 	mkdir -p "$(CARGO_TARGET_DIR)"
-	$(LOCK) sh -c '$(LAMBDA_BUILD) && cp "$(CARGO_TARGET_DIR)/lambda/evaluator/bootstrap" "$(ARTIFACTS_DIR)/bootstrap"'
-
-build-TrailFunction:
-	mkdir -p "$(CARGO_TARGET_DIR)"
-	$(LOCK) sh -c '$(LAMBDA_BUILD) && cp "$(CARGO_TARGET_DIR)/lambda/trail/bootstrap" "$(ARTIFACTS_DIR)/bootstrap"'
+	$(LOCK) sh -c '$(LAMBDA_BUILD) && cp "$(CARGO_TARGET_DIR)/lambda/$(BINARY)/bootstrap" "$(ARTIFACTS_DIR)/bootstrap"'

@@ -423,6 +423,10 @@ fn every_function_is_built_by_its_makefile_target_from_one_build_of_all_three() 
         .lines()
         .find_map(|l| l.strip_prefix("LAMBDA_BUILD = "))
         .expect("the Makefile's LAMBDA_BUILD");
+    let functions_line = makefile
+        .lines()
+        .find_map(|l| l.strip_prefix("FUNCTIONS = "))
+        .expect("the Makefile's FUNCTIONS");
     // Every target builds every binary: whichever SAM runs first builds all three.
     let bins: Vec<String> = build
         .split_whitespace()
@@ -443,25 +447,33 @@ fn every_function_is_built_by_its_makefile_target_from_one_build_of_all_three() 
             package.contains(&format!("name = \"{binary}\"")),
             "{id}: crates/{binary} is not the package {binary}"
         );
-        let recipe: Vec<&str> = makefile
-            .split(&format!("\nbuild-{id}:\n"))
-            .nth(1)
-            .unwrap_or_else(|| panic!("no build-{id} target in the Makefile"))
-            .lines()
-            .take_while(|l| l.starts_with('\t'))
-            .map(str::trim)
-            .collect();
-        assert_eq!(
-            recipe,
-            [
-                "mkdir -p \"$(CARGO_TARGET_DIR)\"".to_string(),
-                format!(
-                    "$(LOCK) sh -c '$(LAMBDA_BUILD) && cp \"$(CARGO_TARGET_DIR)/lambda/{binary}/bootstrap\" \"$(ARTIFACTS_DIR)/bootstrap\"'"
-                ),
-            ],
-            "{id}"
+        assert!(
+            makefile
+                .lines()
+                .any(|l| l == format!("build-{id}: BINARY = {binary}")),
+            "no `build-{id}: BINARY = {binary}` in the Makefile"
+        );
+        assert!(
+            functions_line.contains(&format!("build-{id}")),
+            "{id} is not in the Makefile's FUNCTIONS"
         );
     }
+    // The one recipe of every target: build all three, copy the function's own.
+    let recipe: Vec<&str> = makefile
+        .split("\n$(FUNCTIONS):\n")
+        .nth(1)
+        .expect("the Makefile's $(FUNCTIONS) recipe")
+        .lines()
+        .take_while(|l| l.starts_with('\t'))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        recipe,
+        [
+            "mkdir -p \"$(CARGO_TARGET_DIR)\"",
+            "$(LOCK) sh -c '$(LAMBDA_BUILD) && cp \"$(CARGO_TARGET_DIR)/lambda/$(BINARY)/bootstrap\" \"$(ARTIFACTS_DIR)/bootstrap\"'",
+        ]
+    );
     let samconfig: toml::Value =
         toml::from_str(&std::fs::read_to_string(root.join("samconfig.toml")).unwrap()).unwrap();
     assert_eq!(
