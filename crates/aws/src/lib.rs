@@ -15,6 +15,7 @@ pub mod retry;
 pub mod s3;
 pub mod sdk;
 pub mod sns;
+pub mod ssm;
 pub mod status_store;
 pub mod store;
 pub mod trail_store;

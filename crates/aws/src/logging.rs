@@ -12,11 +12,12 @@ use std::io::Write as _;
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{EnvFilter, Layer};
+use tracing_subscriber::Layer;
 
 /// A field recorded as its JSON form (`tasks = ?Json(&log.tasks)`): an object or array in the
 /// log line, not a debug string.
@@ -62,30 +63,51 @@ pub fn directives(lambda_level: Option<&str>, rust_log: Option<&str>) -> String 
     }
 }
 
+/// The filter of [`directives`]: targets and levels (`info,collector=debug`), the syntax of
+/// `RUST_LOG` without its span and regex forms, which would link a regex engine into every
+/// function (~0.3 MB). Directives it cannot read give INFO and say why, in the second value.
+pub fn filter(lambda_level: Option<&str>, rust_log: Option<&str>) -> (Targets, Option<String>) {
+    let wanted = directives(lambda_level, rust_log);
+    match wanted.parse::<Targets>() {
+        Ok(targets) => (targets, None),
+        Err(e) => (
+            Targets::new().with_default(tracing::Level::INFO),
+            Some(format!(
+                "log filter {wanted:?} not understood ({e}); logging at INFO. Use \
+                 target=level directives, e.g. info,collector=debug"
+            )),
+        ),
+    }
+}
+
 /// Install the subscriber of a Lambda function (cold start; once).
 pub fn init_lambda() {
     let get = |k: &str| std::env::var(k).ok();
-    let filter = EnvFilter::new(directives(
+    let (filter, refused) = filter(
         get("AWS_LAMBDA_LOG_LEVEL").as_deref(),
         get("RUST_LOG").as_deref(),
-    ));
+    );
     let text = get("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("text"));
     if text {
         tracing_subscriber::fmt()
-            .with_env_filter(filter)
             .with_target(false)
             .without_time()
             .with_ansi(false)
+            .finish()
+            .with(filter)
             .init();
-        return;
+    } else {
+        tracing_subscriber::registry()
+            .with(FlatJson::new(
+                get("AWS_LAMBDA_FUNCTION_NAME"),
+                std::io::stdout,
+            ))
+            .with(filter)
+            .init();
     }
-    tracing_subscriber::registry()
-        .with(FlatJson::new(
-            get("AWS_LAMBDA_FUNCTION_NAME"),
-            std::io::stdout,
-        ))
-        .with(filter)
-        .init();
+    if let Some(refused) = refused {
+        tracing::warn!("{refused}");
+    }
 }
 
 /// The layer writing one flat JSON object per event.
@@ -278,7 +300,7 @@ mod tests {
                 Some("cognito-watch-collector".into()),
                 capture.clone(),
             ))
-            .with(EnvFilter::new(directives(Some("INFO"), None)));
+            .with(filter(Some("INFO"), None).0);
         tracing::subscriber::with_default(subscriber, || {
             let span = tracing::info_span!(
                 "Lambda runtime invoke",
@@ -347,5 +369,40 @@ mod tests {
         assert_eq!(directives(None, Some("trail=debug")), "trail=debug");
         assert_eq!(directives(Some(""), None), "info");
         assert_eq!(directives(None, None), "info");
+    }
+
+    #[test]
+    fn the_filter_opens_what_the_level_asks_and_no_more() {
+        use tracing::Level;
+        use tracing_subscriber::filter::Targets;
+        let on = |f: &Targets, target: &str, level: Level| f.would_enable(target, &level);
+
+        let (debug, refused) = filter(Some("DEBUG"), None);
+        assert!(refused.is_none());
+        assert!(on(&debug, "collector", Level::DEBUG));
+        assert!(on(&debug, "cognito_watch_aws::sdk", Level::DEBUG));
+        assert!(on(&debug, "lambda_runtime::runtime", Level::DEBUG));
+        assert!(!on(&debug, "hyper_util::client", Level::DEBUG));
+        assert!(on(&debug, "hyper_util::client", Level::INFO));
+
+        let (warn, _) = filter(Some("WARN"), Some("trace"));
+        assert!(!on(&warn, "collector", Level::INFO));
+        assert!(on(&warn, "collector", Level::WARN));
+
+        let (rust_log, refused) = filter(None, Some("warn,trail=trace"));
+        assert!(refused.is_none());
+        assert!(on(&rust_log, "trail::reader", Level::TRACE));
+        assert!(!on(&rust_log, "evaluator", Level::INFO));
+    }
+
+    #[test]
+    fn a_rust_log_it_cannot_read_logs_at_info_and_says_why() {
+        use tracing::Level;
+        let (f, refused) = filter(None, Some("collector[poll{pool=x}]=debug"));
+        let why = refused.expect("a span filter is refused");
+        assert!(why.contains("collector[poll{pool=x}]=debug"), "{why}");
+        assert!(why.contains("INFO"), "{why}");
+        assert!(f.would_enable("collector", &Level::INFO));
+        assert!(!f.would_enable("collector", &Level::DEBUG));
     }
 }

@@ -107,18 +107,10 @@ pub async fn own_account(base: &SdkConfig) -> Result<String, AwsError> {
 /// The external id kept in an SSM SecureString parameter (decrypted; read once, at cold start).
 /// An error names the parameter, never the value.
 pub async fn external_id(base: &SdkConfig, parameter: &str) -> Result<String, AwsError> {
-    let out = aws_sdk_ssm::Client::new(base)
-        .get_parameter()
-        .name(parameter)
-        .with_decryption(true)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("GetParameter", e))?;
-    let value = out
-        .parameter
-        .and_then(|p| p.value)
-        .map(|v| v.trim().to_string())
-        .unwrap_or_default();
+    let value = crate::ssm::get_parameter(base, parameter)
+        .await?
+        .trim()
+        .to_string();
     if value.is_empty() {
         return Err(AwsError::other(
             "GetParameter",

@@ -4,23 +4,35 @@ use std::io::IsTerminal;
 
 use clap::Parser;
 use cognito_watch_cli::{run, Cli, Env};
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    // LOG (an env filter, e.g. LOG=debug) wins; else -v, -vv; by default warnings, without the
-    // SDK's own chatter about where it looked for credentials.
+    // LOG (target=level directives, e.g. LOG=debug or LOG=info,cognito_watch_aws=debug) wins;
+    // else -v, -vv; by default warnings, without the SDK's own chatter about where it looked for
+    // credentials.
     let default = match cli.verbose {
         0 => "warn,aws_config=error",
         1 => "info",
         _ => "debug",
     };
+    let log = std::env::var("LOG").ok();
+    let (filter, refused) = match log.as_deref().map(str::parse::<Targets>) {
+        Some(Ok(filter)) => (filter, None),
+        Some(Err(e)) => (default.parse().unwrap_or_default(), Some(e)),
+        None => (default.parse().unwrap_or_default(), None),
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LOG").unwrap_or_else(|_| default.into()),
-        )
         .with_writer(std::io::stderr)
+        .finish()
+        .with(filter)
         .init();
+    if let (Some(log), Some(e)) = (log, refused) {
+        tracing::warn!("LOG={log:?} not understood ({e}); use target=level directives");
+    }
     let mut env = Env::process();
     if std::io::stdout().is_terminal() {
         env.set("COGNITO_WATCH_TTY", "1");
