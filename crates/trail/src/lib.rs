@@ -9,8 +9,8 @@
 //! invocation so the source retries; a retry changes no tally and publishes only what was not
 //! published.
 
-pub mod file;
-pub mod input;
+/// The payload and file readers: pure code, kept in the core crate, which is built for speed.
+pub use cognito_watch_core::trail::{file, input};
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;

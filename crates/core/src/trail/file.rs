@@ -11,7 +11,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 
-use cognito_watch_core::trail::intake::Intake;
+use crate::trail::intake::Intake;
 
 /// The largest record read; a bigger one is skipped (CloudTrail records are a few KB).
 pub const MAX_RECORD: usize = 1024 * 1024;
@@ -30,7 +30,13 @@ pub enum FileError {
 
 /// Read a trail file (gzip, or plain JSON) into `intake`. Returns the number of records read.
 /// A file that breaks off keeps the records read before the break and says where it broke.
-pub fn read_trail_file<R: Read>(reader: R, intake: &mut Intake) -> Result<u64, FileError> {
+pub fn read_trail_file<R: Read>(mut reader: R, intake: &mut Intake) -> Result<u64, FileError> {
+    read_from(&mut reader, intake)
+}
+
+/// [`read_trail_file`] behind one reader type, so that the scan is compiled here, in this
+/// crate, which is built for speed (a function's own crate is built for size).
+fn read_from(reader: &mut dyn Read, intake: &mut Intake) -> Result<u64, FileError> {
     let mut buffered = BufReader::with_capacity(256 * 1024, reader);
     let gzip = buffered
         .fill_buf()
@@ -521,8 +527,8 @@ mod tests {
             let mut parts = std::mem::take(&mut *parts.lock().unwrap());
             assert_eq!(parts.len() as u64, 23 / every, "every {every}");
             parts.push(split.take_part());
-            let mut tallies = cognito_watch_core::trail::Tallies::default();
-            let mut counts = cognito_watch_core::trail::intake::IntakeCounts::default();
+            let mut tallies = crate::trail::Tallies::default();
+            let mut counts = crate::trail::intake::IntakeCounts::default();
             for (n, p) in parts.into_iter().enumerate() {
                 assert_eq!(p.number as usize, n);
                 tallies.merge(p.tallies);

@@ -13,12 +13,12 @@
 use std::borrow::Cow;
 use std::io::Read;
 
-use cognito_watch_core::trail::intake::Intake;
+use crate::trail::intake::Intake;
 
+use crate::trail::activity::Defaults;
+use crate::trail::digest;
+use crate::trail::lenient::{Object, Objects, Str, Text};
 use base64::Engine;
-use cognito_watch_core::trail::activity::Defaults;
-use cognito_watch_core::trail::digest;
-use cognito_watch_core::trail::lenient::{Object, Objects, Str, Text};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -60,8 +60,8 @@ impl Body {
             }
             Body::Texts(texts) => texts.iter().for_each(|t| intake.add_text(t)),
             Body::File(text) => {
-                if let Err(crate::file::FileError::Corrupt(why) | crate::file::FileError::Io(why)) =
-                    crate::file::read_trail_text(text.as_bytes(), intake)
+                if let Err(super::file::FileError::Corrupt(why) | super::file::FileError::Io(why)) =
+                    super::file::read_trail_text(text.as_bytes(), intake)
                 {
                     intake.malformed(why);
                 }
@@ -508,7 +508,7 @@ mod tests {
             }
             let d = logs(&gzip_b64_bytes(&bytes), 1 << 22);
             let _ = logs(&String::from_utf8_lossy(&bytes), 1 << 22);
-            let mut intake = cognito_watch_core::trail::intake::Intake::new(Box::new(|_| None));
+            let mut intake = crate::trail::intake::Intake::new(Box::new(|_| None));
             if let Body::Texts(texts) = d.body {
                 texts.iter().for_each(|t| intake.add_text(t));
             }
@@ -531,7 +531,7 @@ mod tests {
             let Body::Texts(texts) = d.body else {
                 return Err(proptest::test_runner::TestCaseError::fail(format!("{:?}", d.body)));
             };
-            let mut intake = cognito_watch_core::trail::intake::Intake::new(Box::new(|_| None));
+            let mut intake = crate::trail::intake::Intake::new(Box::new(|_| None));
             texts.iter().for_each(|t| intake.add_text(t));
             proptest::prop_assert!(intake.counts.cognito_records >= 2);
         }
