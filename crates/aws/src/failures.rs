@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use crate::aws_json::{call, SQS};
 use crate::error::AwsError;
 
 /// What the queue receives about one delivery.
@@ -26,28 +27,32 @@ pub struct FailedDelivery {
 
 #[derive(Clone)]
 pub struct FailureQueue {
-    pub client: aws_sdk_sqs::Client,
+    config: aws_config::SdkConfig,
     pub url: String,
 }
 
 impl FailureQueue {
     pub fn new(config: &aws_config::SdkConfig, url: &str) -> FailureQueue {
         FailureQueue {
-            client: aws_sdk_sqs::Client::new(config),
+            config: config.clone(),
             url: url.to_string(),
         }
     }
 
     pub async fn send(&self, failed: &FailedDelivery) -> Result<(), AwsError> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct SendMessage<'a> {
+            queue_url: &'a str,
+            message_body: &'a str,
+        }
         let body = serde_json::to_string(failed)
-            .map_err(|e| AwsError::other("SendMessage", e.to_string()))?;
-        self.client
-            .send_message()
-            .queue_url(&self.url)
-            .message_body(body)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("SendMessage", e))?;
+            .map_err(|e| AwsError::local("SendMessage", "cannot encode the message", e))?;
+        let input = SendMessage {
+            queue_url: &self.url,
+            message_body: &body,
+        };
+        let _: serde::de::IgnoredAny = call(&self.config, SQS, "SendMessage", &input).await?;
         Ok(())
     }
 }

@@ -2,6 +2,7 @@
 //! and the DynamoDB state store, plus the SDK wiring they share. Domain decisions live in
 //! `cognito-watch-core`; this crate only translates between the SDK and the core's types.
 
+pub mod aws_json;
 pub mod cloudwatch;
 pub mod cognito;
 pub mod dynamo;
@@ -15,7 +16,6 @@ pub mod retry;
 pub mod s3;
 pub mod sdk;
 pub mod sns;
-pub mod ssm;
 pub mod status_store;
 pub mod store;
 pub mod trail_store;

@@ -107,7 +107,7 @@ pub async fn own_account(base: &SdkConfig) -> Result<String, AwsError> {
 /// The external id kept in an SSM SecureString parameter (decrypted; read once, at cold start).
 /// An error names the parameter, never the value.
 pub async fn external_id(base: &SdkConfig, parameter: &str) -> Result<String, AwsError> {
-    let value = crate::ssm::get_parameter(base, parameter)
+    let value = crate::aws_json::get_parameter(base, parameter)
         .await?
         .trim()
         .to_string();

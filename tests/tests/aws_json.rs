@@ -1,10 +1,13 @@
-//! The external id's SSM `GetParameter`, made without the SSM SDK crate (crates/aws/src/ssm.rs),
-//! against moto: decrypted, retried on throttling and 5xx as the SDK would, AWS's error code
-//! kept; and its endpoints checked against the SSM SDK's own endpoint rules.
+//! The JSON-protocol calls made without their services' SDK crates (crates/aws/src/aws_json.rs):
+//! the external id's SSM `GetParameter` against moto (decrypted, retried on throttling and 5xx
+//! as the SDK would, AWS's error code kept), and the endpoints of SSM, EventBridge and SQS
+//! checked against each SDK crate's own endpoint rules. EventBridge `PutEvents` and SQS
+//! `SendMessage` are run end to end by tests/tests/trail.rs (the re-inventory request, the
+//! failure queue).
 
-use aws_sdk_ssm::config::endpoint::{Params, ResolveEndpoint};
+use aws_smithy_types::endpoint::Endpoint;
+use cognito_watch_aws::aws_json::{endpoint, get_parameter, Service, EVENTBRIDGE, SQS, SSM};
 use cognito_watch_aws::sdk::external_id;
-use cognito_watch_aws::ssm::{endpoint, get_parameter};
 use cognito_watch_testbed::{Bed, Fault};
 
 const PARAMETER: &str = "/cognito-watch/external-id";
@@ -99,40 +102,38 @@ async fn a_missing_or_empty_parameter_is_a_permanent_error_naming_it() {
     assert!(empty.to_string().contains("no external id"), "{empty}");
 }
 
-#[test]
-fn endpoints_are_the_ssm_sdks_own() {
-    let rules = aws_sdk_ssm::config::endpoint::DefaultResolver::new();
-    let regions = [
-        "us-east-1",
-        "eu-west-1",
-        "ap-southeast-5",
-        "il-central-1",
-        "cn-north-1",
-        "cn-northwest-1",
-        "us-gov-west-1",
-        "us-iso-east-1",
-        "us-isob-east-1",
-        "us-isof-south-1",
-        "eu-isoe-west-1",
-    ];
+const REGIONS: [&str; 11] = [
+    "us-east-1",
+    "eu-west-1",
+    "ap-southeast-5",
+    "il-central-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "us-gov-west-1",
+    "us-iso-east-1",
+    "us-isob-east-1",
+    "us-isof-south-1",
+    "eu-isoe-west-1",
+];
+
+/// Every region and variant the SDK's rules resolve, against [`endpoint`]; a variant a
+/// partition does not offer is an error in the rules, and not compared.
+fn same_as_the_rules(
+    service: Service,
+    rules: impl Fn(&str, bool, bool) -> Result<Endpoint, String>,
+) {
     let mut checked = 0;
     let mut wrong = Vec::new();
-    for region in regions {
+    for region in REGIONS {
         for (fips, dual_stack) in [(false, false), (true, false), (false, true), (true, true)] {
-            let params = Params::builder()
-                .region(region)
-                .use_fips(fips)
-                .use_dual_stack(dual_stack)
-                .build()
-                .unwrap();
-            // A variant a partition does not offer is an error in the rules: nothing to match.
-            let Ok(expected) = futures::executor::block_on(rules.resolve_endpoint(&params)) else {
+            let Ok(expected) = rules(region, fips, dual_stack) else {
                 continue;
             };
-            let ours = endpoint(region, Some(fips), Some(dual_stack));
+            let ours = endpoint(service, region, fips, dual_stack);
             if ours != expected.url() {
                 wrong.push(format!(
-                    "{region} fips={fips} dual_stack={dual_stack}: {ours}, rules say {}",
+                    "{} {region} fips={fips} dual_stack={dual_stack}: {ours}, rules say {}",
+                    service.id,
                     expected.url()
                 ));
             }
@@ -140,5 +141,37 @@ fn endpoints_are_the_ssm_sdks_own() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    assert!(checked >= regions.len() * 2, "only {checked} checked");
+    assert!(checked >= REGIONS.len() * 2, "only {checked} checked");
+}
+
+/// An SDK crate's own endpoint rules, as a function of the region and the variants.
+macro_rules! rules_of {
+    ($sdk:ident) => {{
+        use $sdk::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+        let rules = DefaultResolver::new();
+        move |region: &str, fips: bool, dual_stack: bool| {
+            let params = Params::builder()
+                .region(region)
+                .use_fips(fips)
+                .use_dual_stack(dual_stack)
+                .build()
+                .map_err(|e| e.to_string())?;
+            futures::executor::block_on(rules.resolve_endpoint(&params)).map_err(|e| e.to_string())
+        }
+    }};
+}
+
+#[test]
+fn ssm_endpoints_are_the_ssm_sdks_own() {
+    same_as_the_rules(SSM, rules_of!(aws_sdk_ssm));
+}
+
+#[test]
+fn eventbridge_endpoints_are_the_eventbridge_sdks_own() {
+    same_as_the_rules(EVENTBRIDGE, rules_of!(aws_sdk_eventbridge));
+}
+
+#[test]
+fn sqs_endpoints_are_the_sqs_sdks_own() {
+    same_as_the_rules(SQS, rules_of!(aws_sdk_sqs));
 }

@@ -1,0 +1,476 @@
+//! Calls in AWS's JSON protocols (awsJson1.0 and 1.1) to the services the functions make one
+//! call each to: SSM `GetParameter` (the collector's external id, at cold start), EventBridge
+//! `PutEvents` and SQS `SendMessage` (the trail's re-inventory requests and failure queue).
+//!
+//! They go through the SDK's own orchestrator (the shared HTTPS client, the configured retries
+//! and timeouts, the standard retry classifiers) and its SigV4 signer with the configuration's
+//! credentials, but not through those services' SDK crates: each of them is 0.3–0.5 MB of a
+//! binary and tens of seconds of a release build for its one call (README, Performance). What
+//! a crate brings beyond this module is its request and answer types, written here for the
+//! one operation, and its endpoint rules, which [`endpoint`] covers for the partitions and
+//! variants a Lambda function meets (tests/tests/aws_json.rs checks it against each crate's
+//! own rules).
+
+use aws_config::SdkConfig;
+use aws_runtime::auth::sigv4::{SigV4AuthScheme, SCHEME_ID as SIGV4};
+use aws_runtime::auth::SigV4OperationSigningConfig;
+use aws_runtime::retries::classifiers::AwsErrorCodeClassifier;
+use aws_smithy_runtime::client::identity::IdentityCache;
+use aws_smithy_runtime::client::orchestrator::operation::Operation;
+use aws_smithy_runtime::client::retries::classifiers::{
+    HttpStatusCodeClassifier, TransientErrorClassifier,
+};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::auth::static_resolver::StaticAuthSchemeOptionResolver;
+use aws_smithy_runtime_api::client::auth::AuthSchemeOptionResolverParams;
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse, OrchestratorError};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder;
+use aws_smithy_runtime_api::client::runtime_plugin::StaticRuntimePlugin;
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::config_bag::Layer;
+use aws_smithy_types::error::metadata::{ErrorMetadata, ProvideErrorMetadata};
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use aws_types::region::{Region, SigningRegion};
+use aws_types::service_config::ServiceConfigKey;
+use aws_types::SigningName;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AwsError;
+
+/// A service spoken to in a JSON protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Service {
+    /// The SDK's service id, as in `AWS_ENDPOINT_URL_<ID>` (upper case, spaces as `_`).
+    pub id: &'static str,
+    /// The SigV4 signing name, and the first label of the service's endpoints.
+    pub name: &'static str,
+    /// The `X-Amz-Target` prefix: `<prefix>.<Operation>`.
+    pub target: &'static str,
+    /// `1.0` or `1.1`: the `application/x-amz-json-<version>` content type.
+    pub version: &'static str,
+}
+
+pub const SSM: Service = Service {
+    id: "SSM",
+    name: "ssm",
+    target: "AmazonSSM",
+    version: "1.1",
+};
+
+pub const EVENTBRIDGE: Service = Service {
+    id: "EventBridge",
+    name: "events",
+    target: "AWSEvents",
+    version: "1.1",
+};
+
+pub const SQS: Service = Service {
+    id: "SQS",
+    name: "sqs",
+    target: "AmazonSQS",
+    version: "1.0",
+};
+
+/// Call `operation` of `service` with `input`; the answer read as `T`.
+pub async fn call<T: DeserializeOwned>(
+    base: &SdkConfig,
+    service: Service,
+    operation: &'static str,
+    input: &impl Serialize,
+) -> Result<T, AwsError> {
+    let body = serde_json::to_vec(input)
+        .map_err(|e| AwsError::local(operation, "cannot encode request", e))?;
+    let answer = call_raw(base, service, operation, body).await?;
+    serde_json::from_slice(&answer)
+        .map_err(|e| AwsError::local(operation, "the answer is not what AWS documents", e))
+}
+
+/// [`call`] on bytes: one orchestrator for every service and operation.
+async fn call_raw(
+    base: &SdkConfig,
+    service: Service,
+    operation: &'static str,
+    body: Vec<u8>,
+) -> Result<Vec<u8>, AwsError> {
+    let region = base
+        .region()
+        .map(|r| r.as_ref().to_string())
+        .ok_or_else(|| AwsError::other(operation, "no AWS region configured"))?;
+    let credentials = base
+        .credentials_provider()
+        .ok_or_else(|| AwsError::other(operation, "no AWS credentials configured"))?;
+    let url = endpoint_url(base, service).unwrap_or_else(|| {
+        endpoint(
+            service,
+            &region,
+            base.use_fips().unwrap_or(false),
+            base.use_dual_stack().unwrap_or(false),
+        )
+    });
+
+    let mut signing = Layer::new("aws-json");
+    signing.store_put(SigV4OperationSigningConfig {
+        region: Some(SigningRegion::from(Region::new(region))),
+        name: Some(SigningName::from_static(service.name)),
+        ..Default::default()
+    });
+    signing.store_put(AuthSchemeOptionResolverParams::new(()));
+    let auth = RuntimeComponentsBuilder::new("aws-json-auth")
+        .with_auth_scheme_option_resolver(Some(StaticAuthSchemeOptionResolver::new(vec![SIGV4])))
+        .with_auth_scheme(SigV4AuthScheme::new())
+        .with_identity_cache(Some(IdentityCache::no_cache()))
+        .with_identity_resolver(SIGV4, credentials);
+
+    let mut op = Operation::builder()
+        .service_name(service.name)
+        .operation_name(operation)
+        .http_client(base.http_client().unwrap_or_else(crate::sdk::https_client))
+        .endpoint_url(&url)
+        .standard_retry(
+            &base
+                .retry_config()
+                .cloned()
+                .unwrap_or_else(RetryConfig::standard),
+        )
+        .retry_classifier(HttpStatusCodeClassifier::default())
+        .retry_classifier(AwsErrorCodeClassifier::<ServiceError>::new())
+        .retry_classifier(TransientErrorClassifier::<ServiceError>::new())
+        .timeout_config(
+            base.timeout_config()
+                .cloned()
+                .unwrap_or_else(TimeoutConfig::disabled),
+        )
+        .runtime_plugin(
+            StaticRuntimePlugin::new()
+                .with_config(signing.freeze())
+                .with_runtime_components(auth),
+        );
+    if let Some(sleep) = base.sleep_impl() {
+        op = op.sleep_impl(sleep);
+    }
+    if let Some(time) = base.time_source() {
+        op = op.time_source(time);
+    }
+    let target = format!("{}.{operation}", service.target);
+    let content_type = format!("application/x-amz-json-{}", service.version);
+    op.serializer(move |body: Vec<u8>| request(&target, &content_type, body))
+        .deserializer(answer)
+        .build()
+        .invoke(body)
+        .await
+        .map_err(|e| AwsError::from_sdk(operation, e))
+}
+
+/// The endpoint the configuration names for `service`: `AWS_ENDPOINT_URL_<ID>` (or the
+/// profile's service section), else the general endpoint URL; an endpoint set in code wins, as
+/// the SDK clients do it.
+fn endpoint_url(base: &SdkConfig, service: Service) -> Option<String> {
+    if base.get_origin("endpoint_url").is_client_config() {
+        return base.endpoint_url().map(str::to_string);
+    }
+    let key = ServiceConfigKey::builder()
+        .service_id(service.id)
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .ok();
+    key.and_then(|key| base.service_config().and_then(|c| c.load_config(key)))
+        .or_else(|| base.endpoint_url().map(str::to_string))
+}
+
+/// A service's regional endpoint: the partition's DNS suffix (aws, aws-cn, aws-us-gov and the
+/// ISO partitions), with the FIPS (`<name>-fips`) and dual-stack variants.
+pub fn endpoint(service: Service, region: &str, fips: bool, dual_stack: bool) -> String {
+    let (suffix, dual_stack_suffix) = if region.starts_with("cn-") {
+        ("amazonaws.com.cn", "api.amazonwebservices.com.cn")
+    } else if region.starts_with("us-isob-") {
+        ("sc2s.sgov.gov", "api.aws.scloud")
+    } else if region.starts_with("us-iso-") {
+        ("c2s.ic.gov", "api.aws.ic.gov")
+    } else if region.starts_with("us-isof-") {
+        ("csp.hci.ic.gov", "api.aws.hci.ic.gov")
+    } else if region.starts_with("eu-isoe-") {
+        ("cloud.adc-e.uk", "api.cloud-aws.adc-e.uk")
+    } else {
+        ("amazonaws.com", "api.aws")
+    };
+    // GovCloud's regular endpoints are its FIPS endpoints: FIPS there is the plain host (for
+    // dual-stack, EventBridge's only).
+    let govcloud = region.starts_with("us-gov-");
+    let plain_in_govcloud = govcloud && (!dual_stack || service == EVENTBRIDGE);
+    let fips_host = fips && !plain_in_govcloud;
+    let host = if fips_host {
+        format!("{}-fips", service.name)
+    } else {
+        service.name.to_string()
+    };
+    let suffix = if dual_stack {
+        dual_stack_suffix
+    } else {
+        suffix
+    };
+    format!("https://{host}.{region}.{suffix}")
+}
+
+/// The request: `POST /` with the operation's target header and the JSON input.
+fn request(target: &str, content_type: &str, body: Vec<u8>) -> Result<HttpRequest, BoxError> {
+    let request = http::Request::builder()
+        .method("POST")
+        .uri("/")
+        .header("content-type", content_type)
+        .header("x-amz-target", target)
+        .body(SdkBody::from(body))?;
+    Ok(HttpRequest::try_from(request)?)
+}
+
+#[derive(Deserialize)]
+struct Fault {
+    #[serde(rename = "__type", alias = "code")]
+    kind: Option<String>,
+    #[serde(alias = "Message")]
+    message: Option<String>,
+}
+
+/// The answer's JSON, or AWS's error (code and message). A service compatible with its old
+/// query protocol (SQS) names its error in `x-amzn-query-error` as that protocol did, and the
+/// SDK reports that code; so does this.
+fn answer(response: &HttpResponse) -> Result<Vec<u8>, OrchestratorError<ServiceError>> {
+    let body = response.body().bytes().unwrap_or_default();
+    if response.status().is_success() {
+        return Ok(body.to_vec());
+    }
+    let fault: Option<Fault> = serde_json::from_slice(body).ok();
+    let header = |name: &str| response.headers().get(name).map(str::to_string);
+    let code = header("x-amzn-query-error")
+        .map(|q| q.split(';').next().unwrap_or_default().to_string())
+        .filter(|c| !c.is_empty())
+        .or_else(|| header("x-amzn-errortype"))
+        .or_else(|| fault.as_ref().and_then(|f| f.kind.clone()))
+        .map(|c| error_code(&c).to_string());
+    let mut meta = ErrorMetadata::builder();
+    if let Some(code) = code {
+        meta = meta.code(code);
+    }
+    if let Some(message) = fault.and_then(|f| f.message) {
+        meta = meta.message(message);
+    }
+    Err(OrchestratorError::operation(ServiceError(meta.build())))
+}
+
+/// `com.amazonaws.ssm#ParameterNotFound` or `ThrottlingException:http://…` → the code alone.
+fn error_code(kind: &str) -> &str {
+    let code = kind.rsplit('#').next().unwrap_or(kind);
+    code.split(':').next().unwrap_or(code)
+}
+
+/// An error a service answered with.
+#[derive(Debug)]
+pub struct ServiceError(ErrorMetadata);
+
+impl std::fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.0.code(), self.0.message()) {
+            (Some(c), Some(m)) => write!(f, "{c}: {m}"),
+            (Some(c), None) => f.write_str(c),
+            _ => f.write_str("the service answered with an error"),
+        }
+    }
+}
+
+impl std::error::Error for ServiceError {}
+
+impl ProvideErrorMetadata for ServiceError {
+    fn meta(&self) -> &ErrorMetadata {
+        &self.0
+    }
+}
+
+/// SSM `GetParameter`: a parameter's value, decrypted when it is a SecureString.
+pub async fn get_parameter(base: &SdkConfig, name: &str) -> Result<String, AwsError> {
+    #[derive(Deserialize)]
+    struct Answer {
+        #[serde(rename = "Parameter")]
+        parameter: Option<Parameter>,
+    }
+    #[derive(Deserialize)]
+    struct Parameter {
+        #[serde(rename = "Value")]
+        value: Option<String>,
+    }
+    let input = serde_json::json!({"Name": name, "WithDecryption": true});
+    let answer: Answer = call(base, SSM, "GetParameter", &input).await?;
+    Ok(answer.parameter.and_then(|p| p.value).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, headers: &[(&str, &str)], body: &str) -> HttpResponse {
+        let mut r = HttpResponse::new(status.try_into().unwrap(), SdkBody::from(body.to_string()));
+        for (k, v) in headers {
+            r.headers_mut().insert(k.to_string(), v.to_string());
+        }
+        r
+    }
+
+    fn code_and_message(r: HttpResponse) -> (Option<String>, Option<String>) {
+        let e = answer(&r).unwrap_err();
+        let e = e.as_operation_error().expect("an operation error");
+        (e.code().map(String::from), e.message().map(String::from))
+    }
+
+    #[test]
+    fn a_successful_answer_is_its_body() {
+        let body = r#"{"Parameter":{"Name":"/cw/ext","Type":"SecureString","Value":"s3cr3t"}}"#;
+        assert_eq!(answer(&response(200, &[], body)).unwrap(), body.as_bytes());
+    }
+
+    #[test]
+    fn an_error_answer_keeps_aws_code_and_message() {
+        assert_eq!(
+            code_and_message(response(
+                400,
+                &[],
+                r#"{"__type":"com.amazonaws.ssm#ParameterNotFound","message":"Parameter /cw/ext not found."}"#,
+            )),
+            (
+                Some("ParameterNotFound".into()),
+                Some("Parameter /cw/ext not found.".into())
+            )
+        );
+        assert_eq!(
+            code_and_message(response(
+                400,
+                &[("x-amzn-errortype", "ThrottlingException:http://internal")],
+                r#"{"Message":"Rate exceeded"}"#,
+            )),
+            (
+                Some("ThrottlingException".into()),
+                Some("Rate exceeded".into())
+            )
+        );
+        // SQS: the query protocol's code, as the SDK reports it.
+        assert_eq!(
+            code_and_message(response(
+                400,
+                &[(
+                    "x-amzn-query-error",
+                    "AWS.SimpleQueueService.NonExistentQueue;Sender"
+                )],
+                r#"{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"The specified queue does not exist."}"#,
+            ))
+            .0
+            .as_deref(),
+            Some("AWS.SimpleQueueService.NonExistentQueue")
+        );
+        assert_eq!(
+            code_and_message(response(503, &[], "<html>busy</html>")),
+            (None, None)
+        );
+        let e = answer(&response(400, &[], r#"{"__type":"X","message":"y"}"#)).unwrap_err();
+        assert_eq!(e.as_operation_error().unwrap().to_string(), "X: y");
+    }
+
+    #[test]
+    fn the_request_carries_the_target_the_content_type_and_the_input() {
+        let r = request(
+            "AmazonSSM.GetParameter",
+            "application/x-amz-json-1.1",
+            br#"{"Name":"/p"}"#.to_vec(),
+        )
+        .unwrap();
+        assert_eq!(r.method(), "POST");
+        assert_eq!(r.uri(), "/");
+        assert_eq!(
+            r.headers().get("x-amz-target"),
+            Some("AmazonSSM.GetParameter")
+        );
+        assert_eq!(
+            r.headers().get("content-type"),
+            Some("application/x-amz-json-1.1")
+        );
+        assert_eq!(r.body().bytes(), Some(&br#"{"Name":"/p"}"#[..]));
+    }
+
+    #[test]
+    fn endpoints_follow_the_partition_and_variants() {
+        assert_eq!(
+            endpoint(SSM, "eu-west-1", false, false),
+            "https://ssm.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            endpoint(SQS, "us-east-1", true, false),
+            "https://sqs-fips.us-east-1.amazonaws.com"
+        );
+        assert_eq!(
+            endpoint(EVENTBRIDGE, "cn-north-1", false, false),
+            "https://events.cn-north-1.amazonaws.com.cn"
+        );
+        assert_eq!(
+            endpoint(SSM, "us-west-2", false, true),
+            "https://ssm.us-west-2.api.aws"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_call_is_signed_with_sigv4_for_the_service_in_the_region() {
+        use aws_smithy_http_client::test_util::capture_request;
+        let (http, captured) = capture_request(Some(
+            http::Response::builder()
+                .status(200)
+                .body(SdkBody::from(r#"{"Parameter":{"Value":"v"}}"#))
+                .unwrap(),
+        ));
+        let config = SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    aws_credential_types::Credentials::new(
+                        "AKIDEXAMPLE",
+                        "secret",
+                        Some("session-token".into()),
+                        None,
+                        "test",
+                    ),
+                ),
+            )
+            .http_client(http)
+            .build();
+        assert_eq!(get_parameter(&config, "/p").await.unwrap(), "v");
+
+        let sent = captured.expect_request();
+        assert_eq!(sent.uri(), "https://ssm.eu-west-1.amazonaws.com/");
+        let body: serde_json::Value = serde_json::from_slice(sent.body().bytes().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"Name": "/p", "WithDecryption": true})
+        );
+        let auth = sent.headers().get("authorization").expect("signed");
+        let day = sent.headers().get("x-amz-date").expect("dated")[..8].to_string();
+        assert!(
+            auth.starts_with(&format!(
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/{day}/eu-west-1/ssm/aws4_request, "
+            )),
+            "{auth}"
+        );
+        let signed = auth
+            .split("SignedHeaders=")
+            .nth(1)
+            .and_then(|s| s.split(',').next())
+            .unwrap_or_default();
+        for header in ["content-type", "host", "x-amz-date", "x-amz-target"] {
+            assert!(
+                signed.split(';').any(|h| h == header),
+                "{header} in {signed}"
+            );
+        }
+        assert_eq!(
+            sent.headers().get("x-amz-security-token"),
+            Some("session-token")
+        );
+    }
+}
