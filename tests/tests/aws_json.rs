@@ -95,6 +95,12 @@ async fn a_missing_or_empty_parameter_is_a_permanent_error_naming_it() {
             .starts_with("GetParameter: ParameterNotFound"),
         "{missing}"
     );
+    assert!(
+        missing
+            .to_string()
+            .ends_with(&format!("(SSM parameter {PARAMETER})")),
+        "{missing}"
+    );
 
     put(&bed, "  ", aws_sdk_ssm::types::ParameterType::String).await;
     let empty = external_id(&bed.sdk, PARAMETER).await.unwrap_err();

@@ -120,7 +120,12 @@ async fn call_raw(
     let auth = RuntimeComponentsBuilder::new("aws-json-auth")
         .with_auth_scheme_option_resolver(Some(StaticAuthSchemeOptionResolver::new(vec![SIGV4])))
         .with_auth_scheme(SigV4AuthScheme::new())
-        .with_identity_cache(Some(IdentityCache::no_cache()))
+        // The configuration's credentials cache, shared with its SDK clients (an assumed
+        // role's credentials are not fetched again for each call).
+        .with_identity_cache(Some(
+            base.identity_cache()
+                .unwrap_or_else(|| IdentityCache::lazy().build()),
+        ))
         .with_identity_resolver(SIGV4, credentials);
 
     let mut op = Operation::builder()

@@ -108,7 +108,12 @@ pub async fn own_account(base: &SdkConfig) -> Result<String, AwsError> {
 /// An error names the parameter, never the value.
 pub async fn external_id(base: &SdkConfig, parameter: &str) -> Result<String, AwsError> {
     let value = crate::aws_json::get_parameter(base, parameter)
-        .await?
+        .await
+        .map_err(|mut e| {
+            // SSM's ParameterNotFound and AccessDenied answers need not say which parameter.
+            e.summary = format!("{} (SSM parameter {parameter})", e.summary);
+            e
+        })?
         .trim()
         .to_string();
     if value.is_empty() {
