@@ -40,7 +40,7 @@ impl Requests {
             }],
         };
         let out: PutEventsAnswer = call(&self.config, EVENTBRIDGE, "PutEvents", &input).await?;
-        refused("PutEvents", out)
+        out.refused()
     }
 }
 
@@ -74,21 +74,26 @@ struct EntryAnswer {
     error_message: Option<String>,
 }
 
-/// An answer with refused entries is an error naming why each was refused.
-fn refused(operation: &'static str, out: PutEventsAnswer) -> Result<(), AwsError> {
-    if out.failed_entry_count == 0 {
-        return Ok(());
+impl PutEventsAnswer {
+    /// An answer with refused entries is an error naming why each was refused.
+    fn refused(self) -> Result<(), AwsError> {
+        if self.failed_entry_count == 0 {
+            return Ok(());
+        }
+        let why = self
+            .entries
+            .iter()
+            .filter_map(|e| match (&e.error_code, &e.error_message) {
+                (Some(c), Some(m)) => Some(format!("{c}: {m}")),
+                (c, m) => c.clone().or_else(|| m.clone()),
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        Err(AwsError::other(
+            "PutEvents",
+            format!("entry refused: {why}"),
+        ))
     }
-    let why = out
-        .entries
-        .iter()
-        .filter_map(|e| match (&e.error_code, &e.error_message) {
-            (Some(c), Some(m)) => Some(format!("{c}: {m}")),
-            (c, m) => c.clone().or_else(|| m.clone()),
-        })
-        .collect::<Vec<_>>()
-        .join("; ");
-    Err(AwsError::other(operation, format!("entry refused: {why}")))
 }
 
 #[cfg(test)]
@@ -116,12 +121,12 @@ mod tests {
     fn a_refused_entry_is_an_error_saying_why() {
         let ok: PutEventsAnswer =
             serde_json::from_str(r#"{"FailedEntryCount":0,"Entries":[{"EventId":"e1"}]}"#).unwrap();
-        assert!(refused("PutEvents", ok).is_ok());
+        assert!(ok.refused().is_ok());
         let bad: PutEventsAnswer = serde_json::from_str(
             r#"{"FailedEntryCount":1,"Entries":[{"ErrorCode":"InternalFailure","ErrorMessage":"try again"}]}"#,
         )
         .unwrap();
-        let e = refused("PutEvents", bad).unwrap_err();
+        let e = bad.refused().unwrap_err();
         assert_eq!(
             e.to_string(),
             "PutEvents: entry refused: InternalFailure: try again"

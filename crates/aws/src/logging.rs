@@ -67,16 +67,29 @@ pub fn directives(lambda_level: Option<&str>, rust_log: Option<&str>) -> String 
 /// `RUST_LOG` without its span and regex forms, which would link a regex engine into every
 /// function (~0.3 MB). Directives it cannot read give INFO and say why, in the second value.
 pub fn filter(lambda_level: Option<&str>, rust_log: Option<&str>) -> (Targets, Option<String>) {
-    let wanted = directives(lambda_level, rust_log);
+    targets(&directives(lambda_level, rust_log), "info")
+}
+
+/// `wanted` as target=level directives; when it does not read, `fallback` (directives known to
+/// read) and why, in the second value. The functions' filter and the CLI's `LOG=` both use it.
+pub fn targets(wanted: &str, fallback: &str) -> (Targets, Option<String>) {
     match wanted.parse::<Targets>() {
         Ok(targets) => (targets, None),
-        Err(e) => (
-            Targets::new().with_default(tracing::Level::INFO),
-            Some(format!(
-                "log filter {wanted:?} not understood ({e}); logging at INFO. Use \
-                 target=level directives, e.g. info,collector=debug"
-            )),
-        ),
+        Err(e) => {
+            // A bare level reads as Lambda's names it (INFO); directives as written.
+            let shown = if fallback.contains(['=', ',']) {
+                format!("{fallback:?}")
+            } else {
+                fallback.to_ascii_uppercase()
+            };
+            (
+                fallback.parse().unwrap_or_default(),
+                Some(format!(
+                    "log filter {wanted:?} not understood ({e}); logging at {shown}. Use \
+                     target=level directives, e.g. info,collector=debug"
+                )),
+            )
+        }
     }
 }
 

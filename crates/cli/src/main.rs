@@ -3,8 +3,8 @@
 use std::io::IsTerminal;
 
 use clap::Parser;
+use cognito_watch_aws::logging;
 use cognito_watch_cli::{run, Cli, Env};
-use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -20,18 +20,14 @@ async fn main() -> std::process::ExitCode {
         _ => "debug",
     };
     let log = std::env::var("LOG").ok();
-    let (filter, refused) = match log.as_deref().map(str::parse::<Targets>) {
-        Some(Ok(filter)) => (filter, None),
-        Some(Err(e)) => (default.parse().unwrap_or_default(), Some(e)),
-        None => (default.parse().unwrap_or_default(), None),
-    };
+    let (filter, refused) = logging::targets(log.as_deref().unwrap_or(default), default);
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .finish()
         .with(filter)
         .init();
-    if let (Some(log), Some(e)) = (log, refused) {
-        tracing::warn!("LOG={log:?} not understood ({e}); use target=level directives");
+    if let Some(refused) = refused {
+        tracing::warn!("LOG: {refused}");
     }
     let mut env = Env::process();
     if std::io::stdout().is_terminal() {
