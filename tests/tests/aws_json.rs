@@ -6,7 +6,9 @@
 //! failure queue).
 
 use aws_smithy_types::endpoint::Endpoint;
-use cognito_watch_aws::aws_json::{endpoint, get_parameter, Service, EVENTBRIDGE, SQS, SSM};
+use cognito_watch_aws::aws_json::{
+    endpoint, get_parameter, Service, COGNITO_IDENTITY, COGNITO_IDP, EVENTBRIDGE, SQS, SSM,
+};
 use cognito_watch_aws::sdk::external_id;
 use cognito_watch_testbed::{Bed, Fault};
 
@@ -108,8 +110,9 @@ async fn a_missing_or_empty_parameter_is_a_permanent_error_naming_it() {
     assert!(empty.to_string().contains("no external id"), "{empty}");
 }
 
-const REGIONS: [&str; 11] = [
+const REGIONS: [&str; 12] = [
     "us-east-1",
+    "us-west-2",
     "eu-west-1",
     "ap-southeast-5",
     "il-central-1",
@@ -180,4 +183,14 @@ fn eventbridge_endpoints_are_the_eventbridge_sdks_own() {
 #[test]
 fn sqs_endpoints_are_the_sqs_sdks_own() {
     same_as_the_rules(SQS, rules_of!(aws_sdk_sqs));
+}
+
+#[test]
+fn cognito_user_pools_endpoints_are_its_sdks_own() {
+    same_as_the_rules(COGNITO_IDP, rules_of!(aws_sdk_cognitoidentityprovider));
+}
+
+#[test]
+fn cognito_identity_pools_endpoints_are_its_sdks_own() {
+    same_as_the_rules(COGNITO_IDENTITY, rules_of!(aws_sdk_cognitoidentity));
 }

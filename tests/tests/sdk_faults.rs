@@ -1,23 +1,20 @@
-//! What moto cannot show, at the SDK level with aws-smithy-mocks, while DynamoDB (and where
-//! used, Cognito) stay real on moto: identity pool paging and the authenticated/unauthenticated
-//! split (moto drops `Logins`), and GetMetricData failing then recovering.
+//! What moto cannot show, while DynamoDB (and where used, Cognito user pools) stay real on
+//! moto: identity pool paging and the authenticated/unauthenticated split (moto drops
+//! `Logins`), answered over HTTP in AWS's JSON, and GetMetricData failing then recovering, at
+//! the SDK level with aws-smithy-mocks.
 
 use aws_sdk_cloudwatch::operation::get_metric_data::{GetMetricDataError, GetMetricDataOutput};
 use aws_sdk_cloudwatch::operation::list_metrics::ListMetricsOutput;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataResult};
-use aws_sdk_cognitoidentity::operation::describe_identity_pool::DescribeIdentityPoolOutput;
-use aws_sdk_cognitoidentity::operation::get_identity_pool_roles::GetIdentityPoolRolesOutput;
-use aws_sdk_cognitoidentity::operation::list_identities::ListIdentitiesOutput;
-use aws_sdk_cognitoidentity::operation::list_identity_pools::ListIdentityPoolsOutput;
-use aws_sdk_cognitoidentity::types::{
-    IdentityDescription, IdentityPoolShortDescription, MappingRule, MappingRuleMatchType,
-    RoleMapping, RoleMappingType, RulesConfigurationType,
-};
+use aws_smithy_http_client::test_util::infallible_client_fn;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
+use aws_smithy_types::body::SdkBody;
 use chrono::{Duration, DurationRound, Utc};
+use cognito_watch_aws::aws_json::{JsonClient, COGNITO_IDENTITY};
 use cognito_watch_core::inventory::monitor::{MonitorDetails, PollOutcome};
 use cognito_watch_testbed::{seed, Bed};
 use collector::{CollectorRequest, Task};
+use serde_json::{json, Value};
 
 /// One poll of the bed's scope with these (partly mocked) clients, five minutes to spare.
 async fn poll(
@@ -32,125 +29,101 @@ async fn poll(
         .unwrap()
 }
 
-fn identity(id: usize, logins: &[&str]) -> IdentityDescription {
-    IdentityDescription::builder()
-        .identity_id(format!("us-east-1:{id:08}-0000-0000-0000-000000000000"))
-        .set_logins(if logins.is_empty() {
-            None
-        } else {
-            Some(logins.iter().map(|s| s.to_string()).collect())
-        })
-        .creation_date(aws_smithy_types::DateTime::from_secs(
-            1_700_000_000 + id as i64,
-        ))
-        .last_modified_date(aws_smithy_types::DateTime::from_secs(
-            1_700_100_000 + id as i64,
-        ))
-        .build()
+/// Cognito identity pools as AWS answers them (awsJson 1.1), for the operations the collector
+/// calls: 61 pools in two pages, each with 61 identities in two pages, two thirds of them with
+/// `Logins`.
+fn identity_pools(operation: &str, input: &Value) -> Value {
+    let pool_id = |i: usize| format!("us-east-1:{i:08}-aaaa-bbbb-cccc-000000000000");
+    let second_page = input.get("NextToken").is_some();
+    match operation {
+        "ListIdentityPools" => {
+            let range = if second_page { 60..61 } else { 0..60 };
+            let pools: Vec<Value> = range
+                .map(
+                    |i| json!({"IdentityPoolId": pool_id(i), "IdentityPoolName": format!("ip{i}")}),
+                )
+                .collect();
+            let mut page = json!({ "IdentityPools": pools });
+            if !second_page {
+                page["NextToken"] = json!("page2");
+            }
+            page
+        }
+        "DescribeIdentityPool" => json!({
+            "IdentityPoolId": input["IdentityPoolId"], "IdentityPoolName": "ip",
+            "AllowUnauthenticatedIdentities": true,
+            "SupportedLoginProviders": {"accounts.google.com": "app"},
+            "DeveloperProviderName": "login.example",
+            "OpenIdConnectProviderARNs": ["arn:aws:iam::123456789012:oidc-provider/issuer.example.com"],
+        }),
+        "GetIdentityPoolRoles" => json!({
+            "IdentityPoolId": input["IdentityPoolId"],
+            "Roles": {
+                "authenticated": "arn:aws:iam::123456789012:role/Auth",
+                "unauthenticated": "arn:aws:iam::123456789012:role/Unauth",
+            },
+            "RoleMappings": {"accounts.google.com": {
+                "Type": "Rules",
+                "RulesConfiguration": {"Rules": [{
+                    "Claim": "groups", "MatchType": "Contains", "Value": "admins",
+                    "RoleARN": "arn:aws:iam::123456789012:role/Admin",
+                }]},
+            }},
+        }),
+        "ListIdentities" => {
+            let range = if second_page { 60..61 } else { 0..60 };
+            let identities: Vec<Value> = range
+                .map(|i| {
+                    let logins: &[&str] = match i % 3 {
+                        0 => &[],
+                        1 => &["accounts.google.com"],
+                        _ => &["login.example", "accounts.google.com"],
+                    };
+                    let mut identity = json!({
+                        "IdentityId": format!("us-east-1:{i:08}-0000-0000-0000-000000000000"),
+                        "CreationDate": 1_700_000_000 + i,
+                        "LastModifiedDate": 1_700_100_000.5 + i as f64,
+                    });
+                    if !logins.is_empty() {
+                        identity["Logins"] = json!(logins);
+                    }
+                    identity
+                })
+                .collect();
+            let mut page =
+                json!({ "IdentityPoolId": input["IdentityPoolId"], "Identities": identities });
+            if !second_page {
+                page["NextToken"] = json!("more");
+            }
+            page
+        }
+        other => panic!("the collector called {other}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identity_pools_page_and_split_authenticated_from_unauthenticated() {
     let bed = Bed::start().await;
     let pool_id = |i: usize| format!("us-east-1:{i:08}-aaaa-bbbb-cccc-000000000000");
-    // ListIdentityPools: 61 pools in two pages.
-    let list_pools = mock!(aws_sdk_cognitoidentity::Client::list_identity_pools)
-        .then_compute_output(move |req| {
-            let (range, next) = if req.next_token().is_none() {
-                (0..60, Some("page2"))
-            } else {
-                (60..61, None)
-            };
-            ListIdentityPoolsOutput::builder()
-                .set_identity_pools(Some(
-                    range
-                        .map(|i| {
-                            IdentityPoolShortDescription::builder()
-                                .identity_pool_id(pool_id(i))
-                                .identity_pool_name(format!("ip{i}"))
-                                .build()
-                        })
-                        .collect(),
-                ))
-                .set_next_token(next.map(str::to_string))
-                .build()
-        });
-    let describe = mock!(aws_sdk_cognitoidentity::Client::describe_identity_pool)
-        .then_compute_output(|req| {
-            DescribeIdentityPoolOutput::builder()
-                .identity_pool_id(req.identity_pool_id().unwrap_or_default())
-                .identity_pool_name("ip")
-                .allow_unauthenticated_identities(true)
-                .supported_login_providers("accounts.google.com", "app")
-                .developer_provider_name("login.example")
-                .open_id_connect_provider_arns(
-                    "arn:aws:iam::123456789012:oidc-provider/issuer.example.com",
-                )
-                .build()
-                .expect("valid output")
-        });
-    let rule = MappingRule::builder()
-        .claim("groups")
-        .match_type(MappingRuleMatchType::Contains)
-        .value("admins")
-        .role_arn("arn:aws:iam::123456789012:role/Admin")
-        .build()
-        .unwrap();
-    let roles =
-        mock!(aws_sdk_cognitoidentity::Client::get_identity_pool_roles).then_output(move || {
-            GetIdentityPoolRolesOutput::builder()
-                .roles("authenticated", "arn:aws:iam::123456789012:role/Auth")
-                .roles("unauthenticated", "arn:aws:iam::123456789012:role/Unauth")
-                .role_mappings(
-                    "accounts.google.com",
-                    RoleMapping::builder()
-                        .r#type(RoleMappingType::Rules)
-                        .rules_configuration(
-                            RulesConfigurationType::builder()
-                                .rules(rule.clone())
-                                .build()
-                                .unwrap(),
-                        )
-                        .build()
-                        .unwrap(),
-                )
-                .build()
-        });
-    // ListIdentities: 61 identities in two pages, two thirds with Logins.
-    let list_ids =
-        mock!(aws_sdk_cognitoidentity::Client::list_identities).then_compute_output(|req| {
-            let (range, next) = if req.next_token().is_none() {
-                (0..60, Some("more"))
-            } else {
-                (60..61, None)
-            };
-            ListIdentitiesOutput::builder()
-                .set_identities(Some(
-                    range
-                        .map(|i| {
-                            identity(
-                                i,
-                                match i % 3 {
-                                    0 => &[],
-                                    1 => &["accounts.google.com"],
-                                    _ => &["login.example", "accounts.google.com"],
-                                },
-                            )
-                        })
-                        .collect(),
-                ))
-                .set_next_token(next.map(str::to_string))
-                .build()
-        });
+    // Identity pools answered over HTTP in AWS's JSON (moto drops `Logins`); everything else
+    // (user pools, CloudWatch, DynamoDB) is moto's.
+    let answers = infallible_client_fn(|request: http::Request<SdkBody>| {
+        let target = request.headers()["x-amz-target"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let operation = target.strip_prefix("AWSCognitoIdentityService.").unwrap();
+        let input: Value = serde_json::from_slice(request.body().bytes().unwrap()).unwrap();
+        http::Response::builder()
+            .status(200)
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(SdkBody::from(identity_pools(operation, &input).to_string()))
+            .unwrap()
+    });
     let mut clients = bed.scope_clients();
-    // The mocked client counts its calls into the scope's counts, as the real one does.
-    let count = clients.calls.interceptor();
-    clients.identity = mock_client!(
-        aws_sdk_cognitoidentity,
-        RuleMode::MatchAny,
-        [&list_pools, &describe, &roles, &list_ids],
-        move |c| c.interceptor(count.clone())
-    );
+    let config = bed.sdk.to_builder().http_client(answers).build();
+    // Counted into the scope's counts, as the scope's own client is.
+    clients.identity = JsonClient::new(&config, COGNITO_IDENTITY).counted(&clients.calls);
     let collector = bed.collector(&[]);
     let now = Utc::now();
     let log = poll(&collector, clients, &CollectorRequest::default(), now).await;

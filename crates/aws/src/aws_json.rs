@@ -1,15 +1,16 @@
-//! Calls in AWS's JSON protocols (awsJson1.0 and 1.1) to the services the functions make one
-//! call each to: SSM `GetParameter` (the collector's external id, at cold start), EventBridge
+//! Calls in AWS's JSON protocols (awsJson1.0 and 1.1) to the services the functions speak to
+//! through a handful of operations: Cognito user pools and identity pools (the collector's
+//! discovery), SSM `GetParameter` (the collector's external id, at cold start), EventBridge
 //! `PutEvents` and SQS `SendMessage` (the trail's re-inventory requests and failure queue).
 //!
 //! They go through the SDK's own orchestrator (the shared HTTPS client, the configured retries
 //! and timeouts, the standard retry classifiers) and its SigV4 signer with the configuration's
-//! credentials, but not through those services' SDK crates: each of them is 0.3–0.5 MB of a
-//! binary and tens of seconds of a release build for its one call (README, Performance). What
-//! a crate brings beyond this module is its request and answer types, written here for the
-//! one operation, and its endpoint rules, which [`endpoint`] covers for the partitions and
-//! variants a Lambda function meets (tests/tests/aws_json.rs checks it against each crate's
-//! own rules).
+//! credentials, but not through those services' SDK crates: each of them is 0.3–1.5 MB of a
+//! binary and up to a minute of a release build for the few operations we call (README,
+//! Performance). What a crate brings beyond this module is its request and answer types,
+//! written where each operation is called, for the fields we read, and its endpoint rules,
+//! which [`endpoint`] covers for the partitions and variants a Lambda function meets
+//! (tests/tests/aws_json.rs checks it against each crate's own rules).
 
 use aws_config::SdkConfig;
 use aws_runtime::auth::sigv4::{SigV4AuthScheme, SCHEME_ID as SIGV4};
@@ -38,6 +39,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AwsError;
+use crate::sdk::Calls;
 
 /// A service spoken to in a JSON protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +52,24 @@ pub struct Service {
     pub target: &'static str,
     /// `1.0` or `1.1`: the `application/x-amz-json-<version>` content type.
     pub version: &'static str,
+    /// Which host FIPS asks for in GovCloud.
+    pub govcloud_fips: GovCloudFips,
+    /// The `aws` partition's regular endpoints are dual-stack already (Cognito's): dual-stack
+    /// there asks for the regular host, not the `api.aws` one (for FIPS, in the four US
+    /// regions only).
+    pub dual_stack_is_regular: bool,
+}
+
+/// Where a service's endpoint rules send FIPS in GovCloud, whose regular endpoints are most
+/// services' FIPS endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GovCloudFips {
+    /// The plain host, dual-stack or not (EventBridge).
+    Plain,
+    /// The plain host, but the `-fips` host for dual-stack (SSM, SQS).
+    PlainUnlessDualStack,
+    /// The `-fips` host, as in every other partition (Cognito).
+    FipsHost,
 }
 
 pub const SSM: Service = Service {
@@ -57,6 +77,8 @@ pub const SSM: Service = Service {
     name: "ssm",
     target: "AmazonSSM",
     version: "1.1",
+    govcloud_fips: GovCloudFips::PlainUnlessDualStack,
+    dual_stack_is_regular: false,
 };
 
 pub const EVENTBRIDGE: Service = Service {
@@ -64,6 +86,8 @@ pub const EVENTBRIDGE: Service = Service {
     name: "events",
     target: "AWSEvents",
     version: "1.1",
+    govcloud_fips: GovCloudFips::Plain,
+    dual_stack_is_regular: false,
 };
 
 pub const SQS: Service = Service {
@@ -71,101 +95,147 @@ pub const SQS: Service = Service {
     name: "sqs",
     target: "AmazonSQS",
     version: "1.0",
+    govcloud_fips: GovCloudFips::PlainUnlessDualStack,
+    dual_stack_is_regular: false,
 };
 
-/// Call `operation` of `service` with `input`; the answer read as `T`.
-pub async fn call<T: DeserializeOwned>(
-    base: &SdkConfig,
+pub const COGNITO_IDP: Service = Service {
+    id: "Cognito Identity Provider",
+    name: "cognito-idp",
+    target: "AWSCognitoIdentityProviderService",
+    version: "1.1",
+    govcloud_fips: GovCloudFips::FipsHost,
+    dual_stack_is_regular: true,
+};
+
+pub const COGNITO_IDENTITY: Service = Service {
+    id: "Cognito Identity",
+    name: "cognito-identity",
+    target: "AWSCognitoIdentityService",
+    version: "1.1",
+    govcloud_fips: GovCloudFips::FipsHost,
+    dual_stack_is_regular: true,
+};
+
+/// A service's client: the configuration (region, credentials, HTTP client, retries) and,
+/// when its calls are counted (the collector's poll log), the counts.
+#[derive(Clone, Debug)]
+pub struct JsonClient {
+    config: SdkConfig,
     service: Service,
-    operation: &'static str,
-    input: &impl Serialize,
-) -> Result<T, AwsError> {
-    let body = serde_json::to_vec(input)
-        .map_err(|e| AwsError::local(operation, "cannot encode request", e))?;
-    let answer = call_raw(base, service, operation, body).await?;
-    serde_json::from_slice(&answer)
-        .map_err(|e| AwsError::local(operation, "the answer is not what AWS documents", e))
+    calls: Option<Calls>,
 }
 
-/// [`call`] on bytes: one orchestrator for every service and operation.
-async fn call_raw(
-    base: &SdkConfig,
-    service: Service,
-    operation: &'static str,
-    body: Vec<u8>,
-) -> Result<Vec<u8>, AwsError> {
-    let region = base
-        .region()
-        .map(|r| r.as_ref().to_string())
-        .ok_or_else(|| AwsError::other(operation, "no AWS region configured"))?;
-    let credentials = base
-        .credentials_provider()
-        .ok_or_else(|| AwsError::other(operation, "no AWS credentials configured"))?;
-    let url = endpoint_url(base, service).unwrap_or_else(|| {
-        endpoint(
+impl JsonClient {
+    pub fn new(config: &SdkConfig, service: Service) -> JsonClient {
+        JsonClient {
+            config: config.clone(),
             service,
-            &region,
-            base.use_fips().unwrap_or(false),
-            base.use_dual_stack().unwrap_or(false),
-        )
-    });
-
-    let mut signing = Layer::new("aws-json");
-    signing.store_put(SigV4OperationSigningConfig {
-        region: Some(SigningRegion::from(Region::new(region))),
-        name: Some(SigningName::from_static(service.name)),
-        ..Default::default()
-    });
-    signing.store_put(AuthSchemeOptionResolverParams::new(()));
-    let auth = RuntimeComponentsBuilder::new("aws-json-auth")
-        .with_auth_scheme_option_resolver(Some(StaticAuthSchemeOptionResolver::new(vec![SIGV4])))
-        .with_auth_scheme(SigV4AuthScheme::new())
-        // The configuration's credentials cache, shared with its SDK clients (an assumed
-        // role's credentials are not fetched again for each call).
-        .with_identity_cache(Some(
-            base.identity_cache()
-                .unwrap_or_else(|| IdentityCache::lazy().build()),
-        ))
-        .with_identity_resolver(SIGV4, credentials);
-
-    let mut op = Operation::builder()
-        .service_name(service.name)
-        .operation_name(operation)
-        .http_client(base.http_client().unwrap_or_else(crate::sdk::https_client))
-        .endpoint_url(&url)
-        .standard_retry(
-            &base
-                .retry_config()
-                .cloned()
-                .unwrap_or_else(RetryConfig::standard),
-        )
-        .retry_classifier(HttpStatusCodeClassifier::default())
-        .retry_classifier(AwsErrorCodeClassifier::<ServiceError>::new())
-        .retry_classifier(TransientErrorClassifier::<ServiceError>::new())
-        .timeout_config(
-            base.timeout_config()
-                .cloned()
-                .unwrap_or_else(TimeoutConfig::disabled),
-        )
-        .runtime_plugin(
-            StaticRuntimePlugin::new()
-                .with_config(signing.freeze())
-                .with_runtime_components(auth),
-        );
-    if let Some(sleep) = base.sleep_impl() {
-        op = op.sleep_impl(sleep);
+            calls: None,
+        }
     }
-    if let Some(time) = base.time_source() {
-        op = op.time_source(time);
+
+    /// The same client, each call it makes counted into `calls` (as the SDK clients' counting
+    /// interceptor does it: one per operation sent, the SDK's retries not counted again).
+    pub fn counted(mut self, calls: &Calls) -> JsonClient {
+        self.calls = Some(calls.clone());
+        self
     }
-    let target = format!("{}.{operation}", service.target);
-    let content_type = format!("application/x-amz-json-{}", service.version);
-    op.serializer(move |body: Vec<u8>| request(&target, &content_type, body))
-        .deserializer(answer)
-        .build()
-        .invoke(body)
-        .await
-        .map_err(|e| AwsError::from_sdk(operation, e))
+
+    /// Call `operation` with `input`; the answer read as `T`.
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        input: &impl Serialize,
+    ) -> Result<T, AwsError> {
+        let body = serde_json::to_vec(input)
+            .map_err(|e| AwsError::local(operation, "cannot encode request", e))?;
+        let answer = self.call_raw(operation, body).await?;
+        serde_json::from_slice(&answer)
+            .map_err(|e| AwsError::local(operation, "the answer is not what AWS documents", e))
+    }
+
+    /// [`JsonClient::call`] on bytes: one orchestrator for every service and operation.
+    async fn call_raw(&self, operation: &'static str, body: Vec<u8>) -> Result<Vec<u8>, AwsError> {
+        let (base, service) = (&self.config, self.service);
+        let region = base
+            .region()
+            .map(|r| r.as_ref().to_string())
+            .ok_or_else(|| AwsError::other(operation, "no AWS region configured"))?;
+        let credentials = base
+            .credentials_provider()
+            .ok_or_else(|| AwsError::other(operation, "no AWS credentials configured"))?;
+        let url = endpoint_url(base, service).unwrap_or_else(|| {
+            endpoint(
+                service,
+                &region,
+                base.use_fips().unwrap_or(false),
+                base.use_dual_stack().unwrap_or(false),
+            )
+        });
+
+        let mut signing = Layer::new("aws-json");
+        signing.store_put(SigV4OperationSigningConfig {
+            region: Some(SigningRegion::from(Region::new(region))),
+            name: Some(SigningName::from_static(service.name)),
+            ..Default::default()
+        });
+        signing.store_put(AuthSchemeOptionResolverParams::new(()));
+        let auth = RuntimeComponentsBuilder::new("aws-json-auth")
+            .with_auth_scheme_option_resolver(Some(StaticAuthSchemeOptionResolver::new(vec![
+                SIGV4,
+            ])))
+            .with_auth_scheme(SigV4AuthScheme::new())
+            // The configuration's credentials cache, shared with its SDK clients (an assumed
+            // role's credentials are not fetched again for each call).
+            .with_identity_cache(Some(
+                base.identity_cache()
+                    .unwrap_or_else(|| IdentityCache::lazy().build()),
+            ))
+            .with_identity_resolver(SIGV4, credentials);
+
+        let mut op = Operation::builder()
+            .service_name(service.name)
+            .operation_name(operation)
+            .http_client(base.http_client().unwrap_or_else(crate::sdk::https_client))
+            .endpoint_url(&url)
+            .standard_retry(
+                &base
+                    .retry_config()
+                    .cloned()
+                    .unwrap_or_else(RetryConfig::standard),
+            )
+            .retry_classifier(HttpStatusCodeClassifier::default())
+            .retry_classifier(AwsErrorCodeClassifier::<ServiceError>::new())
+            .retry_classifier(TransientErrorClassifier::<ServiceError>::new())
+            .timeout_config(
+                base.timeout_config()
+                    .cloned()
+                    .unwrap_or_else(TimeoutConfig::disabled),
+            )
+            .runtime_plugin(
+                StaticRuntimePlugin::new()
+                    .with_config(signing.freeze())
+                    .with_runtime_components(auth),
+            );
+        if let Some(sleep) = base.sleep_impl() {
+            op = op.sleep_impl(sleep);
+        }
+        if let Some(time) = base.time_source() {
+            op = op.time_source(time);
+        }
+        if let Some(calls) = &self.calls {
+            op = op.interceptor(calls.interceptor());
+        }
+        let target = format!("{}.{operation}", service.target);
+        let content_type = format!("application/x-amz-json-{}", service.version);
+        op.serializer(move |body: Vec<u8>| request(&target, &content_type, body))
+            .deserializer(answer)
+            .build()
+            .invoke(body)
+            .await
+            .map_err(|e| AwsError::from_sdk(operation, e))
+    }
 }
 
 /// The endpoint the configuration names for `service`: `AWS_ENDPOINT_URL_<ID>` (or the
@@ -201,17 +271,29 @@ pub fn endpoint(service: Service, region: &str, fips: bool, dual_stack: bool) ->
     } else {
         ("amazonaws.com", "api.aws")
     };
-    // GovCloud's regular endpoints are its FIPS endpoints: FIPS there is the plain host (for
-    // dual-stack, EventBridge's only).
     let govcloud = region.starts_with("us-gov-");
-    let plain_in_govcloud = govcloud && (!dual_stack || service == EVENTBRIDGE);
-    let fips_host = fips && !plain_in_govcloud;
+    let fips_host = fips
+        && !(govcloud
+            && match service.govcloud_fips {
+                GovCloudFips::Plain => true,
+                GovCloudFips::PlainUnlessDualStack => !dual_stack,
+                GovCloudFips::FipsHost => false,
+            });
     let host = if fips_host {
         format!("{}-fips", service.name)
     } else {
         service.name.to_string()
     };
-    let suffix = if dual_stack {
+    // The `aws` partition: the commercial regions, GovCloud aside. Where a service's regular
+    // hosts there are dual-stack already, so are its FIPS hosts in the four US regions.
+    let aws_partition = suffix == "amazonaws.com" && !govcloud;
+    let us = matches!(
+        region,
+        "us-east-1" | "us-east-2" | "us-west-1" | "us-west-2"
+    );
+    let regular_is_dual_stack =
+        service.dual_stack_is_regular && aws_partition && (!fips_host || us);
+    let suffix = if dual_stack && !regular_is_dual_stack {
         dual_stack_suffix
     } else {
         suffix
@@ -292,6 +374,58 @@ impl ProvideErrorMetadata for ServiceError {
     }
 }
 
+/// A timestamp as the JSON protocols send it (seconds since the epoch, with a fraction), or
+/// none when the field is absent or null: `#[serde(default, deserialize_with = "epoch_seconds")]`.
+pub fn epoch_seconds<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error> {
+    let Some(secs) = Option::<f64>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let whole = secs.floor();
+    // Rounded to the microsecond: f64 holds no more of a present-day timestamp.
+    let micros = ((secs - whole) * 1e6).round() as u32;
+    Ok(chrono::DateTime::from_timestamp(
+        whole as i64,
+        micros.min(999_999) * 1_000,
+    ))
+}
+
+/// A field an answer may leave out or send as `null` (moto does; the SDKs read null as
+/// absent): its default then. `#[serde(default, deserialize_with = "or_default")]`.
+pub fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A listing's pages: the token to ask the next page with, or none when the last page is read
+/// (no token, an empty one, or the token just used again: the SDK's paginators stop there too).
+#[derive(Debug, Default)]
+pub struct Pages {
+    token: Option<String>,
+}
+
+impl Pages {
+    /// The token of the page to ask for now (none for the first).
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// A page answered with `next`: whether there is another page to ask for.
+    pub fn next(&mut self, next: Option<String>) -> bool {
+        match next.filter(|t| !t.is_empty()) {
+            Some(t) if self.token.as_deref() != Some(t.as_str()) => {
+                self.token = Some(t);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 /// SSM `GetParameter`: a parameter's value, decrypted when it is a SecureString.
 pub async fn get_parameter(base: &SdkConfig, name: &str) -> Result<String, AwsError> {
     #[derive(Deserialize)]
@@ -305,7 +439,9 @@ pub async fn get_parameter(base: &SdkConfig, name: &str) -> Result<String, AwsEr
         value: Option<String>,
     }
     let input = serde_json::json!({"Name": name, "WithDecryption": true});
-    let answer: Answer = call(base, SSM, "GetParameter", &input).await?;
+    let answer: Answer = JsonClient::new(base, SSM)
+        .call("GetParameter", &input)
+        .await?;
     Ok(answer.parameter.and_then(|p| p.value).unwrap_or_default())
 }
 
@@ -398,6 +534,53 @@ mod tests {
             Some("application/x-amz-json-1.1")
         );
         assert_eq!(r.body().bytes(), Some(&br#"{"Name":"/p"}"#[..]));
+    }
+
+    #[test]
+    fn pages_end_on_a_missing_empty_or_repeated_token() {
+        let mut pages = Pages::default();
+        assert_eq!(pages.token(), None);
+        assert!(pages.next(Some("a".into())));
+        assert_eq!(pages.token(), Some("a"));
+        assert!(pages.next(Some("b".into())));
+        assert!(!pages.next(Some("b".into())), "the token just used, again");
+        let mut pages = Pages::default();
+        assert!(!pages.next(Some(String::new())));
+        assert!(!Pages::default().next(None));
+    }
+
+    #[test]
+    fn timestamps_are_epoch_seconds_with_a_fraction() {
+        #[derive(Deserialize)]
+        struct T {
+            #[serde(default, deserialize_with = "epoch_seconds")]
+            at: Option<chrono::DateTime<chrono::Utc>>,
+        }
+        let at = |json: &str| serde_json::from_str::<T>(json).unwrap().at;
+        assert_eq!(
+            at(r#"{"at":1700000000.25}"#).unwrap().to_rfc3339(),
+            "2023-11-14T22:13:20.250+00:00"
+        );
+        assert_eq!(
+            at(r#"{"at":1700000000}"#).unwrap().timestamp(),
+            1_700_000_000
+        );
+        assert_eq!(at(r#"{"at":null}"#), None);
+        assert_eq!(at("{}"), None);
+        assert!(serde_json::from_str::<T>(r#"{"at":"yesterday"}"#).is_err());
+    }
+
+    #[test]
+    fn a_null_collection_reads_as_empty() {
+        #[derive(Deserialize)]
+        struct T {
+            #[serde(default, deserialize_with = "or_default")]
+            names: Vec<String>,
+        }
+        let names = |json: &str| serde_json::from_str::<T>(json).unwrap().names;
+        assert_eq!(names(r#"{"names":null}"#), Vec::<String>::new());
+        assert_eq!(names("{}"), Vec::<String>::new());
+        assert_eq!(names(r#"{"names":["a"]}"#), ["a"]);
     }
 
     #[test]

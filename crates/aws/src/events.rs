@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::aws_json::{call, EVENTBRIDGE};
+use crate::aws_json::{JsonClient, EVENTBRIDGE};
 use crate::error::AwsError;
 
 pub const SOURCE: &str = "cognito-watch.trail";
@@ -11,14 +11,14 @@ pub const REINVENTORY: &str = "Re-inventory request";
 
 #[derive(Clone)]
 pub struct Requests {
-    config: aws_config::SdkConfig,
+    client: JsonClient,
     pub bus: String,
 }
 
 impl Requests {
     pub fn new(config: &aws_config::SdkConfig, bus: &str) -> Requests {
         Requests {
-            config: config.clone(),
+            client: JsonClient::new(config, EVENTBRIDGE),
             bus: bus.to_string(),
         }
     }
@@ -39,7 +39,7 @@ impl Requests {
                 detail: &detail,
             }],
         };
-        let out: PutEventsAnswer = call(&self.config, EVENTBRIDGE, "PutEvents", &input).await?;
+        let out: PutEventsAnswer = self.client.call("PutEvents", &input).await?;
         out.refused()
     }
 }

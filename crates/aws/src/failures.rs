@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::aws_json::{call, SQS};
+use crate::aws_json::{JsonClient, SQS};
 use crate::error::AwsError;
 
 /// What the queue receives about one delivery.
@@ -27,14 +27,14 @@ pub struct FailedDelivery {
 
 #[derive(Clone)]
 pub struct FailureQueue {
-    config: aws_config::SdkConfig,
+    client: JsonClient,
     pub url: String,
 }
 
 impl FailureQueue {
     pub fn new(config: &aws_config::SdkConfig, url: &str) -> FailureQueue {
         FailureQueue {
-            config: config.clone(),
+            client: JsonClient::new(config, SQS),
             url: url.to_string(),
         }
     }
@@ -52,7 +52,7 @@ impl FailureQueue {
             queue_url: &self.url,
             message_body: &body,
         };
-        let _: serde::de::IgnoredAny = call(&self.config, SQS, "SendMessage", &input).await?;
+        let _: serde::de::IgnoredAny = self.client.call("SendMessage", &input).await?;
         Ok(())
     }
 }

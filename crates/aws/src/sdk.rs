@@ -18,6 +18,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use cognito_watch_core::config::AssumeRole;
 
+use crate::aws_json::{JsonClient, COGNITO_IDENTITY, COGNITO_IDP};
 use crate::error::AwsError;
 use crate::limits::Limits;
 
@@ -147,8 +148,10 @@ pub async fn scoped_config(base: &SdkConfig, region: &str, role: Option<&AssumeR
 #[derive(Clone)]
 pub struct ScopeClients {
     pub scope: Scope,
-    pub idp: aws_sdk_cognitoidentityprovider::Client,
-    pub identity: aws_sdk_cognitoidentity::Client,
+    /// Cognito user pools (`cognito-idp`).
+    pub idp: JsonClient,
+    /// Cognito identity pools (`cognito-identity`).
+    pub identity: JsonClient,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub limits: Limits,
     pub calls: Calls,
@@ -159,16 +162,8 @@ impl ScopeClients {
         let calls = Calls::default();
         ScopeClients {
             scope,
-            idp: aws_sdk_cognitoidentityprovider::Client::from_conf(
-                aws_sdk_cognitoidentityprovider::config::Builder::from(config)
-                    .interceptor(calls.interceptor())
-                    .build(),
-            ),
-            identity: aws_sdk_cognitoidentity::Client::from_conf(
-                aws_sdk_cognitoidentity::config::Builder::from(config)
-                    .interceptor(calls.interceptor())
-                    .build(),
-            ),
+            idp: JsonClient::new(config, COGNITO_IDP).counted(&calls),
+            identity: JsonClient::new(config, COGNITO_IDENTITY).counted(&calls),
             cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
                 aws_sdk_cloudwatch::config::Builder::from(config)
                     .interceptor(calls.interceptor())
