@@ -16,6 +16,7 @@ use aws_config::SdkConfig;
 use aws_runtime::auth::sigv4::{SigV4AuthScheme, SCHEME_ID as SIGV4};
 use aws_runtime::auth::SigV4OperationSigningConfig;
 use aws_runtime::retries::classifiers::AwsErrorCodeClassifier;
+use aws_runtime::user_agent::{ApiMetadata, UserAgentInterceptor};
 use aws_smithy_runtime::client::identity::IdentityCache;
 use aws_smithy_runtime::client::orchestrator::operation::Operation;
 use aws_smithy_runtime::client::retries::classifiers::{
@@ -181,6 +182,12 @@ impl JsonClient {
             ..Default::default()
         });
         signing.store_put(AuthSchemeOptionResolverParams::new(()));
+        // The user agent the SDK clients send (`aws-sdk-rust/…`, the service, and the
+        // configuration's app name): CloudTrail records it with each call.
+        signing.store_put(ApiMetadata::new(service.name, env!("CARGO_PKG_VERSION")));
+        if let Some(app) = base.app_name() {
+            signing.store_put(app.clone());
+        }
         let auth = RuntimeComponentsBuilder::new("aws-json-auth")
             .with_auth_scheme_option_resolver(Some(StaticAuthSchemeOptionResolver::new(vec![
                 SIGV4,
@@ -224,6 +231,7 @@ impl JsonClient {
         if let Some(time) = base.time_source() {
             op = op.time_source(time);
         }
+        op = op.interceptor(UserAgentInterceptor::new());
         if let Some(calls) = &self.calls {
             op = op.interceptor(calls.interceptor());
         }
@@ -627,6 +635,7 @@ mod tests {
                 ),
             )
             .http_client(http)
+            .app_name(aws_types::app_name::AppName::new("cognito-watch").unwrap())
             .build();
         assert_eq!(get_parameter(&config, "/p").await.unwrap(), "v");
 
@@ -660,5 +669,14 @@ mod tests {
             sent.headers().get("x-amz-security-token"),
             Some("session-token")
         );
+        // The SDK's user agent, naming the service and the app, for CloudTrail's userAgent.
+        let agent = sent
+            .headers()
+            .get("x-amz-user-agent")
+            .expect("a user agent");
+        for part in ["aws-sdk-rust/", "api/ssm/", "app/cognito-watch"] {
+            assert!(agent.contains(part), "{part} in {agent}");
+        }
+        assert!(sent.headers().get("user-agent").is_some());
     }
 }

@@ -49,7 +49,14 @@ pub fn https_client() -> SharedHttpClient {
 /// The shared SDK configuration's loader: standard retry mode (retries throttling and 5xx with
 /// backoff) with `max_attempts`, bounded timeouts.
 fn loader(max_attempts: u32) -> aws_config::ConfigLoader {
-    aws_config::defaults(BehaviorVersion::latest())
+    let loader = aws_config::defaults(BehaviorVersion::latest());
+    // `app/cognito-watch` in every call's user agent: the monitor's own calls are told apart in
+    // CloudTrail.
+    let loader = match aws_types::app_name::AppName::new("cognito-watch") {
+        Ok(name) => loader.app_name(name),
+        Err(_) => loader,
+    };
+    loader
         .http_client(https_client())
         .retry_config(RetryConfig::standard().with_max_attempts(max_attempts))
         .timeout_config(
