@@ -10,7 +10,7 @@ use aws_smithy_http_client::test_util::infallible_client_fn;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use aws_smithy_types::body::SdkBody;
 use chrono::{Duration, DurationRound, Utc};
-use cognito_watch_aws::aws_json::{JsonClient, COGNITO_IDENTITY};
+use cognito_watch_aws::wire::{ServiceClient, COGNITO_IDENTITY};
 use cognito_watch_core::inventory::monitor::{MonitorDetails, PollOutcome};
 use cognito_watch_testbed::{seed, Bed};
 use collector::{CollectorRequest, Task};
@@ -123,7 +123,7 @@ async fn identity_pools_page_and_split_authenticated_from_unauthenticated() {
     let mut clients = bed.scope_clients();
     let config = bed.sdk.to_builder().http_client(answers).build();
     // Counted into the scope's counts, as the scope's own client is.
-    clients.identity = JsonClient::new(&config, COGNITO_IDENTITY).counted(&clients.calls);
+    clients.identity = ServiceClient::new(&config, COGNITO_IDENTITY).counted(&clients.calls);
     let collector = bed.collector(&[]);
     let now = Utc::now();
     let log = poll(&collector, clients, &CollectorRequest::default(), now).await;

@@ -2,7 +2,7 @@
 //! translated into the core's types. AdminGetUser is never called: it would bill the user as a
 //! monthly active user. Client secrets are never read into our types.
 //!
-//! The calls are Cognito's JSON protocol through [`crate::aws_json`], not the Cognito SDK
+//! The calls are Cognito's JSON protocol through [`crate::wire`], not the Cognito SDK
 //! crates (the user pools crate alone was a minute of the release build); each answer is read
 //! into the fields below, named as AWS's API reference names them.
 
@@ -18,9 +18,9 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::aws_json::{epoch_seconds, or_default, JsonClient, Pages};
 use crate::error::AwsError;
 use crate::sdk::ScopeClients;
+use crate::wire::{epoch_seconds, or_default, Pages, ServiceClient};
 
 /// Page size of every Cognito listing (the maximum the APIs take).
 pub const PAGE_SIZE: i32 = 60;
@@ -38,7 +38,7 @@ impl ScopeClients {
     /// One request, the category's quota taken first.
     async fn ask<T: DeserializeOwned>(
         &self,
-        client: &JsonClient,
+        client: &ServiceClient,
         (category, pool): (ApiCategory, Option<&str>),
         operation: &'static str,
         input: &Value,
@@ -51,7 +51,7 @@ impl ScopeClients {
     /// keeps what it needs of a page and returns the page's `NextToken`.
     async fn each_page<P: DeserializeOwned>(
         &self,
-        client: &JsonClient,
+        client: &ServiceClient,
         quota: (ApiCategory, Option<&str>),
         operation: &'static str,
         mut input: Value,

@@ -3,22 +3,22 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::aws_json::{JsonClient, EVENTBRIDGE};
 use crate::error::AwsError;
+use crate::wire::{ServiceClient, EVENTBRIDGE};
 
 pub const SOURCE: &str = "cognito-watch.trail";
 pub const REINVENTORY: &str = "Re-inventory request";
 
 #[derive(Clone)]
 pub struct Requests {
-    client: JsonClient,
+    client: ServiceClient,
     pub bus: String,
 }
 
 impl Requests {
     pub fn new(config: &aws_config::SdkConfig, bus: &str) -> Requests {
         Requests {
-            client: JsonClient::new(config, EVENTBRIDGE),
+            client: ServiceClient::new(config, EVENTBRIDGE),
             bus: bus.to_string(),
         }
     }

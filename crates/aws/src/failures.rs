@@ -5,8 +5,8 @@
 
 use serde::Serialize;
 
-use crate::aws_json::{JsonClient, SQS};
 use crate::error::AwsError;
+use crate::wire::{ServiceClient, SQS};
 
 /// What the queue receives about one delivery.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -27,14 +27,14 @@ pub struct FailedDelivery {
 
 #[derive(Clone)]
 pub struct FailureQueue {
-    client: JsonClient,
+    client: ServiceClient,
     pub url: String,
 }
 
 impl FailureQueue {
     pub fn new(config: &aws_config::SdkConfig, url: &str) -> FailureQueue {
         FailureQueue {
-            client: JsonClient::new(config, SQS),
+            client: ServiceClient::new(config, SQS),
             url: url.to_string(),
         }
     }

@@ -2,7 +2,6 @@
 //! and the DynamoDB state store, plus the SDK wiring they share. Domain decisions live in
 //! `cognito-watch-core`; this crate only translates between the SDK and the core's types.
 
-pub mod aws_json;
 pub mod cloudwatch;
 pub mod cognito;
 pub mod dynamo;
@@ -19,6 +18,7 @@ pub mod sns;
 pub mod status_store;
 pub mod store;
 pub mod trail_store;
+pub mod wire;
 
 pub use error::AwsError;
 pub use sdk::{Scope, ScopeClients};

@@ -18,9 +18,9 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use cognito_watch_core::config::AssumeRole;
 
-use crate::aws_json::{JsonClient, COGNITO_IDENTITY, COGNITO_IDP};
 use crate::error::AwsError;
 use crate::limits::Limits;
+use crate::wire::{ServiceClient, COGNITO_IDENTITY, COGNITO_IDP};
 
 /// One account and region to poll.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -115,7 +115,7 @@ pub async fn own_account(base: &SdkConfig) -> Result<String, AwsError> {
 /// The external id kept in an SSM SecureString parameter (decrypted; read once, at cold start).
 /// An error names the parameter, never the value.
 pub async fn external_id(base: &SdkConfig, parameter: &str) -> Result<String, AwsError> {
-    let value = crate::aws_json::get_parameter(base, parameter)
+    let value = crate::wire::get_parameter(base, parameter)
         .await
         .map_err(|mut e| {
             // SSM's ParameterNotFound and AccessDenied answers need not say which parameter.
@@ -156,9 +156,9 @@ pub async fn scoped_config(base: &SdkConfig, region: &str, role: Option<&AssumeR
 pub struct ScopeClients {
     pub scope: Scope,
     /// Cognito user pools (`cognito-idp`).
-    pub idp: JsonClient,
+    pub idp: ServiceClient,
     /// Cognito identity pools (`cognito-identity`).
-    pub identity: JsonClient,
+    pub identity: ServiceClient,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub limits: Limits,
     pub calls: Calls,
@@ -169,8 +169,8 @@ impl ScopeClients {
         let calls = Calls::default();
         ScopeClients {
             scope,
-            idp: JsonClient::new(config, COGNITO_IDP).counted(&calls),
-            identity: JsonClient::new(config, COGNITO_IDENTITY).counted(&calls),
+            idp: ServiceClient::new(config, COGNITO_IDP).counted(&calls),
+            identity: ServiceClient::new(config, COGNITO_IDENTITY).counted(&calls),
             cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
                 aws_sdk_cloudwatch::config::Builder::from(config)
                     .interceptor(calls.interceptor())

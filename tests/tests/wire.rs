@@ -1,4 +1,4 @@
-//! The JSON-protocol calls made without their services' SDK crates (crates/aws/src/aws_json.rs):
+//! The JSON-protocol calls made without their services' SDK crates (crates/aws/src/wire.rs):
 //! the external id's SSM `GetParameter` against moto (decrypted, retried on throttling and 5xx
 //! as the SDK would, AWS's error code kept), and the endpoints of SSM, EventBridge and SQS
 //! checked against each SDK crate's own endpoint rules. EventBridge `PutEvents` and SQS
@@ -6,10 +6,10 @@
 //! failure queue).
 
 use aws_smithy_types::endpoint::Endpoint;
-use cognito_watch_aws::aws_json::{
-    endpoint, get_parameter, Service, COGNITO_IDENTITY, COGNITO_IDP, EVENTBRIDGE, SQS, SSM,
-};
 use cognito_watch_aws::sdk::external_id;
+use cognito_watch_aws::wire::{
+    endpoint, get_parameter, Service, COGNITO_IDENTITY, COGNITO_IDP, EVENTBRIDGE, SNS, SQS, SSM,
+};
 use cognito_watch_testbed::{Bed, Fault};
 
 const PARAMETER: &str = "/cognito-watch/external-id";
@@ -193,4 +193,9 @@ fn cognito_user_pools_endpoints_are_its_sdks_own() {
 #[test]
 fn cognito_identity_pools_endpoints_are_its_sdks_own() {
     same_as_the_rules(COGNITO_IDENTITY, rules_of!(aws_sdk_cognitoidentity));
+}
+
+#[test]
+fn sns_endpoints_are_the_sns_sdks_own() {
+    same_as_the_rules(SNS, rules_of!(aws_sdk_sns));
 }

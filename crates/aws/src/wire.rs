@@ -1,7 +1,8 @@
-//! Calls in AWS's JSON protocols (awsJson1.0 and 1.1) to the services the functions speak to
-//! through a handful of operations: Cognito user pools and identity pools (the collector's
-//! discovery), SSM `GetParameter` (the collector's external id, at cold start), EventBridge
-//! `PutEvents` and SQS `SendMessage` (the trail's re-inventory requests and failure queue).
+//! AWS calls on the wire, in AWS's JSON protocols (awsJson1.0 and 1.1) and its query protocol,
+//! to the services the functions speak to through a handful of operations: Cognito user pools
+//! and identity pools (the collector's discovery), SSM `GetParameter` (the collector's external
+//! id, at cold start), EventBridge `PutEvents` and SQS `SendMessage` (the trail's re-inventory
+//! requests and failure queue), and SNS `Publish` (the alerts, query protocol).
 //!
 //! They go through the SDK's own orchestrator (the shared HTTPS client, the configured retries
 //! and timeouts, the standard retry classifiers) and its SigV4 signer with the configuration's
@@ -10,13 +11,14 @@
 //! Performance). What a crate brings beyond this module is its request and answer types,
 //! written where each operation is called, for the fields we read, and its endpoint rules,
 //! which [`endpoint`] covers for the partitions and variants a Lambda function meets
-//! (tests/tests/aws_json.rs checks it against each crate's own rules).
+//! (tests/tests/wire.rs checks it against each crate's own rules).
 
 use aws_config::SdkConfig;
 use aws_runtime::auth::sigv4::{SigV4AuthScheme, SCHEME_ID as SIGV4};
 use aws_runtime::auth::SigV4OperationSigningConfig;
 use aws_runtime::retries::classifiers::AwsErrorCodeClassifier;
 use aws_runtime::user_agent::{ApiMetadata, UserAgentInterceptor};
+use aws_smithy_query::QueryWriter;
 use aws_smithy_runtime::client::identity::IdentityCache;
 use aws_smithy_runtime::client::orchestrator::operation::Operation;
 use aws_smithy_runtime::client::retries::classifiers::{
@@ -33,6 +35,7 @@ use aws_smithy_types::config_bag::Layer;
 use aws_smithy_types::error::metadata::{ErrorMetadata, ProvideErrorMetadata};
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
+use aws_smithy_xml::decode::{try_data, Document, ScopedDecoder};
 use aws_types::region::{Region, SigningRegion};
 use aws_types::service_config::ServiceConfigKey;
 use aws_types::SigningName;
@@ -42,23 +45,34 @@ use serde::{Deserialize, Serialize};
 use crate::error::AwsError;
 use crate::sdk::Calls;
 
-/// A service spoken to in a JSON protocol.
+/// A service spoken to on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Service {
     /// The SDK's service id, as in `AWS_ENDPOINT_URL_<ID>` (upper case, spaces as `_`).
     pub id: &'static str,
     /// The SigV4 signing name, and the first label of the service's endpoints.
     pub name: &'static str,
-    /// The `X-Amz-Target` prefix: `<prefix>.<Operation>`.
-    pub target: &'static str,
-    /// `1.0` or `1.1`: the `application/x-amz-json-<version>` content type.
-    pub version: &'static str,
+    pub protocol: Protocol,
     /// Which host FIPS asks for in GovCloud.
     pub govcloud_fips: GovCloudFips,
     /// The `aws` partition's regular endpoints are dual-stack already (Cognito's): dual-stack
     /// there asks for the regular host, not the `api.aws` one (for FIPS, in the four US
     /// regions only).
     pub dual_stack_is_regular: bool,
+}
+
+/// How a service's requests and answers are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// awsJson: `POST /` with `X-Amz-Target: <target>.<Operation>`, a JSON input, a JSON
+    /// answer; `version` `1.0` or `1.1` names the content type.
+    Json {
+        target: &'static str,
+        version: &'static str,
+    },
+    /// awsQuery: `POST /` with a form-encoded input (`Action=<Operation>&Version=<version>&…`)
+    /// and an XML answer.
+    Query { version: &'static str },
 }
 
 /// Where a service's endpoint rules send FIPS in GovCloud, whose regular endpoints are most
@@ -76,8 +90,10 @@ pub enum GovCloudFips {
 pub const SSM: Service = Service {
     id: "SSM",
     name: "ssm",
-    target: "AmazonSSM",
-    version: "1.1",
+    protocol: Protocol::Json {
+        target: "AmazonSSM",
+        version: "1.1",
+    },
     govcloud_fips: GovCloudFips::PlainUnlessDualStack,
     dual_stack_is_regular: false,
 };
@@ -85,8 +101,10 @@ pub const SSM: Service = Service {
 pub const EVENTBRIDGE: Service = Service {
     id: "EventBridge",
     name: "events",
-    target: "AWSEvents",
-    version: "1.1",
+    protocol: Protocol::Json {
+        target: "AWSEvents",
+        version: "1.1",
+    },
     govcloud_fips: GovCloudFips::Plain,
     dual_stack_is_regular: false,
 };
@@ -94,8 +112,20 @@ pub const EVENTBRIDGE: Service = Service {
 pub const SQS: Service = Service {
     id: "SQS",
     name: "sqs",
-    target: "AmazonSQS",
-    version: "1.0",
+    protocol: Protocol::Json {
+        target: "AmazonSQS",
+        version: "1.0",
+    },
+    govcloud_fips: GovCloudFips::PlainUnlessDualStack,
+    dual_stack_is_regular: false,
+};
+
+pub const SNS: Service = Service {
+    id: "SNS",
+    name: "sns",
+    protocol: Protocol::Query {
+        version: "2010-03-31",
+    },
     govcloud_fips: GovCloudFips::PlainUnlessDualStack,
     dual_stack_is_regular: false,
 };
@@ -103,8 +133,10 @@ pub const SQS: Service = Service {
 pub const COGNITO_IDP: Service = Service {
     id: "Cognito Identity Provider",
     name: "cognito-idp",
-    target: "AWSCognitoIdentityProviderService",
-    version: "1.1",
+    protocol: Protocol::Json {
+        target: "AWSCognitoIdentityProviderService",
+        version: "1.1",
+    },
     govcloud_fips: GovCloudFips::FipsHost,
     dual_stack_is_regular: true,
 };
@@ -112,8 +144,10 @@ pub const COGNITO_IDP: Service = Service {
 pub const COGNITO_IDENTITY: Service = Service {
     id: "Cognito Identity",
     name: "cognito-identity",
-    target: "AWSCognitoIdentityService",
-    version: "1.1",
+    protocol: Protocol::Json {
+        target: "AWSCognitoIdentityService",
+        version: "1.1",
+    },
     govcloud_fips: GovCloudFips::FipsHost,
     dual_stack_is_regular: true,
 };
@@ -121,29 +155,39 @@ pub const COGNITO_IDENTITY: Service = Service {
 /// A service's client: the configuration (region, credentials, HTTP client, retries) and,
 /// when its calls are counted (the collector's poll log), the counts.
 #[derive(Clone, Debug)]
-pub struct JsonClient {
+pub struct ServiceClient {
     config: SdkConfig,
     service: Service,
     calls: Option<Calls>,
+    /// Attempts per call, when not the configuration's.
+    max_attempts: Option<u32>,
 }
 
-impl JsonClient {
-    pub fn new(config: &SdkConfig, service: Service) -> JsonClient {
-        JsonClient {
+impl ServiceClient {
+    pub fn new(config: &SdkConfig, service: Service) -> ServiceClient {
+        ServiceClient {
             config: config.clone(),
             service,
             calls: None,
+            max_attempts: None,
         }
+    }
+
+    /// The same client, making at most `attempts` attempts per call whatever the
+    /// configuration's retry settings (1: never retried).
+    pub fn with_max_attempts(mut self, attempts: u32) -> ServiceClient {
+        self.max_attempts = Some(attempts);
+        self
     }
 
     /// The same client, each call it makes counted into `calls` (as the SDK clients' counting
     /// interceptor does it: one per operation sent, the SDK's retries not counted again).
-    pub fn counted(mut self, calls: &Calls) -> JsonClient {
+    pub fn counted(mut self, calls: &Calls) -> ServiceClient {
         self.calls = Some(calls.clone());
         self
     }
 
-    /// Call `operation` with `input`; the answer read as `T`.
+    /// Call `operation` of a JSON-protocol service with `input`; the answer read as `T`.
     pub async fn call<T: DeserializeOwned>(
         &self,
         operation: &'static str,
@@ -156,7 +200,27 @@ impl JsonClient {
             .map_err(|e| AwsError::local(operation, "the answer is not what AWS documents", e))
     }
 
-    /// [`JsonClient::call`] on bytes: one orchestrator for every service and operation.
+    /// Call `operation` of a query-protocol service, its parameters written by `input` after
+    /// `Action` and `Version`; the answer is the XML document.
+    pub async fn query(
+        &self,
+        operation: &'static str,
+        input: impl FnOnce(&mut QueryWriter<'_>),
+    ) -> Result<String, AwsError> {
+        let Protocol::Query { version } = self.service.protocol else {
+            return Err(AwsError::other(operation, "not a query-protocol service"));
+        };
+        let mut body = String::new();
+        let mut writer = QueryWriter::new(&mut body, operation, version);
+        input(&mut writer);
+        writer.finish();
+        let answer = self.call_raw(operation, body.into_bytes()).await?;
+        String::from_utf8(answer)
+            .map_err(|e| AwsError::local(operation, "the answer is not what AWS documents", e))
+    }
+
+    /// [`ServiceClient::call`] and [`ServiceClient::query`] on bytes: one orchestrator for
+    /// every service, operation and protocol.
     async fn call_raw(&self, operation: &'static str, body: Vec<u8>) -> Result<Vec<u8>, AwsError> {
         let (base, service) = (&self.config, self.service);
         let region = base
@@ -175,7 +239,7 @@ impl JsonClient {
             )
         });
 
-        let mut signing = Layer::new("aws-json");
+        let mut signing = Layer::new("wire");
         signing.store_put(SigV4OperationSigningConfig {
             region: Some(SigningRegion::from(Region::new(region))),
             name: Some(SigningName::from_static(service.name)),
@@ -188,7 +252,7 @@ impl JsonClient {
         if let Some(app) = base.app_name() {
             signing.store_put(app.clone());
         }
-        let auth = RuntimeComponentsBuilder::new("aws-json-auth")
+        let auth = RuntimeComponentsBuilder::new("wire-auth")
             .with_auth_scheme_option_resolver(Some(StaticAuthSchemeOptionResolver::new(vec![
                 SIGV4,
             ])))
@@ -206,12 +270,13 @@ impl JsonClient {
             .operation_name(operation)
             .http_client(base.http_client().unwrap_or_else(crate::sdk::https_client))
             .endpoint_url(&url)
-            .standard_retry(
-                &base
+            .standard_retry(&match self.max_attempts {
+                Some(attempts) => RetryConfig::standard().with_max_attempts(attempts),
+                None => base
                     .retry_config()
                     .cloned()
                     .unwrap_or_else(RetryConfig::standard),
-            )
+            })
             .retry_classifier(HttpStatusCodeClassifier::default())
             .retry_classifier(AwsErrorCodeClassifier::<ServiceError>::new())
             .retry_classifier(TransientErrorClassifier::<ServiceError>::new())
@@ -235,14 +300,23 @@ impl JsonClient {
         if let Some(calls) = &self.calls {
             op = op.interceptor(calls.interceptor());
         }
-        let target = format!("{}.{operation}", service.target);
-        let content_type = format!("application/x-amz-json-{}", service.version);
-        op.serializer(move |body: Vec<u8>| request(&target, &content_type, body))
-            .deserializer(answer)
-            .build()
-            .invoke(body)
-            .await
-            .map_err(|e| AwsError::from_sdk(operation, e))
+        let (content_type, target) = match service.protocol {
+            Protocol::Json { target, version } => (
+                format!("application/x-amz-json-{version}"),
+                Some(format!("{target}.{operation}")),
+            ),
+            Protocol::Query { .. } => ("application/x-www-form-urlencoded".to_string(), None),
+        };
+        let op =
+            op.serializer(move |body: Vec<u8>| request(target.as_deref(), &content_type, body));
+        match service.protocol {
+            Protocol::Json { .. } => op.deserializer(answer),
+            Protocol::Query { .. } => op.deserializer(xml_answer),
+        }
+        .build()
+        .invoke(body)
+        .await
+        .map_err(|e| AwsError::from_sdk(operation, e))
     }
 }
 
@@ -309,15 +383,21 @@ pub fn endpoint(service: Service, region: &str, fips: bool, dual_stack: bool) ->
     format!("https://{host}.{region}.{suffix}")
 }
 
-/// The request: `POST /` with the operation's target header and the JSON input.
-fn request(target: &str, content_type: &str, body: Vec<u8>) -> Result<HttpRequest, BoxError> {
-    let request = http::Request::builder()
+/// The request: `POST /` with the input, and for the JSON protocols the operation's target
+/// header.
+fn request(
+    target: Option<&str>,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Result<HttpRequest, BoxError> {
+    let mut request = http::Request::builder()
         .method("POST")
         .uri("/")
-        .header("content-type", content_type)
-        .header("x-amz-target", target)
-        .body(SdkBody::from(body))?;
-    Ok(HttpRequest::try_from(request)?)
+        .header("content-type", content_type);
+    if let Some(target) = target {
+        request = request.header("x-amz-target", target);
+    }
+    Ok(HttpRequest::try_from(request.body(SdkBody::from(body))?)?)
 }
 
 #[derive(Deserialize)]
@@ -352,6 +432,48 @@ fn answer(response: &HttpResponse) -> Result<Vec<u8>, OrchestratorError<ServiceE
         meta = meta.message(message);
     }
     Err(OrchestratorError::operation(ServiceError(meta.build())))
+}
+
+/// The query protocol's answer, or AWS's error from its XML
+/// (`<ErrorResponse><Error><Code>…</Code><Message>…</Message></Error></ErrorResponse>`).
+fn xml_answer(response: &HttpResponse) -> Result<Vec<u8>, OrchestratorError<ServiceError>> {
+    let body = response.body().bytes().unwrap_or_default();
+    if response.status().is_success() {
+        return Ok(body.to_vec());
+    }
+    let text = std::str::from_utf8(body).unwrap_or_default();
+    let field = |name: &str| xml_text(text, &["ErrorResponse", "Error", name]);
+    let mut meta = ErrorMetadata::builder();
+    if let Some(code) = field("Code") {
+        meta = meta.code(code);
+    }
+    if let Some(message) = field("Message") {
+        meta = meta.message(message);
+    }
+    Err(OrchestratorError::operation(ServiceError(meta.build())))
+}
+
+/// The text of the element at `path` (from the root element down), unescaped; none when the
+/// document is not XML or has no such element.
+pub fn xml_text(document: &str, path: &[&str]) -> Option<String> {
+    let (root, children) = path.split_first()?;
+    let mut doc = Document::new(document);
+    let mut scope = doc.root_element().ok()?;
+    if !scope.start_el().matches(root) {
+        return None;
+    }
+    fn descend(scope: &mut ScopedDecoder<'_, '_>, path: &[&str]) -> Option<String> {
+        let Some((name, rest)) = path.split_first() else {
+            return try_data(scope).ok().map(|t| t.into_owned());
+        };
+        while let Some(mut child) = scope.next_tag() {
+            if child.start_el().matches(name) {
+                return descend(&mut child, rest);
+            }
+        }
+        None
+    }
+    descend(&mut scope, children)
 }
 
 /// `com.amazonaws.ssm#ParameterNotFound` or `ThrottlingException:http://…` → the code alone.
@@ -447,7 +569,7 @@ pub async fn get_parameter(base: &SdkConfig, name: &str) -> Result<String, AwsEr
         value: Option<String>,
     }
     let input = serde_json::json!({"Name": name, "WithDecryption": true});
-    let answer: Answer = JsonClient::new(base, SSM)
+    let answer: Answer = ServiceClient::new(base, SSM)
         .call("GetParameter", &input)
         .await?;
     Ok(answer.parameter.and_then(|p| p.value).unwrap_or_default())
@@ -526,7 +648,7 @@ mod tests {
     #[test]
     fn the_request_carries_the_target_the_content_type_and_the_input() {
         let r = request(
-            "AmazonSSM.GetParameter",
+            Some("AmazonSSM.GetParameter"),
             "application/x-amz-json-1.1",
             br#"{"Name":"/p"}"#.to_vec(),
         )
