@@ -1,6 +1,8 @@
 //! AWS adapters of cognito-watch: the Cognito discovery reader, the CloudWatch metric source
 //! and the DynamoDB state store, plus the SDK wiring they share. Domain decisions live in
-//! `cognito-watch-core`; this crate only translates between the SDK and the core's types.
+//! `cognito-watch-core`; this crate only translates between AWS's APIs and the core's types,
+//! through the SDK crates or, for the services the functions make a handful of calls to
+//! (Cognito, SNS, SSM, EventBridge, SQS), through [`wire`].
 
 pub mod cloudwatch;
 pub mod cognito;
