@@ -8,10 +8,9 @@ use std::collections::BTreeMap;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
-use aws_smithy_http_client::test_util::infallible_client_fn;
-use aws_smithy_types::body::SdkBody;
 use chrono::{DateTime, Utc};
 use cognito_watch_aws::{Scope, ScopeClients};
+use cognito_watch_testbed::estate;
 use serde_json::{json, Value};
 
 const POOL: &str = "us-east-1_AbCdEf123";
@@ -117,22 +116,13 @@ fn answer(operation: &str) -> Value {
 
 /// A configuration whose every Cognito request is answered by [`answer`].
 fn config() -> SdkConfig {
-    let http = infallible_client_fn(|request: http::Request<SdkBody>| {
-        let target = request.headers()["x-amz-target"].to_str().unwrap();
-        let operation = target.split_once('.').unwrap().1;
-        http::Response::builder()
-            .status(200)
-            .header("content-type", "application/x-amz-json-1.1")
-            .body(SdkBody::from(answer(operation).to_string()))
-            .unwrap()
-    });
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
             Credentials::for_tests(),
         ))
-        .http_client(http)
+        .http_client(estate::json_answers(|operation, _input| answer(operation)))
         .build()
 }
 

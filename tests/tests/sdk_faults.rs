@@ -6,13 +6,11 @@
 use aws_sdk_cloudwatch::operation::get_metric_data::{GetMetricDataError, GetMetricDataOutput};
 use aws_sdk_cloudwatch::operation::list_metrics::ListMetricsOutput;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataResult};
-use aws_smithy_http_client::test_util::infallible_client_fn;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
-use aws_smithy_types::body::SdkBody;
 use chrono::{Duration, DurationRound, Utc};
 use cognito_watch_aws::wire::{ServiceClient, COGNITO_IDENTITY};
 use cognito_watch_core::inventory::monitor::{MonitorDetails, PollOutcome};
-use cognito_watch_testbed::{seed, Bed};
+use cognito_watch_testbed::{estate, seed, Bed};
 use collector::{CollectorRequest, Task};
 use serde_json::{json, Value};
 
@@ -107,19 +105,7 @@ async fn identity_pools_page_and_split_authenticated_from_unauthenticated() {
     let pool_id = |i: usize| format!("us-east-1:{i:08}-aaaa-bbbb-cccc-000000000000");
     // Identity pools answered over HTTP in AWS's JSON (moto drops `Logins`); everything else
     // (user pools, CloudWatch, DynamoDB) is moto's.
-    let answers = infallible_client_fn(|request: http::Request<SdkBody>| {
-        let target = request.headers()["x-amz-target"]
-            .to_str()
-            .unwrap()
-            .to_string();
-        let operation = target.strip_prefix("AWSCognitoIdentityService.").unwrap();
-        let input: Value = serde_json::from_slice(request.body().bytes().unwrap()).unwrap();
-        http::Response::builder()
-            .status(200)
-            .header("content-type", "application/x-amz-json-1.1")
-            .body(SdkBody::from(identity_pools(operation, &input).to_string()))
-            .unwrap()
-    });
+    let answers = estate::json_answers(identity_pools);
     let mut clients = bed.scope_clients();
     let config = bed.sdk.to_builder().http_client(answers).build();
     // Counted into the scope's counts, as the scope's own client is.

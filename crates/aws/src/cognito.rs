@@ -29,13 +29,8 @@ pub const PAGE_SIZE: i32 = 60;
 type Timestamp = Option<DateTime<Utc>>;
 
 impl ScopeClients {
-    /// Wait for the category's quota before a request about `pool` (the calls are counted by
-    /// the clients).
-    async fn slot(&self, category: ApiCategory, pool: Option<&str>) {
-        self.limits.acquire(category, pool).await;
-    }
-
-    /// One request, the category's quota taken first.
+    /// One request, after waiting for its category's quota about `pool` (the calls are counted
+    /// by the clients).
     async fn ask<T: DeserializeOwned>(
         &self,
         client: &ServiceClient,
@@ -43,7 +38,7 @@ impl ScopeClients {
         operation: &'static str,
         input: &Value,
     ) -> Result<T, AwsError> {
-        self.slot(category, pool).await;
+        self.limits.acquire(category, pool).await;
         client.call(operation, input).await
     }
 

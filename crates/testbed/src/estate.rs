@@ -514,6 +514,55 @@ fn response(status: u16, content_type: &'static str, body: Vec<u8>) -> HttpRespo
     r
 }
 
+/// An HTTP client answering every JSON-protocol request (`X-Amz-Target: <prefix>.<Operation>`)
+/// with `answer(operation, input)`, status 200: one service in AWS's documented shapes, for
+/// what moto lacks (panics on a request without a target or a JSON body: test fixture).
+pub fn json_answers(
+    answer: impl Fn(&str, &Value) -> Value + Send + Sync + 'static,
+) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    aws_smithy_runtime_api::client::http::SharedHttpClient::new(JsonAnswers(Arc::new(answer)))
+}
+
+/// A service's answer to an operation and its input.
+type Answer = dyn Fn(&str, &Value) -> Value + Send + Sync;
+
+#[derive(Clone)]
+struct JsonAnswers(Arc<Answer>);
+
+impl std::fmt::Debug for JsonAnswers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JsonAnswers")
+    }
+}
+
+impl HttpConnector for JsonAnswers {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let Some((_, operation)) = request
+            .headers()
+            .get("x-amz-target")
+            .and_then(|t| t.split_once('.'))
+        else {
+            panic!("not a JSON-protocol request: {:?}", request.uri());
+        };
+        let input: Value = match serde_json::from_slice(request.body().bytes().unwrap_or_default())
+        {
+            Ok(input) => input,
+            Err(e) => panic!("{operation}: the input is not JSON: {e}"),
+        };
+        HttpConnectorFuture::ready(Ok(json_response(200, &(self.0)(operation, &input))))
+    }
+}
+
+impl HttpClient for JsonAnswers {
+    fn http_connector(
+        &self,
+        _settings: &HttpConnectorSettings,
+        _components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(self.clone())
+    }
+}
+
 impl HttpConnector for StubAws {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         HttpConnectorFuture::ready(Ok(self.answer(&request)))
