@@ -412,42 +412,44 @@ struct Fault {
 /// query protocol (SQS) names its error in `x-amzn-query-error` as that protocol did, and the
 /// SDK reports that code; so does this.
 fn answer(response: &HttpResponse) -> Result<Vec<u8>, OrchestratorError<ServiceError>> {
-    let body = response.body().bytes().unwrap_or_default();
-    if response.status().is_success() {
-        return Ok(body.to_vec());
-    }
-    let fault: Option<Fault> = serde_json::from_slice(body).ok();
-    let header = |name: &str| response.headers().get(name).map(str::to_string);
-    let code = header("x-amzn-query-error")
-        .map(|q| q.split(';').next().unwrap_or_default().to_string())
-        .filter(|c| !c.is_empty())
-        .or_else(|| header("x-amzn-errortype"))
-        .or_else(|| fault.as_ref().and_then(|f| f.kind.clone()))
-        .map(|c| error_code(&c).to_string());
-    let mut meta = ErrorMetadata::builder();
-    if let Some(code) = code {
-        meta = meta.code(code);
-    }
-    if let Some(message) = fault.and_then(|f| f.message) {
-        meta = meta.message(message);
-    }
-    Err(OrchestratorError::operation(ServiceError(meta.build())))
+    body_or_fault(response, |body| {
+        let fault: Option<Fault> = serde_json::from_slice(body).ok();
+        let header = |name: &str| response.headers().get(name).map(str::to_string);
+        let code = header("x-amzn-query-error")
+            .map(|q| q.split(';').next().unwrap_or_default().to_string())
+            .filter(|c| !c.is_empty())
+            .or_else(|| header("x-amzn-errortype"))
+            .or_else(|| fault.as_ref().and_then(|f| f.kind.clone()))
+            .map(|c| error_code(&c).to_string());
+        (code, fault.and_then(|f| f.message))
+    })
 }
 
 /// The query protocol's answer, or AWS's error from its XML
 /// (`<ErrorResponse><Error><Code>…</Code><Message>…</Message></Error></ErrorResponse>`).
 fn xml_answer(response: &HttpResponse) -> Result<Vec<u8>, OrchestratorError<ServiceError>> {
+    body_or_fault(response, |body| {
+        let text = std::str::from_utf8(body).unwrap_or_default();
+        let field = |name: &str| xml_text(text, &["ErrorResponse", "Error", name]);
+        (field("Code"), field("Message"))
+    })
+}
+
+/// A successful answer's body, or the error whose code and message `fault` reads from it.
+fn body_or_fault(
+    response: &HttpResponse,
+    fault: impl FnOnce(&[u8]) -> (Option<String>, Option<String>),
+) -> Result<Vec<u8>, OrchestratorError<ServiceError>> {
     let body = response.body().bytes().unwrap_or_default();
     if response.status().is_success() {
         return Ok(body.to_vec());
     }
-    let text = std::str::from_utf8(body).unwrap_or_default();
-    let field = |name: &str| xml_text(text, &["ErrorResponse", "Error", name]);
+    let (code, message) = fault(body);
     let mut meta = ErrorMetadata::builder();
-    if let Some(code) = field("Code") {
+    if let Some(code) = code {
         meta = meta.code(code);
     }
-    if let Some(message) = field("Message") {
+    if let Some(message) = message {
         meta = meta.message(message);
     }
     Err(OrchestratorError::operation(ServiceError(meta.build())))
