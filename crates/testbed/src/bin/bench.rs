@@ -4,6 +4,10 @@
 //! `bench gen DIR [N]`   write N records (default 100,000) in each input shape to DIR
 //! `bench trail DIR`     parse + tally each shape in this process; one JSON line of figures
 //! `bench one SHAPE DIR` one pass over one shape (for peak-memory runs under /usr/bin/time)
+//! `bench bounds DIR`    what bounds the parse + tally rate, per shape, on the same files: the
+//!                       same bytes only inflated (gzip shapes), only validated and skipped by
+//!                       serde_json (no field read), and only read into the record type (no
+//!                       tally); one JSON line
 //! `bench cold BINARY`   time from a function's process start to its first Runtime API request
 //! `bench evaluate`      monitors evaluated per second: 10,000 monitors (1,000 user pools with
 //!                       6 app clients and 3 identity providers each), the core alone
@@ -21,6 +25,7 @@ use std::time::Instant;
 
 use chrono::{Duration, Utc};
 use cognito_watch_core::progress::Progress;
+use cognito_watch_core::trail::record::CloudTrailRecord;
 use cognito_watch_testbed::{traffic, workload};
 use serde_json::{json, Value};
 
@@ -37,6 +42,7 @@ fn main() -> Result<(), Failure> {
         ["gen", dir] => generate(Path::new(dir), 100_000),
         ["gen", dir, n] => generate(Path::new(dir), n.parse()?),
         ["trail", dir] => trail(Path::new(dir)),
+        ["bounds", dir] => bounds(Path::new(dir)),
         ["one", shape, dir] => {
             let (records, _, tallies) = run_shape(shape, Path::new(dir))?;
             println!("{{\"records\":{records},\"tallies\":{tallies}}}");
@@ -47,7 +53,7 @@ fn main() -> Result<(), Failure> {
         ["plan"] => plan(),
         ["collect"] => collect(),
         _ => Err(
-            "usage: bench gen DIR [N] | trail DIR | one SHAPE DIR | cold BINARY | evaluate | plan | collect"
+            "usage: bench gen DIR [N] | trail DIR | bounds DIR | one SHAPE DIR | cold BINARY | evaluate | plan | collect"
                 .into(),
         ),
     }
@@ -200,6 +206,149 @@ fn trail(dir: &Path) -> Result<(), Failure> {
             shape.into(),
             json!({"records": records, "tallies": tallies, "seconds": best, "per_second": records as f64 / best}),
         );
+    }
+    println!("{}", Value::Object(figures));
+    Ok(())
+}
+
+/// How far a pass over a shape's bytes goes: only inflated, also validated and skipped, or
+/// also read into the record type.
+#[derive(Clone, Copy, PartialEq)]
+enum Reach {
+    Inflate,
+    Skip,
+    Read,
+}
+
+/// The records of a `{"Records": [...]}` document, read into the record type.
+#[derive(serde::Deserialize)]
+struct TrailDocument<'a> {
+    #[serde(rename = "Records", borrow)]
+    records: Vec<CloudTrailRecord<'a>>,
+}
+
+/// An EventBridge event's detail, read into the record type.
+#[derive(serde::Deserialize)]
+#[expect(dead_code, reason = "built to be measured, never looked at")]
+struct Event<'a> {
+    #[serde(borrow)]
+    detail: CloudTrailRecord<'a>,
+}
+
+/// A CloudWatch Logs subscription event: `awslogs.data`, base64 of gzip of the batch.
+#[derive(serde::Deserialize)]
+struct LogsEvent<'a> {
+    #[serde(borrow)]
+    awslogs: LogsData<'a>,
+}
+
+#[derive(serde::Deserialize)]
+struct LogsData<'a> {
+    data: &'a str,
+}
+
+#[derive(serde::Deserialize)]
+struct LogBatch {
+    #[serde(rename = "logEvents")]
+    log_events: Vec<LogEvent>,
+}
+
+#[derive(serde::Deserialize)]
+struct LogEvent {
+    message: String,
+}
+
+/// A JSON document validated and skipped, or read as `T`: the records it holds.
+fn pass<'a, T: serde::Deserialize<'a>>(
+    text: &'a str,
+    reach: Reach,
+    records: impl Fn(&T) -> usize,
+) -> Result<usize, Failure> {
+    Ok(match reach {
+        Reach::Inflate => 0,
+        Reach::Skip => {
+            serde_json::from_str::<serde::de::IgnoredAny>(text)?;
+            1
+        }
+        Reach::Read => records(&serde_json::from_str::<T>(text)?),
+    })
+}
+
+fn gunzip(bytes: &[u8]) -> Result<String, Failure> {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(bytes), &mut text)?;
+    Ok(text)
+}
+
+/// One pass over a shape's file (already in memory) to `reach`: seconds, and the records read
+/// into the record type (`Reach::Read` only).
+fn bounded_pass(shape: &str, input: &[u8], reach: Reach) -> Result<(f64, usize), Failure> {
+    let started = Instant::now();
+    let mut read = 0;
+    match shape {
+        "eventbridge" => {
+            for line in std::str::from_utf8(input)?.lines() {
+                read += pass(line, reach, |_: &Event| 1)?;
+            }
+        }
+        "logs" => {
+            for line in std::str::from_utf8(input)?.lines() {
+                let event: LogsEvent = serde_json::from_str(line)?;
+                let text = gunzip(&base64::Engine::decode(
+                    &base64::engine::general_purpose::STANDARD,
+                    event.awslogs.data,
+                )?)?;
+                if reach == Reach::Inflate {
+                    continue;
+                }
+                let batch: LogBatch = serde_json::from_str(&text)?;
+                for e in &batch.log_events {
+                    read += pass(&e.message, reach, |_: &CloudTrailRecord| 1)?;
+                }
+            }
+        }
+        "file" => read = pass(&gunzip(input)?, reach, |d: &TrailDocument| d.records.len())?,
+        "records" => {
+            read = pass(std::str::from_utf8(input)?, reach, |d: &TrailDocument| {
+                d.records.len()
+            })?
+        }
+        other => return Err(format!("unknown shape {other}").into()),
+    }
+    Ok((started.elapsed().as_secs_f64(), read))
+}
+
+fn bounds(dir: &Path) -> Result<(), Failure> {
+    let mut figures = serde_json::Map::new();
+    for (shape, file) in [
+        ("eventbridge", "eventbridge.jsonl"),
+        ("logs", "logs.jsonl"),
+        ("file", "trail.json.gz"),
+        ("records", "records.json"),
+    ] {
+        let input = std::fs::read(dir.join(file))?;
+        // The records in the file: what each pass's rate is counted in.
+        let records = bounded_pass(shape, &input, Reach::Read)?.1;
+        if records == 0 {
+            return Err(format!("{shape}: no records in {file}").into());
+        }
+        let mut shape_figures = serde_json::Map::new();
+        let reaches = [
+            ("inflate", Reach::Inflate),
+            ("skip", Reach::Skip),
+            ("read", Reach::Read),
+        ];
+        for (name, reach) in reaches {
+            if reach == Reach::Inflate && !matches!(shape, "logs" | "file") {
+                continue;
+            }
+            let mut best = f64::MAX;
+            for _ in 0..3 {
+                best = best.min(bounded_pass(shape, &input, reach)?.0);
+            }
+            shape_figures.insert(name.into(), json!(records as f64 / best));
+        }
+        figures.insert(shape.into(), Value::Object(shape_figures));
     }
     println!("{}", Value::Object(figures));
     Ok(())
