@@ -193,6 +193,9 @@ impl ServiceClient {
         operation: &'static str,
         input: &impl Serialize,
     ) -> Result<T, AwsError> {
+        let Protocol::Json { .. } = self.service.protocol else {
+            return Err(AwsError::other(operation, "not a JSON-protocol service"));
+        };
         let body = serde_json::to_vec(input)
             .map_err(|e| AwsError::local(operation, "cannot encode request", e))?;
         let answer = self.call_raw(operation, body).await?;
@@ -666,6 +669,31 @@ mod tests {
             Some("application/x-amz-json-1.1")
         );
         assert_eq!(r.body().bytes(), Some(&br#"{"Name":"/p"}"#[..]));
+    }
+
+    #[tokio::test]
+    async fn a_call_in_the_wrong_protocol_is_refused_before_it_is_sent() {
+        let http = aws_smithy_http_client::test_util::infallible_client_fn(
+            |_| -> http::Response<SdkBody> { panic!("nothing is sent") },
+        );
+        let config = SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .http_client(http)
+            .build();
+        let e = ServiceClient::new(&config, SNS)
+            .call::<serde::de::IgnoredAny>("Publish", &serde_json::json!({}))
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("not a JSON-protocol service"), "{e}");
+        let e = ServiceClient::new(&config, SSM)
+            .query("GetParameter", |_| {})
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("not a query-protocol service"),
+            "{e}"
+        );
     }
 
     #[test]
