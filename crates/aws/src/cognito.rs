@@ -510,10 +510,7 @@ impl ScopeClients {
             .await?;
         let details = IdentityPoolDetails {
             identity_pool_id: id.to_string(),
-            arn: format!(
-                "arn:aws:cognito-identity:{}:{}:identitypool/{id}",
-                self.scope.region, self.scope.account
-            ),
+            arn: identity_pool_arn(&self.scope.region, &self.scope.account, id),
             allow_unauthenticated_identities: p.allow_unauthenticated_identities,
             allow_classic_flow: p.allow_classic_flow,
             supported_login_providers: p.supported_login_providers,
@@ -655,4 +652,32 @@ impl ScopeClients {
 /// A field kept only as whether it holds a non-empty string (a client secret).
 fn non_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     Ok(Option::<String>::deserialize(d)?.is_some_and(|s| !s.is_empty()))
+}
+
+/// An identity pool's ARN (DescribeIdentityPool does not say it).
+fn identity_pool_arn(region: &str, account: &str, id: &str) -> String {
+    let partition = crate::wire::partition_of(region).name;
+    format!("arn:{partition}:cognito-identity:{region}:{account}:identitypool/{id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_identity_pool_arn_names_its_regions_partition() {
+        let id = "cn-north-1:0f1e2d3c-0000-4000-8000-00000000abcd";
+        assert_eq!(
+            identity_pool_arn("cn-north-1", "123456789012", id),
+            format!("arn:aws-cn:cognito-identity:cn-north-1:123456789012:identitypool/{id}")
+        );
+        assert_eq!(
+            identity_pool_arn("us-gov-west-1", "123456789012", "us-gov-west-1:x"),
+            "arn:aws-us-gov:cognito-identity:us-gov-west-1:123456789012:identitypool/us-gov-west-1:x"
+        );
+        assert_eq!(
+            identity_pool_arn("eu-west-1", "123456789012", "eu-west-1:x"),
+            "arn:aws:cognito-identity:eu-west-1:123456789012:identitypool/eu-west-1:x"
+        );
+    }
 }

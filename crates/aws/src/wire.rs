@@ -340,23 +340,70 @@ fn endpoint_url(base: &SdkConfig, service: Service) -> Option<String> {
         .or_else(|| base.endpoint_url().map(str::to_string))
 }
 
-/// A service's regional endpoint: the partition's DNS suffix (aws, aws-cn, aws-us-gov and the
-/// ISO partitions), with the FIPS (`<name>-fips`) and dual-stack variants.
+/// An AWS partition, as far as ARNs and endpoints need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    /// The ARN's partition (`aws`, `aws-cn`, `aws-us-gov`, …).
+    pub name: &'static str,
+    /// The regular endpoints' DNS suffix.
+    pub dns_suffix: &'static str,
+    /// The dual-stack endpoints' DNS suffix.
+    pub dual_stack_dns_suffix: &'static str,
+}
+
+/// The partitions other than `aws`, by their regions' prefix.
+const PARTITIONS: [(&str, Partition); 6] = [
+    (
+        "cn-",
+        partition("aws-cn", "amazonaws.com.cn", "api.amazonwebservices.com.cn"),
+    ),
+    (
+        "us-gov-",
+        partition("aws-us-gov", "amazonaws.com", "api.aws"),
+    ),
+    (
+        "us-iso-",
+        partition("aws-iso", "c2s.ic.gov", "api.aws.ic.gov"),
+    ),
+    (
+        "us-isob-",
+        partition("aws-iso-b", "sc2s.sgov.gov", "api.aws.scloud"),
+    ),
+    (
+        "us-isof-",
+        partition("aws-iso-f", "csp.hci.ic.gov", "api.aws.hci.ic.gov"),
+    ),
+    (
+        "eu-isoe-",
+        partition("aws-iso-e", "cloud.adc-e.uk", "api.cloud-aws.adc-e.uk"),
+    ),
+];
+
+const fn partition(
+    name: &'static str,
+    dns_suffix: &'static str,
+    dual_stack_dns_suffix: &'static str,
+) -> Partition {
+    Partition {
+        name,
+        dns_suffix,
+        dual_stack_dns_suffix,
+    }
+}
+
+/// The partition a region is in (`aws` for the commercial regions).
+pub fn partition_of(region: &str) -> Partition {
+    PARTITIONS
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or(partition("aws", "amazonaws.com", "api.aws"), |(_, p)| *p)
+}
+
+/// A service's regional endpoint: the partition's DNS suffix, with the FIPS (`<name>-fips`)
+/// and dual-stack variants.
 pub fn endpoint(service: Service, region: &str, fips: bool, dual_stack: bool) -> String {
-    let (suffix, dual_stack_suffix) = if region.starts_with("cn-") {
-        ("amazonaws.com.cn", "api.amazonwebservices.com.cn")
-    } else if region.starts_with("us-isob-") {
-        ("sc2s.sgov.gov", "api.aws.scloud")
-    } else if region.starts_with("us-iso-") {
-        ("c2s.ic.gov", "api.aws.ic.gov")
-    } else if region.starts_with("us-isof-") {
-        ("csp.hci.ic.gov", "api.aws.hci.ic.gov")
-    } else if region.starts_with("eu-isoe-") {
-        ("cloud.adc-e.uk", "api.cloud-aws.adc-e.uk")
-    } else {
-        ("amazonaws.com", "api.aws")
-    };
-    let govcloud = region.starts_with("us-gov-");
+    let partition = partition_of(region);
+    let govcloud = partition.name == "aws-us-gov";
     let fips_host = fips
         && !(govcloud
             && match service.govcloud_fips {
@@ -369,9 +416,9 @@ pub fn endpoint(service: Service, region: &str, fips: bool, dual_stack: bool) ->
     } else {
         service.name.to_string()
     };
-    // The `aws` partition: the commercial regions, GovCloud aside. Where a service's regular
-    // hosts there are dual-stack already, so are its FIPS hosts in the four US regions.
-    let aws_partition = suffix == "amazonaws.com" && !govcloud;
+    // In the `aws` partition, where a service's regular hosts are dual-stack already, so are
+    // its FIPS hosts in the four US regions.
+    let aws_partition = partition.name == "aws";
     let us = matches!(
         region,
         "us-east-1" | "us-east-2" | "us-west-1" | "us-west-2"
@@ -379,9 +426,9 @@ pub fn endpoint(service: Service, region: &str, fips: bool, dual_stack: bool) ->
     let regular_is_dual_stack =
         service.dual_stack_is_regular && aws_partition && (!fips_host || us);
     let suffix = if dual_stack && !regular_is_dual_stack {
-        dual_stack_suffix
+        partition.dual_stack_dns_suffix
     } else {
-        suffix
+        partition.dns_suffix
     };
     format!("https://{host}.{region}.{suffix}")
 }
