@@ -81,12 +81,11 @@ impl ScopeClients {
         }
         let mut out = Vec::new();
         let take = |page: Page| {
-            for p in page.user_pools {
-                if let Some(id) = p.id {
-                    let name = p.name.unwrap_or_else(|| id.clone());
-                    out.push((id, name));
-                }
-            }
+            out.extend(
+                page.user_pools
+                    .into_iter()
+                    .filter_map(|p| named(p.id, p.name)),
+            );
             page.next_token
         };
         let input = json!({ "MaxResults": PAGE_SIZE });
@@ -453,12 +452,11 @@ impl ScopeClients {
         }
         let mut out = Vec::new();
         let take = |page: Page| {
-            for p in page.identity_pools {
-                if let Some(id) = p.identity_pool_id {
-                    let name = p.identity_pool_name.unwrap_or_else(|| id.clone());
-                    out.push((id, name));
-                }
-            }
+            out.extend(
+                page.identity_pools
+                    .into_iter()
+                    .filter_map(|p| named(p.identity_pool_id, p.identity_pool_name)),
+            );
             page.next_token
         };
         let input = json!({ "MaxResults": PAGE_SIZE });
@@ -652,6 +650,13 @@ impl ScopeClients {
 /// A field kept only as whether it holds a non-empty string (a client secret).
 fn non_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     Ok(Option::<String>::deserialize(d)?.is_some_and(|s| !s.is_empty()))
+}
+
+/// A listed pool's (id, name), its id standing for a missing name; none without an id.
+fn named(id: Option<String>, name: Option<String>) -> Option<(String, String)> {
+    let id = id?;
+    let name = name.unwrap_or_else(|| id.clone());
+    Some((id, name))
 }
 
 /// An identity pool's ARN (DescribeIdentityPool does not say it).
