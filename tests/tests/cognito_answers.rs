@@ -1,8 +1,8 @@
-//! The collector reads Cognito's answers with its own types (`crates/aws/src/cognito.rs`), not
-//! the SDK crates'. A misspelt field name would read as absent, silently: so each answer here,
-//! in AWS's documented shape with every field the collector keeps, is read by the SDK crate
-//! (the oracle: it must find every field, which proves the answer's names right) and by the
-//! collector, over the same HTTP stub, and the two must agree field by field.
+//! The collector's translation of Cognito's answers from the SDK crates' types into the core's
+//! (`crates/aws/src/cognito.rs`): each answer here, in AWS's documented shape with every field
+//! the collector keeps, is read by the SDK crate directly and through the collector's reader,
+//! over the same HTTP stub, and the two must agree field by field (a field dropped or mixed up
+//! in the translation fails it).
 
 use std::collections::BTreeMap;
 
@@ -131,7 +131,7 @@ fn clients(config: &SdkConfig) -> ScopeClients {
         account: "123456789012".into(),
         region: "us-east-1".into(),
     };
-    ScopeClients::new(scope, config, 1.0)
+    ScopeClients::new(scope, "aws", config, 1.0)
 }
 
 fn time(t: Option<&aws_smithy_types::DateTime>) -> Option<DateTime<Utc>> {

@@ -8,7 +8,6 @@ use aws_sdk_cloudwatch::operation::list_metrics::ListMetricsOutput;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataResult};
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use chrono::{Duration, DurationRound, Utc};
-use cognito_watch_aws::wire::{ServiceClient, COGNITO_IDENTITY};
 use cognito_watch_core::inventory::monitor::{MonitorDetails, PollOutcome};
 use cognito_watch_testbed::{estate, seed, Bed};
 use collector::{CollectorRequest, Task};
@@ -109,7 +108,11 @@ async fn identity_pools_page_and_split_authenticated_from_unauthenticated() {
     let mut clients = bed.scope_clients();
     let config = bed.sdk.to_builder().http_client(answers).build();
     // Counted into the scope's counts, as the scope's own client is.
-    clients.identity = ServiceClient::new(&config, COGNITO_IDENTITY).counted(&clients.calls);
+    clients.identity = aws_sdk_cognitoidentity::Client::from_conf(
+        aws_sdk_cognitoidentity::config::Builder::from(&config)
+            .interceptor(clients.calls.interceptor())
+            .build(),
+    );
     let collector = bed.collector(&[]);
     let now = Utc::now();
     let log = poll(&collector, clients, &CollectorRequest::default(), now).await;

@@ -280,11 +280,29 @@ fn the_dashboard_is_valid_json_with_a_status_an_alarm_and_a_failing_ips_widget()
     }
 }
 
+/// A region of every partition AWS's SDK knows (its partition data, as of the locked crates).
+const A_REGION_OF_EVERY_PARTITION: [(&str, &str); 8] = [
+    ("aws", "us-east-1"),
+    ("aws-cn", "cn-north-1"),
+    ("aws-us-gov", "us-gov-west-1"),
+    ("aws-eusc", "eusc-de-east-1"),
+    ("aws-iso", "us-iso-east-1"),
+    ("aws-iso-b", "us-isob-east-1"),
+    ("aws-iso-e", "eu-isoe-west-1"),
+    ("aws-iso-f", "us-isof-south-1"),
+];
+
 #[test]
-fn the_dashboard_url_follows_the_partition() {
+fn the_dashboard_url_follows_the_partition_and_no_partition_fails_the_deploy() {
     let t = template("template.yaml");
     let url = &t["Outputs"]["DashboardUrl"]["Value"];
-    let Value::Tagged(sub) = url else {
+    let Value::Tagged(choice) = url else {
+        panic!("{url:?}")
+    };
+    assert_eq!(choice.tag, "!If");
+    let branches = choice.value.as_sequence().unwrap();
+    assert_eq!(branches[0], "HasConsoleHost");
+    let Value::Tagged(sub) = &branches[1] else {
         panic!("{url:?}")
     };
     let parts = sub.value.as_sequence().unwrap();
@@ -292,10 +310,71 @@ fn the_dashboard_url_follows_the_partition() {
         parts[0].as_str().unwrap(),
         "https://${Console}/cloudwatch/home?region=${AWS::Region}#dashboards:name=${Dashboard}"
     );
-    let hosts = &t["Mappings"]["Console"];
+    let hosts = t["Mappings"]["Console"].as_mapping().unwrap();
     assert_eq!(hosts["aws"]["Host"], "console.aws.amazon.com");
     assert_eq!(hosts["aws-cn"]["Host"], "console.amazonaws.cn");
     assert_eq!(hosts["aws-us-gov"]["Host"], "console.amazonaws-us-gov.com");
+    assert_eq!(hosts["aws-eusc"]["Host"], "console.amazonaws-eusc.eu");
+    // The map is read only where the condition names the partition (FindInMap fails the deploy
+    // on a missing key): the condition's partitions are exactly the map's.
+    let condition = t["Conditions"]["HasConsoleHost"].to_owned();
+    let Value::Tagged(or) = condition else {
+        panic!("{condition:?}")
+    };
+    let named: Vec<String> = or
+        .value
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let Value::Tagged(eq) = e else {
+                panic!("{e:?}")
+            };
+            eq.value.as_sequence().unwrap()[1]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let mapped: Vec<String> = hosts
+        .keys()
+        .map(|k| k.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(named, mapped);
+    for (partition, _) in A_REGION_OF_EVERY_PARTITION {
+        let linked = named.iter().any(|p| p == partition);
+        assert!(
+            linked || !hosts.contains_key(partition),
+            "{partition}: the output names the dashboard there"
+        );
+    }
+}
+
+#[test]
+fn the_regions_parameter_takes_a_region_of_every_partition() {
+    let t = template("template.yaml");
+    let pattern = t["Parameters"]["Regions"]["AllowedPattern"]
+        .as_str()
+        .unwrap();
+    let pattern = regex::Regex::new(pattern).unwrap();
+    let all: Vec<&str> = A_REGION_OF_EVERY_PARTITION
+        .iter()
+        .map(|(_, r)| *r)
+        .collect();
+    for region in &all {
+        assert!(pattern.is_match(region), "{region}");
+    }
+    assert!(pattern.is_match(""));
+    assert!(pattern.is_match(&all.join(",")));
+    for wrong in [
+        "us-east-1, eu-west-1",
+        "US-EAST-1",
+        "us-east",
+        "eu-west-1,",
+        "arn:aws",
+    ] {
+        assert!(!pattern.is_match(wrong), "{wrong}");
+    }
 }
 
 #[test]

@@ -1,24 +1,24 @@
 //! Requests to other functions through EventBridge: a configuration change asks the collector
 //! to re-inventory a pool now (the template routes `cognito-watch.trail` events to it).
 
-use serde::{Deserialize, Serialize};
+use aws_sdk_eventbridge::operation::put_events::PutEventsOutput;
+use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
 use crate::error::AwsError;
-use crate::wire::{ServiceClient, EVENTBRIDGE};
 
 pub const SOURCE: &str = "cognito-watch.trail";
 pub const REINVENTORY: &str = "Re-inventory request";
 
 #[derive(Clone)]
 pub struct Requests {
-    client: ServiceClient,
+    pub client: aws_sdk_eventbridge::Client,
     pub bus: String,
 }
 
 impl Requests {
     pub fn new(config: &aws_config::SdkConfig, bus: &str) -> Requests {
         Requests {
-            client: ServiceClient::new(config, EVENTBRIDGE),
+            client: aws_sdk_eventbridge::Client::new(config),
             bus: bus.to_string(),
         }
     }
@@ -30,103 +30,96 @@ impl Requests {
         if let Some(p) = pool {
             detail["user_pool_ids"] = serde_json::json!([p]);
         }
-        let detail = detail.to_string();
-        let input = PutEvents {
-            entries: [Entry {
-                event_bus_name: &self.bus,
-                source: SOURCE,
-                detail_type: REINVENTORY,
-                detail: &detail,
-            }],
-        };
-        let out: PutEventsAnswer = self.client.call("PutEvents", &input).await?;
-        out.refused()
+        let entry = PutEventsRequestEntry::builder()
+            .event_bus_name(&self.bus)
+            .source(SOURCE)
+            .detail_type(REINVENTORY)
+            .detail(detail.to_string())
+            .build();
+        let out = self
+            .client
+            .put_events()
+            .entries(entry)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("PutEvents", e))?;
+        refused(&out)
     }
 }
 
-/// PutEvents' input, as far as one entry on a named bus needs.
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct PutEvents<'a> {
-    entries: [Entry<'a>; 1],
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Entry<'a> {
-    event_bus_name: &'a str,
-    source: &'a str,
-    detail_type: &'a str,
-    detail: &'a str,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "PascalCase")]
-struct PutEventsAnswer {
-    failed_entry_count: u64,
-    entries: Vec<EntryAnswer>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "PascalCase")]
-struct EntryAnswer {
-    error_code: Option<String>,
-    error_message: Option<String>,
-}
-
-impl PutEventsAnswer {
-    /// An answer with refused entries is an error naming why each was refused.
-    fn refused(self) -> Result<(), AwsError> {
-        if self.failed_entry_count == 0 {
-            return Ok(());
-        }
-        let why = self
-            .entries
-            .iter()
-            .filter_map(|e| match (&e.error_code, &e.error_message) {
-                (Some(c), Some(m)) => Some(format!("{c}: {m}")),
-                (c, m) => c.clone().or_else(|| m.clone()),
-            })
-            .collect::<Vec<_>>()
-            .join("; ");
-        Err(AwsError::other(
-            "PutEvents",
-            format!("entry refused: {why}"),
-        ))
+/// An answer with refused entries is an error naming why each was refused.
+fn refused(out: &PutEventsOutput) -> Result<(), AwsError> {
+    if out.failed_entry_count == 0 {
+        return Ok(());
     }
+    let why = out
+        .entries()
+        .iter()
+        .filter_map(|e| match (e.error_code(), e.error_message()) {
+            (Some(c), Some(m)) => Some(format!("{c}: {m}")),
+            (c, m) => c.or(m).map(str::to_string),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(AwsError::other(
+        "PutEvents",
+        format!("entry refused: {why}"),
+    ))
 }
 
 #[cfg(test)]
 mod tests {
+    use aws_sdk_eventbridge::types::PutEventsResultEntry;
+    use aws_smithy_mocks::{mock, mock_client};
+
     use super::*;
 
-    #[test]
-    fn the_entry_is_written_as_eventbridge_reads_it() {
-        let input = PutEvents {
-            entries: [Entry {
-                event_bus_name: "default",
-                source: SOURCE,
-                detail_type: REINVENTORY,
-                detail: "{}",
-            }],
+    #[tokio::test]
+    async fn the_request_names_the_bus_source_and_collector_request() {
+        let put = mock!(aws_sdk_eventbridge::Client::put_events)
+            .match_requests(|input| {
+                let [entry] = input.entries() else {
+                    return false;
+                };
+                let detail: serde_json::Value =
+                    serde_json::from_str(entry.detail().unwrap_or_default()).unwrap_or_default();
+                entry.event_bus_name() == Some("cognito-watch")
+                    && entry.source() == Some(SOURCE)
+                    && entry.detail_type() == Some(REINVENTORY)
+                    && detail
+                        == serde_json::json!({"tasks": ["inventory"], "regions": ["eu-west-1"],
+                            "user_pool_ids": ["eu-west-1_Abc"]})
+            })
+            .then_output(|| PutEventsOutput::builder().failed_entry_count(0).build());
+        let requests = Requests {
+            client: mock_client!(aws_sdk_eventbridge, [&put]),
+            bus: "cognito-watch".into(),
         };
-        assert_eq!(
-            serde_json::to_value(&input).unwrap(),
-            serde_json::json!({"Entries": [{"EventBusName": "default", "Source": SOURCE,
-                "DetailType": REINVENTORY, "Detail": "{}"}]})
-        );
+        requests
+            .reinventory("eu-west-1", Some("eu-west-1_Abc"))
+            .await
+            .unwrap();
+        assert_eq!(put.num_calls(), 1);
     }
 
-    #[test]
-    fn a_refused_entry_is_an_error_saying_why() {
-        let ok: PutEventsAnswer =
-            serde_json::from_str(r#"{"FailedEntryCount":0,"Entries":[{"EventId":"e1"}]}"#).unwrap();
-        assert!(ok.refused().is_ok());
-        let bad: PutEventsAnswer = serde_json::from_str(
-            r#"{"FailedEntryCount":1,"Entries":[{"ErrorCode":"InternalFailure","ErrorMessage":"try again"}]}"#,
-        )
-        .unwrap();
-        let e = bad.refused().unwrap_err();
+    #[tokio::test]
+    async fn a_refused_entry_is_an_error_saying_why() {
+        let put = mock!(aws_sdk_eventbridge::Client::put_events).then_output(|| {
+            PutEventsOutput::builder()
+                .failed_entry_count(1)
+                .entries(
+                    PutEventsResultEntry::builder()
+                        .error_code("InternalFailure")
+                        .error_message("try again")
+                        .build(),
+                )
+                .build()
+        });
+        let requests = Requests {
+            client: mock_client!(aws_sdk_eventbridge, [&put]),
+            bus: "default".into(),
+        };
+        let e = requests.reinventory("eu-west-1", None).await.unwrap_err();
         assert_eq!(
             e.to_string(),
             "PutEvents: entry refused: InternalFailure: try again"

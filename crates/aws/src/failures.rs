@@ -6,7 +6,6 @@
 use serde::Serialize;
 
 use crate::error::AwsError;
-use crate::wire::{ServiceClient, SQS};
 
 /// What the queue receives about one delivery.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -27,32 +26,28 @@ pub struct FailedDelivery {
 
 #[derive(Clone)]
 pub struct FailureQueue {
-    client: ServiceClient,
+    pub client: aws_sdk_sqs::Client,
     pub url: String,
 }
 
 impl FailureQueue {
     pub fn new(config: &aws_config::SdkConfig, url: &str) -> FailureQueue {
         FailureQueue {
-            client: ServiceClient::new(config, SQS),
+            client: aws_sdk_sqs::Client::new(config),
             url: url.to_string(),
         }
     }
 
     pub async fn send(&self, failed: &FailedDelivery) -> Result<(), AwsError> {
-        #[derive(Serialize)]
-        #[serde(rename_all = "PascalCase")]
-        struct SendMessage<'a> {
-            queue_url: &'a str,
-            message_body: &'a str,
-        }
         let body = serde_json::to_string(failed)
             .map_err(|e| AwsError::local("SendMessage", "cannot encode the message", e))?;
-        let input = SendMessage {
-            queue_url: &self.url,
-            message_body: &body,
-        };
-        let _: serde::de::IgnoredAny = self.client.call("SendMessage", &input).await?;
+        self.client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("SendMessage", e))?;
         Ok(())
     }
 }

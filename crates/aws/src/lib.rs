@@ -1,8 +1,7 @@
 //! AWS adapters of cognito-watch: the Cognito discovery reader, the CloudWatch metric source
 //! and the DynamoDB state store, plus the SDK wiring they share. Domain decisions live in
-//! `cognito-watch-core`; this crate only translates between AWS's APIs and the core's types,
-//! through the SDK crates or, for the services the functions make a handful of calls to
-//! (Cognito, SNS, SSM, EventBridge, SQS), through [`wire`].
+//! `cognito-watch-core`; this crate only translates between AWS's SDK crates (`aws-sdk-*`,
+//! every call) and the core's types.
 
 pub mod cloudwatch;
 pub mod cognito;
@@ -20,7 +19,6 @@ pub mod sns;
 pub mod status_store;
 pub mod store;
 pub mod trail_store;
-pub mod wire;
 
 pub use error::AwsError;
 pub use sdk::{Scope, ScopeClients};

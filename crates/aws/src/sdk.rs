@@ -20,7 +20,6 @@ use cognito_watch_core::config::AssumeRole;
 
 use crate::error::AwsError;
 use crate::limits::Limits;
-use crate::wire::{ServiceClient, COGNITO_IDENTITY, COGNITO_IDP};
 
 /// One account and region to poll.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -101,27 +100,55 @@ pub async fn load_with(max_attempts: u32, lookup: &dyn Fn(&str) -> Option<String
     loader.load().await
 }
 
-/// The account the base credentials belong to.
-pub async fn own_account(base: &SdkConfig) -> Result<String, AwsError> {
+/// Whom the base credentials belong to: the account, and the partition their ARN names (an
+/// account, and every region it is polled in, lives in one partition).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub account: String,
+    pub partition: String,
+}
+
+/// The account and partition of the base credentials (STS GetCallerIdentity).
+pub async fn caller(base: &SdkConfig) -> Result<Caller, AwsError> {
     let out = aws_sdk_sts::Client::new(base)
         .get_caller_identity()
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("GetCallerIdentity", e))?;
-    out.account
-        .ok_or_else(|| AwsError::other("GetCallerIdentity", "no account in the answer"))
+    let account = out
+        .account
+        .ok_or_else(|| AwsError::other("GetCallerIdentity", "no account in the answer"))?;
+    let arn = out.arn.unwrap_or_default();
+    let partition = cognito_watch_core::config::partition_of_arn(&arn)
+        .ok_or_else(|| {
+            AwsError::other(
+                "GetCallerIdentity",
+                format!("the caller's ARN names no partition: {arn:?}"),
+            )
+        })?
+        .to_string();
+    Ok(Caller { account, partition })
 }
 
 /// The external id kept in an SSM SecureString parameter (decrypted; read once, at cold start).
 /// An error names the parameter, never the value.
 pub async fn external_id(base: &SdkConfig, parameter: &str) -> Result<String, AwsError> {
-    let value = crate::wire::get_parameter(base, parameter)
+    let out = aws_sdk_ssm::Client::new(base)
+        .get_parameter()
+        .name(parameter)
+        .with_decryption(true)
+        .send()
         .await
-        .map_err(|mut e| {
+        .map_err(|e| {
+            let mut e = AwsError::from_sdk("GetParameter", e);
             // SSM's ParameterNotFound and AccessDenied answers need not say which parameter.
             e.summary = format!("{} (SSM parameter {parameter})", e.summary);
             e
-        })?
+        })?;
+    let value = out
+        .parameter
+        .and_then(|p| p.value)
+        .unwrap_or_default()
         .trim()
         .to_string();
     if value.is_empty() {
@@ -155,22 +182,39 @@ pub async fn scoped_config(base: &SdkConfig, region: &str, role: Option<&AssumeR
 #[derive(Clone)]
 pub struct ScopeClients {
     pub scope: Scope,
+    /// The partition of the scope's credentials (the ARNs built for its resources).
+    pub partition: String,
     /// Cognito user pools (`cognito-idp`).
-    pub idp: ServiceClient,
+    pub idp: aws_sdk_cognitoidentityprovider::Client,
     /// Cognito identity pools (`cognito-identity`).
-    pub identity: ServiceClient,
+    pub identity: aws_sdk_cognitoidentity::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub limits: Limits,
     pub calls: Calls,
 }
 
 impl ScopeClients {
-    pub fn new(scope: Scope, config: &SdkConfig, quota_share: f64) -> ScopeClients {
+    /// The scope's clients, every call of each counted into the scope's [`Calls`].
+    pub fn new(
+        scope: Scope,
+        partition: &str,
+        config: &SdkConfig,
+        quota_share: f64,
+    ) -> ScopeClients {
         let calls = Calls::default();
         ScopeClients {
             scope,
-            idp: ServiceClient::new(config, COGNITO_IDP).counted(&calls),
-            identity: ServiceClient::new(config, COGNITO_IDENTITY).counted(&calls),
+            partition: partition.to_string(),
+            idp: aws_sdk_cognitoidentityprovider::Client::from_conf(
+                aws_sdk_cognitoidentityprovider::config::Builder::from(config)
+                    .interceptor(calls.interceptor())
+                    .build(),
+            ),
+            identity: aws_sdk_cognitoidentity::Client::from_conf(
+                aws_sdk_cognitoidentity::config::Builder::from(config)
+                    .interceptor(calls.interceptor())
+                    .build(),
+            ),
             cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
                 aws_sdk_cloudwatch::config::Builder::from(config)
                     .interceptor(calls.interceptor())

@@ -1,14 +1,13 @@
-//! The alert sink: SNS Publish with `MessageStructure = json` and message attributes, in SNS's
-//! query protocol through [`crate::wire`] (not the SNS SDK crate: README, Performance).
+//! The alert sink: SNS Publish with `MessageStructure = json` and message attributes.
 
+use aws_sdk_sns::types::MessageAttributeValue;
 use cognito_watch_core::alerting::message::Message;
 
 use crate::error::AwsError;
-use crate::wire::{xml_text, ServiceClient, SNS};
 
 #[derive(Clone)]
 pub struct AlertSink {
-    client: ServiceClient,
+    pub client: aws_sdk_sns::Client,
     pub topic_arn: String,
 }
 
@@ -18,34 +17,38 @@ impl AlertSink {
     /// claim, and a chain of retries could outlast the claim and race another evaluation. The
     /// outbox retries instead, at its next delivery pass, with the same `alert_id`.
     pub fn new(config: &aws_config::SdkConfig, topic_arn: &str) -> AlertSink {
+        let sns = aws_sdk_sns::config::Builder::from(config)
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+            .build();
         AlertSink {
-            client: ServiceClient::new(config, SNS).with_max_attempts(1),
+            client: aws_sdk_sns::Client::from_conf(sns),
             topic_arn: topic_arn.to_string(),
         }
     }
 
     /// Publish one alert message; returns SNS's message id.
     pub async fn publish(&self, message: &Message) -> Result<String, AwsError> {
-        let answer = self
+        let mut request = self
             .client
-            .query("Publish", |w| {
-                w.prefix("TopicArn").string(&self.topic_arn);
-                w.prefix("Message").string(&message.body);
-                w.prefix("Subject").string(&message.subject);
-                w.prefix("MessageStructure").string("json");
-                let mut attributes = w
-                    .prefix("MessageAttributes")
-                    .start_map(false, "Name", "Value");
-                for (name, value) in &message.attributes {
-                    let mut entry = attributes.entry(name);
-                    entry.prefix("DataType").string("String");
-                    entry.prefix("StringValue").string(value);
-                }
-                attributes.finish();
-            })
-            .await?;
-        let id = ["PublishResponse", "PublishResult", "MessageId"];
-        xml_text(&answer, &id)
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .subject(&message.subject)
+            .message_structure("json")
+            .message(&message.body);
+        for (name, value) in &message.attributes {
+            let value = MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(value)
+                .build()
+                .map_err(|e| AwsError::local("Publish", "cannot build a message attribute", e))?;
+            request = request.message_attributes(name, value);
+        }
+        let out = request
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("Publish", e))?;
+        out.message_id
+            .filter(|id| !id.is_empty())
             .ok_or_else(|| AwsError::other("Publish", "no MessageId in the answer"))
     }
 
@@ -54,11 +57,13 @@ impl AlertSink {
         config: &aws_config::SdkConfig,
         name: &str,
     ) -> Result<String, AwsError> {
-        let answer = ServiceClient::new(config, SNS)
-            .query("CreateTopic", |w| w.prefix("Name").string(name))
-            .await?;
-        let arn = ["CreateTopicResponse", "CreateTopicResult", "TopicArn"];
-        xml_text(&answer, &arn)
+        let out = aws_sdk_sns::Client::new(config)
+            .create_topic()
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("CreateTopic", e))?;
+        out.topic_arn
             .ok_or_else(|| AwsError::other("CreateTopic", "no topic ARN in the answer"))
     }
 }
@@ -69,7 +74,9 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
 
+    use aws_sdk_sns::operation::publish::PublishOutput;
     use aws_smithy_http_client::test_util::infallible_client_fn;
+    use aws_smithy_mocks::{mock, mock_client};
     use aws_smithy_types::body::SdkBody;
 
     use super::*;
@@ -106,74 +113,30 @@ mod tests {
         }
     }
 
-    /// The form's fields, decoded.
-    fn form(body: &[u8]) -> BTreeMap<String, String> {
-        let text = std::str::from_utf8(body).unwrap();
-        text.split('&')
-            .map(|pair| {
-                let (k, v) = pair.split_once('=').unwrap();
-                let decode = |s: &str| {
-                    percent_encoding::percent_decode_str(&s.replace('+', " "))
-                        .decode_utf8()
-                        .unwrap()
-                        .into_owned()
-                };
-                (decode(k), decode(v))
-            })
-            .collect()
-    }
-
     #[tokio::test]
-    async fn publish_sends_the_query_form_and_reads_the_message_id() {
-        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let keep = seen.clone();
-        let http = infallible_client_fn(move |request: http::Request<SdkBody>| {
-            keep.lock().unwrap().push(request);
-            http::Response::builder()
-                .status(200)
-                .body(SdkBody::from(
-                    "<PublishResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\">\
-                     <PublishResult><MessageId>94f20ce6-13c5-43a0-9a9e-ca52d816e90b</MessageId>\
-                     </PublishResult><ResponseMetadata><RequestId>f187a3c1</RequestId>\
-                     </ResponseMetadata></PublishResponse>",
-                ))
-                .unwrap()
-        });
-        let sink = AlertSink::new(&config(http), TOPIC);
-        let id = sink.publish(&message()).await.unwrap();
-        assert_eq!(id, "94f20ce6-13c5-43a0-9a9e-ca52d816e90b");
-
-        let seen = seen.lock().unwrap();
-        let sent = &seen[0];
-        assert_eq!(sent.uri(), "https://sns.eu-west-1.amazonaws.com/");
-        assert_eq!(
-            sent.headers()["content-type"],
-            "application/x-www-form-urlencoded"
-        );
-        assert!(sent.headers().get("x-amz-target").is_none());
-        let auth = sent.headers()["authorization"].to_str().unwrap();
-        assert!(auth.contains("/eu-west-1/sns/aws4_request"), "{auth}");
-        let body = sent.body().bytes().unwrap();
-        assert!(body.starts_with(b"Action=Publish&Version=2010-03-31&"));
-        let fields = form(body);
-        let expected: BTreeMap<String, String> = [
-            ("Action", "Publish"),
-            ("Version", "2010-03-31"),
-            ("TopicArn", TOPIC),
-            ("Message", r#"{"default":"a & b = c","email":"ü"}"#),
-            ("Subject", "CRITICAL: shop-mobile"),
-            ("MessageStructure", "json"),
-            ("MessageAttributes.entry.1.Name", "alert_id"),
-            ("MessageAttributes.entry.1.Value.DataType", "String"),
-            ("MessageAttributes.entry.1.Value.StringValue", "outage#1"),
-            ("MessageAttributes.entry.2.Name", "severity"),
-            ("MessageAttributes.entry.2.Value.DataType", "String"),
-            ("MessageAttributes.entry.2.Value.StringValue", "critical"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        assert_eq!(fields, expected);
+    async fn publish_sends_the_topic_structure_and_attributes_and_reads_the_message_id() {
+        let publish = mock!(aws_sdk_sns::Client::publish)
+            .match_requests(|p| {
+                let attribute = |name: &str| {
+                    p.message_attributes()
+                        .and_then(|a| a.get(name))
+                        .map(|v| (v.data_type(), v.string_value()))
+                };
+                p.topic_arn() == Some(TOPIC)
+                    && p.message_structure() == Some("json")
+                    && p.subject() == Some("CRITICAL: shop-mobile")
+                    && p.message() == Some(r#"{"default":"a & b = c","email":"ü"}"#)
+                    && p.message_attributes().map(|a| a.len()) == Some(2)
+                    && attribute("severity") == Some(("String", Some("critical")))
+                    && attribute("alert_id") == Some(("String", Some("outage#1")))
+            })
+            .then_output(|| PublishOutput::builder().message_id("94f20ce6").build());
+        let sink = AlertSink {
+            client: mock_client!(aws_sdk_sns, [&publish]),
+            topic_arn: TOPIC.into(),
+        };
+        assert_eq!(sink.publish(&message()).await.unwrap(), "94f20ce6");
+        assert_eq!(publish.num_calls(), 1);
     }
 
     #[tokio::test]
@@ -210,16 +173,13 @@ mod tests {
 
     #[tokio::test]
     async fn an_answer_without_a_message_id_is_an_error() {
-        let http = infallible_client_fn(|_request: http::Request<SdkBody>| {
-            http::Response::builder()
-                .status(200)
-                .body(SdkBody::from("<html>not SNS</html>"))
-                .unwrap()
-        });
-        let e = AlertSink::new(&config(http), TOPIC)
-            .publish(&message())
-            .await
-            .unwrap_err();
+        let publish =
+            mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build());
+        let sink = AlertSink {
+            client: mock_client!(aws_sdk_sns, [&publish]),
+            topic_arn: TOPIC.into(),
+        };
+        let e = sink.publish(&message()).await.unwrap_err();
         assert_eq!(e.summary, "no MessageId in the answer");
     }
 }

@@ -85,7 +85,7 @@ pub struct Collector {
     pub config: CollectorConfig,
     base: SdkConfig,
     store: StateStore,
-    own_account: OnceCell<String>,
+    caller: OnceCell<sdk::Caller>,
     /// The monitored accounts' roles with the external id, read once from SSM.
     roles: OnceCell<Vec<AssumeRole>>,
     series: metrics::SeriesCaches,
@@ -100,7 +100,7 @@ impl Collector {
             config,
             base,
             store,
-            own_account: OnceCell::new(),
+            caller: OnceCell::new(),
             roles: OnceCell::new(),
             series: metrics::SeriesCaches::default(),
             progress: cognito_watch_core::progress::Progress::default(),
@@ -133,8 +133,8 @@ impl Collector {
     ) -> Result<CollectorReport, CollectorError> {
         let sweep_until = sweep_deadline(now, deadline);
         let scopes = self.scopes(request).await?;
-        let polls = scopes.into_iter().map(|(scope, config)| {
-            let clients = ScopeClients::new(scope, &config, self.config.quota_share);
+        let polls = scopes.into_iter().map(|(scope, partition, config)| {
+            let clients = ScopeClients::new(scope, &partition, &config, self.config.quota_share);
             async move { self.poll(clients, request, now, sweep_until).await }
         });
         let mut logs = Vec::new();
@@ -147,7 +147,7 @@ impl Collector {
     async fn scopes(
         &self,
         request: &CollectorRequest,
-    ) -> Result<Vec<(Scope, SdkConfig)>, CollectorError> {
+    ) -> Result<Vec<(Scope, String, SdkConfig)>, CollectorError> {
         let regions: Vec<&String> = self
             .config
             .regions
@@ -156,18 +156,19 @@ impl Collector {
             .collect();
         let mut out = Vec::new();
         if self.config.monitor_own_account {
-            let account = self
-                .own_account
-                .get_or_try_init(|| sdk::own_account(&self.base))
+            let caller = self
+                .caller
+                .get_or_try_init(|| sdk::caller(&self.base))
                 .await
                 .map_err(CollectorError::Account)?;
             for region in &regions {
                 let config = sdk::scoped_config(&self.base, region, None).await;
                 out.push((
                     Scope {
-                        account: account.clone(),
+                        account: caller.account.clone(),
                         region: region.to_string(),
                     },
+                    caller.partition.clone(),
                     config,
                 ));
             }
@@ -178,6 +179,8 @@ impl Collector {
             .await?;
         for role in roles {
             let account = role.account().unwrap_or_default().to_string();
+            // The configuration accepts only well-formed role ARNs, which name a partition.
+            let partition = role.partition().unwrap_or_default().to_string();
             for region in &regions {
                 let config = sdk::scoped_config(&self.base, region, Some(role)).await;
                 out.push((
@@ -185,6 +188,7 @@ impl Collector {
                         account: account.clone(),
                         region: region.to_string(),
                     },
+                    partition.clone(),
                     config,
                 ));
             }

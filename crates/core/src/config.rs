@@ -64,6 +64,20 @@ impl AssumeRole {
     pub fn account(&self) -> Option<&str> {
         account_of_role(&self.role_arn)
     }
+
+    /// The partition the role ARN names (`aws`, `aws-cn`, `aws-eusc`, …): a role is assumed
+    /// in its own partition only.
+    pub fn partition(&self) -> Option<&str> {
+        partition_of_arn(&self.role_arn)
+    }
+}
+
+/// The partition an ARN names (`arn:<partition>:…`), when it is an ARN.
+pub fn partition_of_arn(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(3, ':');
+    let (arn_word, partition) = (parts.next()?, parts.next()?);
+    (arn_word == "arn" && partition.starts_with("aws") && parts.next().is_some())
+        .then_some(partition)
 }
 
 /// The account id of an IAM role ARN, when it is one.
@@ -536,6 +550,15 @@ mod tests {
             Some("/cognito-watch/external-id")
         );
         assert_eq!(account_of_role(&c.monitored_roles[1]), Some("444455556666"));
+        assert_eq!(
+            partition_of_arn("arn:aws-eusc:sts::123456789012:assumed-role/r/s"),
+            Some("aws-eusc")
+        );
+        assert_eq!(
+            partition_of_arn("arn:aws-iso-b:iam::123456789012:role/r"),
+            Some("aws-iso-b")
+        );
+        assert_eq!(partition_of_arn("aws:iam::123456789012:role/r"), None);
         assert_eq!(
             parse(&[("HISTORY_TABLE", "h"), ("AWS_REGION", "x")]).unwrap_err(),
             ConfigError::Missing {

@@ -129,7 +129,7 @@ pub async fn poll(
         account: ACCOUNT.into(),
         region: REGION.into(),
     };
-    let clients = cognito_watch_aws::ScopeClients::new(scope, &sdk, share);
+    let clients = cognito_watch_aws::ScopeClients::new(scope, crate::PARTITION, &sdk, share);
     let request = collector::CollectorRequest {
         tasks: Some(vec![collector::Task::Inventory, collector::Task::Metrics]),
         ..Default::default()

@@ -21,6 +21,8 @@ use aws_credential_types::Credentials;
 /// moto's default account.
 pub const ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
+/// The partition of moto's caller (`arn:aws:sts::123456789012:user/moto`).
+pub const PARTITION: &str = "aws";
 
 #[derive(Debug, thiserror::Error)]
 pub enum TestbedError {
@@ -673,6 +675,7 @@ impl Bed {
                 account: ACCOUNT.into(),
                 region: REGION.into(),
             },
+            PARTITION,
             &self.sdk,
             1.0,
         )

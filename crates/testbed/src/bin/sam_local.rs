@@ -1,0 +1,364 @@
+//! `sam local invoke` of every file in `events/`, each through its function's arm64 bootstrap in
+//! Docker (SAM's Runtime Interface Emulator), against the test bed's moto with the CloudWatch
+//! bridge; each answer and its effect checked through the SDK. Run by `scripts/sam-local`,
+//! which installs and starts what this needs (Docker, arm64 emulation, the stand-in base image,
+//! `sam build`). Usage: `sam-local <workspace root>`.
+//!
+//! The emulator is seeded so each event means something: a pool `shop` whose app client `web`
+//! fails most sign-ins (the collector inventories it, the evaluator raises an alert), the trail
+//! file the S3 notification names, the tables, topic and queues of the stack. The functions
+//! reach the emulator through `AWS_ENDPOINT_URL`, which only a local copy of the built template
+//! declares (`.aws-sam/build/template.local.yaml`): `sam local invoke --env-vars` sets only
+//! variables a function declares, and `--container-env-vars` applies to debugging sessions
+//! only, which SAM does not offer for `provided.al2023`. The deployed template is unchanged.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use chrono::{Duration, DurationRound, Utc};
+use cognito_watch_testbed::{seed, traffic, AlertInbox, Bed, REGION, STATUS_TABLE, TRAIL_TABLE};
+use serde_json::{json, Value};
+
+/// The functions, in the order their events are invoked: the collector inventories what the
+/// evaluator then judges; the trail's tallies name the collector's pool.
+const FUNCTIONS: [(&str, &str); 3] = [
+    ("collector", "CollectorFunction"),
+    ("evaluator", "EvaluatorFunction"),
+    ("trail", "TrailFunction"),
+];
+
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let root = std::env::args()
+        .nth(1)
+        .map_or_else(|| PathBuf::from("."), PathBuf::from);
+    match run(&root).await {
+        Ok(n) => {
+            println!("sam-local: {n} passed, 0 failed");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("sam-local: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What the emulator holds for the events to act on.
+struct Seeded {
+    bed: Bed,
+    inbox: AlertInbox,
+    failures: AlertInbox,
+    pool: String,
+}
+
+async fn seed_emulator(root: &Path) -> Result<Seeded, Failure> {
+    let bed = Bed::start().await;
+    let inbox = AlertInbox::create(&bed.sdk, "alerts").await;
+    let failures = AlertInbox::plain_queue(&bed.sdk, "trail-failures").await;
+    // The status and trail tables (the state and history tables come with the bed).
+    bed.evaluator(&inbox.topic_arn).await;
+    let (pool, web) = seed::pool_with_client(&bed.idp, "shop", "web").await?;
+    let now = Utc::now().duration_trunc(Duration::minutes(1))?;
+    let dims = [
+        ("UserPool", pool.as_str()),
+        ("UserPoolClient", web.as_str()),
+    ];
+    let data = (2..12)
+        .map(|m| seed::requests("SignInSuccesses", &dims, now - Duration::minutes(m), 4, 12))
+        .collect();
+    seed::put(&bed.cw, data).await?;
+    // The trail file the S3 notification names: the records of trail-file.json.
+    let file = read_json(&root.join("events/trail/trail-file.json"))?;
+    let note = read_json(&root.join("events/trail/s3-notification.json"))?;
+    let object = &note["Records"][0]["s3"];
+    let records = file["Records"]
+        .as_array()
+        .ok_or("trail-file.json: no Records")?;
+    bed.put_object(
+        object["bucket"]["name"].as_str().ok_or("no bucket")?,
+        object["object"]["key"].as_str().ok_or("no key")?,
+        traffic::trail_file(records),
+    )
+    .await;
+    Ok(Seeded {
+        bed,
+        inbox,
+        failures,
+        pool,
+    })
+}
+
+async fn run(root: &Path) -> Result<usize, Failure> {
+    let built = root.join(".aws-sam/build/template.yaml");
+    let seeded = seed_emulator(root).await?;
+    let endpoint = seeded.bed.moto.endpoint.clone();
+    let template = local_template(&built, &endpoint)?;
+    let env_file = root.join(".aws-sam/build/env.local.json");
+    std::fs::write(
+        &env_file,
+        serde_json::to_vec_pretty(&env_vars(
+            &seeded.inbox.topic_arn,
+            &seeded.failures.queue_url,
+        ))?,
+    )?;
+    let mut passed = 0;
+    let mut alerts = Vec::new();
+    for (dir, function) in FUNCTIONS {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("events").join(dir))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            return Err(format!("events/{dir}: no event files").into());
+        }
+        for file in files {
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let started = Instant::now();
+            let answer = invoke(root, &template, &env_file, function, &file, &endpoint)?;
+            check(dir, &name, &answer, &seeded)
+                .await
+                .map_err(|e| format!("{dir}/{name}: {e}\nanswer: {answer}"))?;
+            println!(
+                "ok  {function:<18} events/{dir}/{name} ({:.1} s)",
+                started.elapsed().as_secs_f64()
+            );
+            passed += 1;
+        }
+        alerts.extend(seeded.inbox.drain().await);
+        if dir == "evaluator" {
+            let critical = alerts
+                .iter()
+                .any(|a| a.to_string().contains("shop") && a.to_string().contains("CRITICAL"));
+            if !critical {
+                return Err(format!(
+                    "the evaluator's events raised no CRITICAL alert for the shop pool's client: {alerts:?}"
+                )
+                .into());
+            }
+            alerts.clear();
+        }
+    }
+    // The trail's events: the risky sign-in, and the MFA change as a change and as a weakening.
+    if alerts.len() != 3 {
+        return Err(format!(
+            "the trail's events published {} alerts, not 3: {alerts:?}",
+            alerts.len()
+        )
+        .into());
+    }
+    let lost = seeded.failures.drain().await;
+    if !lost.is_empty() {
+        return Err(format!("deliveries in the failure queue: {lost:?}").into());
+    }
+    Ok(passed)
+}
+
+/// The built template with `AWS_ENDPOINT_URL` declared in every function's environment, next
+/// to it (its `CodeUri`s are relative to its folder).
+fn local_template(built: &Path, endpoint: &str) -> Result<PathBuf, Failure> {
+    let text = std::fs::read_to_string(built)
+        .map_err(|e| format!("{}: {e} (run sam build first)", built.display()))?;
+    let mut template: serde_yaml::Value = serde_yaml::from_str(&text)?;
+    let resources = template
+        .get_mut("Resources")
+        .and_then(serde_yaml::Value::as_mapping_mut)
+        .ok_or("the built template has no Resources")?;
+    let mut functions = 0;
+    for (_, resource) in resources.iter_mut() {
+        if resource["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let variables = &mut resource["Properties"]["Environment"]["Variables"];
+        let Some(variables) = variables.as_mapping_mut() else {
+            return Err("a function without environment variables".into());
+        };
+        variables.insert("AWS_ENDPOINT_URL".into(), endpoint.into());
+        functions += 1;
+    }
+    if functions != FUNCTIONS.len() {
+        return Err(format!("{functions} functions in the built template").into());
+    }
+    let local = built.with_file_name("template.local.yaml");
+    std::fs::write(&local, serde_yaml::to_string(&template)?)?;
+    Ok(local)
+}
+
+/// `--env-vars`: each function's declared variables, set to the emulator's resources (SAM
+/// would otherwise pass a `!Ref` as the resource's logical id).
+fn env_vars(topic_arn: &str, failure_queue_url: &str) -> Value {
+    let tables = json!({
+        "STATE_TABLE": "state", "HISTORY_TABLE": "history",
+        "STATUS_TABLE": STATUS_TABLE, "TRAIL_TABLE": TRAIL_TABLE,
+    });
+    let mut collector = tables.clone();
+    merge(
+        &mut collector,
+        json!({
+            "REGIONS": REGION, "MONITORED_ACCOUNT_ROLE_ARNS": "", "EXTERNAL_ID_PARAMETER": "",
+            "METRIC_DELAY_SECONDS": "60", "QUOTA_SHARE": "1",
+        }),
+    );
+    let mut evaluator = tables.clone();
+    merge(&mut evaluator, json!({ "ALERT_TOPIC_ARN": topic_arn }));
+    let mut trail = tables;
+    merge(
+        &mut trail,
+        json!({
+            "ALERT_TOPIC_ARN": topic_arn, "EVENT_BUS_NAME": "default",
+            "FAILURE_QUEUE_URL": failure_queue_url,
+            "TRUSTED_PRINCIPALS": "arn:aws:iam::123456789012:role/cognito-watch-CollectorFunctionRole",
+        }),
+    );
+    json!({
+        "CollectorFunction": collector,
+        "EvaluatorFunction": evaluator,
+        "TrailFunction": trail,
+    })
+}
+
+fn merge(into: &mut Value, more: Value) {
+    if let (Some(into), Value::Object(more)) = (into.as_object_mut(), more) {
+        into.extend(more);
+    }
+}
+
+/// One `sam local invoke`; the function's answer (SAM prints it on stdout, the function's
+/// logs on stderr).
+fn invoke(
+    root: &Path,
+    template: &Path,
+    env_file: &Path,
+    function: &str,
+    event: &Path,
+    endpoint: &str,
+) -> Result<Value, Failure> {
+    let credentials: BTreeMap<&str, String> = [
+        ("AWS_ACCESS_KEY_ID", "ANOTREAL".to_string()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "notrealrnrELgWzOk3IfjzDKtFBhDby".to_string(),
+        ),
+        ("AWS_REGION", REGION.to_string()),
+        ("AWS_DEFAULT_REGION", REGION.to_string()),
+    ]
+    .into();
+    let out = Command::new("sam")
+        .current_dir(root)
+        .args(["local", "invoke", function, "--skip-pull-image"])
+        .args(["--docker-network", "host"])
+        .arg("--template")
+        .arg(template)
+        .arg("--event")
+        .arg(event)
+        .arg("--env-vars")
+        .arg(env_file)
+        .args(["--region", REGION])
+        .envs(credentials)
+        .env_remove("AWS_PROFILE")
+        .env("SAM_CLI_TELEMETRY", "0")
+        .output()
+        .map_err(|e| format!("cannot run sam (is the SAM CLI on PATH?): {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let answer = stdout
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'))
+        .and_then(|l| serde_json::from_str::<Value>(l).ok());
+    match answer {
+        Some(a) if out.status.success() && a.get("errorType").is_none() => Ok(a),
+        _ => Err(format!(
+            "sam local invoke {function} -e {} (emulator {endpoint}) failed: {}\nstdout: {stdout}\nstderr: {stderr}",
+            event.display(),
+            out.status
+        )
+        .into()),
+    }
+}
+
+/// What each event's answer must say, and what it must have left in the emulator.
+async fn check(dir: &str, name: &str, answer: &Value, seeded: &Seeded) -> Result<(), Failure> {
+    match dir {
+        "collector" => {
+            let scopes = answer["scopes"].as_array().ok_or("no scopes polled")?;
+            let [scope] = scopes.as_slice() else {
+                return Err(format!("{} scopes, not 1", scopes.len()).into());
+            };
+            let tasks = scope["tasks"].as_array().map_or(0, Vec::len);
+            if tasks == 0 {
+                return Err("no task ran".into());
+            }
+            let estate = seeded.bed.store.load_estate().await?;
+            let pool = format!("userpool/{}", seeded.pool);
+            if !estate.iter().any(|m| m.monitor_id == pool) {
+                return Err(format!("{pool} is not in the state table").into());
+            }
+        }
+        "evaluator" if name.contains("stream") => {
+            if answer != &json!({"batchItemFailures": []}) {
+                return Err("a stream record was refused".into());
+            }
+        }
+        "evaluator" => {
+            let roots = answer["roots"].as_array().ok_or("no roots")?;
+            if let Some(r) = roots
+                .iter()
+                .find(|r| r.get("error").is_some() || r["busy"] != false)
+            {
+                return Err(format!("a root was not evaluated: {r}").into());
+            }
+        }
+        _ => trail_answer(name, answer)?,
+    }
+    Ok(())
+}
+
+/// The trail's report for each event file (as the in-process test of the same files expects).
+fn trail_answer(name: &str, a: &Value) -> Result<(), Failure> {
+    let n = |k: &str| a[k].as_u64().unwrap_or(0);
+    let expect = |what: &str, ok: bool| -> Result<(), Failure> {
+        if ok {
+            Ok(())
+        } else {
+            Err(what.to_string().into())
+        }
+    };
+    expect("malformed records", n("malformed") == 0)?;
+    expect("permanent failures", n("permanent_failures") == 0)?;
+    match name {
+        "logs-user-activity.json" => {
+            expect(
+                "one activity and one notification error",
+                (n("user_activity"), n("notification_errors")) == (1, 1),
+            )?;
+            expect("one detection (a risky sign-in)", n("detections") == 1)?;
+        }
+        "eventbridge-config-change.json" => {
+            expect(
+                "two detections (a change, a weakening)",
+                n("detections") == 2,
+            )?;
+            expect("one re-inventory request", n("reinventories") == 1)?;
+        }
+        "logs-subscription.json" => expect("four Cognito records", n("cognito_records") == 4)?,
+        _ => expect("a Cognito record", n("cognito_records") >= 1)?,
+    }
+    expect(
+        "nothing written",
+        n("tallies_written") > 0 || n("detections") > 0,
+    )
+}
+
+fn read_json(path: &Path) -> Result<Value, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?)
+}
