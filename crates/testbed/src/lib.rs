@@ -37,11 +37,21 @@ pub enum TestbedError {
     NotReady(String),
 }
 
-/// A running moto server with the CBOR bridge. Stopped (killed and reaped) on drop.
+/// A running moto server with the CBOR bridge. Stopped (killed and reaped, or its container
+/// removed) on drop.
 pub struct Moto {
-    child: Child,
+    server: Server,
     pub port: u16,
+    /// Where this machine reaches it (loopback).
     pub endpoint: String,
+}
+
+/// Where a moto server runs.
+enum Server {
+    /// A child process on this machine's loopback.
+    Process(Child),
+    /// A Docker container (its name) on a Docker network of this test bed's making.
+    Container(String),
 }
 
 /// The bridge script, next to this crate's manifest.
@@ -118,10 +128,105 @@ impl Moto {
             std::thread::sleep(Duration::from_millis(50));
         }
         Ok(Moto {
-            child,
+            server: Server::Process(child),
             port,
             endpoint: format!("http://127.0.0.1:{port}"),
         })
+    }
+
+    /// Start a fresh server in a Docker container named `name` on the Docker network
+    /// `network`, where other containers reach it as `http://<name>:5000`; this machine reaches
+    /// it on a loopback port Docker publishes. The container runs this machine's own Python and
+    /// moto (its `/usr`, `/root`, `/etc` and this crate's folder mounted read-only) from
+    /// `image`, an empty image: nothing is pulled.
+    pub fn in_container(image: &str, network: &str, name: &str) -> Result<Moto, TestbedError> {
+        let not_ready = |why: String| TestbedError::NotReady(why);
+        let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".into());
+        let executable = Command::new(&python)
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .map_err(|source| TestbedError::Spawn {
+                python: python.clone(),
+                script: "-c sys.executable".into(),
+                source,
+            })?;
+        let executable = String::from_utf8_lossy(&executable.stdout)
+            .trim()
+            .to_string();
+        let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let mut mounts = vec![
+            ("/usr".to_string(), "/usr".to_string()),
+            ("/etc".to_string(), "/etc".to_string()),
+            ("/root".to_string(), "/root".to_string()),
+            (here.display().to_string(), here.display().to_string()),
+        ];
+        for dir in ["/lib", "/lib64", "/bin"] {
+            if let Ok(real) = std::fs::canonicalize(dir) {
+                mounts.push((real.display().to_string(), dir.to_string()));
+            }
+        }
+        let _ = Command::new("docker").args(["rm", "-f", name]).output();
+        let mut run = Command::new("docker");
+        run.args(["run", "-d", "--rm", "--name", name, "--network", network])
+            .args([
+                "-p",
+                "127.0.0.1::5000",
+                "--tmpfs",
+                "/tmp",
+                "-e",
+                "HOME=/tmp",
+            ]);
+        for (from, to) in &mounts {
+            run.arg("-v").arg(format!("{from}:{to}:ro"));
+        }
+        let started = run
+            .arg(image)
+            .arg(&executable)
+            .arg(bridge_script())
+            .args(["--host", "0.0.0.0", "--port", "5000"])
+            .output()
+            .map_err(|e| not_ready(format!("docker run: {e}")))?;
+        if !started.status.success() {
+            return Err(not_ready(format!(
+                "docker run: {}",
+                String::from_utf8_lossy(&started.stderr).trim()
+            )));
+        }
+        let moto = |port| Moto {
+            server: Server::Container(name.to_string()),
+            port,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let published = Command::new("docker")
+            .args(["port", name, "5000/tcp"])
+            .output()
+            .map_err(|e| not_ready(format!("docker port: {e}")))?;
+        let port = String::from_utf8_lossy(&published.stdout)
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("127.0.0.1:")
+                    .and_then(|p| p.trim().parse().ok())
+            })
+            .ok_or_else(|| not_ready(format!("{name}: no port published")))?;
+        let server = moto(port);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let logs = Command::new("docker")
+                .args(["logs", name])
+                .output()
+                .map_err(|e| not_ready(format!("docker logs: {e}")))?;
+            if String::from_utf8_lossy(&logs.stdout)
+                .lines()
+                .any(|l| l.starts_with("ready"))
+            {
+                return Ok(server);
+            }
+            if Instant::now() > deadline {
+                let why = String::from_utf8_lossy(&logs.stderr).to_string();
+                return Err(not_ready(format!("{name}: not ready within 60 s: {why}")));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
 
     /// SDK configuration for this server: fixed test credentials (moto's default account),
@@ -312,8 +417,15 @@ impl Moto {
 
 impl Drop for Moto {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        match &mut self.server {
+            Server::Process(child) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            Server::Container(name) => {
+                let _ = Command::new("docker").args(["rm", "-f", name]).output();
+            }
+        }
     }
 }
 
@@ -539,10 +651,14 @@ pub struct Bed {
 impl Bed {
     /// Start moto and create the state and history tables (panics: test fixture).
     pub async fn start() -> Bed {
-        let moto = match Moto::start() {
-            Ok(m) => m,
+        match Moto::start() {
+            Ok(m) => Bed::on(m).await,
             Err(e) => panic!("{e}"),
-        };
+        }
+    }
+
+    /// A bed on this moto: the state and history tables created (panics: test fixture).
+    pub async fn on(moto: Moto) -> Bed {
         let sdk = moto.sdk_config().await;
         let store = cognito_watch_aws::StateStore::new(&sdk, collector_config(&[]).tables);
         if let Err(e) = store.create_tables().await {
