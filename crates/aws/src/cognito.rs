@@ -21,6 +21,11 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::error::AwsError;
+
+/// Cognito's modeled errors, user pools and identity pools: each call's error is read into its
+/// service's type, which says what kind of error it is.
+type Idp = aws_sdk_cognitoidentityprovider::Error;
+type Identity = aws_sdk_cognitoidentity::Error;
 use crate::sdk::{to_chrono, ScopeClients};
 
 /// Page size of every Cognito listing (the maximum the APIs take).
@@ -39,7 +44,7 @@ impl ScopeClients {
     /// Every page of a listing, the category's quota taken before each page's request (the
     /// paginator sends a page's request when asked for it): `token` reads a page's next token,
     /// `take` keeps what it needs of the page.
-    async fn each_page<P, E>(
+    async fn each_page<S, P, E>(
         &self,
         (category, pool): (ApiCategory, Option<&str>),
         operation: &'static str,
@@ -49,10 +54,11 @@ impl ScopeClients {
     ) -> Result<(), AwsError>
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        S: crate::error::ModeledError + From<SdkError<E, HttpResponse>>,
     {
         self.slot(category, pool).await;
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk(operation, e))?;
+            let page = page.map_err(|e| AwsError::modeled::<S, _>(operation, e))?;
             // The SDK's paginators stop on a missing or empty token.
             let more = token(&page).is_some_and(|t| !t.is_empty());
             take(page);
@@ -81,7 +87,7 @@ impl ScopeClients {
             );
         };
         let token = ListUserPoolsOutput::next_token;
-        self.each_page(
+        self.each_page::<Idp, _, _>(
             (ApiCategory::UserPoolRead, None),
             "ListUserPools",
             pages,
@@ -104,7 +110,7 @@ impl ScopeClients {
             .user_pool_id(pool_id)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("DescribeUserPool", e))?;
+            .map_err(|e| AwsError::modeled::<Idp, _>("DescribeUserPool", e))?;
         let p = out
             .user_pool
             .ok_or_else(|| AwsError::other("DescribeUserPool", "no UserPool in the answer"))?;
@@ -156,7 +162,7 @@ impl ScopeClients {
             ApiCategory::UserPoolClientRead,
             ListUserPoolClientsOutput::next_token,
         );
-        self.each_page(
+        self.each_page::<Idp, _, _>(
             (category, Some(pool_id)),
             "ListUserPoolClients",
             pages,
@@ -182,7 +188,7 @@ impl ScopeClients {
             .client_id(client_id)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("DescribeUserPoolClient", e))?;
+            .map_err(|e| AwsError::modeled::<Idp, _>("DescribeUserPoolClient", e))?;
         let c = out.user_pool_client.ok_or_else(|| {
             AwsError::other("DescribeUserPoolClient", "no UserPoolClient in the answer")
         })?;
@@ -263,7 +269,7 @@ impl ScopeClients {
             ApiCategory::UserPoolResourceRead,
             ListIdentityProvidersOutput::next_token,
         );
-        self.each_page(
+        self.each_page::<Idp, _, _>(
             (category, Some(pool_id)),
             "ListIdentityProviders",
             pages,
@@ -289,7 +295,7 @@ impl ScopeClients {
             .provider_name(name)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("DescribeIdentityProvider", e))?;
+            .map_err(|e| AwsError::modeled::<Idp, _>("DescribeIdentityProvider", e))?;
         let p = out.identity_provider.ok_or_else(|| {
             AwsError::other(
                 "DescribeIdentityProvider",
@@ -329,7 +335,7 @@ impl ScopeClients {
             .resource_arn(arn)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("ListTagsForResource", e))?;
+            .map_err(|e| AwsError::modeled::<Idp, _>("ListTagsForResource", e))?;
         Ok(out.tags.unwrap_or_default().into_iter().collect())
     }
 
@@ -348,7 +354,7 @@ impl ScopeClients {
             .set_pagination_token(token)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("ListUsers", e))?;
+            .map_err(|e| AwsError::modeled::<Idp, _>("ListUsers", e))?;
         let users = page
             .users()
             .iter()
@@ -395,7 +401,7 @@ impl ScopeClients {
             ApiCategory::IdentityPoolRead,
             ListIdentityPoolsOutput::next_token,
         );
-        self.each_page((category, None), "ListIdentityPools", pages, token, take)
+        self.each_page::<Identity, _, _>((category, None), "ListIdentityPools", pages, token, take)
             .await?;
         Ok(out)
     }
@@ -412,7 +418,7 @@ impl ScopeClients {
             .identity_pool_id(id)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("DescribeIdentityPool", e))?;
+            .map_err(|e| AwsError::modeled::<Identity, _>("DescribeIdentityPool", e))?;
         let details = IdentityPoolDetails {
             identity_pool_id: id.to_string(),
             arn: identity_pool_arn(&self.partition, &self.scope, id),
@@ -462,7 +468,7 @@ impl ScopeClients {
             .identity_pool_id(id)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("GetIdentityPoolRoles", e))?;
+            .map_err(|e| AwsError::modeled::<Identity, _>("GetIdentityPoolRoles", e))?;
         let roles = out.roles.clone().unwrap_or_default().into_iter().collect();
         let mappings = out.role_mappings.as_ref().filter(|m| !m.is_empty()).map(|m| {
             let json: BTreeMap<&String, serde_json::Value> = m
@@ -513,7 +519,7 @@ impl ScopeClients {
             .set_next_token(token)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("ListIdentities", e))?;
+            .map_err(|e| AwsError::modeled::<Identity, _>("ListIdentities", e))?;
         let identities = page
             .identities()
             .iter()
@@ -546,7 +552,82 @@ fn identity_pool_arn(partition: &str, scope: &crate::sdk::Scope, id: &str) -> St
 
 #[cfg(test)]
 mod tests {
+    use aws_sdk_cognitoidentityprovider::operation::describe_user_pool::DescribeUserPoolError;
+    use aws_sdk_cognitoidentityprovider::operation::list_users::ListUsersError;
+    use aws_sdk_cognitoidentityprovider::types::error::{
+        InvalidParameterException, ResourceNotFoundException,
+    };
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
     use super::*;
+    use crate::error::ErrorKind;
+
+    /// The metadata the SDK's deserializer gives a modeled error.
+    fn meta(code: &str, message: &str) -> aws_smithy_types::error::ErrorMetadata {
+        aws_smithy_types::error::ErrorMetadata::builder()
+            .code(code)
+            .message(message)
+            .build()
+    }
+
+    fn clients(idp: aws_sdk_cognitoidentityprovider::Client) -> ScopeClients {
+        let config = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_types::region::Region::new("eu-west-1"))
+            .build();
+        let scope = crate::sdk::Scope {
+            account: "123456789012".into(),
+            region: "eu-west-1".into(),
+        };
+        let mut clients = ScopeClients::new(scope, "aws", &config, 1.0);
+        clients.idp = idp;
+        clients
+    }
+
+    #[tokio::test]
+    async fn cognitos_modeled_errors_are_told_apart_by_their_type() {
+        let gone =
+            mock!(aws_sdk_cognitoidentityprovider::Client::describe_user_pool).then_error(|| {
+                DescribeUserPoolError::ResourceNotFoundException(
+                    ResourceNotFoundException::builder()
+                        .message("User pool eu-west-1_gone does not exist.")
+                        .meta(meta(
+                            "ResourceNotFoundException",
+                            "User pool eu-west-1_gone does not exist.",
+                        ))
+                        .build(),
+                )
+            });
+        let stale = mock!(aws_sdk_cognitoidentityprovider::Client::list_users).then_error(|| {
+            ListUsersError::InvalidParameterException(
+                InvalidParameterException::builder()
+                    .message("Invalid pagination token")
+                    .meta(meta(
+                        "InvalidParameterException",
+                        "Invalid pagination token",
+                    ))
+                    .build(),
+            )
+        });
+        let clients = clients(mock_client!(
+            aws_sdk_cognitoidentityprovider,
+            RuleMode::MatchAny,
+            [&gone, &stale]
+        ));
+        let e = clients
+            .describe_user_pool("eu-west-1_gone")
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, Some(ErrorKind::NotFound));
+        assert!(e.is_not_found() && !e.is_bad_token(), "{e}");
+        assert_eq!(e.operation, "DescribeUserPool");
+        let e = clients
+            .list_users_page("eu-west-1_x", Some("stale".into()))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, Some(ErrorKind::InvalidParameter));
+        assert!(e.is_bad_token() && !e.is_not_found(), "{e}");
+    }
 
     #[test]
     fn an_identity_pool_arn_names_its_partition() {

@@ -1,10 +1,54 @@
-//! One error type for every AWS call: the operation, AWS's error code and message, and the
-//! SDK error as the source.
+//! One error type for every AWS call: the operation, AWS's error code and message, the kind of
+//! error where the SDK models it as a type of its own, and the SDK error as the source.
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// What a service's modeled error is, read from the SDK's own error type (not its code string).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The resource does not exist (any more).
+    NotFound,
+    /// The request was throttled.
+    Throttled,
+    /// The request was refused as invalid (a stale pagination token, say).
+    InvalidParameter,
+    /// The caller may not do this.
+    NotAuthorized,
+}
+
+/// A service's error type, as its SDK crate models it, that says which [`ErrorKind`] it is.
+pub trait ModeledError: std::error::Error + Send + Sync + 'static {
+    fn kind(&self) -> Option<ErrorKind>;
+}
+
+impl ModeledError for aws_sdk_cognitoidentityprovider::Error {
+    fn kind(&self) -> Option<ErrorKind> {
+        use aws_sdk_cognitoidentityprovider::Error as E;
+        match self {
+            E::ResourceNotFoundException(_) => Some(ErrorKind::NotFound),
+            E::TooManyRequestsException(_) => Some(ErrorKind::Throttled),
+            E::InvalidParameterException(_) => Some(ErrorKind::InvalidParameter),
+            E::NotAuthorizedException(_) => Some(ErrorKind::NotAuthorized),
+            _ => None,
+        }
+    }
+}
+
+impl ModeledError for aws_sdk_cognitoidentity::Error {
+    fn kind(&self) -> Option<ErrorKind> {
+        use aws_sdk_cognitoidentity::Error as E;
+        match self {
+            E::ResourceNotFoundException(_) => Some(ErrorKind::NotFound),
+            E::TooManyRequestsException(_) => Some(ErrorKind::Throttled),
+            E::InvalidParameterException(_) => Some(ErrorKind::InvalidParameter),
+            E::NotAuthorizedException(_) => Some(ErrorKind::NotAuthorized),
+            _ => None,
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("{operation}: {summary}")]
@@ -12,6 +56,8 @@ pub struct AwsError {
     pub operation: &'static str,
     /// AWS's error code, when the service answered with one.
     pub code: Option<String>,
+    /// The kind of error, where the SDK models the service's errors as types (Cognito's).
+    pub kind: Option<ErrorKind>,
     /// Code and message, or the transport failure, on one line.
     pub summary: String,
     /// HTTP status, when the service answered.
@@ -25,6 +71,30 @@ impl AwsError {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
+        let mut e = AwsError::described(operation, &err);
+        e.source = Some(Box::new(err));
+        e
+    }
+
+    /// An SDK error read into the service's modeled error type `S` (the SDK crate's `Error`),
+    /// which says its [`ErrorKind`] and is kept as the source.
+    pub fn modeled<S, E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        S: ModeledError + From<SdkError<E, HttpResponse>>,
+    {
+        let mut e = AwsError::described(operation, &err);
+        let modeled = S::from(err);
+        e.kind = modeled.kind();
+        e.source = Some(Box::new(modeled));
+        e
+    }
+
+    /// The operation, code, status and summary of an SDK error; no source yet.
+    fn described<E>(operation: &'static str, err: &SdkError<E, HttpResponse>) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
         let code = err.code().map(str::to_string);
         let status = err.raw_response().map(|r| r.status().as_u16());
         let summary = match (err.code(), err.message()) {
@@ -33,15 +103,16 @@ impl AwsError {
             _ => match status {
                 // The service answered, but not with an AWS error (an HTML page, say).
                 Some(s) => format!("HTTP {s} without an AWS error body"),
-                None => first_line(&DisplayErrorContext(&err).to_string()),
+                None => first_line(&DisplayErrorContext(err).to_string()),
             },
         };
         AwsError {
             operation,
             code,
+            kind: None,
             summary,
             status,
-            source: Some(Box::new(err)),
+            source: None,
         }
     }
 
@@ -50,6 +121,7 @@ impl AwsError {
         AwsError {
             operation,
             code: None,
+            kind: None,
             summary: summary.into(),
             status: None,
             source: None,
@@ -66,6 +138,7 @@ impl AwsError {
         AwsError {
             operation,
             code: None,
+            kind: None,
             summary: format!("{what}: {source}"),
             status: None,
             source: Some(Box::new(source)),
@@ -87,12 +160,14 @@ impl AwsError {
         AwsError::local(operation, "cannot build request", e)
     }
 
-    /// The resource does not exist (any more).
+    /// The resource does not exist (any more): the modeled kind where the SDK has one, else
+    /// the code of a service whose SDK crate does not model it.
     pub fn is_not_found(&self) -> bool {
-        matches!(
-            self.code.as_deref(),
-            Some("ResourceNotFoundException" | "ResourceNotFound" | "UserPoolNotFound")
-        )
+        self.kind == Some(ErrorKind::NotFound)
+            || matches!(
+                self.code.as_deref(),
+                Some("ResourceNotFoundException" | "ResourceNotFound")
+            )
     }
 
     /// An error retrying cannot mend: the object or bucket is gone, access is denied, the
@@ -132,12 +207,15 @@ impl AwsError {
         }
     }
 
-    /// A pagination token the service no longer accepts.
+    /// A pagination token the service no longer accepts (Cognito models it as an invalid
+    /// parameter whose message names the token).
     pub fn is_bad_token(&self) -> bool {
-        matches!(
-            self.code.as_deref(),
-            Some("InvalidParameterException" | "InvalidParameterValue" | "InvalidNextToken")
-        ) && self.summary.to_ascii_lowercase().contains("token")
+        let invalid = self.kind == Some(ErrorKind::InvalidParameter)
+            || matches!(
+                self.code.as_deref(),
+                Some("InvalidParameterException" | "InvalidParameterValue" | "InvalidNextToken")
+            );
+        invalid && self.summary.to_ascii_lowercase().contains("token")
     }
 }
 
@@ -162,6 +240,7 @@ mod tests {
         AwsError {
             operation: "GetObject",
             code: code.map(str::to_string),
+            kind: None,
             summary: String::new(),
             status,
             source: None,
