@@ -24,31 +24,27 @@ pub trait ModeledError: std::error::Error + Send + Sync + 'static {
     fn kind(&self) -> Option<ErrorKind>;
 }
 
-impl ModeledError for aws_sdk_cognitoidentityprovider::Error {
-    fn kind(&self) -> Option<ErrorKind> {
-        use aws_sdk_cognitoidentityprovider::Error as E;
-        match self {
-            E::ResourceNotFoundException(_) => Some(ErrorKind::NotFound),
-            E::TooManyRequestsException(_) => Some(ErrorKind::Throttled),
-            E::InvalidParameterException(_) => Some(ErrorKind::InvalidParameter),
-            E::NotAuthorizedException(_) => Some(ErrorKind::NotAuthorized),
-            _ => None,
+/// Cognito's two services model the same four errors.
+macro_rules! cognito_modeled {
+    ($($error:ty),+) => {$(
+        impl ModeledError for $error {
+            fn kind(&self) -> Option<ErrorKind> {
+                match self {
+                    Self::ResourceNotFoundException(_) => Some(ErrorKind::NotFound),
+                    Self::TooManyRequestsException(_) => Some(ErrorKind::Throttled),
+                    Self::InvalidParameterException(_) => Some(ErrorKind::InvalidParameter),
+                    Self::NotAuthorizedException(_) => Some(ErrorKind::NotAuthorized),
+                    _ => None,
+                }
+            }
         }
-    }
+    )+};
 }
 
-impl ModeledError for aws_sdk_cognitoidentity::Error {
-    fn kind(&self) -> Option<ErrorKind> {
-        use aws_sdk_cognitoidentity::Error as E;
-        match self {
-            E::ResourceNotFoundException(_) => Some(ErrorKind::NotFound),
-            E::TooManyRequestsException(_) => Some(ErrorKind::Throttled),
-            E::InvalidParameterException(_) => Some(ErrorKind::InvalidParameter),
-            E::NotAuthorizedException(_) => Some(ErrorKind::NotAuthorized),
-            _ => None,
-        }
-    }
-}
+cognito_modeled!(
+    aws_sdk_cognitoidentityprovider::Error,
+    aws_sdk_cognitoidentity::Error
+);
 
 #[derive(Debug, thiserror::Error)]
 #[error("{operation}: {summary}")]
