@@ -284,9 +284,7 @@ pub fn status_csv(
     statuses: &BTreeMap<String, MonitorStatus>,
     users: bool,
 ) -> Result<String, CliError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let io = CliError::output::<csv::Error>;
-    w.write_record([
+    let header = [
         "account",
         "region",
         "monitor_id",
@@ -295,29 +293,59 @@ pub fn status_csv(
         "status",
         "poll",
         "key_metric",
-    ])
-    .map_err(io)?;
-    for (_, m) in tree(monitors, users) {
+    ];
+    let rows = tree(monitors, users).into_iter().map(|(_, m)| {
         let status = statuses
             .get(&m.monitor_id)
             .map(|s| s.status.as_str().to_string())
             .unwrap_or_default();
-        w.write_record([
-            m.account.as_str(),
-            m.region.as_str(),
-            m.monitor_id.as_str(),
-            m.name.as_str(),
-            short_kind(m.kind),
-            status.as_str(),
-            status_word(m).as_str(),
-            key_metric(m).as_str(),
-        ])
+        vec![
+            m.account.clone(),
+            m.region.clone(),
+            m.monitor_id.clone(),
+            m.name.clone(),
+            short_kind(m.kind).to_string(),
+            status,
+            status_word(m),
+            key_metric(m),
+        ]
+    });
+    csv_text(&header, rows)
+}
+
+/// CSV text: a header, then the rows. A text cell a spreadsheet would evaluate as a formula
+/// (one beginning with `=`, `+`, `-`, `@`, a tab or a carriage return: OWASP's CSV injection
+/// rule, CWE-1236) is written behind a single quote, so it opens as the text it is; a number,
+/// negative or signed, is written as it is, and so is a lone `-` (the pool of clients not yet
+/// inventoried), which no spreadsheet evaluates. Every CSV the CLI writes goes through here.
+pub fn csv_text<S: AsRef<str>>(
+    header: &[&str],
+    rows: impl IntoIterator<Item = Vec<S>>,
+) -> Result<String, CliError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let io = CliError::output::<csv::Error>;
+    w.write_record(header.iter().map(|h| neutralised(h).into_owned()))
         .map_err(io)?;
+    for row in rows {
+        w.write_record(row.iter().map(|c| neutralised(c.as_ref()).into_owned()))
+            .map_err(io)?;
     }
     let bytes = w
         .into_inner()
         .map_err(|e| CliError::output(e.into_error()))?;
     String::from_utf8(bytes).map_err(CliError::output)
+}
+
+/// A cell as a spreadsheet may safely read it (see [`csv_text`]).
+fn neutralised(cell: &str) -> std::borrow::Cow<'_, str> {
+    let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r'])
+        && cell != "-"
+        && !cell.parse::<f64>().is_ok_and(f64::is_finite);
+    if formula {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
 }
 
 /// The full status tree (`-o wide`): statuses with their reasons, poll outcomes, every key
@@ -389,16 +417,9 @@ pub fn status_json(
 }
 
 pub fn report_csv(kind: MonitorKind, rows: &[HistoryRow]) -> Result<String, CliError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let io = CliError::output::<csv::Error>;
-    w.write_record(HistoryRow::csv_header(kind)).map_err(io)?;
-    for r in rows {
-        w.write_record(r.csv_record()).map_err(io)?;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| CliError::output(e.into_error()))?;
-    String::from_utf8(bytes).map_err(CliError::output)
+    let header = HistoryRow::csv_header(kind);
+    let header: Vec<&str> = header.iter().map(AsRef::as_ref).collect();
+    csv_text(&header, rows.iter().map(HistoryRow::csv_record))
 }
 
 pub fn report_table(kind: MonitorKind, rows: &[HistoryRow], look: &Look) -> String {
@@ -452,16 +473,7 @@ pub fn emit(
             serde_json::to_string_pretty(&json_rows).map_err(CliError::output)?
         }
         crate::Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let io = CliError::output::<csv::Error>;
-            w.write_record(header).map_err(io)?;
-            for r in &rows {
-                w.write_record(r).map_err(io)?;
-            }
-            let bytes = w
-                .into_inner()
-                .map_err(|e| CliError::output(e.into_error()))?;
-            let text = String::from_utf8(bytes).map_err(CliError::output)?;
+            let text = csv_text(header, rows)?;
             return write!(out, "{text}").map_err(CliError::output);
         }
         crate::Format::Table | crate::Format::Wide if rows.is_empty() => empty.to_string(),
@@ -598,7 +610,86 @@ pub fn history(
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// The cells of CSV text, as a spreadsheet's importer reads them.
+    fn cells(text: &str) -> Vec<Vec<String>> {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes())
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .collect()
+    }
+
+    fn emitted_csv(rows: Vec<Vec<String>>) -> String {
+        let mut out = Vec::new();
+        let look = Look {
+            width: None,
+            colour: false,
+        };
+        emit(
+            &mut out,
+            crate::Format::Csv,
+            &look,
+            &["name", "value"],
+            rows,
+            Vec::new(),
+            "",
+        )
+        .unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// A cell a spreadsheet would read as a formula (OWASP's list: `=`, `+`, `-`, `@`, tab,
+    /// carriage return), other than a number.
+    fn formula(cell: &str) -> bool {
+        cell.starts_with(['=', '+', '-', '@', '\t', '\r'])
+            && cell != "-"
+            && !cell.parse::<f64>().is_ok_and(f64::is_finite)
+    }
+
+    #[test]
+    fn csv_cells_a_spreadsheet_would_evaluate_are_neutralised_and_numbers_kept() {
+        let rows = vec![
+            vec![
+                "=HYPERLINK(\"http://x\",\"y\")".to_string(),
+                "-2.5".to_string(),
+            ],
+            vec!["+shop".to_string(), "@SUM(A1)".to_string()],
+            vec!["-admin".to_string(), "\tweb".to_string()],
+            vec!["shop".to_string(), "+1".to_string()],
+            vec!["-".to_string(), "-0.0".to_string()],
+        ];
+        let read = cells(&emitted_csv(rows));
+        assert_eq!(
+            read[1..],
+            [
+                vec!["'=HYPERLINK(\"http://x\",\"y\")", "-2.5"],
+                vec!["'+shop", "'@SUM(A1)"],
+                vec!["'-admin", "'\tweb"],
+                vec!["shop", "+1"],
+                vec!["-", "-0.0"],
+            ]
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn no_csv_cell_reads_as_a_formula(names in proptest::collection::vec("[=+@\t\r-]?[ -~]{0,12}", 1..8)) {
+            let rows: Vec<Vec<String>> = names.iter().map(|n| vec![n.clone(), n.clone()]).collect();
+            let read = cells(&emitted_csv(rows));
+            for (row, name) in read[1..].iter().zip(&names) {
+                for cell in row {
+                    prop_assert!(!formula(cell), "{cell:?}");
+                    // Nothing else changes: the text is the name, or the name behind one quote.
+                    prop_assert!(cell == name || cell.strip_prefix('\'') == Some(name.as_str()), "{cell:?} {name:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn a_sparkline_scales_from_lowest_to_highest_and_leaves_gaps_blank() {
