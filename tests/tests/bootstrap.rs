@@ -160,3 +160,22 @@ async fn each_function_binary_answers_and_logs_flat_json_lines_with_its_request_
         run.stdout
     );
 }
+
+/// The CLI's log lines on a stderr that is not a terminal (a pipe, a file, CI's log) carry no
+/// ANSI colour codes.
+#[test]
+fn the_clis_log_lines_are_plain_text_when_stderr_is_not_a_terminal() {
+    let out = std::process::Command::new(binary("cognito-watch"))
+        .args(["completions", "bash"])
+        // A filter it does not understand: it says so in a warning, on stderr.
+        .env("LOG", "foo=loud")
+        .env_remove("NO_COLOR")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("LOG: log filter"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+}

@@ -21,8 +21,11 @@ async fn main() -> std::process::ExitCode {
     };
     let log = std::env::var("LOG").ok();
     let (filter, refused) = logging::targets(log.as_deref().unwrap_or(default), default);
+    // Colour only for a person at a terminal: a pipe, a file or CI's log gets plain text.
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .finish()
         .with(filter)
         .init();
