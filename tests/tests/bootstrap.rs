@@ -179,3 +179,104 @@ fn the_clis_log_lines_are_plain_text_when_stderr_is_not_a_terminal() {
     assert!(stderr.contains("LOG: log filter"), "{stderr}");
     assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
 }
+
+/// What a shell offers for `line` (the cursor at its end) with the CLI's completion script for
+/// that shell loaded: bash's completion function called as bash calls it, fish's `complete
+/// -C`, and zsh driven on a pseudo-terminal with `compadd` reporting its matches (behind a
+/// marker the echoed input does not contain). Each shell is a Debian package (`.ci/run`
+/// installs them).
+fn completions(shell: &str, line: &str) -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!("cw-completions-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join(format!("cognito-watch.{shell}"));
+    let generated = std::process::Command::new(binary("cognito-watch"))
+        .args(["completions", shell])
+        .output()
+        .unwrap();
+    assert!(generated.status.success(), "{shell}");
+    std::fs::write(&script, generated.stdout).unwrap();
+    let words: Vec<&str> = line.split(' ').collect();
+    let run = |program: &str, args: &[&str]| {
+        let out = std::process::Command::new(program)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{program} (apt-get install {program}): {e}"));
+        assert!(
+            out.status.success(),
+            "{program}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let script = script.display().to_string();
+    let out = match shell {
+        "bash" => {
+            let cword = words.len() - 1;
+            let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+            let body = format!(
+                "source '{script}'; COMP_WORDS=({}); COMP_CWORD={cword}; \
+                 _cognito__watch cognito-watch '{}' '{}'; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                quoted.join(" "),
+                words[cword],
+                words[cword - 1],
+            );
+            run("bash", &["--norc", "-c", &body])
+        }
+        "fish" => run(
+            "fish",
+            &[
+                "--no-config",
+                "-c",
+                &format!("source '{script}'; complete -C '{line}'"),
+            ],
+        ),
+        _ => {
+            let driver = dir.join("capture.zsh");
+            std::fs::write(
+                &driver,
+                format!(
+                    r#"zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z "PROMPT=''"
+zpty -w z 'autoload -Uz compinit; compinit -u -d {dir}/zcompdump'
+zpty -w z "source {script}"
+zpty -w z 'compadd () {{ local -a __hits; builtin compadd -O __hits "$@"; print -l -- "<""M>"${{^__hits[@]}}; }}'
+zpty -w -n z "$1"$'\t'
+sleep 2
+local out all=''
+while zpty -r -t z out; do all+=$out; done
+print -r -- $all | grep -a -o '<M>[^[:cntrl:]]*' | sed 's/<M>//'
+zpty -d z
+"#,
+                    dir = dir.display(),
+                ),
+            )
+            .unwrap();
+            run("zsh", &["-f", &driver.display().to_string(), line])
+        }
+    };
+    let mut offered: Vec<String> = out
+        .lines()
+        .map(|l| l.split('\t').next().unwrap_or_default().trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
+    offered.sort();
+    offered.dedup();
+    offered
+}
+
+#[test]
+fn completion_offers_subcommands_and_values_past_the_first_word_in_bash_zsh_and_fish() {
+    for shell in ["bash", "zsh", "fish"] {
+        assert_eq!(
+            completions(shell, "cognito-watch thresholds s"),
+            ["set", "show"],
+            "{shell}"
+        );
+        assert_eq!(
+            completions(shell, "cognito-watch status --type "),
+            ["appclient", "identitypool", "idp", "user", "userpool"],
+            "{shell}"
+        );
+    }
+}
