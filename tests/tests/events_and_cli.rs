@@ -840,3 +840,54 @@ async fn cost_prices_what_the_poll_log_shows() {
     let bad = cost(&["--rate", "every now and then"]).await.unwrap_err();
     assert!(bad.to_string().contains("rate(5 minutes)"), "{bad}");
 }
+
+/// `init` with `ALERT_TOPIC_ARN` set makes (or finds) that topic, not another named by
+/// `ALERT_TOPIC_NAME`'s default; names that disagree are an error naming both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_makes_the_topic_alert_topic_arn_names() {
+    let bed = Bed::start().await;
+    let arn = "arn:aws:sns:us-east-1:123456789012:ops-alerts";
+    let env = Env::from_pairs(bed.moto.env()).with([
+        ("STATE_TABLE", "state"),
+        ("HISTORY_TABLE", "history"),
+        ("STATUS_TABLE", "status"),
+        ("ALERT_TOPIC_ARN", arn),
+    ]);
+    let cli = |args: &[&str]| {
+        Cli::try_parse_from(std::iter::once("cognito-watch").chain(args.iter().copied())).unwrap()
+    };
+    let mut out = Vec::new();
+    run(cli(&["init"]), &env, &mut out).await.unwrap();
+    let init = String::from_utf8(out).unwrap();
+    assert!(
+        init.ends_with(&format!("topic ops-alerts: {arn} (created)\n")),
+        "{init}"
+    );
+    let topics = aws_sdk_sns::Client::new(&bed.sdk)
+        .list_topics()
+        .send()
+        .await
+        .unwrap();
+    let arns: Vec<&str> = topics
+        .topics()
+        .iter()
+        .filter_map(|t| t.topic_arn())
+        .collect();
+    assert_eq!(arns, [arn], "no other topic");
+    // Again: it exists.
+    let mut out = Vec::new();
+    run(cli(&["init"]), &env, &mut out).await.unwrap();
+    assert!(String::from_utf8(out)
+        .unwrap()
+        .ends_with(&format!("topic ops-alerts: {arn} (exists)\n")));
+    // A name that is not the ARN's topic: refused, naming both, before anything is made.
+    let both = env.clone().with([("ALERT_TOPIC_NAME", "other")]);
+    let err = run(cli(&["init"]), &both, &mut Vec::new())
+        .await
+        .unwrap_err();
+    let said = err.to_string();
+    assert!(
+        said.contains("ALERT_TOPIC_NAME") && said.contains(arn),
+        "{said}"
+    );
+}

@@ -52,6 +52,25 @@ impl AlertSink {
             .ok_or_else(|| AwsError::other("Publish", "no MessageId in the answer"))
     }
 
+    /// Whether the topic `arn` exists (SNS GetTopicAttributes; its NotFound, typed, is `false`).
+    pub async fn topic_exists(config: &aws_config::SdkConfig, arn: &str) -> Result<bool, AwsError> {
+        match aws_sdk_sns::Client::new(config)
+            .get_topic_attributes()
+            .topic_arn(arn)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_not_found_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(AwsError::from_sdk("GetTopicAttributes", e)),
+        }
+    }
+
     /// Create (or find) a topic by name; returns its ARN. For local use and tests.
     pub async fn create_topic(
         config: &aws_config::SdkConfig,

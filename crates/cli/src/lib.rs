@@ -590,18 +590,51 @@ async fn init(env: &Env, out: &mut dyn std::io::Write) -> Result<(), CliError> {
         let made = store.create_table().await?;
         line(out, &format!("table {}: {}", store.table, word(made)))?;
     }
-    let topic = env
-        .get("ALERT_TOPIC_NAME")
-        .unwrap_or_else(|| "cognito-watch-alerts".into());
-    let arn = AlertSink::create_topic(&base, &topic).await?;
-    line(out, &format!("topic {topic}: {arn}"))?;
-    if env.get("ALERT_TOPIC_ARN").as_deref() != Some(arn.as_str()) {
-        line(
-            out,
-            &format!("for the evaluator: export ALERT_TOPIC_ARN={arn}"),
-        )?;
+    match env.get("ALERT_TOPIC_ARN") {
+        Some(arn) => init_topic_arn(env, &base, &arn, out).await,
+        None => {
+            let topic = env
+                .get("ALERT_TOPIC_NAME")
+                .unwrap_or_else(|| "cognito-watch-alerts".into());
+            let arn = AlertSink::create_topic(&base, &topic).await?;
+            line(out, &format!("topic {topic}: {arn}"))?;
+            line(
+                out,
+                &format!("for the evaluator: export ALERT_TOPIC_ARN={arn}"),
+            )
+        }
     }
-    Ok(())
+}
+
+/// `init` with `ALERT_TOPIC_ARN` set: that topic, found or made (never one of another name).
+async fn init_topic_arn(
+    env: &Env,
+    base: &aws_config::SdkConfig,
+    arn: &str,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let name = arn
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.rsplit(':').next())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| CliError::Usage(format!("ALERT_TOPIC_ARN {arn:?} is not a topic ARN")))?;
+    if let Some(other) = env.get("ALERT_TOPIC_NAME").filter(|n| n != name) {
+        return Err(CliError::Usage(format!(
+            "ALERT_TOPIC_NAME {other} and ALERT_TOPIC_ARN {arn} name different topics: unset \
+             ALERT_TOPIC_NAME, or set ALERT_TOPIC_ARN to the topic you mean"
+        )));
+    }
+    if AlertSink::topic_exists(base, arn).await? {
+        return line(out, &format!("topic {name}: {arn} (exists)"));
+    }
+    let made = AlertSink::create_topic(base, name).await?;
+    if made != arn {
+        return Err(CliError::Usage(format!(
+            "ALERT_TOPIC_ARN names {arn}, but these credentials and region make {made}: set \
+             ALERT_TOPIC_ARN to {made}, or run init in the topic's account and region"
+        )));
+    }
+    line(out, &format!("topic {name}: {arn} (created)"))
 }
 
 /// `status`: the monitor tree, with statuses when the evaluator has a table to read and, in
