@@ -60,3 +60,48 @@ async fn permanent_errors_go_to_the_failure_queue_at_once() {
     assert!(err.to_string().contains("will be retried"), "{err}");
     assert!(failures.drain().await.is_empty());
 }
+
+/// Defect: a missing alert topic (a configuration mistake) was a permanent failure of the
+/// delivery: sent to the failure queue, never retried, so the detection was never published.
+/// The detection is recorded and stays pending, the invocation fails naming the topic and the
+/// fix (the source retries, then keeps the event whole in its own failure destination), and
+/// once the topic exists the retried delivery publishes it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_alert_topic_keeps_the_detection_pending_until_it_exists() {
+    let bed = Bed::start().await;
+    let failures = AlertInbox::plain_queue(&bed.sdk, "trail-failures").await;
+    let (pool, _, _) = bed.inventoried_shop().await;
+    let topic = "arn:aws:sns:us-east-1:123456789012:later-alerts";
+    let trail = bed
+        .trail(topic, &[("FAILURE_QUEUE_URL", failures.queue_url.as_str())])
+        .await;
+    let change = traffic::eventbridge(&traffic::config_change(
+        "3c3d4e5f-0000-4000-8000-000000000001",
+        chrono::Utc::now(),
+        "SetUserPoolMfaConfig",
+        serde_json::json!({"userPoolId": pool, "mfaConfiguration": "OFF"}),
+        "arn:aws:sts::123456789012:assumed-role/admin/jane",
+        "203.0.113.50",
+    ));
+    let err = trail.handle(change.clone(), None).await.unwrap_err();
+    let said = err.to_string();
+    assert!(
+        said.contains(topic) && said.contains("ALERT_TOPIC_ARN"),
+        "{said}"
+    );
+    assert!(failures.drain().await.is_empty(), "not a permanent failure");
+
+    // The topic is made; the source's retry publishes each pending detection once.
+    let inbox = AlertInbox::create(&bed.sdk, "later-alerts").await;
+    assert_eq!(inbox.topic_arn, topic);
+    let report = trail.handle(change.clone(), None).await.unwrap();
+    assert_eq!(
+        (report.detections, report.alerts_sent),
+        (0, 2),
+        "{report:?}"
+    );
+    assert_eq!(inbox.drain().await.len(), 2);
+    let again = trail.handle(change, None).await.unwrap();
+    assert_eq!(again.alerts_sent, 0);
+    assert!(inbox.drain().await.is_empty());
+}

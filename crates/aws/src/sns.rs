@@ -43,13 +43,34 @@ impl AlertSink {
                 .map_err(|e| AwsError::local("Publish", "cannot build a message attribute", e))?;
             request = request.message_attributes(name, value);
         }
-        let out = request
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("Publish", e))?;
+        let out = request.send().await.map_err(|e| self.publish_error(e))?;
         out.message_id
             .filter(|id| !id.is_empty())
             .ok_or_else(|| AwsError::other("Publish", "no MessageId in the answer"))
+    }
+
+    /// A Publish error naming the topic, and for a topic that does not exist or may not be
+    /// published to (a configuration mistake, not an outage) what to do about it.
+    fn publish_error(
+        &self,
+        e: aws_smithy_runtime_api::client::result::SdkError<
+            aws_sdk_sns::operation::publish::PublishError,
+            aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+        >,
+    ) -> AwsError {
+        let service = e.as_service_error();
+        let fix = if service.is_some_and(|s| s.is_not_found_exception()) {
+            ": the topic does not exist. Set ALERT_TOPIC_ARN to the stack's AlertTopicArn output \
+             (locally, `cognito-watch init` makes the topic it names)"
+        } else if service.is_some_and(|s| s.is_authorization_error_exception()) {
+            ": this role may not publish to it (sns:Publish on the topic, and kms:GenerateDataKey \
+             and kms:Decrypt on its key when it is encrypted)"
+        } else {
+            ""
+        };
+        let mut e = AwsError::from_sdk("Publish", e);
+        e.summary = format!("{} (topic {}){fix}", e.summary, self.topic_arn);
+        e
     }
 
     /// Whether the topic `arn` exists (SNS GetTopicAttributes; its NotFound, typed, is `false`).
@@ -186,7 +207,10 @@ mod tests {
         assert_eq!(e.operation, "Publish");
         assert_eq!(e.code.as_deref(), Some("InternalError"));
         assert_eq!(e.status, Some(500));
-        assert_eq!(e.summary, "InternalError: Internal & unavailable");
+        assert_eq!(
+            e.summary,
+            format!("InternalError: Internal & unavailable (topic {TOPIC})")
+        );
         assert!(!e.is_permanent());
     }
 

@@ -205,7 +205,11 @@ impl Trail {
             // Boxed: the delivery future is deep, and callers' stacks may be small.
             let processed = Box::pin(self.process(d, account.as_deref(), &mut report)).await;
             let Err(e) = processed else { continue };
-            if !e.is_permanent() {
+            // A detection left pending (its topic missing, say: a mistake to fix, not a lost
+            // delivery) is published when the delivery is retried; the source keeps it whole
+            // in its own failure destination if the retries run out first.
+            let alert_pending = matches!(e.operation, "Publish" | "PutEvents");
+            if !e.is_permanent() || alert_pending {
                 tracing::error!(delivery = %key, error = %e, "delivery failed; its source will retry");
                 errors.push(e.to_string());
                 continue;
