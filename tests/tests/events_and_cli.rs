@@ -837,6 +837,9 @@ async fn cost_prices_what_the_poll_log_shows() {
     assert!(table.contains("every 1 min (configured)"), "{table}");
     assert!(table.contains("2 app clients"), "{table}");
     assert!(table.contains("$1.00"), "the key's dollar a month: {table}");
+    // The --since syntax is a rate too.
+    let short = cost(&["--rate", "1m"]).await.unwrap();
+    assert!(short.contains("every 1 min (configured)"), "{short}");
     let bad = cost(&["--rate", "every now and then"]).await.unwrap_err();
     assert!(bad.to_string().contains("rate(5 minutes)"), "{bad}");
 }

@@ -104,7 +104,7 @@ pub async fn report(
     let configured = match &args.rate {
         Some(r) => cost::parse_rate(r).ok_or_else(|| {
             CliError::Usage(format!(
-                "--rate {r:?}: expected a schedule rate such as \"rate(5 minutes)\""
+                "--rate {r:?}: expected a rate such as 5m, 1h or \"rate(5 minutes)\""
             ))
         })?,
         None => observed.interval_seconds().unwrap_or(300.0),

@@ -184,8 +184,8 @@ pub enum Command {
         /// How much of the poll log to read: 30m, 24h, 7d... (default 24h)
         #[arg(long, default_value = "24h")]
         since: String,
-        /// The configured poll rate, as the stack's PollRate: "rate(5 minutes)" (default: the
-        /// interval the poll log shows, else 5 minutes).
+        /// The configured poll rate: 5m, 1h, or as the stack's PollRate, "rate(5 minutes)"
+        /// (default: the interval the poll log shows, else 5 minutes).
         #[arg(long)]
         rate: Option<String>,
         /// The tables are encrypted with a customer managed KMS key (TableKmsKeyArn): $1 a month.

@@ -246,9 +246,14 @@ pub fn months(
         .collect()
 }
 
-/// `rate(5 minutes)`, `rate(1 hour)`, `rate(30 seconds)`: the schedule's period in seconds.
+/// A poll rate in seconds: the schedule's own form (`rate(5 minutes)`, `rate(1 hour)`,
+/// `rate(30 seconds)`), or a period as `--since` takes it (`5m`, `1h`).
 pub fn parse_rate(expression: &str) -> Option<f64> {
-    let inner = expression.trim().strip_prefix("rate(")?.strip_suffix(')')?;
+    let Some(inner) = expression.trim().strip_prefix("rate(") else {
+        let period = crate::trail::parse_period(expression).ok()?;
+        return Some(period.num_seconds() as f64);
+    };
+    let inner = inner.strip_suffix(')')?;
     let (n, unit) = inner.trim().split_once(' ')?;
     let n: f64 = n.parse().ok().filter(|n: &f64| *n > 0.0)?;
     let unit = match unit.trim().trim_end_matches('s') {
@@ -382,5 +387,8 @@ mod tests {
         assert_eq!(parse_rate("rate(0 minutes)"), None);
         assert_eq!(parse_rate("cron(0 * * * ? *)"), None);
         assert_eq!(parse_rate("rate(5 fortnights)"), None);
+        assert_eq!(parse_rate("5m"), Some(300.0), "the --since syntax too");
+        assert_eq!(parse_rate("1h"), Some(3600.0));
+        assert_eq!(parse_rate("5 minutes"), None);
     }
 }
