@@ -332,6 +332,8 @@ async fn status_and_report_read_what_the_collector_wrote() {
         list.contains("appclient") && list.contains("every other monitor"),
         "{list}"
     );
+    // Boxed: this test's future is deep already.
+    Box::pin(thresholds_list_in_every_format(snap())).await;
     let show = text(&["thresholds", "show", "appclient"]).await.unwrap();
     assert!(
         show.contains("SignInFailurePercentage") && show.contains("Sign In Failure Percentage"),
@@ -732,6 +734,20 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
         .unwrap()
         .contains("SignInFailurePercentage"));
     let mut out = Vec::new();
+    run(
+        cli(&["-o", "json", "thresholds", "metrics", "appclient"]),
+        &Env::default(),
+        &mut out,
+    )
+    .await
+    .unwrap();
+    let metrics: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert!(metrics
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["id"] == "SignInFailurePercentage"));
+    let mut out = Vec::new();
     run(cli(&["completions", "bash"]), &Env::default(), &mut out)
         .await
         .unwrap();
@@ -893,4 +909,30 @@ async fn init_makes_the_topic_alert_topic_arn_names() {
         said.contains("ALERT_TOPIC_NAME") && said.contains(arn),
         "{said}"
     );
+}
+
+/// `thresholds list -o json` and `-o csv`: the same rows (it printed the table for both).
+async fn thresholds_list_in_every_format(env: Env) {
+    let text = |format: &str| {
+        let cli =
+            Cli::try_parse_from(["cognito-watch", "-o", format, "thresholds", "list"]).unwrap();
+        let env = env.clone();
+        async move {
+            let mut out = Vec::new();
+            run(cli, &env, &mut out).await.unwrap();
+            String::from_utf8(out).unwrap()
+        }
+    };
+    let json: serde_json::Value = serde_json::from_str(&text("json").await).unwrap();
+    let csv = text("csv").await;
+    let csv_rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(json.as_array().unwrap().len(), csv_rows.len(), "{csv}");
+    let appclient = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["type"] == "appclient")
+        .unwrap();
+    assert_eq!(appclient["thresholds"], 6, "{json}");
+    assert!(csv.starts_with("Type,Profile,Thresholds,"), "{csv}");
 }

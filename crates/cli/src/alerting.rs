@@ -163,25 +163,42 @@ impl ThresholdsCommand {
     }
 }
 
-/// `thresholds metrics`: the catalogue, no AWS.
-pub fn metrics(k: KindArg, w: &mut dyn std::io::Write) -> Result<(), CliError> {
+/// `thresholds metrics`: the catalogue, no AWS; a table, CSV or JSON with the same fields.
+pub fn metrics(
+    k: KindArg,
+    format: crate::Format,
+    look: &crate::render::Look,
+    w: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
     let k = MonitorKind::from(k);
-    let mut t = table();
-    t.set_header(["Id", "Metric", "Statistic"]);
-    for m in catalogue::metrics(k) {
-        t.add_row([m.id, m.label, m.statistic]);
-    }
-    out(w, &t.to_string())
+    let metrics = catalogue::metrics(k);
+    let rows = metrics
+        .iter()
+        .map(|m| {
+            vec![
+                m.id.to_string(),
+                m.label.to_string(),
+                m.statistic.to_string(),
+            ]
+        })
+        .collect();
+    let json = metrics
+        .iter()
+        .map(|m| serde_json::json!({"id": m.id, "metric": m.label, "statistic": m.statistic}))
+        .collect();
+    let header = ["Id", "Metric", "Statistic"];
+    crate::render::emit(w, format, look, &header, rows, json, "no metrics")
 }
 
 /// Every other `thresholds` subcommand, against the status table.
 pub async fn thresholds(
     store: &StatusStore,
     cmd: ThresholdsCommand,
+    (format, look): (crate::Format, &crate::render::Look),
     w: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
     match cmd {
-        ThresholdsCommand::List => list(store, w).await,
+        ThresholdsCommand::List => list(store, format, look, w).await,
         ThresholdsCommand::Show { kind, profile } => show(store, kind.into(), &profile, w).await,
         ThresholdsCommand::Set {
             kind,
@@ -229,59 +246,70 @@ pub async fn thresholds(
             };
             assign(store, a, w).await
         }
-        ThresholdsCommand::Metrics { kind } => metrics(kind, w),
+        ThresholdsCommand::Metrics { kind } => metrics(kind, format, look, w),
         ThresholdsCommand::Import { file } => import(store, &file, w).await,
         ThresholdsCommand::Detections { name, value } => detections(store, name, value, w).await,
         ThresholdsCommand::Export { output } => export(store, output, w).await,
     }
 }
 
-async fn list(store: &StatusStore, w: &mut dyn std::io::Write) -> Result<(), CliError> {
+async fn list(
+    store: &StatusStore,
+    format: crate::Format,
+    look: &crate::render::Look,
+    w: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
     let (set, _) = store.load_profiles().await?;
-    let mut t = table();
-    t.set_header([
+    let header = [
         "Type",
         "Profile",
         "Thresholds",
         "Down after failed polls",
         "Notify for child changes",
         "Assigned to",
-    ]);
+    ];
     let mut profiles = set.profiles.clone();
     profiles.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
-    for p in &profiles {
-        let assigned: Vec<String> = set
-            .assignments
-            .iter()
-            .filter(|a| a.profile == p.name)
-            .map(|a| {
-                a.monitor
-                    .clone()
-                    .or_else(|| a.tag.as_ref().map(|t| format!("tag {t}")))
-                    .unwrap_or_default()
-            })
-            .collect();
-        let assigned = if p.name == DEFAULT_PROFILE {
-            "every other monitor of this type".to_string()
-        } else {
-            assigned.join("\n")
-        };
-        t.add_row([
-            p.kind.id_prefix().to_string(),
-            p.name.clone(),
-            p.thresholds.len().to_string(),
-            p.down_after_failed_polls.to_string(),
-            propagation_text(p).to_string(),
-            assigned,
-        ]);
-    }
-    if profiles.is_empty() {
-        return out(
-            w,
-            "no profiles yet: run `cognito-watch init` or the evaluator once",
-        );
-    }
-    out(w, &t.to_string())
+    let rows: Vec<Vec<String>> = profiles
+        .iter()
+        .map(|p| {
+            let assigned: Vec<String> = set
+                .assignments
+                .iter()
+                .filter(|a| a.profile == p.name)
+                .map(|a| {
+                    a.monitor
+                        .clone()
+                        .or_else(|| a.tag.as_ref().map(|t| format!("tag {t}")))
+                        .unwrap_or_default()
+                })
+                .collect();
+            let assigned = if p.name == DEFAULT_PROFILE {
+                "every other monitor of this type".to_string()
+            } else {
+                assigned.join("\n")
+            };
+            vec![
+                p.kind.id_prefix().to_string(),
+                p.name.clone(),
+                p.thresholds.len().to_string(),
+                p.down_after_failed_polls.to_string(),
+                propagation_text(p).to_string(),
+                assigned,
+            ]
+        })
+        .collect();
+    let json = rows
+        .iter()
+        .zip(&profiles)
+        .map(|(r, p)| {
+            serde_json::json!({"type": r[0], "profile": r[1], "thresholds": p.thresholds.len(),
+                "down_after_failed_polls": p.down_after_failed_polls,
+                "notify_for_child_changes": r[4], "assigned_to": r[5]})
+        })
+        .collect();
+    let empty = "no profiles yet: run `cognito-watch init` or the evaluator once";
+    crate::render::emit(w, format, look, &header, rows, json, empty)
 }
 
 /// "on"/"off" for a user pool profile's propagation, "-" for other types.

@@ -452,12 +452,17 @@ async fn dispatch(
             status(env, Format::of(format, json, false), &filter, out).await
         }
         Command::Thresholds { command } if !command.needs_store() => match command {
-            ThresholdsCommand::Metrics { kind } => alerting::metrics(kind, out),
+            ThresholdsCommand::Metrics { kind } => {
+                let look = render::Look::of(env);
+                alerting::metrics(kind, Format::of(format, false, false), &look, out)
+            }
             other => Err(CliError::Usage(format!("{other:?} needs the status table"))),
         },
         Command::Thresholds { command } => {
             let status = status_store(env, &env.sdk(3).await)?;
-            alerting::thresholds(&status, command, out).await
+            let look = render::Look::of(env);
+            let shown = (Format::of(format, false, false), &look);
+            alerting::thresholds(&status, command, shown, out).await
         }
         Command::Outages { monitor, open, csv } => {
             let status = status_store(env, &env.sdk(3).await)?;
