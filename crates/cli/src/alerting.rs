@@ -69,7 +69,8 @@ pub enum ThresholdsCommand {
     Show {
         /// Monitor type.
         kind: KindArg,
-        #[arg(long, default_value = DEFAULT_PROFILE)]
+        /// The threshold profile (default: the type's `default` profile).
+        #[arg(long = "threshold-profile", value_name = "NAME", default_value = DEFAULT_PROFILE)]
         profile: String,
     },
     /// Add or replace a threshold (same metric and comparator), or remove a metric's thresholds.
@@ -82,12 +83,14 @@ pub enum ThresholdsCommand {
         comparator: Option<String>,
         /// The threshold value (omit with --remove).
         value: Option<f64>,
+        /// The status a breach gives the monitor.
         #[arg(long, value_enum, default_value_t = SeverityArg::Critical)]
         severity: SeverityArg,
         /// Breach only after this many consecutive polls breach.
         #[arg(long, default_value_t = 1)]
         polls: u32,
-        #[arg(long, default_value = DEFAULT_PROFILE)]
+        /// The threshold profile (default: the type's `default` profile).
+        #[arg(long = "threshold-profile", value_name = "NAME", default_value = DEFAULT_PROFILE)]
         profile: String,
         /// Remove every threshold on this metric instead.
         #[arg(long)]
@@ -95,32 +98,46 @@ pub enum ThresholdsCommand {
     },
     /// Turn a user pool profile's "Notify for Any Child Monitor Status Changes" on or off.
     Propagation {
+        /// on: a child's status change is alerted on the pool; off: only the pool's own.
         switch: Switch,
-        #[arg(long, default_value = DEFAULT_PROFILE)]
+        /// The threshold profile (default: the type's `default` profile).
+        #[arg(long = "threshold-profile", value_name = "NAME", default_value = DEFAULT_PROFILE)]
         profile: String,
     },
     /// Assign a profile to a monitor id or to a tag (`key=value`; a pool's tags cover its children).
     Assign {
+        /// The monitor id to assign the profile to.
         #[arg(long, conflicts_with = "tag", required_unless_present = "tag")]
         monitor: Option<String>,
+        /// A tag (`key=value`): every monitor carrying it, and a tagged pool's children.
         #[arg(long)]
         tag: Option<String>,
-        #[arg(long)]
+        /// The threshold profile to assign.
+        #[arg(long = "threshold-profile", value_name = "NAME")]
         profile: String,
     },
     /// The metric ids a monitor type can carry thresholds on.
-    Metrics { kind: KindArg },
+    Metrics {
+        /// Monitor type.
+        kind: KindArg,
+    },
     /// Load profiles and assignments from a TOML file (e.g. profiles/default.toml).
-    Import { file: PathBuf },
-    /// Write every profile and assignment as TOML (stdout, or --output FILE).
+    Import {
+        /// The TOML file.
+        file: PathBuf,
+    },
+    /// Write every profile and assignment as TOML (stdout, or --file FILE).
     Export {
+        /// Write to this file instead of stdout.
         #[arg(long)]
-        output: Option<PathBuf>,
+        file: Option<PathBuf>,
     },
     /// The trail function's security detection thresholds; with NAME VALUE, set one
     /// (e.g. `thresholds detections brute_force_failures 100`).
     Detections {
+        /// A detection threshold's name (as listed without arguments).
         name: Option<String>,
+        /// Its new value.
         #[arg(requires = "name")]
         value: Option<f64>,
     },
@@ -129,7 +146,12 @@ pub enum ThresholdsCommand {
 #[derive(Debug, Subcommand)]
 pub enum OutageCommand {
     /// Set an outage's comment (the id as `outages` shows it, or its first 4+ characters).
-    Comment { id: String, text: String },
+    Comment {
+        /// The outage's id, or its first 4+ characters.
+        id: String,
+        /// The comment.
+        text: String,
+    },
 }
 
 fn out(w: &mut dyn std::io::Write, text: &str) -> Result<(), CliError> {
@@ -249,7 +271,7 @@ pub async fn thresholds(
         ThresholdsCommand::Metrics { kind } => metrics(kind, format, look, w),
         ThresholdsCommand::Import { file } => import(store, &file, w).await,
         ThresholdsCommand::Detections { name, value } => detections(store, name, value, w).await,
-        ThresholdsCommand::Export { output } => export(store, output, w).await,
+        ThresholdsCommand::Export { file } => export(store, file, w).await,
     }
 }
 

@@ -165,6 +165,7 @@ pub enum Command {
         /// Only outages still open.
         #[arg(long)]
         open: bool,
+        /// CSV (the same as `-o csv`).
         #[arg(long)]
         csv: bool,
     },
@@ -196,10 +197,14 @@ pub enum Command {
         no_derived_metrics: bool,
     },
     /// Print a shell completion script: `cognito-watch completions bash > /etc/bash_completion.d/cognito-watch`.
-    Completions { shell: clap_complete::Shell },
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
     /// Run a function: the deployed one (its answer and log tail) when the stack names it,
     /// else, or with --local, its handler in this process (for an emulator at AWS_ENDPOINT_URL).
     Invoke {
+        /// The function: collector, evaluator or trail.
         function: Function,
         /// Run the handler in this process even when a deployed function is known.
         #[arg(long)]
@@ -1111,6 +1116,50 @@ fn status_store(env: &Env, base: &aws_config::SdkConfig) -> Result<StatusStore, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every argument of every command, with the path of commands it belongs to.
+    fn every_arg(cmd: &clap::Command, path: &str, out: &mut Vec<(String, clap::Arg)>) {
+        for arg in cmd.get_arguments() {
+            out.push((path.to_string(), arg.clone()));
+        }
+        for sub in cmd.get_subcommands() {
+            every_arg(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn every_argument_has_help_and_a_flag_name_has_one_meaning() {
+        let root = <Cli as clap::CommandFactory>::command();
+        let globals: Vec<&str> = root
+            .get_arguments()
+            .filter(|a| a.is_global_set())
+            .filter_map(clap::Arg::get_long)
+            .collect();
+        assert!(globals.contains(&"profile") && globals.contains(&"output"));
+        let mut args = Vec::new();
+        for sub in root.get_subcommands() {
+            every_arg(sub, sub.get_name(), &mut args);
+        }
+        let mut wrong = Vec::new();
+        for (path, arg) in &args {
+            let id = arg.get_id().as_str();
+            if id == "help" || id == "version" {
+                continue;
+            }
+            if arg
+                .get_help()
+                .is_none_or(|h| h.to_string().trim().is_empty())
+            {
+                wrong.push(format!("{path} {id}: no help text"));
+            }
+            if arg.get_long().is_some_and(|l| globals.contains(&l)) {
+                wrong.push(format!(
+                    "{path} --{id}: the global flag's name, another meaning"
+                ));
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
 
     #[tokio::test]
     async fn progress_hands_back_the_work_whether_or_not_stderr_is_a_terminal() {

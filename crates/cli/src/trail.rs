@@ -43,6 +43,7 @@ pub enum TallyCommand {
     Failures {
         #[command(flatten)]
         query: QueryArgs,
+        /// What to count the failures by.
         #[arg(long, value_enum, default_value_t = By::ErrorCode)]
         by: By,
     },
@@ -55,6 +56,7 @@ pub enum TallyCommand {
     TopIps {
         #[command(flatten)]
         query: QueryArgs,
+        /// How many source IPs to list.
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
