@@ -459,7 +459,7 @@ async fn assign(
     let (set, _) = store.load_profiles().await?;
     if !set.profiles.iter().any(|p| p.name == a.profile) {
         return Err(CliError::Usage(format!(
-            "no profile {:?}; create it with `thresholds set <type> ... --profile {}`",
+            "no profile {:?}; create it with `thresholds set <type> ... --threshold-profile {}`",
             a.profile, a.profile
         )));
     }
