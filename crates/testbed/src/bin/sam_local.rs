@@ -347,7 +347,34 @@ fn invoke(
         ("AWS_DEFAULT_REGION", REGION.to_string()),
     ]
     .into();
-    let out = Command::new("sam")
+    // SAM posts the event once its container's published port accepts a connection, and gives
+    // up after three tries within 0.7 s; Docker's proxy accepts before the emulated Runtime
+    // Interface Emulator listens, which under qemu on two busy cores can take longer. When the
+    // request never reached the function (no START in its log), the invocation is made again.
+    let mut attempt = 1;
+    loop {
+        let out = sam_invoke(root, template, env_file, function, event, &credentials)?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let unstarted = stderr.contains("No response from invoke container")
+            && !stderr.contains("START RequestId");
+        if unstarted && attempt < 3 {
+            println!("    {function}: the emulator's container did not answer in time; again");
+            attempt += 1;
+            continue;
+        }
+        return answer_of(function, event, endpoint, &out);
+    }
+}
+
+fn sam_invoke(
+    root: &Path,
+    template: &Path,
+    env_file: &Path,
+    function: &str,
+    event: &Path,
+    credentials: &BTreeMap<&str, String>,
+) -> Result<std::process::Output, Failure> {
+    Ok(Command::new("sam")
         .current_dir(root)
         .args(["local", "invoke", function, "--skip-pull-image"])
         .args(["--docker-network", NETWORK])
@@ -363,7 +390,16 @@ fn invoke(
         .env_remove("AWS_PROFILE")
         .env("SAM_CLI_TELEMETRY", "0")
         .output()
-        .map_err(|e| format!("cannot run sam (is the SAM CLI on PATH?): {e}"))?;
+        .map_err(|e| format!("cannot run sam (is the SAM CLI on PATH?): {e}"))?)
+}
+
+/// The function's answer in `sam local invoke`'s output, or an error with all it said.
+fn answer_of(
+    function: &str,
+    event: &Path,
+    endpoint: &str,
+    out: &std::process::Output,
+) -> Result<Value, Failure> {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let answer = stdout
