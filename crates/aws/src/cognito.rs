@@ -21,12 +21,12 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::error::AwsError;
+use crate::sdk::{to_chrono, ScopeClients};
 
 /// Cognito's modeled errors, user pools and identity pools: each call's error is read into its
 /// service's type, which says what kind of error it is.
 type Idp = aws_sdk_cognitoidentityprovider::Error;
 type Identity = aws_sdk_cognitoidentity::Error;
-use crate::sdk::{to_chrono, ScopeClients};
 
 /// Page size of every Cognito listing (the maximum the APIs take).
 pub const PAGE_SIZE: i32 = 60;
@@ -39,6 +39,24 @@ impl ScopeClients {
     /// the clients' interceptor).
     async fn slot(&self, category: ApiCategory, pool: Option<&str>) {
         self.limits.acquire(category, pool).await;
+    }
+
+    /// One request, sent once its category's quota about `pool` allows it (an SDK request's
+    /// future sends nothing until awaited), its error read into the service's modeled type `S`.
+    async fn ask<S, T, E>(
+        &self,
+        (category, pool): (ApiCategory, Option<&str>),
+        operation: &'static str,
+        request: impl std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    ) -> Result<T, AwsError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        S: crate::error::ModeledError + From<SdkError<E, HttpResponse>>,
+    {
+        self.slot(category, pool).await;
+        request
+            .await
+            .map_err(|e| AwsError::modeled::<S, _>(operation, e))
     }
 
     /// Every page of a listing, the category's quota taken before each page's request (the
@@ -103,14 +121,11 @@ impl ScopeClients {
         &self,
         pool_id: &str,
     ) -> Result<(String, UserPoolDetails, BTreeMap<String, String>), AwsError> {
-        self.slot(ApiCategory::UserPoolRead, Some(pool_id)).await;
+        let request = self.idp.describe_user_pool().user_pool_id(pool_id).send();
+        let quota = (ApiCategory::UserPoolRead, Some(pool_id));
         let out = self
-            .idp
-            .describe_user_pool()
-            .user_pool_id(pool_id)
-            .send()
-            .await
-            .map_err(|e| AwsError::modeled::<Idp, _>("DescribeUserPool", e))?;
+            .ask::<Idp, _, _>(quota, "DescribeUserPool", request)
+            .await?;
         let p = out
             .user_pool
             .ok_or_else(|| AwsError::other("DescribeUserPool", "no UserPool in the answer"))?;
@@ -179,16 +194,16 @@ impl ScopeClients {
         pool_id: &str,
         client_id: &str,
     ) -> Result<(String, AppClientDetails), AwsError> {
-        self.slot(ApiCategory::UserPoolClientRead, Some(pool_id))
-            .await;
-        let out = self
+        let request = self
             .idp
             .describe_user_pool_client()
             .user_pool_id(pool_id)
             .client_id(client_id)
-            .send()
-            .await
-            .map_err(|e| AwsError::modeled::<Idp, _>("DescribeUserPoolClient", e))?;
+            .send();
+        let quota = (ApiCategory::UserPoolClientRead, Some(pool_id));
+        let out = self
+            .ask::<Idp, _, _>(quota, "DescribeUserPoolClient", request)
+            .await?;
         let c = out.user_pool_client.ok_or_else(|| {
             AwsError::other("DescribeUserPoolClient", "no UserPoolClient in the answer")
         })?;
@@ -286,16 +301,16 @@ impl ScopeClients {
         pool_id: &str,
         name: &str,
     ) -> Result<IdentityProviderDetails, AwsError> {
-        self.slot(ApiCategory::UserPoolResourceRead, Some(pool_id))
-            .await;
-        let out = self
+        let request = self
             .idp
             .describe_identity_provider()
             .user_pool_id(pool_id)
             .provider_name(name)
-            .send()
-            .await
-            .map_err(|e| AwsError::modeled::<Idp, _>("DescribeIdentityProvider", e))?;
+            .send();
+        let quota = (ApiCategory::UserPoolResourceRead, Some(pool_id));
+        let out = self
+            .ask::<Idp, _, _>(quota, "DescribeIdentityProvider", request)
+            .await?;
         let p = out.identity_provider.ok_or_else(|| {
             AwsError::other(
                 "DescribeIdentityProvider",
@@ -328,14 +343,11 @@ impl ScopeClients {
         arn: &str,
     ) -> Result<BTreeMap<String, String>, AwsError> {
         let pool = arn.rsplit_once('/').map(|(_, id)| id);
-        self.slot(ApiCategory::UserPoolResourceRead, pool).await;
+        let request = self.idp.list_tags_for_resource().resource_arn(arn).send();
+        let quota = (ApiCategory::UserPoolResourceRead, pool);
         let out = self
-            .idp
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-            .await
-            .map_err(|e| AwsError::modeled::<Idp, _>("ListTagsForResource", e))?;
+            .ask::<Idp, _, _>(quota, "ListTagsForResource", request)
+            .await?;
         Ok(out.tags.unwrap_or_default().into_iter().collect())
     }
 
@@ -345,16 +357,15 @@ impl ScopeClients {
         pool_id: &str,
         token: Option<String>,
     ) -> Result<(Vec<UserDetails>, Option<String>), AwsError> {
-        self.slot(ApiCategory::UserList, Some(pool_id)).await;
-        let page = self
+        let request = self
             .idp
             .list_users()
             .user_pool_id(pool_id)
             .limit(PAGE_SIZE)
             .set_pagination_token(token)
-            .send()
-            .await
-            .map_err(|e| AwsError::modeled::<Idp, _>("ListUsers", e))?;
+            .send();
+        let quota = (ApiCategory::UserList, Some(pool_id));
+        let page = self.ask::<Idp, _, _>(quota, "ListUsers", request).await?;
         let users = page
             .users()
             .iter()
@@ -411,14 +422,15 @@ impl ScopeClients {
         &self,
         id: &str,
     ) -> Result<(String, IdentityPoolDetails, BTreeMap<String, String>), AwsError> {
-        self.slot(ApiCategory::IdentityPoolRead, None).await;
-        let p = self
+        let request = self
             .identity
             .describe_identity_pool()
             .identity_pool_id(id)
-            .send()
-            .await
-            .map_err(|e| AwsError::modeled::<Identity, _>("DescribeIdentityPool", e))?;
+            .send();
+        let quota = (ApiCategory::IdentityPoolRead, None);
+        let p = self
+            .ask::<Identity, _, _>(quota, "DescribeIdentityPool", request)
+            .await?;
         let details = IdentityPoolDetails {
             identity_pool_id: id.to_string(),
             arn: identity_pool_arn(&self.partition, &self.scope, id),
@@ -461,14 +473,15 @@ impl ScopeClients {
         &self,
         id: &str,
     ) -> Result<(BTreeMap<String, String>, Option<String>), AwsError> {
-        self.slot(ApiCategory::IdentityPoolRead, None).await;
-        let out = self
+        let request = self
             .identity
             .get_identity_pool_roles()
             .identity_pool_id(id)
-            .send()
-            .await
-            .map_err(|e| AwsError::modeled::<Identity, _>("GetIdentityPoolRoles", e))?;
+            .send();
+        let quota = (ApiCategory::IdentityPoolRead, None);
+        let out = self
+            .ask::<Identity, _, _>(quota, "GetIdentityPoolRoles", request)
+            .await?;
         let roles = out.roles.clone().unwrap_or_default().into_iter().collect();
         let mappings = out.role_mappings.as_ref().filter(|m| !m.is_empty()).map(|m| {
             let json: BTreeMap<&String, serde_json::Value> = m
@@ -510,16 +523,17 @@ impl ScopeClients {
         id: &str,
         token: Option<String>,
     ) -> Result<(Vec<IdentitySample>, Option<String>), AwsError> {
-        self.slot(ApiCategory::IdentityList, None).await;
-        let page = self
+        let request = self
             .identity
             .list_identities()
             .identity_pool_id(id)
             .max_results(PAGE_SIZE)
             .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| AwsError::modeled::<Identity, _>("ListIdentities", e))?;
+            .send();
+        let quota = (ApiCategory::IdentityList, None);
+        let page = self
+            .ask::<Identity, _, _>(quota, "ListIdentities", request)
+            .await?;
         let identities = page
             .identities()
             .iter()
