@@ -11,12 +11,8 @@ use std::sync::{Arc, Mutex};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
-use aws_smithy_runtime_api::client::http::{
-    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
-    SharedHttpConnector,
-};
-use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_http_client::test_util::infallible_client_fn;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_types::body::SdkBody;
 use cognito_watch_aws::events::Requests;
 use cognito_watch_aws::failures::{FailedDelivery, FailureQueue};
@@ -32,7 +28,7 @@ struct Sent {
     headers: BTreeMap<String, String>,
 }
 
-/// An HTTP client that records each request and answers it as its service documents an empty
+/// Records each request the clients send, and answers it as its service documents an empty
 /// success (SNS and STS in XML, the JSON services with the fields the callers read).
 #[derive(Debug, Clone, Default)]
 struct Recorder(Arc<Mutex<Vec<Sent>>>);
@@ -42,73 +38,56 @@ impl Recorder {
         self.0.lock().unwrap().clone()
     }
 
-    fn answer(request: &HttpRequest) -> (u16, &'static str, String) {
-        let target = request
-            .headers()
-            .get("x-amz-target")
-            .unwrap_or_default()
-            .to_string();
-        let form = std::str::from_utf8(request.body().bytes().unwrap_or_default())
-            .unwrap_or_default()
-            .to_string();
-        let json = "application/x-amz-json-1.1";
-        match target.rsplit('.').next().unwrap_or_default() {
-            "GetParameter" => (
-                200,
-                json,
-                r#"{"Parameter":{"Name":"/x","Value":"ext-1","Type":"SecureString"}}"#.into(),
-            ),
-            "PutEvents" => (200, json, r#"{"FailedEntryCount":0,"Entries":[{"EventId":"e"}]}"#.into()),
-            "SendMessage" => (200, "application/x-amz-json-1.0", r#"{"MessageId":"m"}"#.into()),
-            "DescribeIdentityPool" => (
-                200,
-                json,
-                r#"{"IdentityPoolId":"eusc-de-east-1:0f1e2d3c-0000-4000-8000-00000000abcd","IdentityPoolName":"ip","AllowUnauthenticatedIdentities":false}"#.into(),
-            ),
-            "" if form.contains("Action=Publish") => (
-                200,
-                "text/xml",
-                "<PublishResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><PublishResult><MessageId>m-1</MessageId></PublishResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></PublishResponse>".into(),
-            ),
-            "" if form.contains("Action=GetCallerIdentity") => (
-                200,
-                "text/xml",
-                "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws-eusc:sts::123456789012:assumed-role/cognito-watch/s</Arn><UserId>AROA:s</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>".into(),
-            ),
-            _ => (200, json, "{}".into()),
-        }
+    /// The HTTP client the SDK configuration is given.
+    fn client(&self) -> SharedHttpClient {
+        let seen = self.0.clone();
+        infallible_client_fn(move |request: http::Request<SdkBody>| {
+            let host = request.uri().host().unwrap_or_default().to_string();
+            let headers = request
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap().to_string()))
+                .collect();
+            seen.lock().unwrap().push(Sent { host, headers });
+            let (content_type, body) = answer(&request);
+            http::Response::builder()
+                .status(200)
+                .header("content-type", content_type)
+                .body(SdkBody::from(body))
+                .unwrap()
+        })
     }
 }
 
-impl HttpConnector for Recorder {
-    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let uri = request.uri();
-        let rest = uri.split_once("://").map_or(uri, |(_, r)| r);
-        let host = rest
-            .split(['/', ':'])
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        let headers = request
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
-            .collect();
-        self.0.lock().unwrap().push(Sent { host, headers });
-        let (status, content_type, body) = Recorder::answer(&request);
-        let mut response = HttpResponse::new(status.try_into().unwrap(), SdkBody::from(body));
-        response.headers_mut().insert("content-type", content_type);
-        HttpConnectorFuture::ready(Ok(response))
-    }
-}
-
-impl HttpClient for Recorder {
-    fn http_connector(
-        &self,
-        _settings: &HttpConnectorSettings,
-        _components: &RuntimeComponents,
-    ) -> SharedHttpConnector {
-        SharedHttpConnector::new(self.clone())
+/// A service's answer to `request`: (content type, body).
+fn answer(request: &http::Request<SdkBody>) -> (&'static str, String) {
+    let target = request
+        .headers()
+        .get("x-amz-target")
+        .and_then(|t| t.to_str().ok())
+        .unwrap_or_default();
+    let form = std::str::from_utf8(request.body().bytes().unwrap_or_default()).unwrap_or_default();
+    let json = "application/x-amz-json-1.1";
+    match target.rsplit('.').next().unwrap_or_default() {
+        "GetParameter" => (
+            json,
+            r#"{"Parameter":{"Name":"/x","Value":"ext-1","Type":"SecureString"}}"#.into(),
+        ),
+        "PutEvents" => (json, r#"{"FailedEntryCount":0,"Entries":[{"EventId":"e"}]}"#.into()),
+        "SendMessage" => ("application/x-amz-json-1.0", r#"{"MessageId":"m"}"#.into()),
+        "DescribeIdentityPool" => (
+            json,
+            r#"{"IdentityPoolId":"eusc-de-east-1:0f1e2d3c-0000-4000-8000-00000000abcd","IdentityPoolName":"ip","AllowUnauthenticatedIdentities":false}"#.into(),
+        ),
+        "" if form.contains("Action=Publish") => (
+            "text/xml",
+            "<PublishResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><PublishResult><MessageId>m-1</MessageId></PublishResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></PublishResponse>".into(),
+        ),
+        "" if form.contains("Action=GetCallerIdentity") => (
+            "text/xml",
+            "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws-eusc:sts::123456789012:assumed-role/cognito-watch/s</Arn><UserId>AROA:s</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>".into(),
+        ),
+        _ => (json, "{}".into()),
     }
 }
 
@@ -122,7 +101,7 @@ fn config(region: &str, recorder: &Recorder) -> SdkConfig {
             ),
         )
         .app_name(aws_types::app_name::AppName::new("cognito-watch").unwrap())
-        .http_client(SharedHttpClient::new(recorder.clone()))
+        .http_client(recorder.client())
         .build()
 }
 
