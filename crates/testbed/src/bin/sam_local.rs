@@ -28,14 +28,14 @@ use chrono::{Duration, DurationRound, Utc};
 use cognito_watch_testbed::{seed, traffic, AlertInbox, Bed, REGION, STATUS_TABLE, TRAIL_TABLE};
 use serde_json::{json, Value};
 
-/// The functions, in the order their events are invoked: the collector inventories what the
-/// evaluator then judges; the trail's tallies name the collector's pool.
 /// The Docker network the emulator and the functions share, the emulator's name on it, and
 /// the empty image it runs from (this machine's Python mounted in: nothing is pulled).
 const NETWORK: &str = "cognito-watch-local";
 const EMULATOR: &str = "cognito-watch-emulator";
 const EMPTY_IMAGE: &str = "cognito-watch/empty:local";
 
+/// The functions, in the order their events are invoked: the collector inventories what the
+/// evaluator then judges; the trail's tallies name the collector's pool.
 const FUNCTIONS: [(&str, &str); 3] = [
     ("collector", "CollectorFunction"),
     ("evaluator", "EvaluatorFunction"),
@@ -79,6 +79,25 @@ struct Seeded {
     inbox: AlertInbox,
     failures: AlertInbox,
     pool: String,
+    client: String,
+}
+
+impl Seeded {
+    /// Ten minutes of the client `web` failing two sign-ins in three, ending a minute before
+    /// now: put again before each collector invocation, so a slow one (an emulated container
+    /// that took minutes to answer) still finds them in its window.
+    async fn traffic(&self) -> Result<(), Failure> {
+        let now = Utc::now().duration_trunc(Duration::minutes(1))?;
+        let dims = [
+            ("UserPool", self.pool.as_str()),
+            ("UserPoolClient", self.client.as_str()),
+        ];
+        let data = (2..12)
+            .map(|m| seed::requests("SignInSuccesses", &dims, now - Duration::minutes(m), 4, 12))
+            .collect();
+        seed::put(&self.bed.cw, data).await?;
+        Ok(())
+    }
 }
 
 /// Run `docker` with `args`; its output, or an error saying what failed.
@@ -126,16 +145,7 @@ async fn seed_emulator(root: &Path) -> Result<Seeded, Failure> {
     let failures = AlertInbox::plain_queue(&bed.sdk, "trail-failures").await;
     // The status and trail tables (the state and history tables come with the bed).
     bed.evaluator(&inbox.topic_arn).await;
-    let (pool, web) = seed::pool_with_client(&bed.idp, "shop", "web").await?;
-    let now = Utc::now().duration_trunc(Duration::minutes(1))?;
-    let dims = [
-        ("UserPool", pool.as_str()),
-        ("UserPoolClient", web.as_str()),
-    ];
-    let data = (2..12)
-        .map(|m| seed::requests("SignInSuccesses", &dims, now - Duration::minutes(m), 4, 12))
-        .collect();
-    seed::put(&bed.cw, data).await?;
+    let (pool, client) = seed::pool_with_client(&bed.idp, "shop", "web").await?;
     // The trail file the S3 notification names: the records of trail-file.json.
     let file = read_json(&root.join("events/trail/trail-file.json"))?;
     let note = read_json(&root.join("events/trail/s3-notification.json"))?;
@@ -154,15 +164,26 @@ async fn seed_emulator(root: &Path) -> Result<Seeded, Failure> {
         inbox,
         failures,
         pool,
+        client,
     })
 }
 
-/// The emulator seeded, the local template and the `--env-vars` file written: (template,
-/// env file, the functions' endpoint).
-async fn prepare(root: &Path) -> Result<(Seeded, PathBuf, PathBuf, String), Failure> {
+/// Where `sam local invoke` runs and what it is given.
+struct Local {
+    /// The workspace root.
+    root: PathBuf,
+    /// `.aws-sam/build/template.local.yaml`.
+    template: PathBuf,
+    /// The `--env-vars` file.
+    env_file: PathBuf,
+    /// Where the functions reach the emulator, on the shared network.
+    endpoint: String,
+}
+
+/// The emulator seeded, the local template and the `--env-vars` file written.
+async fn prepare(root: &Path) -> Result<(Seeded, Local), Failure> {
     let built = root.join(".aws-sam/build/template.yaml");
     let seeded = seed_emulator(root).await?;
-    // Where the functions reach the emulator, on the shared network.
     let endpoint = format!("http://{EMULATOR}:5000");
     let template = local_template(&built, &endpoint)?;
     let env_file = root.join(".aws-sam/build/env.local.json");
@@ -173,12 +194,24 @@ async fn prepare(root: &Path) -> Result<(Seeded, PathBuf, PathBuf, String), Fail
             &seeded.failures.queue_url,
         ))?,
     )?;
-    Ok((seeded, template, env_file, endpoint))
+    let local = Local {
+        root: root.to_path_buf(),
+        template,
+        env_file,
+        endpoint,
+    };
+    Ok((seeded, local))
 }
 
 /// The emulator up and seeded until Enter, with what to type to use it.
 async fn serve_by_hand(root: &Path) -> Result<(), Failure> {
-    let (seeded, template, env_file, _) = prepare(root).await?;
+    let (
+        seeded,
+        Local {
+            template, env_file, ..
+        },
+    ) = prepare(root).await?;
+    seeded.traffic().await?;
     let local = &seeded.bed.moto.endpoint;
     println!(
         "The emulator is up ({local} here, http://{EMULATOR}:5000 on the Docker network {NETWORK}),\n\
@@ -201,7 +234,7 @@ async fn serve_by_hand(root: &Path) -> Result<(), Failure> {
 }
 
 async fn run(root: &Path) -> Result<usize, Failure> {
-    let (seeded, template, env_file, endpoint) = prepare(root).await?;
+    let (seeded, local) = prepare(root).await?;
     let mut passed = 0;
     let mut alerts = Vec::new();
     for (dir, function) in FUNCTIONS {
@@ -219,7 +252,7 @@ async fn run(root: &Path) -> Result<usize, Failure> {
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_default();
             let started = Instant::now();
-            let answer = invoke(root, &template, &env_file, function, &file, &endpoint)?;
+            let answer = invoke(&local, &seeded, function, &file).await?;
             check(dir, &name, &answer, &seeded)
                 .await
                 .map_err(|e| format!("{dir}/{name}: {e}\nanswer: {answer}"))?;
@@ -328,14 +361,12 @@ fn merge(into: &mut Value, more: Value) {
 }
 
 /// One `sam local invoke`; the function's answer (SAM prints it on stdout, the function's
-/// logs on stderr).
-fn invoke(
-    root: &Path,
-    template: &Path,
-    env_file: &Path,
+/// logs on stderr). The collector's traffic is put again just before each attempt.
+async fn invoke(
+    local: &Local,
+    seeded: &Seeded,
     function: &str,
     event: &Path,
-    endpoint: &str,
 ) -> Result<Value, Failure> {
     let credentials: BTreeMap<&str, String> = [
         ("AWS_ACCESS_KEY_ID", "ANOTREAL".to_string()),
@@ -348,49 +379,100 @@ fn invoke(
     ]
     .into();
     // SAM posts the event once its container's published port accepts a connection, and gives
-    // up after three tries within 0.7 s; Docker's proxy accepts before the emulated Runtime
-    // Interface Emulator listens, which under qemu on two busy cores can take longer. When the
-    // request never reached the function (no START in its log), the invocation is made again.
-    let mut attempt = 1;
-    loop {
-        let out = sam_invoke(root, template, env_file, function, event, &credentials)?;
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let unstarted = stderr.contains("No response from invoke container")
-            && !stderr.contains("START RequestId");
-        if unstarted && attempt < 3 {
-            println!("    {function}: the emulator's container did not answer in time; again");
-            attempt += 1;
-            continue;
+    // up after three tries within 0.7 s. Docker's userland proxy accepts before the emulated
+    // Runtime Interface Emulator listens, which under qemu can take longer (scripts/sam-local
+    // starts dockerd without that proxy, so the port accepts only once the emulator listens;
+    // a daemon already running may have it). SAM then removes the container at once but exits
+    // only when the function's timer runs out (600 s for the collector), so the invocation is
+    // stopped as soon as SAM says so, and made again.
+    for attempt in 1..=3 {
+        if function == "CollectorFunction" {
+            seeded.traffic().await?;
         }
-        return answer_of(function, event, endpoint, &out);
+        match sam_invoke(local, function, event, &credentials)? {
+            Invoked::Answered(out) => return answer_of(function, event, &local.endpoint, &out),
+            Invoked::Unanswered(stderr) => {
+                let log = local.root.join(format!(
+                    "target/sam-local/unanswered-{function}-{attempt}.log"
+                ));
+                std::fs::create_dir_all(log.parent().unwrap_or(&local.root))?;
+                std::fs::write(&log, stderr)?;
+                println!(
+                    "    {function}: the emulator's container was not listening yet ({}); again",
+                    log.display()
+                );
+            }
+        }
     }
+    Err(format!(
+        "sam local invoke {function} -e {}: the container never took the event in 3 tries",
+        event.display()
+    )
+    .into())
+}
+
+/// What came of one `sam local invoke`.
+enum Invoked {
+    /// SAM ran to its end: its output.
+    Answered(std::process::Output),
+    /// The event never reached the function: what SAM said before it was stopped.
+    Unanswered(String),
 }
 
 fn sam_invoke(
-    root: &Path,
-    template: &Path,
-    env_file: &Path,
+    local: &Local,
     function: &str,
     event: &Path,
     credentials: &BTreeMap<&str, String>,
-) -> Result<std::process::Output, Failure> {
-    Ok(Command::new("sam")
-        .current_dir(root)
+) -> Result<Invoked, Failure> {
+    use std::io::{BufRead, Read};
+    let mut child = Command::new("sam")
+        .current_dir(&local.root)
         .args(["local", "invoke", function, "--skip-pull-image"])
         .args(["--docker-network", NETWORK])
         .arg("--template")
-        .arg(template)
+        .arg(&local.template)
         .arg("--event")
         .arg(event)
         .arg("--env-vars")
-        .arg(env_file)
+        .arg(&local.env_file)
         .args(["--region", REGION])
         .envs(credentials)
         .args(std::env::var_os("SAM_LOCAL_DEBUG").map(|_| "--debug"))
         .env_remove("AWS_PROFILE")
         .env("SAM_CLI_TELEMETRY", "0")
-        .output()
-        .map_err(|e| format!("cannot run sam (is the SAM CLI on PATH?): {e}"))?)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run sam (is the SAM CLI on PATH?): {e}"))?;
+    let mut stdout = child.stdout.take().ok_or("sam's stdout")?;
+    let stderr = child.stderr.take().ok_or("sam's stderr")?;
+    let reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        stdout.read_to_end(&mut bytes).map(|_| bytes)
+    });
+    let mut said = String::new();
+    let mut started = false;
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line?;
+        started |= line.contains("START RequestId");
+        said.push_str(&line);
+        said.push('\n');
+        if !started && line.contains("No response from invoke container") {
+            child.kill()?;
+            child.wait()?;
+            return Ok(Invoked::Unanswered(said));
+        }
+    }
+    let status = child.wait()?;
+    let stdout = reader
+        .join()
+        .map_err(|_| "reading sam's output panicked")??;
+    Ok(Invoked::Answered(std::process::Output {
+        status,
+        stdout,
+        stderr: said.into_bytes(),
+    }))
 }
 
 /// The function's answer in `sam local invoke`'s output, or an error with all it said.
