@@ -325,12 +325,74 @@ class CborBridge:
         ]
 
 
+def _transactions_snapshot_items_not_tables():
+    """moto 5.2.1's TransactWriteItems backs up each table it touches, whole, once per item
+    of the transaction (`copy.deepcopy(table)` in a loop), to roll back on failure: a
+    100-item transaction on a table of N items copies 100 * N items, which on the trail
+    table of a 50,000-record burst grows the server by gigabytes. This keeps moto's own
+    transaction logic and answers, and backs up only the items the transaction names: the
+    table copies become the tables themselves, and a cancelled transaction puts back (or
+    removes) exactly those items."""
+    import copy as stdlib_copy
+    import types
+
+    from moto.dynamodb import models as ddb
+    from moto.dynamodb.models.table import Table
+
+    def deepcopy(value, memo=None):
+        if isinstance(value, Table):
+            return value
+        return stdlib_copy.deepcopy(value, memo)
+
+    ddb.copy = types.SimpleNamespace(copy=stdlib_copy.copy, deepcopy=deepcopy)
+    original = ddb.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        saved = []
+        for entry in transact_items:
+            _, op = next(iter(entry.items()))
+            name = op.get("TableName")
+            table = self.tables.get(name)
+            if table is None:
+                continue
+            if "Key" in op:
+                key = op["Key"]
+            else:
+                attrs = op.get("Item", {})
+                key = {
+                    k: attrs[k]
+                    for k in (table.hash_key_attr, table.range_key_attr)
+                    if k is not None and k in attrs
+                }
+            try:
+                current = self.get_item(name, key)
+            except Exception:
+                continue
+            before = (
+                stdlib_copy.deepcopy(current.to_json()["Attributes"]) if current else None
+            )
+            saved.append((name, key, before))
+        try:
+            return original(self, transact_items)
+        except Exception:
+            for name, key, before in reversed(saved):
+                if before is None:
+                    if self.get_item(name, key) is not None:
+                        self.delete_item(name, key)
+                else:
+                    self.put_item(name, before)
+            raise
+
+    ddb.DynamoDBBackend.transact_write_items = transact_write_items
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
 
+    _transactions_snapshot_items_not_tables()
     app = CborBridge(DomainDispatcherApplication(create_backend_app))
     server = make_server(args.host, args.port, app, threaded=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

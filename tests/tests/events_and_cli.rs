@@ -136,7 +136,7 @@ async fn every_event_file_is_accepted_by_the_trail_function() {
     )
     .await;
     let files = events("trail");
-    assert!(files.len() >= 7, "{files:?}");
+    assert!(files.len() >= 8, "{files:?}");
     for file in files {
         let name = file.file_name().unwrap().to_string_lossy().to_string();
         let report = trail
@@ -158,6 +158,13 @@ async fn every_event_file_is_accepted_by_the_trail_function() {
                 assert_eq!(report.reinventories, 1, "{name}");
             }
             "logs-subscription.json" => assert_eq!(r.cognito_records, 4, "{name}"),
+            "sqs-batch.json" => {
+                assert_eq!(
+                    r.cognito_records, 2,
+                    "{name}: an API call and a managed login"
+                );
+                assert_eq!(report.batch_item_failures, Some(vec![]), "{name}");
+            }
             _ => assert!(r.cognito_records >= 1, "{name}: {report:?}"),
         }
         assert!(

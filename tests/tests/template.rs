@@ -560,3 +560,178 @@ fn every_function_is_built_by_its_makefile_target_from_one_build_of_all_three() 
         Some(true)
     );
 }
+
+/// A condition of `template` under `params` (unset parameters take their defaults): `!Equals`,
+/// `!Not`, `!And`, `!Or`, `!Condition`, over `!Ref`s and strings.
+fn holds(template: &Value, v: &Value, params: &[(&str, &str)]) -> bool {
+    let value = |v: &Value| -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            Value::Tagged(t) if t.tag == "!Ref" => {
+                let name = t.value.as_str().unwrap();
+                params
+                    .iter()
+                    .find(|(p, _)| *p == name)
+                    .map(|(_, v)| v.to_string())
+                    .unwrap_or_else(|| match &template["Parameters"][name]["Default"] {
+                        Value::String(s) => s.clone(),
+                        Value::Number(n) => n.to_string(),
+                        other => panic!("{name}: no default ({other:?})"),
+                    })
+            }
+            other => panic!("cannot compare {other:?}"),
+        }
+    };
+    let Value::Tagged(t) = v else {
+        panic!("not a condition: {v:?}")
+    };
+    let args = || t.value.as_sequence().unwrap().iter();
+    match t.tag.to_string().as_str() {
+        "!Equals" => {
+            let both: Vec<String> = args().map(value).collect();
+            both[0] == both[1]
+        }
+        "!Not" => !holds(template, args().next().unwrap(), params),
+        "!And" => args().all(|c| holds(template, c, params)),
+        "!Or" => args().any(|c| holds(template, c, params)),
+        "!Condition" => {
+            let name = t.value.as_str().unwrap();
+            holds(template, &template["Conditions"][name], params)
+        }
+        other => panic!("condition {other}"),
+    }
+}
+
+/// The ways CloudTrail records reach the trail function under `params`: the resources whose
+/// condition holds and which deliver them (an EventBridge rule on Cognito's sources, a log
+/// group subscription, S3's right to invoke it), by kind.
+fn trail_sources(template: &Value, params: &[(&str, &str)]) -> Vec<&'static str> {
+    let resources = template["Resources"].as_mapping().unwrap();
+    let mut out = Vec::new();
+    let trail = &template["Resources"]["TrailFunction"];
+    assert!(
+        trail["Properties"].get("Events").is_none(),
+        "the trail function's sources are conditional resources, not SAM events"
+    );
+    for (_, r) in resources {
+        if let Some(Value::String(condition)) = r.get("Condition") {
+            let c = &template["Conditions"][condition.as_str()];
+            if !holds(template, c, params) {
+                continue;
+            }
+        }
+        let props = &r["Properties"];
+        let to_trail = |v: &Value| format!("{v:?}").contains("TrailFunction");
+        match r["Type"].as_str().unwrap_or_default() {
+            "AWS::Events::Rule"
+                if format!("{:?}", props["EventPattern"]["source"]).contains("aws.cognito-idp") =>
+            {
+                out.push("EventBridge");
+            }
+            "AWS::Logs::SubscriptionFilter"
+                if to_trail(&props["DestinationArn"])
+                    && reference(&props["LogGroupName"]) == Some("TrailLogGroupName") =>
+            {
+                out.push("LogGroup");
+            }
+            "AWS::Lambda::Permission"
+                if to_trail(&props["FunctionName"])
+                    && props["Principal"].as_str() == Some("s3.amazonaws.com") =>
+            {
+                out.push("Bucket");
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn each_trail_source_wires_exactly_that_source_and_contradictions_are_refused() {
+    let t = template("template.yaml");
+    let named = [
+        ("TrailLogGroupName", "aws-cloudtrail-logs"),
+        ("TrailBucketName", "my-trail-bucket"),
+    ];
+    for source in ["EventBridge", "LogGroup", "Bucket"] {
+        // Even with the log group and the bucket both named (a user with an existing trail):
+        // one source, the one chosen.
+        let mut params = vec![("TrailSource", source)];
+        params.extend(named);
+        assert_eq!(
+            trail_sources(&t, &params),
+            vec![source],
+            "TrailSource={source}"
+        );
+    }
+    assert_eq!(
+        trail_sources(&t, &[]),
+        vec!["EventBridge"],
+        "the default: EventBridge, nothing else"
+    );
+    // The saved queries still sit on the named log group whatever the source.
+    let query = &t["Resources"]["FailedSignInsQuery"];
+    let condition = &t["Conditions"][query["Condition"].as_str().unwrap()];
+    assert!(holds(
+        &t,
+        condition,
+        &[("TrailSource", "EventBridge"), named[0]]
+    ));
+    // The Rules refuse what cannot work: a source without its name, read-only events away
+    // from EventBridge.
+    let rules = t["Rules"].as_mapping().unwrap();
+    let refused = |params: &[(&str, &str)]| -> Vec<String> {
+        rules
+            .iter()
+            .filter(|(_, r)| holds(&t, &r["RuleCondition"], params))
+            .filter(|(_, r)| {
+                r["Assertions"]
+                    .as_sequence()
+                    .unwrap()
+                    .iter()
+                    .any(|a| !holds(&t, &a["Assert"], params))
+            })
+            .map(|(name, _)| name.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        refused(&[("TrailSource", "LogGroup")]),
+        vec!["LogGroupSourceNamesItsGroup"]
+    );
+    assert_eq!(
+        refused(&[("TrailSource", "Bucket")]),
+        vec!["BucketSourceNamesItsBucket"]
+    );
+    assert_eq!(
+        refused(&[
+            ("TrailSource", "LogGroup"),
+            named[0],
+            ("ReadOnlyEvents", "true")
+        ]),
+        vec!["ReadOnlyEventsComeThroughEventBridge"]
+    );
+    for ok in [
+        vec![("ReadOnlyEvents", "true")],
+        vec![("TrailSource", "LogGroup"), named[0]],
+        vec![("TrailSource", "Bucket"), named[1]],
+    ] {
+        assert!(refused(&ok).is_empty(), "{ok:?}");
+    }
+    // The rule's read-only state, and the collector's own calls left out of it.
+    let rule = &t["Resources"]["CloudTrailRule"]["Properties"];
+    let state = |value: &str| {
+        render(&rule["State"], &|c| {
+            holds(&t, &t["Conditions"][c], &[("ReadOnlyEvents", value)])
+        })
+    };
+    assert_eq!(state("false"), "ENABLED");
+    assert_eq!(
+        state("true"),
+        "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+    );
+    let pattern = format!("{:?}", rule["EventPattern"]);
+    assert!(
+        pattern.contains("anything-but") && pattern.contains("CollectorFunctionRole"),
+        "{pattern}"
+    );
+}

@@ -119,8 +119,9 @@ async fn every_input_shape_is_tallied_and_a_duplicate_changes_nothing() {
     let report = w.trail.handle(eventbridge(&r1), None).await.unwrap();
     assert_eq!(report.records.cognito_records, 1);
     assert_eq!(
-        report.tallies_written, 5,
-        "event name, error code, client, IP in the pool and over the account and region"
+        report.tallies_written, 6,
+        "event name, its class (sign-in), error code, client, IP in the pool and over the \
+         account and region"
     );
     assert_eq!(report.transactions, 1);
     let again = w.trail.handle(eventbridge(&r1), None).await.unwrap();
@@ -285,7 +286,7 @@ async fn a_10k_record_batch_from_one_ip_costs_one_transaction() {
         report.tallies_written
     );
     assert_eq!(report.records.cognito_records, 10_000);
-    assert_eq!(report.tallies_written, 5);
+    assert_eq!(report.tallies_written, 6);
     assert_eq!(writes, 1);
     let ip = w.tally(&w.pool, "ip", IP_A).await;
     assert_eq!(ip.failures, 10_000);

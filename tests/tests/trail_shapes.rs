@@ -632,3 +632,179 @@ async fn enumerating_identity_pools_is_an_alert_and_ordinary_use_is_not() {
         .unwrap();
     assert!(detections_of(&shop.inbox.drain().await).is_empty());
 }
+
+/// A managed login (or classic hosted UI) service event, in the shape AWS documents for the
+/// hosted UI's: the client and the user's sub in `additionalEventData.requestParameters`, the
+/// HTTP status (a float) in `additionalEventData.responseParameters`.
+fn service_event(
+    name: &str,
+    client: &str,
+    at: DateTime<Utc>,
+    ip: &str,
+    id: &str,
+    status: f64,
+) -> Value {
+    json!({"eventVersion": "1.08", "userIdentity": {"accountId": cognito_watch_testbed::ACCOUNT},
+        "eventTime": at.to_rfc3339(), "eventSource": "cognito-idp.amazonaws.com", "eventName": name,
+        "awsRegion": "us-east-1", "sourceIPAddress": ip, "userAgent": "Mozilla/5.0",
+        "errorCode": "", "errorMessage": "",
+        "additionalEventData": {"responseParameters": {"status": status},
+            "requestParameters": {"client_id": [client], "sub": [format!("sub-{id}")]}},
+        "eventID": format!("ml-{id}"), "readOnly": false, "eventType": "AwsServiceEvent",
+        "managementEvent": true, "recipientAccountId": cognito_watch_testbed::ACCOUNT,
+        "serviceEventDetails": {"serviceAccountId": "111122223333"}, "eventCategory": "Management"})
+}
+
+/// An EventBridge event around a service event (the detail type the hosted pages' events have).
+fn service_eventbridge(record: &Value) -> Value {
+    json!({"version": "0", "id": format!("eb-{}", record["eventID"].as_str().unwrap_or_default()),
+        "detail-type": "AWS Service Event via CloudTrail", "source": "aws.cognito-idp",
+        "account": cognito_watch_testbed::ACCOUNT, "time": record["eventTime"],
+        "region": "us-east-1", "resources": [], "detail": record})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn managed_login_is_read_like_the_classic_hosted_ui() {
+    let shop = TrailShop::start(&[]).await;
+    let (bed, pool, web, trail) = (&shop.bed, &shop.pool, &shop.web, &shop.trail);
+    let base = window_of(Utc::now() - Duration::hours(2));
+    // One user's managed login: the page, a wrong password, the right one, a TOTP code, a
+    // passkey registered; and a sign-up and a reset request. Through every input.
+    let journey = |at: DateTime<Utc>, tag: &str| -> Vec<Value> {
+        [
+            ("passkeys_add_GET", 200.0),
+            ("login_POST", 400.0),
+            ("login_POST", 302.0),
+            ("mfa_totp_POST", 302.0),
+            ("passkeys_add_POST", 200.0),
+            ("signup_POST", 302.0),
+            ("forgotPassword_POST", 302.0),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, (name, status))| {
+            service_event(
+                name,
+                web,
+                at + Duration::seconds(i as i64),
+                "192.0.2.44",
+                &format!("{tag}-{i}"),
+                *status,
+            )
+        })
+        .collect()
+    };
+    let windows = [
+        base,
+        base + Duration::minutes(5),
+        base + Duration::minutes(10),
+    ];
+    for record in journey(windows[0], "eb") {
+        let report = trail
+            .handle(service_eventbridge(&record), None)
+            .await
+            .unwrap();
+        assert_eq!(report.records.cognito_records, 1, "{record}");
+    }
+    let texts: Vec<String> = journey(windows[1], "logs")
+        .iter()
+        .map(Value::to_string)
+        .collect();
+    trail
+        .handle(logs_event(&logs_batch("trail", "ml", 1, &texts)), None)
+        .await
+        .unwrap();
+    let file = traffic::trail_file(&journey(windows[2], "file"));
+    let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/managed.json.gz";
+    bed.put_object("trail", key, file.clone()).await;
+    trail
+        .handle(traffic::s3_notification("trail", key, file.len()), None)
+        .await
+        .unwrap();
+    for at in windows {
+        let rows = window(trail, at).await;
+        let class = |name: &str| find(&rows, pool, &TallyKey::new(TallyKind::Class, name)).clone();
+        let sign_in = class("sign-in");
+        assert_eq!(
+            (sign_in.attempts, sign_in.failures),
+            (2, 1),
+            "two login_POST, one answered 400: sign-in attempts, in the client's pool"
+        );
+        assert_eq!(class("challenge").attempts, 1, "mfa_totp_POST");
+        assert_eq!(
+            class("passkey").attempts,
+            1,
+            "passkeys_add_POST (the GET is a page view)"
+        );
+        assert_eq!(class("sign-up").attempts, 1, "signup_POST");
+        let reset = class("reset");
+        assert_eq!(
+            (reset.attempts, reset.password_resets),
+            (1, 1),
+            "forgotPassword_POST"
+        );
+        let client = find(&rows, pool, &TallyKey::new(TallyKind::Client, web.as_str()));
+        assert_eq!(
+            (client.requests, client.attempts, client.failures),
+            (7, 6, 1),
+            "every event is the client's; the page view is a request only"
+        );
+    }
+    assert!(detections_of(&shop.inbox.drain().await).is_empty());
+
+    // Credential stuffing through the managed login pages: 120 sign-ins from 120 addresses,
+    // 100 refused. No address is over the brute force threshold; the pool's sign-ins are.
+    let at = base + Duration::minutes(30);
+    let stuffing: Vec<String> = (0..120)
+        .map(|i| {
+            let status = if i < 100 { 400.0 } else { 302.0 };
+            let name = if i % 2 == 0 {
+                "login_POST"
+            } else {
+                "login_continue_POST"
+            };
+            service_event(
+                name,
+                web,
+                at,
+                &format!("198.51.100.{i}"),
+                &format!("cs-{i}"),
+                status,
+            )
+            .to_string()
+        })
+        .collect();
+    trail
+        .handle(logs_event(&logs_batch("trail", "cs", 1, &stuffing)), None)
+        .await
+        .unwrap();
+    let alerts = shop.inbox.drain().await;
+    assert_eq!(detections_of(&alerts), vec!["pool_failure_spike"]);
+    let text = alerts[0]["Message"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("100 of 120 sign-in attempts failed"),
+        "{text}"
+    );
+
+    // A reset flood through managed login's forgotPassword_POST from one address.
+    let at = base + Duration::minutes(40);
+    let flood: Vec<String> = (0..21)
+        .map(|i| {
+            service_event(
+                "forgotPassword_POST",
+                web,
+                at,
+                "203.0.113.78",
+                &format!("fp-{i}"),
+                302.0,
+            )
+            .to_string()
+        })
+        .collect();
+    trail
+        .handle(logs_event(&logs_batch("trail", "fp", 1, &flood)), None)
+        .await
+        .unwrap();
+    let alerts = shop.inbox.drain().await;
+    assert_eq!(detections_of(&alerts), vec!["password_reset_abuse"]);
+}

@@ -26,6 +26,8 @@ use crate::sdk::Calls;
 
 /// Tally updates per transaction (plus the chunk's idempotency record: 100 items).
 pub const CHUNK: usize = 99;
+/// Bytes of one part of a batch's journal (an item holds at most 400 KB).
+pub const JOURNAL_PART_BYTES: usize = 350 * 1024;
 /// How often a transaction that conflicted with another is tried.
 const CONFLICT_ATTEMPTS: u32 = 8;
 
@@ -51,6 +53,15 @@ impl Applied {
     pub fn duplicate(&self) -> bool {
         self.duplicate_chunks > 0 && self.transactions == 0
     }
+}
+
+/// Whose a queued record is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// This batch's, to count.
+    Ours,
+    /// Another batch's, claimed `at`.
+    Held { batch: String, at: DateTime<Utc> },
 }
 
 /// A detection as stored, with its delivery state.
@@ -194,6 +205,230 @@ impl TrailStore {
             .build()
             .map_err(|e| AwsError::build("TransactWriteItems", e))?;
         Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Claim a queued record for `batch` (a plain conditional put: one write unit). Another
+    /// batch's live claim is answered with who holds it and since when.
+    pub async fn claim(
+        &self,
+        delivery: &str,
+        batch: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Claim, AwsError> {
+        let key = TrailKey::Claim {
+            delivery: delivery.to_string(),
+        }
+        .attributes();
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(key.clone()))
+            .item("batch", s(batch))
+            .item("at", s(time(now)))
+            .item(TTL_ATTRIBUTE, n((now + self.idempotency_ttl).timestamp()))
+            .condition_expression("attribute_not_exists(pk) OR #ttl < :now")
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":now", n(now.timestamp()))
+            .send()
+            .await;
+        if crate::dynamo::conditional("PutItem", put)? {
+            return Ok(Claim::Ours);
+        }
+        let item = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("GetItem", e))?
+            .item
+            .unwrap_or_default();
+        let holder = item.get("batch").and_then(|v| v.as_s().ok()).cloned();
+        let at = item
+            .get("at")
+            .and_then(|v| v.as_s().ok())
+            .and_then(|t| parse_time(t));
+        match (holder, at) {
+            (Some(holder), _) if holder == batch => Ok(Claim::Ours),
+            (Some(holder), Some(at)) => Ok(Claim::Held { batch: holder, at }),
+            // Gone between the two calls (expired and removed): unheld, so claim it again.
+            _ => Box::pin(self.claim(delivery, batch, now)).await,
+        }
+    }
+
+    /// Take over a record `from` a batch that never journaled it (and can no longer be
+    /// running); false when another batch took it first.
+    pub async fn take_over(
+        &self,
+        delivery: &str,
+        from: &str,
+        batch: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, AwsError> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(
+                TrailKey::Claim {
+                    delivery: delivery.to_string(),
+                }
+                .attributes(),
+            ))
+            .item("batch", s(batch))
+            .item("at", s(time(now)))
+            .item(TTL_ATTRIBUTE, n((now + self.idempotency_ttl).timestamp()))
+            .condition_expression("#batch = :from")
+            .expression_attribute_names("#batch", "batch")
+            .expression_attribute_values(":from", s(from))
+            .send()
+            .await;
+        crate::dynamo::conditional("PutItem", put)
+    }
+
+    /// Write a batch's journal: its tallies, gzipped JSON, in parts of at most
+    /// [`JOURNAL_PART_BYTES`], the header (part 0, naming how many) last, so a journal with a
+    /// header is whole. Returns the bytes written.
+    pub async fn write_journal(
+        &self,
+        batch: &str,
+        tallies: &BTreeMap<TallyId, Counts>,
+        now: DateTime<Utc>,
+    ) -> Result<usize, AwsError> {
+        use std::io::Write;
+        let rows: Vec<(&TallyId, &Counts)> = tallies.iter().collect();
+        let json =
+            serde_json::to_vec(&rows).map_err(|e| AwsError::local("PutItem", "journal", e))?;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&json)
+            .map_err(|e| AwsError::local("PutItem", "journal", e))?;
+        let data = gz
+            .finish()
+            .map_err(|e| AwsError::local("PutItem", "journal", e))?;
+        let parts: Vec<&[u8]> = data.chunks(JOURNAL_PART_BYTES).collect();
+        let ttl = n((now + self.idempotency_ttl).timestamp());
+        for (i, part) in parts.iter().enumerate() {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(
+                    TrailKey::Journal {
+                        batch: batch.to_string(),
+                        part: i + 1,
+                    }
+                    .attributes(),
+                ))
+                .item("data", AttributeValue::B(part.to_vec().into()))
+                .item(TTL_ATTRIBUTE, ttl.clone())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("PutItem", e))?;
+        }
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(
+                TrailKey::Journal {
+                    batch: batch.to_string(),
+                    part: 0,
+                }
+                .attributes(),
+            ))
+            .item("parts", n(parts.len() as i64))
+            .item("at", s(time(now)))
+            .item(TTL_ATTRIBUTE, ttl)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("PutItem", e))?;
+        Ok(data.len())
+    }
+
+    /// Whether a batch's journal was written whole (its header exists).
+    pub async fn journal_exists(&self, batch: &str) -> Result<bool, AwsError> {
+        let answer = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(
+                TrailKey::Journal {
+                    batch: batch.to_string(),
+                    part: 0,
+                }
+                .attributes(),
+            ))
+            .consistent_read(true)
+            .projection_expression("pk")
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("GetItem", e))?;
+        Ok(answer.item.is_some())
+    }
+
+    /// A batch's journal, if it was written whole.
+    pub async fn journal(
+        &self,
+        batch: &str,
+    ) -> Result<Option<BTreeMap<TallyId, Counts>>, AwsError> {
+        use std::io::Read;
+        let get = |part: usize| {
+            self.client
+                .get_item()
+                .table_name(&self.table)
+                .set_key(Some(
+                    TrailKey::Journal {
+                        batch: batch.to_string(),
+                        part,
+                    }
+                    .attributes(),
+                ))
+                .consistent_read(true)
+                .send()
+        };
+        let header = get(0)
+            .await
+            .map_err(|e| AwsError::from_sdk("GetItem", e))?
+            .item;
+        let Some(header) = header else {
+            return Ok(None);
+        };
+        let parts = header
+            .get("parts")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(0);
+        let mut data = Vec::new();
+        for part in 1..=parts {
+            let item = get(part)
+                .await
+                .map_err(|e| AwsError::from_sdk("GetItem", e))?
+                .item
+                .ok_or_else(|| {
+                    AwsError::other(
+                        "GetItem",
+                        format!("journal {batch}: part {part} of {parts} is missing"),
+                    )
+                })?;
+            let bytes = item
+                .get("data")
+                .and_then(|v| v.as_b().ok())
+                .ok_or_else(|| {
+                    AwsError::other(
+                        "GetItem",
+                        format!("journal {batch}: part {part} has no data"),
+                    )
+                })?;
+            data.extend_from_slice(bytes.as_ref());
+        }
+        let mut json = Vec::new();
+        flate2::read::GzDecoder::new(data.as_slice())
+            .read_to_end(&mut json)
+            .map_err(|e| AwsError::local("GetItem", "journal", e))?;
+        let rows: Vec<(TallyId, Counts)> =
+            serde_json::from_slice(&json).map_err(|e| AwsError::local("GetItem", "journal", e))?;
+        Ok(Some(rows.into_iter().collect()))
     }
 
     /// Apply one delivery's tallies, at most once per `delivery` key.

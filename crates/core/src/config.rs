@@ -331,6 +331,10 @@ pub struct TrailConfig {
     /// `IDEMPOTENCY_TTL_HOURS` (default 24): how long a delivered batch is remembered, at
     /// least as long as its source retries.
     pub idempotency_ttl: Duration,
+    /// `CLAIM_TAKEOVER_SECONDS` (default 360: the function's 300 s timeout and a minute): how
+    /// old another batch's claim on a queued record must be, with no journal written, before
+    /// this batch takes the record over (its batch can no longer be running).
+    pub claim_takeover: Duration,
     /// `BASELINE_WINDOWS` (default 12): trailing 5-minute windows of an M2M client's baseline.
     pub baseline_windows: u32,
     /// `INVENTORY_REFRESH_SECONDS` (default 300): how long the client → pool map is reused.
@@ -373,6 +377,7 @@ impl TrailConfig {
             idempotency_ttl: Duration::hours(
                 number::<i64>(get, "IDEMPOTENCY_TTL_HOURS", 24)?.clamp(1, 24 * 30),
             ),
+            claim_takeover: seconds(get, "CLAIM_TAKEOVER_SECONDS", 360, 0)?,
             baseline_windows: number::<u32>(get, "BASELINE_WINDOWS", 12)?.clamp(1, 288),
             inventory_refresh: seconds(get, "INVENTORY_REFRESH_SECONDS", 300, 0)?,
             max_attempts: number::<u32>(get, "MAX_ATTEMPTS", 3)?.max(1),

@@ -152,6 +152,24 @@ pub fn eventbridge(record: &Value) -> Value {
         "time": record["eventTime"], "region": "us-east-1", "resources": [], "detail": record})
 }
 
+/// An SQS batch as the trail queue's event source mapping delivers it: one message per
+/// `(messageId, EventBridge event)`, the event as the message body.
+pub fn sqs_batch(messages: &[(String, Value)]) -> Value {
+    let records: Vec<Value> = messages
+        .iter()
+        .map(|(id, event)| {
+            json!({"messageId": id, "receiptHandle": format!("AQEB{id}"), "body": event.to_string(),
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1764230400000",
+                    "SenderId": "AIDAIENQZJOLO23YVJ4VO", "ApproximateFirstReceiveTimestamp": "1764230400005"},
+                "messageAttributes": {}, "md5OfBody": "0b4f1d6c0e4f8d1a4a3f0b1c2d3e4f50",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": format!("arn:aws:sqs:us-east-1:{}:cognito-watch-TrailQueue-EXAMPLE", crate::ACCOUNT),
+                "awsRegion": "us-east-1"})
+        })
+        .collect();
+    json!({"Records": records})
+}
+
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     // Writing to a Vec cannot fail.

@@ -22,7 +22,7 @@ use cognito_watch_aws::events::Requests;
 use cognito_watch_aws::failures::{FailedDelivery, FailureQueue};
 use cognito_watch_aws::outbox::Delivered;
 use cognito_watch_aws::s3::TrailFiles;
-use cognito_watch_aws::trail_store::Applied;
+use cognito_watch_aws::trail_store::{Applied, Claim};
 use cognito_watch_aws::{AlertSink, AwsError, StateStore, StatusStore, TrailStore};
 use cognito_watch_core::alerting::message as alert_message;
 use cognito_watch_core::config::{Tables, TrailConfig};
@@ -91,9 +91,32 @@ pub struct TrailReport {
     /// Deliveries that can never succeed (an S3 object gone, access denied): sent to the
     /// failure queue at once, not retried.
     pub permanent_failures: usize,
+    /// Queued records another batch had counted already (a redelivered or duplicated message):
+    /// not counted again.
+    pub already_counted: usize,
+    /// Queued records a batch that may still be running holds: given back to the queue.
+    pub held_elsewhere: usize,
+    /// Items written to the trail table for the tallies (claims, journal parts, tally updates
+    /// and idempotency marks), and their write units (a transactional write counts twice, a
+    /// journal part one per KB).
+    pub items_written: usize,
+    pub write_units: usize,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// An SQS batch's messages given back to the queue (Lambda's partial batch response).
+    #[serde(rename = "batchItemFailures", skip_serializing_if = "Option::is_none")]
+    pub batch_item_failures: Option<Vec<ItemFailure>>,
 }
+
+/// A message of an SQS batch given back to the queue.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ItemFailure {
+    #[serde(rename = "itemIdentifier")]
+    pub item_identifier: String,
+}
+
+/// Claims of a queued batch's records made at once.
+const CLAIMS_AT_ONCE: usize = 32;
 
 /// The S3 object a delivery names.
 struct Object<'a> {
@@ -109,6 +132,18 @@ struct Whole<'a> {
     account: Option<String>,
     directory: &'a Directory,
     now: DateTime<Utc>,
+}
+
+/// What a delivery's detections are judged on.
+struct Judged<'a> {
+    /// The tallies it touched, with its own counts.
+    touched: &'a BTreeMap<TallyId, Counts>,
+    /// Detections its records raised themselves.
+    findings: Vec<Finding>,
+    /// Candidates that are detections only the first time in a while.
+    first_seen: Vec<Finding>,
+    m2m_sources: BTreeMap<cognito_watch_core::trail::intake::M2mSource, String>,
+    account: Option<String>,
 }
 
 /// How long a claimed detection is ours to publish.
@@ -184,6 +219,9 @@ impl Trail {
         account: Option<String>,
     ) -> Result<TrailReport, TrailError> {
         let deliveries = input::decode(payload, self.config.max_log_batch_bytes)?;
+        if deliveries.iter().any(|d| d.source == "sqs") {
+            return Ok(Box::pin(self.handle_queue(deliveries, account)).await);
+        }
         let mut report = TrailReport {
             deliveries: deliveries.len(),
             ..Default::default()
@@ -254,6 +292,201 @@ impl Trail {
             });
         }
         Ok(report)
+    }
+
+    /// An SQS batch (EventBridge → queue → function): each record claimed for this batch
+    /// (one plain conditional put each), the claimed records' tallies aggregated, written as
+    /// the batch's journal, then applied in idempotent transactions; detections judged on what
+    /// the batch touched. A record another batch counted already is not counted again (that
+    /// batch's journal is applied again if it stopped before it was); a record a batch that may
+    /// still be running holds goes back to the queue, alone. Any failure gives the whole batch
+    /// back: what it counted is found counted when the messages return.
+    async fn handle_queue(
+        &self,
+        deliveries: Vec<Delivery>,
+        account: Option<String>,
+    ) -> TrailReport {
+        let mut report = TrailReport {
+            deliveries: deliveries.len(),
+            ..Default::default()
+        };
+        let messages: Vec<String> = deliveries
+            .iter()
+            .filter_map(|d| d.message.clone())
+            .collect();
+        let given_back = match self
+            .queue_batch(deliveries, account.as_deref(), &mut report)
+            .await
+        {
+            Ok(given_back) => given_back,
+            Err(e) => {
+                tracing::error!(error = %e, messages = messages.len(), "queued batch failed; its messages go back to the queue");
+                report.errors.push(e.to_string());
+                messages
+            }
+        };
+        report.batch_item_failures = Some(
+            given_back
+                .into_iter()
+                .map(|item_identifier| ItemFailure { item_identifier })
+                .collect(),
+        );
+        tracing::info!(
+            deliveries = report.deliveries,
+            cognito_records = report.records.cognito_records,
+            already_counted = report.already_counted,
+            held_elsewhere = report.held_elsewhere,
+            tallies_written = report.tallies_written,
+            write_units = report.write_units,
+            detections = report.detections,
+            "trail queue batch"
+        );
+        report
+    }
+
+    /// The work of [`Trail::handle_queue`]; the messages given back to the queue.
+    async fn queue_batch(
+        &self,
+        deliveries: Vec<Delivery>,
+        own_account: Option<&str>,
+        report: &mut TrailReport,
+    ) -> Result<Vec<String>, AwsError> {
+        use futures::StreamExt;
+        let now = Utc::now();
+        let ids: Vec<&str> = deliveries
+            .iter()
+            .filter_map(|d| d.message.as_deref())
+            .collect();
+        let batch = format!(
+            "{}-{}",
+            now.timestamp_micros(),
+            cognito_watch_core::trail::digest(&ids)
+        );
+        let directory = self.directory(false).await?;
+        let intake = || {
+            let lookup = directory.clone();
+            let mut intake = Intake::new(Box::new(move |c: &str| {
+                lookup.pool_of_client.get(c).cloned()
+            }));
+            intake.progress = self.progress.clone();
+            intake
+        };
+        let (mut fresh, mut seen) = (intake(), intake());
+        // One claim per record: a message repeated in the batch is a duplicate of the first.
+        let mut keys = HashSet::new();
+        let mut records = Vec::new();
+        for d in deliveries {
+            if matches!(d.body, Body::Corrupt(_)) {
+                d.body.take_in(&mut fresh);
+            } else if keys.insert(d.key.clone()) {
+                records.push(d);
+            } else {
+                report.duplicates += 1;
+            }
+        }
+        let claims: Vec<_> = futures::stream::iter(
+            records
+                .iter()
+                .map(|d| async { self.store.claim(&d.key, &batch, now).await }),
+        )
+        .buffered(CLAIMS_AT_ONCE)
+        .collect()
+        .await;
+        report.items_written += claims.len();
+        report.write_units += claims.len();
+        let mut journals: BTreeMap<String, bool> = BTreeMap::new();
+        let mut given_back = Vec::new();
+        for (d, claim) in records.into_iter().zip(claims) {
+            let ours = match claim? {
+                Claim::Ours => true,
+                Claim::Held { batch: holder, at } => {
+                    let journaled = match journals.get(&holder) {
+                        Some(j) => *j,
+                        None => {
+                            let j = self.store.journal_exists(&holder).await?;
+                            journals.insert(holder.clone(), j);
+                            j
+                        }
+                    };
+                    if journaled {
+                        false
+                    } else if now - at >= self.config.claim_takeover
+                        && self.store.take_over(&d.key, &holder, &batch, now).await?
+                    {
+                        report.items_written += 1;
+                        report.write_units += 1;
+                        true
+                    } else {
+                        report.held_elsewhere += 1;
+                        given_back.extend(d.message.clone());
+                        continue;
+                    }
+                }
+            };
+            if ours {
+                d.body.take_in(&mut fresh);
+            } else {
+                report.already_counted += 1;
+                d.body.take_in(&mut seen);
+            }
+        }
+        let fresh = fresh.take_part();
+        let seen = seen.take_part();
+        report.records.absorb(&fresh.counts);
+        if !fresh.tallies.counts.is_empty() {
+            let bytes = self
+                .store
+                .write_journal(&batch, &fresh.tallies.counts, now)
+                .await?;
+            let parts = bytes.div_ceil(cognito_watch_aws::trail_store::JOURNAL_PART_BYTES);
+            report.items_written += parts + 1;
+            report.write_units += bytes.div_ceil(1024) + 1;
+            self.tally(
+                &format!("batch#{batch}"),
+                &fresh.tallies.counts,
+                now,
+                report,
+            )
+            .await?;
+        }
+        // The batches whose records came again: applied again (what they applied is skipped),
+        // in case they stopped between their journal and their last transaction.
+        for holder in journals.into_iter().filter(|(_, j)| *j).map(|(h, _)| h) {
+            if let Some(counts) = self.store.journal(&holder).await? {
+                let applied = self
+                    .store
+                    .apply(&format!("batch#{holder}"), &counts, now)
+                    .await?;
+                let items = applied.tallies_written + applied.transactions;
+                report.items_written += items;
+                report.write_units += 2 * items;
+            }
+        }
+        let mut touched = fresh.tallies.counts;
+        for (id, c) in seen.tallies.counts {
+            touched.entry(id).or_insert(c);
+        }
+        let mut findings = fresh.findings;
+        findings.extend(seen.findings);
+        let whole = Whole {
+            key: &batch,
+            account: fresh
+                .account
+                .clone()
+                .or(seen.account.clone())
+                .or(own_account.map(str::to_string)),
+            directory: &directory,
+            now,
+        };
+        let judged = Judged {
+            touched: &touched,
+            findings,
+            first_seen: fresh.first_seen,
+            m2m_sources: fresh.tallies.m2m_sources,
+            account: whole.account.clone(),
+        };
+        self.judge(judged, &whole, report).await?;
+        Ok(given_back)
     }
 
     async fn process(
@@ -331,10 +564,35 @@ impl Trail {
         let this = self.tally(&key, &tallies.counts, whole.now, report).await?;
         applied.absorb(&this);
         let account = part.account.or(whole.account.clone());
-        let mut findings = part.findings;
-        findings.extend(self.detections(&tallies.counts).await?);
-        findings.extend(self.first_in_a_while(part.first_seen, whole.now).await?);
-        findings.extend(self.new_m2m_sources(tallies.m2m_sources, whole.now).await?);
+        let judged = Judged {
+            touched: &tallies.counts,
+            findings: part.findings,
+            first_seen: part.first_seen,
+            m2m_sources: tallies.m2m_sources,
+            account,
+        };
+        self.judge(judged, whole, report).await
+    }
+
+    /// Detect on the window totals of the tallies a delivery touched (and the candidates its
+    /// records raised), then deliver the findings.
+    async fn judge(
+        &self,
+        judged: Judged<'_>,
+        whole: &Whole<'_>,
+        report: &mut TrailReport,
+    ) -> Result<(), AwsError> {
+        let Judged {
+            touched,
+            findings,
+            first_seen,
+            m2m_sources,
+            account,
+        } = judged;
+        let mut findings = findings;
+        findings.extend(self.detections(touched).await?);
+        findings.extend(self.first_in_a_while(first_seen, whole.now).await?);
+        findings.extend(self.new_m2m_sources(m2m_sources, whole.now).await?);
         // Naming the pools is best effort: a failed read never holds a detection back.
         if let Err(e) = self.place(&mut findings).await {
             tracing::warn!(delivery = %whole.key, error = %e, "the pools of a per-IP detection could not be read; it goes out without them");
@@ -510,6 +768,10 @@ impl Trail {
         let applied = self.store.apply(delivery, counts, now).await?;
         report.tallies_written += applied.tallies_written;
         report.transactions += applied.transactions;
+        // Each committed transaction: its updates and its idempotency mark, twice each.
+        let items = applied.tallies_written + applied.transactions;
+        report.items_written += items;
+        report.write_units += 2 * items;
         self.note_pools(counts).await?;
         if self.config.publish_metrics && !applied.duplicate() {
             for doc in cognito_watch_core::emf::tally_documents(counts) {

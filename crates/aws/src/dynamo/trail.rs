@@ -7,6 +7,8 @@
 //! | detection (outbox) | `FINDING#<finding key>` | `FINDING` |
 //! | pools seen | `POOLS` | `<pool or ->` |
 //! | last seen (first-in-a-while detections) | `SEEN#<what>#<subject>` | `SEEN` |
+//! | a queued record's claim by a batch | `CLAIM#<delivery key>` | `CLAIM` |
+//! | a batch's journal (part 0: the header, written last) | `JOURNAL#<batch>#<part>` | `JOURNAL` |
 //!
 //! Every tally has its own partition, so a burst from one IP never heats a shared one, and
 //! carries `tally_pk` = `<pool or ->#<kind>` and `tally_sk` = `<window>#<value>`, the keys of
@@ -35,6 +37,8 @@ const IDEMPOTENCY: &str = "IDEMPOTENCY#";
 const FINDING: &str = "FINDING#";
 const POOLS: &str = "POOLS";
 const SEEN: &str = "SEEN#";
+const CLAIM: &str = "CLAIM#";
+const JOURNAL: &str = "JOURNAL#";
 
 /// A trail-table key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +53,10 @@ pub enum TrailKey {
     Pool { pool: String },
     /// When something was last seen (`what` names it: `unauthenticated_credentials`).
     Seen { what: String, subject: String },
+    /// A queued record, claimed by the batch that counts it.
+    Claim { delivery: String },
+    /// A part of a batch's journal (its tallies, to apply): 0 is the header.
+    Journal { batch: String, part: usize },
 }
 
 impl TrailKey {
@@ -107,6 +115,8 @@ impl TableKey for TrailKey {
             TrailKey::Finding { key } => format!("{FINDING}{key}"),
             TrailKey::Pool { .. } => POOLS.into(),
             TrailKey::Seen { what, subject } => format!("{SEEN}{what}#{subject}"),
+            TrailKey::Claim { delivery } => format!("{CLAIM}{delivery}"),
+            TrailKey::Journal { batch, part } => format!("{JOURNAL}{batch}#{part}"),
         }
     }
 
@@ -117,6 +127,8 @@ impl TableKey for TrailKey {
             TrailKey::Finding { .. } => "FINDING".into(),
             TrailKey::Pool { pool } => pool.clone(),
             TrailKey::Seen { .. } => "SEEN".into(),
+            TrailKey::Claim { .. } => "CLAIM".into(),
+            TrailKey::Journal { .. } => "JOURNAL".into(),
         }
     }
 
@@ -143,6 +155,18 @@ impl TableKey for TrailKey {
             return Some(TrailKey::Idempotency {
                 delivery: delivery.to_string(),
                 chunk: chunk.parse().ok()?,
+            });
+        }
+        if let (Some(delivery), "CLAIM") = (pk.strip_prefix(CLAIM), sk) {
+            return Some(TrailKey::Claim {
+                delivery: delivery.to_string(),
+            });
+        }
+        if let (Some(rest), "JOURNAL") = (pk.strip_prefix(JOURNAL), sk) {
+            let (batch, part) = rest.rsplit_once('#')?;
+            return Some(TrailKey::Journal {
+                batch: batch.to_string(),
+                part: part.parse().ok()?,
             });
         }
         if let (Some(rest), "SEEN") = (pk.strip_prefix(SEEN), sk) {
@@ -191,6 +215,9 @@ mod tests {
             strategies::name().prop_map(|pool| TrailKey::Pool { pool }),
             ("[a-z_]{1,30}", strategies::name())
                 .prop_map(|(what, subject)| TrailKey::Seen { what, subject }),
+            strategies::name().prop_map(|delivery| TrailKey::Claim { delivery }),
+            (strategies::name(), 0usize..100)
+                .prop_map(|(batch, part)| TrailKey::Journal { batch, part }),
         ]
     }
 

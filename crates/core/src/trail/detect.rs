@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::events::EventClass;
 use super::record::{valid_region_scope, CloudTrailRecord, RequestParameters};
 use super::tally::{Counts, TallyId, TallyKey};
 pub use super::thresholds::DetectionThresholds;
@@ -302,7 +303,7 @@ impl Detection {
                 rate_percent,
                 threshold_percent,
             } => vec![format!(
-                "{failures} of {attempts} InitiateAuth requests failed ({rate_percent:.1}%, threshold > {threshold_percent}%)"
+                "{failures} of {attempts} sign-in attempts failed ({rate_percent:.1}%, threshold > {threshold_percent}%)"
             )],
             Detection::CallbackMismatch {
                 client_id,
@@ -659,9 +660,7 @@ pub fn detect(
                 });
             }
         }
-        TallyKey::EventName { name }
-            if super::record::PASSWORD_RESET_EVENTS.contains(&name.as_str()) =>
-        {
+        TallyKey::Class { class } if class == EventClass::Reset.as_str() => {
             let base = baseline.unwrap_or(0.0);
             let requests = totals.password_resets;
             if base >= t.reset_min_baseline && requests as f64 > t.reset_multiple * base {
@@ -674,8 +673,9 @@ pub fn detect(
                 });
             }
         }
-        TallyKey::EventName { name }
-            if name == "InitiateAuth" && totals.attempts >= t.pool_min_attempts.max(1) =>
+        TallyKey::Class { class }
+            if class == EventClass::SignIn.as_str()
+                && totals.attempts >= t.pool_min_attempts.max(1) =>
         {
             let rate = 100.0 * totals.failures as f64 / totals.attempts as f64;
             if rate > t.pool_failure_rate_percent {
@@ -756,7 +756,8 @@ impl std::fmt::Display for Network {
 }
 
 /// Whether a delivery's tally may raise a detection, so its window totals are worth reading:
-/// IPs with failures or password resets, InitiateAuth and password reset event tallies, clients
+/// IPs with failures or password resets, a pool's sign-in and reset tallies (every API, hosted UI
+/// and managed login event of those classes), clients
 /// with M2M token requests or refused redirects.
 ///
 /// Per-IP detections judge the address over its account and region
@@ -768,11 +769,11 @@ pub fn is_candidate(id: &TallyId, c: &Counts) -> bool {
             id.pool.as_deref().and_then(valid_region_scope).is_some()
                 && (c.failures > 0 || c.password_resets > 0 || !c.identity_pools.is_empty())
         }
-        TallyKey::EventName { name } => {
-            (name == "InitiateAuth" && c.attempts > 0) || c.password_resets > 0
+        TallyKey::Class { class } => {
+            (class == EventClass::SignIn.as_str() && c.attempts > 0) || c.password_resets > 0
         }
         TallyKey::Client { .. } => c.m2m_requests() > 0 || c.callback_mismatches > 0,
-        TallyKey::ErrorCode { .. } | TallyKey::Caller { .. } => false,
+        TallyKey::EventName { .. } | TallyKey::ErrorCode { .. } | TallyKey::Caller { .. } => false,
     }
 }
 
@@ -826,9 +827,7 @@ pub fn m2m_new_source(
 pub fn baseline_of(key: &TallyKey) -> Option<fn(&Counts) -> u64> {
     match key {
         TallyKey::Client { .. } => Some(Counts::m2m_requests),
-        TallyKey::EventName { name }
-            if super::record::PASSWORD_RESET_EVENTS.contains(&name.as_str()) =>
-        {
+        TallyKey::Class { class } if class == EventClass::Reset.as_str() => {
             Some(|c: &Counts| c.password_resets)
         }
         _ => None,
@@ -1098,9 +1097,7 @@ mod tests {
     #[test]
     fn a_pool_wide_failure_spike_needs_volume() {
         let t = DetectionThresholds::default();
-        let name = id(TallyKey::EventName {
-            name: "InitiateAuth".into(),
-        });
+        let name = id(TallyKey::new(TallyKind::Class, "sign-in"));
         let c = Counts {
             attempts: 99,
             failures: 90,
@@ -1305,9 +1302,7 @@ mod tests {
             found[0].key(),
             "password_reset_abuse#p1#2026-11-21T10:00Z#198.51.100.7"
         );
-        let pool = id(TallyKey::EventName {
-            name: "ForgotPassword".into(),
-        });
+        let pool = id(TallyKey::new(TallyKind::Class, "reset"));
         c.password_resets = 31;
         assert_eq!(
             detect(&pool, &c, Some(6.0), &t).len(),

@@ -3,6 +3,8 @@
 //!
 //! - EventBridge: one CloudTrail record in `detail` (detail-type "AWS API Call via
 //!   CloudTrail" or "AWS Service Event via CloudTrail"); keyed by the record's `eventID`.
+//! - SQS: a batch of messages, each an EventBridge event as above (the queue between the
+//!   rule and the function), with its `messageId` for partial batch failures.
 //! - CloudWatch Logs subscription: `awslogs.data`, base64 of gzip of the batch; each
 //!   `logEvents[].message` is a CloudTrail record or a Cognito user log; keyed by the log
 //!   group, stream and event ids. `CONTROL_MESSAGE` is ignored.
@@ -77,10 +79,12 @@ impl Body {
 pub struct Delivery {
     /// The idempotency key.
     pub key: String,
-    /// `eventbridge`, `logs`, `s3` or `file`.
+    /// `eventbridge`, `sqs` (an EventBridge event through the queue), `logs`, `s3` or `file`.
     pub source: &'static str,
     /// The account the delivery came from, when its envelope says.
     pub account: Option<String>,
+    /// The SQS message it came in (`messageId`), for a batch's partial failures.
+    pub message: Option<String>,
     pub body: Body,
 }
 
@@ -234,6 +238,7 @@ pub fn decode(
         Shape::File => Ok(vec![Delivery {
             key: format!("file#{}", digest(&[&payload])),
             source: "file",
+            message: None,
             account: None,
             body: Body::File(payload.into_string()),
         }]),
@@ -264,6 +269,16 @@ fn shape(payload: &str, max_log_batch: u64) -> Result<Shape, InputError> {
                 .into_iter::<S3Record>()
                 .next()
                 .and_then(Result::ok);
+            if first
+                .as_ref()
+                .is_some_and(|r| r.event_source.raw() == Some("aws:sqs"))
+            {
+                let messages: Objects<SqsMessage> = serde_json::from_str(records)
+                    .map_err(|e| InputError::Unknown(format!("{e}: {}", shown(payload))))?;
+                return Ok(Shape::Deliveries(
+                    messages.0.iter().map(sqs_message).collect(),
+                ));
+            }
             if first.is_some_and(|r| r.event_source.raw() == Some("aws:s3")) {
                 let notes: Objects<S3Record> = serde_json::from_str(records)
                     .map_err(|e| InputError::Unknown(format!("{e}: {}", shown(payload))))?;
@@ -278,11 +293,52 @@ fn shape(payload: &str, max_log_batch: u64) -> Result<Shape, InputError> {
         return Ok(Shape::Deliveries(vec![Delivery {
             key: "s3-test".into(),
             source: "s3",
+            message: None,
             account: None,
             body: Body::Ignored("S3 test event".into()),
         }]));
     }
     Err(InputError::Unknown(shown(payload)))
+}
+
+/// A message of an SQS batch (the queue EventBridge puts Cognito's CloudTrail events on), as
+/// far as the trail function reads it.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct SqsMessage<'a> {
+    #[serde(borrow)]
+    message_id: Text<'a>,
+    #[serde(borrow)]
+    body: Text<'a>,
+}
+
+/// One message of an SQS batch: an EventBridge event (keyed by its record's eventID, like the
+/// same event invoked directly, so the two never count twice), or, when its body is anything
+/// else, a corrupt delivery (counted as malformed, and not given back to the queue: it would
+/// never read better).
+fn sqs_message(m: &SqsMessage) -> Delivery {
+    let message = owned(&m.message_id);
+    let body = m.body.raw().unwrap_or_default();
+    let event = serde_json::from_str::<Top>(body)
+        .map_err(|e| e.to_string())
+        .and_then(|top| match &top.detail_type {
+            Some(detail_type) => eventbridge(&top, detail_type).map_err(|e| e.to_string()),
+            None => Err("not an EventBridge event".into()),
+        });
+    match event {
+        Ok(mut d) => {
+            d.source = "sqs";
+            d.message = message;
+            d
+        }
+        Err(why) => Delivery {
+            key: format!("sqs#{}", message.as_deref().unwrap_or("-")),
+            source: "sqs",
+            account: None,
+            message,
+            body: Body::Corrupt(format!("SQS message: {why}: {}", shown(body))),
+        },
+    }
 }
 
 fn eventbridge(top: &Top, detail_type: &Text) -> Result<Delivery, InputError> {
@@ -312,6 +368,7 @@ fn eventbridge(top: &Top, detail_type: &Text) -> Result<Delivery, InputError> {
     Ok(Delivery {
         key: format!("event#{id}"),
         source: "eventbridge",
+        message: None,
         account: owned(&top.account),
         body: Body::Event {
             record: record.to_string(),
@@ -353,6 +410,7 @@ pub fn logs(data: &str, max_batch: u64) -> Delivery {
     let corrupt = |why: String| Delivery {
         key: format!("logs#{}", digest(&[data])),
         source: "logs",
+        message: None,
         account: None,
         body: Body::Corrupt(why),
     };
@@ -389,6 +447,7 @@ pub fn logs(data: &str, max_batch: u64) -> Delivery {
         return Delivery {
             key: format!("logs#{}", digest(&[data])),
             source: "logs",
+            message: None,
             account,
             body: Body::Ignored("CloudWatch Logs control message".into()),
         };
@@ -415,6 +474,7 @@ pub fn logs(data: &str, max_batch: u64) -> Delivery {
     Delivery {
         key,
         source: "logs",
+        message: None,
         account,
         body: Body::Texts(messages),
     }
@@ -456,6 +516,7 @@ fn s3_record(r: &S3Record) -> Option<Delivery> {
     Some(Delivery {
         key: delivery_key,
         source: "s3",
+        message: None,
         account,
         body,
     })

@@ -286,41 +286,9 @@ pub fn valid_region_scope(s: &str) -> Option<&str> {
     (account_ok && region_ok).then_some(s)
 }
 
-/// The events a guest calls on an identity pool: one source calling them across many
-/// identity pools is enumerating them.
-pub const IDENTITY_POOL_GUEST_EVENTS: &[&str] = &["GetId", "GetCredentialsForIdentity"];
-
-/// The identity pool reads that list or describe pools: from a principal not seen calling
-/// them lately, reconnaissance.
-pub const IDENTITY_POOL_READ_EVENTS: &[&str] = &["ListIdentityPools", "DescribeIdentityPool"];
-
-/// The password reset requests.
-pub const PASSWORD_RESET_EVENTS: &[&str] = &["ForgotPassword", "ForgotPassword_POST"];
-
-/// The events that are authentication attempts: the API calls that sign in, sign up, answer a
-/// challenge, refresh tokens or reset a password, and the hosted UI / OAuth endpoint requests
-/// that submit credentials or exchange a code. Every other Cognito call is a request only.
-pub const AUTHENTICATION_EVENTS: &[&str] = &[
-    // API
-    "InitiateAuth",
-    "AdminInitiateAuth",
-    "RespondToAuthChallenge",
-    "AdminRespondToAuthChallenge",
-    "GetTokensFromRefreshToken",
-    "SignUp",
-    "ConfirmSignUp",
-    "ForgotPassword",
-    "ConfirmForgotPassword",
-    // hosted UI and OAuth endpoints
-    "Login_POST",
-    "Token_POST",
-    "SAML2Response_POST",
-    "Signup_POST",
-    "Confirm_POST",
-    "ForgotPassword_POST",
-    "ConfirmForgotPassword_POST",
-    "MFA_POST",
-];
+pub use super::events::{
+    EventClass, IDENTITY_POOL_GUEST_EVENTS, IDENTITY_POOL_READ_EVENTS, PASSWORD_RESET_EVENTS,
+};
 
 impl<'a> CloudTrailRecord<'a> {
     /// A record read from a JSON value (tests, and the lenient path for records the typed
@@ -527,9 +495,14 @@ impl<'a> CloudTrailRecord<'a> {
             .map(|s| Cow::Owned(format!("HTTP {s}")))
     }
 
-    /// Whether this is an authentication attempt ([`AUTHENTICATION_EVENTS`]).
+    /// What step of a user's authentication this is, if any ([`EventClass`]).
+    pub fn class(&self) -> Option<EventClass> {
+        EventClass::of(&self.event_name)
+    }
+
+    /// Whether this is an authentication attempt: an event of any [`EventClass`].
     pub fn is_authentication(&self) -> bool {
-        AUTHENTICATION_EVENTS.contains(&&*self.event_name)
+        self.class().is_some()
     }
 
     /// A hosted UI / OAuth endpoint request refused for its redirect: `redirect_mismatch` in
@@ -550,7 +523,7 @@ impl<'a> CloudTrailRecord<'a> {
             || message.contains("redirect mismatch")
     }
 
-    /// A password reset request (the API's or the hosted UI's).
+    /// A password reset request (the API's, the classic hosted UI's or managed login's).
     pub fn is_password_reset(&self) -> bool {
         PASSWORD_RESET_EVENTS.contains(&&*self.event_name)
     }

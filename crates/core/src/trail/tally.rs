@@ -35,6 +35,11 @@ pub enum TallyKey {
     Caller {
         identity_type: String,
     },
+    /// A user pool's authentication events of one [`EventClass`](super::events::EventClass)
+    /// (`sign-in`, `reset`, ...), whatever the API, hosted UI or managed login event.
+    Class {
+        class: String,
+    },
 }
 
 /// The kind of a tally key, as stored and as the CLI names it.
@@ -50,16 +55,19 @@ pub enum TallyKind {
     Event,
     /// Per caller type, identity pools only (`caller`).
     Caller,
+    /// Per class of authentication event (`class`).
+    Class,
 }
 
 impl TallyKind {
     /// Every kind.
-    pub const ALL: [TallyKind; 5] = [
+    pub const ALL: [TallyKind; 6] = [
         TallyKind::Client,
         TallyKind::Ip,
         TallyKind::Error,
         TallyKind::Event,
         TallyKind::Caller,
+        TallyKind::Class,
     ];
 
     /// The stored name.
@@ -70,6 +78,7 @@ impl TallyKind {
             TallyKind::Error => "error",
             TallyKind::Event => "event",
             TallyKind::Caller => "caller",
+            TallyKind::Class => "class",
         }
     }
 
@@ -97,6 +106,7 @@ impl TallyKey {
             TallyKind::Caller => TallyKey::Caller {
                 identity_type: value,
             },
+            TallyKind::Class => TallyKey::Class { class: value },
         }
     }
 
@@ -108,6 +118,7 @@ impl TallyKey {
             TallyKey::ErrorCode { .. } => TallyKind::Error,
             TallyKey::EventName { .. } => TallyKind::Event,
             TallyKey::Caller { .. } => TallyKind::Caller,
+            TallyKey::Class { .. } => TallyKind::Class,
         }
     }
 
@@ -119,6 +130,7 @@ impl TallyKey {
             TallyKey::ErrorCode { code } => code,
             TallyKey::EventName { name } => name,
             TallyKey::Caller { identity_type } => identity_type,
+            TallyKey::Class { class } => class,
         }
     }
 }
@@ -126,7 +138,7 @@ impl TallyKey {
 /// The counts of one (pool, window, key).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counts {
-    /// Authentication attempts ([`AUTHENTICATION_EVENTS`](super::record::AUTHENTICATION_EVENTS)).
+    /// Authentication attempts: events of any [`EventClass`](super::events::EventClass).
     pub attempts: u64,
     /// Failed requests (any call answered with an error).
     pub failures: u64,
@@ -483,7 +495,8 @@ impl TallyBuilder {
         let window = r.window().timestamp();
         let failure = r.failure();
         let failure = failure.as_deref();
-        let auth = u64::from(r.is_authentication());
+        let class = r.class();
+        let auth = u64::from(class.is_some());
         let reset = u64::from(r.is_password_reset());
         // Every tally counts the request, an attempt when it authenticates, and its failure.
         let base = |c: &mut Counts| {
@@ -496,6 +509,9 @@ impl TallyBuilder {
             }
         };
         base(self.counts(pool, window, TallyKind::Event, &r.event_name));
+        if let Some(class) = class {
+            base(self.counts(pool, window, TallyKind::Class, class.as_str()));
+        }
         if let Some(code) = failure {
             base(self.counts(pool, window, TallyKind::Error, code));
         }
@@ -768,9 +784,9 @@ mod tests {
             v["additionalEventData"]["sub"] = format!("sub-{}", i % 50).into();
             tallies.add(&record(&v.to_string()), &pools);
         }
-        // Event name, error code, client and IP, and the IP over its account and region:
-        // five tallies for 10,000 records.
-        assert_eq!(tallies.counts.len(), 5);
+        // Event name, its class (sign-in), error code, client and IP, and the IP over its
+        // account and region: six tallies for 10,000 records.
+        assert_eq!(tallies.counts.len(), 6);
         let ip_in = |pool: &str| {
             &tallies.counts[&TallyId {
                 pool: Some(pool.into()),
@@ -845,8 +861,8 @@ mod tests {
         tallies.add(&record(INITIATE_AUTH_FAILURE), &|_| None);
         tallies.add(&record(&second.to_string()), &|_| None);
         let merged = merge_windows(tallies.counts.clone());
-        assert_eq!(tallies.counts.len(), 10, "two windows");
-        assert_eq!(merged.len(), 5);
+        assert_eq!(tallies.counts.len(), 12, "two windows");
+        assert_eq!(merged.len(), 6);
         assert!(merged.values().all(|c| c.failures == 2));
     }
 

@@ -8,6 +8,12 @@
 //!                       same bytes only inflated (gzip shapes), only validated and skipped by
 //!                       serde_json (no field read), and only read into the record type (no
 //!                       tally); one JSON line
+//! `bench writes [N]`    the trail table's writes per record and the trail's cost per million
+//!                       records, per source, on the test bed (moto): N records (default
+//!                       2,000) of the generated stream through SQS batches of 100 and of
+//!                       1,000, log group batches of 500 and one trail file, and N/10 through
+//!                       EventBridge invoking the function per record (the path before the
+//!                       queue, the baseline); one JSON line
 //! `bench cold BINARY`   time from a function's process start to its first Runtime API request
 //! `bench evaluate`      monitors evaluated per second: 10,000 monitors (1,000 user pools with
 //!                       6 app clients and 3 identity providers each), the core alone
@@ -52,8 +58,10 @@ fn main() -> Result<(), Failure> {
         ["evaluate"] => evaluate(),
         ["plan"] => plan(),
         ["collect"] => collect(),
+        ["writes"] => writes(2_000),
+        ["writes", n] => writes(n.parse()?),
         _ => Err(
-            "usage: bench gen DIR [N] | trail DIR | bounds DIR | one SHAPE DIR | cold BINARY | evaluate | plan | collect"
+            "usage: bench gen DIR [N] | trail DIR | bounds DIR | one SHAPE DIR | cold BINARY | evaluate | plan | collect | writes [N]"
                 .into(),
         ),
     }
@@ -486,6 +494,81 @@ fn collect() -> Result<(), Failure> {
             "quotas": quotas,
         });
         println!("{figures}");
+        Ok::<(), Failure>(())
+    })
+}
+
+/// List prices (us-east-1, the facts file): DynamoDB on-demand per write unit, Lambda per
+/// request and per GB-second (arm64), SQS per request.
+const WRITE_UNIT_USD: f64 = 0.625e-6;
+const LAMBDA_REQUEST_USD: f64 = 0.20e-6;
+const LAMBDA_GB_SECOND_USD: f64 = 0.000_013_333_4;
+const SQS_REQUEST_USD: f64 = 0.40e-6;
+/// The trail function's memory, GB.
+const TRAIL_MEMORY_GB: f64 = 0.5;
+
+fn writes(n: usize) -> Result<(), Failure> {
+    use cognito_watch_testbed::TrailShop;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let shop = TrailShop::start(&[]).await;
+        let window = cognito_watch_core::trail::window_of(Utc::now() - Duration::hours(1));
+        let record = |i: usize| workload::cloudtrail_record(i, window + Duration::seconds((i % 290) as i64));
+        // Disjoint slices of the stream per source, so no source finds another's records.
+        let mut rows = Vec::new();
+        let measure = |source: &'static str, invocations: Vec<Value>, records: usize, queued: bool| {
+            let trail = &shop.trail;
+            async move {
+                let (mut units, mut items, mut seconds) = (0usize, 0usize, 0.0f64);
+                let count = invocations.len();
+                for payload in invocations {
+                    let started = Instant::now();
+                    let report = trail.handle(payload, None).await.map_err(|e| e.to_string())?;
+                    seconds += started.elapsed().as_secs_f64();
+                    units += report.write_units;
+                    items += report.items_written;
+                }
+                let per = |x: f64| x / records as f64;
+                let dynamodb = per(units as f64) * WRITE_UNIT_USD * 1e6;
+                let lambda = per(count as f64) * LAMBDA_REQUEST_USD * 1e6
+                    + per(seconds) * TRAIL_MEMORY_GB * LAMBDA_GB_SECOND_USD * 1e6;
+                // EventBridge's SendMessage per record; the event source mapping's receives
+                // and deletes, ten messages each.
+                let sqs = if queued { 1.2 * SQS_REQUEST_USD * 1e6 } else { 0.0 };
+                Ok::<Value, String>(json!({
+                    "source": source, "records": records, "invocations": count,
+                    "items_per_record": per(items as f64), "write_units_per_record": per(units as f64),
+                    "usd_per_million": {"dynamodb": dynamodb, "lambda": lambda, "sqs": sqs,
+                        "total": dynamodb + lambda + sqs},
+                    "seconds_on_the_test_bed": seconds,
+                }))
+            }
+        };
+        let eventbridge: Vec<Value> = (0..n / 10).map(|i| traffic::eventbridge(&record(i))).collect();
+        rows.push(measure("eventbridge (one invocation per record)", eventbridge, n / 10, false).await?);
+        for (source, size, offset) in [("sqs batches of 100", 100, n), ("sqs batches of 1,000", 1_000, 2 * n)] {
+            let messages: Vec<(String, Value)> = (offset..offset + n)
+                .map(|i| (format!("m-{i}"), traffic::eventbridge(&record(i))))
+                .collect();
+            let batches = messages.chunks(size).map(traffic::sqs_batch).collect();
+            rows.push(measure(source, batches, n, true).await?);
+        }
+        let texts: Vec<String> = (3 * n..4 * n).map(|i| record(i).to_string()).collect();
+        let logs = texts
+            .chunks(500)
+            .enumerate()
+            .map(|(k, t)| traffic::logs_event(&traffic::logs_batch("trail", "bench", (k * 500) as u64, t)))
+            .collect();
+        rows.push(measure("log group batches of 500", logs, n, false).await?);
+        let records: Vec<Value> = (4 * n..5 * n).map(record).collect();
+        let file = traffic::trail_file(&records);
+        let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/12/06/bench.json.gz";
+        shop.bed.put_object("trail", key, file.clone()).await;
+        let note = traffic::s3_notification("trail", key, file.len());
+        rows.push(measure("one trail file", vec![note], n, false).await?);
+        println!("{}", json!({"writes": rows}));
         Ok::<(), Failure>(())
     })
 }

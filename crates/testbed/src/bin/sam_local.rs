@@ -580,6 +580,13 @@ fn trail_answer(name: &str, a: &Value) -> Result<(), Failure> {
             expect("one re-inventory request", n("reinventories") == 1)?;
         }
         "logs-subscription.json" => expect("four Cognito records", n("cognito_records") == 4)?,
+        "sqs-batch.json" => {
+            expect("two Cognito records", n("cognito_records") == 2)?;
+            expect(
+                "no message given back to the queue",
+                a["batchItemFailures"] == json!([]),
+            )?;
+        }
         _ => expect("a Cognito record", n("cognito_records") >= 1)?,
     }
     expect(

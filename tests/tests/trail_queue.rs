@@ -1,0 +1,220 @@
+//! Issue 30: CloudTrail records through the queue between EventBridge and the trail function
+//! (SQS batches, their tallies aggregated per batch) are counted exactly once however the
+//! queue redelivers and regroups them, when a batch is stopped between any two writes and its
+//! messages come back, and through a burst of 50,000 records. The emulator has no SQS →
+//! Lambda poller: the tests hand the function the batches the event source mapping would.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use cognito_watch_core::trail::{window_of, Counts, TallyId, TallyKind};
+use cognito_watch_testbed::traffic::{eventbridge, initiate_auth, sqs_batch};
+use cognito_watch_testbed::workload::cloudtrail_record;
+use cognito_watch_testbed::{Fault, TrailShop};
+use serde_json::Value;
+
+/// Calls that write (a kill point is "every write after the k-th fails").
+const WRITES: [&str; 5] = [
+    "TransactWriteItems",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "Publish",
+];
+
+/// Records `from..to` of the generated stream, in `window`, as (message id, EventBridge event).
+fn messages(from: usize, to: usize, window: DateTime<Utc>, tag: &str) -> Vec<(String, Value)> {
+    (from..to)
+        .map(|i| {
+            let at = window + Duration::seconds((i % 290) as i64);
+            (format!("{tag}-{i}"), eventbridge(&cloudtrail_record(i, at)))
+        })
+        .collect()
+}
+
+/// Every tally the trail table holds from `since` on.
+async fn all_tallies(shop: &TrailShop, since: DateTime<Utc>) -> BTreeMap<TallyId, Counts> {
+    let mut out = BTreeMap::new();
+    for pool in shop.trail.store.pools().await.unwrap() {
+        for kind in TallyKind::ALL {
+            out.extend(shop.trail.store.tallies(&pool, kind, since).await.unwrap());
+        }
+    }
+    out
+}
+
+/// Hand a batch to the function; the messages it gave back.
+async fn deliver(shop: &TrailShop, batch: &[(String, Value)]) -> (trail::TrailReport, Vec<String>) {
+    let report = shop.trail.handle(sqs_batch(batch), None).await.unwrap();
+    let back = report
+        .batch_item_failures
+        .clone()
+        .expect("a queued batch always answers with its batch item failures")
+        .into_iter()
+        .map(|f| f.item_identifier)
+        .collect();
+    (report, back)
+}
+
+/// The records' event tallies' requests: each record once, whatever else it touched.
+fn requests(tallies: &BTreeMap<TallyId, Counts>) -> u64 {
+    tallies
+        .iter()
+        .filter(|(id, _)| id.key.kind() == TallyKind::Event)
+        .map(|(_, c)| c.requests)
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_records_count_once_however_the_queue_redelivers_and_regroups_them() {
+    let (clean, dirty) = tokio::join!(TrailShop::start(&[]), TrailShop::start(&[]));
+    let window = window_of(Utc::now() - Duration::hours(1));
+    let all = messages(0, 300, window, "m");
+    for batch in all.chunks(100) {
+        let (_, back) = deliver(&clean, batch).await;
+        assert!(back.is_empty());
+    }
+
+    // The first batch, then the same messages again (a redelivery: same message ids).
+    let (first, back) = deliver(&dirty, &all[..100]).await;
+    assert!(back.is_empty());
+    assert!(first.tallies_written > 0 && first.already_counted == 0);
+    let (again, back) = deliver(&dirty, &all[..100]).await;
+    assert!(back.is_empty());
+    assert_eq!(
+        (again.already_counted, again.tallies_written),
+        (100, 0),
+        "a redelivered batch counts nothing"
+    );
+    // Regrouped: half of the first batch with half of the second, and EventBridge's own
+    // duplicates (the same events under new message ids), twice within one batch.
+    let mut regrouped: Vec<(String, Value)> = all[50..150].to_vec();
+    regrouped.extend(
+        all[..10]
+            .iter()
+            .map(|(id, e)| (format!("{id}-dup"), e.clone())),
+    );
+    regrouped.extend(
+        all[..10]
+            .iter()
+            .map(|(id, e)| (format!("{id}-dup2"), e.clone())),
+    );
+    let (mixed, back) = deliver(&dirty, &regrouped).await;
+    assert!(back.is_empty());
+    assert_eq!(
+        (
+            mixed.already_counted,
+            mixed.duplicates,
+            mixed.records.cognito_records
+        ),
+        (60, 10, 50),
+        "50 new records counted; the first batch's 50 and the 10 duplicates were counted before"
+    );
+    for batch in [&all[100..200], &all[200..300], &all[200..300]] {
+        let (_, back) = deliver(&dirty, batch).await;
+        assert!(back.is_empty());
+    }
+    let (want, got) = (
+        all_tallies(&clean, window).await,
+        all_tallies(&dirty, window).await,
+    );
+    assert_eq!(requests(&want), 300);
+    assert_eq!(got, want, "the same tallies as one clean delivery");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_stopped_between_any_two_writes_and_redelivered_counts_once() {
+    // Past the function's timeout a batch can no longer be running: its unjournaled claims are
+    // taken over at once here (the tests stand in for the queue's visibility timeout).
+    let takeover = [("CLAIM_TAKEOVER_SECONDS", "0")];
+    let (clean, dirty) = tokio::join!(TrailShop::start(&[]), TrailShop::start(&takeover));
+    let base = window_of(Utc::now() - Duration::hours(3));
+    // A batch of 40 records makes 40 claims, 2 journal writes, then its transactions: stop it
+    // among the claims, at the journal, and among the tally transactions.
+    let kills = [0u32, 1, 20, 39, 40, 41, 42, 43];
+    let mut clean_total = BTreeMap::new();
+    for (n, k) in kills.iter().enumerate() {
+        let window = base + Duration::minutes(5 * n as i64);
+        let batch = messages(1000 * n, 1000 * n + 40, window, &format!("k{k}"));
+        deliver(&clean, &batch).await;
+        dirty.bed.moto.arm(&Fault::on(&WRITES).skip(*k).times(None));
+        let (stopped, back) = deliver(&dirty, &batch).await;
+        dirty.bed.moto.disarm();
+        assert_eq!(
+            back.len(),
+            40,
+            "kill at write {k}: every message goes back: {stopped:?}"
+        );
+        assert!(!stopped.errors.is_empty());
+        // The messages come back regrouped (reversed), until none is given back.
+        let mut again: Vec<(String, Value)> = batch.iter().rev().cloned().collect();
+        for _ in 0..3 {
+            let (_, back) = deliver(&dirty, &again).await;
+            if back.is_empty() {
+                break;
+            }
+            again.retain(|(id, _)| back.contains(id));
+        }
+        clean_total = all_tallies(&clean, base).await;
+        let got = all_tallies(&dirty, base).await;
+        assert_eq!(
+            got, clean_total,
+            "stopped after write {k}, then redelivered"
+        );
+    }
+    assert_eq!(requests(&clean_total), 40 * kills.len() as u64);
+}
+
+/// A credential stuffing burst: `total` failed sign-ins from 250 addresses against the shop's
+/// web client, a thousand users, in one window.
+fn stuffing(shop: &TrailShop, total: usize, window: DateTime<Utc>) -> Vec<(String, Value)> {
+    (0..total)
+        .map(|i| {
+            let record = initiate_auth(
+                &format!("burst-{i:06}"),
+                window + Duration::milliseconds((i % 290_000) as i64),
+                &shop.web,
+                &format!("203.0.113.{}", i % 250),
+                &format!("sub-{}", i % 1_000),
+                Some("NotAuthorizedException"),
+                Some("python-requests/2.32"),
+            );
+            (format!("b-{i}"), eventbridge(&record))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_fifty_thousand_records_is_tallied_once_with_nothing_failed() {
+    let shop = TrailShop::start(&[]).await;
+    let window = window_of(Utc::now() - Duration::hours(5));
+    let total: usize = std::env::var("BURST")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50_000);
+    let burst = stuffing(&shop, total, window);
+    let (mut written, mut detections) = (0, 0);
+    for batch in burst.chunks(1_000) {
+        let (report, back) = deliver(&shop, batch).await;
+        assert!(back.is_empty(), "{:?}", report.errors);
+        assert_eq!(report.records.cognito_records, batch.len() as u64);
+        written += report.write_units;
+        detections += report.detections;
+    }
+    let tallies = all_tallies(&shop, window).await;
+    assert_eq!(requests(&tallies), total as u64, "every record once");
+    let failures: u64 = tallies
+        .iter()
+        .filter(|(id, _)| id.key.kind() == TallyKind::Ip && !id.is_region_scope())
+        .map(|(_, c)| c.failures)
+        .sum();
+    assert_eq!(
+        failures, total as u64,
+        "each failure once, under its address"
+    );
+    assert!(detections > 0, "the burst is detected");
+    eprintln!(
+        "{total} records in batches of 1,000: {written} write units ({:.2} per record), {detections} detections",
+        written as f64 / total as f64
+    );
+}
