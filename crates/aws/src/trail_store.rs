@@ -235,17 +235,7 @@ impl TrailStore {
         if crate::dynamo::conditional("PutItem", put)? {
             return Ok(Claim::Ours);
         }
-        let item = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("GetItem", e))?
-            .item
-            .unwrap_or_default();
+        let item = self.item(key).await?.unwrap_or_default();
         let holder = item.get("batch").and_then(|v| v.as_s().ok()).cloned();
         let at = item
             .get("at")
@@ -346,27 +336,6 @@ impl TrailStore {
         Ok(data.len())
     }
 
-    /// Whether a batch's journal was written whole (its header exists).
-    pub async fn journal_exists(&self, batch: &str) -> Result<bool, AwsError> {
-        let answer = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(
-                TrailKey::Journal {
-                    batch: batch.to_string(),
-                    part: 0,
-                }
-                .attributes(),
-            ))
-            .consistent_read(true)
-            .projection_expression("pk")
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("GetItem", e))?;
-        Ok(answer.item.is_some())
-    }
-
     /// A batch's journal, if it was written whole.
     pub async fn journal(
         &self,
@@ -374,24 +343,15 @@ impl TrailStore {
     ) -> Result<Option<BTreeMap<TallyId, Counts>>, AwsError> {
         use std::io::Read;
         let get = |part: usize| {
-            self.client
-                .get_item()
-                .table_name(&self.table)
-                .set_key(Some(
-                    TrailKey::Journal {
-                        batch: batch.to_string(),
-                        part,
-                    }
-                    .attributes(),
-                ))
-                .consistent_read(true)
-                .send()
+            self.item(
+                TrailKey::Journal {
+                    batch: batch.to_string(),
+                    part,
+                }
+                .attributes(),
+            )
         };
-        let header = get(0)
-            .await
-            .map_err(|e| AwsError::from_sdk("GetItem", e))?
-            .item;
-        let Some(header) = header else {
+        let Some(header) = get(0).await? else {
             return Ok(None);
         };
         let parts = header
@@ -401,16 +361,12 @@ impl TrailStore {
             .unwrap_or(0);
         let mut data = Vec::new();
         for part in 1..=parts {
-            let item = get(part)
-                .await
-                .map_err(|e| AwsError::from_sdk("GetItem", e))?
-                .item
-                .ok_or_else(|| {
-                    AwsError::other(
-                        "GetItem",
-                        format!("journal {batch}: part {part} of {parts} is missing"),
-                    )
-                })?;
+            let item = get(part).await?.ok_or_else(|| {
+                AwsError::other(
+                    "GetItem",
+                    format!("journal {batch}: part {part} of {parts} is missing"),
+                )
+            })?;
             let bytes = item
                 .get("data")
                 .and_then(|v| v.as_b().ok())
@@ -599,20 +555,24 @@ impl TrailStore {
 
     /// Whether tallies were ever kept for `pool` (one GetItem).
     pub async fn has_pool(&self, pool: &str) -> Result<bool, AwsError> {
-        let answer = self
+        let key = TrailKey::Pool {
+            pool: pool.to_string(),
+        };
+        Ok(self.item(key.attributes()).await?.is_some())
+    }
+
+    /// One item by its key, read consistently.
+    async fn item(&self, key: Item) -> Result<Option<Item>, AwsError> {
+        Ok(self
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(
-                TrailKey::Pool {
-                    pool: pool.to_string(),
-                }
-                .attributes(),
-            ))
+            .set_key(Some(key))
+            .consistent_read(true)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("GetItem", e))?;
-        Ok(answer.item.is_some())
+            .map_err(|e| AwsError::from_sdk("GetItem", e))?
+            .item)
     }
 
     /// Every pool tallies were kept for.

@@ -394,20 +394,18 @@ impl Trail {
         .await;
         report.items_written += claims.len();
         report.write_units += claims.len();
-        let mut journals: BTreeMap<String, bool> = BTreeMap::new();
+        // Each holder's journal, read once: None when it never wrote one.
+        let mut journals: BTreeMap<String, Option<BTreeMap<TallyId, Counts>>> = BTreeMap::new();
         let mut given_back = Vec::new();
         for (d, claim) in records.into_iter().zip(claims) {
             let ours = match claim? {
                 Claim::Ours => true,
                 Claim::Held { batch: holder, at } => {
-                    let journaled = match journals.get(&holder) {
-                        Some(j) => *j,
-                        None => {
-                            let j = self.store.journal_exists(&holder).await?;
-                            journals.insert(holder.clone(), j);
-                            j
-                        }
-                    };
+                    if !journals.contains_key(&holder) {
+                        let journal = self.store.journal(&holder).await?;
+                        journals.insert(holder.clone(), journal);
+                    }
+                    let journaled = journals.get(&holder).is_some_and(Option::is_some);
                     if journaled {
                         false
                     } else if now - at >= self.config.claim_takeover
@@ -451,8 +449,8 @@ impl Trail {
         }
         // The batches whose records came again: applied again (what they applied is skipped),
         // in case they stopped between their journal and their last transaction.
-        for holder in journals.into_iter().filter(|(_, j)| *j).map(|(h, _)| h) {
-            if let Some(counts) = self.store.journal(&holder).await? {
+        for (holder, journal) in journals {
+            if let Some(counts) = journal {
                 let applied = self
                     .store
                     .apply(&format!("batch#{holder}"), &counts, now)
