@@ -332,8 +332,11 @@ def _transactions_snapshot_items_not_tables():
     table of a 50,000-record burst grows the server by gigabytes. This keeps moto's own
     transaction logic and answers, and backs up only the items the transaction names: the
     table copies become the tables themselves, and a cancelled transaction puts back (or
-    removes) exactly those items."""
+    removes) exactly those items. DynamoDB's writes are serialised (one lock, re-entrant: a
+    transaction writes through put_item and update_item), so no other request's write lands
+    between a transaction's backup and its rollback and is undone by it."""
     import copy as stdlib_copy
+    import threading
     import types
 
     from moto.dynamodb import models as ddb
@@ -384,6 +387,19 @@ def _transactions_snapshot_items_not_tables():
             raise
 
     ddb.DynamoDBBackend.transact_write_items = transact_write_items
+
+    writes = threading.RLock()
+
+    def serialised(method):
+        def write(self, *args, **kwargs):
+            with writes:
+                return method(self, *args, **kwargs)
+
+        return write
+
+    for name in ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items"):
+        if hasattr(ddb.DynamoDBBackend, name):
+            setattr(ddb.DynamoDBBackend, name, serialised(getattr(ddb.DynamoDBBackend, name)))
 
 
 def main(argv=None):
