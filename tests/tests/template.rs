@@ -2,6 +2,8 @@
 //! granted on exact role ARNs with the external id out of plain text, every function logging
 //! at the level the operator picks, the saved Logs Insights queries, and the console labels.
 
+use std::collections::BTreeSet;
+
 use serde_yaml::Value;
 
 fn template(file: &str) -> Value {
@@ -186,9 +188,9 @@ fn render(v: &Value, conditions: &dyn Fn(&str) -> bool) -> String {
                 .join(separator)
         }
         Value::Tagged(t) if t.tag == "!Sub" => {
-            let text = match &t.value {
-                Value::String(s) => s.clone(),
-                Value::Sequence(s) => s[0].as_str().unwrap().to_string(),
+            let (text, variables) = match &t.value {
+                Value::String(s) => (s.clone(), None),
+                Value::Sequence(s) => (s[0].as_str().unwrap().to_string(), s.get(1)),
                 other => panic!("{other:?}"),
             };
             let mut out = String::new();
@@ -197,7 +199,12 @@ fn render(v: &Value, conditions: &dyn Fn(&str) -> bool) -> String {
                 out.push_str(&rest[..i]);
                 let end = rest[i..].find('}').unwrap() + i;
                 let name = &rest[i + 2..end];
-                out.push_str(name.split('.').next().unwrap().replace("::", "-").as_str());
+                match variables.and_then(|v| v.get(name)) {
+                    Some(value) => out.push_str(&render(value, conditions)),
+                    None => {
+                        out.push_str(name.split('.').next().unwrap().replace("::", "-").as_str())
+                    }
+                }
                 rest = &rest[end + 1..];
             }
             out.push_str(rest);
@@ -221,8 +228,10 @@ fn render(v: &Value, conditions: &dyn Fn(&str) -> bool) -> String {
 fn the_dashboard_is_valid_json_with_a_status_an_alarm_and_a_failing_ips_widget() {
     let t = template("template.yaml");
     let body = &t["Resources"]["Dashboard"]["Properties"]["DashboardBody"];
-    for trail_log_group in [true, false] {
-        let text = render(body, &|c| c == "HasTrailLogGroup" && trail_log_group);
+    for (trail_log_group, queue) in [(true, true), (false, true), (false, false)] {
+        let text = render(body, &|c| {
+            (c == "HasTrailLogGroup" && trail_log_group) || (c == "FromEventBridge" && queue)
+        });
         let dashboard: serde_json::Value = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("the dashboard body is not JSON ({e}):\n{text}"));
         let widgets = dashboard["widgets"].as_array().unwrap();
@@ -250,7 +259,27 @@ fn the_dashboard_is_valid_json_with_a_status_an_alarm_and_a_failing_ips_widget()
         );
         let alarms = titled("alarms");
         assert_eq!(alarms["type"], "alarm");
-        assert_eq!(alarms["properties"]["alarms"].as_array().unwrap().len(), 6);
+        // Every alarm the stack creates, the trail queue's dead letters only with the queue.
+        let listed: BTreeSet<String> = alarms["properties"]["alarms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect();
+        let created: BTreeSet<String> = t["Resources"]
+            .as_mapping()
+            .unwrap()
+            .iter()
+            .filter(|(_, r)| r["Type"] == "AWS::CloudWatch::Alarm")
+            .filter(|(_, r)| match r["Condition"].as_str() {
+                None => true,
+                Some("FromEventBridge") => queue,
+                Some(other) => panic!("an alarm under {other}: say in this test when it is made"),
+            })
+            .map(|(name, _)| name.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(listed, created);
+        assert_eq!(listed.len(), if queue { 7 } else { 6 });
         let ips = titled("failing source IPs");
         if trail_log_group {
             assert_eq!(ips["type"], "log");
@@ -734,4 +763,59 @@ fn each_trail_source_wires_exactly_that_source_and_contradictions_are_refused() 
         pattern.contains("anything-but") && pattern.contains("CollectorFunctionRole"),
         "{pattern}"
     );
+}
+
+#[test]
+fn each_derived_metric_family_is_published_by_its_function_when_the_parameter_names_it() {
+    let t = template("template.yaml");
+    let allowed: Vec<String> = t["Parameters"]["PublishDerivedMetrics"]["AllowedValues"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    for (function, condition, family) in [
+        ("CollectorFunction", "PublishFailures", "failures"),
+        ("EvaluatorFunction", "PublishStatus", "status"),
+        ("TrailFunction", "PublishTrail", "trail"),
+    ] {
+        let env = &t["Resources"][function]["Properties"]["Environment"]["Variables"];
+        let Value::Tagged(publish) = &env["PUBLISH_METRICS"] else {
+            panic!("{function}: PUBLISH_METRICS is not an !If");
+        };
+        assert_eq!(publish.tag, "!If");
+        let branches = publish.value.as_sequence().unwrap();
+        assert_eq!(branches[0].as_str(), Some(condition), "{function}");
+        assert_eq!(
+            (branches[1].as_str(), branches[2].as_str()),
+            (Some("true"), Some("false"))
+        );
+        // The condition holds for exactly the values that name the family, and for true.
+        let Value::Tagged(or) = &t["Conditions"][condition] else {
+            panic!("{condition} is not a condition");
+        };
+        let mut named: Vec<String> = or
+            .value
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|eq| {
+                let Value::Tagged(eq) = eq else {
+                    panic!("{eq:?}")
+                };
+                eq.value.as_sequence().unwrap()[1]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        let mut expected: Vec<String> = allowed
+            .iter()
+            .filter(|v| *v == "true" || v.split(',').any(|f| f == family))
+            .cloned()
+            .collect();
+        named.sort();
+        expected.sort();
+        assert_eq!(named, expected, "{condition}");
+    }
 }

@@ -129,15 +129,18 @@ async fn a_batch_stopped_between_any_two_writes_and_redelivered_counts_once() {
     let takeover = [("CLAIM_TAKEOVER_SECONDS", "0")];
     let (clean, dirty) = tokio::join!(TrailShop::start(&[]), TrailShop::start(&takeover));
     let base = window_of(Utc::now() - Duration::hours(3));
-    // A batch of 40 records makes 40 claims, 2 journal writes, then its transactions: stop it
-    // among the claims, at the journal, and among the tally transactions.
-    let kills = [0u32, 1, 20, 39, 40, 41, 42, 43];
+    // A batch of 40 records makes 40 claims, 2 journal writes, then its transactions, then
+    // its usage record: stop it among the claims, at the journal, at its first and its last
+    // tally transaction (the clean run's report says how many it made).
+    let points = 8;
     let mut clean_total = BTreeMap::new();
-    for (n, k) in kills.iter().enumerate() {
+    for n in 0..points {
         let window = base + Duration::minutes(5 * n as i64);
-        let batch = messages(1000 * n, 1000 * n + 40, window, &format!("k{k}"));
-        deliver(&clean, &batch).await;
-        dirty.bed.moto.arm(&Fault::on(&WRITES).skip(*k).times(None));
+        let batch = messages(1000 * n, 1000 * n + 40, window, &format!("k{n}"));
+        let (probe, _) = deliver(&clean, &batch).await;
+        let last_transaction = 41 + u32::try_from(probe.transactions).unwrap();
+        let k = [0, 1, 20, 39, 40, 41, 42, last_transaction][n];
+        dirty.bed.moto.arm(&Fault::on(&WRITES).skip(k).times(None));
         let (stopped, back) = deliver(&dirty, &batch).await;
         dirty.bed.moto.disarm();
         assert_eq!(
@@ -162,7 +165,41 @@ async fn a_batch_stopped_between_any_two_writes_and_redelivered_counts_once() {
             "stopped after write {k}, then redelivered"
         );
     }
-    assert_eq!(requests(&clean_total), 40 * kills.len() as u64);
+    assert_eq!(requests(&clean_total), 40 * points as u64);
+}
+
+/// The usage record is the invocation's last write and only accounting: when it cannot be
+/// written, the batch is still counted once and none of its messages go back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_usage_record_that_cannot_be_written_loses_nothing_and_returns_nothing() {
+    let shop = TrailShop::start(&[]).await;
+    let window = window_of(Utc::now() - Duration::hours(2));
+    // Clean sign-ins: nothing else in the batch updates an item (no M2M source, no detection).
+    let batch: Vec<(String, Value)> = (0..20)
+        .map(|i| {
+            let record = initiate_auth(
+                &format!("usage-{i}"),
+                window + Duration::seconds(i),
+                &shop.web,
+                &format!("192.0.2.{i}"),
+                &format!("sub-{i}"),
+                None,
+                None,
+            );
+            (format!("u-{i}"), eventbridge(&record))
+        })
+        .collect();
+    shop.bed.moto.arm(&Fault::on(&["UpdateItem"]).times(None));
+    let (report, back) = deliver(&shop, &batch).await;
+    shop.bed.moto.disarm();
+    assert!(back.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.records.cognito_records, 20);
+    assert_eq!(requests(&all_tallies(&shop, window).await), 20);
+    let usage = shop.trail.store.usage(window).await.unwrap();
+    assert!(
+        usage.is_empty(),
+        "the failed write left no record: {usage:?}"
+    );
 }
 
 /// A credential stuffing burst: `total` failed sign-ins from 250 addresses against the shop's
@@ -217,4 +254,105 @@ async fn a_burst_of_fifty_thousand_records_is_tallied_once_with_nothing_failed()
         "{total} records in batches of 1,000: {written} write units ({:.2} per record), {detections} detections",
         written as f64 / total as f64
     );
+}
+
+/// Each invocation adds itself to its hour's usage record per source (invocations, records,
+/// items and write units, its own write included), and `cognito-watch cost` prices the trail
+/// from those records, per million records and per source.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_invocation_is_in_its_usage_record_and_cost_prices_the_trail_from_it() {
+    use clap::Parser;
+    use cognito_watch_cli::{run, Cli, Env};
+    use cognito_watch_testbed::traffic::{logs_batch, logs_event};
+    let shop = TrailShop::start(&[]).await;
+    let started = Utc::now();
+    let window = window_of(started - Duration::hours(1));
+    let (mut units, mut items) = (0, 0);
+    for batch in messages(0, 30, window, "u").chunks(15) {
+        let (report, back) = deliver(&shop, batch).await;
+        assert!(back.is_empty(), "{:?}", report.errors);
+        units += report.write_units;
+        items += report.items_written;
+    }
+    let texts: Vec<String> = (100..110)
+        .map(|i| cloudtrail_record(i, window + Duration::seconds(i as i64)).to_string())
+        .collect();
+    let logs = shop
+        .trail
+        .handle(logs_event(&logs_batch("trail", "s", 0, &texts)), None)
+        .await
+        .unwrap();
+
+    let usage = shop
+        .trail
+        .store
+        .usage(started - Duration::hours(2))
+        .await
+        .unwrap();
+    let sum = |source: &str| {
+        let mut total = cognito_watch_core::cost::TrailUsage::default();
+        for u in usage.iter().filter(|u| u.source == source) {
+            total.absorb(u);
+        }
+        total
+    };
+    let sqs = sum("sqs");
+    assert_eq!((sqs.invocations, sqs.deliveries, sqs.records), (2, 30, 30));
+    assert_eq!(
+        sqs.write_units, units as u64,
+        "the reports' write units, the usage writes included"
+    );
+    assert_eq!(sqs.items_written, items as u64);
+    let logged = sum("logs");
+    assert_eq!((logged.invocations, logged.records), (1, 10));
+    assert_eq!(logged.write_units, logs.write_units as u64);
+
+    let env = Env::from_pairs(shop.bed.moto.env()).with([
+        ("STATE_TABLE", "state"),
+        ("HISTORY_TABLE", "history"),
+        ("TRAIL_TABLE", cognito_watch_testbed::TRAIL_TABLE),
+    ]);
+    let cost = |args: &[&str]| {
+        let cli = Cli::try_parse_from(
+            ["cognito-watch", "cost", "--since", "2h"]
+                .into_iter()
+                .chain(args.iter().copied()),
+        )
+        .unwrap();
+        let env = env.clone();
+        async move {
+            let mut out = Vec::new();
+            run(cli, &env, &mut out)
+                .await
+                .map(|()| String::from_utf8(out).unwrap())
+        }
+    };
+    let report: Value = serde_json::from_str(&cost(&["-o", "json"]).await.unwrap()).unwrap();
+    let rows = report["trail"].as_array().unwrap();
+    let row = rows.iter().find(|r| r["source"] == "sqs").unwrap();
+    assert_eq!(row["usage"]["records"], 30);
+    let per_record = row["write_units_per_record"].as_f64().unwrap();
+    assert!((per_record - units as f64 / 30.0).abs() < 1e-9, "{row}");
+    let dynamodb = row["dynamodb_per_million"].as_f64().unwrap();
+    assert!((dynamodb - per_record * 0.625).abs() < 1e-9, "{row}");
+    assert!(row["sqs_per_million"].as_f64().unwrap() > 0.0);
+    assert!(rows
+        .iter()
+        .any(|r| r["source"] == "logs" && r["sqs_per_million"] == 0.0));
+    assert_eq!(report["fixed"]["alarms"], 7);
+    let text = cost(&[
+        "--trail-source",
+        "Bucket",
+        "--derived-metrics",
+        "status,trail",
+    ])
+    .await
+    .unwrap();
+    assert!(text.contains("Trail (last 2h"), "{text}");
+    assert!(text.contains("6 alarms $0.60"), "{text}");
+    assert!(text.contains("trail 4 ($1.20, published)"), "{text}");
+    let bad = cost(&["--derived-metrics", "everything"])
+        .await
+        .unwrap_err();
+    assert!(bad.to_string().contains("PublishDerivedMetrics"), "{bad}");
 }

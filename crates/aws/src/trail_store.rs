@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
+use cognito_watch_core::cost::TrailUsage;
 use cognito_watch_core::trail::detect::Finding;
 use cognito_watch_core::trail::{Counts, TallyId, TallyKind};
 use serde::{Deserialize, Serialize};
@@ -48,6 +49,17 @@ impl Applied {
         self.tallies_written += other.tallies_written;
         self.transactions += other.transactions;
         self.duplicate_chunks += other.duplicate_chunks;
+    }
+
+    /// Items written: the tally updates and each transaction's idempotency mark.
+    pub fn items(&self) -> usize {
+        self.tallies_written + self.transactions
+    }
+
+    /// Their write units: a transactional write counts twice, and each tally update writes
+    /// the tallies index (projection ALL) once more (items under 1 KB, as tallies are).
+    pub fn write_units(&self) -> usize {
+        2 * self.items() + self.tallies_written
     }
 
     pub fn duplicate(&self) -> bool {
@@ -551,6 +563,67 @@ impl TrailStore {
             .await
             .map_err(|e| AwsError::from_sdk("PutItem", e))?;
         Ok(())
+    }
+
+    /// Add one invocation's usage to its hour's record (one UpdateItem of `ADD`s, kept as
+    /// long as the tallies). A retried invocation is another invocation: counted again.
+    pub async fn add_usage(&self, usage: &TrailUsage) -> Result<(), AwsError> {
+        let key = TrailKey::Usage {
+            hour: usage.hour,
+            source: usage.source.clone(),
+        };
+        let ttl = n((usage.hour + self.tally_ttl).timestamp());
+        let counters = [
+            ("invocations", usage.invocations),
+            ("deliveries", usage.deliveries),
+            ("records", usage.records),
+            ("items_written", usage.items_written),
+            ("write_units", usage.write_units),
+            ("milliseconds", usage.milliseconds),
+        ];
+        let mut update = self
+            .update_at(key.attributes())
+            .update_expression(format!(
+                "SET #ttl = :ttl, #source = :source, #hour = :hour ADD {}",
+                counters
+                    .iter()
+                    .map(|(name, _)| format!("{name} :{name}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .expression_attribute_names("#source", "source")
+            .expression_attribute_names("#hour", "hour")
+            .expression_attribute_values(":ttl", ttl)
+            .expression_attribute_values(":source", s(&usage.source))
+            .expression_attribute_values(":hour", s(time(usage.hour)));
+        for (name, v) in counters {
+            update = update.expression_attribute_values(
+                format!(":{name}"),
+                n(i64::try_from(v).unwrap_or(i64::MAX)),
+            );
+        }
+        update
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("UpdateItem", e))?;
+        Ok(())
+    }
+
+    /// The trail's usage records of the hours from `since` on.
+    pub async fn usage(&self, since: DateTime<Utc>) -> Result<Vec<TrailUsage>, AwsError> {
+        let items = all_pages(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk >= :since")
+                .expression_attribute_values(":pk", s(TrailKey::USAGE))
+                .expression_attribute_values(":since", s(time(since))),
+        )
+        .await?;
+        items
+            .into_iter()
+            .map(|i| from_stored(i, &[], "Query"))
+            .collect()
     }
 
     /// Whether tallies were ever kept for `pool` (one GetItem).

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Utc;
+use cognito_watch_aws::trail_store::TrailStore;
 use cognito_watch_aws::{Scope, StateStore, StatusStore};
 use cognito_watch_core::alerting::status::Status;
 use cognito_watch_core::cost::{self, Estate, Month, Observed};
@@ -24,13 +25,35 @@ pub struct CostReport {
     pub estate: Estate,
     pub user_pools: u64,
     pub months: Vec<Month>,
+    /// Each family of derived metrics: its metrics and their price, published or not.
+    pub derived: Vec<DerivedFamily>,
+    /// What the stack costs whatever it watches.
+    pub fixed: cost::Fixed,
+    /// The trail per source, from its usage records (empty without the trail table or usage).
+    pub trail: Vec<cost::TrailCost>,
+    /// Whether the trail table was read.
+    pub trail_read: bool,
+    /// The configured rate's month, the fixed costs and the trail at its pace.
+    pub all_in: f64,
+}
+
+/// One family of derived metrics.
+#[derive(Debug, Serialize)]
+pub struct DerivedFamily {
+    pub family: &'static str,
+    pub metrics: u64,
+    pub usd_per_month: f64,
+    pub published: bool,
 }
 
 pub struct CostArgs {
     pub since: String,
     pub rate: Option<String>,
     pub table_key: bool,
-    pub publish_metrics: bool,
+    /// The stack's `PublishDerivedMetrics` value.
+    pub derived_metrics: String,
+    /// The stack's `TrailSource`.
+    pub trail_source: String,
 }
 
 /// Read the poll logs of every scope the estate spans (within `since`), the estate itself and
@@ -38,8 +61,27 @@ pub struct CostArgs {
 pub async fn report(
     state: &StateStore,
     status: Option<&StatusStore>,
+    trail: Option<&TrailStore>,
     args: &CostArgs,
 ) -> Result<CostReport, CliError> {
+    let published = cost::families(&args.derived_metrics).ok_or_else(|| {
+        CliError::Usage(format!(
+            "--derived-metrics {:?}: expected the stack's PublishDerivedMetrics value: true, \
+             false, or families of {} separated by commas",
+            args.derived_metrics,
+            cost::FAMILIES.join(", ")
+        ))
+    })?;
+    let trail_queue = match args.trail_source.as_str() {
+        "EventBridge" => true,
+        "LogGroup" | "Bucket" => false,
+        other => {
+            return Err(CliError::Usage(format!(
+                "--trail-source {other:?}: expected the stack's TrailSource: EventBridge, \
+                 LogGroup or Bucket"
+            )))
+        }
+    };
     let period = cognito_watch_core::trail::parse_period(&args.since).map_err(CliError::Usage)?;
     let from = Utc::now() - period;
     let monitors: Vec<_> = state
@@ -77,22 +119,38 @@ pub async fn report(
                 .count() as u64;
         }
     }
-    // Each derived metric (name × dimensions) is one custom metric: the collector's failure
-    // metrics and the evaluator's MonitorStatus per monitor.
-    let derived_metrics = if args.publish_metrics {
-        let now = Utc::now();
-        let up: BTreeMap<String, Status> = monitors
-            .iter()
-            .map(|m| (m.monitor_id.clone(), Status::Up))
-            .collect();
-        let mut docs = cognito_watch_core::emf::monitor_documents(&monitors, now);
-        docs.extend(cognito_watch_core::emf::status_documents(
-            &monitors, &up, now,
-        ));
-        cognito_watch_core::emf::custom_metrics(&docs)
-    } else {
-        0
-    };
+    // Each derived metric (name × dimensions) is one custom metric: the evaluator's
+    // MonitorStatus per monitor, the collector's failure metrics, the trail's four per pool.
+    let now = Utc::now();
+    let up: BTreeMap<String, Status> = monitors
+        .iter()
+        .map(|m| (m.monitor_id.clone(), Status::Up))
+        .collect();
+    let derived: Vec<DerivedFamily> = cost::FAMILIES
+        .iter()
+        .map(|&family| {
+            let metrics = match family {
+                "status" => cognito_watch_core::emf::custom_metrics(
+                    &cognito_watch_core::emf::status_documents(&monitors, &up, now),
+                ),
+                "failures" => cognito_watch_core::emf::custom_metrics(
+                    &cognito_watch_core::emf::monitor_documents(&monitors, now),
+                ),
+                _ => 4 * count(MonitorKind::UserPool),
+            };
+            DerivedFamily {
+                family,
+                metrics,
+                usd_per_month: metrics as f64 * cost::US_EAST_1.custom_metric_month,
+                published: published.contains(&family),
+            }
+        })
+        .collect();
+    let derived_metrics = derived
+        .iter()
+        .filter(|f| f.published)
+        .map(|f| f.metrics)
+        .sum();
     let estate = Estate {
         app_clients: count(MonitorKind::AppClient),
         derived_metrics,
@@ -110,6 +168,26 @@ pub async fn report(
         None => observed.interval_seconds().unwrap_or(300.0),
     };
     let months = cost::months(&observed, &estate, &cost::US_EAST_1, configured);
+    let usage = match trail {
+        Some(store) => {
+            use chrono::DurationRound;
+            let hour = from
+                .duration_trunc(chrono::Duration::hours(1))
+                .unwrap_or(from);
+            store.usage(hour).await?
+        }
+        None => Vec::new(),
+    };
+    let trail_costs = cost::trail_costs(
+        &usage,
+        period.num_seconds() as f64,
+        &cost::US_EAST_1,
+        estate.trail_memory_mb,
+    );
+    let fixed = cost::fixed(&cost::US_EAST_1, trail_queue);
+    let all_in = months.first().map_or(0.0, |m| m.total)
+        + fixed.total
+        + trail_costs.iter().map(|t| t.month).sum::<f64>();
     Ok(CostReport {
         prices: cost::US_EAST_1,
         since: args.since.clone(),
@@ -117,6 +195,11 @@ pub async fn report(
         estate,
         user_pools: count(MonitorKind::UserPool),
         months,
+        derived,
+        fixed,
+        trail: trail_costs,
+        trail_read: trail.is_some(),
+        all_in,
     })
 }
 
@@ -217,10 +300,112 @@ pub fn render(report: &CostReport, format: Format) -> Result<String, CliError> {
             m.per_app_client.map(dollars).unwrap_or_else(|| "—".into()),
         ]);
     }
-    let widths: Vec<usize> = (0..head.len())
+    table(&rows, &mut text);
+    trail_section(report, &mut text);
+    text.push_str(
+        "Not priced: the functions' log ingestion ($0.50 per GB) and CloudTrail's own charges \
+         (data events: $0.10 per 100,000).\n",
+    );
+    Ok(text)
+}
+
+/// The derived metric families, the fixed costs, the trail per source and the month all in.
+fn trail_section(report: &CostReport, text: &mut String) {
+    let families: Vec<String> = report
+        .derived
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} ({}{})",
+                f.family,
+                f.metrics,
+                dollars(f.usd_per_month),
+                if f.published { ", published" } else { "" }
+            )
+        })
+        .collect();
+    text.push_str(&format!(
+        "\nDerived metrics by family (PublishDerivedMetrics; $0.30 each a month): {}.\n",
+        families.join(", ")
+    ));
+    let f = &report.fixed;
+    text.push_str(&format!(
+        "Fixed: the alert topic's KMS key {}, {} alarms {}, the dashboard {} (free within an \
+         account's first three){}; {} a month.\n",
+        dollars(f.alert_key),
+        f.alarms,
+        dollars(f.alarms_usd),
+        dollars(f.dashboard),
+        if f.queue_polling > 0.0 {
+            format!(
+                ", the trail queue's idle polling ≈ {} (5 pollers' 20 s receives; within SQS's \
+                 free million)",
+                dollars(f.queue_polling)
+            )
+        } else {
+            String::new()
+        },
+        dollars(f.total),
+    ));
+    if !report.trail_read {
+        text.push_str(
+            "Trail: not read (no TRAIL_TABLE and no stack output naming it): its cost is per \
+             CloudTrail record.\n",
+        );
+    } else if report.trail.is_empty() {
+        text.push_str(&format!(
+            "Trail: no usage records in the last {} (the trail function writes one per hour and \
+             source it runs in).\n",
+            report.since
+        ));
+    } else {
+        text.push_str(&format!(
+            "\nTrail (last {}, from its usage records; per million records and a month at this \
+             pace):\n",
+            report.since
+        ));
+        let mut rows = vec![[
+            "source",
+            "records",
+            "invocations",
+            "write units/record",
+            "DynamoDB",
+            "Lambda",
+            "SQS",
+            "per million",
+            "a month",
+        ]
+        .map(str::to_string)
+        .to_vec()];
+        for t in &report.trail {
+            rows.push(vec![
+                t.source.clone(),
+                thousands(t.usage.records),
+                thousands(t.usage.invocations),
+                format!("{:.2}", t.write_units_per_record),
+                dollars(t.dynamodb_per_million),
+                dollars(t.lambda_per_million),
+                dollars(t.sqs_per_million),
+                dollars(t.total_per_million),
+                dollars(t.month),
+            ]);
+        }
+        table(&rows, text);
+    }
+    text.push_str(&format!(
+        "\nAll in at the configured rate: {} a month (the estate, the fixed costs and the trail \
+         at this pace).\n",
+        dollars(report.all_in)
+    ));
+}
+
+/// Rows as aligned columns: the first left-aligned, the others right-aligned.
+fn table(rows: &[Vec<String>], text: &mut String) {
+    let columns = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..columns)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
-    for r in &rows {
+    for r in rows {
         let cells: Vec<String> = r
             .iter()
             .zip(&widths)
@@ -237,11 +422,6 @@ pub fn render(report: &CostReport, format: Format) -> Result<String, CliError> {
         text.push_str(cells.join("  ").trim_end());
         text.push('\n');
     }
-    text.push_str(
-        "\nNot in the poll log: the trail function (per CloudTrail record: an EventBridge \
-         delivery is one invocation and a few writes) and log ingestion.\n",
-    );
-    Ok(text)
 }
 
 fn seconds(s: f64) -> String {
@@ -296,9 +476,19 @@ mod tests {
             observed,
             estate,
             user_pools: 0,
+            derived: Vec::new(),
+            fixed: cost::fixed(&cost::US_EAST_1, true),
+            trail: Vec::new(),
+            trail_read: true,
+            all_in: 0.0,
         };
         let text = render(&report, Format::Table).unwrap();
         assert!(text.contains("No polls in that period"), "{text}");
+        assert!(
+            text.contains("Trail: no usage records in the last 24h"),
+            "{text}"
+        );
+        assert!(text.contains("7 alarms $0.70"), "{text}");
         assert!(text.contains("every 5 min (configured)"), "{text}");
         assert!(text.contains("every 1 h "), "{text}");
         let json: serde_json::Value =

@@ -180,7 +180,8 @@ pub enum Command {
     /// What monitoring this estate costs per month (us-east-1 list prices): CloudWatch
     /// GetMetricData, Lambda, DynamoDB, SNS, KMS and derived metrics, from the calls the last
     /// polls made (the poll log), per estate and per app client, at the configured poll rate
-    /// and at 1 min, 5 min, 15 min and 1 h.
+    /// and at 1 min, 5 min, 15 min and 1 h; each derived metric family's price; the fixed
+    /// costs; the trail per source from its usage records, per million records and a month.
     Cost {
         /// How much of the poll log to read: 30m, 24h, 7d... (default 24h)
         #[arg(long, default_value = "24h")]
@@ -192,9 +193,16 @@ pub enum Command {
         /// The tables are encrypted with a customer managed KMS key (TableKmsKeyArn): $1 a month.
         #[arg(long)]
         table_key: bool,
-        /// PublishDerivedMetrics is off: no custom metrics to price.
-        #[arg(long)]
+        /// The stack's PublishDerivedMetrics: true, false, or families of status, failures
+        /// and trail separated by commas (the template's default: status).
+        #[arg(long, default_value = "status")]
+        derived_metrics: String,
+        /// The same as --derived-metrics false.
+        #[arg(long, conflicts_with = "derived_metrics")]
         no_derived_metrics: bool,
+        /// The stack's TrailSource: EventBridge (the queue and its alarm), LogGroup or Bucket.
+        #[arg(long, default_value = "EventBridge")]
+        trail_source: String,
     },
     /// Print a shell completion script: `cognito-watch completions bash > /etc/bash_completion.d/cognito-watch`.
     Completions {
@@ -493,19 +501,29 @@ async fn dispatch(
             since,
             rate,
             table_key,
+            derived_metrics,
             no_derived_metrics,
+            trail_source,
         } => {
             let base = env.sdk(3).await;
             let state = StateStore::new(&base, Tables::from_lookup(&env.lookup())?);
-            // Alerts are priced when the status table is known; without it, none are counted.
+            // Alerts are priced when the status table is known, the trail when its table is;
+            // the report says what it could not read.
             let status = status_store(env, &base).ok();
+            let trail = trail_store(env, &base).ok();
             let args = cost::CostArgs {
                 since,
                 rate,
                 table_key,
-                publish_metrics: !no_derived_metrics,
+                derived_metrics: if no_derived_metrics {
+                    "false".into()
+                } else {
+                    derived_metrics
+                },
+                trail_source,
             };
-            let report = cost::report(&state, status.as_ref(), &args).await?;
+            let report =
+                Box::pin(cost::report(&state, status.as_ref(), trail.as_ref(), &args)).await?;
             let text = cost::render(&report, Format::of(format, false, false))?;
             write!(out, "{text}").map_err(CliError::output)
         }

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::inventory::record::PollLog;
 
@@ -37,6 +37,12 @@ pub struct Prices {
     pub sns_emails_per_100k: f64,
     /// A customer managed KMS key, per month.
     pub kms_key_month: f64,
+    /// SQS standard requests, per million (a receive or delete of up to 10 messages is one).
+    pub sqs_requests_per_million: f64,
+    /// A CloudWatch standard-resolution alarm, per month.
+    pub alarm_month: f64,
+    /// A CloudWatch dashboard, per month (an account's first three are free).
+    pub dashboard_month: f64,
 }
 
 /// us-east-1 list prices (checked against the AWS pricing pages, 2026).
@@ -51,6 +57,9 @@ pub const US_EAST_1: Prices = Prices {
     sns_publishes_per_million: 0.50,
     sns_emails_per_100k: 2.00,
     kms_key_month: 1.00,
+    sqs_requests_per_million: 0.40,
+    alarm_month: 0.10,
+    dashboard_month: 3.00,
 };
 
 /// What the poll log shows, summed over the polls read.
@@ -119,6 +128,172 @@ impl Observed {
     }
 }
 
+/// What the trail function did in one hour from one source (its usage record): the unit the
+/// trail's cost is priced from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrailUsage {
+    /// `sqs` (EventBridge through the queue), `eventbridge` (invoked per record), `logs`, `s3`
+    /// (a trail file), `file`.
+    pub source: String,
+    pub hour: DateTime<Utc>,
+    pub invocations: u64,
+    pub deliveries: u64,
+    /// Cognito records read.
+    pub records: u64,
+    /// Trail table items written and their write units (the usage record's own included).
+    pub items_written: u64,
+    pub write_units: u64,
+    /// Milliseconds the invocations ran, summed.
+    pub milliseconds: u64,
+}
+
+impl TrailUsage {
+    /// Another hour's (or invocation's) usage added to this.
+    pub fn absorb(&mut self, other: &TrailUsage) {
+        self.invocations += other.invocations;
+        self.deliveries += other.deliveries;
+        self.records += other.records;
+        self.items_written += other.items_written;
+        self.write_units += other.write_units;
+        self.milliseconds += other.milliseconds;
+    }
+}
+
+/// What the trail function costs from one source, from its usage records.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrailCost {
+    pub source: String,
+    pub usage: TrailUsage,
+    pub write_units_per_record: f64,
+    /// USD per million records: DynamoDB writes, Lambda (requests and GB-seconds), SQS.
+    pub dynamodb_per_million: f64,
+    pub lambda_per_million: f64,
+    pub sqs_per_million: f64,
+    pub total_per_million: f64,
+    /// USD a month at the pace the records came in over the period read.
+    pub month: f64,
+}
+
+/// SQS requests per record through the queue: EventBridge's SendMessage, and the event source
+/// mapping's receive and delete of up to ten messages each.
+pub const SQS_REQUESTS_PER_RECORD: f64 = 1.2;
+
+/// The trail's cost per source: each source's usage summed over the period (`period_seconds`
+/// long) and priced per million records and per month at that pace. `memory_mb`: the trail
+/// function's memory.
+pub fn trail_costs(
+    usage: &[TrailUsage],
+    period_seconds: f64,
+    prices: &Prices,
+    memory_mb: u64,
+) -> Vec<TrailCost> {
+    let mut by_source: BTreeMap<String, TrailUsage> = BTreeMap::new();
+    for u in usage {
+        let sum = by_source
+            .entry(u.source.clone())
+            .or_insert_with(|| TrailUsage {
+                source: u.source.clone(),
+                hour: u.hour,
+                ..TrailUsage::default()
+            });
+        sum.hour = sum.hour.min(u.hour);
+        sum.absorb(u);
+    }
+    by_source
+        .into_values()
+        .map(|u| {
+            let dynamodb = u.write_units as f64 / 1e6 * prices.dynamodb_write_units_per_million;
+            let gb_seconds = u.milliseconds as f64 / 1e3 * memory_mb as f64 / 1024.0;
+            let lambda = u.invocations as f64 / 1e6 * prices.lambda_requests_per_million
+                + gb_seconds * prices.lambda_arm64_gb_second;
+            let sqs = if u.source == "sqs" {
+                u.records as f64 * SQS_REQUESTS_PER_RECORD / 1e6 * prices.sqs_requests_per_million
+            } else {
+                0.0
+            };
+            let total = dynamodb + lambda + sqs;
+            let per_million = |usd: f64| {
+                if u.records == 0 {
+                    0.0
+                } else {
+                    usd * 1e6 / u.records as f64
+                }
+            };
+            TrailCost {
+                source: u.source.clone(),
+                write_units_per_record: if u.records == 0 {
+                    0.0
+                } else {
+                    u.write_units as f64 / u.records as f64
+                },
+                dynamodb_per_million: per_million(dynamodb),
+                lambda_per_million: per_million(lambda),
+                sqs_per_million: per_million(sqs),
+                total_per_million: per_million(total),
+                month: total * SECONDS_PER_MONTH / period_seconds.max(1.0),
+                usage: u,
+            }
+        })
+        .collect()
+}
+
+/// What the stack costs whatever it watches: the alert topic's KMS key, the alarms, the
+/// dashboard and the trail queue's idle polling.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fixed {
+    pub alert_key: f64,
+    pub alarms: u64,
+    pub alarms_usd: f64,
+    pub dashboard: f64,
+    /// Lambda's pollers' long polls of an idle trail queue (an estimate: 5 pollers, a 20 s
+    /// receive each; within SQS's free million a month).
+    pub queue_polling: f64,
+    pub total: f64,
+}
+
+/// The stack's alarms: the three functions' errors, the evaluator's, trail's and events'
+/// failure queues, and the trail queue's dead-letter queue when the trail reads EventBridge.
+pub fn fixed(prices: &Prices, trail_queue: bool) -> Fixed {
+    let alarms = 6 + u64::from(trail_queue);
+    let alarms_usd = alarms as f64 * prices.alarm_month;
+    let queue_polling = if trail_queue {
+        5.0 * 3.0 * 60.0 * 730.0 / 1e6 * prices.sqs_requests_per_million
+    } else {
+        0.0
+    };
+    let total = prices.kms_key_month + alarms_usd + prices.dashboard_month + queue_polling;
+    Fixed {
+        alert_key: prices.kms_key_month,
+        alarms,
+        alarms_usd,
+        dashboard: prices.dashboard_month,
+        queue_polling,
+        total,
+    }
+}
+
+/// The families of derived metrics, as the stack's `PublishDerivedMetrics` names them.
+pub const FAMILIES: [&str; 3] = ["status", "failures", "trail"];
+
+/// The families a `PublishDerivedMetrics` value publishes (`true`: all, `false`: none, else
+/// the families it lists); None for a value the stack does not take.
+pub fn families(value: &str) -> Option<Vec<&'static str>> {
+    match value.trim() {
+        "true" | "all" => Some(FAMILIES.to_vec()),
+        "false" | "none" => Some(Vec::new()),
+        listed => {
+            let mut out = Vec::new();
+            for name in listed.split(',').map(str::trim) {
+                let family = FAMILIES.iter().find(|f| **f == name)?;
+                if !out.contains(family) {
+                    out.push(*family);
+                }
+            }
+            Some(out)
+        }
+    }
+}
+
 /// The estate and the deployment, besides what the poll log says.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Estate {
@@ -135,6 +310,7 @@ pub struct Estate {
     /// The collector's and the evaluator's memory (MB), as the template sets them.
     pub collector_memory_mb: u64,
     pub evaluator_memory_mb: u64,
+    pub trail_memory_mb: u64,
     /// The evaluator's stream batch size (the template's `BatchSize`).
     pub evaluator_batch: u64,
     /// Seconds one evaluator invocation runs (not in the poll log; an estimate).
@@ -151,6 +327,7 @@ impl Default for Estate {
             table_key: false,
             collector_memory_mb: 256,
             evaluator_memory_mb: 256,
+            trail_memory_mb: 512,
             evaluator_batch: 500,
             evaluator_seconds: 0.3,
         }
@@ -376,6 +553,68 @@ mod tests {
         assert_eq!(rates, vec![300.0, 60.0, 900.0, 3600.0]);
         let ms = months(&o, &Estate::default(), &US_EAST_1, 120.0);
         assert_eq!(ms.len(), 5);
+    }
+
+    #[test]
+    fn the_trail_is_priced_per_source_from_its_usage_records() {
+        let hour = Utc::now();
+        let usage = |source: &str, records, write_units, ms| TrailUsage {
+            source: source.into(),
+            hour,
+            invocations: 10,
+            deliveries: records,
+            records,
+            items_written: write_units,
+            write_units,
+            milliseconds: ms,
+        };
+        let costs = trail_costs(
+            &[
+                usage("sqs", 500_000, 1_000_000, 20_000),
+                usage("sqs", 500_000, 2_000_000, 20_000),
+                usage("logs", 1_000, 4_000, 1_000),
+            ],
+            86_400.0,
+            &US_EAST_1,
+            512,
+        );
+        assert_eq!(costs.len(), 2);
+        let sqs = costs.iter().find(|c| c.source == "sqs").unwrap();
+        assert_eq!(sqs.usage.records, 1_000_000);
+        assert!((sqs.write_units_per_record - 3.0).abs() < 1e-9);
+        assert!((sqs.dynamodb_per_million - 1.875).abs() < 1e-9);
+        assert!((sqs.sqs_per_million - 0.48).abs() < 1e-9);
+        // 20 requests and 40 s at 0.5 GB.
+        let lambda = 20.0 * 0.2e-6 + 20.0 * 0.000_013_333_4;
+        assert!((sqs.lambda_per_million - lambda).abs() < 1e-9);
+        let day = 1.875 + 0.48 + lambda;
+        assert!(
+            (sqs.month - day * 730.0 / 24.0).abs() < 1e-6,
+            "{}",
+            sqs.month
+        );
+        let logs = costs.iter().find(|c| c.source == "logs").unwrap();
+        assert_eq!(logs.sqs_per_million, 0.0);
+    }
+
+    #[test]
+    fn fixed_costs_count_the_queue_alarm_only_with_the_queue() {
+        let queued = fixed(&US_EAST_1, true);
+        let direct = fixed(&US_EAST_1, false);
+        assert_eq!((queued.alarms, direct.alarms), (7, 6));
+        assert!((direct.total - (1.0 + 0.6 + 3.0)).abs() < 1e-9);
+        assert!(queued.queue_polling > 0.25 && queued.queue_polling < 0.27);
+    }
+
+    #[test]
+    fn derived_metric_families_read_as_the_stack_names_them() {
+        assert_eq!(families("true"), Some(vec!["status", "failures", "trail"]));
+        assert_eq!(families("false"), Some(vec![]));
+        assert_eq!(families("status"), Some(vec!["status"]));
+        assert_eq!(families("failures,trail"), Some(vec!["failures", "trail"]));
+        assert_eq!(families("status, status"), Some(vec!["status"]));
+        assert_eq!(families("statuses"), None);
+        assert_eq!(families(""), None);
     }
 
     #[test]

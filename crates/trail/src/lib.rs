@@ -98,7 +98,7 @@ pub struct TrailReport {
     pub held_elsewhere: usize,
     /// Items written to the trail table for the tallies (claims, journal parts, tally updates
     /// and idempotency marks), and their write units (a transactional write counts twice, a
-    /// journal part one per KB).
+    /// tally update once more for the tallies index, a journal part one per KB).
     pub items_written: usize,
     pub write_units: usize,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -218,10 +218,54 @@ impl Trail {
         payload: impl Into<input::Payload>,
         account: Option<String>,
     ) -> Result<TrailReport, TrailError> {
+        let started = Instant::now();
         let deliveries = input::decode(payload, self.config.max_log_batch_bytes)?;
-        if deliveries.iter().any(|d| d.source == "sqs") {
-            return Ok(Box::pin(self.handle_queue(deliveries, account)).await);
+        let source = deliveries.first().map_or("empty", |d| d.source);
+        let mut result = if deliveries.iter().any(|d| d.source == "sqs") {
+            Ok(Box::pin(self.handle_queue(deliveries, account)).await)
+        } else {
+            Box::pin(self.handle_deliveries(deliveries, account)).await
+        };
+        match &mut result {
+            Ok(report) => self.note_usage(source, started, report).await,
+            Err(TrailError::Failed { report, .. }) => {
+                self.note_usage(source, started, report).await;
+            }
+            Err(_) => {}
         }
+        result
+    }
+
+    /// Add the invocation to its hour's usage record (what `cognito-watch cost` prices the
+    /// trail from), the record's own write counted. A usage record that cannot be written is
+    /// logged with its figures, not retried: the invocation's work is done.
+    async fn note_usage(&self, source: &'static str, started: Instant, report: &mut TrailReport) {
+        use chrono::DurationRound;
+        report.items_written += 1;
+        report.write_units += 1;
+        let now = Utc::now();
+        let usage = cognito_watch_core::cost::TrailUsage {
+            source: source.to_string(),
+            hour: now.duration_trunc(Duration::hours(1)).unwrap_or(now),
+            invocations: 1,
+            deliveries: report.deliveries as u64,
+            records: report.records.cognito_records,
+            items_written: report.items_written as u64,
+            write_units: report.write_units as u64,
+            milliseconds: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        };
+        if let Err(e) = self.store.add_usage(&usage).await {
+            tracing::warn!(error = %e, source, records = usage.records, write_units = usage.write_units,
+                milliseconds = usage.milliseconds, "the trail's usage record was not written");
+        }
+    }
+
+    /// Deliveries other than a queued batch: each applied on its own.
+    async fn handle_deliveries(
+        &self,
+        deliveries: Vec<Delivery>,
+        account: Option<String>,
+    ) -> Result<TrailReport, TrailError> {
         let mut report = TrailReport {
             deliveries: deliveries.len(),
             ..Default::default()
@@ -455,9 +499,8 @@ impl Trail {
                     .store
                     .apply(&format!("batch#{holder}"), &counts, now)
                     .await?;
-                let items = applied.tallies_written + applied.transactions;
-                report.items_written += items;
-                report.write_units += 2 * items;
+                report.items_written += applied.items();
+                report.write_units += applied.write_units();
             }
         }
         let mut touched = fresh.tallies.counts;
@@ -766,10 +809,8 @@ impl Trail {
         let applied = self.store.apply(delivery, counts, now).await?;
         report.tallies_written += applied.tallies_written;
         report.transactions += applied.transactions;
-        // Each committed transaction: its updates and its idempotency mark, twice each.
-        let items = applied.tallies_written + applied.transactions;
-        report.items_written += items;
-        report.write_units += 2 * items;
+        report.items_written += applied.items();
+        report.write_units += applied.write_units();
         self.note_pools(counts).await?;
         if self.config.publish_metrics && !applied.duplicate() {
             for doc in cognito_watch_core::emf::tally_documents(counts) {

@@ -9,6 +9,7 @@
 //! | last seen (first-in-a-while detections) | `SEEN#<what>#<subject>` | `SEEN` |
 //! | a queued record's claim by a batch | `CLAIM#<delivery key>` | `CLAIM` |
 //! | a batch's journal (part 0: the header, written last) | `JOURNAL#<batch>#<part>` | `JOURNAL` |
+//! | the trail's own usage per hour and source | `USAGE` | `<hour>#<source>` |
 //!
 //! Every tally has its own partition, so a burst from one IP never heats a shared one, and
 //! carries `tally_pk` = `<pool or ->#<kind>` and `tally_sk` = `<window>#<value>`, the keys of
@@ -39,6 +40,7 @@ const POOLS: &str = "POOLS";
 const SEEN: &str = "SEEN#";
 const CLAIM: &str = "CLAIM#";
 const JOURNAL: &str = "JOURNAL#";
+const USAGE: &str = "USAGE";
 
 /// A trail-table key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,11 +59,15 @@ pub enum TrailKey {
     Claim { delivery: String },
     /// A part of a batch's journal (its tallies, to apply): 0 is the header.
     Journal { batch: String, part: usize },
+    /// The trail function's own usage in one hour from one source (`sqs`, `logs`, `s3`...).
+    Usage { hour: DateTime<Utc>, source: String },
 }
 
 impl TrailKey {
     /// The partition listing every pool tallies were kept for.
     pub const POOLS: &'static str = POOLS;
+    /// The partition of the trail's usage records.
+    pub const USAGE: &'static str = USAGE;
 
     /// The tally index's keys of a tally: `<pool or ->#<kind>` and `<window>#<value>`.
     pub fn tally_index(id: &TallyId) -> Item {
@@ -117,6 +123,7 @@ impl TableKey for TrailKey {
             TrailKey::Seen { what, subject } => format!("{SEEN}{what}#{subject}"),
             TrailKey::Claim { delivery } => format!("{CLAIM}{delivery}"),
             TrailKey::Journal { batch, part } => format!("{JOURNAL}{batch}#{part}"),
+            TrailKey::Usage { .. } => USAGE.into(),
         }
     }
 
@@ -129,6 +136,7 @@ impl TableKey for TrailKey {
             TrailKey::Seen { .. } => "SEEN".into(),
             TrailKey::Claim { .. } => "CLAIM".into(),
             TrailKey::Journal { .. } => "JOURNAL".into(),
+            TrailKey::Usage { hour, source } => format!("{}#{source}", time(*hour)),
         }
     }
 
@@ -136,6 +144,13 @@ impl TableKey for TrailKey {
         if pk == POOLS {
             return Some(TrailKey::Pool {
                 pool: sk.to_string(),
+            });
+        }
+        if pk == USAGE {
+            let (hour, source) = sk.split_once('#')?;
+            return Some(TrailKey::Usage {
+                hour: parse_time(hour)?,
+                source: source.to_string(),
             });
         }
         if let (Some(rest), "TALLY") = (pk.strip_prefix(TALLY), sk) {
@@ -218,6 +233,8 @@ mod tests {
             strategies::name().prop_map(|delivery| TrailKey::Claim { delivery }),
             (strategies::name(), 0usize..100)
                 .prop_map(|(batch, part)| TrailKey::Journal { batch, part }),
+            (strategies::time_s(), "[a-z]{1,12}")
+                .prop_map(|(hour, source)| TrailKey::Usage { hour, source }),
         ]
     }
 

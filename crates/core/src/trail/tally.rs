@@ -544,10 +544,13 @@ impl TallyBuilder {
             };
             per_ip(self.counts(pool, window, TallyKind::Ip, ip));
             // The same address over its account and region, whatever the pool: what the
-            // per-IP detections judge.
-            let scope = self.scope(r, pool);
+            // per-IP detections judge, so only the requests they can judge (a failure, a
+            // password reset, a guest's identity pool call). A clean sign-in from an address of
+            // its own would otherwise cost a second new item per record.
+            let guest_call = IDENTITY_POOL_GUEST_EVENTS.contains(&&*r.event_name);
+            let judged = failure.is_some() || reset > 0 || guest_call;
+            let scope = if judged { self.scope(r, pool) } else { NO_POOL };
             if scope != NO_POOL {
-                let guest_call = IDENTITY_POOL_GUEST_EVENTS.contains(&&*r.event_name);
                 let identity_pool = r.identity_pool_id().filter(|_| guest_call).map(sub_bucket);
                 let c = self.counts(scope, window, TallyKind::Ip, ip);
                 per_ip(c);
@@ -802,6 +805,31 @@ mod tests {
         assert_eq!(ip.by_error["NotAuthorizedException"], 10_000);
         let distinct = ip.distinct_failing_subs();
         assert!((48..=52).contains(&distinct), "{distinct}");
+    }
+
+    #[test]
+    fn an_address_is_tallied_over_its_region_only_for_what_a_detection_judges() {
+        let pools = |c: &str| (c == "4u37654rhubjei088dj85clscq").then(|| "pool-1".to_string());
+        let scoped = |t: &Tallies| {
+            t.counts
+                .iter()
+                .filter(|(id, _)| id.is_region_scope())
+                .map(|(_, c)| (c.requests, c.failures))
+                .collect::<Vec<_>>()
+        };
+        let mut clean: Value = serde_json::from_str(INITIATE_AUTH_FAILURE).unwrap();
+        clean.as_object_mut().unwrap().remove("errorCode");
+        clean.as_object_mut().unwrap().remove("errorMessage");
+        let mut t = Tallies::default();
+        t.add(&record(&clean.to_string()), &pools);
+        // The clean sign-in: counted for the pool's address, no region-wide item.
+        assert!(t.counts.keys().any(
+            |id| matches!(id.key, TallyKey::Ip { .. }) && id.pool.as_deref() == Some("pool-1")
+        ));
+        assert_eq!(scoped(&t), vec![]);
+        // Its failure next: both, the region-wide one counting only the failure.
+        t.add(&record(INITIATE_AUTH_FAILURE), &pools);
+        assert_eq!(scoped(&t), vec![(1, 1)]);
     }
 
     #[test]
