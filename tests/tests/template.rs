@@ -228,9 +228,16 @@ fn render(v: &Value, conditions: &dyn Fn(&str) -> bool) -> String {
 fn the_dashboard_is_valid_json_with_a_status_an_alarm_and_a_failing_ips_widget() {
     let t = template("template.yaml");
     let body = &t["Resources"]["Dashboard"]["Properties"]["DashboardBody"];
-    for (trail_log_group, queue) in [(true, true), (false, true), (false, false)] {
-        let text = render(body, &|c| {
-            (c == "HasTrailLogGroup" && trail_log_group) || (c == "FromEventBridge" && queue)
+    for (trail_log_group, queue, derived) in [
+        (true, true, true),
+        (false, true, false),
+        (false, false, true),
+    ] {
+        let text = render(body, &|c| match c {
+            "HasTrailLogGroup" => trail_log_group,
+            "FromEventBridge" => queue,
+            "PublishFailures" | "PublishTrail" => derived,
+            other => panic!("the dashboard reads condition {other}: say here when it holds"),
         });
         let dashboard: serde_json::Value = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("the dashboard body is not JSON ({e}):\n{text}"));
@@ -280,6 +287,21 @@ fn the_dashboard_is_valid_json_with_a_status_an_alarm_and_a_failing_ips_widget()
             .collect();
         assert_eq!(listed, created);
         assert_eq!(listed.len(), if queue { 7 } else { 6 });
+        // Every queue of the stack is on the queues widget (the trail queue's own is drained
+        // by the function: its dead letters are what should stay 0).
+        let queues = titled("dead-letter queues")["properties"]["metrics"].to_string();
+        assert_eq!(queues.contains("TrailQueueDeadLetter"), queue, "{queues}");
+        // A derived metric family not published: the widget says how to turn it on.
+        for (needle, family) in [("failure %", "failures"), ("M2M token requests per pool", "trail")] {
+            let w = titled(needle);
+            if derived {
+                assert_eq!(w["type"], "metric", "{w}");
+            } else {
+                assert_eq!(w["type"], "text", "{w}");
+                let md = w["properties"]["markdown"].as_str().unwrap();
+                assert!(md.contains("PublishDerivedMetrics") && md.contains(family), "{md}");
+            }
+        }
         let ips = titled("failing source IPs");
         if trail_log_group {
             assert_eq!(ips["type"], "log");
