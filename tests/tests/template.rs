@@ -236,7 +236,7 @@ fn the_dashboard_is_valid_json_with_a_status_an_alarm_and_a_failing_ips_widget()
         let text = render(body, &|c| match c {
             "HasTrailLogGroup" => trail_log_group,
             "FromEventBridge" => queue,
-            "PublishFailures" | "PublishTrail" => derived,
+            "PublishStatus" | "PublishFailures" | "PublishTrail" => derived,
             other => panic!("the dashboard reads condition {other}: say here when it holds"),
         });
         let dashboard: serde_json::Value = serde_json::from_str(&text)
@@ -256,14 +256,16 @@ fn the_dashboard_is_valid_json_with_a_status_an_alarm_and_a_failing_ips_widget()
                 .unwrap_or_else(|| panic!("no widget {needle:?} in {text}"))
         };
         let status = titled("Status per monitor");
-        let search = status["properties"]["metrics"][0][0]["expression"]
-            .as_str()
-            .unwrap();
-        assert!(
-            search.contains("{CognitoWatch,MonitorType,Monitor,Pool}")
-                && search.contains("MetricName=\"MonitorStatus\""),
-            "{search}"
-        );
+        if derived {
+            let search = status["properties"]["metrics"][0][0]["expression"]
+                .as_str()
+                .unwrap();
+            assert!(
+                search.contains("{CognitoWatch,MonitorType,Monitor,Pool}")
+                    && search.contains("MetricName=\"MonitorStatus\""),
+                "{search}"
+            );
+        }
         let alarms = titled("alarms");
         assert_eq!(alarms["type"], "alarm");
         // Every alarm the stack creates, the trail queue's dead letters only with the queue.
@@ -292,14 +294,21 @@ fn the_dashboard_is_valid_json_with_a_status_an_alarm_and_a_failing_ips_widget()
         let queues = titled("dead-letter queues")["properties"]["metrics"].to_string();
         assert_eq!(queues.contains("TrailQueueDeadLetter"), queue, "{queues}");
         // A derived metric family not published: the widget says how to turn it on.
-        for (needle, family) in [("failure %", "failures"), ("M2M token requests per pool", "trail")] {
+        for (needle, family) in [
+            ("Status per monitor", "status"),
+            ("failure %", "failures"),
+            ("M2M token requests per pool", "trail"),
+        ] {
             let w = titled(needle);
             if derived {
                 assert_eq!(w["type"], "metric", "{w}");
             } else {
                 assert_eq!(w["type"], "text", "{w}");
                 let md = w["properties"]["markdown"].as_str().unwrap();
-                assert!(md.contains("PublishDerivedMetrics") && md.contains(family), "{md}");
+                assert!(
+                    md.contains("PublishDerivedMetrics") && md.contains(family),
+                    "{md}"
+                );
             }
         }
         let ips = titled("failing source IPs");

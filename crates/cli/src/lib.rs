@@ -194,8 +194,8 @@ pub enum Command {
         #[arg(long)]
         table_key: bool,
         /// The stack's PublishDerivedMetrics: true, false, or families of status, failures
-        /// and trail separated by commas (the template's default: status).
-        #[arg(long, default_value = "status")]
+        /// and trail separated by commas (the template's default: false).
+        #[arg(long, default_value = "false")]
         derived_metrics: String,
         /// The same as --derived-metrics false.
         #[arg(long, conflicts_with = "derived_metrics")]

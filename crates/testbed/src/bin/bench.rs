@@ -482,7 +482,26 @@ fn collect() -> Result<(), Failure> {
         };
         let cognito = at(&|op| ApiCategory::of(op).is_some());
         let cloudwatch = at(&|op| op == "ListMetrics" || op == "GetMetricData");
+        // The month at 5-minute polls, priced from this poll (a first one: its inventory's
+        // time and writes make the Lambda and DynamoDB lines an upper bound; the metrics
+        // requested are every poll's), with no derived metrics and with the status family (one
+        // MonitorStatus per pool, app client and IdP).
+        use cognito_watch_core::cost;
+        let observed = cost::Observed::from_logs(std::slice::from_ref(&log));
+        let clients = (estate.pools * estate.clients) as u64;
+        let priced = |derived_metrics: u64| {
+            let e = cost::Estate {
+                app_clients: clients,
+                derived_metrics,
+                ..cost::Estate::default()
+            };
+            serde_json::to_value(cost::month(&observed, &e, &cost::US_EAST_1, 300.0))
+                .unwrap_or_default()
+        };
+        let status = (estate.pools * (1 + estate.clients + estate.providers)) as u64;
         let figures = json!({
+            "month_at_5_minutes": {"derived_none": priced(0), "derived_status": priced(status),
+                "status_metrics": status},
             "cognito_calls_between": span(cognito), "cloudwatch_calls_between": span(cloudwatch),
             "pools": estate.pools, "clients": estate.clients, "providers": estate.providers,
             "seconds": seconds,
