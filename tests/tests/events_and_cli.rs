@@ -791,23 +791,12 @@ async fn cost_prices_what_the_poll_log_shows() {
     }
     let env = Env::from_pairs(bed.moto.env())
         .with([("STATE_TABLE", "state"), ("HISTORY_TABLE", "history")]);
-    let cost = |args: &[&str]| {
-        let cli = Cli::try_parse_from(
-            ["cognito-watch", "cost", "--since", "1h"]
-                .into_iter()
-                .chain(args.iter().copied()),
-        )
-        .unwrap();
-        let env = env.clone();
-        async move {
-            let mut out = Vec::new();
-            run(cli, &env, &mut out)
-                .await
-                .map(|()| String::from_utf8(out).unwrap())
-        }
-    };
-    let report: serde_json::Value =
-        serde_json::from_str(&cost(&["-o", "json"]).await.unwrap()).unwrap();
+    let report: serde_json::Value = serde_json::from_str(
+        &cognito_watch_testbed::cli_output(&env, &["cost", "--since", "1h", "-o", "json"])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
 
     let scope = cognito_watch_aws::Scope {
         account: "123456789012".into(),
@@ -854,16 +843,33 @@ async fn cost_prices_what_the_poll_log_shows() {
     // Five times the polls at 1 min: CloudWatch scales with the rate.
     assert!((f(&months[1]["cloudwatch"]) - 5.0 * f(&five["cloudwatch"])).abs() < 1e-6);
 
-    let table = cost(&["--rate", "rate(1 minute)", "--table-key"])
-        .await
-        .unwrap();
+    let table = cognito_watch_testbed::cli_output(
+        &env,
+        &[
+            "cost",
+            "--since",
+            "1h",
+            "--rate",
+            "rate(1 minute)",
+            "--table-key",
+        ],
+    )
+    .await
+    .unwrap();
     assert!(table.contains("every 1 min (configured)"), "{table}");
     assert!(table.contains("2 app clients"), "{table}");
     assert!(table.contains("$1.00"), "the key's dollar a month: {table}");
     // The --since syntax is a rate too.
-    let short = cost(&["--rate", "1m"]).await.unwrap();
+    let short = cognito_watch_testbed::cli_output(&env, &["cost", "--since", "1h", "--rate", "1m"])
+        .await
+        .unwrap();
     assert!(short.contains("every 1 min (configured)"), "{short}");
-    let bad = cost(&["--rate", "every now and then"]).await.unwrap_err();
+    let bad = cognito_watch_testbed::cli_output(
+        &env,
+        &["cost", "--since", "1h", "--rate", "every now and then"],
+    )
+    .await
+    .unwrap_err();
     assert!(bad.to_string().contains("rate(5 minutes)"), "{bad}");
 }
 

@@ -261,8 +261,7 @@ async fn a_burst_of_fifty_thousand_records_is_tallied_once_with_nothing_failed()
 /// from those records, per million records and per source.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_invocation_is_in_its_usage_record_and_cost_prices_the_trail_from_it() {
-    use clap::Parser;
-    use cognito_watch_cli::{run, Cli, Env};
+    use cognito_watch_cli::Env;
     use cognito_watch_testbed::traffic::{logs_batch, logs_event};
     let shop = TrailShop::start(&[]).await;
     let started = Utc::now();
@@ -312,22 +311,12 @@ async fn each_invocation_is_in_its_usage_record_and_cost_prices_the_trail_from_i
         ("HISTORY_TABLE", "history"),
         ("TRAIL_TABLE", cognito_watch_testbed::TRAIL_TABLE),
     ]);
-    let cost = |args: &[&str]| {
-        let cli = Cli::try_parse_from(
-            ["cognito-watch", "cost", "--since", "2h"]
-                .into_iter()
-                .chain(args.iter().copied()),
-        )
-        .unwrap();
-        let env = env.clone();
-        async move {
-            let mut out = Vec::new();
-            run(cli, &env, &mut out)
-                .await
-                .map(|()| String::from_utf8(out).unwrap())
-        }
-    };
-    let report: Value = serde_json::from_str(&cost(&["-o", "json"]).await.unwrap()).unwrap();
+    let report: Value = serde_json::from_str(
+        &cognito_watch_testbed::cli_output(&env, &["cost", "--since", "2h", "-o", "json"])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     let rows = report["trail"].as_array().unwrap();
     let row = rows.iter().find(|r| r["source"] == "sqs").unwrap();
     assert_eq!(row["usage"]["records"], 30);
@@ -340,19 +329,28 @@ async fn each_invocation_is_in_its_usage_record_and_cost_prices_the_trail_from_i
         .iter()
         .any(|r| r["source"] == "logs" && r["sqs_per_million"] == 0.0));
     assert_eq!(report["fixed"]["alarms"], 7);
-    let text = cost(&[
-        "--trail-source",
-        "Bucket",
-        "--derived-metrics",
-        "status,trail",
-    ])
+    let text = cognito_watch_testbed::cli_output(
+        &env,
+        &[
+            "cost",
+            "--since",
+            "2h",
+            "--trail-source",
+            "Bucket",
+            "--derived-metrics",
+            "status,trail",
+        ],
+    )
     .await
     .unwrap();
     assert!(text.contains("Trail (last 2h"), "{text}");
     assert!(text.contains("6 alarms $0.60"), "{text}");
     assert!(text.contains("trail 4 ($1.20, published)"), "{text}");
-    let bad = cost(&["--derived-metrics", "everything"])
-        .await
-        .unwrap_err();
+    let bad = cognito_watch_testbed::cli_output(
+        &env,
+        &["cost", "--since", "2h", "--derived-metrics", "everything"],
+    )
+    .await
+    .unwrap_err();
     assert!(bad.to_string().contains("PublishDerivedMetrics"), "{bad}");
 }

@@ -838,3 +838,18 @@ impl TrailShop {
         }
     }
 }
+
+/// What `cognito-watch <args>` prints against `env`, or its error (the CLI in process).
+pub async fn cli_output(
+    env: &cognito_watch_cli::Env,
+    args: &[&str],
+) -> Result<String, cognito_watch_cli::CliError> {
+    use clap::Parser;
+    let cli = cognito_watch_cli::Cli::try_parse_from(
+        std::iter::once("cognito-watch").chain(args.iter().copied()),
+    )
+    .map_err(|e| cognito_watch_cli::CliError::Usage(e.to_string()))?;
+    let mut out = Vec::new();
+    cognito_watch_cli::run(cli, env, &mut out).await?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
