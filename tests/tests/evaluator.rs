@@ -167,6 +167,15 @@ async fn the_shipped_defaults_fire_on_the_cubeapm_scenarios_once_and_recover_onc
         1,
         1,
     ));
+    // Poll 3 reads [p2-1m, p3-1m): web signs in cleanly (a rate with no data would keep its
+    // state: web recovers on a reading, not on silence).
+    data.push(seed::requests(
+        "SignInSuccesses",
+        &s.dims(0),
+        p3 - Duration::minutes(3),
+        4,
+        0,
+    ));
     seed::put(&s.bed.cw, data).await.unwrap();
 
     let report = s.poll(p1).await;
@@ -242,7 +251,7 @@ async fn the_shipped_defaults_fire_on_the_cubeapm_scenarios_once_and_recover_onc
         assert_eq!(attribute(e, "previous_status"), "critical");
         assert!(e["Subject"].as_str().unwrap().starts_with("RECOVERED: "));
     }
-    // Poll 3: web recovers; the pool is up again.
+    // Poll 3: web's clean sign-ins recover it; the pool is up again.
     s.poll(p3).await;
     let third = s.inbox.drain().await;
     assert_eq!(third.len(), 1);
@@ -273,6 +282,7 @@ fn threshold(metric: &str, c: Comparator, v: f64, polls: u32) -> Threshold {
         value: v,
         severity: Severity::Trouble,
         consecutive_polls: polls,
+        missing_data: None,
     }
 }
 

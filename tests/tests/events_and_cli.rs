@@ -47,6 +47,16 @@ async fn shop_with_sign_ins(bed: &Bed) -> (String, String) {
     (pool, web)
 }
 
+/// The shop with sign-ins, polled once by the collector: (pool id, web client id).
+async fn polled_shop(bed: &Bed) -> (String, String) {
+    let ids = shop_with_sign_ins(bed).await;
+    bed.collector(&[])
+        .run(&Default::default(), Utc::now(), None)
+        .await
+        .unwrap();
+    ids
+}
+
 #[test]
 fn every_event_file_belongs_to_a_function() {
     for entry in std::fs::read_dir(events_dir()).unwrap() {
@@ -182,11 +192,7 @@ async fn every_event_file_is_accepted_by_the_trail_function() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_and_report_read_what_the_collector_wrote() {
     let bed = Bed::start().await;
-    let (pool, web) = shop_with_sign_ins(&bed).await;
-    bed.collector(&[])
-        .run(&Default::default(), Utc::now(), None)
-        .await
-        .unwrap();
+    let (pool, web) = polled_shop(&bed).await;
 
     // The CLI reads its tables and endpoint from the environment it is given.
     let env = std::cell::RefCell::new(
@@ -947,5 +953,137 @@ async fn thresholds_list_in_every_format(env: Env) {
         .find(|p| p["type"] == "appclient")
         .unwrap();
     assert_eq!(appclient["thresholds"], 6, "{json}");
-    assert!(csv.starts_with("Type,Profile,Thresholds,"), "{csv}");
+    assert!(
+        csv.starts_with("Type,Profile,Inherits,Thresholds,"),
+        "{csv}"
+    );
+}
+
+/// Issue 31: a threshold set on a new profile overrides that threshold alone (the profile
+/// inherits the type's default, so the client keeps its other alarms); an assignment names a
+/// monitor that exists (by id or name) and a profile of its type, says so in a sentence, and
+/// can be taken back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_override_keeps_the_other_alarms_and_assignments_name_real_monitors() {
+    use cognito_watch_core::alerting::profile::DEFAULT_PROFILE;
+    use cognito_watch_core::MonitorKind;
+    let bed = Bed::start().await;
+    let (pool, web) = polled_shop(&bed).await;
+    let env = Env::from_pairs(bed.moto.env()).with([
+        ("STATE_TABLE", "state"),
+        ("HISTORY_TABLE", "history"),
+        ("STATUS_TABLE", "status"),
+    ]);
+    let cli = |args: &[&str]| {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let env = env.clone();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            cognito_watch_testbed::cli_output(&env, &args).await
+        }
+    };
+    cli(&["init"]).await.unwrap();
+    let set = cli(&[
+        "thresholds",
+        "set",
+        "appclient",
+        "SignInFailurePercentage",
+        ">",
+        "40",
+        "--threshold-profile",
+        "web-only",
+    ])
+    .await
+    .unwrap();
+    assert!(set.contains("inheriting appclient/default"), "{set}");
+    let assigned = cli(&[
+        "thresholds",
+        "assign",
+        "--monitor",
+        "web",
+        "--threshold-profile",
+        "web-only",
+    ])
+    .await
+    .unwrap();
+    let client = format!("appclient/{pool}/{web}");
+    assert!(
+        assigned.contains(&format!(
+            "web ({client}) now uses appclient profile \"web-only\": 6 threshold(s), inheriting default"
+        )),
+        "{assigned}"
+    );
+
+    // What the evaluator resolves for the client: every default threshold, one changed.
+    let status = cognito_watch_aws::StatusStore::new(&bed.sdk, "status", Duration::days(30));
+    let (profiles, _) = status.load_profiles().await.unwrap();
+    let default = profiles
+        .get(MonitorKind::AppClient, DEFAULT_PROFILE)
+        .unwrap();
+    let monitors = bed.store.load_estate().await.unwrap();
+    let m = monitors.iter().find(|m| m.monitor_id == client).unwrap();
+    let resolved = profiles.resolve(m, &Default::default());
+    assert_eq!(resolved.name, "web-only");
+    assert_eq!(resolved.thresholds.len(), default.thresholds.len());
+    let rate = resolved
+        .thresholds
+        .iter()
+        .find(|t| t.metric == "SignInFailurePercentage")
+        .unwrap();
+    assert_eq!(rate.value, 40.0);
+    let show = cli(&[
+        "thresholds",
+        "show",
+        "appclient",
+        "--threshold-profile",
+        "web-only",
+    ])
+    .await
+    .unwrap();
+    assert!(
+        show.contains("inherits default") && show.contains("inherited from default"),
+        "{show}"
+    );
+
+    // Assignments that cannot apply are refused, saying why.
+    let unknown = cli(&[
+        "thresholds",
+        "assign",
+        "--monitor",
+        "nope",
+        "--threshold-profile",
+        "web-only",
+    ])
+    .await
+    .unwrap_err();
+    assert!(unknown.to_string().contains("no monitor nope"), "{unknown}");
+    let pool_monitor = format!("userpool/{pool}");
+    let wrong_type = cli(&[
+        "thresholds",
+        "assign",
+        "--monitor",
+        &pool_monitor,
+        "--threshold-profile",
+        "web-only",
+    ])
+    .await
+    .unwrap_err();
+    assert!(
+        wrong_type
+            .to_string()
+            .contains("no userpool profile \"web-only\""),
+        "{wrong_type}"
+    );
+
+    let removed = cli(&["thresholds", "unassign", "--monitor", &client])
+        .await
+        .unwrap();
+    assert!(
+        removed.contains("no longer has profile \"web-only\"; it now uses profile \"default\""),
+        "{removed}"
+    );
+    let again = cli(&["thresholds", "unassign", "--monitor", "web"])
+        .await
+        .unwrap_err();
+    assert!(again.to_string().contains("nothing is assigned"), "{again}");
 }

@@ -153,6 +153,25 @@ impl StatusStore {
         self.put(Self::assignment_item(a)?).await
     }
 
+    /// Remove the assignment of what `a` selects (its profile is not read); the one removed,
+    /// if there was one.
+    pub async fn delete_assignment(&self, a: &Assignment) -> Result<Option<Assignment>, AwsError> {
+        let selector = a
+            .selector()
+            .map_err(|e| AwsError::local("DeleteItem", "assignment", e))?;
+        let old = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(StatusKey::Assignment { selector }.attributes()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DeleteItem", e))?
+            .attributes;
+        old.map(|item| from_item(item, "DeleteItem")).transpose()
+    }
+
     fn detections_item(d: &DetectionThresholds) -> Result<Item, AwsError> {
         let mut item = to_item(d, "PutItem")?;
         StatusKey::Detections.stamp(&mut item);

@@ -6,11 +6,12 @@ use chrono::Utc;
 use clap::{Subcommand, ValueEnum};
 use cognito_watch_aws::StatusStore;
 use cognito_watch_core::alerting::profile::{
-    Assignment, Comparator, Profile, ProfileError, ProfileSet, Severity, Threshold, DEFAULT_PROFILE,
+    Assignment, Comparator, MissingData, Profile, ProfileError, ProfileSet, Severity, Threshold,
+    DEFAULT_PROFILE,
 };
 use cognito_watch_core::alerting::status::{parse_outage_id, Outage};
 use cognito_watch_core::inventory::catalogue;
-use cognito_watch_core::inventory::monitor::{MonitorId, MonitorKind};
+use cognito_watch_core::inventory::monitor::{Monitor, MonitorId, MonitorKind};
 use cognito_watch_core::inventory::record::format_value;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
@@ -89,10 +90,17 @@ pub enum ThresholdsCommand {
         /// Breach only after this many consecutive polls breach.
         #[arg(long, default_value_t = 1)]
         polls: u32,
-        /// The threshold profile (default: the type's `default` profile).
+        /// How a poll with no data is judged: notBreaching, breaching or ignore (keep the
+        /// state). Default: the profile's choice, else ignore for a percentage and
+        /// notBreaching for a count.
+        #[arg(long, value_name = "TREATMENT")]
+        missing_data: Option<String>,
+        /// The threshold profile (default: the type's `default` profile). A new profile
+        /// inherits the type's default profile: only what you set differs.
         #[arg(long = "threshold-profile", value_name = "NAME", default_value = DEFAULT_PROFILE)]
         profile: String,
-        /// Remove every threshold on this metric instead.
+        /// Remove every threshold on this metric instead (from an inheriting profile, the
+        /// inherited ones too).
         #[arg(long)]
         remove: bool,
     },
@@ -104,17 +112,28 @@ pub enum ThresholdsCommand {
         #[arg(long = "threshold-profile", value_name = "NAME", default_value = DEFAULT_PROFILE)]
         profile: String,
     },
-    /// Assign a profile to a monitor id or to a tag (`key=value`; a pool's tags cover its children).
+    /// Assign a profile to a monitor (its id or name) or to a tag (`key=value`; a pool's tags
+    /// cover its children).
     Assign {
-        /// The monitor id to assign the profile to.
+        /// The monitor (its id or name) to assign the profile to.
         #[arg(long, conflicts_with = "tag", required_unless_present = "tag")]
         monitor: Option<String>,
         /// A tag (`key=value`): every monitor carrying it, and a tagged pool's children.
         #[arg(long)]
         tag: Option<String>,
-        /// The threshold profile to assign.
+        /// The threshold profile to assign (of the monitor's type).
         #[arg(long = "threshold-profile", value_name = "NAME")]
         profile: String,
+    },
+    /// Remove a monitor's (its id or name) or a tag's assignment: it falls back to what else
+    /// matches, at last its type's default profile.
+    Unassign {
+        /// The monitor (its id or name).
+        #[arg(long, conflicts_with = "tag", required_unless_present = "tag")]
+        monitor: Option<String>,
+        /// The tag (`key=value`).
+        #[arg(long)]
+        tag: Option<String>,
     },
     /// The metric ids a monitor type can carry thresholds on.
     Metrics {
@@ -166,22 +185,46 @@ fn table() -> Table {
     t
 }
 
+/// The profile `name` of `kind`, or a new one: a new profile other than the default inherits
+/// the type's default profile, so a threshold set on it overrides that one alone. The text
+/// says which it was.
 async fn profile_or_new(
     store: &StatusStore,
     kind: MonitorKind,
     name: &str,
-) -> Result<Profile, CliError> {
+) -> Result<(Profile, String), CliError> {
     let (set, _) = store.load_profiles().await?;
-    Ok(set
-        .get(kind, name)
-        .cloned()
-        .unwrap_or_else(|| Profile::empty(kind, name)))
+    Ok(match set.get(kind, name) {
+        Some(p) => (p.clone(), String::new()),
+        None if name == DEFAULT_PROFILE => (
+            Profile::empty(kind, name),
+            format!(" (new profile {}/{name})", kind.id_prefix()),
+        ),
+        None => {
+            let mut p = Profile::empty(kind, name);
+            p.inherits = Some(DEFAULT_PROFILE.to_string());
+            let note = format!(
+                " (new profile {}/{name}, inheriting {}/{DEFAULT_PROFILE}: its other thresholds still apply)",
+                kind.id_prefix(),
+                kind.id_prefix()
+            );
+            (p, note)
+        }
+    })
 }
 
 impl ThresholdsCommand {
     /// Whether the command reads or writes the status table (`metrics` needs no AWS).
     pub fn needs_store(&self) -> bool {
         !matches!(self, ThresholdsCommand::Metrics { .. })
+    }
+
+    /// Whether the command names monitors, so needs the inventory (the state table).
+    pub fn needs_estate(&self) -> bool {
+        matches!(
+            self,
+            ThresholdsCommand::Assign { .. } | ThresholdsCommand::Unassign { .. }
+        )
     }
 }
 
@@ -215,6 +258,7 @@ pub fn metrics(
 /// Every other `thresholds` subcommand, against the status table.
 pub async fn thresholds(
     store: &StatusStore,
+    estate: &[Monitor],
     cmd: ThresholdsCommand,
     (format, look): (crate::Format, &crate::render::Look),
     w: &mut dyn std::io::Write,
@@ -229,6 +273,7 @@ pub async fn thresholds(
             value,
             severity,
             polls,
+            missing_data,
             profile,
             remove,
         } => {
@@ -244,12 +289,21 @@ pub async fn thresholds(
             let comparator = Comparator::parse(&c).ok_or_else(|| {
                 CliError::Usage(format!("{c:?} is not a comparator; use > >= < <= = !="))
             })?;
+            let missing_data = match missing_data {
+                Some(m) => Some(MissingData::parse(&m).ok_or_else(|| {
+                    CliError::Usage(format!(
+                        "--missing-data {m:?}: one of notBreaching, breaching, ignore"
+                    ))
+                })?),
+                None => None,
+            };
             let threshold = Threshold {
                 metric: metric.clone(),
                 comparator,
                 value: v,
                 severity: severity.into(),
                 consecutive_polls: polls,
+                missing_data,
             };
             set(store, target, threshold, w).await
         }
@@ -266,7 +320,10 @@ pub async fn thresholds(
                 tag,
                 profile,
             };
-            assign(store, a, w).await
+            assign(store, estate, a, w).await
+        }
+        ThresholdsCommand::Unassign { monitor, tag } => {
+            unassign(store, estate, monitor, tag, w).await
         }
         ThresholdsCommand::Metrics { kind } => metrics(kind, format, look, w),
         ThresholdsCommand::Import { file } => import(store, &file, w).await,
@@ -285,6 +342,7 @@ async fn list(
     let header = [
         "Type",
         "Profile",
+        "Inherits",
         "Thresholds",
         "Down after failed polls",
         "Notify for child changes",
@@ -314,7 +372,8 @@ async fn list(
             vec![
                 p.kind.id_prefix().to_string(),
                 p.name.clone(),
-                p.thresholds.len().to_string(),
+                p.inherits.clone().unwrap_or_else(|| "-".into()),
+                set.effective(p).thresholds.len().to_string(),
                 p.down_after_failed_polls.to_string(),
                 propagation_text(p).to_string(),
                 assigned,
@@ -325,9 +384,10 @@ async fn list(
         .iter()
         .zip(&profiles)
         .map(|(r, p)| {
-            serde_json::json!({"type": r[0], "profile": r[1], "thresholds": p.thresholds.len(),
+            serde_json::json!({"type": r[0], "profile": r[1], "inherits": p.inherits,
+                "thresholds": set.effective(p).thresholds.len(),
                 "down_after_failed_polls": p.down_after_failed_polls,
-                "notify_for_child_changes": r[4], "assigned_to": r[5]})
+                "notify_for_child_changes": r[5], "assigned_to": r[6]})
         })
         .collect();
     let empty = "no profiles yet: run `cognito-watch init` or the evaluator once";
@@ -361,9 +421,12 @@ async fn show(
         "Value",
         "Severity",
         "Consecutive polls",
+        "Missing data",
+        "From",
     ]);
-    for th in &p.thresholds {
+    for (th, from) in set.origins(p) {
         let label = catalogue::find(k, &th.metric).map_or("?", |d| d.label);
+        let missing = p.missing_data(&th);
         t.add_row([
             label.to_string(),
             th.metric.clone(),
@@ -371,8 +434,19 @@ async fn show(
             format_value(th.value),
             th.severity.to_string(),
             th.consecutive_polls.to_string(),
+            missing.to_string(),
+            if from == p.name {
+                "this profile".to_string()
+            } else {
+                format!("inherited from {from}")
+            },
         ]);
     }
+    let inherits = match (&p.inherits, p.without.is_empty()) {
+        (Some(parent), true) => format!(", inherits {parent}"),
+        (Some(parent), false) => format!(", inherits {parent} without {}", p.without.join(", ")),
+        (None, _) => String::new(),
+    };
     let propagation = if k == MonitorKind::UserPool {
         format!(
             " (Notify for Any Child Monitor Status Changes: {})",
@@ -383,7 +457,11 @@ async fn show(
     };
     out(
         w,
-        &format!("{} profile {:?}{propagation}\n{t}", k.label(), p.name),
+        &format!(
+            "{} profile {:?}{inherits}{propagation}\n{t}",
+            k.label(),
+            p.name
+        ),
     )
 }
 
@@ -395,13 +473,18 @@ async fn unset(
     (k, profile, metric): Target<'_>,
     w: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
-    let mut p = profile_or_new(store, k, profile).await?;
+    let (mut p, new) = profile_or_new(store, k, profile).await?;
     let n = p.unset(metric);
+    p.validate()?;
     store.put_profile(&p).await?;
     let prefix = k.id_prefix();
+    let inherited = match &p.inherits {
+        Some(parent) => format!("; the ones inherited from {prefix}/{parent} no longer apply"),
+        None => String::new(),
+    };
     out(
         w,
-        &format!("removed {n} threshold(s) on {metric} from {prefix}/{profile}"),
+        &format!("removed {n} threshold(s) on {metric} from {prefix}/{profile}{inherited}{new}"),
     )
 }
 
@@ -411,7 +494,7 @@ async fn set(
     threshold: Threshold,
     w: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
-    let mut p = profile_or_new(store, k, profile).await?;
+    let (mut p, new) = profile_or_new(store, k, profile).await?;
     let (comparator, value, polls) = (
         threshold.comparator,
         threshold.value,
@@ -424,7 +507,7 @@ async fn set(
     out(
         w,
         &format!(
-            "{}/{profile}: {metric} {comparator} {} ({}, {polls} consecutive poll(s))",
+            "{}/{profile}: {metric} {comparator} {} ({}, {polls} consecutive poll(s)){new}",
             k.id_prefix(),
             format_value(value),
             severity.as_str()
@@ -438,7 +521,7 @@ async fn propagation(
     profile: &str,
     w: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
-    let mut p = profile_or_new(store, MonitorKind::UserPool, profile).await?;
+    let (mut p, _) = profile_or_new(store, MonitorKind::UserPool, profile).await?;
     p.notify_child_status_changes = switch == Switch::On;
     store.put_profile(&p).await?;
     let state = propagation_text(&p);
@@ -450,22 +533,121 @@ async fn propagation(
 
 async fn assign(
     store: &StatusStore,
-    a: Assignment,
+    estate: &[Monitor],
+    mut a: Assignment,
     w: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
-    if let Some(m) = &a.monitor {
-        MonitorId::parse(m)?;
-    }
     let (set, _) = store.load_profiles().await?;
-    if !set.profiles.iter().any(|p| p.name == a.profile) {
-        return Err(CliError::Usage(format!(
-            "no profile {:?}; create it with `thresholds set <type> ... --threshold-profile {}`",
+    let kinds: Vec<MonitorKind> = set
+        .profiles
+        .iter()
+        .filter(|p| p.name == a.profile)
+        .map(|p| p.kind)
+        .collect();
+    let hint = |what: &str| {
+        format!(
+            "no {what} profile {:?}; make one with `cognito-watch thresholds set {what} <metric> <comparator> <value> --threshold-profile {}`",
             a.profile, a.profile
-        )));
-    }
-    a.selector()?;
+        )
+    };
+    let said = match (&a.monitor, &a.tag) {
+        (Some(named), None) => {
+            let m = crate::describe::find(estate, named)?;
+            let Some(profile) = set.get(m.kind, &a.profile) else {
+                return Err(CliError::Usage(hint(m.kind.id_prefix())));
+            };
+            a.monitor = Some(m.monitor_id.clone());
+            let effective = set.effective(profile);
+            format!(
+                "{} {} ({}) now uses {} profile {:?}: {} threshold(s){}",
+                m.kind.label(),
+                m.name,
+                m.monitor_id,
+                m.kind.id_prefix(),
+                a.profile,
+                effective.thresholds.len(),
+                profile
+                    .inherits
+                    .as_deref()
+                    .map(|p| format!(", inheriting {p}"))
+                    .unwrap_or_default()
+            )
+        }
+        (None, Some(tag)) => {
+            let Some((key, value)) = tag.split_once('=').filter(|(k, _)| !k.is_empty()) else {
+                return Err(CliError::Usage(format!(
+                    "--tag {tag:?}: expected key=value, as the resource is tagged"
+                )));
+            };
+            if kinds.is_empty() {
+                return Err(CliError::Usage(hint("<type>")));
+            }
+            let carrying = estate
+                .iter()
+                .filter(|m| m.tags.get(key).is_some_and(|v| v == value))
+                .count();
+            let types: Vec<&str> = kinds.iter().map(|k| k.id_prefix()).collect();
+            format!(
+                "monitors tagged {tag} (and a tagged user pool's children) of type {} now use profile {:?}; {carrying} monitor(s) carry the tag now",
+                types.join(", "),
+                a.profile
+            )
+        }
+        _ => a.selector().map(|_| String::new())?,
+    };
     store.put_assignment(&a).await?;
-    out(w, &format!("assigned {:?}", a))
+    out(w, &said)
+}
+
+async fn unassign(
+    store: &StatusStore,
+    estate: &[Monitor],
+    monitor: Option<String>,
+    tag: Option<String>,
+    w: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let (what, monitor) = match (&monitor, &tag) {
+        (Some(named), None) => {
+            let m = crate::describe::find(estate, named)?;
+            (format!("{} ({})", m.monitor_id, m.name), Some(m))
+        }
+        (None, Some(t)) => (format!("tag {t}"), None),
+        _ => {
+            return Err(CliError::Usage(
+                "thresholds unassign needs --monitor or --tag".into(),
+            ))
+        }
+    };
+    let a = Assignment {
+        monitor: monitor.map(|m| m.monitor_id.clone()),
+        tag,
+        profile: String::new(),
+    };
+    let Some(removed) = store.delete_assignment(&a).await? else {
+        return Err(CliError::Usage(format!(
+            "nothing is assigned to {what} (`cognito-watch thresholds list` shows the assignments)"
+        )));
+    };
+    let now = match monitor {
+        Some(m) => {
+            let (set, _) = store.load_profiles().await?;
+            let pool_tags = m
+                .parent_id
+                .as_ref()
+                .and_then(|p| estate.iter().find(|r| &r.monitor_id == p))
+                .map(|r| r.tags.clone())
+                .unwrap_or_default();
+            format!(
+                "; it now uses profile {:?}",
+                set.resolve(m, &pool_tags).name
+            )
+        }
+        None => String::new(),
+    };
+    out(
+        w,
+        &format!("{what} no longer has profile {:?}{now}", removed.profile),
+    )
 }
 
 async fn import(

@@ -472,10 +472,19 @@ async fn dispatch(
             other => Err(CliError::Usage(format!("{other:?} needs the status table"))),
         },
         Command::Thresholds { command } => {
-            let status = status_store(env, &env.sdk(3).await)?;
+            let base = env.sdk(3).await;
+            let status = status_store(env, &base)?;
+            // Assignments name monitors: read the inventory to check them.
+            let estate = if command.needs_estate() {
+                StateStore::new(&base, Tables::from_lookup(&env.lookup())?)
+                    .load_estate()
+                    .await?
+            } else {
+                Vec::new()
+            };
             let look = render::Look::of(env);
             let shown = (Format::of(format, false, false), &look);
-            alerting::thresholds(&status, command, shown, out).await
+            Box::pin(alerting::thresholds(&status, &estate, command, shown, out)).await
         }
         Command::Outages { monitor, open, csv } => {
             let status = status_store(env, &env.sdk(3).await)?;

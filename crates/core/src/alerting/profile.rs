@@ -89,6 +89,55 @@ fn two() -> u32 {
     2
 }
 
+/// How a poll with no datapoint for a threshold's metric is judged (CloudWatch alarms'
+/// `TreatMissingData`, less `missing`: cognito-watch has no insufficient-data state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum MissingData {
+    /// Not a breach: the breach streak ends (Cognito sends no datapoint when nothing happened,
+    /// so a count with no data is zero).
+    NotBreaching,
+    /// A breach, as if the value crossed the threshold.
+    Breaching,
+    /// Nothing changes: the streak and the status stay what they were.
+    Ignore,
+}
+
+impl MissingData {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MissingData::NotBreaching => "notBreaching",
+            MissingData::Breaching => "breaching",
+            MissingData::Ignore => "ignore",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MissingData> {
+        [
+            MissingData::NotBreaching,
+            MissingData::Breaching,
+            MissingData::Ignore,
+        ]
+        .into_iter()
+        .find(|m| m.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// Without a choice: a rate (a percentage) keeps its state, since one quiet poll says
+    /// nothing about it; a count is not breaching.
+    pub fn default_for(kind: MonitorKind, metric: &str) -> MissingData {
+        match catalogue::find(kind, metric).map(|d| d.unit) {
+            Some(catalogue::Unit::Percent) => MissingData::Ignore,
+            _ => MissingData::NotBreaching,
+        }
+    }
+}
+
+impl fmt::Display for MissingData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One threshold on one metric.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -101,6 +150,10 @@ pub struct Threshold {
     /// Breach only after this many consecutive polls breach (at least 1).
     #[serde(default = "one")]
     pub consecutive_polls: u32,
+    /// How a poll with no data is judged (else the profile's choice, else by the metric:
+    /// [`MissingData::default_for`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_data: Option<MissingData>,
 }
 
 impl Threshold {
@@ -130,6 +183,16 @@ pub struct Profile {
     /// resource is down at once.
     #[serde(default = "two")]
     pub down_after_failed_polls: u32,
+    /// The profile of the same type this one overrides: its thresholds apply too, unless this
+    /// profile sets one on the same metric and comparator or drops the metric (`without`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inherits: Option<String>,
+    /// Metrics whose inherited thresholds this profile drops.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub without: Vec<String>,
+    /// How its thresholds judge a poll with no data, unless a threshold says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_data: Option<MissingData>,
     #[serde(default, rename = "threshold")]
     pub thresholds: Vec<Threshold>,
 }
@@ -142,8 +205,18 @@ impl Profile {
             description: None,
             notify_child_status_changes: false,
             down_after_failed_polls: 2,
+            inherits: None,
+            without: Vec::new(),
+            missing_data: None,
             thresholds: Vec::new(),
         }
+    }
+
+    /// How `t` (one of this profile's thresholds) judges a poll with no data.
+    pub fn missing_data(&self, t: &Threshold) -> MissingData {
+        t.missing_data
+            .or(self.missing_data)
+            .unwrap_or_else(|| MissingData::default_for(self.kind, &t.metric))
     }
 
     /// Check every metric id against the catalogue and the numbers for sense.
@@ -166,8 +239,25 @@ impl Profile {
                 self.name
             )));
         }
-        for t in &self.thresholds {
-            if catalogue::find(self.kind, &t.metric).is_none() {
+        if self.inherits.as_deref() == Some(self.name.as_str()) {
+            return Err(ProfileError::Invalid(format!(
+                "profile {:?} inherits itself",
+                self.name
+            )));
+        }
+        if !self.without.is_empty() && self.inherits.is_none() {
+            return Err(ProfileError::Invalid(format!(
+                "profile {:?}: `without` drops inherited thresholds, but it inherits none",
+                self.name
+            )));
+        }
+        let metrics = self
+            .thresholds
+            .iter()
+            .map(|t| t.metric.as_str())
+            .chain(self.without.iter().map(String::as_str));
+        for metric in metrics {
+            if catalogue::find(self.kind, metric).is_none() {
                 let known: Vec<_> = catalogue::metrics(self.kind)
                     .into_iter()
                     .map(|m| m.id)
@@ -175,10 +265,12 @@ impl Profile {
                 return Err(ProfileError::UnknownMetric {
                     profile: self.name.clone(),
                     kind: self.kind,
-                    metric: t.metric.clone(),
+                    metric: metric.to_string(),
                     known: known.join(", "),
                 });
             }
+        }
+        for t in &self.thresholds {
             if t.consecutive_polls == 0 || !t.value.is_finite() {
                 return Err(ProfileError::Invalid(format!(
                     "profile {:?}, metric {}: consecutive_polls must be at least 1 and value a number",
@@ -189,8 +281,10 @@ impl Profile {
         Ok(())
     }
 
-    /// Add or replace the threshold on `metric` with the same comparator.
+    /// Add or replace the threshold on `metric` with the same comparator (an inherited one on
+    /// that metric applies again if it was dropped).
     pub fn set(&mut self, threshold: Threshold) {
+        self.without.retain(|m| *m != threshold.metric);
         match self
             .thresholds
             .iter_mut()
@@ -201,10 +295,14 @@ impl Profile {
         }
     }
 
-    /// Remove every threshold on `metric`; returns how many were removed.
+    /// Remove every threshold on `metric` (an inheriting profile also drops the inherited
+    /// ones); returns how many of its own were removed.
     pub fn unset(&mut self, metric: &str) -> usize {
         let before = self.thresholds.len();
         self.thresholds.retain(|t| t.metric != metric);
+        if self.inherits.is_some() && !self.without.iter().any(|m| m == metric) {
+            self.without.push(metric.to_string());
+        }
         before - self.thresholds.len()
     }
 }
@@ -297,6 +395,9 @@ impl ProfileSet {
                 )));
             }
         }
+        for p in &self.profiles {
+            self.chain(p)?;
+        }
         self.detections.validate()?;
         for a in &self.assignments {
             a.selector()?;
@@ -314,6 +415,91 @@ impl ProfileSet {
         self.profiles
             .iter()
             .find(|p| p.kind == kind && p.name == name)
+    }
+
+    /// `p` and the profiles it inherits from, nearest first; an error for a parent that does
+    /// not exist (for its type) or a cycle.
+    pub fn chain<'a>(&'a self, p: &'a Profile) -> Result<Vec<&'a Profile>, ProfileError> {
+        let mut chain = vec![p];
+        let mut at = p;
+        while let Some(parent) = at.inherits.as_deref() {
+            let next = self.get(p.kind, parent).ok_or_else(|| {
+                ProfileError::Invalid(format!(
+                    "{} profile {:?} inherits {parent:?}, which is not a {} profile",
+                    p.kind.label(),
+                    at.name,
+                    p.kind.label()
+                ))
+            })?;
+            if chain.iter().any(|c| c.name == next.name) {
+                let names: Vec<&str> = chain.iter().map(|c| c.name.as_str()).collect();
+                return Err(ProfileError::Invalid(format!(
+                    "{} profiles inherit in a circle: {} → {}",
+                    p.kind.label(),
+                    names.join(" → "),
+                    next.name
+                )));
+            }
+            chain.push(next);
+            at = next;
+        }
+        Ok(chain)
+    }
+
+    /// What `p` applies: its ancestors' thresholds, each profile's `without` dropping what it
+    /// inherits and its own thresholds replacing those on the same metric and comparator;
+    /// each threshold's missing-data choice resolved (its own, else the nearest profile's in
+    /// the chain, else the metric's default). The rest of `p` is its own. With a broken chain (see [`ProfileSet::chain`]) only `p`'s own thresholds.
+    pub fn effective(&self, p: &Profile) -> Profile {
+        let Ok(chain) = self.chain(p) else {
+            return p.clone();
+        };
+        let mut thresholds: Vec<Threshold> = Vec::new();
+        for profile in chain.iter().rev() {
+            thresholds.retain(|t| !profile.without.contains(&t.metric));
+            for t in profile.thresholds.iter().cloned() {
+                match thresholds
+                    .iter_mut()
+                    .find(|o| o.metric == t.metric && o.comparator == t.comparator)
+                {
+                    Some(o) => *o = t,
+                    None => thresholds.push(t),
+                }
+            }
+        }
+        // A threshold's own choice, else the nearest profile's, else the metric's default.
+        let nearest = chain.iter().find_map(|c| c.missing_data);
+        for t in &mut thresholds {
+            t.missing_data = Some(
+                t.missing_data
+                    .or(nearest)
+                    .unwrap_or_else(|| MissingData::default_for(p.kind, &t.metric)),
+            );
+        }
+        Profile {
+            thresholds,
+            ..p.clone()
+        }
+    }
+
+    /// Where each of `p`'s effective thresholds comes from: the profile that set it.
+    pub fn origins(&self, p: &Profile) -> Vec<(Threshold, String)> {
+        let chain = self.chain(p).unwrap_or_else(|_| vec![p]);
+        self.effective(p)
+            .thresholds
+            .into_iter()
+            .map(|t| {
+                let from = chain
+                    .iter()
+                    .find(|c| {
+                        c.thresholds
+                            .iter()
+                            .any(|o| o.metric == t.metric && o.comparator == t.comparator)
+                    })
+                    .map_or_else(|| p.name.clone(), |c| c.name.clone());
+                (t, from)
+            })
+            .collect()
     }
 
     /// The profile for `monitor`: assigned by monitor id, else by one of its tags (a child
@@ -345,7 +531,7 @@ impl ProfileSet {
             .or_else(|| tag_matches(&monitor.tags))
             .or_else(|| tag_matches(pool_tags))
             .or_else(|| self.get(monitor.kind, DEFAULT_PROFILE))
-            .cloned()
+            .map(|p| self.effective(p))
             .unwrap_or_else(|| Profile::empty(monitor.kind, DEFAULT_PROFILE))
     }
 }
@@ -382,6 +568,7 @@ mod tests {
                 value: 0.0,
                 severity: Severity::Critical,
                 consecutive_polls: 1,
+                missing_data: None,
             };
             assert!(!t.breached_by(None), "{comparator}");
         }
@@ -430,6 +617,7 @@ mod tests {
             comparator: Comparator::Gt,
             value: 1.0,
             severity: Severity::Trouble,
+            missing_data: None,
             consecutive_polls: 1,
         });
         let err = p.validate().unwrap_err().to_string();
@@ -450,6 +638,71 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         m
+    }
+
+    #[test]
+    fn a_profile_inheriting_the_default_changes_one_threshold_and_keeps_the_others() {
+        let mut set = ProfileSet::shipped().unwrap();
+        let default = set
+            .get(MonitorKind::UserPool, DEFAULT_PROFILE)
+            .unwrap()
+            .clone();
+        assert!(default.thresholds.len() >= 2, "{default:?}");
+        let first = default.thresholds[0].clone();
+        let mut quiet = Profile::empty(MonitorKind::UserPool, "quiet");
+        quiet.inherits = Some(DEFAULT_PROFILE.into());
+        quiet.set(Threshold {
+            value: first.value * 10.0 + 1.0,
+            ..first.clone()
+        });
+        set.profiles.push(quiet.clone());
+        set.assignments.push(Assignment {
+            monitor: Some("userpool/p".into()),
+            tag: None,
+            profile: "quiet".into(),
+        });
+        set.validate().unwrap();
+        let resolved = set.resolve(&pool(&[]), &BTreeMap::new());
+        assert_eq!(resolved.name, "quiet");
+        assert_eq!(resolved.thresholds.len(), default.thresholds.len());
+        let changed = resolved
+            .thresholds
+            .iter()
+            .find(|t| t.metric == first.metric && t.comparator == first.comparator)
+            .unwrap();
+        assert_eq!(changed.value, first.value * 10.0 + 1.0);
+        let origins = set.origins(&quiet);
+        assert_eq!(
+            origins.iter().filter(|(_, from)| from == "quiet").count(),
+            1
+        );
+        // Removing a metric from the inheriting profile drops the inherited threshold too.
+        let mut without = quiet.clone();
+        without.unset(&default.thresholds[1].metric);
+        let i = set.profiles.iter().position(|p| p.name == "quiet").unwrap();
+        set.profiles[i] = without;
+        let resolved = set.resolve(&pool(&[]), &BTreeMap::new());
+        assert!(resolved
+            .thresholds
+            .iter()
+            .all(|t| t.metric != default.thresholds[1].metric));
+    }
+
+    #[test]
+    fn inheritance_from_nowhere_or_in_a_circle_is_refused() {
+        let mut set = ProfileSet::default();
+        let mut a = Profile::empty(MonitorKind::AppClient, "a");
+        a.inherits = Some("b".into());
+        set.profiles.push(a.clone());
+        let err = set.validate().unwrap_err().to_string();
+        assert!(err.contains("inherits \"b\", which is not a"), "{err}");
+        let mut b = Profile::empty(MonitorKind::AppClient, "b");
+        b.inherits = Some("a".into());
+        set.profiles.push(b);
+        let err = set.validate().unwrap_err().to_string();
+        assert!(err.contains("in a circle"), "{err}");
+        // A broken chain applies the profile's own thresholds, never panics.
+        assert_eq!(set.effective(&a).thresholds, vec![]);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::alerting::profile::{Comparator, Profile, ProfileSet, Severity};
+use crate::alerting::profile::{Comparator, MissingData, Profile, ProfileSet, Severity, Threshold};
 use crate::inventory::catalogue;
 use crate::inventory::monitor::{Monitor, MonitorDetails, MonitorKind, PollOutcome};
 use crate::text::{clean, clean_masked};
@@ -80,6 +80,16 @@ pub enum Reason {
         /// Consecutive polls breaching so far.
         polls: u32,
     },
+    /// A metric had no data, which its threshold treats as a breach (`missing_data =
+    /// "breaching"`).
+    NoData {
+        metric: String,
+        label: String,
+        comparator: Comparator,
+        threshold: f64,
+        severity: Severity,
+        polls: u32,
+    },
     /// The monitor's poll keeps failing.
     PollFailing { failed_polls: u32, error: String },
     /// The resource no longer exists.
@@ -122,6 +132,20 @@ impl fmt::Display for Reason {
                     if *polls == 1 { "" } else { "s" }
                 )
             }
+            Reason::NoData {
+                label,
+                comparator,
+                threshold,
+                severity,
+                polls,
+                ..
+            } => write!(
+                f,
+                "{label}: no data, treated as breaching (threshold {comparator} {}, {}, {polls} consecutive poll{})",
+                crate::inventory::record::format_value(*threshold),
+                severity.as_str(),
+                if *polls == 1 { "" } else { "s" }
+            ),
             Reason::PollFailing {
                 failed_polls,
                 error,
@@ -407,7 +431,25 @@ fn evaluate_own(m: &Monitor, profile: &Profile, prev: Option<&MonitorStatus>) ->
                 let key = t.key();
                 let before = prev.and_then(|p| p.streaks.get(&key)).copied().unwrap_or(0);
                 let value = m.metrics.get(&t.metric).copied();
-                let streak = match (t.breached_by(value), new_reading) {
+                let missing = value.is_none().then(|| profile.missing_data(t));
+                if missing == Some(MissingData::Ignore) {
+                    // No data, and the threshold keeps its state: its streak and its breach.
+                    if before > 0 {
+                        streaks.insert(key, before);
+                    }
+                    if let Some(r) =
+                        prev.and_then(|p| p.own_reasons().find(|r| same_threshold(r, t)))
+                    {
+                        status = status.max(t.severity.into());
+                        reasons.push(r.clone());
+                    }
+                    continue;
+                }
+                let breached = match missing {
+                    Some(treat) => treat == MissingData::Breaching,
+                    None => t.breached_by(value),
+                };
+                let streak = match (breached, new_reading) {
                     (false, _) => 0,
                     (true, true) => before.saturating_add(1),
                     (true, false) => before.max(1),
@@ -415,12 +457,26 @@ fn evaluate_own(m: &Monitor, profile: &Profile, prev: Option<&MonitorStatus>) ->
                 if streak > 0 {
                     streaks.insert(key, streak);
                 }
+                let label = || {
+                    catalogue::find(m.kind, &t.metric)
+                        .map_or_else(|| t.metric.clone(), |d| d.label.to_string())
+                };
+                if value.is_none() && breached && streak >= t.consecutive_polls {
+                    status = status.max(t.severity.into());
+                    reasons.push(Reason::NoData {
+                        metric: t.metric.clone(),
+                        label: label(),
+                        comparator: t.comparator,
+                        threshold: t.value,
+                        severity: t.severity,
+                        polls: streak,
+                    });
+                }
                 if let (Some(value), true) = (value, streak >= t.consecutive_polls) {
                     status = status.max(t.severity.into());
                     reasons.push(Reason::Breach {
                         metric: t.metric.clone(),
-                        label: catalogue::find(m.kind, &t.metric)
-                            .map_or_else(|| t.metric.clone(), |d| d.label.to_string()),
+                        label: label(),
                         value,
                         comparator: t.comparator,
                         threshold: t.value,
@@ -436,6 +492,25 @@ fn evaluate_own(m: &Monitor, profile: &Profile, prev: Option<&MonitorStatus>) ->
                 failed_polls: 0,
             }
         }
+    }
+}
+
+/// Whether `r` is a breach of threshold `t` (the same metric, comparator and value).
+fn same_threshold(r: &Reason, t: &Threshold) -> bool {
+    match r {
+        Reason::Breach {
+            metric,
+            comparator,
+            threshold,
+            ..
+        }
+        | Reason::NoData {
+            metric,
+            comparator,
+            threshold,
+            ..
+        } => *metric == t.metric && *comparator == t.comparator && *threshold == t.value,
+        _ => false,
     }
 }
 

@@ -43,6 +43,7 @@ fn profiles(propagate: bool, polls: u32) -> ProfileSet {
         value: 10.0,
         severity: Severity::Trouble,
         consecutive_polls: 1,
+        missing_data: None,
     });
     let mut client = Profile::empty(MonitorKind::AppClient, DEFAULT_PROFILE);
     client.set(Threshold {
@@ -50,6 +51,7 @@ fn profiles(propagate: bool, polls: u32) -> ProfileSet {
         comparator: Comparator::Gt,
         value: 20.0,
         severity: Severity::Critical,
+        missing_data: None,
         consecutive_polls: polls,
     });
     ProfileSet {
@@ -394,4 +396,62 @@ fn user_alerts_name_the_sub_never_the_email() {
     assert!(!json.contains("7700900123"), "{json}");
     assert_eq!(alerts[0].monitor_id, "user/p1/0f1e-42");
     assert_eq!(alerts[0].name, "sub 0f1e-42");
+}
+
+#[test]
+fn no_data_on_a_rate_keeps_the_state_so_a_breach_across_it_is_one_outage_and_one_alert() {
+    let mut run = Run::new(profiles(false, 1), 1);
+    run.set(1, "SignInFailurePercentage", Some(35.0));
+    run.poll();
+    assert_eq!(run.status("appclient/p1/c0"), Status::Critical);
+    // One poll without a datapoint (nobody signed in): the rate says nothing, the outage stays.
+    run.set(1, "SignInFailurePercentage", None);
+    run.poll();
+    assert_eq!(run.status("appclient/p1/c0"), Status::Critical);
+    run.set(1, "SignInFailurePercentage", Some(40.0));
+    run.poll();
+    assert_eq!(run.alerts.len(), 1, "{:?}", run.alerts);
+    assert_eq!(
+        run.outages.len(),
+        1,
+        "one outage, still open: {:?}",
+        run.outages
+    );
+    run.set(1, "SignInFailurePercentage", Some(2.0));
+    run.poll();
+    assert_eq!(run.alerts.len(), 2);
+    assert!(matches!(run.outages[1], OutageWrite::Close { .. }));
+}
+
+#[test]
+fn no_data_is_judged_as_each_threshold_says() {
+    let with = |treat: MissingData| {
+        let mut set = profiles(false, 1);
+        set.profiles[1].thresholds[0].missing_data = Some(treat);
+        let mut run = Run::new(set, 1);
+        run.set(1, "SignInFailurePercentage", Some(35.0));
+        run.poll();
+        run.set(1, "SignInFailurePercentage", None);
+        run.poll();
+        run
+    };
+    let not_breaching = with(MissingData::NotBreaching);
+    assert_eq!(not_breaching.status("appclient/p1/c0"), Status::Up);
+    let breaching = with(MissingData::Breaching);
+    assert_eq!(breaching.status("appclient/p1/c0"), Status::Critical);
+    let reason = &breaching.statuses["appclient/p1/c0"].reasons[0];
+    assert!(
+        matches!(reason, Reason::NoData { polls: 2, .. }),
+        "{reason:?}"
+    );
+    assert!(
+        reason.to_string().contains("no data, treated as breaching"),
+        "{reason}"
+    );
+    let ignore = with(MissingData::Ignore);
+    assert_eq!(ignore.status("appclient/p1/c0"), Status::Critical);
+    assert!(matches!(
+        ignore.statuses["appclient/p1/c0"].reasons[0],
+        Reason::Breach { value, .. } if value == 35.0
+    ));
 }
