@@ -1082,6 +1082,16 @@ async fn an_override_keeps_the_other_alarms_and_assignments_name_real_monitors()
         removed.contains("no longer has profile \"web-only\"; it now uses profile \"default\""),
         "{removed}"
     );
+    // The Log Report and the history take the monitor's name as well as its id.
+    let report = cli(&["report", "--monitor", "web", "--csv"]).await.unwrap();
+    assert!(
+        report.lines().count() >= 2,
+        "a header and the poll row: {report}"
+    );
+    let history = cli(&["history", "web"]).await.unwrap();
+    assert!(!history.trim().is_empty());
+    let nobody = cli(&["history", "nobody"]).await.unwrap_err();
+    assert!(nobody.to_string().contains("no monitor nobody"), "{nobody}");
     let again = cli(&["thresholds", "unassign", "--monitor", "web"])
         .await
         .unwrap_err();

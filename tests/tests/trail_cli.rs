@@ -89,9 +89,11 @@ async fn the_four_queries_answer_from_the_tallies() {
         .await
         .unwrap();
 
-    let env = std::cell::RefCell::new(
-        Env::from_pairs(bed.moto.env()).with([("TRAIL_TABLE", cognito_watch_testbed::TRAIL_TABLE)]),
-    );
+    let env = std::cell::RefCell::new(Env::from_pairs(bed.moto.env()).with([
+        ("TRAIL_TABLE", cognito_watch_testbed::TRAIL_TABLE),
+        ("STATE_TABLE", "state"),
+        ("HISTORY_TABLE", "history"),
+    ]));
     let env = &env;
     // The environment as it is now (no borrow held across an await).
     let snap = || env.borrow().clone();
@@ -158,17 +160,26 @@ async fn the_four_queries_answer_from_the_tallies() {
         table.contains("203.0.113.9") && table.contains("NotAuthorizedException ×8"),
         "{table}"
     );
+    // The pool by its inventory name, and a pool the trail never saw: an error naming the
+    // pools it has tallies for (it printed "nothing in the last 1h").
     let mut out = Vec::new();
-    run(
+    run(cli(&["top-ips", "--pool", "shop"]), &snap(), &mut out)
+        .await
+        .unwrap();
+    assert!(String::from_utf8(out).unwrap().contains("203.0.113.9"));
+    let err = run(
         cli(&["failures", "--pool", "us-east-1_other"]),
         &snap(),
-        &mut out,
+        &mut Vec::new(),
     )
     .await
-    .unwrap();
-    assert!(String::from_utf8(out)
-        .unwrap()
-        .starts_with("nothing in the last 1h"));
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no tallies for a pool of that id or name")
+            && err.to_string().contains(pool),
+        "{err}"
+    );
     let err = run(
         cli(&["failures", "--since", "yesterday"]),
         &snap(),

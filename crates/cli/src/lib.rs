@@ -119,8 +119,8 @@ pub enum Command {
     },
     /// A monitor's Log Report: one row per poll.
     Report {
-        /// Monitor id, e.g. userpool/us-east-1_abc or appclient/us-east-1_abc/<client id>
-        /// (with --html: only this monitor; the whole estate otherwise).
+        /// The monitor: its id (userpool/us-east-1_abc, appclient/us-east-1_abc/<client id>)
+        /// or its name (with --html: only this monitor; the whole estate otherwise).
         #[arg(long, required_unless_present = "html")]
         monitor: Option<String>,
         /// CSV, the downloadable Log Report (the same as `-o csv`); a table otherwise.
@@ -143,7 +143,7 @@ pub enum Command {
     /// A monitor's metrics over time: a chart per metric, with its lowest, highest and last
     /// value, from its Log Report.
     History {
-        /// The monitor id, e.g. appclient/us-east-1_abc/<client id>.
+        /// The monitor: its id (appclient/us-east-1_abc/<client id>) or its name.
         monitor: String,
         /// Only these metrics (ids as `thresholds metrics` lists them); all with data otherwise.
         #[arg(long = "metric")]
@@ -768,6 +768,18 @@ async fn statuses_of(
 
 /// A monitor's Log Report rows; a monitor with neither rows nor an inventory entry is
 /// unknown.
+/// The monitor `what` names: an id as it is (`history_of` says when no such monitor exists),
+/// else a name, looked up in the inventory (an unknown name or one naming several monitors is
+/// an error, the latter listing their ids).
+async fn monitor_named(store: &StateStore, what: &str) -> Result<MonitorId, CliError> {
+    if let Ok(id) = MonitorId::parse(what) {
+        return Ok(id);
+    }
+    let estate = store.load_estate().await?;
+    let m = describe::find(&estate, what)?;
+    Ok(MonitorId::parse(&m.monitor_id)?)
+}
+
 async fn history_of(
     store: &StateStore,
     id: &MonitorId,
@@ -786,8 +798,8 @@ async fn report(
     format: Format,
     out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
-    let id = MonitorId::parse(monitor)?;
     let store = StateStore::new(&env.sdk(3).await, Tables::from_lookup(&env.lookup())?);
+    let id = monitor_named(&store, monitor).await?;
     let rows = history_of(&store, &id).await?;
     let text = match format {
         Format::Csv => render::report_csv(id.kind(), &rows)?,
@@ -960,7 +972,8 @@ async fn history(
     format: Format,
     out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
-    let id = MonitorId::parse(monitor)?;
+    let store = StateStore::new(&env.sdk(3).await, Tables::from_lookup(&env.lookup())?);
+    let id = monitor_named(&store, monitor).await?;
     let period = cognito_watch_core::trail::parse_period(since).map_err(CliError::Usage)?;
     let from = chrono::Utc::now() - period;
     let unknown: Vec<&String> = metrics
@@ -973,7 +986,6 @@ async fn history(
             id.kind().label()
         )));
     }
-    let store = StateStore::new(&env.sdk(3).await, Tables::from_lookup(&env.lookup())?);
     let mut rows = history_of(&store, &id).await?;
     rows.retain(|r| r.row_time() >= from);
     let series = render::Series::of(id.kind(), &rows, metrics);

@@ -141,15 +141,44 @@ impl Query<'_> {
 
     /// The pools asked for, or every pool (the account and region totals, which count the
     /// same requests again, only when asked for by `--pool <account>/<region>`).
+    ///
+    /// `--pool` takes a pool's id or its inventory name; one the trail has no tallies for is
+    /// an error naming those it has, never an empty answer.
     async fn pools(&self) -> Result<Vec<String>, CliError> {
-        Ok(match &self.pool {
-            Some(p) => vec![p.clone()],
-            None => {
-                let mut pools = self.store.pools().await?;
-                pools.retain(|p| valid_region_scope(p).is_none());
-                pools
+        let mut stored = self.store.pools().await?;
+        let Some(p) = &self.pool else {
+            stored.retain(|p| valid_region_scope(p).is_none());
+            return Ok(stored);
+        };
+        if stored.contains(p) {
+            return Ok(vec![p.clone()]);
+        }
+        let named: Vec<&String> = stored
+            .iter()
+            .filter(|id| self.names.get(*id).is_some_and(|n| n == p))
+            .collect();
+        match named.as_slice() {
+            [one] => Ok(vec![(*one).clone()]),
+            [] => {
+                let known: Vec<String> = stored
+                    .iter()
+                    .filter(|id| valid_region_scope(id).is_none())
+                    .map(|id| self.named(id))
+                    .collect();
+                Err(CliError::Usage(format!(
+                    "--pool {p:?}: the trail has no tallies for a pool of that id or name; it has them for: {}",
+                    if known.is_empty() { "none yet".to_string() } else { known.join(", ") }
+                )))
             }
-        })
+            many => Err(CliError::Usage(format!(
+                "--pool {p:?} names {} pools; give one of their ids: {}",
+                many.len(),
+                many.iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
     }
 
     /// Tallies of `kind` over the period, merged across windows, per (pool, key).
