@@ -29,6 +29,8 @@ use crate::sdk::Calls;
 pub const CHUNK: usize = 99;
 /// Bytes of one part of a batch's journal (an item holds at most 400 KB).
 pub const JOURNAL_PART_BYTES: usize = 350 * 1024;
+/// The condition of an idempotency mark or a claim: not there yet, or kept past its time.
+const ABSENT_OR_EXPIRED: &str = "attribute_not_exists(pk) OR #ttl < :now";
 /// How often a transaction that conflicted with another is tried.
 const CONFLICT_ATTEMPTS: u32 = 8;
 
@@ -211,7 +213,7 @@ impl TrailStore {
             .set_item(Some(key.attributes()))
             .item("at", s(time(now)))
             .item(TTL_ATTRIBUTE, n((now + self.idempotency_ttl).timestamp()))
-            .condition_expression("attribute_not_exists(pk) OR #ttl < :now")
+            .condition_expression(ABSENT_OR_EXPIRED)
             .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
             .expression_attribute_values(":now", n(now.timestamp()))
             .build()
@@ -239,7 +241,7 @@ impl TrailStore {
             .item("batch", s(batch))
             .item("at", s(time(now)))
             .item(TTL_ATTRIBUTE, n((now + self.idempotency_ttl).timestamp()))
-            .condition_expression("attribute_not_exists(pk) OR #ttl < :now")
+            .condition_expression(ABSENT_OR_EXPIRED)
             .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
             .expression_attribute_values(":now", n(now.timestamp()))
             .send()

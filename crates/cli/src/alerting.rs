@@ -350,9 +350,15 @@ async fn list(
     ];
     let mut profiles = set.profiles.clone();
     profiles.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    // What each profile applies, its inherited thresholds included.
+    let applied: Vec<usize> = profiles
+        .iter()
+        .map(|p| set.effective(p).thresholds.len())
+        .collect();
     let rows: Vec<Vec<String>> = profiles
         .iter()
-        .map(|p| {
+        .zip(&applied)
+        .map(|(p, applied)| {
             let assigned: Vec<String> = set
                 .assignments
                 .iter()
@@ -373,7 +379,7 @@ async fn list(
                 p.kind.id_prefix().to_string(),
                 p.name.clone(),
                 p.inherits.clone().unwrap_or_else(|| "-".into()),
-                set.effective(p).thresholds.len().to_string(),
+                applied.to_string(),
                 p.down_after_failed_polls.to_string(),
                 propagation_text(p).to_string(),
                 assigned,
@@ -382,10 +388,10 @@ async fn list(
         .collect();
     let json = rows
         .iter()
-        .zip(&profiles)
-        .map(|(r, p)| {
+        .zip(profiles.iter().zip(&applied))
+        .map(|(r, (p, applied))| {
             serde_json::json!({"type": r[0], "profile": r[1], "inherits": p.inherits,
-                "thresholds": set.effective(p).thresholds.len(),
+                "thresholds": applied,
                 "down_after_failed_polls": p.down_after_failed_polls,
                 "notify_for_child_changes": r[5], "assigned_to": r[6]})
         })
