@@ -265,14 +265,33 @@ async fn status_and_report_read_what_the_collector_wrote() {
     };
     assert_eq!(
         (
-            col("Total Sign In Request"),
-            col("Sign In Failed"),
-            col("Sign In Success Percentage"),
-            col("Status")
+            col("SignInTotal"),
+            col("SignInFailed"),
+            col("SignInSuccessPercentage"),
+            col("poll_outcome")
         ),
-        ("4".into(), "1".into(), "75".into(), "Ok".into())
+        ("4".into(), "1".into(), "75".into(), "ok".into())
     );
-    assert_eq!(col("Sign Up Failed"), "", "no data is an empty cell");
+    assert_eq!(col("SignUpFailed"), "", "no data is an empty cell");
+    // The Log Report names its monitor, says when to the second (a spreadsheet reads it as
+    // a date) and puts a per-minute rate beside each count over the window.
+    assert_eq!(col("monitor_id"), format!("appclient/{pool}/{web}"));
+    assert_eq!(col("monitor"), "web");
+    let second = |t: &str| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").is_ok();
+    assert!(second(&col("collected_at")), "{}", col("collected_at"));
+    assert!(second(&col("window_start")) && second(&col("window_end")));
+    let minutes: f64 = col("window_minutes").parse().unwrap();
+    let rate: f64 = col("SignInTotal_per_minute").parse().unwrap();
+    assert!(
+        (rate - 4.0 / minutes).abs() < 0.01,
+        "{rate} per minute over {minutes} minutes"
+    );
+    assert!(
+        !header
+            .iter()
+            .any(|h| h == "SignInSuccessPercentage_per_minute"),
+        "a percentage has no rate: {header:?}"
+    );
     // `history`: the same rows, as points of each metric with data.
     let mut out = Vec::new();
     let monitor = format!("appclient/{pool}/{web}");
@@ -401,28 +420,61 @@ async fn status_and_report_read_what_the_collector_wrote() {
     let compact = text(&["status"]).await.unwrap();
     assert!(compact.contains("critical"), "{compact}");
     let table = text(&["status", "-o", "wide"]).await.unwrap();
-    assert!(table.contains("CRITICAL since"), "{table}");
+    assert!(table.contains("critical"), "{table}");
     assert!(table.contains("Sign In Failure Percentage ="), "{table}");
     assert!(table.contains("(threshold > 20, critical,"), "{table}");
     let json = text(&["status", "--json"]).await.unwrap();
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(json[1]["evaluation"]["status"], "critical");
+    // Issue 31: the JSON rows carry the status (they were the raw monitor records).
+    assert_eq!(json[1]["status"], "critical");
+    assert!(json[1]["since"].is_string(), "{json}");
+    assert!(
+        json[1]["reasons"][0]
+            .as_str()
+            .is_some_and(|r| r.contains("Sign In Failure Percentage")),
+        "{json}"
+    );
     // Propagation is off now: the pool is judged on its own metrics.
-    assert_eq!(json[0]["evaluation"]["status"], "up");
+    assert_eq!(json[0]["status"], "up");
+    // Every list prints the same rows with the same fields as a table, CSV and JSON.
+    let now = snap();
+    let client = format!("appclient/{pool}/{web}");
+    for args in [
+        &["status"][..],
+        &["status", "--status", "trouble", "--status", "critical"],
+        &["outages"],
+        &["report", "web"],
+        &["history", &client],
+        &["thresholds", "list"],
+        &["thresholds", "metrics", "appclient"],
+    ] {
+        Box::pin(cognito_watch_testbed::same_rows_in_every_format(&now, args)).await;
+    }
+    // The Log Report says the status the poll left the client in.
+    let log = text(&["report", "web", "-o", "json"]).await.unwrap();
+    let log: serde_json::Value = serde_json::from_str(&log).unwrap();
+    assert_eq!(log[0]["status"], "critical", "{log}");
 
     // Outages: listed, commented, filtered.
     let outages = text(&["outages", "--open", "--csv"]).await.unwrap();
     let mut reader = csv::Reader::from_reader(outages.as_bytes());
     let rows: Vec<_> = reader.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 1, "{outages}");
-    let id = rows[0][0].to_string();
+    let header = reader_header(&outages);
+    let cell = |name: &str| rows[0][header.iter().position(|h| h == name).unwrap()].to_string();
+    let id = cell("id");
     assert_eq!(id.len(), 8, "a short id: {id}");
-    assert_eq!(&rows[0][1], "web");
-    assert_eq!(&rows[0][4], "open");
+    assert_eq!(cell("name"), "web");
+    assert_eq!(cell("ended_at"), "", "open");
     assert!(
-        rows[0][5].ends_with('s') || rows[0][5].ends_with('m'),
-        "a duration people read: {}",
-        &rows[0][5]
+        cell("duration_seconds").parse::<u64>().is_ok(),
+        "seconds in CSV: {}",
+        cell("duration_seconds")
+    );
+    let table = text(&["outages", "--open"]).await.unwrap();
+    assert!(
+        table.contains("open"),
+        "a table says an outage is open: {table}"
     );
     // Its first characters are enough; too few is a usage error.
     let prefix = &id[..5];
@@ -453,6 +505,18 @@ async fn status_and_report_read_what_the_collector_wrote() {
     .await
     .unwrap();
     assert!(listed.contains("known: bad client release 4.2"), "{listed}");
+    // By its name too (issue 31: it took only an id).
+    let by_name = text(&["outages", "--monitor", "web", "--csv"])
+        .await
+        .unwrap();
+    let outage_ids = |csv: &str| -> Vec<String> {
+        csv::Reader::from_reader(csv.as_bytes())
+            .records()
+            .map(|r| r.unwrap()[1].to_string())
+            .collect()
+    };
+    assert_eq!(outage_ids(&by_name), outage_ids(&listed));
+    assert_eq!(outage_ids(&by_name).len(), 1, "{by_name}");
     let missing = text(&[
         "outage",
         "comment",
@@ -699,7 +763,10 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
             .unwrap();
     assert_eq!(outages, serde_json::json!([]));
     let tallies = text(&["--stack", "shop-watch", "top-ips", "-o", "csv"]).await;
-    assert!(tallies.starts_with("Pool,Source IP,Failures"), "{tallies}");
+    assert!(
+        tallies.starts_with("pool,pool_name,ip,failures"),
+        "{tallies}"
+    );
 
     // A stack named that is not there: an error naming it; none named and none deployed:
     // the missing setting says where it could come from.
@@ -930,6 +997,16 @@ async fn init_makes_the_topic_alert_topic_arn_names() {
     );
 }
 
+/// The header of CSV text.
+fn reader_header(text: &str) -> Vec<String> {
+    csv::Reader::from_reader(text.as_bytes())
+        .headers()
+        .unwrap()
+        .iter()
+        .map(String::from)
+        .collect()
+}
+
 /// `thresholds list -o json` and `-o csv`: the same rows (it printed the table for both).
 async fn thresholds_list_in_every_format(env: Env) {
     let text = |format: &str| {
@@ -954,7 +1031,7 @@ async fn thresholds_list_in_every_format(env: Env) {
         .unwrap();
     assert_eq!(appclient["thresholds"], 6, "{json}");
     assert!(
-        csv.starts_with("Type,Profile,Inherits,Thresholds,"),
+        csv.starts_with("type,profile,inherits,thresholds,"),
         "{csv}"
     );
 }

@@ -222,7 +222,7 @@ async fn two_accounts_and_two_regions_each_pool_under_its_own_account() {
         } else {
             "up"
         };
-        assert_eq!(row["evaluation"]["status"], expected, "{row}");
+        assert_eq!(row["status"], expected, "{row}");
     }
     // The alert says which account and region it is about.
     let alerts = inbox.drain().await;

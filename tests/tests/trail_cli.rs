@@ -113,7 +113,7 @@ async fn the_four_queries_answer_from_the_tallies() {
     assert_eq!(by_code[1]["failures"], 4);
     let by_client = json_of(vec!["failures", "--by", "client", "--json"]).await;
     assert_eq!(by_client.as_array().unwrap().len(), 1);
-    assert_eq!(by_client[0]["client_id"], web.as_str());
+    assert_eq!(by_client[0]["client"], web.as_str());
     assert_eq!(by_client[0]["failures"], 16);
 
     // Query 2: refresh failures per 5-minute bin, newest first.
@@ -143,7 +143,7 @@ async fn the_four_queries_answer_from_the_tallies() {
 
     // Query 4: token requests per client, M2M first.
     let tokens = json_of(vec!["m2m", "--json"]).await;
-    assert_eq!(tokens[0]["client_id"], m2m.as_str());
+    assert_eq!(tokens[0]["client"], m2m.as_str());
     assert_eq!(tokens[0]["client_credentials_requests"], 7);
     assert_eq!(tokens[1]["by_grant"]["authorization_code"], 1);
 
@@ -180,25 +180,25 @@ async fn the_four_queries_answer_from_the_tallies() {
             && err.to_string().contains(pool),
         "{err}"
     );
-    let err = run(
-        cli(&["failures", "--since", "yesterday"]),
-        &snap(),
-        &mut Vec::new(),
-    )
-    .await
-    .unwrap_err();
+    // A period is checked as the arguments are read (one parser for every command): a usage
+    // error, never a panic ("TimeDelta::hours out of bounds").
+    let parse = |args: &[&str]| {
+        Cli::try_parse_from(std::iter::once("cognito-watch").chain(args.iter().copied()))
+            .unwrap_err()
+    };
+    let err = parse(&["failures", "--since", "yesterday"]);
     assert!(err.to_string().contains("not a period"), "{err}");
-    // Out-of-range periods are usage errors, never a panic ("TimeDelta::hours out of bounds").
     for (command, since) in [
         ("failures", "999999999999999991h"),
         ("top-ips", "9223372036854775807s"),
         ("m2m", "3651d"),
+        ("report", "3651d"),
+        ("outages", "999999999999999991h"),
     ] {
-        let err = run(cli(&[command, "--since", since]), &snap(), &mut Vec::new())
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(err, cognito_watch_cli::CliError::Usage(_)),
+        let err = parse(&[command, "--since", since]);
+        assert_eq!(
+            err.kind(),
+            clap::error::ErrorKind::ValueValidation,
             "{command} --since {since}: {err}"
         );
         assert!(err.to_string().contains("at most 3650 days"), "{err}");
@@ -248,6 +248,19 @@ async fn the_four_queries_answer_from_the_tallies() {
         named.contains(&format!("shop ({pool})")) && named.contains(&format!("backend ({m2m})")),
         "{named}"
     );
+    // Every tally command prints the same rows in every format.
+    let bed_env = snap();
+    for args in [
+        &["failures"][..],
+        &["failures", "--by", "ip"],
+        &["failures", "--by", "client"],
+        &["refresh-failures"],
+        &["top-ips"],
+        &["m2m"],
+        &["detections", "--since", "520w"],
+    ] {
+        cognito_watch_testbed::same_rows_in_every_format(&bed_env, args).await;
+    }
     let found = json_of(vec!["detections", "--since", "520w", "--json"]).await;
     for kind in ["configuration_change", "risky_configuration"] {
         assert!(
@@ -255,7 +268,7 @@ async fn the_four_queries_answer_from_the_tallies() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .any(|f| f["finding"]["detection"]["detection"] == kind),
+                .any(|f| f["detection"] == kind),
             "{kind}: {found}"
         );
     }
@@ -333,6 +346,7 @@ async fn identity_pools_show_their_callers_failures_and_addresses() {
         (json!(7), json!(3))
     );
     assert_eq!(row["by_event"]["GetId"], 5);
+    cognito_watch_testbed::same_rows_in_every_format(&env, &["identity-pools"]).await;
     // The table form names the same.
     let cli = Cli::try_parse_from(["cognito-watch", "identity-pools"]).unwrap();
     let mut out = Vec::new();
@@ -341,5 +355,104 @@ async fn identity_pools_show_their_callers_failures_and_addresses() {
     assert!(
         table.contains(traffic::IDENTITY_POOL) && table.contains("NotAuthorizedException ×2"),
         "{table}"
+    );
+}
+
+/// Issue 31: the sample events, fed with `invoke --now`, show in the views' default period
+/// (24h): dated when they were written, they showed nothing in `top-ips` or `detections`
+/// without a `--since` reaching back to then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sample_event_fed_now_shows_in_the_default_period() {
+    use cognito_watch_testbed::cli_output;
+    let shop = TrailShop::start(&[]).await;
+    let events = concat!(env!("CARGO_MANIFEST_DIR"), "/../events/trail");
+    let load = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(format!("{events}/{name}")).unwrap()).unwrap()
+    };
+    // The S3 sample names a trail file: put one there (the records of trail-file.json).
+    let note = load("s3-notification.json");
+    let object = &note["Records"][0]["s3"];
+    let file = load("trail-file.json");
+    shop.bed
+        .put_object(
+            object["bucket"]["name"].as_str().unwrap(),
+            object["object"]["key"].as_str().unwrap(),
+            traffic::trail_file(file["Records"].as_array().unwrap()),
+        )
+        .await;
+    let env = Env::from_pairs(shop.bed.moto.env()).with([
+        ("TRAIL_TABLE", cognito_watch_testbed::TRAIL_TABLE),
+        ("STATE_TABLE", "state"),
+        ("HISTORY_TABLE", "history"),
+        ("STATUS_TABLE", cognito_watch_testbed::STATUS_TABLE),
+        ("ALERT_TOPIC_ARN", shop.inbox.topic_arn.as_str()),
+    ]);
+    let mut names: Vec<String> = std::fs::read_dir(events)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    // As written, the samples are older than the default period: nothing shows.
+    for name in ["logs-subscription.json", "eventbridge-config-change.json"] {
+        let path = format!("{events}/{name}");
+        cli_output(&env, &["invoke", "trail", "--local", "--event", &path])
+            .await
+            .unwrap();
+    }
+    let before = cli_output(&env, &["-o", "json", "detections"])
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&before).unwrap(),
+        json!([]),
+        "the samples are dated before the last 24h"
+    );
+    for name in &names {
+        let path = format!("{events}/{name}");
+        let answer = cli_output(
+            &env,
+            &["invoke", "trail", "--local", "--event", &path, "--now"],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let report: Value = serde_json::from_str(&answer).unwrap();
+        assert_eq!(report["malformed"], 0, "{name}: {report}");
+        assert_eq!(report["permanent_failures"], 0, "{name}: {report}");
+    }
+    let ips = cli_output(&env, &["-o", "json", "top-ips"]).await.unwrap();
+    let ips: Value = serde_json::from_str(&ips).unwrap();
+    assert!(
+        ips.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["ip"] == "198.51.100.7"),
+        "the subscription's failing IP, within the last 24h: {ips}"
+    );
+    let found = cli_output(&env, &["-o", "json", "detections"])
+        .await
+        .unwrap();
+    let found: Value = serde_json::from_str(&found).unwrap();
+    for kind in [
+        "configuration_change",
+        "risky_configuration",
+        "risky_sign_in",
+    ] {
+        assert!(
+            found
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["detection"] == kind),
+            "{kind} within the last 24h: {found}"
+        );
+    }
+    // `redate` prints the event moved, for `sam local invoke -e -`.
+    let path = format!("{events}/eventbridge-config-change.json");
+    let moved: Value =
+        serde_json::from_str(&cli_output(&env, &["redate", &path]).await.unwrap()).unwrap();
+    let time = chrono::DateTime::parse_from_rfc3339(moved["time"].as_str().unwrap()).unwrap();
+    assert!(
+        (Utc::now() - time.with_timezone(&Utc)).num_seconds().abs() < 60,
+        "{moved}"
     );
 }

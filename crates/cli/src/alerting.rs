@@ -11,7 +11,7 @@ use cognito_watch_core::alerting::profile::{
 };
 use cognito_watch_core::alerting::status::{parse_outage_id, Outage};
 use cognito_watch_core::inventory::catalogue;
-use cognito_watch_core::inventory::monitor::{Monitor, MonitorId, MonitorKind};
+use cognito_watch_core::inventory::monitor::{Monitor, MonitorKind};
 use cognito_watch_core::inventory::record::format_value;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
@@ -235,24 +235,21 @@ pub fn metrics(
     look: &crate::render::Look,
     w: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
+    use crate::listing::{Cell, Field, Listing};
     let k = MonitorKind::from(k);
-    let metrics = catalogue::metrics(k);
-    let rows = metrics
-        .iter()
-        .map(|m| {
-            vec![
-                m.id.to_string(),
-                m.label.to_string(),
-                m.statistic.to_string(),
-            ]
-        })
-        .collect();
-    let json = metrics
-        .iter()
-        .map(|m| serde_json::json!({"id": m.id, "metric": m.label, "statistic": m.statistic}))
-        .collect();
-    let header = ["Id", "Metric", "Statistic"];
-    crate::render::emit(w, format, look, &header, rows, json, "no metrics")
+    let mut listing = Listing::new(vec![
+        Field::new("id", "Id"),
+        Field::new("metric", "Metric"),
+        Field::new("statistic", "Statistic"),
+    ]);
+    for m in catalogue::metrics(k) {
+        listing.push(vec![
+            Cell::text(m.id),
+            Cell::text(m.label),
+            Cell::text(m.statistic.to_string()),
+        ]);
+    }
+    listing.emit(w, format, look, "no metrics")
 }
 
 /// Every other `thresholds` subcommand, against the status table.
@@ -338,66 +335,47 @@ async fn list(
     look: &crate::render::Look,
     w: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
+    use crate::listing::{Cell, Field, Listing};
     let (set, _) = store.load_profiles().await?;
-    let header = [
-        "Type",
-        "Profile",
-        "Inherits",
-        "Thresholds",
-        "Down after failed polls",
-        "Notify for child changes",
-        "Assigned to",
-    ];
     let mut profiles = set.profiles.clone();
     profiles.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
-    // What each profile applies, its inherited thresholds included.
-    let applied: Vec<usize> = profiles
-        .iter()
-        .map(|p| set.effective(p).thresholds.len())
-        .collect();
-    let rows: Vec<Vec<String>> = profiles
-        .iter()
-        .zip(&applied)
-        .map(|(p, applied)| {
-            let assigned: Vec<String> = set
-                .assignments
+    let mut listing = Listing::new(vec![
+        Field::new("type", "Type"),
+        Field::new("profile", "Profile"),
+        Field::new("inherits", "Inherits"),
+        Field::new("thresholds", "Thresholds"),
+        Field::new("down_after_failed_polls", "Down after failed polls"),
+        Field::new("notify_for_child_changes", "Notify for child changes"),
+        Field::new("assigned_to", "Assigned to"),
+    ]);
+    for p in &profiles {
+        // What the profile applies, its inherited thresholds included.
+        let applied = set.effective(p).thresholds.len();
+        let assigned: Vec<String> = if p.name == DEFAULT_PROFILE {
+            vec!["every other monitor of this type".to_string()]
+        } else {
+            set.assignments
                 .iter()
                 .filter(|a| a.profile == p.name)
-                .map(|a| {
+                .filter_map(|a| {
                     a.monitor
                         .clone()
                         .or_else(|| a.tag.as_ref().map(|t| format!("tag {t}")))
-                        .unwrap_or_default()
                 })
-                .collect();
-            let assigned = if p.name == DEFAULT_PROFILE {
-                "every other monitor of this type".to_string()
-            } else {
-                assigned.join("\n")
-            };
-            vec![
-                p.kind.id_prefix().to_string(),
-                p.name.clone(),
-                p.inherits.clone().unwrap_or_else(|| "-".into()),
-                applied.to_string(),
-                p.down_after_failed_polls.to_string(),
-                propagation_text(p).to_string(),
-                assigned,
-            ]
-        })
-        .collect();
-    let json = rows
-        .iter()
-        .zip(profiles.iter().zip(&applied))
-        .map(|(r, (p, applied))| {
-            serde_json::json!({"type": r[0], "profile": r[1], "inherits": p.inherits,
-                "thresholds": applied,
-                "down_after_failed_polls": p.down_after_failed_polls,
-                "notify_for_child_changes": r[5], "assigned_to": r[6]})
-        })
-        .collect();
+                .collect()
+        };
+        listing.push(vec![
+            Cell::text(p.kind.id_prefix()),
+            Cell::text(p.name.clone()),
+            Cell::text(p.inherits.clone().unwrap_or_else(|| "-".into())),
+            Cell::Count(applied as u64),
+            Cell::Count(u64::from(p.down_after_failed_polls)),
+            Cell::text(propagation_text(p)),
+            Cell::List(assigned),
+        ]);
+    }
     let empty = "no profiles yet: run `cognito-watch init` or the evaluator once";
-    crate::render::emit(w, format, look, &header, rows, json, empty)
+    listing.emit(w, format, look, empty)
 }
 
 /// "on"/"off" for a user pool profile's propagation, "-" for other types.
@@ -721,60 +699,64 @@ async fn export(
     }
 }
 
+/// Which outages `outages` shows.
+pub struct Shown<'a> {
+    /// Only those still open.
+    pub open: bool,
+    /// Those open at any time in the period.
+    pub period: &'a crate::period::Period,
+}
+
+/// `outages`: of one monitor (its id) or every one, those open at any time in the period.
 pub async fn outages(
     store: &StatusStore,
     monitor: Option<String>,
-    open: bool,
+    shown: Shown<'_>,
     format: crate::Format,
     look: &crate::render::Look,
     w: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
-    if let Some(m) = &monitor {
-        MonitorId::parse(m)?;
-    }
+    use crate::listing::{Cell, Field, Listing};
     let now = Utc::now();
+    let from = shown.period.start(now)?;
     let list: Vec<Outage> = store
         .outages(monitor.as_deref())
         .await?
         .into_iter()
-        .filter(|o| !open || o.is_open())
+        .filter(|o| !shown.open || o.is_open())
+        .filter(|o| o.ended_at.is_none_or(|e| e >= from))
         .collect();
-    let fmt = crate::render::when;
-    let row = |o: &Outage| {
-        [
-            o.short_id(),
-            o.name.clone(),
-            o.kind.label().to_string(),
-            fmt(o.started_at),
-            o.ended_at.map(fmt).unwrap_or_else(|| "open".into()),
-            crate::render::duration(o.duration(now)),
-            o.status.to_string(),
-            o.reason.clone(),
-            o.comment.clone().unwrap_or_default(),
-        ]
-    };
-    let header = [
-        "Id",
-        "Name",
-        "Type",
-        "Start (UTC)",
-        "End (UTC)",
-        "Duration",
-        "Worst status",
-        "Reason",
-        "Comment",
-    ];
-    let json_rows = list
-        .iter()
-        .map(|o| {
-            serde_json::json!({"id": o.short_id(), "outage_id": o.id(), "monitor_id": o.monitor_id, "type": o.kind.label(),
-                "name": o.name, "started_at": o.started_at, "ended_at": o.ended_at,
-                "duration_seconds": o.duration(now).num_seconds(), "worst_status": o.status.to_string(),
-                "reason": o.reason, "comment": o.comment})
-        })
-        .collect();
-    let rows = list.iter().map(|o| row(o).to_vec()).collect();
-    crate::render::emit(w, format, look, &header, rows, json_rows, "no outages")
+    let mut listing = Listing::new(vec![
+        Field::new("id", "Id"),
+        Field::new("outage_id", "Outage").wide(),
+        Field::new("monitor_id", "Monitor id").wide(),
+        Field::new("name", "Name"),
+        Field::new("type", "Type"),
+        Field::new("started_at", "Start (UTC)"),
+        Field::new("ended_at", "End (UTC)"),
+        Field::new("duration_seconds", "Duration"),
+        Field::new("worst_status", "Worst status"),
+        Field::new("reason", "Reason"),
+        Field::new("comment", "Comment"),
+    ]);
+    for o in &list {
+        let seconds = o.duration(now).num_seconds().max(0);
+        listing.push(vec![
+            Cell::text(o.short_id()),
+            Cell::text(o.id()),
+            Cell::text(o.monitor_id.clone()),
+            Cell::text(o.name.clone()),
+            Cell::text(o.kind.label()),
+            Cell::Time(Some(o.started_at)),
+            Cell::Until(o.ended_at),
+            Cell::Seconds(seconds as u64),
+            Cell::Status(o.status.as_str().to_string()),
+            Cell::text(o.reason.clone()),
+            Cell::text(o.comment.clone().unwrap_or_default()),
+        ]);
+    }
+    let empty = format!("no outages in the last {}", shown.period);
+    listing.emit(w, format, look, &empty)
 }
 
 /// The outage whose short id starts with `prefix` (at least 4 characters, and only one).

@@ -47,7 +47,7 @@ pub struct DerivedFamily {
 }
 
 pub struct CostArgs {
-    pub since: String,
+    pub since: crate::period::Period,
     pub rate: Option<String>,
     pub table_key: bool,
     /// The stack's `PublishDerivedMetrics` value.
@@ -82,8 +82,8 @@ pub async fn report(
             )))
         }
     };
-    let period = cognito_watch_core::trail::parse_period(&args.since).map_err(CliError::Usage)?;
-    let from = Utc::now() - period;
+    let period = args.since.length;
+    let from = args.since.start(Utc::now())?;
     let monitors: Vec<_> = state
         .load_estate()
         .await?
@@ -190,7 +190,7 @@ pub async fn report(
         + trail_costs.iter().map(|t| t.month).sum::<f64>();
     Ok(CostReport {
         prices: cost::US_EAST_1,
-        since: args.since.clone(),
+        since: args.since.text.clone(),
         observed,
         estate,
         user_pools: count(MonitorKind::UserPool),
@@ -203,12 +203,16 @@ pub async fn report(
     })
 }
 
-/// The report as text (a table per rate) or JSON.
+/// The report as text (a table per rate), JSON (the report whole) or CSV (its line items).
 pub fn render(report: &CostReport, format: Format) -> Result<String, CliError> {
-    if matches!(format, Format::Json) {
-        let mut text = serde_json::to_string_pretty(report).map_err(CliError::output)?;
-        text.push('\n');
-        return Ok(text);
+    match format {
+        Format::Json => {
+            let mut text = serde_json::to_string_pretty(report).map_err(CliError::output)?;
+            text.push('\n');
+            return Ok(text);
+        }
+        Format::Csv => return line_items(report).csv(),
+        Format::Table | Format::Wide => {}
     }
     let o = &report.observed;
     let mut text = String::new();
@@ -307,6 +311,94 @@ pub fn render(report: &CostReport, format: Format) -> Result<String, CliError> {
          (data events: $0.10 per 100,000).\n",
     );
     Ok(text)
+}
+
+/// Every priced line of the report, one per row (for a spreadsheet's pivot): the month at each
+/// poll rate by service, each derived metric family, the fixed costs, the trail per source,
+/// and the month all in. USD per month, except a trail source's `per million` (records).
+pub fn line_items(report: &CostReport) -> crate::listing::Listing {
+    use crate::listing::{Cell, Field, Listing};
+    let mut listing = Listing::new(vec![
+        Field::new("section", "Section"),
+        Field::new("item", "Item"),
+        Field::new("cost", "Cost"),
+        Field::new("usd", "USD"),
+    ]);
+    let mut add = |section: &str, item: &str, cost: &str, usd: f64| {
+        listing.push(vec![
+            Cell::text(section),
+            Cell::text(item),
+            Cell::text(cost),
+            Cell::Number(Some((usd * 10_000.0).round() / 10_000.0)),
+        ]);
+    };
+    for (i, m) in report.months.iter().enumerate() {
+        let mut rate = format!("every {}", seconds(m.poll_seconds));
+        if i == 0 {
+            rate.push_str(" (configured)");
+        }
+        for (cost, usd) in [
+            ("CloudWatch", m.cloudwatch),
+            ("Lambda", m.lambda),
+            ("DynamoDB", m.dynamodb),
+            ("SNS", m.sns),
+            ("KMS", m.kms),
+            ("derived metrics", m.derived_metrics),
+            ("total", m.total),
+        ] {
+            add("poll rate", &rate, cost, usd);
+        }
+        if let Some(usd) = m.per_app_client {
+            add("poll rate", &rate, "per app client", usd);
+        }
+    }
+    for f in &report.derived {
+        let state = if f.published {
+            "published"
+        } else {
+            "not published"
+        };
+        add(
+            "derived metrics",
+            f.family,
+            &format!("{} metrics, {state}", f.metrics),
+            f.usd_per_month,
+        );
+    }
+    let f = &report.fixed;
+    add("fixed", "alert topic KMS key", "month", f.alert_key);
+    add(
+        "fixed",
+        &format!("{} alarms", f.alarms),
+        "month",
+        f.alarms_usd,
+    );
+    add("fixed", "dashboard", "month", f.dashboard);
+    add(
+        "fixed",
+        "trail queue idle polling",
+        "month",
+        f.queue_polling,
+    );
+    add("fixed", "total", "month", f.total);
+    for t in &report.trail {
+        for (cost, usd) in [
+            ("DynamoDB per million records", t.dynamodb_per_million),
+            ("Lambda per million records", t.lambda_per_million),
+            ("SQS per million records", t.sqs_per_million),
+            ("per million records", t.total_per_million),
+            ("month", t.month),
+        ] {
+            add("trail", &t.source, cost, usd);
+        }
+    }
+    add(
+        "all in",
+        "configured poll rate, fixed, trail",
+        "month",
+        report.all_in,
+    );
+    listing
 }
 
 /// The derived metric families, the fixed costs, the trail per source and the month all in.

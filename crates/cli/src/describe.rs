@@ -284,7 +284,45 @@ pub fn sections(
     out
 }
 
-/// The sections as tables (an empty one says so), or as one JSON object.
+/// Every cell of the sections, one per row: the monitor, the section, the row's number in it,
+/// the field (its column's header, or `value` where the section has none) and the value.
+fn cells(m: &Monitor, sections: &[Section]) -> crate::listing::Listing {
+    use crate::listing::{Cell, Field, Listing};
+    let mut listing = Listing::new(vec![
+        Field::new("monitor_id", "Monitor id"),
+        Field::new("section", "Section"),
+        Field::new("row", "Row"),
+        Field::new("field", "Field"),
+        Field::new("value", "Value"),
+    ]);
+    for (title, header, rows) in sections {
+        for (n, r) in rows.iter().enumerate() {
+            for (i, value) in r.iter().enumerate() {
+                let field = header
+                    .get(i)
+                    .filter(|h| !h.is_empty())
+                    .cloned()
+                    .unwrap_or_else(|| {
+                        if i == 0 {
+                            "name".into()
+                        } else {
+                            "value".into()
+                        }
+                    });
+                listing.push(vec![
+                    Cell::text(m.monitor_id.clone()),
+                    Cell::text(title.clone()),
+                    Cell::Count(n as u64 + 1),
+                    Cell::text(field),
+                    Cell::text(value.clone()),
+                ]);
+            }
+        }
+    }
+    listing
+}
+
+/// The sections as tables (an empty one says so), one JSON object, or CSV (see [`cells`]).
 pub fn print(
     out: &mut dyn std::io::Write,
     format: crate::Format,
@@ -292,6 +330,9 @@ pub fn print(
     m: &Monitor,
     sections: &[Section],
 ) -> Result<(), CliError> {
+    if format == crate::Format::Csv {
+        return write!(out, "{}", cells(m, sections).csv()?).map_err(CliError::output);
+    }
     if format == crate::Format::Json {
         let mut doc = BTreeMap::new();
         for (title, header, rows) in sections {

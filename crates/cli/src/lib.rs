@@ -8,6 +8,10 @@ pub mod deployed;
 pub mod describe;
 pub mod env;
 pub mod html;
+pub mod listing;
+pub mod manual;
+pub mod period;
+pub mod redate;
 pub mod render;
 pub mod stack;
 pub mod trail;
@@ -40,7 +44,8 @@ pub struct Cli {
     /// The AWS profile to use (default: AWS_PROFILE).
     #[arg(long, global = true)]
     pub profile: Option<String>,
-    /// How to print lists: table (fits the terminal), wide (every column), json or csv.
+    /// How to print lists, each the same rows with the same fields: table (the fields that fit
+    /// the terminal), wide (every field), json or csv.
     #[arg(short = 'o', long = "output", global = true, value_enum)]
     pub output: Option<Format>,
     /// More log lines on stderr: -v (info), -vv (debug). LOG=<filter> overrides.
@@ -65,7 +70,7 @@ pub struct StatusFilter {
     pub users: bool,
     pub pool: Option<String>,
     pub kind: Option<alerting::KindArg>,
-    pub status: Option<StatusArg>,
+    pub status: Vec<StatusArg>,
 }
 
 /// How a list is printed.
@@ -73,9 +78,11 @@ pub struct StatusFilter {
 pub enum Format {
     /// A table as wide as the terminal.
     Table,
-    /// A table with every column.
+    /// A table with every field.
     Wide,
+    /// A JSON list: a row an object, its fields the keys.
     Json,
+    /// CSV: a header of the fields, then a line per row.
     Csv,
 }
 
@@ -113,16 +120,21 @@ pub enum Command {
         /// Only monitors of this type.
         #[arg(long = "type", value_enum)]
         kind: Option<alerting::KindArg>,
-        /// Only monitors with this status (as the evaluator last judged it).
+        /// Only monitors with this status (as the evaluator last judged it); repeat it for
+        /// several: `--status trouble --status critical --status down`.
         #[arg(long, value_enum)]
-        status: Option<StatusArg>,
+        status: Vec<StatusArg>,
     },
     /// A monitor's Log Report: one row per poll.
     Report {
         /// The monitor: its id (userpool/us-east-1_abc, appclient/us-east-1_abc/<client id>)
-        /// or its name (with --html: only this monitor; the whole estate otherwise).
-        #[arg(long, required_unless_present = "html")]
+        /// or its name, as `history` and `describe` take it (with --html: only this monitor;
+        /// the whole estate otherwise).
+        #[arg(required_unless_present_any = ["html", "monitor_flag"])]
         monitor: Option<String>,
+        /// The monitor, as earlier versions took it (`--monitor web`).
+        #[arg(long = "monitor", value_name = "MONITOR", conflicts_with = "monitor")]
+        monitor_flag: Option<String>,
         /// CSV, the downloadable Log Report (the same as `-o csv`); a table otherwise.
         #[arg(long)]
         csv: bool,
@@ -130,9 +142,8 @@ pub enum Command {
         /// as charts, outages, top failing IPs and detections.
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
-        /// With --html: how far back, 30m, 24h, 7d... (default 24h)
-        #[arg(long, default_value = "24h")]
-        since: String,
+        #[command(flatten)]
+        since: period::Since,
     },
     /// One monitor in full: configuration, permissions, attribute mapping, user attributes,
     /// identity providers and roles, inventory (profile, alert routing), metrics, outages.
@@ -148,9 +159,8 @@ pub enum Command {
         /// Only these metrics (ids as `thresholds metrics` lists them); all with data otherwise.
         #[arg(long = "metric")]
         metrics: Vec<String>,
-        /// How far back: 30m, 24h, 7d... (default 24h)
-        #[arg(long, default_value = "24h")]
-        since: String,
+        #[command(flatten)]
+        since: period::Since,
     },
     /// Threshold profiles: list, show, set, import, export, and assignment.
     Thresholds {
@@ -168,6 +178,8 @@ pub enum Command {
         /// CSV (the same as `-o csv`).
         #[arg(long)]
         csv: bool,
+        #[command(flatten)]
+        since: period::Since,
     },
     /// Edit an outage.
     Outage {
@@ -183,9 +195,9 @@ pub enum Command {
     /// and at 1 min, 5 min, 15 min and 1 h; each derived metric family's price; the fixed
     /// costs; the trail per source from its usage records, per million records and a month.
     Cost {
-        /// How much of the poll log to read: 30m, 24h, 7d... (default 24h)
-        #[arg(long, default_value = "24h")]
-        since: String,
+        /// How much of the poll log to read (the polls of the period).
+        #[command(flatten)]
+        since: period::Since,
         /// The configured poll rate: 5m, 1h, or as the stack's PollRate, "rate(5 minutes)"
         /// (default: the interval the poll log shows, else 5 minutes).
         #[arg(long)]
@@ -221,6 +233,19 @@ pub enum Command {
         /// collector polls everything; the evaluator evaluates every pool now).
         #[arg(long)]
         event: Option<PathBuf>,
+        /// Move the event's times so its newest is now (as `redate` prints it): the samples
+        /// in events/ are dated when they were written, and without it what they feed is
+        /// older than the views' default period.
+        #[arg(long, requires = "event")]
+        now: bool,
+    },
+    /// Print an event file with every time in it moved by one amount so its newest is now
+    /// (inside SQS bodies and CloudWatch Logs payloads too), for `sam local invoke -e -`:
+    /// `cognito-watch redate events/trail/logs-subscription.json | sam local invoke
+    /// TrailFunction -e -`. A trail file an S3 notification names is not moved.
+    Redate {
+        /// The event file.
+        file: PathBuf,
     },
 }
 
@@ -448,7 +473,7 @@ async fn dispatch(
 ) -> Result<(), CliError> {
     let format = globals.format;
     match command {
-        Command::Init => init(env, out).await,
+        Command::Init => Box::pin(init(env, out)).await,
         Command::Status {
             json,
             users,
@@ -462,7 +487,7 @@ async fn dispatch(
                 kind,
                 status: wanted,
             };
-            status(env, Format::of(format, json, false), &filter, out).await
+            Box::pin(status(env, Format::of(format, json, false), &filter, out)).await
         }
         Command::Thresholds { command } if !command.needs_store() => match command {
             ThresholdsCommand::Metrics { kind } => {
@@ -486,25 +511,62 @@ async fn dispatch(
             let shown = (Format::of(format, false, false), &look);
             Box::pin(alerting::thresholds(&status, &estate, command, shown, out)).await
         }
-        Command::Outages { monitor, open, csv } => {
-            let status = status_store(env, &env.sdk(3).await)?;
+        Command::Outages {
+            monitor,
+            open,
+            csv,
+            since,
+        } => {
+            let base = env.sdk(3).await;
+            let status = status_store(env, &base)?;
+            let monitor = match monitor {
+                Some(m) => {
+                    let state = StateStore::new(&base, Tables::from_lookup(&env.lookup())?);
+                    Some(monitor_named(&state, &m).await?.to_string())
+                }
+                None => None,
+            };
             let format = Format::of(format, false, csv);
             let look = render::Look::of(env);
-            alerting::outages(&status, monitor, open, format, &look, out).await
+            let shown = alerting::Shown {
+                open,
+                period: &since.period,
+            };
+            Box::pin(alerting::outages(
+                &status, monitor, shown, format, &look, out,
+            ))
+            .await
         }
         Command::Outage { command } => {
             let status = status_store(env, &env.sdk(3).await)?;
-            alerting::outage(&status, command, out).await
+            Box::pin(alerting::outage(&status, command, out)).await
         }
         Command::Report {
             monitor,
+            monitor_flag,
             html: Some(file),
             since,
             ..
-        } => html_report(env, monitor.as_deref(), &since, &file, out).await,
-        Command::Report { monitor, csv, .. } => {
-            let monitor = monitor.unwrap_or_default();
-            report(env, &monitor, Format::of(format, false, csv), out).await
+        } => {
+            Box::pin(html_report(
+                env,
+                monitor.or(monitor_flag).as_deref(),
+                &since.period,
+                &file,
+                out,
+            ))
+            .await
+        }
+        Command::Report {
+            monitor,
+            monitor_flag,
+            csv,
+            since,
+            ..
+        } => {
+            let monitor = monitor.or(monitor_flag).unwrap_or_default();
+            let format = Format::of(format, false, csv);
+            Box::pin(report(env, &monitor, &since.period, format, out)).await
         }
         Command::Cost {
             since,
@@ -521,7 +583,7 @@ async fn dispatch(
             let status = status_store(env, &base).ok();
             let trail = trail_store(env, &base).ok();
             let args = cost::CostArgs {
-                since,
+                since: since.period,
                 rate,
                 table_key,
                 derived_metrics: if no_derived_metrics {
@@ -537,7 +599,13 @@ async fn dispatch(
             write!(out, "{text}").map_err(CliError::output)
         }
         Command::Describe { monitor } => {
-            describe(env, &monitor, Format::of(format, false, false), out).await
+            Box::pin(describe(
+                env,
+                &monitor,
+                Format::of(format, false, false),
+                out,
+            ))
+            .await
         }
         Command::History {
             monitor,
@@ -545,7 +613,7 @@ async fn dispatch(
             since,
         } => {
             let format = Format::of(format, false, false);
-            history(env, &monitor, &metrics, &since, format, out).await
+            Box::pin(history(env, &monitor, &metrics, &since.period, format, out)).await
         }
         Command::Tallies(command) => {
             let store = trail_store(env, &env.sdk(3).await)?;
@@ -567,13 +635,26 @@ async fn dispatch(
                 None => Default::default(),
             };
             let look = render::Look::of(env);
-            trail::run(&store, command, format, &look, &names, out).await
+            Box::pin(trail::run(&store, command, format, &look, &names, out)).await
         }
         Command::Invoke {
             function,
             local,
             event,
-        } => invoke(env, function, local, event, out).await,
+            now,
+        } => {
+            let event = match event {
+                Some(path) => Some((read_event(&path)?, path, now)),
+                None => None,
+            };
+            Box::pin(invoke(env, function, local, event, out)).await
+        }
+        Command::Redate { file } => {
+            let (event, by) = redate::to_now(&read_event(&file)?, chrono::Utc::now());
+            tracing::info!(file = %file.display(), moved_by_seconds = by.num_seconds(), "redated");
+            let text = serde_json::to_string_pretty(&event).map_err(CliError::output)?;
+            line(out, &text)
+        }
         Command::Completions { shell } => completions(shell, out),
     }
 }
@@ -708,42 +789,44 @@ async fn status(
     if let Some(kind) = filter.kind {
         monitors.retain(|m| m.kind == MonitorKind::from(kind));
     }
-    if let Some(wanted) = filter.status {
-        let word = format!("{wanted:?}").to_lowercase();
+    if !filter.status.is_empty() {
+        let words: Vec<String> = filter
+            .status
+            .iter()
+            .map(|s| format!("{s:?}").to_lowercase())
+            .collect();
         monitors.retain(|m| {
             statuses
                 .get(&m.monitor_id)
-                .is_some_and(|s| s.status.as_str() == word)
+                .is_some_and(|s| words.iter().any(|w| s.status.as_str() == w))
         });
     }
-    let look = render::Look::of(env);
-    let text = match format {
-        Format::Json => render::status_json(&monitors, &statuses, filter.users),
-        Format::Csv => render::status_csv(&monitors, &statuses, filter.users)?,
-        Format::Wide => render::status_table(&monitors, &statuses, filter.users, &look),
-        Format::Table => {
-            let mut trends = std::collections::BTreeMap::new();
-            for m in monitors
-                .iter()
-                .filter(|m| filter.users || m.kind != MonitorKind::User)
-            {
-                let Some(metric) = render::key_metric_id(m) else {
-                    continue;
-                };
-                let rows = store
-                    .recent_history(&m.monitor_id, render::TREND_POLLS as i32)
-                    .await?;
-                trends.insert(
-                    m.monitor_id.clone(),
-                    rows.iter()
-                        .map(|r| r.metrics.get(metric).copied())
-                        .collect(),
-                );
-            }
-            render::status_compact(&monitors, &statuses, filter.users, &trends, &look)
-        }
-    };
-    line(out, &text)
+    let mut trends = std::collections::BTreeMap::new();
+    for m in monitors
+        .iter()
+        .filter(|m| filter.users || m.kind != MonitorKind::User)
+    {
+        let Some(metric) = render::key_metric_id(m) else {
+            continue;
+        };
+        let rows = store
+            .recent_history(&m.monitor_id, render::TREND_POLLS as i32)
+            .await?;
+        trends.insert(
+            m.monitor_id.clone(),
+            rows.iter()
+                .map(|r| (r.row_time(), r.metrics.get(metric).copied()))
+                .collect(),
+        );
+    }
+    let empty =
+        "no monitors: run the collector (cognito-watch invoke collector), or loosen the filters";
+    render::status_listing(&monitors, &statuses, filter.users, &trends).emit(
+        out,
+        format,
+        &render::Look::of(env),
+        empty,
+    )
 }
 
 /// The evaluator's statuses of every monitor under these roots (one Query per root), none
@@ -795,50 +878,58 @@ async fn history_of(
 async fn report(
     env: &Env,
     monitor: &str,
+    period: &period::Period,
     format: Format,
     out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
-    let store = StateStore::new(&env.sdk(3).await, Tables::from_lookup(&env.lookup())?);
+    let base = env.sdk(3).await;
+    let store = StateStore::new(&base, Tables::from_lookup(&env.lookup())?);
     let id = monitor_named(&store, monitor).await?;
-    let rows = history_of(&store, &id).await?;
-    let text = match format {
-        Format::Csv => render::report_csv(id.kind(), &rows)?,
-        Format::Json => {
-            let mut text = serde_json::to_string_pretty(&rows).map_err(CliError::output)?;
-            text.push('\n');
-            text
-        }
-        Format::Table | Format::Wide => {
-            render::report_table(id.kind(), &rows, &render::Look::of(env))
-        }
+    let from = period.start(chrono::Utc::now())?;
+    let mut rows = history_of(&store, &id).await?;
+    rows.retain(|r| r.in_period(from));
+    let name = store
+        .get_monitor(&id)
+        .await?
+        .map_or_else(|| id.to_string(), |m| m.name);
+    let outages = match env.get("STATUS_TABLE") {
+        Some(_) => Some(
+            status_store(env, &base)?
+                .outages(Some(&id.to_string()))
+                .await?,
+        ),
+        None => None,
     };
-    write!(out, "{text}").map_err(CliError::output)
+    let listing = render::report_listing(id.kind(), &name, &rows, outages.as_deref());
+    let empty = format!("no polls of {id} in the last {period}");
+    listing.emit(out, format, &render::Look::of(env), &empty)
 }
 
 /// `report --html FILE`: the estate (or one monitor) over the period, as one page.
 async fn html_report(
     env: &Env,
     monitor: Option<&str>,
-    since: &str,
+    period: &period::Period,
     file: &std::path::Path,
     out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
-    let period = cognito_watch_core::trail::parse_period(since).map_err(CliError::Usage)?;
     let now = chrono::Utc::now();
-    let from = now - period;
+    let from = period.start(now)?;
     let base = env.sdk(3).await;
     let store = StateStore::new(&base, Tables::from_lookup(&env.lookup())?);
     let mut monitors = store.load_estate().await?;
+    let mut only = None;
     if let Some(id) = monitor {
         let keep = describe::find(&monitors, id)?.monitor_id.clone();
         monitors.retain(|m| m.monitor_id == keep);
+        only = Some(keep);
     }
     let statuses = statuses_of(env, &base, &monitors).await?;
     let mut outages = Vec::new();
     if env.get("STATUS_TABLE").is_some() {
         let status = status_store(env, &base)?;
         outages = status
-            .outages(monitor)
+            .outages(only.as_deref())
             .await?
             .into_iter()
             .filter(|o| o.ended_at.is_none_or(|e| e >= from))
@@ -848,7 +939,7 @@ async fn html_report(
     let mut charts = Vec::new();
     for (depth, m) in render::tree(&monitors, false) {
         let mut rows = store.history(&m.monitor_id).await?;
-        rows.retain(|r| r.row_time() >= from);
+        rows.retain(|r| r.in_period(from));
         charts.push(html::Charts {
             monitor: m.clone(),
             status: statuses.get(&m.monitor_id).cloned(),
@@ -902,7 +993,7 @@ async fn html_report(
     }
     let page = html::Page {
         generated_at: now,
-        since: since.to_string(),
+        since: period.text.clone(),
         monitors: charts,
         outages,
         failing_ips,
@@ -968,14 +1059,13 @@ async fn history(
     env: &Env,
     monitor: &str,
     metrics: &[String],
-    since: &str,
+    period: &period::Period,
     format: Format,
     out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
     let store = StateStore::new(&env.sdk(3).await, Tables::from_lookup(&env.lookup())?);
     let id = monitor_named(&store, monitor).await?;
-    let period = cognito_watch_core::trail::parse_period(since).map_err(CliError::Usage)?;
-    let from = chrono::Utc::now() - period;
+    let from = period.start(chrono::Utc::now())?;
     let unknown: Vec<&String> = metrics
         .iter()
         .filter(|m| cognito_watch_core::inventory::catalogue::find(id.kind(), m).is_none())
@@ -987,9 +1077,21 @@ async fn history(
         )));
     }
     let mut rows = history_of(&store, &id).await?;
-    rows.retain(|r| r.row_time() >= from);
+    rows.retain(|r| r.in_period(from));
     let series = render::Series::of(id.kind(), &rows, metrics);
     render::history(out, format, &render::Look::of(env), &series)
+}
+
+/// An event file, read and parsed.
+fn read_event(path: &std::path::Path) -> Result<serde_json::Value, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CliError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|source| CliError::Json {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// `invoke`: run a function's handler in-process with this environment's settings.
@@ -997,20 +1099,20 @@ async fn invoke(
     env: &Env,
     function: Function,
     local: bool,
-    event: Option<PathBuf>,
+    event: Option<(serde_json::Value, PathBuf, bool)>,
     out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
-    let payload = match &event {
+    let payload = match event {
         None => serde_json::json!({}),
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| CliError::Read {
-                path: path.clone(),
-                source,
-            })?;
-            serde_json::from_str(&text).map_err(|source| CliError::Json {
-                path: path.clone(),
-                source,
-            })?
+        Some((event, _, false)) => event,
+        Some((event, path, true)) => {
+            let (moved, by) = redate::to_now(&event, chrono::Utc::now());
+            eprintln!(
+                "{}: its times moved forward by {} (its newest is now)",
+                path.display(),
+                render::duration(by)
+            );
+            moved
         }
     };
     let deployed = match function {

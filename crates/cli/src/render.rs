@@ -104,14 +104,19 @@ fn key_metrics(kind: MonitorKind) -> &'static [&'static str] {
 }
 
 fn status_word(m: &Monitor) -> String {
-    match m.poll.outcome {
+    status_word_of(m.poll.outcome)
+}
+
+/// A poll's outcome in one lower-case word.
+fn status_word_of(outcome: PollOutcome) -> String {
+    match outcome {
         PollOutcome::Ok => "ok".into(),
         PollOutcome::Stale => "stale".into(),
         PollOutcome::Deleted => "deleted".into(),
     }
 }
 
-fn metrics_text(m: &Monitor) -> String {
+fn metrics_text(m: &Monitor) -> Vec<String> {
     key_metrics(m.kind)
         .iter()
         .filter_map(|id| {
@@ -124,8 +129,7 @@ fn metrics_text(m: &Monitor) -> String {
                     .map_or("no data".into(), |v| format_value(*v))
             ))
         })
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect()
 }
 
 /// The estate in tree order (depth, monitor): by region, each root followed by its children.
@@ -174,68 +178,6 @@ pub fn tree(monitors: &[Monitor], users: bool) -> Vec<(usize, &Monitor)> {
     out
 }
 
-/// The evaluator's status and reasons, or a note that it has not evaluated the monitor.
-fn evaluation_text(st: Option<&MonitorStatus>) -> String {
-    match st {
-        None => "not evaluated".into(),
-        Some(st) => {
-            let mut lines = vec![format!(
-                "{} since {}",
-                st.status.as_str().to_uppercase(),
-                when(st.since)
-            )];
-            for r in st.reasons.iter().take(6) {
-                lines.push(truncate(&r.to_string(), 90));
-            }
-            if st.reasons.len() > 6 {
-                lines.push(format!("… {} more", st.reasons.len() - 6));
-            }
-            lines.join("\n")
-        }
-    }
-}
-
-/// The compact status tree: each monitor's name (indented under its pool), type, status and
-/// its first key metric. `-o wide` has the rest.
-pub fn status_compact(
-    monitors: &[Monitor],
-    statuses: &BTreeMap<String, MonitorStatus>,
-    users: bool,
-    trends: &BTreeMap<String, Vec<Option<f64>>>,
-    look: &Look,
-) -> String {
-    if monitors.is_empty() {
-        return "no monitors: run the collector (cognito-watch invoke collector), or loosen the filters".into();
-    }
-    let mut table = look.table(["Monitor", "Type", "Status", "Key metric", "Trend"]);
-    let mut region = None;
-    for (depth, m) in tree(monitors, users) {
-        let here = (m.account.as_str(), m.region.as_str());
-        if region != Some(here) {
-            region = Some(here);
-            table.add_row([format!("{} / {}", m.account, m.region)]);
-        }
-        let name = if depth == 0 {
-            m.name.clone()
-        } else {
-            format!("└ {}", m.name)
-        };
-        table.add_row(vec![
-            comfy_table::Cell::new(name),
-            comfy_table::Cell::new(short_kind(m.kind)),
-            look.status_cell(&status_of(m, statuses.get(&m.monitor_id))),
-            comfy_table::Cell::new(key_metric(m)),
-            comfy_table::Cell::new(
-                trends
-                    .get(&m.monitor_id)
-                    .map(|v| sparkline(v, TREND_POLLS))
-                    .unwrap_or_default(),
-            ),
-        ]);
-    }
-    table.to_string()
-}
-
 /// A kind in one short word.
 fn short_kind(kind: MonitorKind) -> &'static str {
     match kind {
@@ -247,12 +189,12 @@ fn short_kind(kind: MonitorKind) -> &'static str {
     }
 }
 
-/// The evaluator's status word, or the poll's when the monitor was not evaluated.
-fn status_of(m: &Monitor, st: Option<&MonitorStatus>) -> String {
-    match st {
-        Some(st) => st.status.as_str().to_string(),
-        None => format!("{} (not evaluated)", status_word(m)),
-    }
+/// The evaluator's status word, or that it has not evaluated the monitor.
+fn status_of(st: Option<&MonitorStatus>) -> String {
+    st.map_or_else(
+        || "not evaluated".into(),
+        |st| st.status.as_str().to_string(),
+    )
 }
 
 /// How many polls the status trend shows.
@@ -276,41 +218,6 @@ fn key_metric(m: &Monitor) -> String {
                 .map(|v| format!("{} {}", def.label, format_value(*v)))
         })
         .unwrap_or_else(|| "no data".into())
-}
-
-/// The status tree as CSV: one row per monitor.
-pub fn status_csv(
-    monitors: &[Monitor],
-    statuses: &BTreeMap<String, MonitorStatus>,
-    users: bool,
-) -> Result<String, CliError> {
-    let header = [
-        "account",
-        "region",
-        "monitor_id",
-        "name",
-        "type",
-        "status",
-        "poll",
-        "key_metric",
-    ];
-    let rows = tree(monitors, users).into_iter().map(|(_, m)| {
-        let status = statuses
-            .get(&m.monitor_id)
-            .map(|s| s.status.as_str().to_string())
-            .unwrap_or_default();
-        vec![
-            m.account.clone(),
-            m.region.clone(),
-            m.monitor_id.clone(),
-            m.name.clone(),
-            short_kind(m.kind).to_string(),
-            status,
-            status_word(m),
-            key_metric(m),
-        ]
-    });
-    csv_text(&header, rows)
 }
 
 /// CSV text: a header, then the rows. A text cell a spreadsheet would evaluate as a formula
@@ -348,144 +255,146 @@ fn neutralised(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// The full status tree (`-o wide`): statuses with their reasons, poll outcomes, every key
-/// metric and the metric window.
-pub fn status_table(
+/// The status tree as one listing: a row per monitor in tree order. The compact table shows
+/// each monitor's name (indented under its pool, grouped by account and region), type, status,
+/// key metric and its trend over the last polls; `-o wide`, CSV and JSON add the ids, the
+/// evaluator's reasons and since when, the poll's outcome, every key metric and the window.
+pub fn status_listing(
     monitors: &[Monitor],
     statuses: &BTreeMap<String, MonitorStatus>,
     users: bool,
-    look: &Look,
-) -> String {
-    let mut table = look.table([
-        "Account / Region",
-        "Monitor",
-        "Type",
-        "Status",
-        "Poll",
-        "Key metrics",
-        "Window (UTC)",
+    trends: &BTreeMap<String, crate::listing::Points>,
+) -> crate::listing::Listing {
+    use crate::listing::{Cell, Field, Listing};
+    let mut listing = Listing::new(vec![
+        Field::new("account", "Account").wide(),
+        Field::new("region", "Region").wide(),
+        Field::new("monitor_id", "Monitor id").wide(),
+        Field::new("name", "Monitor"),
+        Field::new("type", "Type"),
+        Field::new("status", "Status"),
+        Field::new("since", "Since (UTC)").wide(),
+        Field::new("reasons", "Reasons").wide(),
+        Field::new("poll", "Poll").wide(),
+        Field::new("poll_reason", "Poll reason").wide(),
+        Field::new("key_metric", "Key metric"),
+        Field::new("key_metrics", "Key metrics").wide(),
+        Field::new("window_start", "Window start (UTC)").wide(),
+        Field::new("window_end", "Window end (UTC)").wide(),
+        Field::new("trend", "Trend"),
     ]);
+    listing.group_by = Some(vec![0, 1]);
     for (depth, m) in tree(monitors, users) {
-        let name = if depth == 0 {
-            format!("{}\n{}", m.name, m.monitor_id)
-        } else {
-            format!("  └ {}\n    {}", m.name, m.monitor_id)
-        };
-        let status = match &m.poll.reason {
-            Some(r) => format!("{}: {}", status_word(m), truncate(r, 80)),
-            None => status_word(m),
-        };
-        let window = m
-            .metrics_window
-            .map(|w| format!("{}–{}", w.start.format("%H:%M"), w.end.format("%H:%M")))
-            .unwrap_or_default();
-        table.add_row([
-            format!("{}\n{}", m.account, m.region),
-            name,
-            m.kind.label().to_string(),
-            evaluation_text(statuses.get(&m.monitor_id)),
-            status,
-            metrics_text(m),
-            window,
+        let st = statuses.get(&m.monitor_id);
+        listing.push(vec![
+            Cell::text(m.account.clone()),
+            Cell::text(m.region.clone()),
+            Cell::text(m.monitor_id.clone()),
+            Cell::Child {
+                text: m.name.clone(),
+                depth,
+            },
+            Cell::text(short_kind(m.kind)),
+            Cell::Status(status_of(st)),
+            Cell::Time(st.map(|s| s.since)),
+            Cell::List(
+                st.map(|s| s.reasons.iter().map(ToString::to_string).collect())
+                    .unwrap_or_default(),
+            ),
+            Cell::Status(status_word(m)),
+            Cell::text(m.poll.reason.clone().unwrap_or_default()),
+            Cell::text(key_metric(m)),
+            Cell::List(metrics_text(m)),
+            Cell::Time(m.metrics_window.map(|w| w.start)),
+            Cell::Time(m.metrics_window.map(|w| w.end)),
+            Cell::Trend(trends.get(&m.monitor_id).cloned().unwrap_or_default()),
         ]);
     }
-    if monitors.is_empty() {
-        return "no monitors yet: run the collector (cognito-watch invoke collector)".into();
-    }
-    table.to_string()
+    listing
 }
 
-pub fn status_json(
-    monitors: &[Monitor],
-    statuses: &BTreeMap<String, MonitorStatus>,
-    users: bool,
-) -> String {
-    let list: Vec<serde_json::Value> = tree(monitors, users)
-        .into_iter()
-        .map(|(_, m)| {
-            let mut v = serde_json::to_value(m).unwrap_or_default();
-            if let (Some(obj), Some(st)) = (v.as_object_mut(), statuses.get(&m.monitor_id)) {
-                obj.insert(
-                    "evaluation".into(),
-                    serde_json::to_value(st).unwrap_or_default(),
-                );
-            }
-            v
+/// A monitor's Log Report as a listing: a row per poll with when it ran, the window it read
+/// (and its length), the status the poll left the monitor in (from its outages; none without a
+/// status table), the poll's outcome, and each metric of the kind, a count over the window with its
+/// per-minute rate beside it. The compact table folds the metrics with data into one column.
+pub fn report_listing(
+    kind: MonitorKind,
+    name: &str,
+    rows: &[HistoryRow],
+    outages: Option<&[cognito_watch_core::alerting::status::Outage]>,
+) -> crate::listing::Listing {
+    use crate::listing::{Cell, Field, Listing};
+    let mut fields = vec![
+        Field::new("monitor_id", "Monitor id").wide(),
+        Field::new("monitor", "Monitor").wide(),
+        Field::new("collected_at", "Collected (UTC)"),
+        Field::new("window_start", "Window start (UTC)"),
+        Field::new("window_end", "Window end (UTC)").wide(),
+        Field::new("window_minutes", "Minutes"),
+        Field::new("status", "Status after"),
+        Field::new("poll_outcome", "Poll"),
+        Field::new("poll_reason", "Poll reason"),
+    ];
+    let metrics = catalogue::metrics(kind);
+    for def in &metrics {
+        fields.push(Field::new(def.id, def.label).folded("Metrics"));
+        if def.counts_the_window() {
+            fields.push(
+                Field::new(
+                    format!("{}_per_minute", def.id),
+                    format!("{} per minute", def.label),
+                )
+                .folded("Metrics"),
+            );
+        }
+    }
+    let mut listing = Listing::new(fields);
+    // The status a poll left the monitor in: as the outages record it just before the next
+    // poll (the evaluator judges a poll as soon as it is written), or now for the last one.
+    let mut times: Vec<chrono::DateTime<chrono::Utc>> =
+        rows.iter().map(|r| r.collected_at).collect();
+    times.sort();
+    let left_in = |at: chrono::DateTime<chrono::Utc>| {
+        let until = times
+            .iter()
+            .find(|t| **t > at)
+            .map_or_else(chrono::Utc::now, |t| *t - chrono::Duration::seconds(1));
+        outages.map_or_else(String::new, |o| {
+            cognito_watch_core::alerting::status::status_at(o, until.max(at))
+                .as_str()
+                .to_string()
         })
-        .collect();
-    serde_json::to_string_pretty(&list).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
-}
-
-pub fn report_csv(kind: MonitorKind, rows: &[HistoryRow]) -> Result<String, CliError> {
-    let header = HistoryRow::csv_header(kind);
-    let header: Vec<&str> = header.iter().map(AsRef::as_ref).collect();
-    csv_text(&header, rows.iter().map(HistoryRow::csv_record))
-}
-
-pub fn report_table(kind: MonitorKind, rows: &[HistoryRow], look: &Look) -> String {
-    let header = HistoryRow::csv_header(kind);
-    let mut table = look.table(
-        header
-            .iter()
-            .take(5)
-            .cloned()
-            .chain(std::iter::once("Metrics".to_string())),
-    );
-    for r in rows {
-        let rec = r.csv_record();
-        let metrics: Vec<String> = header
-            .iter()
-            .zip(rec.iter())
-            .skip(5)
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(h, v)| format!("{h}: {v}"))
-            .collect();
-        table.add_row(
-            rec.into_iter()
-                .take(5)
-                .chain(std::iter::once(metrics.join("\n"))),
-        );
-    }
-    format!("{table}\n")
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(n).collect::<String>())
-    }
-}
-
-/// A list in the asked `format`: a table (`empty` when there are no rows), CSV with the same
-/// header and cells, or JSON (`json_rows`, the same rows with typed values).
-pub fn emit(
-    out: &mut dyn std::io::Write,
-    format: crate::Format,
-    look: &Look,
-    header: &[&str],
-    rows: Vec<Vec<String>>,
-    json_rows: Vec<serde_json::Value>,
-    empty: &str,
-) -> Result<(), CliError> {
-    let text = match format {
-        crate::Format::Json => {
-            serde_json::to_string_pretty(&json_rows).map_err(CliError::output)?
-        }
-        crate::Format::Csv => {
-            let text = csv_text(header, rows)?;
-            return write!(out, "{text}").map_err(CliError::output);
-        }
-        crate::Format::Table | crate::Format::Wide if rows.is_empty() => empty.to_string(),
-        crate::Format::Table | crate::Format::Wide => {
-            let mut table = look.table(header.iter().copied());
-            for r in rows {
-                table.add_row(r);
-            }
-            table.to_string()
-        }
     };
-    writeln!(out, "{text}").map_err(CliError::output)
+    for r in rows {
+        let minutes = r
+            .window
+            .map(|w| (w.end - w.start).num_seconds() as f64 / 60.0)
+            .filter(|m| *m > 0.0);
+        let mut row = vec![
+            Cell::text(r.monitor_id.clone()),
+            Cell::text(name),
+            Cell::Time(Some(r.collected_at)),
+            Cell::Time(r.window.map(|w| w.start)),
+            Cell::Time(r.window.map(|w| w.end)),
+            Cell::Number(minutes),
+            Cell::Status(left_in(r.collected_at)),
+            Cell::Status(status_word_of(r.outcome)),
+            Cell::text(r.reason.clone().unwrap_or_default()),
+        ];
+        for def in &metrics {
+            let value = r.metrics.get(def.id).copied();
+            row.push(Cell::Number(value));
+            if def.counts_the_window() {
+                row.push(Cell::Number(
+                    value
+                        .zip(minutes)
+                        .map(|(v, m)| (v / m * 100.0).round() / 100.0),
+                ));
+            }
+        }
+        listing.push(row);
+    }
+    listing
 }
 
 /// The bars of a sparkline, lowest to highest.
@@ -569,43 +478,28 @@ pub fn history(
     look: &Look,
     series: &[Series],
 ) -> Result<(), CliError> {
-    let shown = |v: Option<f64>| v.map(format_value).unwrap_or_else(|| "-".into());
-    // The chart gets what the other columns leave of the terminal.
-    let width = look
-        .width
-        .map_or(48, |w| usize::from(w).saturating_sub(60).max(8));
-    let header = ["Metric", "Trend", "Min", "Max", "Last", "Polls"];
-    let rows = series
-        .iter()
-        .map(|s| {
-            let values: Vec<Option<f64>> = s.points.iter().map(|(_, v)| *v).collect();
-            vec![
-                s.label.clone(),
-                sparkline(&values, width),
-                shown(s.min()),
-                shown(s.max()),
-                shown(s.last()),
-                s.points.len().to_string(),
-            ]
-        })
-        .collect();
-    let json_rows = series
-        .iter()
-        .map(|s| {
-            serde_json::json!({"metric": s.metric, "label": s.label, "min": s.min(), "max": s.max(),
-                "last": s.last(),
-                "points": s.points.iter().map(|(at, v)| serde_json::json!({"at": at, "value": v})).collect::<Vec<_>>()})
-        })
-        .collect();
-    emit(
-        out,
-        format,
-        look,
-        &header,
-        rows,
-        json_rows,
-        "no data in the period",
-    )
+    use crate::listing::{Cell, Field, Listing};
+    let mut listing = Listing::new(vec![
+        Field::new("metric", "Id").wide(),
+        Field::new("label", "Metric"),
+        Field::new("points", "Trend"),
+        Field::new("min", "Min"),
+        Field::new("max", "Max"),
+        Field::new("last", "Last"),
+        Field::new("polls", "Polls"),
+    ]);
+    for s in series {
+        listing.push(vec![
+            Cell::text(s.metric.clone()),
+            Cell::text(s.label.clone()),
+            Cell::Trend(s.points.clone()),
+            Cell::Number(s.min()),
+            Cell::Number(s.max()),
+            Cell::Number(s.last()),
+            Cell::Count(s.points.len() as u64),
+        ]);
+    }
+    listing.emit(out, format, look, "no data in the period")
 }
 
 #[cfg(test)]
@@ -630,16 +524,16 @@ mod tests {
             width: None,
             colour: false,
         };
-        emit(
-            &mut out,
-            crate::Format::Csv,
-            &look,
-            &["name", "value"],
-            rows,
-            Vec::new(),
-            "",
-        )
-        .unwrap();
+        let mut listing = crate::listing::Listing::new(vec![
+            crate::listing::Field::new("name", "Name"),
+            crate::listing::Field::new("value", "Value"),
+        ]);
+        for r in rows {
+            listing.push(r.into_iter().map(crate::listing::Cell::Text).collect());
+        }
+        listing
+            .emit(&mut out, crate::Format::Csv, &look, "")
+            .unwrap();
         String::from_utf8(out).unwrap()
     }
 

@@ -8,11 +8,10 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use cognito_watch_aws::TrailStore;
 use cognito_watch_core::trail::{
-    merge_windows, parse_period, valid_identity_pool_id, valid_region_scope, window_of, Counts,
-    TallyKind,
+    merge_windows, valid_identity_pool_id, valid_region_scope, window_of, Counts, TallyKind,
 };
-use serde_json::{json, Value};
 
+use crate::listing::{Cell, Field, Listing};
 use crate::CliError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -28,9 +27,8 @@ pub struct QueryArgs {
     /// Only this user pool (`-`: clients not yet inventoried); every pool by default.
     #[arg(long)]
     pub pool: Option<String>,
-    /// How far back: 30m, 1h, 2d... (default 1h; 1d for detections)
-    #[arg(long)]
-    pub since: Option<String>,
+    #[command(flatten)]
+    pub since: crate::period::Since,
     /// JSON output (the same as `-o json`).
     #[arg(long)]
     pub json: bool,
@@ -87,27 +85,21 @@ pub async fn run(
     names: &std::collections::HashMap<String, String>,
     out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
-    let q = |a: QueryArgs, default: &str| Query {
+    let q = |a: QueryArgs| Query {
         store,
         names,
         pool: a.pool,
-        since: a.since.unwrap_or_else(|| default.to_string()),
+        since: a.since.period,
         format: crate::Format::of(format, a.json, false),
         look,
     };
     match command {
-        TallyCommand::Failures { query, by } => failures(&q(query, DEFAULT_SINCE), by, out).await,
-        TallyCommand::RefreshFailures { query } => {
-            refresh_failures(&q(query, DEFAULT_SINCE), out).await
-        }
-        TallyCommand::TopIps { query, limit } => {
-            top_ips(&q(query, DEFAULT_SINCE), limit, out).await
-        }
-        TallyCommand::M2m { query } => m2m(&q(query, DEFAULT_SINCE), out).await,
-        TallyCommand::IdentityPools { query } => {
-            identity_pools(&q(query, DEFAULT_SINCE), out).await
-        }
-        TallyCommand::Detections { query } => detections(&q(query, "1d"), out).await,
+        TallyCommand::Failures { query, by } => failures(&q(query), by, out).await,
+        TallyCommand::RefreshFailures { query } => refresh_failures(&q(query), out).await,
+        TallyCommand::TopIps { query, limit } => top_ips(&q(query), limit, out).await,
+        TallyCommand::M2m { query } => m2m(&q(query), out).await,
+        TallyCommand::IdentityPools { query } => identity_pools(&q(query), out).await,
+        TallyCommand::Detections { query } => detections(&q(query), out).await,
     }
 }
 
@@ -117,7 +109,7 @@ pub struct Query<'a> {
     /// Names of pools and app clients by id (the inventory's), shown beside the ids.
     pub names: &'a std::collections::HashMap<String, String>,
     pub pool: Option<String>,
-    pub since: String,
+    pub since: crate::period::Period,
     pub format: crate::Format,
     pub look: &'a crate::render::Look,
 }
@@ -131,12 +123,9 @@ impl Query<'_> {
         }
     }
 
+    /// The first tally window that overlaps the period.
     fn start(&self) -> Result<DateTime<Utc>, CliError> {
-        let period = parse_period(&self.since).map_err(CliError::Usage)?;
-        let start = Utc::now().checked_sub_signed(period).ok_or_else(|| {
-            CliError::Usage(format!("--since {}: reaches before the year 0", self.since))
-        })?;
-        Ok(window_of(start))
+        Ok(window_of(self.since.start(Utc::now())?))
     }
 
     /// The pools asked for, or every pool (the account and region totals, which count the
@@ -210,15 +199,14 @@ impl Query<'_> {
             .collect())
     }
 
-    fn emit(
-        &self,
-        out: &mut dyn std::io::Write,
-        header: &[&str],
-        rows: Vec<Vec<String>>,
-        json_rows: Vec<Value>,
-    ) -> Result<(), CliError> {
+    fn emit(&self, out: &mut dyn std::io::Write, listing: &Listing) -> Result<(), CliError> {
         let empty = format!("nothing in the last {}", self.since);
-        crate::render::emit(out, self.format, self.look, header, rows, json_rows, &empty)
+        listing.emit(out, self.format, self.look, &empty)
+    }
+
+    /// A pool or app client id with its inventory name.
+    fn cell(&self, id: &str) -> Cell {
+        Cell::named(id, self.names)
     }
 }
 
@@ -229,25 +217,6 @@ fn most_failing(mut rows: Vec<(String, String, Counts)>) -> Vec<(String, String,
     rows
 }
 
-/// The most frequent entries (error codes, event names), `name ×n`, at most `max`.
-fn top_errors(by_error: &BTreeMap<String, u64>, max: usize) -> String {
-    let mut v: Vec<(&String, &u64)> = by_error.iter().collect();
-    v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    v.into_iter()
-        .take(max)
-        .map(|(c, n)| format!("{c} ×{n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "-".into()
-    } else {
-        format!("{:.1}", 100.0 * part as f64 / whole as f64)
-    }
-}
-
 /// Query 1: failures by error code, source IP or app client.
 pub async fn failures(q: &Query<'_>, by: By, out: &mut dyn std::io::Write) -> Result<(), CliError> {
     let kind = match by {
@@ -256,53 +225,43 @@ pub async fn failures(q: &Query<'_>, by: By, out: &mut dyn std::io::Write) -> Re
         By::Client => TallyKind::Client,
     };
     let rows = most_failing(q.merged(kind).await?);
-    let (header, table, json_rows): (Vec<&str>, Vec<Vec<String>>, Vec<Value>) = match by {
-        By::ErrorCode => (
-            vec!["Pool", "Error code", "Failures"],
-            rows.iter()
-                .map(|(p, k, c)| vec![q.named(p), q.named(k), c.failures.to_string()])
-                .collect(),
-            rows.iter()
-                .map(|(p, k, c)| json!({"pool": p, "error_code": k, "failures": c.failures}))
-                .collect(),
-        ),
-        By::Ip | By::Client => (
-            vec![
-                "Pool",
-                if by == By::Ip {
-                    "Source IP"
-                } else {
-                    "App client"
-                },
-                "Requests",
-                "Sign-in attempts",
-                "Failures",
-                "Failure %",
-                "Error codes",
-            ],
-            rows.iter()
-                .map(|(p, k, c)| {
-                    vec![
-                        q.named(p),
-                        q.named(k),
-                        c.requests.to_string(),
-                        c.attempts.to_string(),
-                        c.failures.to_string(),
-                        percent(c.failures, c.requests),
-                        top_errors(&c.by_error, 3),
-                    ]
-                })
-                .collect(),
-            rows.iter()
-                .map(|(p, k, c)| {
-                    json!({"pool": p, (if by == By::Ip { "ip" } else { "client_id" }): k,
-                        "requests": c.requests, "attempts": c.attempts, "failures": c.failures,
-                        "by_error": c.by_error})
-                })
-                .collect(),
-        ),
+    let mut listing = match by {
+        By::ErrorCode => Listing::new(vec![
+            Field::new("pool", "Pool").named(),
+            Field::new("error_code", "Error code"),
+            Field::new("failures", "Failures"),
+        ]),
+        By::Ip | By::Client => Listing::new(vec![
+            Field::new("pool", "Pool").named(),
+            match by {
+                By::Ip => Field::new("ip", "Source IP"),
+                _ => Field::new("client", "App client").named(),
+            },
+            Field::new("requests", "Requests"),
+            Field::new("attempts", "Sign-in attempts"),
+            Field::new("failures", "Failures"),
+            Field::new("failure_percent", "Failure %"),
+            Field::new("by_error", "Error codes"),
+        ]),
     };
-    q.emit(out, &header, table, json_rows)
+    for (p, k, c) in &rows {
+        listing.push(match by {
+            By::ErrorCode => vec![q.cell(p), Cell::text(k.clone()), Cell::Count(c.failures)],
+            By::Ip | By::Client => vec![
+                q.cell(p),
+                match by {
+                    By::Ip => Cell::text(k.clone()),
+                    _ => q.cell(k),
+                },
+                Cell::Count(c.requests),
+                Cell::Count(c.attempts),
+                Cell::Count(c.failures),
+                Cell::percent(c.failures, c.requests),
+                Cell::Tally(c.by_error.clone()),
+            ],
+        });
+    }
+    q.emit(out, &listing)
 }
 
 /// Query 2: token refresh failures per 5-minute bin.
@@ -319,26 +278,21 @@ pub async fn refresh_failures(q: &Query<'_>, out: &mut dyn std::io::Write) -> Re
         }
     }
     bins.retain(|_, (r, f)| *r > 0 || *f > 0);
-    let newest_first: Vec<_> = bins.into_iter().rev().collect();
-    q.emit(
-        out,
-        &["5-minute bin (UTC)", "Pool", "Refreshes", "Refresh failures"],
-        newest_first
-            .iter()
-            .map(|((w, p), (r, f))| {
-                vec![
-                    crate::render::when(*w),
-                    q.named(p),
-                    r.to_string(),
-                    f.to_string(),
-                ]
-            })
-            .collect(),
-        newest_first
-            .iter()
-            .map(|((w, p), (r, f))| json!({"bin": w, "pool": p, "refreshes": r, "refresh_failures": f}))
-            .collect(),
-    )
+    let mut listing = Listing::new(vec![
+        Field::new("bin", "5-minute bin (UTC)"),
+        Field::new("pool", "Pool").named(),
+        Field::new("refreshes", "Refreshes"),
+        Field::new("refresh_failures", "Refresh failures"),
+    ]);
+    for ((w, p), (r, f)) in bins.into_iter().rev() {
+        listing.push(vec![
+            Cell::Time(Some(w)),
+            q.cell(&p),
+            Cell::Count(r),
+            Cell::Count(f),
+        ]);
+    }
+    q.emit(out, &listing)
 }
 
 /// Query 3: the source IPs with the most failures.
@@ -349,36 +303,27 @@ pub async fn top_ips(
 ) -> Result<(), CliError> {
     let mut rows = most_failing(q.merged(TallyKind::Ip).await?);
     rows.truncate(limit);
-    q.emit(
-        out,
-        &[
-            "Pool",
-            "Source IP",
-            "Failures",
-            "Requests",
-            "Distinct users",
-            "Error codes",
-        ],
-        rows.iter()
-            .map(|(p, ip, c)| {
-                vec![
-                    q.named(p),
-                    ip.clone(),
-                    c.failures.to_string(),
-                    c.requests.to_string(),
-                    format!("~{}", c.distinct_failing_subs()),
-                    top_errors(&c.by_error, 3),
-                ]
-            })
-            .collect(),
-        rows.iter()
-            .map(|(p, ip, c)| {
-                json!({"pool": p, "ip": ip, "failures": c.failures, "attempts": c.attempts,
-                    "requests": c.requests,
-                    "distinct_failing_users": c.distinct_failing_subs(), "by_error": c.by_error})
-            })
-            .collect(),
-    )
+    let mut listing = Listing::new(vec![
+        Field::new("pool", "Pool").named(),
+        Field::new("ip", "Source IP"),
+        Field::new("failures", "Failures"),
+        Field::new("attempts", "Sign-in attempts").wide(),
+        Field::new("requests", "Requests"),
+        Field::new("distinct_failing_users", "Distinct users (~)"),
+        Field::new("by_error", "Error codes"),
+    ]);
+    for (p, ip, c) in &rows {
+        listing.push(vec![
+            q.cell(p),
+            Cell::text(ip.clone()),
+            Cell::Count(c.failures),
+            Cell::Count(c.attempts),
+            Cell::Count(c.requests),
+            Cell::Count(c.distinct_failing_subs() as u64),
+            Cell::Tally(c.by_error.clone()),
+        ]);
+    }
+    q.emit(out, &listing)
 }
 
 /// Query 4: token requests per app client, machine-to-machine first.
@@ -390,40 +335,23 @@ pub async fn m2m(q: &Query<'_>, out: &mut dyn std::io::Write) -> Result<(), CliE
             .cmp(&a.2.m2m_requests())
             .then(a.1.cmp(&b.1))
     });
-    let grants = |c: &Counts| {
-        c.by_grant
-            .iter()
-            .map(|(g, n)| format!("{g} ×{n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    q.emit(
-        out,
-        &[
-            "Pool",
-            "App client",
-            "client_credentials requests",
-            "All token requests",
-            "Failures",
-        ],
-        rows.iter()
-            .map(|(p, k, c)| {
-                vec![
-                    q.named(p),
-                    q.named(k),
-                    c.m2m_requests().to_string(),
-                    grants(c),
-                    c.failures.to_string(),
-                ]
-            })
-            .collect(),
-        rows.iter()
-            .map(|(p, k, c)| {
-                json!({"pool": p, "client_id": k, "client_credentials_requests": c.m2m_requests(),
-                    "by_grant": c.by_grant, "failures": c.failures})
-            })
-            .collect(),
-    )
+    let mut listing = Listing::new(vec![
+        Field::new("pool", "Pool").named(),
+        Field::new("client", "App client").named(),
+        Field::new("client_credentials_requests", "client_credentials requests"),
+        Field::new("by_grant", "All token requests"),
+        Field::new("failures", "Failures"),
+    ]);
+    for (p, k, c) in &rows {
+        listing.push(vec![
+            q.cell(p),
+            q.cell(k),
+            Cell::Count(c.m2m_requests()),
+            Cell::Tally(c.by_grant.clone()),
+            Cell::Count(c.failures),
+        ]);
+    }
+    q.emit(out, &listing)
 }
 
 /// One identity pool's activity over the period.
@@ -475,45 +403,33 @@ pub async fn identity_pools(q: &Query<'_>, out: &mut dyn std::io::Write) -> Resu
             .map(|(_, n)| n)
             .sum::<u64>()
     };
-    q.emit(
-        out,
-        &[
-            "Identity pool",
-            "Requests",
-            "Failures",
-            "Failure %",
-            "Error codes",
-            "Source IPs (failing)",
-            "Guest calls",
-            "Authenticated calls",
-            "Calls",
-        ],
-        activity
-            .iter()
-            .map(|(pool, a)| {
-                vec![
-                    pool.clone(),
-                    a.requests.to_string(),
-                    a.failures.to_string(),
-                    percent(a.failures, a.requests),
-                    top_errors(&a.by_error, 3),
-                    format!("{} ({})", a.addresses, a.failing_addresses),
-                    guests(a).to_string(),
-                    authenticated(a).to_string(),
-                    top_errors(&a.by_event, 4),
-                ]
-            })
-            .collect(),
-        activity
-            .iter()
-            .map(|(pool, a)| {
-                json!({"identity_pool": pool, "requests": a.requests, "failures": a.failures,
-                    "by_error": a.by_error, "by_event": a.by_event, "source_ips": a.addresses,
-                    "failing_source_ips": a.failing_addresses, "by_caller_type": a.by_caller,
-                    "guest_requests": guests(a), "authenticated_requests": authenticated(a)})
-            })
-            .collect(),
-    )
+    let mut listing = Listing::new(vec![
+        Field::new("identity_pool", "Identity pool"),
+        Field::new("requests", "Requests"),
+        Field::new("failures", "Failures"),
+        Field::new("failure_percent", "Failure %"),
+        Field::new("by_error", "Error codes"),
+        Field::new("source_ips", "Source IPs"),
+        Field::new("failing_source_ips", "Failing source IPs"),
+        Field::new("guest_requests", "Guest calls"),
+        Field::new("authenticated_requests", "Authenticated calls"),
+        Field::new("by_event", "Calls"),
+    ]);
+    for (pool, a) in &activity {
+        listing.push(vec![
+            Cell::text(pool.clone()),
+            Cell::Count(a.requests),
+            Cell::Count(a.failures),
+            Cell::percent(a.failures, a.requests),
+            Cell::Tally(a.by_error.clone()),
+            Cell::Count(a.addresses as u64),
+            Cell::Count(a.failing_addresses as u64),
+            Cell::Count(guests(a)),
+            Cell::Count(authenticated(a)),
+            Cell::Tally(a.by_event.clone()),
+        ]);
+    }
+    q.emit(out, &listing)
 }
 
 /// The security detections raised over the period.
@@ -524,40 +440,28 @@ pub async fn detections(q: &Query<'_>, out: &mut dyn std::io::Write) -> Result<(
         found.retain(|f| f.finding.concerns(pool) || f.finding.scope.as_deref() == Some(pool));
     }
     found.reverse();
-    q.emit(
-        out,
-        &[
-            "Window (UTC)",
-            "Detection",
-            "Severity",
-            "Pool",
-            "What",
-            "Delivery",
-        ],
-        found
-            .iter()
-            .map(|s| {
-                let d = &s.finding.detection;
-                vec![
-                    crate::render::when(s.finding.window),
-                    d.kind().to_string(),
-                    d.severity().to_string(),
-                    match (&s.finding.pool, &s.finding.scope) {
-                        (Some(p), _) => q.named(p),
-                        (None, Some(scope)) => scope.clone(),
-                        (None, None) => "-".into(),
-                    },
-                    d.facts().join("; "),
-                    s.delivery.state.to_string(),
-                ]
-            })
-            .collect(),
-        found
-            .iter()
-            .map(|s| serde_json::to_value(s).unwrap_or(Value::Null))
-            .collect(),
-    )
+    let mut listing = Listing::new(vec![
+        Field::new("window", "Window (UTC)"),
+        Field::new("detection", "Detection"),
+        Field::new("severity", "Severity"),
+        Field::new("pool", "Pool").named(),
+        Field::new("facts", "What"),
+        Field::new("delivery", "Delivery"),
+    ]);
+    for s in &found {
+        let d = &s.finding.detection;
+        listing.push(vec![
+            Cell::Time(Some(s.finding.window)),
+            Cell::text(d.kind().to_string()),
+            Cell::Status(d.severity().to_string()),
+            match (&s.finding.pool, &s.finding.scope) {
+                (Some(p), _) => q.cell(p),
+                (None, Some(scope)) => q.cell(scope),
+                (None, None) => q.cell("-"),
+            },
+            Cell::List(d.facts()),
+            Cell::text(s.delivery.state.to_string()),
+        ]);
+    }
+    q.emit(out, &listing)
 }
-
-/// `--since` default: the last hour.
-pub const DEFAULT_SINCE: &str = "1h";

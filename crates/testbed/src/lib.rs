@@ -850,6 +850,72 @@ pub async fn cli_output(
     )
     .map_err(|e| cognito_watch_cli::CliError::Usage(e.to_string()))?;
     let mut out = Vec::new();
-    cognito_watch_cli::run(cli, env, &mut out).await?;
+    Box::pin(cognito_watch_cli::run(cli, env, &mut out)).await?;
     Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// The CLI's output contract (issue 31): `cognito-watch -o csv|json|wide <args>` print the same
+/// rows with the same fields. The CSV has as many rows as the JSON list, its header is every
+/// JSON row's keys, and the wide table has a column per field (a named field's `_name` beside
+/// its id in one column). Returns the JSON rows, which must not be empty (so there is
+/// something to compare).
+pub async fn same_rows_in_every_format(
+    env: &cognito_watch_cli::Env,
+    args: &[&str],
+) -> Vec<serde_json::Value> {
+    let env = env.clone().with([("COLUMNS", "4000")]);
+    let as_format = |format: &'static str| {
+        let args: Vec<&str> = ["-o", format]
+            .into_iter()
+            .chain(args.iter().copied())
+            .collect();
+        let env = env.clone();
+        async move {
+            cli_output(&env, &args)
+                .await
+                .unwrap_or_else(|e| panic!("{args:?}: {e}"))
+        }
+    };
+    let csv = as_format("csv").await;
+    let json: serde_json::Value = serde_json::from_str(&as_format("json").await)
+        .unwrap_or_else(|e| panic!("{args:?} -o json: {e}"));
+    let rows = json.as_array().cloned().unwrap_or_default();
+    assert!(!rows.is_empty(), "{args:?}: rows to compare: {json}");
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let mut header: Vec<String> = reader
+        .headers()
+        .map(|h| h.iter().map(String::from).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        reader.records().count(),
+        rows.len(),
+        "{args:?}: as many CSV rows as JSON rows\n{csv}"
+    );
+    let fields = header
+        .iter()
+        .filter(|h| {
+            h.strip_suffix("_name")
+                .is_none_or(|id| !header.iter().any(|o| o == id))
+        })
+        .count();
+    header.sort();
+    for row in &rows {
+        let mut keys: Vec<String> = row
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        keys.sort();
+        assert_eq!(
+            keys, header,
+            "{args:?}: the JSON row's keys are the CSV's header"
+        );
+    }
+    let wide = as_format("wide").await;
+    let title = wide.lines().nth(1).unwrap_or_default();
+    assert_eq!(
+        title.matches('┆').count() + 1,
+        fields,
+        "{args:?}: the wide table has a column per field\n{wide}"
+    );
+    rows
 }

@@ -264,6 +264,15 @@ impl Outage {
     }
 }
 
+/// A monitor's status at `at`, as its outages record it: the (worst) status of the outage
+/// open then, else up.
+pub fn status_at(outages: &[Outage], at: DateTime<Utc>) -> Status {
+    outages
+        .iter()
+        .find(|o| o.started_at <= at && o.ended_at.is_none_or(|e| at < e))
+        .map_or(Status::Up, |o| o.status)
+}
+
 pub fn outage_id(monitor_id: &str, started_at: DateTime<Utc>) -> String {
     format!("{monitor_id}@{}", started_at.format("%Y-%m-%dT%H:%M:%SZ"))
 }

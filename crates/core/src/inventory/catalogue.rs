@@ -92,6 +92,22 @@ pub enum Source {
     Risk(RiskMetric, Option<RiskLevel>),
 }
 
+impl MetricDef {
+    /// A count of events over the poll's window (a Sum or SampleCount of it), which a
+    /// per-minute rate makes comparable across windows of different lengths; not a gauge, a
+    /// percentage, a one-minute peak or a count of minutes.
+    pub fn counts_the_window(&self) -> bool {
+        matches!(
+            self.source,
+            Source::Successes(_)
+                | Source::Total(_)
+                | Source::Failed(_)
+                | Source::Throttles(_)
+                | Source::Risk(..)
+        )
+    }
+}
+
 /// Threat protection (Plus plan) metrics, dimensions Operation, UserPoolId, RiskLevel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RiskMetric {

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::inventory::catalogue;
 use crate::inventory::monitor::{Monitor, MonitorKind, PollOutcome};
 use crate::inventory::window::Window;
 
@@ -44,44 +43,10 @@ impl HistoryRow {
         self.window.map_or(self.collected_at, |w| w.start)
     }
 
-    /// CSV header of a kind's Log Report: fixed columns, then the catalogue's display names.
-    pub fn csv_header(kind: MonitorKind) -> Vec<String> {
-        let mut h: Vec<String> = [
-            "Collected At",
-            "Window Start",
-            "Window End",
-            "Status",
-            "Reason",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        h.extend(
-            catalogue::metrics(kind)
-                .into_iter()
-                .map(|m| m.label.to_string()),
-        );
-        h
-    }
-
-    /// CSV record matching `csv_header`; a metric without data is an empty cell.
-    pub fn csv_record(&self) -> Vec<String> {
-        let mut r = vec![
-            self.collected_at.to_rfc3339(),
-            self.window
-                .map(|w| w.start.to_rfc3339())
-                .unwrap_or_default(),
-            self.window.map(|w| w.end.to_rfc3339()).unwrap_or_default(),
-            format!("{:?}", self.outcome),
-            self.reason.clone().unwrap_or_default(),
-        ];
-        r.extend(catalogue::metrics(self.kind).into_iter().map(|m| {
-            self.metrics
-                .get(m.id)
-                .map(|v| format_value(*v))
-                .unwrap_or_default()
-        }));
-        r
+    /// Whether this poll is in a period starting at `from`: its window ends in it (a
+    /// snapshot: it was collected in it).
+    pub fn in_period(&self, from: DateTime<Utc>) -> bool {
+        self.window.map_or(self.collected_at, |w| w.end) >= from
     }
 }
 
@@ -144,38 +109,4 @@ pub struct ScopeCursor {
     /// The identity pools' last inventory failed somewhere.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub identity_inventory_retry: bool,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::inventory::monitor::{MonitorDetails, MonitorId};
-
-    #[test]
-    fn csv_rows_follow_the_catalogue_and_leave_no_data_empty() {
-        let now = Utc::now();
-        let id = MonitorId::AppClient {
-            pool: "p".into(),
-            client_id: "c".into(),
-        };
-        let mut m = Monitor::new(
-            &id,
-            "web".into(),
-            "1",
-            "r",
-            MonitorDetails::AppClient(Default::default()),
-            now,
-        );
-        m.metrics.insert("SignInFailed".into(), 3.0);
-        m.metrics.insert("SignInSuccessPercentage".into(), 66.666);
-        let row = HistoryRow::of(&m, now);
-        let header = HistoryRow::csv_header(MonitorKind::AppClient);
-        let record = row.csv_record();
-        assert_eq!(header.len(), record.len());
-        let col = |name: &str| record[header.iter().position(|h| h == name).unwrap()].clone();
-        assert_eq!(col("Sign In Failed"), "3");
-        assert_eq!(col("Sign In Success Percentage"), "66.67");
-        assert_eq!(col("Sign Up Failed"), "");
-        assert_eq!(col("Status"), "Ok");
-    }
 }
