@@ -1,21 +1,16 @@
-//! The README's configuration table and the code read the same environment variables: every
-//! variable a function's configuration reads is documented, and every documented variable is
-//! read by one of them (or by the CLI).
+//! The configuration page's table (`docs/configuration.md`) and the code read the same
+//! environment variables: every variable a function's configuration reads is documented, and
+//! every documented variable is read by one of them (or by the CLI).
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 
 use cognito_watch_core::config::{CollectorConfig, EvaluatorConfig, TrailConfig};
 
-/// The env vars in the first column of the README's Configuration table.
+/// The env vars in the first column of the configuration page's tables.
 fn documented() -> BTreeSet<String> {
-    let readme = include_str!("../../../README.md");
-    let section = readme
-        .split("\n## Configuration\n")
-        .nth(1)
-        .and_then(|s| s.split("\n## ").next())
-        .expect("a Configuration section");
-    section
+    let page = include_str!("../../../docs/configuration.md");
+    page
         .lines()
         .filter_map(|l| l.strip_prefix("| `"))
         .filter_map(|l| l.split('`').next())
@@ -59,7 +54,7 @@ fn every_variable_the_functions_read_is_documented() {
         .collect();
     assert!(
         missing.is_empty(),
-        "read but not in the README: {missing:?}"
+        "read but not in docs/configuration.md: {missing:?}"
     );
 }
 
@@ -72,6 +67,6 @@ fn every_documented_variable_is_read() {
         .collect();
     assert!(
         stale.is_empty(),
-        "in the README but read by nothing: {stale:?}"
+        "in docs/configuration.md but read by nothing: {stale:?}"
     );
 }
