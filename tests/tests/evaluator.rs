@@ -2,6 +2,7 @@
 //! writes state, the evaluator runs, and what reached the SNS topic is read back from a
 //! subscribed SQS queue.
 
+use crate::support::minute;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use cognito_watch_core::alerting::profile::{
     Assignment, Comparator, Profile, ProfileSet, Severity, Threshold, DEFAULT_PROFILE,
@@ -13,10 +14,6 @@ use cognito_watch_testbed::{seed, AlertInbox, Bed, Fault};
 use collector::CollectorRequest;
 use evaluator::Evaluator;
 use serde_json::Value;
-
-fn minute() -> DateTime<Utc> {
-    Utc::now().duration_trunc(Duration::minutes(1)).unwrap()
-}
 
 struct Setup {
     bed: Bed,

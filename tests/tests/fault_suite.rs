@@ -10,6 +10,7 @@
 //! fails, as if the process died) and run again on the same input leaves what one clean run
 //! leaves, for every k.
 
+use crate::support::minute;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
@@ -44,10 +45,6 @@ const WRITES: [&str; 6] = [
     "Publish",
 ];
 const ATTACKER: &str = "198.51.100.66";
-
-fn minute() -> DateTime<Utc> {
-    Utc::now().duration_trunc(Duration::minutes(1)).unwrap()
-}
 
 /// A bed, its functions with one SDK attempt per call, and what it has seeded.
 struct World {

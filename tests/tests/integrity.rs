@@ -2,13 +2,10 @@
 //! faults: a Log Report row is never lost, never doubled, and a poll that read no new window
 //! never counts as another breaching poll.
 
+use crate::support::minute;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use cognito_watch_testbed::{seed, Bed, Fault};
 use collector::{CollectorRequest, Task};
-
-fn minute() -> DateTime<Utc> {
-    Utc::now().duration_trunc(Duration::minutes(1)).unwrap()
-}
 
 fn metrics_only() -> CollectorRequest {
     CollectorRequest {

@@ -1,5 +1,5 @@
 //! The CLI's answers to the four CubeAPM queries, read from what the trail function tallied,
-//! and `invoke trail`. (Its own test binary: the CLI reads the environment.)
+//! and `invoke trail`.
 
 use chrono::{Duration, Utc};
 use clap::Parser;
