@@ -3,7 +3,7 @@
 //! subscribed SQS queue.
 
 use crate::support::minute;
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, Utc};
 use cognito_watch_core::alerting::profile::{
     Assignment, Comparator, Profile, ProfileSet, Severity, Threshold, DEFAULT_PROFILE,
 };

@@ -13,7 +13,7 @@
 use crate::support::minute;
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, Utc};
 use cognito_watch_core::alerting::status::Status;
 use cognito_watch_core::trail::window_of;
 use cognito_watch_testbed::traffic::{self, logs_batch, logs_event};

@@ -3,7 +3,7 @@
 //! never counts as another breaching poll.
 
 use crate::support::minute;
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, Utc};
 use cognito_watch_testbed::{seed, Bed, Fault};
 use collector::{CollectorRequest, Task};
 

@@ -25,8 +25,8 @@ mod service_faults; // each AWS service failing: retried or not, and what an ope
 // The operator's side.
 mod cli_invoke; // `invoke` against a deployed function (aws-smithy-mocks)
 mod events_and_cli; // every events/ file fed to its function; the CLI reads what they wrote
-mod trail_cli; // the tally commands, `invoke trail`, the samples fed now
 mod template; // the SAM templates as an experienced SAM user reads them (no test bed)
+mod trail_cli; // the tally commands, `invoke trail`, the samples fed now
 
 // The test bed itself.
 mod bridge; // the CloudWatch CBOR bridge: values, timestamps and errors intact
