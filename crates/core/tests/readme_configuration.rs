@@ -10,8 +10,7 @@ use cognito_watch_core::config::{CollectorConfig, EvaluatorConfig, TrailConfig};
 /// The env vars in the first column of the configuration page's tables.
 fn documented() -> BTreeSet<String> {
     let page = include_str!("../../../docs/configuration.md");
-    page
-        .lines()
+    page.lines()
         .filter_map(|l| l.strip_prefix("| `"))
         .filter_map(|l| l.split('`').next())
         .map(str::to_string)

@@ -1,0 +1,14 @@
+//! One module per command (`tallies`: the six tally commands; `outages`: `outages` and
+//! `outage`).
+
+pub mod completions;
+pub mod cost;
+pub mod describe;
+pub mod history;
+pub mod init;
+pub mod invoke;
+pub mod outages;
+pub mod report;
+pub mod status;
+pub mod tallies;
+pub mod thresholds;

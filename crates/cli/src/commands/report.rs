@@ -1,0 +1,151 @@
+//! `report`: a monitor's Log Report, or the estate as one HTML page.
+
+use cognito_watch_aws::StateStore;
+use cognito_watch_core::config::Tables;
+
+use crate::commands::describe;
+use crate::lookup::{history_of, line, monitor_named, status_store, statuses_of, trail_store};
+use crate::{html, period, render, CliError, Env, Format};
+
+/// `report`: a monitor's Log Report.
+pub(crate) async fn run(
+    env: &Env,
+    monitor: &str,
+    period: &period::Period,
+    format: Format,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let base = env.sdk(3).await;
+    let store = StateStore::new(&base, Tables::from_lookup(&env.lookup())?);
+    let id = monitor_named(&store, monitor).await?;
+    let from = period.start(chrono::Utc::now())?;
+    let mut rows = history_of(&store, &id).await?;
+    rows.retain(|r| r.in_period(from));
+    let name = store
+        .get_monitor(&id)
+        .await?
+        .map_or_else(|| id.to_string(), |m| m.name);
+    let outages = match env.get("STATUS_TABLE") {
+        Some(_) => Some(
+            status_store(env, &base)?
+                .outages(Some(&id.to_string()))
+                .await?,
+        ),
+        None => None,
+    };
+    let listing = render::report_listing(id.kind(), &name, &rows, outages.as_deref());
+    let empty = format!("no polls of {id} in the last {period}");
+    listing.emit(out, format, &render::Look::of(env), &empty)
+}
+
+/// `report --html FILE`: the estate (or one monitor) over the period, as one page.
+pub(crate) async fn html(
+    env: &Env,
+    monitor: Option<&str>,
+    period: &period::Period,
+    file: &std::path::Path,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let now = chrono::Utc::now();
+    let from = period.start(now)?;
+    let base = env.sdk(3).await;
+    let store = StateStore::new(&base, Tables::from_lookup(&env.lookup())?);
+    let mut monitors = store.load_estate().await?;
+    let mut only = None;
+    if let Some(id) = monitor {
+        let keep = describe::find(&monitors, id)?.monitor_id.clone();
+        monitors.retain(|m| m.monitor_id == keep);
+        only = Some(keep);
+    }
+    let statuses = statuses_of(env, &base, &monitors).await?;
+    let mut outages = Vec::new();
+    if env.get("STATUS_TABLE").is_some() {
+        let status = status_store(env, &base)?;
+        outages = status
+            .outages(only.as_deref())
+            .await?
+            .into_iter()
+            .filter(|o| o.ended_at.is_none_or(|e| e >= from))
+            .filter(|o| monitors.iter().any(|m| m.monitor_id == o.monitor_id))
+            .collect();
+    }
+    let mut charts = Vec::new();
+    for (depth, m) in render::tree(&monitors, false) {
+        let mut rows = store.history(&m.monitor_id).await?;
+        rows.retain(|r| r.in_period(from));
+        charts.push(html::Charts {
+            monitor: m.clone(),
+            status: statuses.get(&m.monitor_id).cloned(),
+            depth,
+            series: render::Series::of(m.kind, &rows, &[]),
+        });
+    }
+    let (mut failing_ips, mut detections, trail) =
+        (Vec::new(), Vec::new(), env.get("TRAIL_TABLE").is_some());
+    if trail {
+        let store = trail_store(env, &base)?;
+        let since_window = cognito_watch_core::trail::window_of(from);
+        let mut rows = Vec::new();
+        for pool in store.pools().await? {
+            if cognito_watch_core::trail::valid_region_scope(&pool).is_some() {
+                continue;
+            }
+            rows.extend(
+                store
+                    .tallies(
+                        &pool,
+                        cognito_watch_core::trail::TallyKind::Ip,
+                        since_window,
+                    )
+                    .await?,
+            );
+        }
+        let mut merged: Vec<(String, String, u64, u64)> =
+            cognito_watch_core::trail::merge_windows(rows)
+                .into_iter()
+                .filter(|(_, c)| c.failures > 0)
+                .map(|((pool, key), c)| {
+                    (
+                        pool.unwrap_or_else(|| "-".into()),
+                        key.value().to_string(),
+                        c.failures,
+                        c.requests,
+                    )
+                })
+                .collect();
+        merged.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(&b.1)));
+        merged.truncate(10);
+        failing_ips = merged;
+        detections = store
+            .findings(since_window)
+            .await?
+            .into_iter()
+            .map(|s| s.finding)
+            .collect();
+        detections.reverse();
+    }
+    let page = html::Page {
+        generated_at: now,
+        since: period.text.clone(),
+        monitors: charts,
+        outages,
+        failing_ips,
+        detections,
+        trail,
+    };
+    let text = html::render(&page);
+    std::fs::write(file, &text).map_err(|source| CliError::Write {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    line(
+        out,
+        &format!(
+            "wrote {} ({} monitors, {} charts, {} KB)",
+            file.display(),
+            page.monitors.len(),
+            page.monitors.iter().map(|c| c.series.len()).sum::<usize>(),
+            text.len().div_ceil(1024)
+        ),
+    )
+}

@@ -1,0 +1,82 @@
+//! `status`: the monitor tree with the evaluator's statuses.
+
+use cognito_watch_aws::StateStore;
+use cognito_watch_core::config::Tables;
+use cognito_watch_core::inventory::monitor::MonitorKind;
+
+use crate::lookup::statuses_of;
+use crate::{render, CliError, Env, Format, StatusFilter};
+
+/// `status`: the monitor tree, with statuses when the evaluator has a table to read and, in
+/// the compact view, the trend of each monitor's key metric over its last polls.
+pub(crate) async fn run(
+    env: &Env,
+    format: Format,
+    filter: &StatusFilter,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let base = env.sdk(3).await;
+    let store = StateStore::new(&base, Tables::from_lookup(&env.lookup())?);
+    let mut monitors = store.load_estate().await?;
+    let statuses = statuses_of(env, &base, &monitors).await?;
+    if env.get("STATUS_TABLE").is_none() {
+        eprintln!(
+            "warning: statuses not shown: STATUS_TABLE is not set and no stack output names it"
+        );
+    }
+    if let Some(pool) = &filter.pool {
+        let roots: Vec<String> = monitors
+            .iter()
+            .filter(|m| m.parent_id.is_none())
+            .filter(|m| &m.name == pool || m.monitor_id.ends_with(&format!("/{pool}")))
+            .map(|m| m.monitor_id.clone())
+            .collect();
+        if roots.is_empty() {
+            return Err(CliError::NoMonitor(format!("pool {pool}")));
+        }
+        monitors.retain(|m| {
+            roots.contains(&m.monitor_id) || m.parent_id.as_ref().is_some_and(|p| roots.contains(p))
+        });
+    }
+    if let Some(kind) = filter.kind {
+        monitors.retain(|m| m.kind == MonitorKind::from(kind));
+    }
+    if !filter.status.is_empty() {
+        let words: Vec<String> = filter
+            .status
+            .iter()
+            .map(|s| format!("{s:?}").to_lowercase())
+            .collect();
+        monitors.retain(|m| {
+            statuses
+                .get(&m.monitor_id)
+                .is_some_and(|s| words.iter().any(|w| s.status.as_str() == w))
+        });
+    }
+    let mut trends = std::collections::BTreeMap::new();
+    for m in monitors
+        .iter()
+        .filter(|m| filter.users || m.kind != MonitorKind::User)
+    {
+        let Some(metric) = render::key_metric_id(m) else {
+            continue;
+        };
+        let rows = store
+            .recent_history(&m.monitor_id, render::TREND_POLLS as i32)
+            .await?;
+        trends.insert(
+            m.monitor_id.clone(),
+            rows.iter()
+                .map(|r| (r.row_time(), r.metrics.get(metric).copied()))
+                .collect(),
+        );
+    }
+    let empty =
+        "no monitors: run the collector (cognito-watch invoke collector), or loosen the filters";
+    render::status_listing(&monitors, &statuses, filter.users, &trends).emit(
+        out,
+        format,
+        &render::Look::of(env),
+        empty,
+    )
+}
