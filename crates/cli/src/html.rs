@@ -13,7 +13,8 @@ use cognito_watch_core::inventory::monitor::Monitor;
 use cognito_watch_core::inventory::record::format_value;
 use cognito_watch_core::trail::detect::Finding;
 
-use crate::render::{duration, when, Series};
+use crate::look::{duration, when};
+use crate::render::Series;
 
 /// One monitor's charts.
 pub struct Charts {

@@ -8,7 +8,8 @@
 //! - `error`: the error, its exit code and report. `lookup`: the stores the environment names,
 //!   a monitor by id or name. `env`, `stack`, `deployed`: the environment, the stack's outputs, a
 //!   deployed function.
-//! - Output: `listing` (every list, the same fields as a table, CSV or JSON), `render` (the
+//! - Output: `look` (the terminal, time formats, sparklines, safe CSV), `listing` (every list,
+//!   the same fields as a table, CSV or JSON), `render` (the
 //!   status tree, the Log Report, sparklines), `html` (the report page), `period` (`--since`),
 //!   `manual` (docs/cli.md from the help texts), `redate` (a sample event moved to now).
 
@@ -18,6 +19,7 @@ pub mod env;
 pub mod error;
 pub mod html;
 pub mod listing;
+pub mod look;
 pub mod lookup;
 pub mod manual;
 pub mod period;
@@ -380,7 +382,7 @@ async fn dispatch(
         }
         Command::Thresholds { command } if !command.needs_store() => match command {
             ThresholdsCommand::Metrics { kind } => {
-                let look = render::Look::of(env);
+                let look = look::Look::of(env);
                 thresholds::metrics(kind, Format::of(format, false, false), &look, out)
             }
             other => Err(CliError::Usage(format!("{other:?} needs the status table"))),
@@ -396,7 +398,7 @@ async fn dispatch(
             } else {
                 Vec::new()
             };
-            let look = render::Look::of(env);
+            let look = look::Look::of(env);
             let shown = (Format::of(format, false, false), &look);
             Box::pin(thresholds::run(&status, &estate, command, shown, out)).await
         }
@@ -416,7 +418,7 @@ async fn dispatch(
                 None => None,
             };
             let format = Format::of(format, false, csv);
-            let look = render::Look::of(env);
+            let look = look::Look::of(env);
             let shown = outages::Shown {
                 open,
                 period: &since.period,
@@ -528,7 +530,7 @@ async fn dispatch(
                 }
                 None => Default::default(),
             };
-            let look = render::Look::of(env);
+            let look = look::Look::of(env);
             Box::pin(tallies::run(&store, command, format, &look, &names, out)).await
         }
         Command::Invoke {

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use cognito_watch_core::inventory::record::format_value;
 use serde_json::{json, Map, Value};
 
-use crate::render::{csv_text, sparkline, Look};
+use crate::look::{csv_text, sparkline, Look};
 use crate::{CliError, Format};
 
 /// One field of a listing.
@@ -148,11 +148,11 @@ impl Cell {
             Cell::Count(n) => n.to_string(),
             Cell::Number(v) => v.map_or_else(|| "-".into(), format_value),
             Cell::Percent(v) => v.map_or_else(|| "-".into(), |v| format!("{v:.1}")),
-            Cell::Time(t) => t.map_or_else(|| "-".into(), crate::render::when),
-            Cell::Until(t) => t.map_or_else(|| "open".into(), crate::render::when),
+            Cell::Time(t) => t.map_or_else(|| "-".into(), crate::look::when),
+            Cell::Until(t) => t.map_or_else(|| "open".into(), crate::look::when),
             Cell::Seconds(s) => {
                 let s = i64::try_from(*s).unwrap_or(i64::MAX);
-                crate::render::duration(
+                crate::look::duration(
                     chrono::Duration::try_seconds(s).unwrap_or(chrono::Duration::MAX),
                 )
             }

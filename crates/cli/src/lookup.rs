@@ -4,7 +4,9 @@
 use cognito_watch_aws::{StateStore, StatusStore, TrailStore};
 use cognito_watch_core::inventory::monitor::MonitorId;
 
-use crate::{commands::describe, CliError, Env};
+use cognito_watch_core::inventory::monitor::Monitor;
+
+use crate::{CliError, Env};
 
 /// The evaluator's statuses of every monitor under these roots (one Query per root), none
 /// when there is no status table.
@@ -36,7 +38,7 @@ pub(crate) async fn monitor_named(store: &StateStore, what: &str) -> Result<Moni
         return Ok(id);
     }
     let estate = store.load_estate().await?;
-    let m = describe::find(&estate, what)?;
+    let m = find_monitor(&estate, what)?;
     Ok(MonitorId::parse(&m.monitor_id)?)
 }
 
@@ -80,4 +82,24 @@ pub(crate) fn read_event(path: &std::path::Path) -> Result<serde_json::Value, Cl
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// The monitor named `what`: its monitor id, or its name when only one monitor has it.
+pub(crate) fn find_monitor<'a>(monitors: &'a [Monitor], what: &str) -> Result<&'a Monitor, CliError> {
+    if let Some(m) = monitors.iter().find(|m| m.monitor_id == what) {
+        return Ok(m);
+    }
+    let named: Vec<&Monitor> = monitors.iter().filter(|m| m.name == what).collect();
+    match named.as_slice() {
+        [one] => Ok(one),
+        [] => Err(CliError::NoMonitor(what.to_string())),
+        many => Err(CliError::Usage(format!(
+            "{what:?} names {} monitors; give one of their ids: {}",
+            many.len(),
+            many.iter()
+                .map(|m| m.monitor_id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
 }

@@ -6,8 +6,8 @@
 use cognito_watch_aws::StateStore;
 use cognito_watch_core::config::Tables;
 
-use crate::lookup::status_store;
-use crate::{render, Env, Format};
+use crate::lookup::{find_monitor, status_store};
+use crate::{look, render, Env, Format};
 use std::collections::BTreeMap;
 
 use cognito_watch_core::alerting::status::Outage;
@@ -16,28 +16,8 @@ use cognito_watch_core::inventory::monitor::{Monitor, MonitorDetails};
 use cognito_watch_core::inventory::record::format_value;
 use serde_json::Value;
 
-use crate::render::{duration, when, Look};
+use crate::look::{duration, when, Look};
 use crate::CliError;
-
-/// The monitor named `what`: its monitor id, or its name when only one monitor has it.
-pub fn find<'a>(monitors: &'a [Monitor], what: &str) -> Result<&'a Monitor, CliError> {
-    if let Some(m) = monitors.iter().find(|m| m.monitor_id == what) {
-        return Ok(m);
-    }
-    let named: Vec<&Monitor> = monitors.iter().filter(|m| m.name == what).collect();
-    match named.as_slice() {
-        [one] => Ok(one),
-        [] => Err(CliError::NoMonitor(what.to_string())),
-        many => Err(CliError::Usage(format!(
-            "{what:?} names {} monitors; give one of their ids: {}",
-            many.len(),
-            many.iter()
-                .map(|m| m.monitor_id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
-    }
-}
 
 /// A value as one line of text: lists joined, maps as `key=value`, nothing for null.
 fn text(v: &Value) -> String {
@@ -396,7 +376,7 @@ pub(crate) async fn run(
     let base = env.sdk(3).await;
     let store = StateStore::new(&base, Tables::from_lookup(&env.lookup())?);
     let monitors = store.load_estate().await?;
-    let m = find(&monitors, what)?;
+    let m = find_monitor(&monitors, what)?;
     let (profile, outages) = match env.get("STATUS_TABLE") {
         Some(_) => {
             let status = status_store(env, &base)?;
@@ -420,5 +400,5 @@ pub(crate) async fn run(
         &outages,
         chrono::Utc::now(),
     );
-    print(out, format, &render::Look::of(env), m, &sections)
+    print(out, format, &look::Look::of(env), m, &sections)
 }

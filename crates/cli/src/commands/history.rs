@@ -4,7 +4,7 @@ use cognito_watch_aws::StateStore;
 use cognito_watch_core::config::Tables;
 
 use crate::lookup::{history_of, monitor_named};
-use crate::{period, render, CliError, Env, Format};
+use crate::{look, period, render, CliError, Env, Format};
 
 /// `history`: a monitor's metrics over the period.
 pub(crate) async fn run(
@@ -31,5 +31,5 @@ pub(crate) async fn run(
     let mut rows = history_of(&store, &id).await?;
     rows.retain(|r| r.in_period(from));
     let series = render::Series::of(id.kind(), &rows, metrics);
-    render::history(out, format, &render::Look::of(env), &series)
+    render::history(out, format, &look::Look::of(env), &series)
 }

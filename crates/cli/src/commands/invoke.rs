@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use cognito_watch_core::config::{CollectorConfig, EvaluatorConfig, TrailConfig};
 
 use crate::lookup::line;
-use crate::{deployed, redate, render, CliError, Env, Function};
+use crate::{deployed, look, redate, render, CliError, Env, Function};
 
 /// `invoke`: run a function's handler in-process with this environment's settings.
 pub(crate) async fn run(
@@ -23,7 +23,7 @@ pub(crate) async fn run(
             eprintln!(
                 "{}: its times moved forward by {} (its newest is now)",
                 path.display(),
-                render::duration(by)
+                look::duration(by)
             );
             moved
         }
@@ -105,7 +105,7 @@ pub(crate) fn progress_line(
     done: bool,
 ) -> String {
     let verb = if done { "done in" } else { "running for" };
-    let mut text = format!("{label}: {verb} {}", render::duration(elapsed));
+    let mut text = format!("{label}: {verb} {}", look::duration(elapsed));
     let counts = counted.to_string();
     if !counts.is_empty() {
         text.push_str(", ");

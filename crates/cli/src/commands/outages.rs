@@ -32,7 +32,7 @@ pub async fn list(
     monitor: Option<String>,
     shown: Shown<'_>,
     format: crate::Format,
-    look: &crate::render::Look,
+    look: &crate::look::Look,
     w: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
     use crate::listing::{Cell, Field, Listing};

@@ -3,9 +3,8 @@
 use cognito_watch_aws::StateStore;
 use cognito_watch_core::config::Tables;
 
-use crate::commands::describe;
 use crate::lookup::{history_of, line, monitor_named, status_store, statuses_of, trail_store};
-use crate::{html, period, render, CliError, Env, Format};
+use crate::{html, look, period, render, CliError, Env, Format};
 
 /// `report`: a monitor's Log Report.
 pub(crate) async fn run(
@@ -35,7 +34,7 @@ pub(crate) async fn run(
     };
     let listing = render::report_listing(id.kind(), &name, &rows, outages.as_deref());
     let empty = format!("no polls of {id} in the last {period}");
-    listing.emit(out, format, &render::Look::of(env), &empty)
+    listing.emit(out, format, &look::Look::of(env), &empty)
 }
 
 /// `report --html FILE`: the estate (or one monitor) over the period, as one page.
@@ -53,7 +52,7 @@ pub(crate) async fn html(
     let mut monitors = store.load_estate().await?;
     let mut only = None;
     if let Some(id) = monitor {
-        let keep = describe::find(&monitors, id)?.monitor_id.clone();
+        let keep = crate::lookup::find_monitor(&monitors, id)?.monitor_id.clone();
         monitors.retain(|m| m.monitor_id == keep);
         only = Some(keep);
     }

@@ -5,7 +5,7 @@ use cognito_watch_core::config::Tables;
 use cognito_watch_core::inventory::monitor::MonitorKind;
 
 use crate::lookup::statuses_of;
-use crate::{render, CliError, Env, Format, StatusFilter};
+use crate::{look, render, CliError, Env, Format, StatusFilter};
 
 /// `status`: the monitor tree, with statuses when the evaluator has a table to read and, in
 /// the compact view, the trend of each monitor's key metric over its last polls.
@@ -76,7 +76,7 @@ pub(crate) async fn run(
     render::status_listing(&monitors, &statuses, filter.users, &trends).emit(
         out,
         format,
-        &render::Look::of(env),
+        &look::Look::of(env),
         empty,
     )
 }

@@ -81,7 +81,7 @@ pub async fn run(
     store: &TrailStore,
     command: TallyCommand,
     format: Option<crate::Format>,
-    look: &crate::render::Look,
+    look: &crate::look::Look,
     names: &std::collections::HashMap<String, String>,
     out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
@@ -111,7 +111,7 @@ pub struct Query<'a> {
     pub pool: Option<String>,
     pub since: crate::period::Period,
     pub format: crate::Format,
-    pub look: &'a crate::render::Look,
+    pub look: &'a crate::look::Look,
 }
 
 impl Query<'_> {

@@ -219,7 +219,7 @@ impl ThresholdsCommand {
 pub fn metrics(
     k: KindArg,
     format: crate::Format,
-    look: &crate::render::Look,
+    look: &crate::look::Look,
     w: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
     use crate::listing::{Cell, Field, Listing};
@@ -244,7 +244,7 @@ pub async fn run(
     store: &StatusStore,
     estate: &[Monitor],
     cmd: ThresholdsCommand,
-    (format, look): (crate::Format, &crate::render::Look),
+    (format, look): (crate::Format, &crate::look::Look),
     w: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
     match cmd {
@@ -319,7 +319,7 @@ pub async fn run(
 async fn list(
     store: &StatusStore,
     format: crate::Format,
-    look: &crate::render::Look,
+    look: &crate::look::Look,
     w: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
     use crate::listing::{Cell, Field, Listing};
@@ -523,7 +523,7 @@ async fn assign(
     };
     let said = match (&a.monitor, &a.tag) {
         (Some(named), None) => {
-            let m = crate::describe::find(estate, named)?;
+            let m = crate::lookup::find_monitor(estate, named)?;
             let Some(profile) = set.get(m.kind, &a.profile) else {
                 return Err(CliError::Usage(hint(m.kind.id_prefix())));
             };
@@ -579,7 +579,7 @@ async fn unassign(
 ) -> Result<(), CliError> {
     let (what, monitor) = match (&monitor, &tag) {
         (Some(named), None) => {
-            let m = crate::describe::find(estate, named)?;
+            let m = crate::lookup::find_monitor(estate, named)?;
             (format!("{} ({})", m.monitor_id, m.name), Some(m))
         }
         (None, Some(t)) => (format!("tag {t}"), None),
