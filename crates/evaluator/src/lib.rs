@@ -26,7 +26,7 @@ use cognito_watch_core::alerting::status::{evaluate_root, Alert};
 use cognito_watch_core::config::EvaluatorConfig;
 use cognito_watch_core::inventory::monitor::MonitorId;
 use cognito_watch_core::trail::detect::Finding;
-use cognito_watch_core::trail::evidence::{self, TrailEvidence};
+use cognito_watch_core::alerting::evidence::{self, TrailEvidence};
 use cognito_watch_core::trail::{Counts, TallyId, TallyKind};
 use futures::StreamExt;
 use serde::Serialize;

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::alerting::status::{Alert, Status};
 use crate::text::{ascii, clean, clean_json};
 use crate::trail::detect::Finding;
-use crate::trail::evidence::TrailEvidence;
+use crate::alerting::evidence::TrailEvidence;
 
 /// The JSON form's schema tag.
 pub const SCHEMA: &str = "cognito-watch.alert/1";

@@ -718,43 +718,6 @@ pub fn detect(
 /// How long a machine-to-machine client's networks are remembered after its last request.
 pub const M2M_MEMORY_DAYS: i64 = 7;
 
-/// The network an address belongs to for `m2m_new_source`: its /24 (IPv4) or /48 (IPv6).
-/// None for what is not an IP address (an AWS service name).
-pub fn network_of(ip: &str) -> Option<String> {
-    Network::of(ip).map(|n| n.to_string())
-}
-
-/// An address's network as a number: its IPv4 /24 or IPv6 /48 (see [`network_of`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Network {
-    V4([u8; 3]),
-    V6([u16; 3]),
-}
-
-impl Network {
-    pub fn of(ip: &str) -> Option<Network> {
-        Some(match ip.parse::<std::net::IpAddr>().ok()? {
-            std::net::IpAddr::V4(v4) => {
-                let [a, b, c, _] = v4.octets();
-                Network::V4([a, b, c])
-            }
-            std::net::IpAddr::V6(v6) => {
-                let s = v6.segments();
-                Network::V6([s[0], s[1], s[2]])
-            }
-        })
-    }
-}
-
-impl std::fmt::Display for Network {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Network::V4([a, b, c]) => write!(f, "{a}.{b}.{c}.0/24"),
-            Network::V6([a, b, c]) => write!(f, "{a:x}:{b:x}:{c:x}::/48"),
-        }
-    }
-}
-
 /// Whether a delivery's tally may raise a detection, so its window totals are worth reading:
 /// IPs with failures or password resets, a pool's sign-in and reset tallies (every API, hosted UI
 /// and managed login event of those classes), clients
@@ -1315,19 +1278,6 @@ mod tests {
             "a baseline too small to judge"
         );
         assert!(baseline_of(&pool.key).is_some() && baseline_of(&ip.key).is_none());
-    }
-
-    #[test]
-    fn a_network_is_the_24_or_the_48_and_a_service_has_none() {
-        assert_eq!(
-            network_of("203.0.113.77").as_deref(),
-            Some("203.0.113.0/24")
-        );
-        assert_eq!(
-            network_of("2001:db8:abcd:12::1").as_deref(),
-            Some("2001:db8:abcd::/48")
-        );
-        assert_eq!(network_of("cognito-idp.amazonaws.com"), None);
     }
 
     #[test]

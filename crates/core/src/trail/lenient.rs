@@ -10,6 +10,9 @@ use std::marker::PhantomData;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+/// What CloudTrail writes in place of secrets.
+pub const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
+
 /// Consume the rest of a sequence.
 fn drain<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
     while seq.next_element::<IgnoredAny>()?.is_some() {}
@@ -91,7 +94,7 @@ impl Text<'_> {
     pub fn get(&self) -> Option<&str> {
         self.0
             .as_deref()
-            .filter(|s| !s.is_empty() && *s != super::record::HIDDEN)
+            .filter(|s| !s.is_empty() && *s != HIDDEN)
     }
 
     /// The value as written.

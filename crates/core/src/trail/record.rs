@@ -225,8 +225,7 @@ pub struct Resource<'a> {
 
 pub const COGNITO_IDP: &str = "cognito-idp.amazonaws.com";
 pub const COGNITO_IDENTITY: &str = "cognito-identity.amazonaws.com";
-/// What CloudTrail writes in place of secrets.
-pub const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
+pub use super::lenient::HIDDEN;
 
 /// Longest event name, error code, client id or grant type kept in a tally key.
 pub const MAX_NAME: usize = 128;

@@ -224,7 +224,7 @@ async fn demo(moto: &Moto) -> DemoResult {
             }
         } else {
             let evidence = serde_json::from_value::<
-                cognito_watch_core::trail::evidence::TrailEvidence,
+                cognito_watch_core::alerting::evidence::TrailEvidence,
             >(value["trail_evidence"].clone())
             .ok();
             match serde_json::from_value::<cognito_watch_core::alerting::status::Alert>(value) {

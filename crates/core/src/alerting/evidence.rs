@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::detect::Finding;
-use super::record::window_of;
-use super::tally::{Counts, TallyId, TallyKey};
-use crate::alerting::status::{Alert, Status};
+use crate::trail::detect::Finding;
+use crate::trail::record::window_of;
+use crate::trail::tally::{Counts, TallyId, TallyKey};
+use super::status::{Alert, Status};
 use crate::inventory::monitor::MonitorId;
 
 /// The period an alert's evidence covers: the 5-minute window of the alert and the two
@@ -160,9 +160,9 @@ pub fn subject_of(alert: &Alert) -> Option<(String, Option<String>)> {
 
 /// The period an alert at `at` looks at: `[from, to)`.
 pub fn period(at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-    let to = window_of(at) + Duration::minutes(super::WINDOW_MINUTES);
+    let to = window_of(at) + Duration::minutes(crate::trail::WINDOW_MINUTES);
     (
-        to - Duration::minutes(super::WINDOW_MINUTES * PERIOD_WINDOWS),
+        to - Duration::minutes(crate::trail::WINDOW_MINUTES * PERIOD_WINDOWS),
         to,
     )
 }
