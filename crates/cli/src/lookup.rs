@@ -85,7 +85,10 @@ pub(crate) fn read_event(path: &std::path::Path) -> Result<serde_json::Value, Cl
 }
 
 /// The monitor named `what`: its monitor id, or its name when only one monitor has it.
-pub(crate) fn find_monitor<'a>(monitors: &'a [Monitor], what: &str) -> Result<&'a Monitor, CliError> {
+pub(crate) fn find_monitor<'a>(
+    monitors: &'a [Monitor],
+    what: &str,
+) -> Result<&'a Monitor, CliError> {
     if let Some(m) = monitors.iter().find(|m| m.monitor_id == what) {
         return Ok(m);
     }

@@ -7,7 +7,7 @@ use cognito_watch_core::inventory::catalogue;
 use cognito_watch_core::inventory::monitor::{Monitor, MonitorKind, PollOutcome};
 use cognito_watch_core::inventory::record::{format_value, HistoryRow};
 
-use crate::look::{sparkline, Look};
+use crate::look::Look;
 use crate::CliError;
 
 /// The key metrics shown per kind in the status tree.

@@ -7,7 +7,7 @@ use cognito_watch_aws::StateStore;
 use cognito_watch_core::config::Tables;
 
 use crate::lookup::{find_monitor, status_store};
-use crate::{look, render, Env, Format};
+use crate::{look, Env, Format};
 use std::collections::BTreeMap;
 
 use cognito_watch_core::alerting::status::Outage;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use cognito_watch_core::config::{CollectorConfig, EvaluatorConfig, TrailConfig};
 
 use crate::lookup::line;
-use crate::{deployed, look, redate, render, CliError, Env, Function};
+use crate::{deployed, look, redate, CliError, Env, Function};
 
 /// `invoke`: run a function's handler in-process with this environment's settings.
 pub(crate) async fn run(

@@ -52,7 +52,9 @@ pub(crate) async fn html(
     let mut monitors = store.load_estate().await?;
     let mut only = None;
     if let Some(id) = monitor {
-        let keep = crate::lookup::find_monitor(&monitors, id)?.monitor_id.clone();
+        let keep = crate::lookup::find_monitor(&monitors, id)?
+            .monitor_id
+            .clone();
         monitors.retain(|m| m.monitor_id == keep);
         only = Some(keep);
     }

@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::status::{Alert, Status};
+use crate::inventory::monitor::MonitorId;
 use crate::trail::detect::Finding;
 use crate::trail::record::window_of;
 use crate::trail::tally::{Counts, TallyId, TallyKey};
-use super::status::{Alert, Status};
-use crate::inventory::monitor::MonitorId;
 
 /// The period an alert's evidence covers: the 5-minute window of the alert and the two
 /// before it (the metric windows that made the alert end inside them).

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::alerting::evidence::TrailEvidence;
 use crate::alerting::status::{Alert, Status};
 use crate::text::{ascii, clean, clean_json};
 use crate::trail::detect::Finding;
-use crate::alerting::evidence::TrailEvidence;
 
 /// The JSON form's schema tag.
 pub const SCHEMA: &str = "cognito-watch.alert/1";

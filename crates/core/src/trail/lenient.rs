@@ -92,9 +92,7 @@ pub struct Text<'a>(pub Option<Cow<'a, str>>);
 impl Text<'_> {
     /// The value, unless it is empty or what CloudTrail writes in place of a secret.
     pub fn get(&self) -> Option<&str> {
-        self.0
-            .as_deref()
-            .filter(|s| !s.is_empty() && *s != HIDDEN)
+        self.0.as_deref().filter(|s| !s.is_empty() && *s != HIDDEN)
     }
 
     /// The value as written.

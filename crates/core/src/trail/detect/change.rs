@@ -1,17 +1,9 @@
 //! Configuration changes read from a CloudTrail request: which are worth an alert, and which
 //! weaken security.
 
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-
 use super::*;
-use crate::severity::Severity;
 use crate::text::{clean, clean_masked};
-use crate::trail::events::EventClass;
-use crate::trail::record::{valid_region_scope, CloudTrailRecord, RequestParameters};
-use crate::trail::tally::{Counts, TallyId, TallyKey};
+use crate::trail::record::{CloudTrailRecord, RequestParameters};
 
 /// The configuration changes worth an alert (and a re-inventory of the pool).
 pub const RISKY_CHANGES: [&str; 13] = [
@@ -87,7 +79,7 @@ pub fn weakened(r: &CloudTrailRecord) -> Vec<String> {
     let Some(p) = r.request_parameters.get() else {
         return Vec::new();
     };
-    fn text<'t>(v: &'t super::lenient::Text<'_>) -> &'t str {
+    fn text<'t>(v: &'t crate::trail::lenient::Text<'_>) -> &'t str {
         v.raw().unwrap_or_default()
     }
     let mut out = Vec::new();
@@ -118,7 +110,7 @@ pub fn weakened(r: &CloudTrailRecord) -> Vec<String> {
         if text(&p.prevent_user_existence_errors) == "LEGACY" {
             out.push("preventUserExistenceErrors set to LEGACY (reveals which users exist)".into());
         }
-        let list = |l: &super::lenient::Strings<'_>| -> Vec<String> {
+        let list = |l: &crate::trail::lenient::Strings<'_>| -> Vec<String> {
             l.0.iter().map(|s| clean(s, 200)).collect()
         };
         for url in list(&p.callback_urls) {

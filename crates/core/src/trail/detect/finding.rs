@@ -6,12 +6,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::*;
 use crate::severity::Severity;
-use crate::text::{clean, clean_masked};
-use crate::trail::events::EventClass;
-use crate::trail::record::{valid_region_scope, CloudTrailRecord, RequestParameters};
-use crate::trail::tally::{Counts, TallyId, TallyKey};
+use crate::trail::record::CloudTrailRecord;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "detection", rename_all = "snake_case")]
@@ -231,7 +227,7 @@ pub struct Finding {
     /// one: then `pool` is the one pool the address was seen in, if it was one, and `pools`
     /// every pool it was seen in.
     ///
-    /// [`region_scope`]: super::record::region_scope
+    /// [`region_scope`]: crate::trail::record::region_scope
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

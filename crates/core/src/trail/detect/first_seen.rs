@@ -1,17 +1,8 @@
 //! Detections of something not seen for days: a guest getting credentials, a new reader of an
 //! identity pool.
 
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-
 use super::*;
-use crate::severity::Severity;
-use crate::text::{clean, clean_masked};
-use crate::trail::events::EventClass;
-use crate::trail::record::{valid_region_scope, CloudTrailRecord, RequestParameters};
-use crate::trail::tally::{Counts, TallyId, TallyKey};
+use crate::trail::record::CloudTrailRecord;
 
 /// How long an identity pool must have given no unauthenticated caller credentials for the
 /// next one to be an `unauthenticated_credentials` detection.
@@ -48,8 +39,8 @@ pub const READER_QUIET_DAYS: i64 = 7;
 /// candidate, a detection when the principal is not trusted and had not read identity pools
 /// for `READER_QUIET_DAYS` (the trail function asks its memory).
 pub fn identity_pool_reads(r: &CloudTrailRecord) -> Option<Finding> {
-    use super::record::IDENTITY_POOL_READ_EVENTS;
-    if r.event_source != super::record::COGNITO_IDENTITY
+    use crate::trail::record::IDENTITY_POOL_READ_EVENTS;
+    if r.event_source != crate::trail::record::COGNITO_IDENTITY
         || !IDENTITY_POOL_READ_EVENTS.contains(&&*r.event_name)
         || r.failure().is_some()
     {

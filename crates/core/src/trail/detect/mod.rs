@@ -28,7 +28,13 @@ pub use window::*;
 
 #[cfg(test)]
 mod tests {
+
+    use chrono::Utc;
+
     use super::*;
+    use crate::severity::Severity;
+    use crate::trail::record::CloudTrailRecord;
+    use crate::trail::tally::{Counts, TallyId, TallyKey};
     use crate::trail::{window_of, TallyKind};
     use chrono::TimeZone;
 

@@ -1,16 +1,6 @@
 //! What a detection says: its title and the facts of its message.
 
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-
 use super::*;
-use crate::severity::Severity;
-use crate::text::{clean, clean_masked};
-use crate::trail::events::EventClass;
-use crate::trail::record::{valid_region_scope, CloudTrailRecord, RequestParameters};
-use crate::trail::tally::{Counts, TallyId, TallyKey};
 
 impl Detection {
     /// A short title: what and where from.

@@ -3,13 +3,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use super::*;
-use crate::severity::Severity;
-use crate::text::{clean, clean_masked};
 use crate::trail::events::EventClass;
-use crate::trail::record::{valid_region_scope, CloudTrailRecord, RequestParameters};
+use crate::trail::record::valid_region_scope;
 use crate::trail::tally::{Counts, TallyId, TallyKey};
 
 /// Detections on one tally's window totals. `baseline` is the trailing mean per window of what
@@ -152,7 +149,7 @@ pub const M2M_MEMORY_DAYS: i64 = 7;
 /// with M2M token requests or refused redirects.
 ///
 /// Per-IP detections judge the address over its account and region
-/// ([`region_scope`](super::record::region_scope)), never per pool, so one address raises each
+/// ([`region_scope`](crate::trail::record::region_scope)), never per pool, so one address raises each
 /// detection once per window however many pools it touched.
 pub fn is_candidate(id: &TallyId, c: &Counts) -> bool {
     match &id.key {
