@@ -37,14 +37,6 @@ impl Period {
         })
     }
 
-    /// The default period.
-    pub fn default_since() -> Period {
-        Period {
-            text: DEFAULT_SINCE.into(),
-            length: chrono::Duration::hours(24),
-        }
-    }
-
     /// When the period starts, counted back from `now`.
     pub fn start(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, CliError> {
         now.checked_sub_signed(self.length).ok_or_else(|| {

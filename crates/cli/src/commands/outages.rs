@@ -43,7 +43,7 @@ pub async fn list(
         .await?
         .into_iter()
         .filter(|o| !shown.open || o.is_open())
-        .filter(|o| o.ended_at.is_none_or(|e| e >= from))
+        .filter(|o| o.in_period(from))
         .collect();
     let mut listing = Listing::new(vec![
         Field::new("id", "Id"),

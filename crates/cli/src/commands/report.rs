@@ -66,7 +66,7 @@ pub(crate) async fn html(
             .outages(only.as_deref())
             .await?
             .into_iter()
-            .filter(|o| o.ended_at.is_none_or(|e| e >= from))
+            .filter(|o| o.in_period(from))
             .filter(|o| monitors.iter().any(|m| m.monitor_id == o.monitor_id))
             .collect();
     }

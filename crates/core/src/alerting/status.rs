@@ -262,6 +262,11 @@ impl Outage {
     pub fn is_open(&self) -> bool {
         self.ended_at.is_none()
     }
+
+    /// Whether the outage was open at any time in a period starting at `from`.
+    pub fn in_period(&self, from: DateTime<Utc>) -> bool {
+        self.ended_at.is_none_or(|e| e >= from)
+    }
 }
 
 /// A monitor's status at `at`, as its outages record it: the (worst) status of the outage
