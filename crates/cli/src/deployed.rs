@@ -7,7 +7,7 @@ use aws_sdk_lambda::types::{InvocationType, LogType};
 use base64::Engine;
 use serde_json::Value;
 
-use crate::CliError;
+use crate::error::CliError;
 
 /// What a deployed function answered.
 #[derive(Debug, Clone, PartialEq)]

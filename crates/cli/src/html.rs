@@ -146,7 +146,8 @@ fn status_class(st: Option<&MonitorStatus>) -> (&'static str, String) {
     }
 }
 
-/// The page.
+/// The page: the status tree, the charts (the Summary tab), the outages, and the trail's
+/// failing addresses and detections.
 pub fn render(page: &Page) -> String {
     let mut h = String::new();
     let _ = write!(
@@ -157,7 +158,17 @@ pub fn render(page: &Page) -> String {
         when(page.generated_at),
         escape(&page.since)
     );
-    // The status tree.
+    status_tree(page, &mut h);
+    charts(page, &mut h);
+    outages(page, &mut h);
+    failing_ips(page, &mut h);
+    detections(page, &mut h);
+    h.push_str("</body></html>\n");
+    h
+}
+
+/// Each monitor, its status, since when and why.
+fn status_tree(page: &Page, h: &mut String) {
     h.push_str("<h2>Status</h2><table><tr><th>Monitor</th><th>Type</th><th>Status</th><th>Since</th><th>Reasons</th></tr>");
     for c in &page.monitors {
         let (class, word) = status_class(c.status.as_ref());
@@ -184,7 +195,10 @@ pub fn render(page: &Page) -> String {
         );
     }
     h.push_str("</table>");
-    // The charts (the Summary tab).
+}
+
+/// The charts of every monitor with metric data.
+fn charts(page: &Page, h: &mut String) {
     h.push_str("<h2>Metrics</h2>");
     for c in page.monitors.iter().filter(|c| !c.series.is_empty()) {
         let _ = write!(
@@ -201,7 +215,10 @@ pub fn render(page: &Page) -> String {
     if page.monitors.iter().all(|c| c.series.is_empty()) {
         h.push_str("<p>no metric data in the period</p>");
     }
-    // Outages.
+}
+
+/// The outages in the period.
+fn outages(page: &Page, h: &mut String) {
     h.push_str("<h2>Outages</h2>");
     if page.outages.is_empty() {
         h.push_str("<p>none in the period</p>");
@@ -225,7 +242,10 @@ pub fn render(page: &Page) -> String {
         }
         h.push_str("</table>");
     }
-    // The trail.
+}
+
+/// The addresses with the most failures (the trail).
+fn failing_ips(page: &Page, h: &mut String) {
     h.push_str("<h2>Top failing source IPs</h2>");
     if !page.trail {
         h.push_str("<p>no trail is wired (TRAIL_TABLE): no CloudTrail evidence</p>");
@@ -245,6 +265,10 @@ pub fn render(page: &Page) -> String {
         }
         h.push_str("</table>");
     }
+}
+
+/// The security detections in the period.
+fn detections(page: &Page, h: &mut String) {
     h.push_str("<h2>Security detections</h2>");
     if page.detections.is_empty() {
         h.push_str("<p>none in the period</p>");
@@ -252,7 +276,7 @@ pub fn render(page: &Page) -> String {
         h.push_str("<table><tr><th>Window (UTC)</th><th>Detection</th><th>Severity</th><th>Where</th><th>What</th></tr>");
         for f in &page.detections {
             let d = &f.detection;
-            let place = f
+            let location = f
                 .pool
                 .as_deref()
                 .map(|p| match f.names.get(p) {
@@ -267,7 +291,7 @@ pub fn render(page: &Page) -> String {
                 when(f.window),
                 escape(d.kind()),
                 escape(&d.severity().to_string()),
-                escape(&place),
+                escape(&location),
                 d.facts()
                     .iter()
                     .map(|l| escape(l))
@@ -277,8 +301,6 @@ pub fn render(page: &Page) -> String {
         }
         h.push_str("</table>");
     }
-    h.push_str("</body></html>\n");
-    h
 }
 
 #[cfg(test)]

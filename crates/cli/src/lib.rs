@@ -5,7 +5,7 @@
 //!
 //! - `lib.rs`: the arguments (clap) and the dispatch to a command.
 //! - `commands/`: one module per command (the tally commands share `tallies`).
-//! - `error`: the error, its exit code and report. `lookup`: the stores the environment names,
+//! - `error`: the error, its exit code and report. `format`: how a list is printed (`-o`). `lookup`: the stores the environment names,
 //!   a monitor by id or name. `env`, `stack`, `deployed`: the environment, the stack's outputs, a
 //!   deployed function.
 //! - Output: `look` (the terminal, time formats, sparklines, safe CSV), `listing` (every list,
@@ -17,6 +17,7 @@ pub mod commands;
 pub mod deployed;
 pub mod env;
 pub mod error;
+pub mod format;
 pub mod html;
 pub mod listing;
 pub mod look;
@@ -29,20 +30,21 @@ pub mod stack;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
-use cognito_watch_aws::StateStore;
-use cognito_watch_core::config::Tables;
+use clap::{Parser, Subcommand};
 
 use commands::{
     completions, cost, describe, history, init, invoke, outages, report, status, tallies,
     thresholds,
 };
-use lookup::{line, monitor_named, read_event, status_store, trail_store};
+use lookup::{line, read_event, status_store};
 
+pub use commands::invoke::Function;
 pub use commands::outages::OutageCommand;
+pub use commands::status::{StatusArg, StatusFilter};
 pub use commands::thresholds::ThresholdsCommand;
 pub use env::Env;
 pub use error::{error_report, CliError};
+pub use format::Format;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -72,50 +74,6 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// A status to filter on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum StatusArg {
-    Up,
-    Trouble,
-    Critical,
-    Down,
-}
-
-/// What `status` shows.
-#[derive(Debug, Clone, Default)]
-pub struct StatusFilter {
-    pub users: bool,
-    pub pool: Option<String>,
-    pub kind: Option<thresholds::KindArg>,
-    pub status: Vec<StatusArg>,
-}
-
-/// How a list is printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// A table as wide as the terminal.
-    Table,
-    /// A table with every field.
-    Wide,
-    /// A JSON list: a row an object, its fields the keys.
-    Json,
-    /// CSV: a header of the fields, then a line per row.
-    Csv,
-}
-
-impl Format {
-    /// The format asked for with `-o`, else the one a command's own `--json` / `--csv` flag
-    /// names, else a table.
-    pub fn of(output: Option<Format>, json: bool, csv: bool) -> Format {
-        match (output, json, csv) {
-            (Some(f), _, _) => f,
-            (None, true, _) => Format::Json,
-            (None, _, true) => Format::Csv,
-            _ => Format::Table,
-        }
-    }
-}
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create what is missing: the state, history, status and trail tables (STATE_TABLE,
@@ -124,44 +82,9 @@ pub enum Command {
     /// these in AWS.
     Init,
     /// The monitor tree: region → user pool → app clients / identity providers / users; identity pools.
-    Status {
-        /// Machine-readable output.
-        #[arg(long)]
-        json: bool,
-        /// Include user monitors (they can be many).
-        #[arg(long)]
-        users: bool,
-        /// Only this user or identity pool (its id or name) and its children.
-        #[arg(long)]
-        pool: Option<String>,
-        /// Only monitors of this type.
-        #[arg(long = "type", value_enum)]
-        kind: Option<thresholds::KindArg>,
-        /// Only monitors with this status (as the evaluator last judged it); repeat it for
-        /// several: `--status trouble --status critical --status down`.
-        #[arg(long, value_enum)]
-        status: Vec<StatusArg>,
-    },
+    Status(status::StatusCommand),
     /// A monitor's Log Report: one row per poll.
-    Report {
-        /// The monitor: its id (userpool/us-east-1_abc, appclient/us-east-1_abc/<client id>)
-        /// or its name, as `history` and `describe` take it (with --html: only this monitor;
-        /// the whole estate otherwise).
-        #[arg(required_unless_present_any = ["html", "monitor_flag"])]
-        monitor: Option<String>,
-        /// The monitor, as earlier versions took it (`--monitor web`).
-        #[arg(long = "monitor", value_name = "MONITOR", conflicts_with = "monitor")]
-        monitor_flag: Option<String>,
-        /// CSV, the downloadable Log Report (the same as `-o csv`); a table otherwise.
-        #[arg(long)]
-        csv: bool,
-        /// Write one self-contained HTML page instead: the status tree, each monitor's metrics
-        /// as charts, outages, top failing IPs and detections.
-        #[arg(long, value_name = "FILE")]
-        html: Option<PathBuf>,
-        #[command(flatten)]
-        since: period::Since,
-    },
+    Report(report::ReportCommand),
     /// One monitor in full: configuration, permissions, attribute mapping, user attributes,
     /// identity providers and roles, inventory (profile, alert routing), metrics, outages.
     Describe {
@@ -170,34 +93,14 @@ pub enum Command {
     },
     /// A monitor's metrics over time: a chart per metric, with its lowest, highest and last
     /// value, from its Log Report.
-    History {
-        /// The monitor: its id (appclient/us-east-1_abc/<client id>) or its name.
-        monitor: String,
-        /// Only these metrics (ids as `thresholds metrics` lists them); all with data otherwise.
-        #[arg(long = "metric")]
-        metrics: Vec<String>,
-        #[command(flatten)]
-        since: period::Since,
-    },
+    History(history::HistoryCommand),
     /// Threshold profiles: list, show, set, import, export, and assignment.
     Thresholds {
         #[command(subcommand)]
         command: ThresholdsCommand,
     },
     /// Outages across the estate (the Outages tab): start, end, duration, reason, comment.
-    Outages {
-        /// Only this monitor's outages.
-        #[arg(long)]
-        monitor: Option<String>,
-        /// Only outages still open.
-        #[arg(long)]
-        open: bool,
-        /// CSV (the same as `-o csv`).
-        #[arg(long)]
-        csv: bool,
-        #[command(flatten)]
-        since: period::Since,
-    },
+    Outages(outages::OutagesCommand),
     /// Edit an outage.
     Outage {
         #[command(subcommand)]
@@ -211,28 +114,7 @@ pub enum Command {
     /// polls made (the poll log), per estate and per app client, at the configured poll rate
     /// and at 1 min, 5 min, 15 min and 1 h; each derived metric family's price; the fixed
     /// costs; the trail per source from its usage records, per million records and a month.
-    Cost {
-        /// How much of the poll log to read (the polls of the period).
-        #[command(flatten)]
-        since: period::Since,
-        /// The configured poll rate: 5m, 1h, or as the stack's PollRate, "rate(5 minutes)"
-        /// (default: the interval the poll log shows, else 5 minutes).
-        #[arg(long)]
-        rate: Option<String>,
-        /// The tables are encrypted with a customer managed KMS key (TableKmsKeyArn): $1 a month.
-        #[arg(long)]
-        table_key: bool,
-        /// The stack's PublishDerivedMetrics: true, false, or families of status, failures
-        /// and trail separated by commas (the template's default: false).
-        #[arg(long, default_value = "false")]
-        derived_metrics: String,
-        /// The same as --derived-metrics false.
-        #[arg(long, conflicts_with = "derived_metrics")]
-        no_derived_metrics: bool,
-        /// The stack's TrailSource: EventBridge (the queue and its alarm), LogGroup or Bucket.
-        #[arg(long, default_value = "EventBridge")]
-        trail_source: String,
-    },
+    Cost(cost::CostCommand),
     /// Print a shell completion script: `cognito-watch completions bash > /etc/bash_completion.d/cognito-watch`.
     Completions {
         /// The shell: bash, zsh, fish, elvish or powershell.
@@ -240,22 +122,7 @@ pub enum Command {
     },
     /// Run a function: the deployed one (its answer and log tail) when the stack names it,
     /// else, or with --local, its handler in this process (for an emulator at AWS_ENDPOINT_URL).
-    Invoke {
-        /// The function: collector, evaluator or trail.
-        function: Function,
-        /// Run the handler in this process even when a deployed function is known.
-        #[arg(long)]
-        local: bool,
-        /// The event file (e.g. events/collector/schedule.json); none means `{}` (the
-        /// collector polls everything; the evaluator evaluates every pool now).
-        #[arg(long)]
-        event: Option<PathBuf>,
-        /// Move the event's times so its newest is now (as `redate` prints it): the samples
-        /// in events/ are dated when they were written, and without it what they feed is
-        /// older than the views' default period.
-        #[arg(long, requires = "event")]
-        now: bool,
-    },
+    Invoke(invoke::InvokeCommand),
     /// Print an event file with every time in it moved by one amount so its newest is now
     /// (inside SQS bodies and CloudWatch Logs payloads too), for `sam local invoke -e -`:
     /// `cognito-watch redate events/trail/logs-subscription.json | sam local invoke
@@ -264,13 +131,6 @@ pub enum Command {
         /// The event file.
         file: PathBuf,
     },
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Function {
-    Collector,
-    Evaluator,
-    Trail,
 }
 
 /// Run a command with the settings of `env`, writing to `out`. A command that needs AWS
@@ -359,192 +219,24 @@ async fn dispatch(
     let format = globals.format;
     match command {
         Command::Init => Box::pin(init::run(env, out)).await,
-        Command::Status {
-            json,
-            users,
-            pool,
-            kind,
-            status: wanted,
-        } => {
-            let filter = StatusFilter {
-                users: users || kind == Some(thresholds::KindArg::User),
-                pool,
-                kind,
-                status: wanted,
-            };
-            Box::pin(status::run(
-                env,
-                Format::of(format, json, false),
-                &filter,
-                out,
-            ))
-            .await
-        }
-        Command::Thresholds { command } if !command.needs_store() => match command {
-            ThresholdsCommand::Metrics { kind } => {
-                let look = look::Look::of(env);
-                thresholds::metrics(kind, Format::of(format, false, false), &look, out)
-            }
-            other => Err(CliError::Usage(format!("{other:?} needs the status table"))),
-        },
+        Command::Status(args) => Box::pin(status::command(env, args, format, out)).await,
         Command::Thresholds { command } => {
-            let base = env.sdk(3).await;
-            let status = status_store(env, &base)?;
-            // Assignments name monitors: read the inventory to check them.
-            let estate = if command.needs_estate() {
-                StateStore::new(&base, Tables::from_lookup(&env.lookup())?)
-                    .load_estate()
-                    .await?
-            } else {
-                Vec::new()
-            };
-            let look = look::Look::of(env);
-            let shown = (Format::of(format, false, false), &look);
-            Box::pin(thresholds::run(&status, &estate, command, shown, out)).await
+            Box::pin(thresholds::dispatch(env, command, format, out)).await
         }
-        Command::Outages {
-            monitor,
-            open,
-            csv,
-            since,
-        } => {
-            let base = env.sdk(3).await;
-            let status = status_store(env, &base)?;
-            let monitor = match monitor {
-                Some(m) => {
-                    let state = StateStore::new(&base, Tables::from_lookup(&env.lookup())?);
-                    Some(monitor_named(&state, &m).await?.to_string())
-                }
-                None => None,
-            };
-            let format = Format::of(format, false, csv);
-            let look = look::Look::of(env);
-            let shown = outages::Shown {
-                open,
-                period: &since.period,
-            };
-            Box::pin(outages::list(&status, monitor, shown, format, &look, out)).await
-        }
+        Command::Outages(args) => Box::pin(outages::command(env, args, format, out)).await,
         Command::Outage { command } => {
             let status = status_store(env, &env.sdk(3).await)?;
             Box::pin(outages::edit(&status, command, out)).await
         }
-        Command::Report {
-            monitor,
-            monitor_flag,
-            html: Some(file),
-            since,
-            ..
-        } => {
-            Box::pin(report::html(
-                env,
-                monitor.or(monitor_flag).as_deref(),
-                &since.period,
-                &file,
-                out,
-            ))
-            .await
-        }
-        Command::Report {
-            monitor,
-            monitor_flag,
-            csv,
-            since,
-            ..
-        } => {
-            let monitor = monitor.or(monitor_flag).unwrap_or_default();
-            let format = Format::of(format, false, csv);
-            Box::pin(report::run(env, &monitor, &since.period, format, out)).await
-        }
-        Command::Cost {
-            since,
-            rate,
-            table_key,
-            derived_metrics,
-            no_derived_metrics,
-            trail_source,
-        } => {
-            let base = env.sdk(3).await;
-            let state = StateStore::new(&base, Tables::from_lookup(&env.lookup())?);
-            // Alerts are priced when the status table is known, the trail when its table is;
-            // the report says what it could not read.
-            let status = status_store(env, &base).ok();
-            let trail = trail_store(env, &base).ok();
-            let args = cost::CostArgs {
-                since: since.period,
-                rate,
-                table_key,
-                derived_metrics: if no_derived_metrics {
-                    "false".into()
-                } else {
-                    derived_metrics
-                },
-                trail_source,
-            };
-            let report =
-                Box::pin(cost::report(&state, status.as_ref(), trail.as_ref(), &args)).await?;
-            let text = cost::render(&report, Format::of(format, false, false))?;
-            write!(out, "{text}").map_err(CliError::output)
-        }
+        Command::Report(args) => Box::pin(report::command(env, args, format, out)).await,
+        Command::Cost(args) => Box::pin(cost::command(env, args, format, out)).await,
         Command::Describe { monitor } => {
-            Box::pin(describe::run(
-                env,
-                &monitor,
-                Format::of(format, false, false),
-                out,
-            ))
-            .await
-        }
-        Command::History {
-            monitor,
-            metrics,
-            since,
-        } => {
             let format = Format::of(format, false, false);
-            Box::pin(history::run(
-                env,
-                &monitor,
-                &metrics,
-                &since.period,
-                format,
-                out,
-            ))
-            .await
+            Box::pin(describe::run(env, &monitor, format, out)).await
         }
-        Command::Tallies(command) => {
-            let store = trail_store(env, &env.sdk(3).await)?;
-            // Names beside ids, when the inventory can be read.
-            let names = match env.get("STATE_TABLE") {
-                Some(state) => {
-                    let tables = Tables {
-                        state,
-                        history: String::new(),
-                    };
-                    match StateStore::new(&env.sdk(3).await, tables).directory().await {
-                        Ok(d) => d.names,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "names not shown: the inventory cannot be read");
-                            Default::default()
-                        }
-                    }
-                }
-                None => Default::default(),
-            };
-            let look = look::Look::of(env);
-            Box::pin(tallies::run(&store, command, format, &look, &names, out)).await
-        }
-        Command::Invoke {
-            function,
-            local,
-            event,
-            now,
-        } => {
-            let event = match event {
-                Some(path) => Some((read_event(&path)?, path, now)),
-                None => None,
-            };
-            Box::pin(invoke::run(env, function, local, event, out)).await
-        }
+        Command::History(args) => Box::pin(history::command(env, args, format, out)).await,
+        Command::Tallies(command) => Box::pin(tallies::dispatch(env, command, format, out)).await,
+        Command::Invoke(args) => Box::pin(invoke::command(env, args, out)).await,
         Command::Redate { file } => {
             let (event, by) = redate::to_now(&read_event(&file)?, chrono::Utc::now());
             tracing::info!(file = %file.display(), moved_by_seconds = by.num_seconds(), "redated");

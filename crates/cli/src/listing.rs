@@ -14,8 +14,9 @@ use chrono::{DateTime, Utc};
 use cognito_watch_core::inventory::record::format_value;
 use serde_json::{json, Map, Value};
 
+use crate::error::CliError;
+use crate::format::Format;
 use crate::look::{csv_text, sparkline, Look};
-use crate::{CliError, Format};
 
 /// One field of a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,8 @@
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
-use crate::{CliError, Env};
+use crate::env::Env;
+use crate::error::CliError;
 
 /// How tables look on this output: how wide they may be, and whether statuses are coloured.
 #[derive(Debug, Clone, Default, PartialEq)]

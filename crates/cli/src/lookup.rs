@@ -6,7 +6,8 @@ use cognito_watch_core::inventory::monitor::MonitorId;
 
 use cognito_watch_core::inventory::monitor::Monitor;
 
-use crate::{CliError, Env};
+use crate::env::Env;
+use crate::error::CliError;
 
 /// The evaluator's statuses of every monitor under these roots (one Query per root), none
 /// when there is no status table.

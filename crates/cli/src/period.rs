@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use clap::Args;
 
-use crate::CliError;
+use crate::error::CliError;
 
 /// Every command's default period.
 pub const DEFAULT_SINCE: &str = "24h";

@@ -7,8 +7,8 @@ use cognito_watch_core::inventory::catalogue;
 use cognito_watch_core::inventory::monitor::{Monitor, MonitorKind, PollOutcome};
 use cognito_watch_core::inventory::record::{format_value, HistoryRow};
 
+use crate::error::CliError;
 use crate::look::Look;
-use crate::CliError;
 
 /// The key metrics shown per kind in the status tree.
 fn key_metrics(kind: MonitorKind) -> &'static [&'static str] {
@@ -346,7 +346,7 @@ impl Series {
 /// The history of a monitor's metrics: a sparkline with min, max and last per metric.
 pub fn history(
     out: &mut dyn std::io::Write,
-    format: crate::Format,
+    format: crate::format::Format,
     look: &Look,
     series: &[Series],
 ) -> Result<(), CliError> {

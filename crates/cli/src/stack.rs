@@ -3,7 +3,8 @@
 
 use aws_config::SdkConfig;
 
-use crate::{CliError, Env};
+use crate::env::Env;
+use crate::error::CliError;
 
 /// The stack name when none is given (`samconfig.toml`'s).
 pub const DEFAULT_STACK: &str = "cognito-watch";

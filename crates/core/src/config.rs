@@ -143,30 +143,59 @@ pub struct CollectorConfig {
     pub sweep_pages_per_run: u64,
 }
 
+/// `REGIONS` (comma-separated), or the function's own region; each a region name.
+fn regions(get: &dyn Fn(&str) -> Option<String>) -> Result<Vec<String>, ConfigError> {
+    let own_region = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION"));
+    let regions: Vec<String> = match get("REGIONS").filter(|s| !s.trim().is_empty()) {
+        Some(list) => list
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        None => vec![own_region.ok_or(ConfigError::Missing {
+            name: "REGIONS",
+            what: "the regions to poll (or AWS_REGION)",
+        })?],
+    };
+    for r in &regions {
+        if !r
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(invalid("REGIONS", r, "not a region name"));
+        }
+    }
+    Ok(regions)
+}
+
+/// `EXTERNAL_ID_PARAMETER`: the name of the SSM SecureString holding the external id, if set.
+fn external_id_parameter(
+    get: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<String>, ConfigError> {
+    let external_id_parameter = get("EXTERNAL_ID_PARAMETER")
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    if let Some(name) = &external_id_parameter {
+        let ok = name.len() <= 2048
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-/".contains(&b));
+        if !ok {
+            return Err(invalid(
+                "EXTERNAL_ID_PARAMETER",
+                name,
+                "not an SSM parameter name (letters, digits, _ . - /)",
+            ));
+        }
+    }
+    Ok(external_id_parameter)
+}
+
 impl CollectorConfig {
     pub fn from_lookup(
         get: &dyn Fn(&str) -> Option<String>,
     ) -> Result<CollectorConfig, ConfigError> {
-        let own_region = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION"));
-        let regions = match get("REGIONS").filter(|s| !s.trim().is_empty()) {
-            Some(list) => list
-                .split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect(),
-            None => vec![own_region.ok_or(ConfigError::Missing {
-                name: "REGIONS",
-                what: "the regions to poll (or AWS_REGION)",
-            })?],
-        };
-        for r in &regions {
-            if !r
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            {
-                return Err(invalid("REGIONS", r, "not a region name"));
-            }
-        }
+        let regions = regions(get)?;
         if get("ASSUME_ROLES").is_some_and(|s| !s.trim().is_empty()) {
             return Err(invalid(
                 "ASSUME_ROLES",
@@ -195,22 +224,7 @@ impl CollectorConfig {
                 )),
             })
             .collect::<Result<_, _>>()?;
-        let external_id_parameter = get("EXTERNAL_ID_PARAMETER")
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty());
-        if let Some(name) = &external_id_parameter {
-            let ok = name.len() <= 2048
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"_.-/".contains(&b));
-            if !ok {
-                return Err(invalid(
-                    "EXTERNAL_ID_PARAMETER",
-                    name,
-                    "not an SSM parameter name (letters, digits, _ . - /)",
-                ));
-            }
-        }
+        let external_id_parameter = external_id_parameter(get)?;
         let monitor_own_account = boolean(get, "MONITOR_OWN_ACCOUNT", true)?;
         if !monitor_own_account && monitored_roles.is_empty() {
             return Err(invalid(

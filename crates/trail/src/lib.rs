@@ -127,7 +127,7 @@ struct Object<'a> {
 
 /// What every part of a delivery shares: its key, the account its envelope (or else the
 /// function's own) names, the inventory's names, the time it was taken in.
-struct Whole<'a> {
+struct DeliveryContext<'a> {
     key: &'a str,
     account: Option<String>,
     directory: &'a Directory,
@@ -145,6 +145,9 @@ struct Judged<'a> {
     m2m_sources: BTreeMap<cognito_watch_core::trail::intake::M2mSource, String>,
     account: Option<String>,
 }
+
+/// Each holding batch's journal, read once: None when it never wrote one.
+type Journals = BTreeMap<String, Option<BTreeMap<TallyId, Counts>>>;
 
 /// How long a claimed detection is ours to publish.
 const CLAIM_SECONDS: i64 = 60;
@@ -395,7 +398,6 @@ impl Trail {
         own_account: Option<&str>,
         report: &mut TrailReport,
     ) -> Result<Vec<String>, AwsError> {
-        use futures::StreamExt;
         let now = Utc::now();
         let ids: Vec<&str> = deliveries
             .iter()
@@ -428,50 +430,9 @@ impl Trail {
                 report.duplicates += 1;
             }
         }
-        let claims: Vec<_> = futures::stream::iter(
-            records
-                .iter()
-                .map(|d| async { self.store.claim(&d.key, &batch, now).await }),
-        )
-        .buffered(CLAIMS_AT_ONCE)
-        .collect()
-        .await;
-        report.items_written += claims.len();
-        report.write_units += claims.len();
-        // Each holder's journal, read once: None when it never wrote one.
-        let mut journals: BTreeMap<String, Option<BTreeMap<TallyId, Counts>>> = BTreeMap::new();
-        let mut given_back = Vec::new();
-        for (d, claim) in records.into_iter().zip(claims) {
-            let ours = match claim? {
-                Claim::Ours => true,
-                Claim::Held { batch: holder, at } => {
-                    if !journals.contains_key(&holder) {
-                        let journal = self.store.journal(&holder).await?;
-                        journals.insert(holder.clone(), journal);
-                    }
-                    let journaled = journals.get(&holder).is_some_and(Option::is_some);
-                    if journaled {
-                        false
-                    } else if now - at >= self.config.claim_takeover
-                        && self.store.take_over(&d.key, &holder, &batch, now).await?
-                    {
-                        report.items_written += 1;
-                        report.write_units += 1;
-                        true
-                    } else {
-                        report.held_elsewhere += 1;
-                        given_back.extend(d.message.clone());
-                        continue;
-                    }
-                }
-            };
-            if ours {
-                d.body.take_in(&mut fresh);
-            } else {
-                report.already_counted += 1;
-                d.body.take_in(&mut seen);
-            }
-        }
+        let (journals, given_back) = self
+            .claim(records, &batch, now, (&mut fresh, &mut seen), report)
+            .await?;
         let fresh = fresh.take_part();
         let seen = seen.take_part();
         report.records.absorb(&fresh.counts);
@@ -491,25 +452,14 @@ impl Trail {
             )
             .await?;
         }
-        // The batches whose records came again: applied again (what they applied is skipped),
-        // in case they stopped between their journal and their last transaction.
-        for (holder, journal) in journals {
-            if let Some(counts) = journal {
-                let applied = self
-                    .store
-                    .apply(&format!("batch#{holder}"), &counts, now)
-                    .await?;
-                report.items_written += applied.items();
-                report.write_units += applied.write_units();
-            }
-        }
+        self.apply_again(journals, now, report).await?;
         let mut touched = fresh.tallies.counts;
         for (id, c) in seen.tallies.counts {
             touched.entry(id).or_insert(c);
         }
         let mut findings = fresh.findings;
         findings.extend(seen.findings);
-        let whole = Whole {
+        let context = DeliveryContext {
             key: &batch,
             account: fresh
                 .account
@@ -524,10 +474,90 @@ impl Trail {
             findings,
             first_seen: fresh.first_seen,
             m2m_sources: fresh.tallies.m2m_sources,
-            account: whole.account.clone(),
+            account: context.account.clone(),
         };
-        self.judge(judged, &whole, report).await?;
+        self.judge(judged, &context, report).await?;
         Ok(given_back)
+    }
+
+    /// Claims each record for `batch`. A record it claims, or takes over from a holder that
+    /// stopped before writing its journal, is counted in `fresh`; one a journaled batch holds is
+    /// only judged, through `seen`; one a live batch holds goes back to the queue. Returns the
+    /// holders' journals (None where a holder never wrote one) and the messages given back.
+    async fn claim(
+        &self,
+        records: Vec<Delivery>,
+        batch: &str,
+        now: DateTime<Utc>,
+        (fresh, seen): (&mut Intake, &mut Intake),
+        report: &mut TrailReport,
+    ) -> Result<(Journals, Vec<String>), AwsError> {
+        use futures::StreamExt;
+        let claims: Vec<_> = futures::stream::iter(
+            records
+                .iter()
+                .map(|d| async { self.store.claim(&d.key, batch, now).await }),
+        )
+        .buffered(CLAIMS_AT_ONCE)
+        .collect()
+        .await;
+        report.items_written += claims.len();
+        report.write_units += claims.len();
+        let mut journals: Journals = BTreeMap::new();
+        let mut given_back = Vec::new();
+        for (d, claim) in records.into_iter().zip(claims) {
+            let ours = match claim? {
+                Claim::Ours => true,
+                Claim::Held { batch: holder, at } => {
+                    if !journals.contains_key(&holder) {
+                        let journal = self.store.journal(&holder).await?;
+                        journals.insert(holder.clone(), journal);
+                    }
+                    let journaled = journals.get(&holder).is_some_and(Option::is_some);
+                    if journaled {
+                        false
+                    } else if now - at >= self.config.claim_takeover
+                        && self.store.take_over(&d.key, &holder, batch, now).await?
+                    {
+                        report.items_written += 1;
+                        report.write_units += 1;
+                        true
+                    } else {
+                        report.held_elsewhere += 1;
+                        given_back.extend(d.message.clone());
+                        continue;
+                    }
+                }
+            };
+            if ours {
+                d.body.take_in(fresh);
+            } else {
+                report.already_counted += 1;
+                d.body.take_in(seen);
+            }
+        }
+        Ok((journals, given_back))
+    }
+
+    /// The batches whose records came again, applied again (what they applied is skipped), in
+    /// case they stopped between their journal and their last transaction.
+    async fn apply_again(
+        &self,
+        journals: Journals,
+        now: DateTime<Utc>,
+        report: &mut TrailReport,
+    ) -> Result<(), AwsError> {
+        for (holder, journal) in journals {
+            if let Some(counts) = journal {
+                let applied = self
+                    .store
+                    .apply(&format!("batch#{holder}"), &counts, now)
+                    .await?;
+                report.items_written += applied.items();
+                report.write_units += applied.write_units();
+            }
+        }
+        Ok(())
     }
 
     async fn process(
@@ -544,7 +574,7 @@ impl Trail {
         }));
         intake.progress = self.progress.clone();
         let mut applied = Applied::default();
-        let whole = Whole {
+        let context = DeliveryContext {
             key: &d.key,
             account: d.account.clone().or(own_account.map(str::to_string)),
             directory: &directory,
@@ -567,14 +597,15 @@ impl Trail {
                     version_id: version_id.as_deref(),
                 };
                 intake = self
-                    .read_file(object, intake, &whole, &mut applied, report)
+                    .read_file(object, intake, &context, &mut applied, report)
                     .await?
             }
             // Taken in already.
             _ => {}
         }
         let last = intake.take_part();
-        self.finish_part(last, &whole, &mut applied, report).await?;
+        self.finish_part(last, &context, &mut applied, report)
+            .await?;
         if applied.duplicate() {
             report.duplicates += 1;
         }
@@ -586,13 +617,13 @@ impl Trail {
     async fn finish_part(
         &self,
         part: Part,
-        whole: &Whole<'_>,
+        context: &DeliveryContext<'_>,
         applied: &mut Applied,
         report: &mut TrailReport,
     ) -> Result<(), AwsError> {
         if !part.malformed_samples.is_empty() {
             tracing::warn!(
-                delivery = %whole.key,
+                delivery = %context.key,
                 part = part.number,
                 malformed = part.counts.malformed,
                 samples = ?cognito_watch_aws::logging::Json(&part.malformed_samples),
@@ -600,11 +631,13 @@ impl Trail {
             );
         }
         report.records.absorb(&part.counts);
-        let key = part.delivery_key(whole.key);
+        let key = part.delivery_key(context.key);
         let tallies = part.tallies;
-        let this = self.tally(&key, &tallies.counts, whole.now, report).await?;
+        let this = self
+            .tally(&key, &tallies.counts, context.now, report)
+            .await?;
         applied.absorb(&this);
-        let account = part.account.or(whole.account.clone());
+        let account = part.account.or(context.account.clone());
         let judged = Judged {
             touched: &tallies.counts,
             findings: part.findings,
@@ -612,7 +645,7 @@ impl Trail {
             m2m_sources: tallies.m2m_sources,
             account,
         };
-        self.judge(judged, whole, report).await
+        self.judge(judged, context, report).await
     }
 
     /// Detect on the window totals of the tallies a delivery touched (and the candidates its
@@ -620,7 +653,7 @@ impl Trail {
     async fn judge(
         &self,
         judged: Judged<'_>,
-        whole: &Whole<'_>,
+        context: &DeliveryContext<'_>,
         report: &mut TrailReport,
     ) -> Result<(), AwsError> {
         let Judged {
@@ -632,11 +665,11 @@ impl Trail {
         } = judged;
         let mut findings = findings;
         findings.extend(self.detections(touched).await?);
-        findings.extend(self.first_in_a_while(first_seen, whole.now).await?);
-        findings.extend(self.new_m2m_sources(m2m_sources, whole.now).await?);
+        findings.extend(self.first_in_a_while(first_seen, context.now).await?);
+        findings.extend(self.new_m2m_sources(m2m_sources, context.now).await?);
         // Naming the pools is best effort: a failed read never holds a detection back.
         if let Err(e) = self.place(&mut findings).await {
-            tracing::warn!(delivery = %whole.key, error = %e, "the pools of a per-IP detection could not be read; it goes out without them");
+            tracing::warn!(delivery = %context.key, error = %e, "the pools of a per-IP detection could not be read; it goes out without them");
         }
         for f in &mut findings {
             if f.account.is_none() {
@@ -645,9 +678,9 @@ impl Trail {
             if f.region.is_none() {
                 f.region = f.region();
             }
-            whole.directory.name(f);
+            context.directory.name(f);
         }
-        self.deliver(findings, whole.now, report).await
+        self.deliver(findings, context.now, report).await
     }
 
     /// The candidates that are detections only the first time in a while (unauthenticated
@@ -745,7 +778,7 @@ impl Trail {
         &self,
         object: Object<'_>,
         mut intake: Intake,
-        whole: &Whole<'_>,
+        context: &DeliveryContext<'_>,
         applied: &mut Applied,
         report: &mut TrailReport,
     ) -> Result<Intake, AwsError> {
@@ -767,7 +800,7 @@ impl Trail {
             (intake, read)
         });
         while let Some(part) = full.recv().await {
-            self.finish_part(part, whole, applied, report).await?;
+            self.finish_part(part, context, applied, report).await?;
         }
         let (mut intake, read) = reading
             .await

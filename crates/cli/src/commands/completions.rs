@@ -1,6 +1,7 @@
 //! `completions`: a shell's completion script.
 
-use crate::{Cli, CliError};
+use crate::error::CliError;
+use crate::Cli;
 
 /// `completions SHELL`: the shell's completion script. Written whole once generated, so a
 /// closed pipe is an ordinary output error (clap_complete panics on one).

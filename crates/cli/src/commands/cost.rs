@@ -4,17 +4,67 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use cognito_watch_aws::trail_store::TrailStore;
 use cognito_watch_aws::{Scope, StateStore, StatusStore};
 use cognito_watch_core::alerting::status::Status;
 use cognito_watch_core::cost::{self, Estate, Month, Observed};
-use cognito_watch_core::inventory::monitor::MonitorKind;
+use cognito_watch_core::inventory::monitor::{Monitor, MonitorKind};
 use cognito_watch_core::progress::thousands;
 use serde::Serialize;
 
-use crate::CliError;
-use crate::Format;
+use crate::env::Env;
+use crate::error::CliError;
+use crate::format::Format;
+use crate::lookup::{status_store, trail_store};
+use crate::period;
+use cognito_watch_core::config::Tables;
+
+/// `cost`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct CostCommand {
+    /// How much of the poll log to read (the polls of the period).
+    #[command(flatten)]
+    pub since: period::Since,
+    /// The configured poll rate: 5m, 1h, or as the stack's PollRate, "rate(5 minutes)"
+    /// (default: the interval the poll log shows, else 5 minutes).
+    #[arg(long)]
+    pub rate: Option<String>,
+    /// The tables are encrypted with a customer managed KMS key (TableKmsKeyArn): $1 a month.
+    #[arg(long)]
+    pub table_key: bool,
+    /// The stack's PublishDerivedMetrics: true, false, or families of status, failures
+    /// and trail separated by commas (the template's default: false).
+    #[arg(long, default_value = "false")]
+    pub derived_metrics: String,
+    /// The same as --derived-metrics false.
+    #[arg(long, conflicts_with = "derived_metrics")]
+    pub no_derived_metrics: bool,
+    /// The stack's TrailSource: EventBridge (the queue and its alarm), LogGroup or Bucket.
+    #[arg(long, default_value = "EventBridge")]
+    pub trail_source: String,
+}
+
+/// `cost`: the report for the stack settings its flags name.
+pub(crate) async fn command(
+    env: &Env,
+    args: CostCommand,
+    output: Option<Format>,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let args = CostArgs {
+        since: args.since.period,
+        rate: args.rate,
+        table_key: args.table_key,
+        derived_metrics: if args.no_derived_metrics {
+            "false".into()
+        } else {
+            args.derived_metrics
+        },
+        trail_source: args.trail_source,
+    };
+    Box::pin(run(env, &args, Format::of(output, false, false), out)).await
+}
 
 /// What the command prints with `-o json`.
 #[derive(Debug, Serialize)]
@@ -64,24 +114,7 @@ pub async fn report(
     trail: Option<&TrailStore>,
     args: &CostArgs,
 ) -> Result<CostReport, CliError> {
-    let published = cost::families(&args.derived_metrics).ok_or_else(|| {
-        CliError::Usage(format!(
-            "--derived-metrics {:?}: expected the stack's PublishDerivedMetrics value: true, \
-             false, or families of {} separated by commas",
-            args.derived_metrics,
-            cost::FAMILIES.join(", ")
-        ))
-    })?;
-    let trail_queue = match args.trail_source.as_str() {
-        "EventBridge" => true,
-        "LogGroup" | "Bucket" => false,
-        other => {
-            return Err(CliError::Usage(format!(
-                "--trail-source {other:?}: expected the stack's TrailSource: EventBridge, \
-                 LogGroup or Bucket"
-            )))
-        }
-    };
+    let (published, trail_queue) = stack_settings(args)?;
     let period = args.since.length;
     let from = args.since.start(Utc::now())?;
     let monitors: Vec<_> = state
@@ -90,62 +123,11 @@ pub async fn report(
         .into_iter()
         .filter(|m| !m.is_deleted())
         .collect();
-    let scopes: BTreeSet<(String, String)> = monitors
-        .iter()
-        .map(|m| (m.account.clone(), m.region.clone()))
-        .collect();
-    let mut logs = Vec::new();
-    for (account, region) in scopes {
-        let scope = Scope { account, region };
-        logs.extend(
-            state
-                .poll_log(&scope)
-                .await?
-                .into_iter()
-                .filter(|l| l.started_at >= from),
-        );
-    }
-    let observed = Observed::from_logs(&logs);
+    let observed = observed(state, &monitors, from).await?;
     let count = |kind: MonitorKind| monitors.iter().filter(|m| m.kind == kind).count() as u64;
 
-    let mut alerts = 0;
-    if let Some(status) = status {
-        for root in state.roots().await? {
-            alerts += status
-                .alerts(&root)
-                .await?
-                .iter()
-                .filter(|a| a.alert.at >= from)
-                .count() as u64;
-        }
-    }
-    // Each derived metric (name × dimensions) is one custom metric: the evaluator's
-    // MonitorStatus per monitor, the collector's failure metrics, the trail's four per pool.
-    let now = Utc::now();
-    let up: BTreeMap<String, Status> = monitors
-        .iter()
-        .map(|m| (m.monitor_id.clone(), Status::Up))
-        .collect();
-    let derived: Vec<DerivedFamily> = cost::FAMILIES
-        .iter()
-        .map(|&family| {
-            let metrics = match family {
-                "status" => cognito_watch_core::emf::custom_metrics(
-                    &cognito_watch_core::emf::status_documents(&monitors, &up, now),
-                ),
-                "failures" => cognito_watch_core::emf::custom_metrics(
-                    &cognito_watch_core::emf::monitor_documents(&monitors, now),
-                ),
-                _ => 4 * count(MonitorKind::UserPool),
-            };
-            DerivedFamily {
-                family,
-                metrics,
-                usd_per_month: metrics as f64 * cost::US_EAST_1.custom_metric_month,
-                published: published.contains(&family),
-            }
-        })
-        .collect();
+    let alerts = alerts_since(state, status, from).await?;
+    let derived = derived_families(&monitors, &published);
     let derived_metrics = derived
         .iter()
         .filter(|f| f.published)
@@ -214,8 +196,123 @@ pub fn render(report: &CostReport, format: Format) -> Result<String, CliError> {
         Format::Csv => return line_items(report).csv(),
         Format::Table | Format::Wide => {}
     }
-    let o = &report.observed;
     let mut text = String::new();
+    summary(report, &mut text);
+    months_table(report, &mut text);
+    trail_section(report, &mut text);
+    text.push_str(
+        "Not priced: the functions' log ingestion ($0.50 per GB) and CloudTrail's own charges \
+         (data events: $0.10 per 100,000).\n",
+    );
+    Ok(text)
+}
+
+/// The stack settings the report is asked for: the derived metric families published, and
+/// whether the trail's source is the EventBridge queue.
+fn stack_settings(args: &CostArgs) -> Result<(Vec<&'static str>, bool), CliError> {
+    let published = cost::families(&args.derived_metrics).ok_or_else(|| {
+        CliError::Usage(format!(
+            "--derived-metrics {:?}: expected the stack's PublishDerivedMetrics value: true, \
+             false, or families of {} separated by commas",
+            args.derived_metrics,
+            cost::FAMILIES.join(", ")
+        ))
+    })?;
+    let trail_queue = match args.trail_source.as_str() {
+        "EventBridge" => true,
+        "LogGroup" | "Bucket" => false,
+        other => {
+            return Err(CliError::Usage(format!(
+                "--trail-source {other:?}: expected the stack's TrailSource: EventBridge, \
+                 LogGroup or Bucket"
+            )))
+        }
+    };
+    Ok((published, trail_queue))
+}
+
+/// What the poll logs of every scope the estate spans say since `from`.
+async fn observed(
+    state: &StateStore,
+    monitors: &[Monitor],
+    from: DateTime<Utc>,
+) -> Result<Observed, CliError> {
+    let scopes: BTreeSet<(String, String)> = monitors
+        .iter()
+        .map(|m| (m.account.clone(), m.region.clone()))
+        .collect();
+    let mut logs = Vec::new();
+    for (account, region) in scopes {
+        let scope = Scope { account, region };
+        logs.extend(
+            state
+                .poll_log(&scope)
+                .await?
+                .into_iter()
+                .filter(|l| l.started_at >= from),
+        );
+    }
+    Ok(Observed::from_logs(&logs))
+}
+
+/// How many alerts were published since `from`, over every pool.
+async fn alerts_since(
+    state: &StateStore,
+    status: Option<&StatusStore>,
+    from: DateTime<Utc>,
+) -> Result<u64, CliError> {
+    let mut alerts = 0;
+    if let Some(status) = status {
+        for root in state.roots().await? {
+            alerts += status
+                .alerts(&root)
+                .await?
+                .iter()
+                .filter(|a| a.alert.at >= from)
+                .count() as u64;
+        }
+    }
+    Ok(alerts)
+}
+
+/// Each derived metric family priced: each metric (name × dimensions) is one custom metric:
+/// the evaluator's MonitorStatus per monitor, the collector's failure metrics, the trail's four
+/// per pool.
+fn derived_families(monitors: &[Monitor], published: &[&str]) -> Vec<DerivedFamily> {
+    let now = Utc::now();
+    let up: BTreeMap<String, Status> = monitors
+        .iter()
+        .map(|m| (m.monitor_id.clone(), Status::Up))
+        .collect();
+    let user_pools = monitors
+        .iter()
+        .filter(|m| m.kind == MonitorKind::UserPool)
+        .count() as u64;
+    cost::FAMILIES
+        .iter()
+        .map(|&family| {
+            let metrics = match family {
+                "status" => cognito_watch_core::emf::custom_metrics(
+                    &cognito_watch_core::emf::status_documents(monitors, &up, now),
+                ),
+                "failures" => cognito_watch_core::emf::custom_metrics(
+                    &cognito_watch_core::emf::monitor_documents(monitors, now),
+                ),
+                _ => 4 * user_pools,
+            };
+            DerivedFamily {
+                family,
+                metrics,
+                usd_per_month: metrics as f64 * cost::US_EAST_1.custom_metric_month,
+                published: published.contains(&family),
+            }
+        })
+        .collect()
+}
+
+/// The poll log, per poll figures and the estate, as lines of text.
+fn summary(report: &CostReport, text: &mut String) {
+    let o = &report.observed;
     let per = |n: u64| {
         if o.invocations == 0 {
             0.0
@@ -273,6 +370,10 @@ pub fn render(report: &CostReport, format: Format) -> Result<String, CliError> {
         report.prices.region,
         e.evaluator_seconds,
     ));
+}
+
+/// The month at each poll rate, by service, as a table.
+fn months_table(report: &CostReport, text: &mut String) {
     let head = [
         "poll rate",
         "metrics/month",
@@ -304,13 +405,7 @@ pub fn render(report: &CostReport, format: Format) -> Result<String, CliError> {
             m.per_app_client.map(dollars).unwrap_or_else(|| "—".into()),
         ]);
     }
-    table(&rows, &mut text);
-    trail_section(report, &mut text);
-    text.push_str(
-        "Not priced: the functions' log ingestion ($0.50 per GB) and CloudTrail's own charges \
-         (data events: $0.10 per 100,000).\n",
-    );
-    Ok(text)
+    table(&rows, text);
 }
 
 /// Every priced line of the report, one per row (for a spreadsheet's pivot): the month at each
@@ -539,6 +634,23 @@ fn grouped(v: f64) -> String {
 fn grouped_2(v: f64) -> String {
     let cents = (v.max(0.0) * 100.0).round() as u64;
     format!("{}.{:02}", thousands(cents / 100), cents % 100)
+}
+
+/// `cost`: the report priced from the state table, and from the status and trail tables when
+/// the environment names them (the report says what it could not read).
+pub(crate) async fn run(
+    env: &Env,
+    args: &CostArgs,
+    format: Format,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let base = env.sdk(3).await;
+    let state = StateStore::new(&base, Tables::from_lookup(&env.lookup())?);
+    let status = status_store(env, &base).ok();
+    let trail = trail_store(env, &base).ok();
+    let report = Box::pin(report(&state, status.as_ref(), trail.as_ref(), args)).await?;
+    let text = render(&report, format)?;
+    write!(out, "{text}").map_err(CliError::output)
 }
 
 #[cfg(test)]

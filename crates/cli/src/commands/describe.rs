@@ -6,18 +6,20 @@
 use cognito_watch_aws::StateStore;
 use cognito_watch_core::config::Tables;
 
+use crate::env::Env;
+use crate::format::Format;
+use crate::look;
 use crate::lookup::{find_monitor, status_store};
-use crate::{look, Env, Format};
 use std::collections::BTreeMap;
 
 use cognito_watch_core::alerting::status::Outage;
 use cognito_watch_core::inventory::catalogue;
-use cognito_watch_core::inventory::monitor::{Monitor, MonitorDetails};
+use cognito_watch_core::inventory::monitor::{IdentityPoolDetails, Monitor, MonitorDetails};
 use cognito_watch_core::inventory::record::format_value;
 use serde_json::Value;
 
+use crate::error::CliError;
 use crate::look::{duration, when, Look};
-use crate::CliError;
 
 /// A value as one line of text: lists joined, maps as `key=value`, nothing for null.
 fn text(v: &Value) -> String {
@@ -63,9 +65,16 @@ pub fn sections(
     outages: &[Outage],
     now: chrono::DateTime<chrono::Utc>,
 ) -> Vec<Section> {
-    let mut out = Vec::new();
-    let pair = |k: &str, v: String| vec![k.to_string(), v];
-    // Configuration: every scalar and list of the details, as read from Cognito.
+    let mut out = vec![configuration(m)];
+    out.extend(kind_sections(m));
+    out.push(inventory(m, profile, topic));
+    out.push(metrics(m));
+    out.push(recent_outages(outages, now));
+    out
+}
+
+/// Configuration: every scalar and list of the details, as read from Cognito.
+fn configuration(m: &Monitor) -> Section {
     let details = serde_json::to_value(&m.details).unwrap_or_default();
     // Externally tagged (`{"AppClient": {...}}`) or internally (`{"type": ..., ...}`).
     let object = details.as_object().cloned().unwrap_or_default();
@@ -91,13 +100,19 @@ pub fn sections(
     let config: Vec<Vec<String>> = fields
         .iter()
         .filter(|(k, v)| !skip.contains(&k.as_str()) && !v.is_null())
-        .map(|(k, v)| pair(&label(k), text(v)))
+        .map(|(k, v)| vec![label(k), text(v)])
         .collect();
-    out.push((
+    (
         "Configuration".to_string(),
         vec!["Setting".into(), "Value".into()],
         config,
-    ));
+    )
+}
+
+/// What only this kind of resource has: an app client's attribute permissions, a provider's
+/// attribute mapping, a user's attributes, an identity pool's providers and roles, a census.
+fn kind_sections(m: &Monitor) -> Vec<Section> {
+    let mut out = Vec::new();
     match &m.details {
         MonitorDetails::AppClient(c) => {
             let mut attributes: Vec<&String> = c
@@ -145,51 +160,7 @@ pub fn sections(
                 })
                 .collect(),
         )),
-        MonitorDetails::IdentityPool(p) => {
-            let mut providers: Vec<Vec<String>> = p
-                .supported_login_providers
-                .iter()
-                .map(|(k, v)| vec!["social".into(), k.clone(), v.clone()])
-                .collect();
-            providers.extend(p.cognito_identity_providers.iter().map(|c| {
-                let v = serde_json::to_value(c).unwrap_or_default();
-                vec!["user pool".into(), text(&v), String::new()]
-            }));
-            providers.extend(
-                p.open_id_connect_provider_arns
-                    .iter()
-                    .map(|a| vec!["OpenID Connect".into(), a.clone(), String::new()]),
-            );
-            providers.extend(
-                p.saml_provider_arns
-                    .iter()
-                    .map(|a| vec!["SAML".into(), a.clone(), String::new()]),
-            );
-            out.push((
-                "Identity Providers".into(),
-                vec!["Kind".into(), "Provider".into(), "App id".into()],
-                providers,
-            ));
-            let mut roles: Vec<Vec<String>> = p
-                .roles
-                .iter()
-                .map(|(k, v)| vec![k.clone(), v.clone()])
-                .collect();
-            if let Some(rules) = &p.role_mappings {
-                roles.push(vec!["rules".into(), rules.clone()]);
-            }
-            out.push((
-                "Roles and Rules".into(),
-                vec!["Role".into(), "ARN / rules".into()],
-                roles,
-            ));
-            if let Some(census) = &p.identity_census {
-                out.push(census_section(
-                    "Identities",
-                    serde_json::to_value(census).unwrap_or_default(),
-                ));
-            }
-        }
+        MonitorDetails::IdentityPool(p) => out.extend(identity_pool(p)),
         MonitorDetails::UserPool(p) => {
             if let Some(census) = &p.user_census {
                 out.push(census_section(
@@ -199,7 +170,62 @@ pub fn sections(
             }
         }
     }
+    out
+}
+
+/// An identity pool's providers, its roles and rules, and its census of identities.
+fn identity_pool(p: &IdentityPoolDetails) -> Vec<Section> {
+    let mut out = Vec::new();
+    let mut providers: Vec<Vec<String>> = p
+        .supported_login_providers
+        .iter()
+        .map(|(k, v)| vec!["social".into(), k.clone(), v.clone()])
+        .collect();
+    providers.extend(p.cognito_identity_providers.iter().map(|c| {
+        let v = serde_json::to_value(c).unwrap_or_default();
+        vec!["user pool".into(), text(&v), String::new()]
+    }));
+    providers.extend(
+        p.open_id_connect_provider_arns
+            .iter()
+            .map(|a| vec!["OpenID Connect".into(), a.clone(), String::new()]),
+    );
+    providers.extend(
+        p.saml_provider_arns
+            .iter()
+            .map(|a| vec!["SAML".into(), a.clone(), String::new()]),
+    );
     out.push((
+        "Identity Providers".into(),
+        vec!["Kind".into(), "Provider".into(), "App id".into()],
+        providers,
+    ));
+    let mut roles: Vec<Vec<String>> = p
+        .roles
+        .iter()
+        .map(|(k, v)| vec![k.clone(), v.clone()])
+        .collect();
+    if let Some(rules) = &p.role_mappings {
+        roles.push(vec!["rules".into(), rules.clone()]);
+    }
+    out.push((
+        "Roles and Rules".into(),
+        vec!["Role".into(), "ARN / rules".into()],
+        roles,
+    ));
+    if let Some(census) = &p.identity_census {
+        out.push(census_section(
+            "Identities",
+            serde_json::to_value(census).unwrap_or_default(),
+        ));
+    }
+    out
+}
+
+/// Where the monitor sits: its ids, its profile and routing, its tags and its last poll.
+fn inventory(m: &Monitor, profile: Option<&str>, topic: Option<&str>) -> Section {
+    let pair = |k: &str, v: String| vec![k.to_string(), v];
+    (
         "Inventory".into(),
         vec!["".into(), "".into()],
         vec![
@@ -228,8 +254,12 @@ pub fn sections(
                 format!("{:?} at {}", m.poll.outcome, when(m.poll.at)),
             ),
         ],
-    ));
-    out.push((
+    )
+}
+
+/// The last poll's value of every metric of the catalogue it has.
+fn metrics(m: &Monitor) -> Section {
+    (
         "Metrics".into(),
         vec!["Metric".into(), "Value".into()],
         catalogue::metrics(m.kind)
@@ -240,10 +270,14 @@ pub fn sections(
                     .map(|v| vec![d.label.to_string(), format_value(*v)])
             })
             .collect(),
-    ));
+    )
+}
+
+/// The five latest outages, newest first.
+fn recent_outages(outages: &[Outage], now: chrono::DateTime<chrono::Utc>) -> Section {
     let mut recent: Vec<&Outage> = outages.iter().collect();
     recent.sort_by_key(|o| std::cmp::Reverse(o.started_at));
-    out.push((
+    (
         "Recent outages".into(),
         vec![
             "Id".into(),
@@ -265,8 +299,7 @@ pub fn sections(
                 ]
             })
             .collect(),
-    ));
-    out
+    )
 }
 
 /// Every cell of the sections, one per row: the monitor, the section, the row's number in it,
@@ -310,15 +343,15 @@ fn cells(m: &Monitor, sections: &[Section]) -> crate::listing::Listing {
 /// The sections as tables (an empty one says so), one JSON object, or CSV (see [`cells`]).
 pub fn print(
     out: &mut dyn std::io::Write,
-    format: crate::Format,
+    format: crate::format::Format,
     look: &Look,
     m: &Monitor,
     sections: &[Section],
 ) -> Result<(), CliError> {
-    if format == crate::Format::Csv {
+    if format == crate::format::Format::Csv {
         return write!(out, "{}", cells(m, sections).csv()?).map_err(CliError::output);
     }
-    if format == crate::Format::Json {
+    if format == crate::format::Format::Json {
         let mut doc = BTreeMap::new();
         for (title, header, rows) in sections {
             let rows: Vec<Value> = rows

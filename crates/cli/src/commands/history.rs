@@ -3,8 +3,35 @@
 use cognito_watch_aws::StateStore;
 use cognito_watch_core::config::Tables;
 
+use crate::env::Env;
+use crate::error::CliError;
+use crate::format::Format;
 use crate::lookup::{history_of, monitor_named};
-use crate::{look, period, render, CliError, Env, Format};
+use crate::{look, period, render};
+
+/// `history`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct HistoryCommand {
+    /// The monitor: its id (appclient/us-east-1_abc/<client id>) or its name.
+    pub monitor: String,
+    /// Only these metrics (ids as `thresholds metrics` lists them); all with data otherwise.
+    #[arg(long = "metric")]
+    pub metrics: Vec<String>,
+    #[command(flatten)]
+    pub since: period::Since,
+}
+
+/// `history`: the monitor's charts over the period.
+pub(crate) async fn command(
+    env: &Env,
+    args: HistoryCommand,
+    output: Option<Format>,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let format = Format::of(output, false, false);
+    let period = &args.since.period;
+    Box::pin(run(env, &args.monitor, &args.metrics, period, format, out)).await
+}
 
 /// `history`: a monitor's metrics over the period.
 pub(crate) async fn run(

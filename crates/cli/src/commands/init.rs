@@ -4,8 +4,9 @@ use cognito_watch_aws::{AlertSink, StateStore};
 use cognito_watch_core::alerting::profile::ProfileSet;
 use cognito_watch_core::config::Tables;
 
+use crate::env::Env;
+use crate::error::CliError;
 use crate::lookup::{line, status_store, trail_store};
-use crate::{CliError, Env};
 
 /// `init`: create what is missing, for the emulator and runs outside SAM.
 pub(crate) async fn run(env: &Env, out: &mut dyn std::io::Write) -> Result<(), CliError> {

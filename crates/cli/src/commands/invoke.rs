@@ -4,8 +4,51 @@ use std::path::PathBuf;
 
 use cognito_watch_core::config::{CollectorConfig, EvaluatorConfig, TrailConfig};
 
+use crate::env::Env;
+use crate::error::CliError;
 use crate::lookup::line;
-use crate::{deployed, look, redate, CliError, Env, Function};
+use crate::lookup::read_event;
+use crate::{deployed, look, redate};
+
+/// A function of the stack.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Function {
+    Collector,
+    Evaluator,
+    Trail,
+}
+
+/// `invoke`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct InvokeCommand {
+    /// The function: collector, evaluator or trail.
+    pub function: Function,
+    /// Run the handler in this process even when a deployed function is known.
+    #[arg(long)]
+    pub local: bool,
+    /// The event file (e.g. events/collector/schedule.json); none means `{}` (the
+    /// collector polls everything; the evaluator evaluates every pool now).
+    #[arg(long)]
+    pub event: Option<PathBuf>,
+    /// Move the event's times so its newest is now (as `redate` prints it): the samples
+    /// in events/ are dated when they were written, and without it what they feed is
+    /// older than the views' default period.
+    #[arg(long, requires = "event")]
+    pub now: bool,
+}
+
+/// `invoke`: the event file read (and moved to now with `--now`), then the function run.
+pub(crate) async fn command(
+    env: &Env,
+    args: InvokeCommand,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let event = match args.event {
+        Some(path) => Some((read_event(&path)?, path, args.now)),
+        None => None,
+    };
+    Box::pin(run(env, args.function, args.local, event, out)).await
+}
 
 /// `invoke`: run a function's handler in-process with this environment's settings.
 pub(crate) async fn run(

@@ -5,7 +5,43 @@ use clap::Subcommand;
 use cognito_watch_aws::StatusStore;
 use cognito_watch_core::alerting::status::{parse_outage_id, Outage};
 
-use crate::CliError;
+use crate::env::Env;
+use crate::error::CliError;
+use crate::lookup::{monitor_named, status_store};
+use crate::period;
+use cognito_watch_aws::StateStore;
+use cognito_watch_core::config::Tables;
+
+/// `outages`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct OutagesCommand {
+    /// Only this monitor's outages.
+    #[arg(long)]
+    pub monitor: Option<String>,
+    /// Only outages still open.
+    #[arg(long)]
+    pub open: bool,
+    /// CSV (the same as `-o csv`).
+    #[arg(long)]
+    pub csv: bool,
+    #[command(flatten)]
+    pub since: period::Since,
+}
+
+/// `outages`: those of the period, or only the open ones.
+pub(crate) async fn command(
+    env: &Env,
+    args: OutagesCommand,
+    output: Option<crate::format::Format>,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let shown = Shown {
+        open: args.open,
+        period: &args.since.period,
+    };
+    let format = crate::format::Format::of(output, false, args.csv);
+    Box::pin(run(env, args.monitor, shown, format, out)).await
+}
 
 #[derive(Debug, Subcommand)]
 pub enum OutageCommand {
@@ -31,7 +67,7 @@ pub async fn list(
     store: &StatusStore,
     monitor: Option<String>,
     shown: Shown<'_>,
-    format: crate::Format,
+    format: crate::format::Format,
     look: &crate::look::Look,
     w: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
@@ -121,4 +157,25 @@ pub async fn edit(
             crate::lookup::line(w, &format!("comment set on {id}"))
         }
     }
+}
+
+/// `outages`: the status table's outages, of one monitor (by id or name) or all.
+pub(crate) async fn run(
+    env: &Env,
+    monitor: Option<String>,
+    shown: Shown<'_>,
+    format: crate::format::Format,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let base = env.sdk(3).await;
+    let status = status_store(env, &base)?;
+    let monitor = match monitor {
+        Some(m) => {
+            let state = StateStore::new(&base, Tables::from_lookup(&env.lookup())?);
+            Some(monitor_named(&state, &m).await?.to_string())
+        }
+        None => None,
+    };
+    let look = crate::look::Look::of(env);
+    Box::pin(list(&status, monitor, shown, format, &look, out)).await
 }

@@ -1,10 +1,65 @@
 //! `report`: a monitor's Log Report, or the estate as one HTML page.
 
+use aws_config::SdkConfig;
 use cognito_watch_aws::StateStore;
 use cognito_watch_core::config::Tables;
+use cognito_watch_core::trail::detect::Finding;
 
+use crate::env::Env;
+use crate::error::CliError;
+use crate::format::Format;
 use crate::lookup::{history_of, line, monitor_named, status_store, statuses_of, trail_store};
-use crate::{html, look, period, render, CliError, Env, Format};
+use crate::{html, look, period, render};
+use std::path::PathBuf;
+
+/// `report`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct ReportCommand {
+    /// The monitor: its id (userpool/us-east-1_abc, appclient/us-east-1_abc/<client id>)
+    /// or its name, as `history` and `describe` take it (with --html: only this monitor;
+    /// the whole estate otherwise).
+    #[arg(required_unless_present_any = ["html", "monitor_flag"])]
+    pub monitor: Option<String>,
+    /// The monitor, as earlier versions took it (`--monitor web`).
+    #[arg(long = "monitor", value_name = "MONITOR", conflicts_with = "monitor")]
+    pub monitor_flag: Option<String>,
+    /// CSV, the downloadable Log Report (the same as `-o csv`); a table otherwise.
+    #[arg(long)]
+    pub csv: bool,
+    /// Write one self-contained HTML page instead: the status tree, each monitor's metrics
+    /// as charts, outages, top failing IPs and detections.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    #[command(flatten)]
+    pub since: period::Since,
+}
+
+/// `report`: the HTML page with `--html`, else the monitor's Log Report.
+pub(crate) async fn command(
+    env: &Env,
+    args: ReportCommand,
+    output: Option<Format>,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let monitor = args.monitor.or(args.monitor_flag);
+    match args.html {
+        Some(file) => {
+            Box::pin(html(
+                env,
+                monitor.as_deref(),
+                &args.since.period,
+                &file,
+                out,
+            ))
+            .await
+        }
+        None => {
+            let format = Format::of(output, false, args.csv);
+            let monitor = monitor.unwrap_or_default();
+            Box::pin(run(env, &monitor, &args.since.period, format, out)).await
+        }
+    }
+}
 
 /// `report`: a monitor's Log Report.
 pub(crate) async fn run(
@@ -81,50 +136,12 @@ pub(crate) async fn html(
             series: render::Series::of(m.kind, &rows, &[]),
         });
     }
-    let (mut failing_ips, mut detections, trail) =
-        (Vec::new(), Vec::new(), env.get("TRAIL_TABLE").is_some());
-    if trail {
-        let store = trail_store(env, &base)?;
-        let since_window = cognito_watch_core::trail::window_of(from);
-        let mut rows = Vec::new();
-        for pool in store.pools().await? {
-            if cognito_watch_core::trail::valid_region_scope(&pool).is_some() {
-                continue;
-            }
-            rows.extend(
-                store
-                    .tallies(
-                        &pool,
-                        cognito_watch_core::trail::TallyKind::Ip,
-                        since_window,
-                    )
-                    .await?,
-            );
-        }
-        let mut merged: Vec<(String, String, u64, u64)> =
-            cognito_watch_core::trail::merge_windows(rows)
-                .into_iter()
-                .filter(|(_, c)| c.failures > 0)
-                .map(|((pool, key), c)| {
-                    (
-                        pool.unwrap_or_else(|| "-".into()),
-                        key.value().to_string(),
-                        c.failures,
-                        c.requests,
-                    )
-                })
-                .collect();
-        merged.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(&b.1)));
-        merged.truncate(10);
-        failing_ips = merged;
-        detections = store
-            .findings(since_window)
-            .await?
-            .into_iter()
-            .map(|s| s.finding)
-            .collect();
-        detections.reverse();
-    }
+    let trail = env.get("TRAIL_TABLE").is_some();
+    let (failing_ips, detections) = if trail {
+        trail_since(env, &base, from).await?
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let page = html::Page {
         generated_at: now,
         since: period.text.clone(),
@@ -149,4 +166,53 @@ pub(crate) async fn html(
             text.len().div_ceil(1024)
         ),
     )
+}
+
+/// The trail's part of the page: the ten addresses with the most failures since `from`, over
+/// every pool, and the detections since then, newest first.
+async fn trail_since(
+    env: &Env,
+    base: &SdkConfig,
+    from: chrono::DateTime<chrono::Utc>,
+) -> Result<(Vec<(String, String, u64, u64)>, Vec<Finding>), CliError> {
+    let store = trail_store(env, base)?;
+    let since_window = cognito_watch_core::trail::window_of(from);
+    let mut rows = Vec::new();
+    for pool in store.pools().await? {
+        if cognito_watch_core::trail::valid_region_scope(&pool).is_some() {
+            continue;
+        }
+        rows.extend(
+            store
+                .tallies(
+                    &pool,
+                    cognito_watch_core::trail::TallyKind::Ip,
+                    since_window,
+                )
+                .await?,
+        );
+    }
+    let mut merged: Vec<(String, String, u64, u64)> =
+        cognito_watch_core::trail::merge_windows(rows)
+            .into_iter()
+            .filter(|(_, c)| c.failures > 0)
+            .map(|((pool, key), c)| {
+                (
+                    pool.unwrap_or_else(|| "-".into()),
+                    key.value().to_string(),
+                    c.failures,
+                    c.requests,
+                )
+            })
+            .collect();
+    merged.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(&b.1)));
+    merged.truncate(10);
+    let mut detections: Vec<Finding> = store
+        .findings(since_window)
+        .await?
+        .into_iter()
+        .map(|s| s.finding)
+        .collect();
+    detections.reverse();
+    Ok((merged, detections))
 }

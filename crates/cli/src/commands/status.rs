@@ -4,8 +4,67 @@ use cognito_watch_aws::StateStore;
 use cognito_watch_core::config::Tables;
 use cognito_watch_core::inventory::monitor::MonitorKind;
 
+use crate::commands::thresholds;
+use crate::env::Env;
+use crate::error::CliError;
+use crate::format::Format;
 use crate::lookup::statuses_of;
-use crate::{look, render, CliError, Env, Format, StatusFilter};
+use crate::{look, render};
+
+/// A status to filter on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusArg {
+    Up,
+    Trouble,
+    Critical,
+    Down,
+}
+
+/// What `status` shows.
+#[derive(Debug, Clone, Default)]
+pub struct StatusFilter {
+    pub users: bool,
+    pub pool: Option<String>,
+    pub kind: Option<thresholds::KindArg>,
+    pub status: Vec<StatusArg>,
+}
+
+/// `status`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct StatusCommand {
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+    /// Include user monitors (they can be many).
+    #[arg(long)]
+    pub users: bool,
+    /// Only this user or identity pool (its id or name) and its children.
+    #[arg(long)]
+    pub pool: Option<String>,
+    /// Only monitors of this type.
+    #[arg(long = "type", value_enum)]
+    pub kind: Option<thresholds::KindArg>,
+    /// Only monitors with this status (as the evaluator last judged it); repeat it for
+    /// several: `--status trouble --status critical --status down`.
+    #[arg(long, value_enum)]
+    pub status: Vec<StatusArg>,
+}
+
+/// `status`: the filter its flags make (`--type user` includes users).
+pub(crate) async fn command(
+    env: &Env,
+    args: StatusCommand,
+    output: Option<Format>,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let filter = StatusFilter {
+        users: args.users || args.kind == Some(thresholds::KindArg::User),
+        pool: args.pool,
+        kind: args.kind,
+        status: args.status,
+    };
+    Box::pin(run(env, Format::of(output, args.json, false), &filter, out)).await
+}
 
 /// `status`: the monitor tree, with statuses when the evaluator has a table to read and, in
 /// the compact view, the trend of each monitor's key metric over its last polls.

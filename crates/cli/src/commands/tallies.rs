@@ -11,8 +11,12 @@ use cognito_watch_core::trail::{
     merge_windows, valid_identity_pool_id, valid_region_scope, window_of, Counts, TallyKind,
 };
 
+use crate::env::Env;
+use crate::error::CliError;
 use crate::listing::{Cell, Field, Listing};
-use crate::CliError;
+use crate::lookup::trail_store;
+use cognito_watch_aws::StateStore;
+use cognito_watch_core::config::Tables;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum By {
@@ -80,7 +84,7 @@ pub enum TallyCommand {
 pub async fn run(
     store: &TrailStore,
     command: TallyCommand,
-    format: Option<crate::Format>,
+    format: Option<crate::format::Format>,
     look: &crate::look::Look,
     names: &std::collections::HashMap<String, String>,
     out: &mut dyn std::io::Write,
@@ -90,7 +94,7 @@ pub async fn run(
         names,
         pool: a.pool,
         since: a.since.period,
-        format: crate::Format::of(format, a.json, false),
+        format: crate::format::Format::of(format, a.json, false),
         look,
     };
     match command {
@@ -110,7 +114,7 @@ pub struct Query<'a> {
     pub names: &'a std::collections::HashMap<String, String>,
     pub pool: Option<String>,
     pub since: crate::period::Period,
-    pub format: crate::Format,
+    pub format: crate::format::Format,
     pub look: &'a crate::look::Look,
 }
 
@@ -464,4 +468,33 @@ pub async fn detections(q: &Query<'_>, out: &mut dyn std::io::Write) -> Result<(
         ]);
     }
     q.emit(out, &listing)
+}
+
+/// A tally command: the trail table's tallies, with names beside ids when the inventory can be
+/// read.
+pub(crate) async fn dispatch(
+    env: &Env,
+    command: TallyCommand,
+    format: Option<crate::format::Format>,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let store = trail_store(env, &env.sdk(3).await)?;
+    let names = match env.get("STATE_TABLE") {
+        Some(state) => {
+            let tables = Tables {
+                state,
+                history: String::new(),
+            };
+            match StateStore::new(&env.sdk(3).await, tables).directory().await {
+                Ok(d) => d.names,
+                Err(e) => {
+                    tracing::warn!(error = %e, "names not shown: the inventory cannot be read");
+                    Default::default()
+                }
+            }
+        }
+        None => Default::default(),
+    };
+    let look = crate::look::Look::of(env);
+    Box::pin(run(&store, command, format, &look, &names, out)).await
 }

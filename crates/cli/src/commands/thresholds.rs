@@ -13,7 +13,12 @@ use cognito_watch_core::inventory::monitor::{Monitor, MonitorKind};
 use cognito_watch_core::inventory::record::format_value;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
-use crate::CliError;
+use crate::env::Env;
+use crate::error::CliError;
+use crate::format::Format;
+use crate::lookup::status_store;
+use cognito_watch_aws::StateStore;
+use cognito_watch_core::config::Tables;
 
 /// A monitor type, as the CLI names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -218,7 +223,7 @@ impl ThresholdsCommand {
 /// `thresholds metrics`: the catalogue, no AWS; a table, CSV or JSON with the same fields.
 pub fn metrics(
     k: KindArg,
-    format: crate::Format,
+    format: crate::format::Format,
     look: &crate::look::Look,
     w: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
@@ -244,7 +249,7 @@ pub async fn run(
     store: &StatusStore,
     estate: &[Monitor],
     cmd: ThresholdsCommand,
-    (format, look): (crate::Format, &crate::look::Look),
+    (format, look): (crate::format::Format, &crate::look::Look),
     w: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
     match cmd {
@@ -318,7 +323,7 @@ pub async fn run(
 
 async fn list(
     store: &StatusStore,
-    format: crate::Format,
+    format: crate::format::Format,
     look: &crate::look::Look,
     w: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
@@ -684,4 +689,29 @@ async fn export(
         }
         None => out(w, &text),
     }
+}
+
+/// `thresholds …`: `metrics` needs nothing but the catalogue; the others read the status
+/// table, and the inventory where an assignment names monitors.
+pub(crate) async fn dispatch(
+    env: &Env,
+    command: ThresholdsCommand,
+    output: Option<Format>,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let format = Format::of(output, false, false);
+    let look = crate::look::Look::of(env);
+    if let ThresholdsCommand::Metrics { kind } = command {
+        return metrics(kind, format, &look, out);
+    }
+    let base = env.sdk(3).await;
+    let status = status_store(env, &base)?;
+    let estate = if command.needs_estate() {
+        StateStore::new(&base, Tables::from_lookup(&env.lookup())?)
+            .load_estate()
+            .await?
+    } else {
+        Vec::new()
+    };
+    Box::pin(run(&status, &estate, command, (format, &look), out)).await
 }

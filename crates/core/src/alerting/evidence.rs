@@ -278,6 +278,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::too_many_lines, reason = "one scenario, read top to bottom")]
     fn the_evidence_is_the_pools_period_its_top_ips_codes_users_and_detections() {
         let pool = "us-east-1_P";
         let period = period(at(10, 12));

@@ -410,102 +410,113 @@ fn evaluate_own(m: &Monitor, profile: &Profile, prev: Option<&MonitorStatus>) ->
             streaks: BTreeMap::new(),
             failed_polls: prev_failed,
         },
-        PollOutcome::Stale => {
-            let failed = if new_poll {
-                prev_failed + 1
-            } else {
-                prev_failed.max(1)
-            };
-            if failed >= profile.down_after_failed_polls {
-                return Own {
-                    status: Status::Down,
-                    reasons: vec![Reason::PollFailing {
-                        failed_polls: failed,
-                        error: m.poll.reason.clone().unwrap_or_default(),
-                    }],
-                    streaks: prev.map(|p| p.streaks.clone()).unwrap_or_default(),
-                    failed_polls: failed,
-                };
-            }
-            // Not down yet: the values are stale, so nothing is re-judged.
-            Own {
-                status: prev.map_or(Status::Up, |p| p.own_status),
-                reasons: prev
-                    .map(|p| p.own_reasons().cloned().collect())
-                    .unwrap_or_default(),
-                streaks: prev.map(|p| p.streaks.clone()).unwrap_or_default(),
+        PollOutcome::Stale => stale_own(m, profile, prev, new_poll),
+        PollOutcome::Ok => judge_thresholds(m, profile, prev, new_reading),
+    }
+}
+
+/// A stale poll: down once `down_after_failed_polls` polls in a row failed; until then the
+/// previous judgement stands, since the values are stale.
+fn stale_own(m: &Monitor, profile: &Profile, prev: Option<&MonitorStatus>, new_poll: bool) -> Own {
+    let prev_failed = prev.map_or(0, |p| p.failed_polls);
+    let failed = if new_poll {
+        prev_failed + 1
+    } else {
+        prev_failed.max(1)
+    };
+    if failed >= profile.down_after_failed_polls {
+        return Own {
+            status: Status::Down,
+            reasons: vec![Reason::PollFailing {
                 failed_polls: failed,
+                error: m.poll.reason.clone().unwrap_or_default(),
+            }],
+            streaks: prev.map(|p| p.streaks.clone()).unwrap_or_default(),
+            failed_polls: failed,
+        };
+    }
+    // Not down yet: the values are stale, so nothing is re-judged.
+    Own {
+        status: prev.map_or(Status::Up, |p| p.own_status),
+        reasons: prev
+            .map(|p| p.own_reasons().cloned().collect())
+            .unwrap_or_default(),
+        streaks: prev.map(|p| p.streaks.clone()).unwrap_or_default(),
+        failed_polls: failed,
+    }
+}
+
+/// A poll that read its values: each threshold judged, with its streak of breaching readings.
+fn judge_thresholds(
+    m: &Monitor,
+    profile: &Profile,
+    prev: Option<&MonitorStatus>,
+    new_reading: bool,
+) -> Own {
+    let mut status = Status::Up;
+    let mut reasons = Vec::new();
+    let mut streaks = BTreeMap::new();
+    for t in &profile.thresholds {
+        let key = t.key();
+        let before = prev.and_then(|p| p.streaks.get(&key)).copied().unwrap_or(0);
+        let value = m.metrics.get(&t.metric).copied();
+        let missing = value.is_none().then(|| profile.missing_data(t));
+        if missing == Some(MissingData::Ignore) {
+            // No data, and the threshold keeps its state: its streak and its breach.
+            if before > 0 {
+                streaks.insert(key, before);
             }
+            if let Some(r) = prev.and_then(|p| p.own_reasons().find(|r| same_threshold(r, t))) {
+                status = status.max(t.severity.into());
+                reasons.push(r.clone());
+            }
+            continue;
         }
-        PollOutcome::Ok => {
-            let mut status = Status::Up;
-            let mut reasons = Vec::new();
-            let mut streaks = BTreeMap::new();
-            for t in &profile.thresholds {
-                let key = t.key();
-                let before = prev.and_then(|p| p.streaks.get(&key)).copied().unwrap_or(0);
-                let value = m.metrics.get(&t.metric).copied();
-                let missing = value.is_none().then(|| profile.missing_data(t));
-                if missing == Some(MissingData::Ignore) {
-                    // No data, and the threshold keeps its state: its streak and its breach.
-                    if before > 0 {
-                        streaks.insert(key, before);
-                    }
-                    if let Some(r) =
-                        prev.and_then(|p| p.own_reasons().find(|r| same_threshold(r, t)))
-                    {
-                        status = status.max(t.severity.into());
-                        reasons.push(r.clone());
-                    }
-                    continue;
-                }
-                let breached = match missing {
-                    Some(treat) => treat == MissingData::Breaching,
-                    None => t.breached_by(value),
-                };
-                let streak = match (breached, new_reading) {
-                    (false, _) => 0,
-                    (true, true) => before.saturating_add(1),
-                    (true, false) => before.max(1),
-                };
-                if streak > 0 {
-                    streaks.insert(key, streak);
-                }
-                let label = || {
-                    catalogue::find(m.kind, &t.metric)
-                        .map_or_else(|| t.metric.clone(), |d| d.label.to_string())
-                };
-                if value.is_none() && breached && streak >= t.consecutive_polls {
-                    status = status.max(t.severity.into());
-                    reasons.push(Reason::NoData {
-                        metric: t.metric.clone(),
-                        label: label(),
-                        comparator: t.comparator,
-                        threshold: t.value,
-                        severity: t.severity,
-                        polls: streak,
-                    });
-                }
-                if let (Some(value), true) = (value, streak >= t.consecutive_polls) {
-                    status = status.max(t.severity.into());
-                    reasons.push(Reason::Breach {
-                        metric: t.metric.clone(),
-                        label: label(),
-                        value,
-                        comparator: t.comparator,
-                        threshold: t.value,
-                        severity: t.severity,
-                        polls: streak,
-                    });
-                }
-            }
-            Own {
-                status,
-                reasons,
-                streaks,
-                failed_polls: 0,
-            }
+        let breached = match missing {
+            Some(treat) => treat == MissingData::Breaching,
+            None => t.breached_by(value),
+        };
+        let streak = match (breached, new_reading) {
+            (false, _) => 0,
+            (true, true) => before.saturating_add(1),
+            (true, false) => before.max(1),
+        };
+        if streak > 0 {
+            streaks.insert(key, streak);
         }
+        let label = || {
+            catalogue::find(m.kind, &t.metric)
+                .map_or_else(|| t.metric.clone(), |d| d.label.to_string())
+        };
+        if value.is_none() && breached && streak >= t.consecutive_polls {
+            status = status.max(t.severity.into());
+            reasons.push(Reason::NoData {
+                metric: t.metric.clone(),
+                label: label(),
+                comparator: t.comparator,
+                threshold: t.value,
+                severity: t.severity,
+                polls: streak,
+            });
+        }
+        if let (Some(value), true) = (value, streak >= t.consecutive_polls) {
+            status = status.max(t.severity.into());
+            reasons.push(Reason::Breach {
+                metric: t.metric.clone(),
+                label: label(),
+                value,
+                comparator: t.comparator,
+                threshold: t.value,
+                severity: t.severity,
+                polls: streak,
+            });
+        }
+    }
+    Own {
+        status,
+        reasons,
+        streaks,
+        failed_polls: 0,
     }
 }
 

@@ -68,17 +68,24 @@ async fn cli(args: &[&str]) -> DemoResult {
     Ok(())
 }
 
-async fn demo(moto: &Moto) -> DemoResult {
-    println!(
-        "local AWS (moto + CloudWatch CBOR bridge) at {}",
-        moto.endpoint
-    );
-    let sdk = moto.sdk_config().await;
-    let idp = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
-    let identity = aws_sdk_cognitoidentity::Client::new(&sdk);
-    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
+/// The demo's pools and app clients, by their ids.
+struct Estate {
+    shop: String,
+    web: String,
+    mobile: String,
+    m2m: String,
+    staff: String,
+    portal: String,
+}
 
-    // The estate: a shop pool (web, mobile, an M2M client, two IdPs, users) and a staff pool.
+/// The estate: a shop pool (web, mobile, an M2M client, two IdPs, users), a staff pool, and
+/// an identity pool with three identities.
+async fn seed_estate(
+    sdk: &aws_config::SdkConfig,
+) -> Result<Estate, Box<dyn std::error::Error + Send + Sync>> {
+    let idp = aws_sdk_cognitoidentityprovider::Client::new(sdk);
+    let identity = aws_sdk_cognitoidentity::Client::new(sdk);
+
     let shop = seed::user_pool(&idp, "shop-customers").await?;
     let web = seed::app_client(&idp, &shop, "shop-web", false).await?;
     let mobile = seed::app_client(&idp, &shop, "shop-mobile", false).await?;
@@ -99,51 +106,32 @@ async fn demo(moto: &Moto) -> DemoResult {
         "created pools {shop} (3 app clients, 2 IdPs, 4 users) and {staff}, identity pool {idpool}"
     );
 
-    // Traffic as Cognito publishes it, over the last ten minutes.
-    let now = Utc::now().duration_trunc(Duration::minutes(1))?;
-    let mut data = Vec::new();
-    for m in 2..10 {
-        let at = now - Duration::minutes(m);
-        let web_d = [
-            ("UserPool", shop.as_str()),
-            ("UserPoolClient", web.as_str()),
-        ];
-        let mob_d = [
-            ("UserPool", shop.as_str()),
-            ("UserPoolClient", mobile.as_str()),
-        ];
-        let m2m_d = [
-            ("UserPool", shop.as_str()),
-            ("UserPoolClient", m2m.as_str()),
-        ];
-        let adm_d = [("UserPool", shop.as_str()), ("UserPoolClient", "Admin")];
-        data.push(seed::requests("SignInSuccesses", &web_d, at, 40, 1));
-        data.push(seed::requests("TokenRefreshSuccesses", &web_d, at, 60, 0));
-        // A failure spike on the mobile client, with throttling.
-        data.push(seed::requests(
-            "SignInSuccesses",
-            &mob_d,
-            at,
-            10,
-            if m < 5 { 30 } else { 1 },
-        ));
-        if m < 5 {
-            data.push(seed::throttles("SignInThrottles", &mob_d, at, 120));
-        }
-        data.push(seed::requests("SignUpSuccesses", &adm_d, at, 2, 0));
-        data.push(seed::requests("TokenRefreshSuccesses", &m2m_d, at, 5, 0));
-        let fed = [
-            ("UserPool", shop.as_str()),
-            ("UserPoolClient", web.as_str()),
-            ("IdentityProvider", "Google"),
-        ];
-        data.push(seed::requests("FederationSuccesses", &fed, at, 5, 1));
-        let staff_d = [
-            ("UserPool", staff.as_str()),
-            ("UserPoolClient", portal.as_str()),
-        ];
-        data.push(seed::requests("SignInSuccesses", &staff_d, at, 3, 0));
-    }
+    Ok(Estate {
+        shop,
+        web,
+        mobile,
+        m2m,
+        staff,
+        portal,
+    })
+}
+
+async fn demo(moto: &Moto) -> DemoResult {
+    println!(
+        "local AWS (moto + CloudWatch CBOR bridge) at {}",
+        moto.endpoint
+    );
+    let sdk = moto.sdk_config().await;
+    let Estate {
+        shop,
+        web,
+        mobile,
+        m2m,
+        staff,
+        portal,
+    } = seed_estate(&sdk).await?;
+    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
+    let data = cognito_traffic(&shop, &web, &mobile, &m2m, (&staff, &portal))?;
     let n = data.len();
     seed::put(&cw, data).await?;
     println!("put {n} AWS/Cognito datapoints (normal sign-ins, a failure spike and throttles on shop-mobile)");
@@ -238,6 +226,51 @@ async fn demo(moto: &Moto) -> DemoResult {
         println!("JSON form: {json}");
     }
     Ok(())
+}
+
+/// Traffic as Cognito publishes it, over the last ten minutes: normal sign-ins and refreshes,
+/// a failure spike with throttling on the mobile client, admin sign-ups, M2M refreshes,
+/// federation through Google, and the staff portal's sign-ins.
+fn cognito_traffic(
+    shop: &str,
+    web: &str,
+    mobile: &str,
+    m2m: &str,
+    (staff, portal): (&str, &str),
+) -> Result<Vec<aws_sdk_cloudwatch::types::MetricDatum>, chrono::RoundingError> {
+    let now = Utc::now().duration_trunc(Duration::minutes(1))?;
+    let mut data = Vec::new();
+    for m in 2..10 {
+        let at = now - Duration::minutes(m);
+        let web_d = [("UserPool", shop), ("UserPoolClient", web)];
+        let mob_d = [("UserPool", shop), ("UserPoolClient", mobile)];
+        let m2m_d = [("UserPool", shop), ("UserPoolClient", m2m)];
+        let adm_d = [("UserPool", shop), ("UserPoolClient", "Admin")];
+        data.push(seed::requests("SignInSuccesses", &web_d, at, 40, 1));
+        data.push(seed::requests("TokenRefreshSuccesses", &web_d, at, 60, 0));
+        // A failure spike on the mobile client, with throttling.
+        data.push(seed::requests(
+            "SignInSuccesses",
+            &mob_d,
+            at,
+            10,
+            if m < 5 { 30 } else { 1 },
+        ));
+        if m < 5 {
+            data.push(seed::throttles("SignInThrottles", &mob_d, at, 120));
+        }
+        data.push(seed::requests("SignUpSuccesses", &adm_d, at, 2, 0));
+        data.push(seed::requests("TokenRefreshSuccesses", &m2m_d, at, 5, 0));
+        let fed = [
+            ("UserPool", shop),
+            ("UserPoolClient", web),
+            ("IdentityProvider", "Google"),
+        ];
+        data.push(seed::requests("FederationSuccesses", &fed, at, 5, 1));
+        let staff_d = [("UserPool", staff), ("UserPoolClient", portal)];
+        data.push(seed::requests("SignInSuccesses", &staff_d, at, 3, 0));
+    }
+    Ok(data)
 }
 
 /// One CloudWatch Logs subscription batch of CloudTrail records for the shop pool.

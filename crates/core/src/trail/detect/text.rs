@@ -46,6 +46,101 @@ impl Detection {
     pub fn facts(&self) -> Vec<String> {
         let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
         match self {
+            Detection::ConfigurationChange {
+                event_name,
+                who,
+                source_ip,
+                target,
+                event_id,
+            } => vec![
+                format!("{event_name} on {target}"),
+                format!("by {who} from {}", opt(source_ip)),
+                format!("CloudTrail event {event_id}"),
+            ],
+            Detection::RiskyConfiguration {
+                event_name,
+                who,
+                source_ip,
+                target,
+                weakened,
+                event_id,
+            } => {
+                let mut facts = vec![format!("{event_name} on {target}")];
+                facts.extend(weakened.iter().cloned());
+                facts.push(format!("by {who} from {}", opt(source_ip)));
+                facts.push(format!("CloudTrail event {event_id}"));
+                facts
+            }
+            Detection::UnauthenticatedCredentials {
+                identity_pool,
+                ip,
+                quiet_days,
+                event_id,
+            } => vec![
+                format!(
+                    "GetCredentialsForIdentity succeeded for an unauthenticated caller (userIdentity.type Unknown) on {identity_pool} from {}",
+                    opt(ip)
+                ),
+                format!("the first time in {quiet_days} days on this identity pool"),
+                format!("CloudTrail event {event_id}"),
+            ],
+            Detection::IdentityPoolEnumeration {
+                source,
+                how:
+                    Enumeration::Reads {
+                        event_name,
+                        identity_pool,
+                        ip,
+                        quiet_days,
+                        event_id,
+                    },
+            } => vec![
+                format!(
+                    "{event_name}{} by {source} from {}",
+                    identity_pool
+                        .as_deref()
+                        .map(|p| format!(" on {p}"))
+                        .unwrap_or_default(),
+                    opt(ip)
+                ),
+                format!("the first time in {quiet_days} days this principal read identity pools"),
+                format!("CloudTrail event {event_id}"),
+            ],
+            Detection::RiskySignIn {
+                user_sub,
+                client_id,
+                ip,
+                event_type,
+                event_response,
+                risk_level,
+                risk_decision,
+                compromised_credentials,
+                location,
+                event_id,
+            } => vec![
+                format!(
+                    "{} ({}) by user sub {} via client {}",
+                    opt(event_type),
+                    opt(event_response),
+                    opt(user_sub),
+                    opt(client_id)
+                ),
+                format!(
+                    "risk level {}, decision {}, compromised credentials {}",
+                    opt(risk_level),
+                    opt(risk_decision),
+                    if *compromised_credentials { "yes" } else { "no" }
+                ),
+                format!("from {} ({})", opt(ip), opt(location)),
+                format!("activity event {}", opt(event_id)),
+            ],
+            _ => self.window_facts(),
+        }
+    }
+
+    /// The facts of a detection judged on a window's totals.
+    fn window_facts(&self) -> Vec<String> {
+        match self {
             Detection::BruteForce {
                 ip,
                 failures,
@@ -118,44 +213,6 @@ impl Detection {
             } => vec![format!(
                 "{requests} client_credentials token requests by {client_id} in 5 minutes (cap {cap}; trailing baseline {baseline:.1} per window, alert above {multiple}x)"
             )],
-            Detection::ConfigurationChange {
-                event_name,
-                who,
-                source_ip,
-                target,
-                event_id,
-            } => vec![
-                format!("{event_name} on {target}"),
-                format!("by {who} from {}", opt(source_ip)),
-                format!("CloudTrail event {event_id}"),
-            ],
-            Detection::RiskyConfiguration {
-                event_name,
-                who,
-                source_ip,
-                target,
-                weakened,
-                event_id,
-            } => {
-                let mut facts = vec![format!("{event_name} on {target}")];
-                facts.extend(weakened.iter().cloned());
-                facts.push(format!("by {who} from {}", opt(source_ip)));
-                facts.push(format!("CloudTrail event {event_id}"));
-                facts
-            }
-            Detection::UnauthenticatedCredentials {
-                identity_pool,
-                ip,
-                quiet_days,
-                event_id,
-            } => vec![
-                format!(
-                    "GetCredentialsForIdentity succeeded for an unauthenticated caller (userIdentity.type Unknown) on {identity_pool} from {}",
-                    opt(ip)
-                ),
-                format!("the first time in {quiet_days} days on this identity pool"),
-                format!("CloudTrail event {event_id}"),
-            ],
             Detection::IdentityPoolEnumeration {
                 source,
                 how:
@@ -168,56 +225,7 @@ impl Detection {
             } => vec![format!(
                 "GetId / GetCredentialsForIdentity on about {identity_pools} distinct identity pools from {source} in 5 minutes ({requests} requests, {failures} failed; threshold {threshold} pools)"
             )],
-            Detection::IdentityPoolEnumeration {
-                source,
-                how:
-                    Enumeration::Reads {
-                        event_name,
-                        identity_pool,
-                        ip,
-                        quiet_days,
-                        event_id,
-                    },
-            } => vec![
-                format!(
-                    "{event_name}{} by {source} from {}",
-                    identity_pool
-                        .as_deref()
-                        .map(|p| format!(" on {p}"))
-                        .unwrap_or_default(),
-                    opt(ip)
-                ),
-                format!("the first time in {quiet_days} days this principal read identity pools"),
-                format!("CloudTrail event {event_id}"),
-            ],
-            Detection::RiskySignIn {
-                user_sub,
-                client_id,
-                ip,
-                event_type,
-                event_response,
-                risk_level,
-                risk_decision,
-                compromised_credentials,
-                location,
-                event_id,
-            } => vec![
-                format!(
-                    "{} ({}) by user sub {} via client {}",
-                    opt(event_type),
-                    opt(event_response),
-                    opt(user_sub),
-                    opt(client_id)
-                ),
-                format!(
-                    "risk level {}, decision {}, compromised credentials {}",
-                    opt(risk_level),
-                    opt(risk_decision),
-                    if *compromised_credentials { "yes" } else { "no" }
-                ),
-                format!("from {} ({})", opt(ip), opt(location)),
-                format!("activity event {}", opt(event_id)),
-            ],
+            _ => Vec::new(),
         }
     }
 }

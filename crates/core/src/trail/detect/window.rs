@@ -18,7 +18,20 @@ pub fn detect(
     baseline: Option<f64>,
     t: &DetectionThresholds,
 ) -> Vec<Finding> {
-    let mut out = Vec::new();
+    let detections = match &id.key {
+        TallyKey::Ip { ip } => per_ip(ip, totals, t),
+        TallyKey::Class { class } if class == EventClass::Reset.as_str() => {
+            pool_reset_spike(totals, baseline, t).into_iter().collect()
+        }
+        TallyKey::Class { class }
+            if class == EventClass::SignIn.as_str()
+                && totals.attempts >= t.pool_min_attempts.max(1) =>
+        {
+            pool_failure_spike(totals, t).into_iter().collect()
+        }
+        TallyKey::Client { client_id } => per_client(client_id, totals, baseline, t),
+        _ => Vec::new(),
+    };
     // A per-IP tally of an account and region scope: the finding is keyed by the scope; the
     // trail names the pools the address was seen in.
     let scope = id
@@ -26,116 +39,131 @@ pub fn detect(
         .as_deref()
         .and_then(valid_region_scope)
         .map(str::to_string);
-    let mut push = |detection| {
-        let mut f = Finding::new(id.pool.clone(), id.window, detection);
-        if scope.is_some() {
-            f.pool = None;
-            f.scope = scope.clone();
+    detections
+        .into_iter()
+        .map(|detection| {
+            let mut f = Finding::new(id.pool.clone(), id.window, detection);
+            if scope.is_some() {
+                f.pool = None;
+                f.scope = scope.clone();
+            }
+            f
+        })
+        .collect()
+}
+
+/// One address's window: brute force, account enumeration, credential stuffing, password reset
+/// abuse and identity pool enumeration.
+fn per_ip(ip: &str, totals: &Counts, t: &DetectionThresholds) -> Vec<Detection> {
+    let mut out = Vec::new();
+    if totals.failures > t.brute_force_failures {
+        out.push(Detection::BruteForce {
+            ip: ip.to_string(),
+            failures: totals.failures,
+            threshold: t.brute_force_failures,
+        });
+    }
+    let not_found = totals
+        .by_error
+        .get("UserNotFoundException")
+        .copied()
+        .unwrap_or(0);
+    if not_found > t.enumeration_user_not_found {
+        out.push(Detection::AccountEnumeration {
+            ip: ip.to_string(),
+            user_not_found: not_found,
+            threshold: t.enumeration_user_not_found,
+        });
+    }
+    let distinct = totals.distinct_failing_subs();
+    if distinct > t.stuffing_distinct_subs {
+        out.push(Detection::CredentialStuffing {
+            ip: ip.to_string(),
+            distinct_subs: distinct,
+            threshold: t.stuffing_distinct_subs,
+        });
+    }
+    if totals.password_resets > t.reset_ip_requests {
+        out.push(Detection::PasswordResetAbuse {
+            ip: Some(ip.to_string()),
+            requests: totals.password_resets,
+            baseline: None,
+            threshold: t.reset_ip_requests,
+            multiple: t.reset_multiple,
+        });
+    }
+    let identity_pools = totals.distinct_identity_pools();
+    if !totals.identity_pools.is_empty() && identity_pools >= t.identity_pools_per_source {
+        out.push(Detection::IdentityPoolEnumeration {
+            source: ip.to_string(),
+            how: Enumeration::GuestCalls {
+                identity_pools,
+                requests: totals.requests,
+                failures: totals.failures,
+                threshold: t.identity_pools_per_source,
+            },
+        });
+    }
+    out
+}
+
+/// A pool's password reset requests against a multiple of their baseline.
+fn pool_reset_spike(
+    totals: &Counts,
+    baseline: Option<f64>,
+    t: &DetectionThresholds,
+) -> Option<Detection> {
+    let base = baseline.unwrap_or(0.0);
+    let requests = totals.password_resets;
+    (base >= t.reset_min_baseline && requests as f64 > t.reset_multiple * base).then_some({
+        Detection::PasswordResetAbuse {
+            ip: None,
+            requests,
+            baseline: Some(base),
+            threshold: t.reset_ip_requests,
+            multiple: t.reset_multiple,
         }
-        out.push(f)
-    };
-    match &id.key {
-        TallyKey::Ip { ip } => {
-            if totals.failures > t.brute_force_failures {
-                push(Detection::BruteForce {
-                    ip: ip.clone(),
-                    failures: totals.failures,
-                    threshold: t.brute_force_failures,
-                });
-            }
-            let not_found = totals
-                .by_error
-                .get("UserNotFoundException")
-                .copied()
-                .unwrap_or(0);
-            if not_found > t.enumeration_user_not_found {
-                push(Detection::AccountEnumeration {
-                    ip: ip.clone(),
-                    user_not_found: not_found,
-                    threshold: t.enumeration_user_not_found,
-                });
-            }
-            let distinct = totals.distinct_failing_subs();
-            if distinct > t.stuffing_distinct_subs {
-                push(Detection::CredentialStuffing {
-                    ip: ip.clone(),
-                    distinct_subs: distinct,
-                    threshold: t.stuffing_distinct_subs,
-                });
-            }
-            if totals.password_resets > t.reset_ip_requests {
-                push(Detection::PasswordResetAbuse {
-                    ip: Some(ip.clone()),
-                    requests: totals.password_resets,
-                    baseline: None,
-                    threshold: t.reset_ip_requests,
-                    multiple: t.reset_multiple,
-                });
-            }
-            let identity_pools = totals.distinct_identity_pools();
-            if !totals.identity_pools.is_empty() && identity_pools >= t.identity_pools_per_source {
-                push(Detection::IdentityPoolEnumeration {
-                    source: ip.clone(),
-                    how: Enumeration::GuestCalls {
-                        identity_pools,
-                        requests: totals.requests,
-                        failures: totals.failures,
-                        threshold: t.identity_pools_per_source,
-                    },
-                });
-            }
-        }
-        TallyKey::Class { class } if class == EventClass::Reset.as_str() => {
-            let base = baseline.unwrap_or(0.0);
-            let requests = totals.password_resets;
-            if base >= t.reset_min_baseline && requests as f64 > t.reset_multiple * base {
-                push(Detection::PasswordResetAbuse {
-                    ip: None,
-                    requests,
-                    baseline: Some(base),
-                    threshold: t.reset_ip_requests,
-                    multiple: t.reset_multiple,
-                });
-            }
-        }
-        TallyKey::Class { class }
-            if class == EventClass::SignIn.as_str()
-                && totals.attempts >= t.pool_min_attempts.max(1) =>
-        {
-            let rate = 100.0 * totals.failures as f64 / totals.attempts as f64;
-            if rate > t.pool_failure_rate_percent {
-                push(Detection::PoolFailureSpike {
-                    attempts: totals.attempts,
-                    failures: totals.failures,
-                    rate_percent: rate,
-                    threshold_percent: t.pool_failure_rate_percent,
-                });
-            }
-        }
-        TallyKey::Client { client_id } => {
-            if totals.callback_mismatches > t.callback_mismatches {
-                push(Detection::CallbackMismatch {
-                    client_id: client_id.clone(),
-                    refused: totals.callback_mismatches,
-                    threshold: t.callback_mismatches,
-                });
-            }
-            let requests = totals.m2m_requests();
-            let base = baseline.unwrap_or(0.0);
-            let over_cap = requests > t.m2m_cap;
-            let over_baseline =
-                base >= t.m2m_min_baseline && requests as f64 > t.m2m_multiple * base;
-            if over_cap || over_baseline {
-                push(Detection::M2mAnomaly {
-                    client_id: client_id.clone(),
-                    requests,
-                    baseline: base,
-                    cap: t.m2m_cap,
-                    multiple: t.m2m_multiple,
-                });
-            }
-        }
-        _ => {}
+    })
+}
+
+/// A pool's sign-in failure rate over its window's attempts.
+fn pool_failure_spike(totals: &Counts, t: &DetectionThresholds) -> Option<Detection> {
+    let rate = 100.0 * totals.failures as f64 / totals.attempts as f64;
+    (rate > t.pool_failure_rate_percent).then_some(Detection::PoolFailureSpike {
+        attempts: totals.attempts,
+        failures: totals.failures,
+        rate_percent: rate,
+        threshold_percent: t.pool_failure_rate_percent,
+    })
+}
+
+/// One app client's window: refused redirects and machine-to-machine token requests.
+fn per_client(
+    client_id: &str,
+    totals: &Counts,
+    baseline: Option<f64>,
+    t: &DetectionThresholds,
+) -> Vec<Detection> {
+    let mut out = Vec::new();
+    if totals.callback_mismatches > t.callback_mismatches {
+        out.push(Detection::CallbackMismatch {
+            client_id: client_id.to_string(),
+            refused: totals.callback_mismatches,
+            threshold: t.callback_mismatches,
+        });
+    }
+    let requests = totals.m2m_requests();
+    let base = baseline.unwrap_or(0.0);
+    let over_cap = requests > t.m2m_cap;
+    let over_baseline = base >= t.m2m_min_baseline && requests as f64 > t.m2m_multiple * base;
+    if over_cap || over_baseline {
+        out.push(Detection::M2mAnomaly {
+            client_id: client_id.to_string(),
+            requests,
+            baseline: base,
+            cap: t.m2m_cap,
+            multiple: t.m2m_multiple,
+        });
     }
     out
 }
