@@ -25,6 +25,7 @@ mod service_faults; // each AWS service failing: retried or not, and what an ope
 // The operator's side.
 mod cli_invoke; // `invoke` against a deployed function (aws-smithy-mocks)
 mod events_and_cli; // every events/ file fed to its function; the CLI reads what they wrote
+mod layout; // the rules the layout keeps, read from the sources (no test bed)
 mod template; // the SAM templates as an experienced SAM user reads them (no test bed)
 mod trail_cli; // the tally commands, `invoke trail`, the samples fed now
 
