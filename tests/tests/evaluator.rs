@@ -111,7 +111,7 @@ impl Setup {
     }
 
     /// The pool's alerts as the evaluator stored them.
-    async fn stored_alerts(&self) -> Vec<cognito_watch_aws::status_store::StoredAlert> {
+    async fn stored_alerts(&self) -> Vec<cognito_watch_aws::status::StoredAlert> {
         let root = MonitorId::UserPool {
             pool: self.pool.clone(),
         };
@@ -232,7 +232,7 @@ async fn the_shipped_defaults_fire_on_the_cubeapm_scenarios_once_and_recover_onc
     let text = s.stored_alerts().await;
     assert_eq!(text.len(), 3);
     assert!(text.iter().all(|a| a.delivery.state
-        == cognito_watch_aws::outbox::DeliveryState::Sent
+        == cognito_watch_aws::dynamo::outbox::DeliveryState::Sent
         && a.delivery.message_id.is_some()));
 
     // Poll 2: web still breaches, the others have no data and recover.

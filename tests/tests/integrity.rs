@@ -156,7 +156,7 @@ async fn polls_without_a_new_window_write_no_rows() {
         .unwrap()[0];
     let item = cognito_watch_aws::StateStore::history_item(row, Duration::days(1)).unwrap();
     bed.store
-        .write_all(vec![cognito_watch_aws::store::Write::History(item)])
+        .write_all(vec![cognito_watch_aws::state::Write::History(item)])
         .await
         .unwrap();
     assert_eq!(report(&bed, &pool, &clients[0]).await, (1, 200.0));

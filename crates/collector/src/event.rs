@@ -2,7 +2,7 @@
 //! a direct invocation. All fields are optional; `{}` runs whatever is due.
 
 use chrono::{DateTime, Utc};
-use cognito_watch_aws::store::ScopeState;
+use cognito_watch_aws::state::ScopeState;
 use cognito_watch_core::config::CollectorConfig;
 use serde::Deserialize;
 

@@ -8,20 +8,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Utc};
 use cognito_watch_aws::sdk::ScopeClients;
-use cognito_watch_aws::store::ScopeState;
+use cognito_watch_aws::state::ScopeState;
 use cognito_watch_aws::AwsError;
-use cognito_watch_core::config::CollectorConfig;
 use cognito_watch_core::inventory::monitor::{
     inventory_metrics, AppClientDetails, IdentityProviderDetails, Monitor, MonitorDetails,
     MonitorId, MonitorKind, UserPoolDetails,
 };
 use cognito_watch_core::inventory::reconcile::{reconcile, ChildAction, Described};
-use cognito_watch_core::inventory::record::PollLog;
 use futures::StreamExt;
 
 use crate::event::CollectorRequest;
+use crate::poll::Poll;
 
 type Tags = BTreeMap<String, String>;
 /// A listing of children, each with what describing it returned.
@@ -37,60 +35,368 @@ struct PoolScan {
     idps: Option<Result<Listing<IdentityProviderDetails>, AwsError>>,
 }
 
-/// Returns false when a listing (ListUserPools, ListIdentityPools) failed: the inventory is
-/// then due again at the next poll. Narrower failures are retried through `retry_failed`.
-pub(crate) async fn run(
-    clients: &ScopeClients,
-    config: &CollectorConfig,
-    request: &CollectorRequest,
-    state: &mut ScopeState,
-    log: &mut PollLog,
-    now: DateTime<Utc>,
-) -> bool {
-    let mut listed = user_pools(clients, config, request, state, log, now).await;
-    if request.user_pool_ids.is_none() {
-        listed &= identity_pools(clients, state, log, now).await;
+impl Poll<'_> {
+    /// Returns false when a listing (ListUserPools, ListIdentityPools) failed: the inventory is
+    /// then due again at the next poll. Narrower failures are retried through `retry_failed`.
+    pub(crate) async fn inventory(&mut self, request: &CollectorRequest) -> bool {
+        let mut listed = self.user_pools(request).await;
+        if request.user_pool_ids.is_none() {
+            listed &= self.identity_pools().await;
+        }
+        listed
     }
-    listed
-}
 
-/// Retry the inventory of what failed at the last inventory (the pools whose monitors carry an
-/// inventory error, and the identity pools if any of theirs does), so they are stale for one
-/// poll rather than until the next full inventory. Returns whether anything was retried.
-pub(crate) async fn retry_failed(
-    clients: &ScopeClients,
-    config: &CollectorConfig,
-    state: &mut ScopeState,
-    log: &mut PollLog,
-    now: DateTime<Utc>,
-) -> bool {
-    let failed = |m: &&cognito_watch_core::Monitor| m.inventory_error.is_some() && !m.is_deleted();
-    let mut pools = state.cursor.inventory_retry.clone();
-    pools.extend(
-        state
-            .monitors
-            .values()
-            .filter(failed)
-            .filter_map(|m| m.user_pool_id.clone()),
-    );
-    let identity = state.cursor.identity_inventory_retry
-        || state
-            .monitors
-            .values()
-            .filter(failed)
-            .any(|m| m.kind == MonitorKind::IdentityPool);
-    let retried = !pools.is_empty() || identity;
-    if !pools.is_empty() {
-        let request = CollectorRequest {
-            user_pool_ids: Some(pools.into_iter().collect()),
-            ..Default::default()
+    /// Retry the inventory of what failed at the last inventory (the pools whose monitors carry an
+    /// inventory error, and the identity pools if any of theirs does), so they are stale for one
+    /// poll rather than until the next full inventory. Returns whether anything was retried.
+    pub(crate) async fn retry_failed_inventory(&mut self) -> bool {
+        let failed =
+            |m: &&cognito_watch_core::Monitor| m.inventory_error.is_some() && !m.is_deleted();
+        let mut pools = self.state.cursor.inventory_retry.clone();
+        pools.extend(
+            self.state
+                .monitors
+                .values()
+                .filter(failed)
+                .filter_map(|m| m.user_pool_id.clone()),
+        );
+        let identity = self.state.cursor.identity_inventory_retry
+            || self
+                .state
+                .monitors
+                .values()
+                .filter(failed)
+                .any(|m| m.kind == MonitorKind::IdentityPool);
+        let retried = !pools.is_empty() || identity;
+        if !pools.is_empty() {
+            let request = CollectorRequest {
+                user_pool_ids: Some(pools.into_iter().collect()),
+                ..Default::default()
+            };
+            self.user_pools(&request).await;
+        }
+        if identity {
+            self.identity_pools().await;
+        }
+        retried
+    }
+
+    /// Returns false when ListUserPools failed.
+    async fn user_pools(&mut self, request: &CollectorRequest) -> bool {
+        let targets: Vec<String> = match &request.user_pool_ids {
+            Some(ids) => ids.clone(),
+            None => match self.clients.list_user_pools().await {
+                Ok(list) => {
+                    let listed: BTreeSet<&String> = list.iter().map(|(id, _)| id).collect();
+                    let gone: Vec<String> = self
+                        .state
+                        .monitors
+                        .iter()
+                        .filter(|(id, m)| id.kind() == MonitorKind::UserPool && !m.is_deleted())
+                        .filter_map(|(id, _)| {
+                            id.user_pool_id()
+                                .filter(|p| !listed.contains(&p.to_string()))
+                                .map(str::to_string)
+                        })
+                        .collect();
+                    for pool in gone {
+                        self.delete_pool(&pool, "no longer listed by ListUserPools");
+                    }
+                    list.into_iter().map(|(id, _)| id).collect()
+                }
+                Err(e) => {
+                    let reason = e.to_string();
+                    self.log.errors.push(reason.clone());
+                    for m in self
+                        .state
+                        .monitors
+                        .values_mut()
+                        .filter(|m| m.user_pool_id.is_some())
+                    {
+                        m.inventory_failed(reason.clone(), self.now);
+                    }
+                    return false;
+                }
+            },
         };
-        user_pools(clients, config, &request, state, log, now).await;
+        let tags_gate = TagsGate::new(None);
+        let scans: Vec<PoolScan> = futures::stream::iter(targets)
+            .map(|pool| scan_pool(self.clients, pool, &tags_gate))
+            .buffer_unordered(self.config.pool_concurrency)
+            .collect()
+            .await;
+        for scan in scans {
+            // Retried until a pass of the pool goes through; a failure below puts it back.
+            self.state.cursor.inventory_retry.remove(&scan.pool_id);
+            self.apply_pool(scan);
+        }
+        true
     }
-    if identity {
-        identity_pools(clients, state, log, now).await;
+
+    fn apply_pool(&mut self, scan: PoolScan) {
+        let pool = scan.pool_id.clone();
+        let pool_id = MonitorId::UserPool { pool: pool.clone() };
+        let (name, mut details, describe_tags) = match scan.described {
+            Err(e) if e.is_not_found() => {
+                self.delete_pool(&pool, &e.to_string());
+                return;
+            }
+            Err(e) => {
+                self.pool_unreadable(&pool, &e);
+                return;
+            }
+            Ok(d) => d,
+        };
+        let previous = self
+            .state
+            .monitors
+            .get(&pool_id)
+            .and_then(|m| match &m.details {
+                MonitorDetails::UserPool(d) => Some(d.clone()),
+                _ => None,
+            });
+        details.user_census = previous.as_ref().and_then(|p| p.user_census.clone());
+        let mut pool_errors = Vec::new();
+        let client_id = |client_id: &str| MonitorId::AppClient {
+            pool: pool.clone(),
+            client_id: client_id.to_string(),
+        };
+        let provider = |provider_name: &str| MonitorId::IdentityProvider {
+            pool: pool.clone(),
+            provider_name: provider_name.to_string(),
+        };
+        let listings = [
+            (
+                scan.clients.map(|r| {
+                    r.map(|l| {
+                        keyed(l, client_id, |_, (name, d)| {
+                            (name, MonitorDetails::AppClient(d))
+                        })
+                    })
+                }),
+                MonitorKind::AppClient,
+                "ListUserPoolClients",
+            ),
+            (
+                scan.idps.map(|r| {
+                    r.map(|l| {
+                        keyed(l, provider, |name, d| {
+                            (name.to_string(), MonitorDetails::IdentityProvider(d))
+                        })
+                    })
+                }),
+                MonitorKind::IdentityProvider,
+                "ListIdentityProviders",
+            ),
+        ];
+        for (listing, kind, operation) in listings {
+            let count = match listing {
+                Some(Ok(listed)) => self.apply_children(&pool, kind, operation, listed),
+                Some(Err(e)) => {
+                    self.listing_failed(&pool, kind, &e);
+                    pool_errors.push(e.to_string());
+                    // The count stands as last seen.
+                    previous
+                        .clone()
+                        .map_or(0, |mut p| *child_count(&mut p, kind))
+                }
+                None => continue,
+            };
+            *child_count(&mut details, kind) = count;
+        }
+        let tags = match scan.tags {
+            Some(Ok(t)) => t,
+            Some(Err(e)) => {
+                self.log.notes.push(format!(
+                    "{pool}: {e} (tags taken from DescribeUserPool; not retried this poll)"
+                ));
+                describe_tags
+            }
+            None => describe_tags,
+        };
+        let details = MonitorDetails::UserPool(details);
+        self.upsert(pool_id.clone(), name, details, tags);
+        if let Some(m) = self.state.monitors.get_mut(&pool_id) {
+            for e in pool_errors {
+                m.inventory_failed(e, self.now);
+            }
+        }
     }
-    retried
+
+    /// A complete listing of one kind of a pool's children, described: reconcile it with what is
+    /// stored and apply the actions. Returns how many children were listed.
+    fn apply_children(
+        &mut self,
+        pool: &str,
+        kind: MonitorKind,
+        operation: &str,
+        listed: ChildListing,
+    ) -> u32 {
+        let count = listed.len() as u32;
+        let listed = listed
+            .into_iter()
+            .map(|(id, r)| {
+                let d = match r {
+                    Ok(found) => Described::Found(found),
+                    Err(e) if e.is_not_found() => Described::Gone(e.to_string()),
+                    Err(e) => Described::Failed(e),
+                };
+                (id, d)
+            })
+            .collect();
+        for action in reconcile(children(&self.state, pool, Some(kind)), operation, listed) {
+            match action {
+                ChildAction::Upsert {
+                    id,
+                    found: (name, details),
+                } => self.upsert(id, name, details, Tags::new()),
+                ChildAction::Delete { id, reason } => {
+                    if let Some(m) = self.state.monitors.get_mut(&id) {
+                        m.mark_deleted(reason, self.now);
+                    }
+                }
+                ChildAction::Failed { id, error } => self.child_failed(id, error),
+            }
+        }
+        count
+    }
+
+    /// Returns false when ListIdentityPools failed.
+    async fn identity_pools(&mut self) -> bool {
+        let errors_before = self.log.errors.len();
+        let list = match self.clients.list_identity_pools().await {
+            Ok(list) => list,
+            Err(e) => {
+                let reason = e.to_string();
+                self.log.errors.push(reason.clone());
+                for m in self
+                    .state
+                    .monitors
+                    .values_mut()
+                    .filter(|m| m.kind == MonitorKind::IdentityPool)
+                {
+                    m.inventory_failed(reason.clone(), self.now);
+                }
+                return false;
+            }
+        };
+        let listed: BTreeSet<&String> = list.iter().map(|(id, _)| id).collect();
+        for (id, m) in self.state.monitors.iter_mut() {
+            if let MonitorId::IdentityPool { id: pool } = id {
+                if !listed.contains(pool) && !m.is_deleted() {
+                    m.mark_deleted("no longer listed by ListIdentityPools", self.now);
+                }
+            }
+        }
+        let mut roles_ok = true;
+        for (pool, _) in list {
+            let id = MonitorId::IdentityPool { id: pool.clone() };
+            match self.clients.describe_identity_pool(&pool).await {
+                Ok((name, mut details, tags)) => {
+                    let previous = self.state.monitors.get(&id).and_then(|m| match &m.details {
+                        MonitorDetails::IdentityPool(d) => Some(d.clone()),
+                        _ => None,
+                    });
+                    details.identity_census =
+                        previous.as_ref().and_then(|p| p.identity_census.clone());
+                    if roles_ok {
+                        match self.clients.identity_pool_roles(&pool).await {
+                            Ok((roles, mappings)) => {
+                                details.roles = roles;
+                                details.role_mappings = mappings;
+                            }
+                            Err(e) => {
+                                roles_ok = false;
+                                self.log.notes.push(format!("{pool}: {e} (roles kept from the last answer; not retried this poll)"));
+                            }
+                        }
+                    }
+                    if !roles_ok {
+                        if let Some(p) = &previous {
+                            details.roles = p.roles.clone();
+                            details.role_mappings = p.role_mappings.clone();
+                        }
+                    }
+                    self.upsert(id, name, MonitorDetails::IdentityPool(details), tags);
+                }
+                Err(e) if e.is_not_found() => {
+                    if let Some(m) = self.state.monitors.get_mut(&id) {
+                        m.mark_deleted(e.to_string(), self.now);
+                    }
+                }
+                Err(e) => self.child_failed(id, e),
+            }
+        }
+        // Any describe that failed above: the identity pools are inventoried again next poll.
+        self.state.cursor.identity_inventory_retry = self.log.errors.len() > errors_before;
+        true
+    }
+
+    /// Insert or refresh a monitor from a fresh description.
+    fn upsert(&mut self, id: MonitorId, name: String, details: MonitorDetails, tags: Tags) {
+        let mut fresh = Monitor::new(
+            &id,
+            name,
+            &self.clients.scope.account,
+            &self.clients.scope.region,
+            details,
+            self.now,
+        );
+        fresh.metrics = inventory_metrics(&fresh.details);
+        fresh.tags = tags;
+        let mut m = Monitor::refreshed(self.state.monitors.get(&id), fresh);
+        m.seen(self.now);
+        self.state.monitors.insert(id, m);
+    }
+
+    fn delete_pool(&mut self, pool: &str, reason: &str) {
+        let mut ids = children(&self.state, pool, None);
+        ids.push(MonitorId::UserPool {
+            pool: pool.to_string(),
+        });
+        for id in ids {
+            if let Some(m) = self.state.monitors.get_mut(&id) {
+                m.mark_deleted(reason, self.now);
+            }
+        }
+    }
+
+    /// DescribeUserPool failed (not because the pool is gone): the pool and its children keep
+    /// what they had, marked, and the pool is retried.
+    fn pool_unreadable(&mut self, pool: &str, e: &AwsError) {
+        let reason = e.to_string();
+        self.log.errors.push(format!("{pool}: {reason}"));
+        self.state.cursor.inventory_retry.insert(pool.to_string());
+        let mut ids = children(&self.state, pool, None);
+        ids.push(MonitorId::UserPool {
+            pool: pool.to_string(),
+        });
+        for id in ids {
+            if let Some(m) = self.state.monitors.get_mut(&id) {
+                m.inventory_failed(reason.clone(), self.now);
+            }
+        }
+    }
+
+    fn child_failed(&mut self, id: MonitorId, e: AwsError) {
+        self.log.errors.push(format!("{id}: {e}"));
+        if let Some(pool) = id.user_pool_id() {
+            self.state.cursor.inventory_retry.insert(pool.to_string());
+        }
+        if let Some(m) = self.state.monitors.get_mut(&id) {
+            m.inventory_failed(e.to_string(), self.now);
+        }
+    }
+
+    fn listing_failed(&mut self, pool: &str, kind: MonitorKind, e: &AwsError) {
+        self.log.errors.push(format!("{pool}: {e}"));
+        self.state.cursor.inventory_retry.insert(pool.to_string());
+        for id in children(&self.state, pool, Some(kind)) {
+            if let Some(m) = self.state.monitors.get_mut(&id) {
+                m.inventory_failed(e.to_string(), self.now);
+            }
+        }
+    }
 }
 
 fn children(state: &ScopeState, pool: &str, kind: Option<MonitorKind>) -> Vec<MonitorId> {
@@ -104,43 +410,6 @@ fn children(state: &ScopeState, pool: &str, kind: Option<MonitorKind>) -> Vec<Mo
         })
         .cloned()
         .collect()
-}
-
-fn delete_pool(state: &mut ScopeState, pool: &str, reason: &str, now: DateTime<Utc>) {
-    let mut ids = children(state, pool, None);
-    ids.push(MonitorId::UserPool {
-        pool: pool.to_string(),
-    });
-    for id in ids {
-        if let Some(m) = state.monitors.get_mut(&id) {
-            m.mark_deleted(reason, now);
-        }
-    }
-}
-
-/// Insert or refresh a monitor from a fresh description.
-fn upsert(
-    state: &mut ScopeState,
-    clients: &ScopeClients,
-    id: MonitorId,
-    name: String,
-    details: MonitorDetails,
-    tags: Tags,
-    now: DateTime<Utc>,
-) {
-    let mut fresh = Monitor::new(
-        &id,
-        name,
-        &clients.scope.account,
-        &clients.scope.region,
-        details,
-        now,
-    );
-    fresh.metrics = inventory_metrics(&fresh.details);
-    fresh.tags = tags;
-    let mut m = Monitor::refreshed(state.monitors.get(&id), fresh);
-    m.seen(now);
-    state.monitors.insert(id, m);
 }
 
 /// Whether ListTagsForResource works in this poll: unknown until the first answer. The first
@@ -209,157 +478,6 @@ where
     Ok(out)
 }
 
-/// Returns false when ListUserPools failed.
-async fn user_pools(
-    clients: &ScopeClients,
-    config: &CollectorConfig,
-    request: &CollectorRequest,
-    state: &mut ScopeState,
-    log: &mut PollLog,
-    now: DateTime<Utc>,
-) -> bool {
-    let targets: Vec<String> = match &request.user_pool_ids {
-        Some(ids) => ids.clone(),
-        None => match clients.list_user_pools().await {
-            Ok(list) => {
-                let listed: BTreeSet<&String> = list.iter().map(|(id, _)| id).collect();
-                let gone: Vec<String> = state
-                    .monitors
-                    .iter()
-                    .filter(|(id, m)| id.kind() == MonitorKind::UserPool && !m.is_deleted())
-                    .filter_map(|(id, _)| {
-                        id.user_pool_id()
-                            .filter(|p| !listed.contains(&p.to_string()))
-                            .map(str::to_string)
-                    })
-                    .collect();
-                for pool in gone {
-                    delete_pool(state, &pool, "no longer listed by ListUserPools", now);
-                }
-                list.into_iter().map(|(id, _)| id).collect()
-            }
-            Err(e) => {
-                let reason = e.to_string();
-                log.errors.push(reason.clone());
-                for m in state
-                    .monitors
-                    .values_mut()
-                    .filter(|m| m.user_pool_id.is_some())
-                {
-                    m.inventory_failed(reason.clone(), now);
-                }
-                return false;
-            }
-        },
-    };
-    let tags_gate = TagsGate::new(None);
-    let scans: Vec<PoolScan> = futures::stream::iter(targets)
-        .map(|pool| scan_pool(clients, pool, &tags_gate))
-        .buffer_unordered(config.pool_concurrency)
-        .collect()
-        .await;
-    for scan in scans {
-        // Retried until a pass of the pool goes through; a failure below puts it back.
-        state.cursor.inventory_retry.remove(&scan.pool_id);
-        apply_pool(clients, scan, state, log, now);
-    }
-    true
-}
-
-fn apply_pool(
-    clients: &ScopeClients,
-    scan: PoolScan,
-    state: &mut ScopeState,
-    log: &mut PollLog,
-    now: DateTime<Utc>,
-) {
-    let pool = scan.pool_id.clone();
-    let pool_id = MonitorId::UserPool { pool: pool.clone() };
-    let (name, mut details, describe_tags) = match scan.described {
-        Err(e) if e.is_not_found() => {
-            delete_pool(state, &pool, &e.to_string(), now);
-            return;
-        }
-        Err(e) => {
-            pool_unreadable(state, log, &pool, &e, now);
-            return;
-        }
-        Ok(d) => d,
-    };
-    let previous = state.monitors.get(&pool_id).and_then(|m| match &m.details {
-        MonitorDetails::UserPool(d) => Some(d.clone()),
-        _ => None,
-    });
-    details.user_census = previous.as_ref().and_then(|p| p.user_census.clone());
-    let mut pool_errors = Vec::new();
-    let client_id = |client_id: &str| MonitorId::AppClient {
-        pool: pool.clone(),
-        client_id: client_id.to_string(),
-    };
-    let provider = |provider_name: &str| MonitorId::IdentityProvider {
-        pool: pool.clone(),
-        provider_name: provider_name.to_string(),
-    };
-    let listings = [
-        (
-            scan.clients.map(|r| {
-                r.map(|l| {
-                    keyed(l, client_id, |_, (name, d)| {
-                        (name, MonitorDetails::AppClient(d))
-                    })
-                })
-            }),
-            MonitorKind::AppClient,
-            "ListUserPoolClients",
-        ),
-        (
-            scan.idps.map(|r| {
-                r.map(|l| {
-                    keyed(l, provider, |name, d| {
-                        (name.to_string(), MonitorDetails::IdentityProvider(d))
-                    })
-                })
-            }),
-            MonitorKind::IdentityProvider,
-            "ListIdentityProviders",
-        ),
-    ];
-    for (listing, kind, operation) in listings {
-        let count = match listing {
-            Some(Ok(listed)) => {
-                apply_children(state, clients, log, &pool, kind, operation, listed, now)
-            }
-            Some(Err(e)) => {
-                listing_failed(state, log, &pool, kind, &e, now);
-                pool_errors.push(e.to_string());
-                // The count stands as last seen.
-                previous
-                    .clone()
-                    .map_or(0, |mut p| *child_count(&mut p, kind))
-            }
-            None => continue,
-        };
-        *child_count(&mut details, kind) = count;
-    }
-    let tags = match scan.tags {
-        Some(Ok(t)) => t,
-        Some(Err(e)) => {
-            log.notes.push(format!(
-                "{pool}: {e} (tags taken from DescribeUserPool; not retried this poll)"
-            ));
-            describe_tags
-        }
-        None => describe_tags,
-    };
-    let details = MonitorDetails::UserPool(details);
-    upsert(state, clients, pool_id.clone(), name, details, tags, now);
-    if let Some(m) = state.monitors.get_mut(&pool_id) {
-        for e in pool_errors {
-            m.inventory_failed(e, now);
-        }
-    }
-}
-
 /// A listing of children keyed by their monitor ids (`id` of the listed name), each described
 /// as its name and details.
 fn keyed<T>(
@@ -379,184 +497,4 @@ fn child_count(d: &mut UserPoolDetails, kind: MonitorKind) -> &mut u32 {
         MonitorKind::AppClient => &mut d.app_clients,
         _ => &mut d.identity_providers,
     }
-}
-
-/// DescribeUserPool failed (not because the pool is gone): the pool and its children keep
-/// what they had, marked, and the pool is retried.
-fn pool_unreadable(
-    state: &mut ScopeState,
-    log: &mut PollLog,
-    pool: &str,
-    e: &AwsError,
-    now: DateTime<Utc>,
-) {
-    let reason = e.to_string();
-    log.errors.push(format!("{pool}: {reason}"));
-    state.cursor.inventory_retry.insert(pool.to_string());
-    let mut ids = children(state, pool, None);
-    ids.push(MonitorId::UserPool {
-        pool: pool.to_string(),
-    });
-    for id in ids {
-        if let Some(m) = state.monitors.get_mut(&id) {
-            m.inventory_failed(reason.clone(), now);
-        }
-    }
-}
-
-/// A complete listing of one kind of a pool's children, described: reconcile it with what is
-/// stored and apply the actions. Returns how many children were listed.
-#[allow(clippy::too_many_arguments)]
-fn apply_children(
-    state: &mut ScopeState,
-    clients: &ScopeClients,
-    log: &mut PollLog,
-    pool: &str,
-    kind: MonitorKind,
-    operation: &str,
-    listed: ChildListing,
-    now: DateTime<Utc>,
-) -> u32 {
-    let count = listed.len() as u32;
-    let listed = listed
-        .into_iter()
-        .map(|(id, r)| {
-            let d = match r {
-                Ok(found) => Described::Found(found),
-                Err(e) if e.is_not_found() => Described::Gone(e.to_string()),
-                Err(e) => Described::Failed(e),
-            };
-            (id, d)
-        })
-        .collect();
-    for action in reconcile(children(state, pool, Some(kind)), operation, listed) {
-        match action {
-            ChildAction::Upsert {
-                id,
-                found: (name, details),
-            } => upsert(state, clients, id, name, details, Tags::new(), now),
-            ChildAction::Delete { id, reason } => {
-                if let Some(m) = state.monitors.get_mut(&id) {
-                    m.mark_deleted(reason, now);
-                }
-            }
-            ChildAction::Failed { id, error } => child_failed(state, log, id, error, now),
-        }
-    }
-    count
-}
-
-fn child_failed(
-    state: &mut ScopeState,
-    log: &mut PollLog,
-    id: MonitorId,
-    e: AwsError,
-    now: DateTime<Utc>,
-) {
-    log.errors.push(format!("{id}: {e}"));
-    if let Some(pool) = id.user_pool_id() {
-        state.cursor.inventory_retry.insert(pool.to_string());
-    }
-    if let Some(m) = state.monitors.get_mut(&id) {
-        m.inventory_failed(e.to_string(), now);
-    }
-}
-
-fn listing_failed(
-    state: &mut ScopeState,
-    log: &mut PollLog,
-    pool: &str,
-    kind: MonitorKind,
-    e: &AwsError,
-    now: DateTime<Utc>,
-) {
-    log.errors.push(format!("{pool}: {e}"));
-    state.cursor.inventory_retry.insert(pool.to_string());
-    for id in children(state, pool, Some(kind)) {
-        if let Some(m) = state.monitors.get_mut(&id) {
-            m.inventory_failed(e.to_string(), now);
-        }
-    }
-}
-
-/// Returns false when ListIdentityPools failed.
-async fn identity_pools(
-    clients: &ScopeClients,
-    state: &mut ScopeState,
-    log: &mut PollLog,
-    now: DateTime<Utc>,
-) -> bool {
-    let errors_before = log.errors.len();
-    let list = match clients.list_identity_pools().await {
-        Ok(list) => list,
-        Err(e) => {
-            let reason = e.to_string();
-            log.errors.push(reason.clone());
-            for m in state
-                .monitors
-                .values_mut()
-                .filter(|m| m.kind == MonitorKind::IdentityPool)
-            {
-                m.inventory_failed(reason.clone(), now);
-            }
-            return false;
-        }
-    };
-    let listed: BTreeSet<&String> = list.iter().map(|(id, _)| id).collect();
-    for (id, m) in state.monitors.iter_mut() {
-        if let MonitorId::IdentityPool { id: pool } = id {
-            if !listed.contains(pool) && !m.is_deleted() {
-                m.mark_deleted("no longer listed by ListIdentityPools", now);
-            }
-        }
-    }
-    let mut roles_ok = true;
-    for (pool, _) in list {
-        let id = MonitorId::IdentityPool { id: pool.clone() };
-        match clients.describe_identity_pool(&pool).await {
-            Ok((name, mut details, tags)) => {
-                let previous = state.monitors.get(&id).and_then(|m| match &m.details {
-                    MonitorDetails::IdentityPool(d) => Some(d.clone()),
-                    _ => None,
-                });
-                details.identity_census = previous.as_ref().and_then(|p| p.identity_census.clone());
-                if roles_ok {
-                    match clients.identity_pool_roles(&pool).await {
-                        Ok((roles, mappings)) => {
-                            details.roles = roles;
-                            details.role_mappings = mappings;
-                        }
-                        Err(e) => {
-                            roles_ok = false;
-                            log.notes.push(format!("{pool}: {e} (roles kept from the last answer; not retried this poll)"));
-                        }
-                    }
-                }
-                if !roles_ok {
-                    if let Some(p) = &previous {
-                        details.roles = p.roles.clone();
-                        details.role_mappings = p.role_mappings.clone();
-                    }
-                }
-                upsert(
-                    state,
-                    clients,
-                    id,
-                    name,
-                    MonitorDetails::IdentityPool(details),
-                    tags,
-                    now,
-                );
-            }
-            Err(e) if e.is_not_found() => {
-                if let Some(m) = state.monitors.get_mut(&id) {
-                    m.mark_deleted(e.to_string(), now);
-                }
-            }
-            Err(e) => child_failed(state, log, id, e, now),
-        }
-    }
-    // Any describe that failed above: the identity pools are inventoried again next poll.
-    state.cursor.identity_inventory_retry = log.errors.len() > errors_before;
-    true
 }

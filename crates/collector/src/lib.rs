@@ -7,7 +7,10 @@
 mod event;
 mod inventory;
 mod metrics;
+mod poll;
 mod sweeps;
+
+use poll::Poll;
 
 use std::collections::HashMap;
 
@@ -15,13 +18,10 @@ use aws_config::SdkConfig;
 use chrono::{DateTime, Duration, Utc};
 use cognito_watch_aws::logging::Json;
 use cognito_watch_aws::sdk::{self, Scope, ScopeClients};
-use cognito_watch_aws::store::{ScopeState, StateStore, Write};
+use cognito_watch_aws::state::StateStore;
 use cognito_watch_aws::AwsError;
 use cognito_watch_core::config::{AssumeRole, CollectorConfig};
-use cognito_watch_core::inventory::catalogue;
-use cognito_watch_core::inventory::monitor::{MonitorKind, PollOutcome};
-use cognito_watch_core::inventory::record::{HistoryRow, PollLog};
-use cognito_watch_core::inventory::window::Window;
+use cognito_watch_core::inventory::record::PollLog;
 use tokio::sync::OnceCell;
 
 pub use event::{CollectorRequest, Task};
@@ -236,81 +236,64 @@ impl Collector {
             scope: scope.key(),
             source,
         };
-        let mut state = self.store.load_scope(&scope).await.map_err(store_err)?;
-        let mut log = PollLog {
+        let state = self.store.load_scope(&scope).await.map_err(store_err)?;
+        let log = PollLog {
             account: scope.account.clone(),
             region: scope.region.clone(),
             started_at: now,
             items_read: state.items_read(),
             ..Default::default()
         };
-        let before: HashMap<_, _> = state
+        let mut poll = Poll {
+            clients: &clients,
+            config: &self.config,
+            progress: &self.progress,
+            now,
+            state,
+            log,
+        };
+        let before: HashMap<_, _> = poll
+            .state
             .monitors
             .iter()
             .map(|(id, m)| (id.clone(), m.metrics_window))
             .collect();
-        for m in state.monitors.values_mut() {
+        for m in poll.state.monitors.values_mut() {
             m.begin_poll(now);
         }
 
-        let tasks = request.due_tasks(&self.config, &state, now);
-        log.tasks = tasks.iter().map(|t| t.as_str().to_string()).collect();
+        let tasks = request.due_tasks(&self.config, &poll.state, now);
+        poll.log.tasks = tasks.iter().map(|t| t.as_str().to_string()).collect();
         let mut touched_users = Vec::new();
         if tasks.contains(&Task::Inventory) {
-            let listed =
-                inventory::run(&clients, &self.config, request, &mut state, &mut log, now).await;
+            let listed = poll.inventory(request).await;
             // A failed listing leaves the inventory due, so the next poll discovers what it
             // could not (a new pool is not missed for a whole inventory interval).
             if request.user_pool_ids.is_none() && listed {
-                state.cursor.last_inventory_at = Some(now);
+                poll.state.cursor.last_inventory_at = Some(now);
             }
-        } else if request.tasks.is_none()
-            && inventory::retry_failed(&clients, &self.config, &mut state, &mut log, now).await
-        {
-            log.tasks.push("inventory-retry".to_string());
+        } else if request.tasks.is_none() && poll.retry_failed_inventory().await {
+            poll.log.tasks.push("inventory-retry".to_string());
         }
         let mut sweep_writes = Vec::new();
         if tasks.contains(&Task::Users) {
-            touched_users = sweeps::run(
-                &clients,
-                &self.config,
-                &self.progress,
-                &mut state,
-                &mut log,
-                &mut sweep_writes,
-                now,
-                sweep_until,
-            )
-            .await
-            .map_err(store_err)?;
+            touched_users = poll
+                .sweeps(&mut sweep_writes, sweep_until)
+                .await
+                .map_err(store_err)?;
         }
         if tasks.contains(&Task::Metrics) {
-            metrics::run(
-                &clients,
-                &self.config,
-                &self.series,
-                &mut state,
-                &mut log,
-                now,
-            )
-            .await;
+            poll.metrics(&self.series).await;
         }
-        state.cursor.last_poll_at = Some(now);
-        log.finished_at = Utc::now();
-        log.calls = clients.calls.snapshot();
+        poll.state.cursor.last_poll_at = Some(now);
+        poll.log.finished_at = Utc::now();
+        poll.log.calls = clients.calls.snapshot();
 
-        let writes = self
-            .writes(
-                &scope,
-                &state,
-                &before,
-                &touched_users,
-                sweep_writes,
-                &mut log,
-                now,
-            )
+        let writes = poll
+            .writes(&before, &touched_users, sweep_writes)
             .map_err(store_err)?;
         self.store.write_all(writes).await.map_err(store_err)?;
+        let Poll { state, log, .. } = poll;
         if self.config.publish_metrics && tasks.contains(&Task::Metrics) {
             let polled: Vec<_> = state.monitors.values().cloned().collect();
             for doc in cognito_watch_core::emf::monitor_documents(&polled, now) {
@@ -323,67 +306,6 @@ impl Collector {
             metric_queries = log.metric_queries, calls = ?Json(&log.calls), errors = log.errors.len(), "poll finished"
         );
         Ok(log)
-    }
-
-    /// Every item this poll writes: non-user monitors each poll, user monitors when a sweep
-    /// touched them, checkpoints, the cursor and the poll log. A Log Report row is written only
-    /// for a window this poll read, in one transaction with the monitor whose window it
-    /// advances; monitors read without windows (identity pools, users) get a snapshot row.
-    #[allow(clippy::too_many_arguments)]
-    fn writes(
-        &self,
-        scope: &Scope,
-        state: &ScopeState,
-        before: &HashMap<cognito_watch_core::inventory::monitor::MonitorId, Option<Window>>,
-        touched_users: &[cognito_watch_core::inventory::monitor::MonitorId],
-        sweep_writes: Vec<Write>,
-        log: &mut PollLog,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Write>, AwsError> {
-        let ttl = self.config.history_ttl;
-        let mut writes = sweep_writes;
-        let touched: std::collections::HashSet<_> = touched_users.iter().collect();
-        for (id, m) in &state.monitors {
-            let newly_deleted = m.is_deleted() && m.deleted_at == Some(now);
-            let is_user = m.kind == MonitorKind::User;
-            if (m.is_deleted() && !newly_deleted)
-                || (is_user && !touched.contains(id) && !newly_deleted)
-            {
-                continue;
-            }
-            match m.poll.outcome {
-                PollOutcome::Ok => log.monitors_ok += 1,
-                PollOutcome::Stale => log.monitors_stale += 1,
-                PollOutcome::Deleted => log.monitors_deleted += 1,
-            }
-            if !before.contains_key(id) {
-                log.monitors_new += 1;
-            }
-            let item = StateStore::monitor_item(m)?;
-            let row = || StateStore::history_item(&HistoryRow::of(m, now), ttl);
-            if catalogue::families(m.kind).is_empty() {
-                writes.push(Write::State(item));
-                writes.push(Write::History(row()?));
-                continue;
-            }
-            let read_window = m.metrics_window.filter(|w| w.start < w.end);
-            let previous = before.get(id).copied().flatten();
-            if read_window.is_some() && read_window != previous {
-                writes.push(Write::Pair {
-                    state: item,
-                    history: row()?,
-                });
-            } else {
-                writes.push(Write::State(item));
-            }
-        }
-        writes.push(Write::Checkpoint(StateStore::cursor_item(
-            scope,
-            &state.cursor,
-        )?));
-        log.write_units = writes.iter().map(Write::units).sum::<u64>() + 1;
-        writes.push(Write::PollLog(StateStore::poll_log_item(log, ttl)?));
-        Ok(writes)
     }
 }
 

@@ -5,9 +5,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::poll::Poll;
 use chrono::{DateTime, Duration, Utc};
 use cognito_watch_aws::sdk::ScopeClients;
-use cognito_watch_aws::store::ScopeState;
+use cognito_watch_aws::state::ScopeState;
 use cognito_watch_core::config::CollectorConfig;
 use cognito_watch_core::inventory::catalogue::{self, Source};
 use cognito_watch_core::inventory::monitor::{MonitorDetails, MonitorId, MonitorKind};
@@ -96,37 +97,34 @@ fn is_cloudwatch_metric(kind: MonitorKind, id: &str) -> bool {
     catalogue::find(kind, id).is_some_and(|d| d.source != Source::Inventory)
 }
 
-/// Read every monitor's next window: plan the queries, run the calls, store the values. A
-/// failed call makes only its monitors stale.
-pub(crate) async fn run(
-    clients: &ScopeClients,
-    config: &CollectorConfig,
-    caches: &SeriesCaches,
-    state: &mut ScopeState,
-    log: &mut PollLog,
-    now: DateTime<Utc>,
-) {
-    let (index, windows) = windows_due(state, config, log, now);
-    if windows.is_empty() {
-        return;
-    }
-    let active = match active_series(clients, caches, config.list_metrics_ttl, now).await {
-        Ok(a) => a,
-        Err(e) => {
-            let reason = e.to_string();
-            log.errors.push(reason.clone());
-            for id in windows.keys() {
-                if let Some(m) = state.monitors.get_mut(id) {
-                    m.mark_stale(reason.clone(), now);
-                }
-            }
+impl Poll<'_> {
+    /// Read every monitor's next window: plan the queries, run the calls, store the values. A
+    /// failed call makes only its monitors stale.
+    pub(crate) async fn metrics(&mut self, caches: &SeriesCaches) {
+        let (index, windows) = windows_due(&self.state, self.config, &mut self.log, self.now);
+        if windows.is_empty() {
             return;
         }
-    };
-    let plan = series::plan(&active, &index, &windows);
-    log.metric_queries += plan.len() as u64;
-    let outcomes = read(clients, &plan, log).await;
-    apply(state, windows, &outcomes, now);
+        let active =
+            match active_series(self.clients, caches, self.config.list_metrics_ttl, self.now).await
+            {
+                Ok(a) => a,
+                Err(e) => {
+                    let reason = e.to_string();
+                    self.log.errors.push(reason.clone());
+                    for id in windows.keys() {
+                        if let Some(m) = self.state.monitors.get_mut(id) {
+                            m.mark_stale(reason.clone(), self.now);
+                        }
+                    }
+                    return;
+                }
+            };
+        let plan = series::plan(&active, &index, &windows);
+        self.log.metric_queries += plan.len() as u64;
+        let outcomes = read(self.clients, &plan, &mut self.log).await;
+        apply(&mut self.state, windows, &outcomes, self.now);
+    }
 }
 
 /// What the inventory knows (the pools' clients and providers) and each monitor's window due.

@@ -5,182 +5,227 @@
 
 use std::collections::BTreeSet;
 
+use crate::poll::Poll;
 use chrono::{DateTime, Utc};
 use cognito_watch_aws::sdk::ScopeClients;
-use cognito_watch_aws::store::{ScopeState, StateStore, Write};
+use cognito_watch_aws::state::{ScopeState, StateStore, Write};
 use cognito_watch_aws::AwsError;
 use cognito_watch_core::config::CollectorConfig;
 use cognito_watch_core::inventory::monitor::{
     inventory_metrics, IdentitySample, Monitor, MonitorDetails, MonitorId, MonitorKind, UserDetails,
 };
-use cognito_watch_core::inventory::record::PollLog;
 use cognito_watch_core::inventory::sweep::{IdentitySweep, Step, Sweep, UserSweep};
-use cognito_watch_core::progress::{Counted, Progress};
+use cognito_watch_core::progress::Counted;
 
 /// Identities kept per identity pool for the Identities tab.
 pub(crate) const IDENTITY_SAMPLE: usize = 50;
 
-/// Run the sweeps until done or `until`; returns the user monitors touched. Checkpoints go to
-/// `writes`, to be written with the monitors they describe.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn run(
-    clients: &ScopeClients,
-    config: &CollectorConfig,
-    progress: &Progress,
-    state: &mut ScopeState,
-    log: &mut PollLog,
-    writes: &mut Vec<Write>,
-    now: DateTime<Utc>,
-    until: DateTime<Utc>,
-) -> Result<Vec<MonitorId>, AwsError> {
-    let starting_new = !state.user_sweeps.values().any(|s| s.in_progress())
-        && !state.identity_sweeps.values().any(|s| s.in_progress());
-    if starting_new {
-        state.cursor.last_user_sync_at = Some(now);
-    }
-    let mut touched = Vec::new();
-    if config.max_user_monitors > 0 {
-        let pools: Vec<String> = state
+impl Poll<'_> {
+    /// Run the sweeps until done or `until`; returns the user monitors touched. Checkpoints go to
+    /// `writes`, to be written with the monitors they describe.
+    pub(crate) async fn sweeps(
+        &mut self,
+        writes: &mut Vec<Write>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<MonitorId>, AwsError> {
+        let starting_new = !self.state.user_sweeps.values().any(|s| s.in_progress())
+            && !self.state.identity_sweeps.values().any(|s| s.in_progress());
+        if starting_new {
+            self.state.cursor.last_user_sync_at = Some(self.now);
+        }
+        let mut touched = Vec::new();
+        if self.config.max_user_monitors > 0 {
+            let pools: Vec<String> = self
+                .state
+                .monitors
+                .iter()
+                .filter(|(id, m)| id.kind() == MonitorKind::UserPool && !m.is_deleted())
+                .filter_map(|(id, _)| id.user_pool_id().map(str::to_string))
+                .collect();
+            for pool in pools {
+                let in_progress = self
+                    .state
+                    .user_sweeps
+                    .get(&pool)
+                    .is_some_and(|s| s.in_progress());
+                if !starting_new && !in_progress {
+                    continue;
+                }
+                let sweep = self.user_sweep(&pool, &mut touched, until).await;
+                writes.push(Write::Checkpoint(StateStore::user_sweep_item(
+                    &pool, &sweep,
+                )?));
+                self.state.user_sweeps.insert(pool, sweep);
+            }
+        }
+        let idpools: Vec<String> = self
+            .state
             .monitors
             .iter()
-            .filter(|(id, m)| id.kind() == MonitorKind::UserPool && !m.is_deleted())
-            .filter_map(|(id, _)| id.user_pool_id().map(str::to_string))
+            .filter(|(_, m)| m.kind == MonitorKind::IdentityPool && !m.is_deleted())
+            .filter_map(|(id, _)| match id {
+                MonitorId::IdentityPool { id } => Some(id.clone()),
+                _ => None,
+            })
             .collect();
-        for pool in pools {
-            let in_progress = state
-                .user_sweeps
+        for pool in idpools {
+            let in_progress = self
+                .state
+                .identity_sweeps
                 .get(&pool)
                 .is_some_and(|s| s.in_progress());
             if !starting_new && !in_progress {
                 continue;
             }
-            let sweep = user_sweep(
-                clients,
-                config,
-                progress,
-                state,
-                log,
-                &pool,
-                &mut touched,
-                now,
-                until,
-            )
-            .await;
-            writes.push(Write::Checkpoint(StateStore::user_sweep_item(
+            let sweep = self.identity_sweep(&pool, until).await;
+            writes.push(Write::Checkpoint(StateStore::identity_sweep_item(
                 &pool, &sweep,
             )?));
-            state.user_sweeps.insert(pool, sweep);
+            self.state.identity_sweeps.insert(pool, sweep);
         }
+        Ok(touched)
     }
-    let idpools: Vec<String> = state
-        .monitors
-        .iter()
-        .filter(|(_, m)| m.kind == MonitorKind::IdentityPool && !m.is_deleted())
-        .filter_map(|(id, _)| match id {
-            MonitorId::IdentityPool { id } => Some(id.clone()),
-            _ => None,
-        })
-        .collect();
-    for pool in idpools {
-        let in_progress = state
-            .identity_sweeps
-            .get(&pool)
-            .is_some_and(|s| s.in_progress());
-        if !starting_new && !in_progress {
-            continue;
-        }
-        let sweep = identity_sweep(clients, config, progress, state, log, &pool, now, until).await;
-        writes.push(Write::Checkpoint(StateStore::identity_sweep_item(
-            &pool, &sweep,
-        )?));
-        state.identity_sweeps.insert(pool, sweep);
-    }
-    Ok(touched)
-}
 
-#[allow(clippy::too_many_arguments)]
-async fn user_sweep(
-    clients: &ScopeClients,
-    config: &CollectorConfig,
-    progress: &Progress,
-    state: &mut ScopeState,
-    log: &mut PollLog,
-    pool: &str,
-    touched: &mut Vec<MonitorId>,
-    now: DateTime<Utc>,
-    until: DateTime<Utc>,
-) -> UserSweep {
-    let previous = state.user_sweeps.get(pool);
-    let mut sweep = match previous {
-        Some(s) if s.in_progress() => s.clone(),
-        other => Sweep::begin(other, now),
-    };
-    let mut monitored: BTreeSet<MonitorId> = state
-        .monitors
-        .iter()
-        .filter(|(id, m)| {
-            id.kind() == MonitorKind::User && id.user_pool_id() == Some(pool) && !m.is_deleted()
-        })
-        .map(|(id, _)| id.clone())
-        .collect();
-    let mut pages = 0;
-    loop {
-        if Utc::now() >= until || out_of_pages(config, pages) {
-            log.notes.push(format!(
-                "{pool}: user sweep {} paused after {} pages; resumes next run",
-                sweep.number, sweep.pages
-            ));
-            return sweep;
-        }
-        pages += 1;
-        match clients
-            .list_users_page(pool, sweep.next_token.clone())
-            .await
-        {
-            Ok((users, next)) => {
-                progress.add(Counted::UsersSwept, users.len() as u64);
-                for mut user in users {
-                    let t = &mut sweep.tally;
-                    t.listed += 1;
-                    if user.enabled {
-                        t.enabled += 1;
-                    } else {
-                        t.disabled += 1;
+    async fn user_sweep(
+        &mut self,
+        pool: &str,
+        touched: &mut Vec<MonitorId>,
+        until: DateTime<Utc>,
+    ) -> UserSweep {
+        let previous = self.state.user_sweeps.get(pool);
+        let mut sweep = match previous {
+            Some(s) if s.in_progress() => s.clone(),
+            other => Sweep::begin(other, self.now),
+        };
+        let mut monitored: BTreeSet<MonitorId> = self
+            .state
+            .monitors
+            .iter()
+            .filter(|(id, m)| {
+                id.kind() == MonitorKind::User && id.user_pool_id() == Some(pool) && !m.is_deleted()
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        let mut pages = 0;
+        loop {
+            if Utc::now() >= until || out_of_pages(self.config, pages) {
+                self.log.notes.push(format!(
+                    "{pool}: user sweep {} paused after {} pages; resumes next run",
+                    sweep.number, sweep.pages
+                ));
+                return sweep;
+            }
+            pages += 1;
+            match self
+                .clients
+                .list_users_page(pool, sweep.next_token.clone())
+                .await
+            {
+                Ok((users, next)) => {
+                    self.progress.add(Counted::UsersSwept, users.len() as u64);
+                    for mut user in users {
+                        let t = &mut sweep.tally;
+                        t.listed += 1;
+                        if user.enabled {
+                            t.enabled += 1;
+                        } else {
+                            t.disabled += 1;
+                        }
+                        *t.by_status
+                            .entry(user.user_status.clone().unwrap_or_else(|| "UNKNOWN".into()))
+                            .or_default() += 1;
+                        let id = MonitorId::User {
+                            pool: pool.to_string(),
+                            username: user.username.clone(),
+                        };
+                        if !monitored.contains(&id)
+                            && monitored.len() as u64 >= self.config.max_user_monitors
+                        {
+                            continue;
+                        }
+                        t.monitored += 1;
+                        user.sweep = sweep.number;
+                        upsert_user(self.clients, &mut self.state, &id, user, self.now);
+                        monitored.insert(id.clone());
+                        touched.push(id);
                     }
-                    *t.by_status
-                        .entry(user.user_status.clone().unwrap_or_else(|| "UNKNOWN".into()))
-                        .or_default() += 1;
-                    let id = MonitorId::User {
-                        pool: pool.to_string(),
-                        username: user.username.clone(),
-                    };
-                    if !monitored.contains(&id)
-                        && monitored.len() as u64 >= config.max_user_monitors
-                    {
-                        continue;
+                    if sweep.page_done(next) == Step::Complete {
+                        finish_user_sweep(&mut self.state, pool, &mut sweep, touched, self.now);
+                        return sweep;
                     }
-                    t.monitored += 1;
-                    user.sweep = sweep.number;
-                    upsert_user(clients, state, &id, user, now);
-                    monitored.insert(id.clone());
-                    touched.push(id);
                 }
-                if sweep.page_done(next) == Step::Complete {
-                    finish_user_sweep(state, pool, &mut sweep, touched, now);
+                Err(e) if e.is_bad_token() && sweep.next_token.is_some() => {
+                    self.log
+                        .notes
+                        .push(format!("{pool}: {e}; the user sweep restarts"));
+                    sweep = Sweep::begin(Some(&sweep), self.now);
+                }
+                Err(e) => {
+                    self.log.errors.push(format!(
+                        "{pool}: {e} (user sweep {} resumes from its checkpoint next run)",
+                        sweep.number
+                    ));
                     return sweep;
                 }
             }
-            Err(e) if e.is_bad_token() && sweep.next_token.is_some() => {
-                log.notes
-                    .push(format!("{pool}: {e}; the user sweep restarts"));
-                sweep = Sweep::begin(Some(&sweep), now);
-            }
-            Err(e) => {
-                log.errors.push(format!(
-                    "{pool}: {e} (user sweep {} resumes from its checkpoint next run)",
-                    sweep.number
+        }
+    }
+
+    async fn identity_sweep(&mut self, pool: &str, until: DateTime<Utc>) -> IdentitySweep {
+        let previous = self.state.identity_sweeps.get(pool);
+        let mut sweep = match previous {
+            Some(s) if s.in_progress() => s.clone(),
+            other => Sweep::begin(other, self.now),
+        };
+        let mut pages = 0;
+        loop {
+            if Utc::now() >= until || out_of_pages(self.config, pages) {
+                self.log.notes.push(format!(
+                    "{pool}: identity sweep {} paused after {} pages; resumes next run",
+                    sweep.number, sweep.pages
                 ));
                 return sweep;
+            }
+            pages += 1;
+            match self
+                .clients
+                .list_identities_page(pool, sweep.next_token.clone())
+                .await
+            {
+                Ok((identities, next)) => {
+                    self.progress
+                        .add(Counted::IdentitiesSampled, identities.len() as u64);
+                    for i in identities {
+                        tally_identity(&mut sweep, i);
+                    }
+                    if sweep.page_done(next) == Step::Complete {
+                        sweep.tally.completed_at = self.now;
+                        let id = MonitorId::IdentityPool {
+                            id: pool.to_string(),
+                        };
+                        if let Some(m) = self.state.monitors.get_mut(&id) {
+                            if let MonitorDetails::IdentityPool(d) = &mut m.details {
+                                d.identity_census = Some(sweep.tally.clone());
+                            }
+                            let inv = inventory_metrics(&m.details);
+                            m.metrics.extend(inv);
+                        }
+                        return sweep;
+                    }
+                }
+                Err(e) if e.is_bad_token() && sweep.next_token.is_some() => {
+                    self.log
+                        .notes
+                        .push(format!("{pool}: {e}; the identity sweep restarts"));
+                    sweep = Sweep::begin(Some(&sweep), self.now);
+                }
+                Err(e) => {
+                    self.log.errors.push(format!(
+                        "{pool}: {e} (identity sweep {} resumes from its checkpoint next run)",
+                        sweep.number
+                    ));
+                    return sweep;
+                }
             }
         }
     }
@@ -238,72 +283,6 @@ fn finish_user_sweep(
     if let Some(m) = state.monitors.get_mut(&pool_id) {
         if let MonitorDetails::UserPool(d) = &mut m.details {
             d.user_census = Some(sweep.tally.clone());
-        }
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn identity_sweep(
-    clients: &ScopeClients,
-    config: &CollectorConfig,
-    progress: &Progress,
-    state: &mut ScopeState,
-    log: &mut PollLog,
-    pool: &str,
-    now: DateTime<Utc>,
-    until: DateTime<Utc>,
-) -> IdentitySweep {
-    let previous = state.identity_sweeps.get(pool);
-    let mut sweep = match previous {
-        Some(s) if s.in_progress() => s.clone(),
-        other => Sweep::begin(other, now),
-    };
-    let mut pages = 0;
-    loop {
-        if Utc::now() >= until || out_of_pages(config, pages) {
-            log.notes.push(format!(
-                "{pool}: identity sweep {} paused after {} pages; resumes next run",
-                sweep.number, sweep.pages
-            ));
-            return sweep;
-        }
-        pages += 1;
-        match clients
-            .list_identities_page(pool, sweep.next_token.clone())
-            .await
-        {
-            Ok((identities, next)) => {
-                progress.add(Counted::IdentitiesSampled, identities.len() as u64);
-                for i in identities {
-                    tally_identity(&mut sweep, i);
-                }
-                if sweep.page_done(next) == Step::Complete {
-                    sweep.tally.completed_at = now;
-                    let id = MonitorId::IdentityPool {
-                        id: pool.to_string(),
-                    };
-                    if let Some(m) = state.monitors.get_mut(&id) {
-                        if let MonitorDetails::IdentityPool(d) = &mut m.details {
-                            d.identity_census = Some(sweep.tally.clone());
-                        }
-                        let inv = inventory_metrics(&m.details);
-                        m.metrics.extend(inv);
-                    }
-                    return sweep;
-                }
-            }
-            Err(e) if e.is_bad_token() && sweep.next_token.is_some() => {
-                log.notes
-                    .push(format!("{pool}: {e}; the identity sweep restarts"));
-                sweep = Sweep::begin(Some(&sweep), now);
-            }
-            Err(e) => {
-                log.errors.push(format!(
-                    "{pool}: {e} (identity sweep {} resumes from its checkpoint next run)",
-                    sweep.number
-                ));
-                return sweep;
-            }
         }
     }
 }

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use cognito_watch_aws::dynamo::state::root_of_pk;
+use cognito_watch_aws::state::table::root_of_pk;
 use cognito_watch_core::inventory::monitor::MonitorId;
 use serde::Deserialize;
 

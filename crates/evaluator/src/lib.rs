@@ -17,8 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_config::SdkConfig;
 use chrono::{DateTime, Duration, Utc};
-use cognito_watch_aws::outbox::Delivered;
-use cognito_watch_aws::status_store::StatusStore;
+use cognito_watch_aws::dynamo::outbox::Delivered;
+use cognito_watch_aws::status::StatusStore;
 use cognito_watch_aws::{AlertSink, AwsError, StateStore, TrailStore};
 use cognito_watch_core::alerting::evidence::{self, TrailEvidence};
 use cognito_watch_core::alerting::message as alert_message;

@@ -18,11 +18,11 @@ use std::time::Instant;
 
 use aws_config::SdkConfig;
 use chrono::{DateTime, Duration, Utc};
+use cognito_watch_aws::dynamo::outbox::Delivered;
 use cognito_watch_aws::events::Requests;
 use cognito_watch_aws::failures::{FailedDelivery, FailureQueue};
-use cognito_watch_aws::outbox::Delivered;
 use cognito_watch_aws::s3::TrailFiles;
-use cognito_watch_aws::trail_store::{Applied, Claim};
+use cognito_watch_aws::trail::{Applied, Claim};
 use cognito_watch_aws::{AlertSink, AwsError, StateStore, StatusStore, TrailStore};
 use cognito_watch_core::alerting::message as alert_message;
 use cognito_watch_core::config::{Tables, TrailConfig};
@@ -441,7 +441,7 @@ impl Trail {
                 .store
                 .write_journal(&batch, &fresh.tallies.counts, now)
                 .await?;
-            let parts = bytes.div_ceil(cognito_watch_aws::trail_store::JOURNAL_PART_BYTES);
+            let parts = bytes.div_ceil(cognito_watch_aws::trail::JOURNAL_PART_BYTES);
             report.items_written += parts + 1;
             report.write_units += bytes.div_ceil(1024) + 1;
             self.tally(

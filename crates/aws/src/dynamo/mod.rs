@@ -1,13 +1,13 @@
-//! DynamoDB, one module per table: its keys (typed, and parsed back from what is stored) and
-//! its [`spec::TableSpec`] (key schema, indexes, stream, TTL), from which `init` creates it and
-//! against which `template.yaml` is checked. The helpers every store shares live here.
+//! What every DynamoDB table shares: item helpers, [`spec::TableSpec`] (key schema, indexes,
+//! stream, TTL; `init` creates a table from it and a test checks `template.yaml` against it) and
+//! the outbox's delivery marks. Each table has its folder with its store and its keys:
 //!
 //! | table | module | what it holds |
 //! |---|---|---|
-//! | state (`STATE_TABLE`) | [`state`] | the inventory: monitors, sweep checkpoints, cursors |
-//! | history (`HISTORY_TABLE`) | [`history`] | the Log Report and the poll log |
-//! | status (`STATUS_TABLE`) | [`status`] | statuses, outages, alerts, profiles, leases |
-//! | trail (`TRAIL_TABLE`) | [`trail`] | tallies, idempotency marks, detections |
+//! | state (`STATE_TABLE`) | [`crate::state::table`] | the inventory: monitors, sweep checkpoints, cursors |
+//! | history (`HISTORY_TABLE`) | [`crate::state::history`] | the Log Report and the poll log |
+//! | status (`STATUS_TABLE`) | [`crate::status::table`] | statuses, outages, alerts, profiles, leases |
+//! | trail (`TRAIL_TABLE`) | [`crate::trail::table`] | tallies, idempotency marks, detections |
 
 use std::collections::HashMap;
 
@@ -25,11 +25,8 @@ use serde::Serialize;
 
 use crate::error::AwsError;
 
-pub mod history;
+pub mod outbox;
 pub mod spec;
-pub mod state;
-pub mod status;
-pub mod trail;
 
 /// A DynamoDB item.
 pub type Item = HashMap<String, AttributeValue>;

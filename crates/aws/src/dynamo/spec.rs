@@ -293,10 +293,10 @@ mod tests {
             serde_yaml::from_str(include_str!("../../../../template.yaml")).expect("YAML");
         let resources = template["Resources"].as_mapping().expect("Resources");
         let specs = [
-            crate::dynamo::state::SPEC,
-            crate::dynamo::history::SPEC,
-            crate::dynamo::status::SPEC,
-            crate::dynamo::trail::SPEC,
+            crate::state::table::SPEC,
+            crate::state::history::SPEC,
+            crate::status::table::SPEC,
+            crate::trail::table::SPEC,
         ];
         for spec in &specs {
             let declared = &template["Resources"][spec.logical_id];

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use cognito_watch_aws::trail_store::TrailStore;
+use cognito_watch_aws::trail::TrailStore;
 use cognito_watch_aws::{Scope, StateStore, StatusStore};
 use cognito_watch_core::alerting::status::Status;
 use cognito_watch_core::cost::{self, Estate, Month, Observed};

@@ -19,8 +19,8 @@
 use chrono::{DateTime, Utc};
 use cognito_watch_core::trail::{TallyId, TallyKey, TallyKind};
 
-use super::spec::{IndexSpec, Projected, TableSpec};
-use super::{parse_time, s, time, Item, TableKey};
+use crate::dynamo::spec::{IndexSpec, Projected, TableSpec};
+use crate::dynamo::{parse_time, s, time, Item, TableKey};
 
 /// The index of tallies by (pool, kind) and of detections, by window: hash key `tally_pk`,
 /// range key `tally_sk`.

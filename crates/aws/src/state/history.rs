@@ -8,8 +8,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::spec::TableSpec;
-use super::{parse_time, time_ms, TableKey};
+use crate::dynamo::spec::TableSpec;
+use crate::dynamo::{parse_time, time_ms, TableKey};
 
 /// The history table.
 pub const SPEC: TableSpec = TableSpec::indexed("HistoryTable", &[], false);

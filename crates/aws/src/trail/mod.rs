@@ -1,11 +1,13 @@
 //! The trail store: tallies, idempotency marks and detections in the trail table
-//! ([`crate::dynamo::trail`]).
+//! ([`crate::trail::table`]).
 //!
 //! A delivery (an EventBridge event, a log batch, a trail file) is applied in transactions of
 //! at most 99 tally updates plus the chunk's idempotency mark, written only if absent (or
 //! expired): a delivery seen again changes no tally, and a delivery that failed halfway
 //! resumes where it stopped. Counters are `ADD`s; error codes and grant types are top-level
 //! attributes `e:<code>` and `g:<grant>`; the distinct-sub sketch is a number set.
+
+pub mod table;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -17,13 +19,13 @@ use cognito_watch_core::trail::detect::Finding;
 use cognito_watch_core::trail::{Counts, TallyId, TallyKind};
 use serde::{Deserialize, Serialize};
 
-use crate::dynamo::trail::{pool_text, TrailKey, FINDINGS, NO_POOL, SPEC, TALLIES};
+use crate::dynamo::outbox::{put_if_absent, Delivery, Outbox};
 use crate::dynamo::{
     all_pages, built, from_stored, n, parse_time, s, time, to_item, Item, TableKey, TTL_ATTRIBUTE,
 };
 use crate::error::AwsError;
-use crate::outbox::{put_if_absent, Delivery, Outbox};
 use crate::sdk::Calls;
+use crate::trail::table::{pool_text, TrailKey, FINDINGS, NO_POOL, SPEC, TALLIES};
 
 /// Tally updates per transaction (plus the chunk's idempotency record: 100 items).
 pub const CHUNK: usize = 99;

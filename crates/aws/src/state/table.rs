@@ -17,12 +17,15 @@
 
 use cognito_watch_core::inventory::monitor::MonitorId;
 
-use super::spec::{IndexSpec, Projected, TableSpec};
-use super::TableKey;
+use crate::dynamo::spec::{IndexSpec, Projected, TableSpec};
+use crate::dynamo::TableKey;
 
 /// The sparse index of roots by scope: roots carry `scope` = `<account>#<region>`.
-pub const BY_SCOPE: IndexSpec =
-    IndexSpec::new("by-scope", ("scope", super::PK), Projected::KeysOnly);
+pub const BY_SCOPE: IndexSpec = IndexSpec::new(
+    "by-scope",
+    ("scope", crate::dynamo::PK),
+    Projected::KeysOnly,
+);
 /// The attribute naming what an item is (`monitor`, `sweep`, `cursor`).
 pub const ITEM_TYPE: &str = "item_type";
 

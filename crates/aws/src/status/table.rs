@@ -17,9 +17,9 @@
 use chrono::{DateTime, Utc};
 use cognito_watch_core::inventory::monitor::{MonitorId, MonitorKind};
 
-use super::spec::{IndexSpec, Projected, TableSpec};
-use super::state::{root_of_pk, root_pk};
-use super::{parse_time, time, Item, TableKey};
+use crate::dynamo::spec::{IndexSpec, Projected, TableSpec};
+use crate::dynamo::{parse_time, time, Item, TableKey};
+use crate::state::table::{root_of_pk, root_pk};
 use prefix::{ALERT, ASSIGN, PROFILE, STATUS};
 
 /// The index of every outage, by start: hash key `outage_index` (always [`OUTAGE_PARTITION`]),
@@ -82,10 +82,10 @@ impl StatusKey {
     /// The outage index's attributes of an outage.
     pub fn outage_index(monitor_id: &str, started_at: DateTime<Utc>) -> Item {
         Item::from([
-            (OUTAGES.hash.to_string(), super::s(OUTAGE_PARTITION)),
+            (OUTAGES.hash.to_string(), crate::dynamo::s(OUTAGE_PARTITION)),
             (
                 OUTAGES.range.to_string(),
-                super::s(format!("{}#{monitor_id}", time(started_at))),
+                crate::dynamo::s(format!("{}#{monitor_id}", time(started_at))),
             ),
         ])
     }

@@ -1,5 +1,8 @@
-//! The inventory's store: the state table ([`crate::dynamo::state`]) and the history table
-//! ([`crate::dynamo::history`]).
+//! The inventory's store, `StateStore`: the state table ([`table`]) and the history table
+//! ([`history`]).
+
+pub mod history;
+pub mod table;
 
 use std::collections::BTreeMap;
 
@@ -11,14 +14,12 @@ use cognito_watch_core::inventory::record::{HistoryRow, PollLog, ScopeCursor};
 use cognito_watch_core::inventory::sweep::{IdentitySweep, UserSweep};
 use cognito_watch_core::trail::intake::Directory;
 
-use crate::dynamo::history::{self, HistoryKey};
-use crate::dynamo::state::{
-    self, root_of_pk, root_pk, StateKey, BY_SCOPE, CLIENT_PREFIX, ITEM_TYPE,
-};
 use crate::dynamo::TTL_ATTRIBUTE;
 use crate::dynamo::{all_pages, from_stored, item_size, s, to_item, Item, TableKey, PK};
 use crate::error::AwsError;
 use crate::sdk::Scope;
+use history::HistoryKey;
+use table::{root_of_pk, root_pk, StateKey, BY_SCOPE, CLIENT_PREFIX, ITEM_TYPE};
 
 /// Everything stored for one scope.
 #[derive(Debug, Default)]
@@ -563,7 +564,7 @@ impl StateStore {
     pub async fn create_tables(&self) -> Result<Vec<String>, AwsError> {
         let mut created = Vec::new();
         for (spec, table) in [
-            (state::SPEC, &self.tables.state),
+            (table::SPEC, &self.tables.state),
             (history::SPEC, &self.tables.history),
         ] {
             if spec.create(&self.client, table).await? {

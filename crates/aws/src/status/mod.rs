@@ -1,7 +1,9 @@
 //! The status store: statuses, outages, the alert outbox, threshold profiles and evaluation
-//! leases, in the status table ([`crate::dynamo::status`]). Alerts are written in the same
+//! leases, in the status table ([`crate::status::table`]). Alerts are written in the same
 //! transaction as the status transition that makes them, with a lease check, and each is
 //! claimed before it is published, so a transition is notified once.
+
+pub mod table;
 
 use std::collections::BTreeMap;
 
@@ -15,12 +17,12 @@ use cognito_watch_core::inventory::monitor::MonitorId;
 use cognito_watch_core::trail::detect::DetectionThresholds;
 use serde::de::DeserializeOwned;
 
-use crate::dynamo::state::root_pk;
-use crate::dynamo::status::{prefix, StatusKey, OUTAGES, OUTAGE_PARTITION, SPEC};
+use crate::dynamo::outbox::put_if_absent;
+pub use crate::dynamo::outbox::{Delivery, DeliveryState, Outbox};
 use crate::dynamo::{built, conditional, n, s, time, to_item, Item, TableKey, SK, TTL_ATTRIBUTE};
 use crate::error::AwsError;
-use crate::outbox::put_if_absent;
-pub use crate::outbox::{Delivery, DeliveryState, Outbox};
+use crate::state::table::root_pk;
+use crate::status::table::{prefix, StatusKey, OUTAGES, OUTAGE_PARTITION, SPEC};
 /// The most items one TransactWriteItems may carry.
 const TRANSACTION_ITEMS: usize = 100;
 
