@@ -6,7 +6,7 @@
 # cores; the targets after it find them built (cargo-lambda then says "no binaries found in target
 # directory after build": it has already moved them to target/lambda). SAM's rust-cargolambda
 # builder ran one cargo-lambda build per function, so the three links, most of a clean build,
-# took turns (README, Performance).
+# took turns (docs/decisions/0005).
 #
 # cargo-lambda moves the binaries after cargo's lock is released, so a target that waited on that
 # lock (`sam build --parallel`) could copy before they are in place, or copy an older build: each

@@ -19,7 +19,7 @@ use cognito_watch_aws::failures::{FailedDelivery, FailureQueue};
 use cognito_watch_aws::sdk::{self, Scope, ScopeClients};
 use cognito_watch_aws::AlertSink;
 use cognito_watch_core::alerting::message::Message;
-use cognito_watch_testbed::{Bed, Fault};
+use cognito_watch_testbed::{Fault, LocalAws};
 
 /// One request as it left the client.
 #[derive(Debug, Clone)]
@@ -241,8 +241,8 @@ async fn an_identity_pool_arn_in_the_sovereign_cloud_names_its_partition() {
 
 const PARAMETER: &str = "/cognito-watch/external-id";
 
-async fn put(bed: &Bed, value: &str, kind: aws_sdk_ssm::types::ParameterType) {
-    aws_sdk_ssm::Client::new(&bed.sdk)
+async fn put(aws: &LocalAws, value: &str, kind: aws_sdk_ssm::types::ParameterType) {
+    aws_sdk_ssm::Client::new(&aws.sdk)
         .put_parameter()
         .name(PARAMETER)
         .value(value)
@@ -254,9 +254,9 @@ async fn put(bed: &Bed, value: &str, kind: aws_sdk_ssm::types::ParameterType) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_secure_string_is_read_decrypted_and_trimmed() {
-    let bed = Bed::start().await;
+    let aws = LocalAws::start().await;
     put(
-        &bed,
+        &aws,
         " ext-7d1c2f9a0b6e4c3d\n",
         aws_sdk_ssm::types::ParameterType::SecureString,
     )
@@ -264,42 +264,42 @@ async fn a_secure_string_is_read_decrypted_and_trimmed() {
     // moto answers a SecureString read without WithDecryption as "kms:<key>:<value>": the
     // plain value shows the flag went over the wire.
     assert_eq!(
-        sdk::external_id(&bed.sdk, PARAMETER).await.unwrap(),
+        sdk::external_id(&aws.sdk, PARAMETER).await.unwrap(),
         "ext-7d1c2f9a0b6e4c3d"
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttling_and_server_errors_are_retried_within_the_configured_attempts() {
-    let bed = Bed::start().await;
+    let aws = LocalAws::start().await;
     put(
-        &bed,
+        &aws,
         "ext-1",
         aws_sdk_ssm::types::ParameterType::SecureString,
     )
     .await;
 
-    // The bed's configuration allows 2 attempts: one throttled answer is mended.
-    bed.moto.arm(
+    // The local AWS's configuration allows 2 attempts: one throttled answer is mended.
+    aws.moto.arm(
         &Fault::on(&["GetParameter"])
             .times(Some(1))
             .status(400, "ThrottlingException"),
     );
     assert_eq!(
-        sdk::external_id(&bed.sdk, PARAMETER).await.unwrap(),
+        sdk::external_id(&aws.sdk, PARAMETER).await.unwrap(),
         "ext-1"
     );
-    assert_eq!(bed.moto.faults_injected(), 1);
+    assert_eq!(aws.moto.faults_injected(), 1);
 
     // A 503 on every attempt: both attempts are made, then the error says what AWS said.
-    bed.moto.disarm();
-    bed.moto.arm(
+    aws.moto.disarm();
+    aws.moto.arm(
         &Fault::on(&["GetParameter"])
             .times(None)
             .status(503, "ServiceUnavailable"),
     );
-    let e = sdk::external_id(&bed.sdk, PARAMETER).await.unwrap_err();
-    assert_eq!(bed.moto.faults_injected(), 1 + 2, "two attempts: {e}");
+    let e = sdk::external_id(&aws.sdk, PARAMETER).await.unwrap_err();
+    assert_eq!(aws.moto.faults_injected(), 1 + 2, "two attempts: {e}");
     assert_eq!(e.operation, "GetParameter");
     assert_eq!(e.status, Some(503));
     assert_eq!(e.code.as_deref(), Some("ServiceUnavailable"));
@@ -308,8 +308,8 @@ async fn throttling_and_server_errors_are_retried_within_the_configured_attempts
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_or_empty_parameter_is_a_permanent_error_naming_it() {
-    let bed = Bed::start().await;
-    let missing = sdk::external_id(&bed.sdk, PARAMETER).await.unwrap_err();
+    let aws = LocalAws::start().await;
+    let missing = sdk::external_id(&aws.sdk, PARAMETER).await.unwrap_err();
     assert_eq!(
         missing.code.as_deref(),
         Some("ParameterNotFound"),
@@ -330,8 +330,8 @@ async fn a_missing_or_empty_parameter_is_a_permanent_error_naming_it() {
         "{missing}"
     );
 
-    put(&bed, "  ", aws_sdk_ssm::types::ParameterType::String).await;
-    let empty = sdk::external_id(&bed.sdk, PARAMETER).await.unwrap_err();
+    put(&aws, "  ", aws_sdk_ssm::types::ParameterType::String).await;
+    let empty = sdk::external_id(&aws.sdk, PARAMETER).await.unwrap_err();
     assert!(empty.to_string().contains(PARAMETER), "{empty}");
     assert!(empty.to_string().contains("no external id"), "{empty}");
 }

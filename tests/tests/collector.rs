@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use cognito_watch_core::inventory::monitor::{MonitorDetails, MonitorKind, PollOutcome};
-use cognito_watch_testbed::{seed, Bed};
+use cognito_watch_testbed::{seed, LocalAws};
 use collector::{sweep_deadline, CollectorRequest, Task};
 
 fn minute_ago(n: i64) -> DateTime<Utc> {
@@ -21,23 +21,23 @@ fn tasks(t: &[Task]) -> CollectorRequest {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_metric_of_every_kind_is_read_with_the_right_statistic() {
-    let bed = Bed::start().await;
-    let (pool, web) = seed::pool_with_client(&bed.idp, "shop", "web")
+    let aws = LocalAws::start().await;
+    let (pool, web) = seed::pool_with_client(&aws.idp, "shop", "web")
         .await
         .unwrap();
-    let m2m = seed::app_client(&bed.idp, &pool, "orders", true)
+    let m2m = seed::app_client(&aws.idp, &pool, "orders", true)
         .await
         .unwrap();
-    seed::identity_provider(&bed.idp, &pool, "Okta")
+    seed::identity_provider(&aws.idp, &pool, "Okta")
         .await
         .unwrap();
-    seed::user(&bed.idp, &pool, "alice").await.unwrap();
-    seed::user(&bed.idp, &pool, "bob").await.unwrap();
-    let idpool = seed::identity_pool(&bed.identity, "ids", &pool, &web)
+    seed::user(&aws.idp, &pool, "alice").await.unwrap();
+    seed::user(&aws.idp, &pool, "bob").await.unwrap();
+    let idpool = seed::identity_pool(&aws.identity, "ids", &pool, &web)
         .await
         .unwrap();
-    seed::identity(&bed.identity, &idpool).await.unwrap();
-    seed::identity(&bed.identity, &idpool).await.unwrap();
+    seed::identity(&aws.identity, &idpool).await.unwrap();
+    seed::identity(&aws.identity, &idpool).await.unwrap();
     let (t1, t2) = (minute_ago(4), minute_ago(5));
     let c = [
         ("UserPool", pool.as_str()),
@@ -60,7 +60,7 @@ async fn every_metric_of_every_kind_is_read_with_the_right_statistic() {
         ("RiskLevel", "High"),
     ];
     seed::put(
-        &bed.cw,
+        &aws.cw,
         vec![
             seed::requests("SignUpSuccesses", &c, t1, 3, 1),
             seed::throttles("SignUpThrottles", &c, t1, 1),
@@ -81,7 +81,7 @@ async fn every_metric_of_every_kind_is_read_with_the_right_statistic() {
     .await
     .unwrap();
 
-    let report = bed
+    let report = aws
         .collector(&[])
         .run(&CollectorRequest::default(), Utc::now(), None)
         .await
@@ -89,7 +89,7 @@ async fn every_metric_of_every_kind_is_read_with_the_right_statistic() {
     let log = &report.scopes[0];
     assert!(log.errors.is_empty(), "{:?}", log.errors);
 
-    let client = bed.monitor(&format!("appclient/{pool}/{web}")).await;
+    let client = aws.monitor(&format!("appclient/{pool}/{web}")).await;
     let v = &client.metrics;
     assert_eq!(client.poll.outcome, PollOutcome::Ok);
     // Sign up: Sum, SampleCount, Average as %, SampleCount - Sum, Throttles Sum.
@@ -127,7 +127,7 @@ async fn every_metric_of_every_kind_is_read_with_the_right_statistic() {
         (20.0, 20.0, 0.0, 2.0)
     );
     // The M2M client had no traffic: no data, not zeros.
-    let idle = bed.monitor(&format!("appclient/{pool}/{m2m}")).await;
+    let idle = aws.monitor(&format!("appclient/{pool}/{m2m}")).await;
     assert!(
         idle.metrics.keys().all(|k| !k.starts_with("SignIn")),
         "{:?}",
@@ -138,7 +138,7 @@ async fn every_metric_of_every_kind_is_read_with_the_right_statistic() {
     };
     assert!(d.is_m2m() && d.has_secret);
     // Identity provider: summed over the pool's clients.
-    let idp = bed.monitor(&format!("idp/{pool}/Okta")).await;
+    let idp = aws.monitor(&format!("idp/{pool}/Okta")).await;
     assert_eq!(
         (
             idp.metrics["FederationSuccesses"],
@@ -158,7 +158,7 @@ async fn every_metric_of_every_kind_is_read_with_the_right_statistic() {
         Some("email")
     );
     // User pool: inventory counts and the Admin client's sign-ups; threat protection.
-    let up = bed.monitor(&format!("userpool/{pool}")).await;
+    let up = aws.monitor(&format!("userpool/{pool}")).await;
     let u = &up.metrics;
     assert_eq!(
         (u["AppClients"], u["FederatedIdentityProviders"]),
@@ -185,7 +185,7 @@ async fn every_metric_of_every_kind_is_read_with_the_right_statistic() {
     assert_eq!(d.user_census.as_ref().map(|c| c.listed), Some(2));
     assert!(d.arn.starts_with("arn:aws:cognito-idp:"));
     // Users: attributes with their verification flags.
-    let alice = bed.monitor(&format!("user/{pool}/alice")).await;
+    let alice = aws.monitor(&format!("user/{pool}/alice")).await;
     let MonitorDetails::User(d) = &alice.details else {
         panic!()
     };
@@ -196,15 +196,15 @@ async fn every_metric_of_every_kind_is_read_with_the_right_statistic() {
     );
     assert_eq!(alice.metrics["Enabled"], 1.0);
     // Identity pool: counts from ListIdentities, providers from DescribeIdentityPool.
-    let ip = bed.monitor(&format!("identitypool/{idpool}")).await;
+    let ip = aws.monitor(&format!("identitypool/{idpool}")).await;
     assert_eq!(ip.metrics["TotalIdentities"], 2.0);
     assert_eq!(ip.metrics["TotalIdentityProviders"], 2.0);
     // History (Log Report) and poll log were written.
     assert_eq!(
-        bed.store.history(&client.monitor_id).await.unwrap().len(),
+        aws.store.history(&client.monitor_id).await.unwrap().len(),
         1
     );
-    let polls = bed
+    let polls = aws
         .store
         .poll_log(&cognito_watch_aws::Scope {
             account: log.account.clone(),
@@ -222,33 +222,33 @@ async fn every_metric_of_every_kind_is_read_with_the_right_statistic() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_past_sixty_of_everything() {
-    let bed = Bed::start().await;
-    let big = seed::user_pool(&bed.idp, "big").await.unwrap();
+    let aws = LocalAws::start().await;
+    let big = seed::user_pool(&aws.idp, "big").await.unwrap();
     let mut client_ids = Vec::new();
     for i in 0..61 {
         client_ids.push(
-            seed::app_client(&bed.idp, &big, &format!("c{i}"), false)
+            seed::app_client(&aws.idp, &big, &format!("c{i}"), false)
                 .await
                 .unwrap(),
         );
-        seed::identity_provider(&bed.idp, &big, &format!("idp{i}"))
+        seed::identity_provider(&aws.idp, &big, &format!("idp{i}"))
             .await
             .unwrap();
-        seed::user(&bed.idp, &big, &format!("user{i}"))
+        seed::user(&aws.idp, &big, &format!("user{i}"))
             .await
             .unwrap();
     }
     for i in 0..60 {
-        seed::user_pool(&bed.idp, &format!("pool{i}"))
+        seed::user_pool(&aws.idp, &format!("pool{i}"))
             .await
             .unwrap();
     }
     // moto does not page ListIdentityPools / ListIdentities ("MaxResults not implemented"):
     // paging those is proven at the SDK level in identity_pools.rs.
-    let idpool = seed::identity_pool(&bed.identity, "ids", &big, &client_ids[0])
+    let idpool = seed::identity_pool(&aws.identity, "ids", &big, &client_ids[0])
         .await
         .unwrap();
-    let report = bed
+    let report = aws
         .collector(&[])
         .run(&CollectorRequest::default(), Utc::now(), None)
         .await
@@ -267,38 +267,38 @@ async fn pages_past_sixty_of_everything() {
         log.calls["ListTagsForResource"], 1,
         "an optional call failing is not repeated in the poll"
     );
-    let estate = bed.store.load_estate().await.unwrap();
+    let estate = aws.store.load_estate().await.unwrap();
     let count = |k: MonitorKind| estate.iter().filter(|m| m.kind == k).count();
     assert_eq!(count(MonitorKind::UserPool), 61);
     assert_eq!(count(MonitorKind::AppClient), 61);
     assert_eq!(count(MonitorKind::IdentityProvider), 61);
     assert_eq!(count(MonitorKind::User), 61);
     assert_eq!(count(MonitorKind::IdentityPool), 1);
-    assert!(bed
+    assert!(aws
         .monitor(&format!("identitypool/{idpool}"))
         .await
         .metrics
         .contains_key("TotalIdentityProviders"));
     assert_eq!(
-        bed.monitor(&format!("userpool/{big}")).await.metrics["AppClients"],
+        aws.monitor(&format!("userpool/{big}")).await.metrics["AppClients"],
         61.0
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_pool_is_marked_deleted_not_dropped() {
-    let bed = Bed::start().await;
-    let keep = seed::user_pool(&bed.idp, "keep").await.unwrap();
-    let gone = seed::user_pool(&bed.idp, "gone").await.unwrap();
-    let client = seed::app_client(&bed.idp, &gone, "web", false)
+    let aws = LocalAws::start().await;
+    let keep = seed::user_pool(&aws.idp, "keep").await.unwrap();
+    let gone = seed::user_pool(&aws.idp, "gone").await.unwrap();
+    let client = seed::app_client(&aws.idp, &gone, "web", false)
         .await
         .unwrap();
-    let collector = bed.collector(&[]);
+    let collector = aws.collector(&[]);
     collector
         .run(&CollectorRequest::default(), Utc::now(), None)
         .await
         .unwrap();
-    bed.idp
+    aws.idp
         .delete_user_pool()
         .user_pool_id(&gone)
         .send()
@@ -312,22 +312,22 @@ async fn a_deleted_pool_is_marked_deleted_not_dropped() {
         report.scopes[0].monitors_deleted, 2,
         "the pool and its client"
     );
-    let pool = bed.monitor(&format!("userpool/{gone}")).await;
+    let pool = aws.monitor(&format!("userpool/{gone}")).await;
     assert_eq!(pool.poll.outcome, PollOutcome::Deleted);
     assert!(pool.deleted_at.is_some());
     assert_eq!(
-        bed.monitor(&format!("appclient/{gone}/{client}"))
+        aws.monitor(&format!("appclient/{gone}/{client}"))
             .await
             .poll
             .outcome,
         PollOutcome::Deleted
     );
     assert_eq!(
-        bed.monitor(&format!("userpool/{keep}")).await.poll.outcome,
+        aws.monitor(&format!("userpool/{keep}")).await.poll.outcome,
         PollOutcome::Ok
     );
     // Still listed in the estate, marked.
-    let estate = bed.store.load_estate().await.unwrap();
+    let estate = aws.store.load_estate().await.unwrap();
     assert!(estate
         .iter()
         .any(|m| m.monitor_id == format!("userpool/{gone}") && m.is_deleted()));
@@ -335,15 +335,15 @@ async fn a_deleted_pool_is_marked_deleted_not_dropped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_optional_call_is_noted_and_stales_nothing() {
-    let bed = Bed::start().await;
+    let aws = LocalAws::start().await;
     for name in ["a", "b", "c"] {
-        seed::user_pool(&bed.idp, name).await.unwrap();
+        seed::user_pool(&aws.idp, name).await.unwrap();
     }
-    let (pool, client) = seed::pool_with_client(&bed.idp, "d", "web").await.unwrap();
-    seed::identity_pool(&bed.identity, "ids", &pool, &client)
+    let (pool, client) = seed::pool_with_client(&aws.idp, "d", "web").await.unwrap();
+    seed::identity_pool(&aws.identity, "ids", &pool, &client)
         .await
         .unwrap();
-    let report = bed
+    let report = aws
         .collector(&[])
         .run(&CollectorRequest::default(), Utc::now(), None)
         .await
@@ -367,14 +367,14 @@ async fn a_failing_optional_call_is_noted_and_stales_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn more_than_500_queries_go_in_several_calls() {
-    let bed = Bed::start().await;
-    let pool = seed::user_pool(&bed.idp, "wide").await.unwrap();
+    let aws = LocalAws::start().await;
+    let pool = seed::user_pool(&aws.idp, "wide").await.unwrap();
     let at = minute_ago(4);
     let mut data = Vec::new();
     let mut clients = Vec::new();
     // 56 clients x 3 families x (Sum + SampleCount + Throttles) = 504 queries.
     for i in 0..56 {
-        let c = seed::app_client(&bed.idp, &pool, &format!("c{i}"), false)
+        let c = seed::app_client(&aws.idp, &pool, &format!("c{i}"), false)
             .await
             .unwrap();
         let d = [("UserPool", pool.as_str()), ("UserPoolClient", c.as_str())];
@@ -384,8 +384,8 @@ async fn more_than_500_queries_go_in_several_calls() {
         }
         clients.push(c);
     }
-    seed::put(&bed.cw, data).await.unwrap();
-    let report = bed
+    seed::put(&aws.cw, data).await.unwrap();
+    let report = aws
         .collector(&[])
         .run(&CollectorRequest::default(), Utc::now(), None)
         .await
@@ -397,7 +397,7 @@ async fn more_than_500_queries_go_in_several_calls() {
         "504 queries = 2 calls of at most 500"
     );
     for (i, c) in clients.iter().enumerate() {
-        let m = bed.monitor(&format!("appclient/{pool}/{c}")).await;
+        let m = aws.monitor(&format!("appclient/{pool}/{c}")).await;
         assert_eq!(
             m.metrics["TokenRefreshSuccesses"],
             (i + 1) as f64,
@@ -409,14 +409,14 @@ async fn more_than_500_queries_go_in_several_calls() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_sweeps_resume_from_their_checkpoint_and_respect_the_cap() {
-    let bed = Bed::start().await;
-    let pool = seed::user_pool(&bed.idp, "many").await.unwrap();
+    let aws = LocalAws::start().await;
+    let pool = seed::user_pool(&aws.idp, "many").await.unwrap();
     for i in 0..65 {
-        seed::user(&bed.idp, &pool, &format!("u{i:02}"))
+        seed::user(&aws.idp, &pool, &format!("u{i:02}"))
             .await
             .unwrap();
     }
-    let collector = bed.collector(&[("SWEEP_PAGES_PER_RUN", "1"), ("MAX_USER_MONITORS", "10")]);
+    let collector = aws.collector(&[("SWEEP_PAGES_PER_RUN", "1"), ("MAX_USER_MONITORS", "10")]);
     let now = Utc::now();
     let first = collector
         .run(&CollectorRequest::default(), now, None)
@@ -436,7 +436,7 @@ async fn user_sweeps_resume_from_their_checkpoint_and_respect_the_cap() {
         "{:?}",
         first.scopes[0].notes
     );
-    let up = bed.monitor(&format!("userpool/{pool}")).await;
+    let up = aws.monitor(&format!("userpool/{pool}")).await;
     let MonitorDetails::UserPool(d) = &up.details else {
         panic!()
     };
@@ -452,7 +452,7 @@ async fn user_sweeps_resume_from_their_checkpoint_and_respect_the_cap() {
         .unwrap();
     assert!(second.scopes[0].tasks.contains(&"users".to_string()));
     assert_eq!(second.scopes[0].calls["ListUsers"], 1);
-    let up = bed.monitor(&format!("userpool/{pool}")).await;
+    let up = aws.monitor(&format!("userpool/{pool}")).await;
     let MonitorDetails::UserPool(d) = &up.details else {
         panic!()
     };
@@ -465,7 +465,7 @@ async fn user_sweeps_resume_from_their_checkpoint_and_respect_the_cap() {
         (65, 10, 65)
     );
     assert_eq!(collector.progress.snapshot().users_swept, 65);
-    let users = bed
+    let users = aws
         .store
         .load_estate()
         .await
@@ -475,26 +475,26 @@ async fn user_sweeps_resume_from_their_checkpoint_and_respect_the_cap() {
         .count();
     assert_eq!(users, 10, "user monitors capped");
     // Users deleted since are marked at the end of the next complete sweep.
-    let estate = bed.store.load_estate().await.unwrap();
+    let estate = aws.store.load_estate().await.unwrap();
     let victim = estate
         .iter()
         .find(|m| m.kind == MonitorKind::User)
         .unwrap()
         .name
         .clone();
-    bed.idp
+    aws.idp
         .admin_delete_user()
         .user_pool_id(&pool)
         .username(&victim)
         .send()
         .await
         .unwrap();
-    let c2 = bed.collector(&[("MAX_USER_MONITORS", "10")]);
+    let c2 = aws.collector(&[("MAX_USER_MONITORS", "10")]);
     c2.run(&tasks(&[Task::Users]), now + Duration::minutes(2), None)
         .await
         .unwrap();
     assert_eq!(
-        bed.monitor(&format!("user/{pool}/{victim}"))
+        aws.monitor(&format!("user/{pool}/{victim}"))
             .await
             .poll
             .outcome,
@@ -505,12 +505,12 @@ async fn user_sweeps_resume_from_their_checkpoint_and_respect_the_cap() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn windows_continue_where_the_previous_poll_ended() {
-    let bed = Bed::start().await;
-    let (pool, c) = seed::pool_with_client(&bed.idp, "p", "web").await.unwrap();
+    let aws = LocalAws::start().await;
+    let (pool, c) = seed::pool_with_client(&aws.idp, "p", "web").await.unwrap();
     let d = [("UserPool", pool.as_str()), ("UserPoolClient", c.as_str())];
     let now = Utc::now().duration_trunc(Duration::minutes(1)).unwrap();
     seed::put(
-        &bed.cw,
+        &aws.cw,
         vec![seed::requests(
             "SignInSuccesses",
             &d,
@@ -521,7 +521,7 @@ async fn windows_continue_where_the_previous_poll_ended() {
     )
     .await
     .unwrap();
-    let collector = bed.collector(&[]);
+    let collector = aws.collector(&[]);
     // First poll, as if it ran 4 minutes ago: reads [now-20, now-5).
     collector
         .run(
@@ -531,13 +531,13 @@ async fn windows_continue_where_the_previous_poll_ended() {
         )
         .await
         .unwrap();
-    let m = bed.monitor(&format!("appclient/{pool}/{c}")).await;
+    let m = aws.monitor(&format!("appclient/{pool}/{c}")).await;
     let w1 = m.metrics_window.unwrap();
     assert_eq!(w1.duration(), Duration::minutes(15));
     assert_eq!(m.metrics["SignInTotal"], 2.0);
     // A datapoint in the next window only.
     seed::put(
-        &bed.cw,
+        &aws.cw,
         vec![seed::requests(
             "SignInSuccesses",
             &d,
@@ -552,7 +552,7 @@ async fn windows_continue_where_the_previous_poll_ended() {
         .run(&tasks(&[Task::Metrics]), now, None)
         .await
         .unwrap();
-    let m = bed.monitor(&format!("appclient/{pool}/{c}")).await;
+    let m = aws.monitor(&format!("appclient/{pool}/{c}")).await;
     let w2 = m.metrics_window.unwrap();
     assert_eq!(w2.start, w1.end, "windows tile");
     assert_eq!(
@@ -560,7 +560,7 @@ async fn windows_continue_where_the_previous_poll_ended() {
         "the earlier datapoint is not counted twice"
     );
     assert_eq!(m.metrics["SignInFailed"], 0.0);
-    assert_eq!(bed.store.history(&m.monitor_id).await.unwrap().len(), 2);
+    assert_eq!(aws.store.history(&m.monitor_id).await.unwrap().len(), 2);
 }
 
 /// A poll of a small estate answered at the SDK's HTTP layer (`estate::StubAws`: the real SDK

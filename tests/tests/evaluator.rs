@@ -10,13 +10,13 @@ use cognito_watch_core::alerting::profile::{
 use cognito_watch_core::alerting::status::Status;
 use cognito_watch_core::inventory::monitor::MonitorId;
 use cognito_watch_core::MonitorKind;
-use cognito_watch_testbed::{seed, AlertInbox, Bed, Fault};
+use cognito_watch_testbed::{seed, AlertInbox, Fault, LocalAws};
 use collector::CollectorRequest;
 use evaluator::Evaluator;
 use serde_json::Value;
 
 struct Setup {
-    bed: Bed,
+    aws: LocalAws,
     inbox: AlertInbox,
     evaluator: Evaluator,
     pool: String,
@@ -24,16 +24,16 @@ struct Setup {
 }
 
 async fn setup(clients: &[&str]) -> Setup {
-    let bed = Bed::start().await;
-    let inbox = AlertInbox::create(&bed.sdk, "alerts").await;
-    let evaluator = bed.evaluator(&inbox.topic_arn).await;
-    let pool = seed::user_pool(&bed.idp, "shop").await.unwrap();
+    let aws = LocalAws::start().await;
+    let inbox = AlertInbox::create(&aws.sdk, "alerts").await;
+    let evaluator = aws.evaluator(&inbox.topic_arn).await;
+    let pool = seed::user_pool(&aws.idp, "shop").await.unwrap();
     let mut ids = Vec::new();
     for c in clients {
-        ids.push(seed::app_client(&bed.idp, &pool, c, false).await.unwrap());
+        ids.push(seed::app_client(&aws.idp, &pool, c, false).await.unwrap());
     }
     Setup {
-        bed,
+        aws,
         inbox,
         evaluator,
         pool,
@@ -56,7 +56,7 @@ impl Setup {
     }
 
     async fn evaluate(&self, at: DateTime<Utc>) -> evaluator::EvaluatorReport {
-        let roots = self.bed.store.roots().await.unwrap();
+        let roots = self.aws.store.roots().await.unwrap();
         self.evaluator.evaluate(&roots, at).await.unwrap()
     }
 
@@ -86,7 +86,7 @@ impl Setup {
     /// 90 % sign-in failures on the first client at `at`.
     async fn failing_sign_ins(&self, at: DateTime<Utc>) {
         seed::put(
-            &self.bed.cw,
+            &self.aws.cw,
             vec![seed::requests("SignInSuccesses", &self.dims(0), at, 1, 9)],
         )
         .await
@@ -98,12 +98,12 @@ impl Setup {
         let data = (0..self.clients.len())
             .map(|i| seed::requests("SignInSuccesses", &self.dims(i), at, 1, 9))
             .collect();
-        seed::put(&self.bed.cw, data).await.unwrap();
+        seed::put(&self.aws.cw, data).await.unwrap();
     }
 
     /// One collector poll at `at`, without an evaluation.
     async fn collect(&self, at: DateTime<Utc>) {
-        self.bed
+        self.aws
             .collector(&[])
             .run(&CollectorRequest::default(), at, None)
             .await
@@ -173,7 +173,7 @@ async fn the_shipped_defaults_fire_on_the_cubeapm_scenarios_once_and_recover_onc
         4,
         0,
     ));
-    seed::put(&s.bed.cw, data).await.unwrap();
+    seed::put(&s.aws.cw, data).await.unwrap();
 
     let report = s.poll(p1).await;
     assert!(
@@ -290,7 +290,7 @@ async fn each_comparator_breaches_exactly_where_it_should() {
     let t = now - Duration::minutes(8);
     // SignInTotal 10, SignInSuccesses 7, SignInFailed 3, SignInThrottles 4.
     seed::put(
-        &s.bed.cw,
+        &s.aws.cw,
         vec![
             seed::requests("SignInSuccesses", &s.dims(0), t, 7, 3),
             seed::throttles("SignInThrottles", &s.dims(0), t, 4),
@@ -367,7 +367,7 @@ async fn a_breach_counts_only_after_n_consecutive_polls() {
             2,
         ));
     }
-    seed::put(&s.bed.cw, data).await.unwrap();
+    seed::put(&s.aws.cw, data).await.unwrap();
     let mut profile = Profile::empty(MonitorKind::AppClient, DEFAULT_PROFILE);
     profile.set(threshold("SignInFailed", Comparator::Ge, 2.0, 3));
     s.use_profile(profile).await;
@@ -391,7 +391,7 @@ async fn propagation_on_and_off_and_profiles_assigned_by_tag() {
     let s = setup(&["web"]).await;
     // A second pool, tagged to a profile with propagation off.
     let flat_pool = s
-        .bed
+        .aws
         .idp
         .create_user_pool()
         .pool_name("flat")
@@ -403,7 +403,7 @@ async fn propagation_on_and_off_and_profiles_assigned_by_tag() {
         .unwrap()
         .id
         .unwrap();
-    let flat_client = seed::app_client(&s.bed.idp, &flat_pool, "web", false)
+    let flat_client = seed::app_client(&s.aws.idp, &flat_pool, "web", false)
         .await
         .unwrap();
     let mut set = ProfileSet::shipped().unwrap();
@@ -423,7 +423,7 @@ async fn propagation_on_and_off_and_profiles_assigned_by_tag() {
         ("UserPoolClient", flat_client.as_str()),
     ];
     seed::put(
-        &s.bed.cw,
+        &s.aws.cw,
         vec![
             seed::requests("SignInSuccesses", &s.dims(0), t, 1, 9),
             seed::requests("SignInSuccesses", &flat_dims, t, 1, 9),
@@ -458,10 +458,10 @@ async fn propagation_on_and_off_and_profiles_assigned_by_tag() {
     let flat_status = &flat_statuses[&format!("userpool/{flat_pool}")];
     assert_eq!(flat_status.status, Status::Up);
     assert_eq!(flat_status.profile, "flat");
-    let shop = s.status(&format!("userpool/{}", s.pool)).await;
-    assert_eq!(shop.status, Status::Critical);
-    assert_eq!(shop.profile, "default");
-    assert!(shop
+    let pool_status = s.status(&format!("userpool/{}", s.pool)).await;
+    assert_eq!(pool_status.status, Status::Critical);
+    assert_eq!(pool_status.profile, "default");
+    assert!(pool_status
         .reasons
         .iter()
         .any(|r| r.to_string() == "Cognito App Client web is Critical"));
@@ -473,11 +473,11 @@ async fn sns_failing_once_then_succeeding_delivers_exactly_one_alert() {
     let now = minute();
     s.failing_sign_ins(now - Duration::minutes(5)).await;
     // The first Publish fails (one attempt: the SDK does not retry Publish, the outbox does).
-    s.bed
+    s.aws
         .moto
         .inject_fault("Action=Publish&", 1, 500, "InternalError");
     let first = s.poll(now).await;
-    assert_eq!(s.bed.moto.faults_injected(), 1);
+    assert_eq!(s.aws.moto.faults_injected(), 1);
     assert_eq!(first.roots[0].alerts_created, 1);
     assert_eq!(first.roots[0].alerts_sent, 0);
     assert_eq!(first.roots[0].alerts_pending, 1);
@@ -514,12 +514,12 @@ async fn concurrent_evaluations_of_one_pool_send_one_alert() {
     let now = minute();
     s.failing_sign_ins(now - Duration::minutes(5)).await;
     s.collect(now).await;
-    let roots = s.bed.store.roots().await.unwrap();
+    let roots = s.aws.store.roots().await.unwrap();
     let evaluators: Vec<Evaluator> = (0..6)
         .map(|_| {
             Evaluator::new(
                 cognito_watch_testbed::evaluator_config(&s.inbox.topic_arn),
-                &s.bed.sdk,
+                &s.aws.sdk,
             )
         })
         .collect();
@@ -614,7 +614,7 @@ async fn a_re_inventory_is_not_another_breaching_poll() {
     s.use_profile(profile).await;
     s.poll(now).await;
     for _ in 0..2 {
-        s.bed
+        s.aws
             .collector(&[])
             .handle(
                 serde_json::json!({"tasks": ["inventory"], "user_pool_ids": [s.pool]}),
@@ -676,7 +676,7 @@ async fn a_lost_publish_answer_gives_one_identifiable_duplicate() {
     let now = minute();
     s.every_client_failing(now - Duration::minutes(4)).await;
     s.collect(now).await;
-    s.bed.moto.arm(&Fault::on(&["Publish"]).through());
+    s.aws.moto.arm(&Fault::on(&["Publish"]).through());
     let first = s.evaluate(now).await;
     let created: usize = first.roots.iter().map(|r| r.alerts_created).sum();
     let pending: usize = first.roots.iter().map(|r| r.alerts_pending).sum();
@@ -719,7 +719,7 @@ async fn an_alert_carries_the_trails_evidence_of_the_same_period() {
     let at = minute();
     s.every_client_failing(at - Duration::minutes(8)).await;
     s.collect(at).await;
-    let trail = s.bed.trail(&s.inbox.topic_arn, &[]).await;
+    let trail = s.aws.trail(&s.inbox.topic_arn, &[]).await;
     let when = cognito_watch_core::trail::window_of(at) - Duration::minutes(5);
     let mut records = Vec::new();
     for n in 0..60 {
@@ -757,14 +757,14 @@ async fn an_alert_carries_the_trails_evidence_of_the_same_period() {
     s.inbox.drain().await; // the brute force detection itself
 
     // The pool's trail is read once for the period, however many of its alerts carry it.
-    s.bed.moto.arm(
+    s.aws.moto.arm(
         &cognito_watch_testbed::Fault::on(&["GetItem"])
             .and_matching("\"TableName\":\"trail\"")
             .watch(),
     );
     s.evaluate(at).await;
-    let trail_reads = s.bed.moto.seen();
-    s.bed.moto.disarm();
+    let trail_reads = s.aws.moto.seen();
+    s.aws.moto.disarm();
     let alerts = s.inbox.drain().await;
     let carrying = alerts
         .iter()
@@ -811,7 +811,7 @@ async fn an_alert_carries_the_trails_evidence_of_the_same_period() {
     // Without a trail table: one line saying so.
     let mut config = cognito_watch_testbed::evaluator_config(&s.inbox.topic_arn);
     config.trail_table = None;
-    let unwired = Evaluator::new(config, &s.bed.sdk);
+    let unwired = Evaluator::new(config, &s.aws.sdk);
     let found = unwired.evidence(alert).await;
     let lines = found.as_ref().map(|e| e.lines()).unwrap_or_default();
     assert_eq!(lines.len(), 1);

@@ -4,7 +4,7 @@
 use chrono::{Duration, DurationRound, Utc};
 use clap::Parser;
 use cognito_watch_cli::{run, Cli, Env};
-use cognito_watch_testbed::{seed, Bed};
+use cognito_watch_testbed::{seed, LocalAws};
 
 fn events_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
@@ -27,8 +27,8 @@ fn load(file: &std::path::Path) -> serde_json::Value {
 }
 
 /// A pool "shop" with an app client "web" that had 4 sign-ins (1 failed) four minutes ago.
-async fn shop_with_sign_ins(bed: &Bed) -> (String, String) {
-    let (pool, web) = seed::pool_with_client(&bed.idp, "shop", "web")
+async fn shop_with_sign_ins(aws: &LocalAws) -> (String, String) {
+    let (pool, web) = seed::pool_with_client(&aws.idp, "shop", "web")
         .await
         .unwrap();
     let at = (Utc::now() - Duration::minutes(4))
@@ -39,7 +39,7 @@ async fn shop_with_sign_ins(bed: &Bed) -> (String, String) {
         ("UserPoolClient", web.as_str()),
     ];
     seed::put(
-        &bed.cw,
+        &aws.cw,
         vec![seed::requests("SignInSuccesses", &d, at, 3, 1)],
     )
     .await
@@ -48,9 +48,9 @@ async fn shop_with_sign_ins(bed: &Bed) -> (String, String) {
 }
 
 /// The shop with sign-ins, polled once by the collector: (pool id, web client id).
-async fn polled_shop(bed: &Bed) -> (String, String) {
-    let ids = shop_with_sign_ins(bed).await;
-    bed.collector(&[])
+async fn polled_shop(aws: &LocalAws) -> (String, String) {
+    let ids = shop_with_sign_ins(aws).await;
+    aws.collector(&[])
         .run(&Default::default(), Utc::now(), None)
         .await
         .unwrap();
@@ -72,9 +72,9 @@ fn every_event_file_belongs_to_a_function() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_file_is_accepted_by_the_collector() {
-    let bed = Bed::start().await;
-    let pool = seed::user_pool(&bed.idp, "p").await.unwrap();
-    let collector = bed.collector(&[]);
+    let aws = LocalAws::start().await;
+    let pool = seed::user_pool(&aws.idp, "p").await.unwrap();
+    let collector = aws.collector(&[]);
     let files = events("collector");
     assert!(files.len() >= 3, "{files:?}");
     for file in files {
@@ -85,7 +85,7 @@ async fn every_event_file_is_accepted_by_the_collector() {
         assert_eq!(report.scopes.len(), 1, "{}", file.display());
         assert!(!report.scopes[0].tasks.is_empty(), "{}", file.display());
     }
-    assert!(bed
+    assert!(aws
         .store
         .load_estate()
         .await
@@ -96,9 +96,9 @@ async fn every_event_file_is_accepted_by_the_collector() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_file_is_accepted_by_the_evaluator() {
-    let bed = Bed::start().await;
-    let inbox = cognito_watch_testbed::AlertInbox::create(&bed.sdk, "alerts").await;
-    let evaluator = bed.evaluator(&inbox.topic_arn).await;
+    let aws = LocalAws::start().await;
+    let inbox = cognito_watch_testbed::AlertInbox::create(&aws.sdk, "alerts").await;
+    let evaluator = aws.evaluator(&inbox.topic_arn).await;
     let files = events("evaluator");
     assert!(files.len() >= 4, "{files:?}");
     for file in files {
@@ -132,14 +132,14 @@ async fn every_event_file_is_accepted_by_the_evaluator() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_file_is_accepted_by_the_trail_function() {
-    let bed = Bed::start().await;
-    let inbox = cognito_watch_testbed::AlertInbox::create(&bed.sdk, "alerts").await;
-    let trail = bed.trail(&inbox.topic_arn, &[]).await;
+    let aws = LocalAws::start().await;
+    let inbox = cognito_watch_testbed::AlertInbox::create(&aws.sdk, "alerts").await;
+    let trail = aws.trail(&inbox.topic_arn, &[]).await;
     // The S3 sample names a trail file: put one there (the records of trail-file.json).
     let file = load(&events_dir().join("trail/trail-file.json"));
     let note = load(&events_dir().join("trail/s3-notification.json"));
     let object = &note["Records"][0]["s3"];
-    bed.put_object(
+    aws.put_object(
         object["bucket"]["name"].as_str().unwrap(),
         object["object"]["key"].as_str().unwrap(),
         cognito_watch_testbed::traffic::trail_file(file["Records"].as_array().unwrap()),
@@ -191,12 +191,12 @@ async fn every_event_file_is_accepted_by_the_trail_function() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_and_report_read_what_the_collector_wrote() {
-    let bed = Bed::start().await;
-    let (pool, web) = polled_shop(&bed).await;
+    let aws = LocalAws::start().await;
+    let (pool, web) = polled_shop(&aws).await;
 
     // The CLI reads its tables and endpoint from the environment it is given.
     let env = std::cell::RefCell::new(
-        Env::from_pairs(bed.moto.env())
+        Env::from_pairs(aws.moto.env())
             .with([("STATE_TABLE", "state"), ("HISTORY_TABLE", "history")]),
     );
     let env = &env;
@@ -533,8 +533,8 @@ async fn status_and_report_read_what_the_collector_wrote() {
 /// none.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_finds_the_stack_and_fits_the_terminal() {
-    let bed = cognito_watch_testbed::Bed::start().await;
-    let (pool, web, _m2m) = bed.inventoried_shop().await;
+    let aws = cognito_watch_testbed::LocalAws::start().await;
+    let (pool, web, _m2m) = aws.inventoried_pool().await;
     // Sign-ins on web, two polls apart: the history has points to draw.
     let now = chrono::Utc::now()
         .duration_trunc(chrono::Duration::minutes(1))
@@ -546,7 +546,7 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
             ("UserPoolClient", web.as_str()),
         ];
         cognito_watch_testbed::seed::put(
-            &bed.cw,
+            &aws.cw,
             vec![cognito_watch_testbed::seed::requests(
                 "SignInSuccesses",
                 &dims,
@@ -557,15 +557,15 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
         )
         .await
         .unwrap();
-        bed.collector(&[])
+        aws.collector(&[])
             .run(&collector::CollectorRequest::default(), at, None)
             .await
             .unwrap();
     }
-    let inbox = cognito_watch_testbed::AlertInbox::create(&bed.sdk, "alerts").await;
-    let evaluator = bed.evaluator(&inbox.topic_arn).await;
+    let inbox = cognito_watch_testbed::AlertInbox::create(&aws.sdk, "alerts").await;
+    let evaluator = aws.evaluator(&inbox.topic_arn).await;
     evaluator.handle(serde_json::json!({})).await.unwrap();
-    bed.stack(
+    aws.stack(
         "shop-watch",
         &[
             ("StateTableName", "state"),
@@ -577,7 +577,7 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
     )
     .await;
     // Only the AWS settings and the terminal's width: every table comes from the stack.
-    let env = Env::from_pairs(bed.moto.env()).with([("COLUMNS", "80")]);
+    let env = Env::from_pairs(aws.moto.env()).with([("COLUMNS", "80")]);
     let cli = |args: &[&str]| {
         Cli::try_parse_from(std::iter::once("cognito-watch").chain(args.iter().copied())).unwrap()
     };
@@ -684,7 +684,7 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
                 .to_string()
         };
         let (monitor, metric) = (attr("data-monitor"), attr("data-metric"));
-        let rows = bed.store.history(&monitor).await.unwrap();
+        let rows = aws.store.history(&monitor).await.unwrap();
         let drawn: Vec<String> = attr("data-points").split(' ').map(str::to_string).collect();
         let expected: Vec<String> = rows
             .iter()
@@ -724,7 +724,7 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
     );
     assert_eq!(clients.len(), 2);
     assert!(clients.iter().all(|r| &r[4] == "app client"));
-    let shop = csv_rows(
+    let shop_rows = csv_rows(
         text(&[
             "--stack",
             "shop-watch",
@@ -736,7 +736,7 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
         ])
         .await,
     );
-    assert_eq!(shop.len(), 3);
+    assert_eq!(shop_rows.len(), 3);
     let critical = csv_rows(
         text(&[
             "--stack",
@@ -850,19 +850,19 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
 /// clients; the figures are read back against the poll log itself.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cost_prices_what_the_poll_log_shows() {
-    let bed = Bed::start().await;
-    let (pool, _web) = shop_with_sign_ins(&bed).await;
-    seed::app_client(&bed.idp, &pool, "mobile", false)
+    let aws = LocalAws::start().await;
+    let (pool, _web) = shop_with_sign_ins(&aws).await;
+    seed::app_client(&aws.idp, &pool, "mobile", false)
         .await
         .unwrap();
     let first = Utc::now() - Duration::minutes(5);
     for now in [first, first + Duration::minutes(5)] {
-        bed.collector(&[])
+        aws.collector(&[])
             .run(&Default::default(), now, None)
             .await
             .unwrap();
     }
-    let env = Env::from_pairs(bed.moto.env())
+    let env = Env::from_pairs(aws.moto.env())
         .with([("STATE_TABLE", "state"), ("HISTORY_TABLE", "history")]);
     let report: serde_json::Value = serde_json::from_str(
         &cognito_watch_testbed::cli_output(&env, &["cost", "--since", "1h", "-o", "json"])
@@ -875,7 +875,7 @@ async fn cost_prices_what_the_poll_log_shows() {
         account: "123456789012".into(),
         region: "us-east-1".into(),
     };
-    let logs = bed.store.poll_log(&scope).await.unwrap();
+    let logs = aws.store.poll_log(&scope).await.unwrap();
     assert_eq!(logs.len(), 2, "{logs:?}");
     let queries: u64 = logs.iter().map(|l| l.metric_queries).sum();
     let o = &report["observed"];
@@ -950,9 +950,9 @@ async fn cost_prices_what_the_poll_log_shows() {
 /// `ALERT_TOPIC_NAME`'s default; names that disagree are an error naming both.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn init_makes_the_topic_alert_topic_arn_names() {
-    let bed = Bed::start().await;
+    let aws = LocalAws::start().await;
     let arn = "arn:aws:sns:us-east-1:123456789012:ops-alerts";
-    let env = Env::from_pairs(bed.moto.env()).with([
+    let env = Env::from_pairs(aws.moto.env()).with([
         ("STATE_TABLE", "state"),
         ("HISTORY_TABLE", "history"),
         ("STATUS_TABLE", "status"),
@@ -968,7 +968,7 @@ async fn init_makes_the_topic_alert_topic_arn_names() {
         init.ends_with(&format!("topic ops-alerts: {arn} (created)\n")),
         "{init}"
     );
-    let topics = aws_sdk_sns::Client::new(&bed.sdk)
+    let topics = aws_sdk_sns::Client::new(&aws.sdk)
         .list_topics()
         .send()
         .await
@@ -1044,9 +1044,9 @@ async fn thresholds_list_in_every_format(env: Env) {
 async fn an_override_keeps_the_other_alarms_and_assignments_name_real_monitors() {
     use cognito_watch_core::alerting::profile::DEFAULT_PROFILE;
     use cognito_watch_core::MonitorKind;
-    let bed = Bed::start().await;
-    let (pool, web) = polled_shop(&bed).await;
-    let env = Env::from_pairs(bed.moto.env()).with([
+    let aws = LocalAws::start().await;
+    let (pool, web) = polled_shop(&aws).await;
+    let env = Env::from_pairs(aws.moto.env()).with([
         ("STATE_TABLE", "state"),
         ("HISTORY_TABLE", "history"),
         ("STATUS_TABLE", "status"),
@@ -1092,12 +1092,12 @@ async fn an_override_keeps_the_other_alarms_and_assignments_name_real_monitors()
     );
 
     // What the evaluator resolves for the client: every default threshold, one changed.
-    let status = cognito_watch_aws::StatusStore::new(&bed.sdk, "status", Duration::days(30));
+    let status = cognito_watch_aws::StatusStore::new(&aws.sdk, "status", Duration::days(30));
     let (profiles, _) = status.load_profiles().await.unwrap();
     let default = profiles
         .get(MonitorKind::AppClient, DEFAULT_PROFILE)
         .unwrap();
-    let monitors = bed.store.load_estate().await.unwrap();
+    let monitors = aws.store.load_estate().await.unwrap();
     let m = monitors.iter().find(|m| m.monitor_id == client).unwrap();
     let resolved = profiles.resolve(m, &Default::default());
     assert_eq!(resolved.name, "web-only");

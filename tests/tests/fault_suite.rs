@@ -3,7 +3,7 @@
 //! 30% of the calls to Cognito, CloudWatch, DynamoDB and SNS fail, every SDK call makes one
 //! attempt (so the product's own recovery is what is exercised), and each function is run
 //! until it succeeds, then once more cleanly. Every Log Report total, status, outage, alert and
-//! tally must be what the clean bed has: nothing lost, nothing doubled (alerts: the only
+//! tally must be what the clean local AWS has: nothing lost, nothing doubled (alerts: the only
 //! duplicates are documented ones, carrying the same `alert_id`).
 //!
 //! Kill-and-retry: a handler stopped between two of its writes (every write after the k-th
@@ -17,7 +17,7 @@ use chrono::{DateTime, Duration, Utc};
 use cognito_watch_core::alerting::status::Status;
 use cognito_watch_core::trail::window_of;
 use cognito_watch_testbed::traffic::{self, logs_batch, logs_event};
-use cognito_watch_testbed::{seed, AlertInbox, Bed, Fault};
+use cognito_watch_testbed::{seed, AlertInbox, Fault, LocalAws};
 use collector::{CollectorRequest, Task};
 use serde_json::Value;
 
@@ -28,7 +28,7 @@ const CLIENTS: [(&str, u32, u32); 4] = [
     ("batch", 10, 0),
     ("admin-ui", 5, 0),
 ];
-/// The services whose calls fail on the faulty bed.
+/// The services whose calls fail on the faulty local AWS.
 const SERVICES: [&str; 4] = [
     "AWSCognitoIdentityProviderService",
     "GraniteServiceVersion20100801",
@@ -46,9 +46,9 @@ const WRITES: [&str; 6] = [
 ];
 const ATTACKER: &str = "198.51.100.66";
 
-/// A bed, its functions with one SDK attempt per call, and what it has seeded.
-struct World {
-    bed: Bed,
+/// A local AWS, its functions with one SDK attempt per call, and what it has seeded.
+struct Scenario {
+    aws: LocalAws,
     inbox: AlertInbox,
     collector: collector::Collector,
     evaluator: evaluator::Evaluator,
@@ -58,14 +58,14 @@ struct World {
     names: BTreeMap<String, String>,
 }
 
-async fn world(base: DateTime<Utc>) -> World {
-    let bed = Bed::start().await;
-    let inbox = AlertInbox::create(&bed.sdk, "alerts").await;
-    let pool = seed::user_pool(&bed.idp, "shop").await.unwrap();
+async fn scenario(base: DateTime<Utc>) -> Scenario {
+    let aws = LocalAws::start().await;
+    let inbox = AlertInbox::create(&aws.sdk, "alerts").await;
+    let pool = seed::user_pool(&aws.idp, "shop").await.unwrap();
     let mut names = BTreeMap::new();
     let mut data = Vec::new();
     for (name, ok, ko) in CLIENTS {
-        let id = seed::app_client(&bed.idp, &pool, name, false)
+        let id = seed::app_client(&aws.idp, &pool, name, false)
             .await
             .unwrap();
         for m in [4, 9] {
@@ -79,8 +79,8 @@ async fn world(base: DateTime<Utc>) -> World {
         }
         names.insert(id, name.to_string());
     }
-    seed::put(&bed.cw, data).await.unwrap();
-    let sdk = bed.sdk_with_attempts(1);
+    seed::put(&aws.cw, data).await.unwrap();
+    let sdk = aws.sdk_with_attempts(1);
     let collector =
         collector::Collector::new(cognito_watch_testbed::collector_config(&[]), sdk.clone());
     let evaluator = evaluator::Evaluator::new(
@@ -93,8 +93,8 @@ async fn world(base: DateTime<Utc>) -> World {
         &sdk,
     );
     trail.store.create_table().await.unwrap();
-    World {
-        bed,
+    Scenario {
+        aws,
         inbox,
         collector,
         evaluator,
@@ -104,7 +104,7 @@ async fn world(base: DateTime<Utc>) -> World {
     }
 }
 
-/// What a bed ends with, named by resource names (ids differ between beds).
+/// What a local AWS ends with, named by resource names (ids differ between runs).
 #[derive(Debug, PartialEq)]
 struct Outcome {
     /// Client name → (sign-ins, failed sign-ins) summed over its Log Report.
@@ -122,7 +122,7 @@ struct Outcome {
     delivered_ids: usize,
 }
 
-impl World {
+impl Scenario {
     fn request(tasks: &[Task]) -> CollectorRequest {
         CollectorRequest {
             tasks: Some(tasks.to_vec()),
@@ -163,7 +163,7 @@ impl World {
     async fn evaluate_until_complete(&self, now: DateTime<Utc>) -> usize {
         for attempt in 1..=500 {
             let at = now + Duration::seconds(130 * attempt as i64);
-            let Ok(roots) = self.bed.store.roots().await else {
+            let Ok(roots) = self.aws.store.roots().await else {
                 continue;
             };
             let result = self.evaluator.evaluate(&roots, at).await;
@@ -245,11 +245,11 @@ impl World {
     }
 
     async fn outcome(&self, since: DateTime<Utc>) -> Outcome {
-        self.bed.moto.disarm();
+        self.aws.moto.disarm();
         let mut log_report = BTreeMap::new();
         for (id, name) in &self.names {
             let rows = self
-                .bed
+                .aws
                 .store
                 .history(&format!("appclient/{}/{id}", self.pool))
                 .await
@@ -257,7 +257,7 @@ impl World {
             let sum = |m: &str| rows.iter().filter_map(|r| r.metrics.get(m)).sum::<f64>();
             log_report.insert(name.clone(), (sum("SignInTotal"), sum("SignInFailed")));
         }
-        let monitors = self.bed.store.load_estate().await.unwrap();
+        let monitors = self.aws.store.load_estate().await.unwrap();
         let name_of = |monitor_id: &str| {
             monitors
                 .iter()
@@ -343,7 +343,7 @@ impl World {
     async fn scenario(&self, base: DateTime<Utc>, faulty: bool) -> (Outcome, [usize; 3]) {
         if faulty {
             for (n, service) in SERVICES.iter().enumerate() {
-                self.bed.moto.arm(
+                self.aws.moto.arm(
                     &Fault::matching(service)
                         .share(0.3, 7 + n as u64)
                         .times(None),
@@ -360,11 +360,11 @@ impl World {
         for event in &events {
             deliveries += self.trail_until_ok(event).await;
         }
-        self.bed.moto.disarm();
+        self.aws.moto.disarm();
         // One clean run of each.
         self.collector
             .run(
-                &World::request(&[Task::Metrics]),
+                &Scenario::request(&[Task::Metrics]),
                 base + Duration::minutes(3),
                 None,
             )
@@ -385,14 +385,14 @@ impl World {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_percent_faults_lose_nothing_and_double_nothing() {
     let base = minute();
-    let (clean, faulty) = tokio::join!(world(base), world(base));
+    let (clean, faulty) = tokio::join!(scenario(base), scenario(base));
     let (expected, _) = clean.scenario(base, false).await;
     let (got, tries) = faulty.scenario(base, true).await;
-    let injected = faulty.bed.moto.faults_injected();
+    let injected = faulty.aws.moto.faults_injected();
     eprintln!("faults injected: {injected}; tries (polls, evaluations, deliveries): {tries:?}");
     eprintln!("clean outcome: {expected:?}");
     assert!(injected > 10, "the faults were felt: {injected}");
-    // The clean bed's numbers are the seeded ones.
+    // The clean local AWS's numbers are the seeded ones.
     assert_eq!(expected.log_report["web"], (20.0, 18.0));
     assert_eq!(expected.log_report["batch"], (20.0, 0.0));
     assert!(expected
@@ -407,17 +407,17 @@ async fn thirty_percent_faults_lose_nothing_and_double_nothing() {
     assert_eq!(got, expected, "0 lost, 0 doubled");
 }
 
-/// The same steps on both beds: nine polls a minute apart (each followed by an evaluation) and
-/// four trail batches. On the killed bed, each step is first stopped after its k-th write
+/// The same steps on both: nine polls a minute apart (each followed by an evaluation) and
+/// four trail batches. On the killed local AWS, each step is first stopped after its k-th write
 /// (every later write fails, as if the process died; k differs from step to step), then run
 /// again on the same input.
-async fn steps(w: &World, base: DateTime<Utc>, kill: bool) -> (Outcome, usize) {
-    let request = World::request(&[Task::Inventory, Task::Metrics]);
+async fn steps(w: &Scenario, base: DateTime<Utc>, kill: bool) -> (Outcome, usize) {
+    let request = Scenario::request(&[Task::Inventory, Task::Metrics]);
     let at = window_of(base - Duration::minutes(10)) + Duration::seconds(5);
     let mut stopped = 0;
     let arm = |k: usize| {
         if kill {
-            w.bed
+            w.aws
                 .moto
                 .arm(&Fault::on(&WRITES).skip(k as u32).times(None));
         }
@@ -427,16 +427,16 @@ async fn steps(w: &World, base: DateTime<Utc>, kill: bool) -> (Outcome, usize) {
         if kill {
             arm(i % 6);
             stopped += usize::from(w.collector.run(&request, now, None).await.is_err());
-            w.bed.moto.disarm();
+            w.aws.moto.disarm();
         }
         w.collector.run(&request, now, None).await.unwrap();
-        let roots = w.bed.store.roots().await.unwrap();
+        let roots = w.aws.store.roots().await.unwrap();
         let eval_at = base + Duration::minutes(10 * i as i64);
         if kill {
             arm((i + 2) % 7);
             let r = w.evaluator.evaluate(&roots, eval_at).await;
             stopped += usize::from(r.map_or(true, |r| r.roots.iter().any(|r| r.error.is_some())));
-            w.bed.moto.disarm();
+            w.aws.moto.disarm();
         }
         w.evaluate_until_complete(eval_at).await;
         if i < 4 {
@@ -444,7 +444,7 @@ async fn steps(w: &World, base: DateTime<Utc>, kill: bool) -> (Outcome, usize) {
             if kill {
                 arm(i);
                 stopped += usize::from(w.trail.handle(event.clone(), None).await.is_err());
-                w.bed.moto.disarm();
+                w.aws.moto.disarm();
             }
             w.trail_until_ok(&event).await;
         }
@@ -455,7 +455,7 @@ async fn steps(w: &World, base: DateTime<Utc>, kill: bool) -> (Outcome, usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handler_stopped_between_writes_and_rerun_ends_as_a_clean_run() {
     let base = minute();
-    let (clean, killed) = tokio::join!(world(base), world(base));
+    let (clean, killed) = tokio::join!(scenario(base), scenario(base));
     let (expected, _) = steps(&clean, base, false).await;
     let (got, stopped) = steps(&killed, base, true).await;
     eprintln!("handlers stopped mid-way: {stopped}");

@@ -5,7 +5,7 @@
 use chrono::{Duration, Utc};
 use cognito_watch_core::trail::{window_of, TallyKind};
 use cognito_watch_testbed::traffic::{self, logs_batch, logs_event};
-use cognito_watch_testbed::{seed, TrailShop};
+use cognito_watch_testbed::{seed, TrailSetup};
 use serde_json::Value;
 
 const IP: &str = "198.51.100.1";
@@ -48,9 +48,14 @@ fn checked(envelopes: &[Value]) -> Vec<Value> {
 /// TransactWriteItems fail every time, so the whole delivery was retried forever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn values_that_cannot_be_keys_never_block_their_delivery() {
-    let shop = TrailShop::start(&[]).await;
-    let (_bed, _inbox, pool, web, trail) =
-        (&shop.bed, &shop.inbox, &shop.pool, &shop.web, &shop.trail);
+    let setup = TrailSetup::start(&[]).await;
+    let (_bed, _inbox, pool, web, trail) = (
+        &setup.aws,
+        &setup.inbox,
+        &setup.pool,
+        &setup.web,
+        &setup.trail,
+    );
     let at = window_of(Utc::now() - Duration::minutes(20)) + Duration::seconds(5);
     let long = "x".repeat(3_000);
     let fail = Some("NotAuthorizedException");
@@ -168,9 +173,14 @@ async fn values_that_cannot_be_keys_never_block_their_delivery() {
 /// email as "who", and a right-to-left override in a monitor's name.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alerts_carry_no_raw_input() {
-    let shop = TrailShop::start(&[]).await;
-    let (bed, inbox, pool, web, trail) =
-        (&shop.bed, &shop.inbox, &shop.pool, &shop.web, &shop.trail);
+    let setup = TrailSetup::start(&[]).await;
+    let (aws, inbox, pool, web, trail) = (
+        &setup.aws,
+        &setup.inbox,
+        &setup.pool,
+        &setup.web,
+        &setup.trail,
+    );
     let at = window_of(Utc::now() - Duration::minutes(20)) + Duration::seconds(5);
     let change = traffic::config_change(
         "c-1",
@@ -207,12 +217,12 @@ async fn alerts_carry_no_raw_input() {
     );
 
     // A monitor alert: an app client whose name carries a right-to-left override.
-    let evil = seed::app_client(&bed.idp, pool, "\u{202E}lave web", false)
+    let evil = seed::app_client(&aws.idp, pool, "\u{202E}lave web", false)
         .await
         .unwrap();
     let now = Utc::now();
     seed::put(
-        &bed.cw,
+        &aws.cw,
         vec![seed::requests(
             "SignInSuccesses",
             &[
@@ -226,13 +236,13 @@ async fn alerts_carry_no_raw_input() {
     )
     .await
     .unwrap();
-    let collector = bed.collector(&[]);
+    let collector = aws.collector(&[]);
     collector
         .handle(serde_json::json!({"tasks": ["inventory", "metrics"]}), None)
         .await
         .unwrap();
-    let evaluator = bed.evaluator(&inbox.topic_arn).await;
-    let roots = bed.store.roots().await.unwrap();
+    let evaluator = aws.evaluator(&inbox.topic_arn).await;
+    let roots = aws.store.roots().await.unwrap();
     evaluator.evaluate(&roots, now).await.unwrap();
     let forms = checked(&inbox.drain().await);
     let alert = forms
@@ -247,9 +257,14 @@ async fn alerts_carry_no_raw_input() {
 /// read, losing the records after it; a 205 KB batch expanding to 200 MB was accepted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_bad_record_costs_only_itself_and_a_gzip_bomb_is_refused() {
-    let shop = TrailShop::start(&[]).await;
-    let (bed, _inbox, pool, web, trail) =
-        (&shop.bed, &shop.inbox, &shop.pool, &shop.web, &shop.trail);
+    let setup = TrailSetup::start(&[]).await;
+    let (aws, _inbox, pool, web, trail) = (
+        &setup.aws,
+        &setup.inbox,
+        &setup.pool,
+        &setup.web,
+        &setup.trail,
+    );
     let at = window_of(Utc::now() - Duration::minutes(20)) + Duration::seconds(5);
     let record = |id: &str| {
         traffic::initiate_auth(
@@ -307,7 +322,7 @@ async fn one_bad_record_costs_only_itself_and_a_gzip_bomb_is_refused() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     std::io::Write::write_all(&mut gz, &file).unwrap();
     let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/21/f.json.gz";
-    bed.put_object("trail-bucket", key, gz.finish().unwrap())
+    aws.put_object("trail-bucket", key, gz.finish().unwrap())
         .await;
     let report = trail
         .handle(

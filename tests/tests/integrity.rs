@@ -4,7 +4,7 @@
 
 use crate::support::minute;
 use chrono::{DateTime, Duration, Utc};
-use cognito_watch_testbed::{seed, Bed, Fault};
+use cognito_watch_testbed::{seed, Fault, LocalAws};
 use collector::{CollectorRequest, Task};
 
 fn metrics_only() -> CollectorRequest {
@@ -15,17 +15,17 @@ fn metrics_only() -> CollectorRequest {
 }
 
 /// A pool with `n` app clients, inventoried: (pool, client ids).
-async fn estate(bed: &Bed, n: usize) -> (String, Vec<String>) {
-    let pool = seed::user_pool(&bed.idp, "shop").await.unwrap();
+async fn estate(aws: &LocalAws, n: usize) -> (String, Vec<String>) {
+    let pool = seed::user_pool(&aws.idp, "shop").await.unwrap();
     let mut clients = Vec::new();
     for i in 0..n {
         clients.push(
-            seed::app_client(&bed.idp, &pool, &format!("c{i}"), false)
+            seed::app_client(&aws.idp, &pool, &format!("c{i}"), false)
                 .await
                 .unwrap(),
         );
     }
-    bed.collector(&[])
+    aws.collector(&[])
         .handle(serde_json::json!({"tasks": ["inventory"]}), None)
         .await
         .unwrap();
@@ -33,7 +33,14 @@ async fn estate(bed: &Bed, n: usize) -> (String, Vec<String>) {
 }
 
 /// Sign-ins (`successes`, `failures`) for every client at `at`.
-async fn sign_ins(bed: &Bed, pool: &str, clients: &[String], at: DateTime<Utc>, ok: u32, ko: u32) {
+async fn sign_ins(
+    aws: &LocalAws,
+    pool: &str,
+    clients: &[String],
+    at: DateTime<Utc>,
+    ok: u32,
+    ko: u32,
+) {
     let data = clients
         .iter()
         .map(|c| {
@@ -46,12 +53,12 @@ async fn sign_ins(bed: &Bed, pool: &str, clients: &[String], at: DateTime<Utc>, 
             )
         })
         .collect();
-    seed::put(&bed.cw, data).await.unwrap();
+    seed::put(&aws.cw, data).await.unwrap();
 }
 
 /// The Log Report of a client: (rows, sum of SignInTotal over the rows).
-async fn report(bed: &Bed, pool: &str, client: &str) -> (usize, f64) {
-    let rows = bed
+async fn report(aws: &LocalAws, pool: &str, client: &str) -> (usize, f64) {
+    let rows = aws
         .store
         .history(&format!("appclient/{pool}/{client}"))
         .await
@@ -67,16 +74,16 @@ async fn report(bed: &Bed, pool: &str, client: &str) -> (usize, f64) {
 /// failing later state batch) advanced windows whose rows were never written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_write_never_loses_a_log_report_row() {
-    let bed = Bed::start().await;
+    let aws = LocalAws::start().await;
     // 60 clients: more than one BatchWriteItem and more than one transaction of monitors.
-    let (pool, clients) = estate(&bed, 60).await;
+    let (pool, clients) = estate(&aws, 60).await;
     let base = minute();
-    sign_ins(&bed, &pool, &clients, base - Duration::minutes(10), 4, 1).await;
-    sign_ins(&bed, &pool, &clients, base - Duration::minutes(3), 2, 1).await;
-    let collector = bed.collector(&[]);
+    sign_ins(&aws, &pool, &clients, base - Duration::minutes(10), 4, 1).await;
+    sign_ins(&aws, &pool, &clients, base - Duration::minutes(3), 2, 1).await;
+    let collector = aws.collector(&[]);
 
     // The history write fails every attempt.
-    bed.moto.arm(
+    aws.moto.arm(
         &Fault::on(&["BatchWriteItem", "TransactWriteItems"])
             .and_matching("\"history\"")
             .times(Some(2)),
@@ -86,7 +93,7 @@ async fn a_failed_write_never_loses_a_log_report_row() {
         .await;
     assert!(first.is_err(), "the poll reports the failed write");
     // The second write of monitors to the state table fails every attempt.
-    bed.moto.arm(
+    aws.moto.arm(
         &Fault::on(&["BatchWriteItem", "TransactWriteItems"])
             .and_matching("\"state\"")
             .skip(1)
@@ -100,14 +107,14 @@ async fn a_failed_write_never_loses_a_log_report_row() {
         )
         .await;
     assert!(second.is_err(), "the poll reports the failed write");
-    assert!(bed.moto.faults_injected() >= 4);
+    assert!(aws.moto.faults_injected() >= 4);
     // A clean poll later.
     collector
         .run(&metrics_only(), base + Duration::seconds(30), None)
         .await
         .unwrap();
     for c in &clients {
-        let (_, total) = report(&bed, &pool, c).await;
+        let (_, total) = report(&aws, &pool, c).await;
         assert_eq!(
             total, 8.0,
             "client {c}: every sign-in in the Log Report once"
@@ -119,11 +126,11 @@ async fn a_failed_write_never_loses_a_log_report_row() {
 /// wrote rows repeating the previous window: one poll plus two re-inventories summed to 3×.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn polls_without_a_new_window_write_no_rows() {
-    let bed = Bed::start().await;
-    let (pool, clients) = estate(&bed, 2).await;
+    let aws = LocalAws::start().await;
+    let (pool, clients) = estate(&aws, 2).await;
     let base = minute();
-    sign_ins(&bed, &pool, &clients, base - Duration::minutes(4), 150, 50).await;
-    let collector = bed.collector(&[]);
+    sign_ins(&aws, &pool, &clients, base - Duration::minutes(4), 150, 50).await;
+    let collector = aws.collector(&[]);
     let now = base + Duration::seconds(5);
     collector.run(&metrics_only(), now, None).await.unwrap();
     // A second poll in the same minute, then two re-inventory requests (the trail's
@@ -146,18 +153,18 @@ async fn polls_without_a_new_window_write_no_rows() {
             .unwrap();
     }
     for c in &clients {
-        assert_eq!(report(&bed, &pool, c).await, (1, 200.0), "client {c}");
+        assert_eq!(report(&aws, &pool, c).await, (1, 200.0), "client {c}");
     }
     // The same window read again (its state write was lost) overwrites its row.
-    let row = &bed
+    let row = &aws
         .store
         .history(&format!("appclient/{pool}/{}", clients[0]))
         .await
         .unwrap()[0];
     let item = cognito_watch_aws::StateStore::history_item(row, Duration::days(1)).unwrap();
-    bed.store
+    aws.store
         .write_all(vec![cognito_watch_aws::state::Write::History(item)])
         .await
         .unwrap();
-    assert_eq!(report(&bed, &pool, &clients[0]).await, (1, 200.0));
+    assert_eq!(report(&aws, &pool, &clients[0]).await, (1, 200.0));
 }

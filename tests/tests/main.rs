@@ -16,7 +16,7 @@ mod trail_queue; // the queue between EventBridge and the trail: each record cou
 mod trail_shapes; // CloudTrail records in every documented field layout
 
 // What goes wrong.
-mod fault_suite; // one scenario on a clean bed and on one where 30% of calls fail
+mod fault_suite; // one scenario on a clean local AWS and on one where 30% of calls fail
 mod hostile; // values too long or too strange for a key, injected text, personal data
 mod integrity; // a Log Report row never lost or doubled under faults
 mod moto_gaps; // what moto cannot show, answered in AWS's shape; GetMetricData recovering

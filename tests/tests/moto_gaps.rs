@@ -9,11 +9,11 @@ use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataResult};
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use chrono::{Duration, DurationRound, Utc};
 use cognito_watch_core::inventory::monitor::{MonitorDetails, PollOutcome};
-use cognito_watch_testbed::{estate, seed, Bed};
+use cognito_watch_testbed::{estate, seed, LocalAws};
 use collector::{CollectorRequest, Task};
 use serde_json::{json, Value};
 
-/// One poll of the bed's scope with these (partly mocked) clients, five minutes to spare.
+/// One poll of the local AWS's scope with these (partly mocked) clients, five minutes to spare.
 async fn poll(
     collector: &collector::Collector,
     clients: cognito_watch_aws::ScopeClients,
@@ -100,20 +100,20 @@ fn identity_pools(operation: &str, input: &Value) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identity_pools_page_and_split_authenticated_from_unauthenticated() {
-    let bed = Bed::start().await;
+    let aws = LocalAws::start().await;
     let pool_id = |i: usize| format!("us-east-1:{i:08}-aaaa-bbbb-cccc-000000000000");
     // Identity pools answered over HTTP in AWS's JSON (moto drops `Logins`); everything else
     // (user pools, CloudWatch, DynamoDB) is moto's.
     let answers = estate::json_answers(identity_pools);
-    let mut clients = bed.scope_clients();
-    let config = bed.sdk.to_builder().http_client(answers).build();
+    let mut clients = aws.scope_clients();
+    let config = aws.sdk.to_builder().http_client(answers).build();
     // Counted into the scope's counts, as the scope's own client is.
     clients.identity = aws_sdk_cognitoidentity::Client::from_conf(
         aws_sdk_cognitoidentity::config::Builder::from(&config)
             .interceptor(clients.calls.interceptor())
             .build(),
     );
-    let collector = bed.collector(&[]);
+    let collector = aws.collector(&[]);
     let now = Utc::now();
     let log = poll(&collector, clients, &CollectorRequest::default(), now).await;
     assert_eq!(log.calls["ListIdentityPools"], 2);
@@ -122,7 +122,7 @@ async fn identity_pools_page_and_split_authenticated_from_unauthenticated() {
         61 * 2,
         "two pages per identity pool"
     );
-    let ip = bed.monitor(&format!("identitypool/{}", pool_id(60))).await;
+    let ip = aws.monitor(&format!("identitypool/{}", pool_id(60))).await;
     assert_eq!(ip.poll.outcome, PollOutcome::Ok);
     assert_eq!(
         (
@@ -153,14 +153,14 @@ async fn identity_pools_page_and_split_authenticated_from_unauthenticated() {
         mappings["accounts.google.com"]["rules"][0]["claim"],
         "groups"
     );
-    assert_eq!(bed.store.load_estate().await.unwrap().len(), 61);
+    assert_eq!(aws.store.load_estate().await.unwrap().len(), 61);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_throttled_get_metric_data_stales_its_monitors_and_loses_nothing() {
-    let bed = Bed::start().await;
-    let (pool, client) = seed::pool_with_client(&bed.idp, "p", "web").await.unwrap();
-    let collector = bed.collector(&[]);
+    let aws = LocalAws::start().await;
+    let (pool, client) = seed::pool_with_client(&aws.idp, "p", "web").await.unwrap();
+    let collector = aws.collector(&[]);
     let now = Utc::now().duration_trunc(Duration::minutes(1)).unwrap();
     let series = Metric::builder()
         .namespace("AWS/Cognito")
@@ -183,7 +183,7 @@ async fn a_throttled_get_metric_data_stales_its_monitors_and_loses_nothing() {
                 .build(),
         )
     });
-    let mut clients = bed.scope_clients();
+    let mut clients = aws.scope_clients();
     clients.cloudwatch = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&list, &throttled]);
     let log = poll(&collector, clients, &CollectorRequest::default(), now).await;
     assert!(
@@ -191,7 +191,7 @@ async fn a_throttled_get_metric_data_stales_its_monitors_and_loses_nothing() {
         "{:?}",
         log.errors
     );
-    let m = bed.monitor(&format!("appclient/{pool}/{client}")).await;
+    let m = aws.monitor(&format!("appclient/{pool}/{client}")).await;
     assert_eq!(m.poll.outcome, PollOutcome::Stale);
     assert!(m
         .poll
@@ -205,7 +205,7 @@ async fn a_throttled_get_metric_data_stales_its_monitors_and_loses_nothing() {
         "the window did not advance: it only marks where reading starts"
     );
     assert_eq!(
-        bed.monitor(&format!("userpool/{pool}")).await.poll.outcome,
+        aws.monitor(&format!("userpool/{pool}")).await.poll.outcome,
         PollOutcome::Ok,
         "only the monitors of the failed call"
     );
@@ -231,7 +231,7 @@ async fn a_throttled_get_metric_data_stales_its_monitors_and_loses_nothing() {
                 .set_metric_data_results(Some(results))
                 .build()
         });
-    let mut clients = bed.scope_clients();
+    let mut clients = aws.scope_clients();
     clients.cloudwatch = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&list, &answer]);
     let later = now + Duration::minutes(5);
     let req = CollectorRequest {
@@ -239,7 +239,7 @@ async fn a_throttled_get_metric_data_stales_its_monitors_and_loses_nothing() {
         ..Default::default()
     };
     poll(&collector, clients, &req, later).await;
-    let m = bed.monitor(&format!("appclient/{pool}/{client}")).await;
+    let m = aws.monitor(&format!("appclient/{pool}/{client}")).await;
     assert_eq!(m.poll.outcome, PollOutcome::Ok);
     let w = m.metrics_window.unwrap();
     assert_eq!(

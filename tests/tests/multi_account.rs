@@ -7,17 +7,17 @@
 use chrono::{Duration, DurationRound, Utc};
 use clap::Parser;
 use cognito_watch_cli::{run, Cli, Env};
-use cognito_watch_testbed::{seed, AlertInbox, Bed, Fault, ACCOUNT};
+use cognito_watch_testbed::{seed, AlertInbox, Fault, LocalAws, ACCOUNT};
 
 const PARTNER: &str = "222233334444";
 const ROLE: &str = "arn:aws:iam::222233334444:role/cognito-watch-read-123456789012";
 const PARAMETER: &str = "/cognito-watch/external-id";
 const EXTERNAL_ID: &str = "ext-7d1c2f9a0b6e4c3d";
 
-/// The bed's SDK configuration in `region`, as the monitored account (credentials from STS
+/// The local AWS's SDK configuration in `region`, as the monitored account (credentials from STS
 /// AssumeRole, which moto ties to the role's account).
-async fn partner_sdk(bed: &Bed, region: &str) -> aws_config::SdkConfig {
-    let creds = aws_sdk_sts::Client::new(&bed.sdk)
+async fn partner_sdk(aws: &LocalAws, region: &str) -> aws_config::SdkConfig {
+    let creds = aws_sdk_sts::Client::new(&aws.sdk)
         .assume_role()
         .role_arn(ROLE)
         .role_session_name("seeding")
@@ -27,7 +27,7 @@ async fn partner_sdk(bed: &Bed, region: &str) -> aws_config::SdkConfig {
         .unwrap()
         .credentials
         .unwrap();
-    bed.sdk
+    aws.sdk
         .to_builder()
         .region(aws_config::Region::new(region.to_string()))
         .credentials_provider(
@@ -44,8 +44,8 @@ async fn partner_sdk(bed: &Bed, region: &str) -> aws_config::SdkConfig {
         .build()
 }
 
-fn in_region(bed: &Bed, region: &str) -> aws_config::SdkConfig {
-    bed.sdk
+fn in_region(aws: &LocalAws, region: &str) -> aws_config::SdkConfig {
+    aws.sdk
         .to_builder()
         .region(aws_config::Region::new(region.to_string()))
         .build()
@@ -53,8 +53,8 @@ fn in_region(bed: &Bed, region: &str) -> aws_config::SdkConfig {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_accounts_and_two_regions_each_pool_under_its_own_account() {
-    let bed = Bed::start().await;
-    aws_sdk_ssm::Client::new(&bed.sdk)
+    let aws = LocalAws::start().await;
+    aws_sdk_ssm::Client::new(&aws.sdk)
         .put_parameter()
         .name(PARAMETER)
         .value(EXTERNAL_ID)
@@ -72,9 +72,9 @@ async fn two_accounts_and_two_regions_each_pool_under_its_own_account() {
         (PARTNER, "eu-west-1", "partner-west"),
     ] {
         let sdk = if account == ACCOUNT {
-            in_region(&bed, region)
+            in_region(&aws, region)
         } else {
-            partner_sdk(&bed, region).await
+            partner_sdk(&aws, region).await
         };
         let idp = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
         let (pool, client) = seed::pool_with_client(&idp, name, &format!("{name}-web"))
@@ -100,15 +100,15 @@ async fn two_accounts_and_two_regions_each_pool_under_its_own_account() {
 
     // Count what goes over the wire: role assumptions carrying the external id, and any
     // that do not.
-    bed.moto.disarm();
-    bed.moto.arm(
+    aws.moto.disarm();
+    aws.moto.arm(
         &Fault::on(&["AssumeRole"])
             .and_matching(&format!("ExternalId={EXTERNAL_ID}"))
             .watch(),
     );
-    bed.moto.arm(&Fault::on(&["AssumeRole"]).watch());
+    aws.moto.arm(&Fault::on(&["AssumeRole"]).watch());
 
-    let collector = bed.collector(&[
+    let collector = aws.collector(&[
         ("REGIONS", "us-east-1,eu-west-1"),
         ("MONITORED_ACCOUNT_ROLE_ARNS", ROLE),
         ("EXTERNAL_ID_PARAMETER", PARAMETER),
@@ -141,7 +141,7 @@ async fn two_accounts_and_two_regions_each_pool_under_its_own_account() {
             s.errors
         );
     }
-    let seen = bed.moto.seen();
+    let seen = aws.moto.seen();
     assert!(seen[1] >= 1, "the collector assumed the role: {seen:?}");
     assert_eq!(
         seen[0], seen[1],
@@ -159,7 +159,7 @@ async fn two_accounts_and_two_regions_each_pool_under_its_own_account() {
             format!("userpool/{pool}"),
             format!("appclient/{pool}/{client}"),
         ] {
-            let m = bed.monitor(&id).await;
+            let m = aws.monitor(&id).await;
             assert_eq!(
                 (m.account.as_str(), m.region.as_str()),
                 (*account, *region),
@@ -169,7 +169,7 @@ async fn two_accounts_and_two_regions_each_pool_under_its_own_account() {
     }
     // The monitored account's metrics were read through the assumed role.
     let (.., pool, client) = &pools[2];
-    let web = bed.monitor(&format!("appclient/{pool}/{client}")).await;
+    let web = aws.monitor(&format!("appclient/{pool}/{client}")).await;
     assert_eq!(
         web.metrics.get("SignInSuccesses"),
         Some(&7.0),
@@ -184,13 +184,13 @@ async fn two_accounts_and_two_regions_each_pool_under_its_own_account() {
     );
 
     // Statuses for both accounts, then the tree as the CLI shows it.
-    let inbox = AlertInbox::create(&bed.sdk, "alerts").await;
-    bed.evaluator(&inbox.topic_arn)
+    let inbox = AlertInbox::create(&aws.sdk, "alerts").await;
+    aws.evaluator(&inbox.topic_arn)
         .await
         .handle(serde_json::json!({}))
         .await
         .unwrap();
-    let env = Env::from_pairs(bed.moto.env()).with([
+    let env = Env::from_pairs(aws.moto.env()).with([
         ("STATE_TABLE", "state"),
         ("HISTORY_TABLE", "history"),
         ("STATUS_TABLE", cognito_watch_testbed::STATUS_TABLE),
@@ -285,8 +285,8 @@ async fn two_accounts_and_two_regions_each_pool_under_its_own_account() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreadable_external_id_fails_the_poll_naming_the_parameter() {
-    let bed = Bed::start().await;
-    let collector = bed.collector(&[
+    let aws = LocalAws::start().await;
+    let collector = aws.collector(&[
         ("MONITORED_ACCOUNT_ROLE_ARNS", ROLE),
         ("EXTERNAL_ID_PARAMETER", "/cognito-watch/missing"),
     ]);

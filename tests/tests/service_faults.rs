@@ -2,7 +2,7 @@
 //! retried, which are not, and what an operator sees.
 
 use cognito_watch_testbed::traffic;
-use cognito_watch_testbed::{AlertInbox, Bed};
+use cognito_watch_testbed::{AlertInbox, LocalAws};
 use serde_json::Value;
 
 /// Defect: an S3 NoSuchBucket / NoSuchKey was treated as worth retrying, so the notification
@@ -10,17 +10,17 @@ use serde_json::Value;
 /// failure queue at once; the invocation succeeds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn permanent_errors_go_to_the_failure_queue_at_once() {
-    let bed = Bed::start().await;
-    let inbox = AlertInbox::create(&bed.sdk, "alerts").await;
-    let failures = AlertInbox::plain_queue(&bed.sdk, "trail-failures").await;
-    bed.inventoried_shop().await;
-    let trail = bed
+    let aws = LocalAws::start().await;
+    let inbox = AlertInbox::create(&aws.sdk, "alerts").await;
+    let failures = AlertInbox::plain_queue(&aws.sdk, "trail-failures").await;
+    aws.inventoried_pool().await;
+    let trail = aws
         .trail(
             &inbox.topic_arn,
             &[("FAILURE_QUEUE_URL", failures.queue_url.as_str())],
         )
         .await;
-    bed.put_object("trail-bucket", "AWSLogs/other.txt", b"x".to_vec())
+    aws.put_object("trail-bucket", "AWSLogs/other.txt", b"x".to_vec())
         .await;
     let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/21/gone.json.gz";
     let mut notification = traffic::s3_notification("trail-bucket", key, 10);
@@ -48,7 +48,7 @@ async fn permanent_errors_go_to_the_failure_queue_at_once() {
     }
 
     // A transient error (a 500 from S3) still fails the invocation, for the source to retry.
-    bed.moto.arm(
+    aws.moto.arm(
         &cognito_watch_testbed::Fault::matching("gone.json.gz")
             .times(Some(4))
             .status(500, "InternalError"),
@@ -68,11 +68,11 @@ async fn permanent_errors_go_to_the_failure_queue_at_once() {
 /// once the topic exists the retried delivery publishes it once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_alert_topic_keeps_the_detection_pending_until_it_exists() {
-    let bed = Bed::start().await;
-    let failures = AlertInbox::plain_queue(&bed.sdk, "trail-failures").await;
-    let (pool, _, _) = bed.inventoried_shop().await;
+    let aws = LocalAws::start().await;
+    let failures = AlertInbox::plain_queue(&aws.sdk, "trail-failures").await;
+    let (pool, _, _) = aws.inventoried_pool().await;
     let topic = "arn:aws:sns:us-east-1:123456789012:later-alerts";
-    let trail = bed
+    let trail = aws
         .trail(topic, &[("FAILURE_QUEUE_URL", failures.queue_url.as_str())])
         .await;
     let change = traffic::eventbridge(&traffic::config_change(
@@ -92,7 +92,7 @@ async fn a_missing_alert_topic_keeps_the_detection_pending_until_it_exists() {
     assert!(failures.drain().await.is_empty(), "not a permanent failure");
 
     // The topic is made; the source's retry publishes each pending detection once.
-    let inbox = AlertInbox::create(&bed.sdk, "later-alerts").await;
+    let inbox = AlertInbox::create(&aws.sdk, "later-alerts").await;
     assert_eq!(inbox.topic_arn, topic);
     let report = trail.handle(change.clone(), None).await.unwrap();
     assert_eq!(

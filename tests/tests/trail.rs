@@ -8,31 +8,31 @@ use std::io::Write;
 use chrono::{DateTime, Duration, Utc};
 use cognito_watch_core::trail::{window_of, Counts, TallyId, TallyKind};
 use cognito_watch_testbed::traffic::{self, eventbridge, logs_batch, logs_event};
-use cognito_watch_testbed::{AlertInbox, TrailShop};
+use cognito_watch_testbed::{AlertInbox, TrailSetup};
 use serde_json::{json, Value};
 
 const IP_A: &str = "198.51.100.1";
 
-struct World {
-    shop: TrailShop,
+struct Scenario {
+    setup: TrailSetup,
     base: DateTime<Utc>,
 }
 
-impl std::ops::Deref for World {
-    type Target = TrailShop;
-    fn deref(&self) -> &TrailShop {
-        &self.shop
+impl std::ops::Deref for Scenario {
+    type Target = TrailSetup;
+    fn deref(&self) -> &TrailSetup {
+        &self.setup
     }
 }
 
 /// A pool with a web and an M2M client, inventoried by the collector; the trail function.
-async fn world(extra: &[(&str, &str)]) -> World {
-    let shop = TrailShop::start(extra).await;
+async fn scenario(extra: &[(&str, &str)]) -> Scenario {
+    let setup = TrailSetup::start(extra).await;
     let base = window_of(Utc::now() - Duration::minutes(30));
-    World { shop, base }
+    Scenario { setup, base }
 }
 
-impl World {
+impl Scenario {
     /// Every tally of every pool and kind, from `since`.
     async fn tallies(&self, since: DateTime<Utc>) -> BTreeMap<TallyId, Counts> {
         let mut out = BTreeMap::new();
@@ -104,7 +104,7 @@ fn texts(records: &[Value]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_input_shape_is_tallied_and_a_duplicate_changes_nothing() {
-    let w = world(&[]).await;
+    let w = scenario(&[]).await;
     let at = w.base + Duration::seconds(30);
     // EventBridge: one failed sign-in, secrets redacted.
     let r1 = traffic::initiate_auth(
@@ -222,7 +222,7 @@ async fn every_input_shape_is_tallied_and_a_duplicate_changes_nothing() {
         ),
     ]);
     let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/21/123456789012_CloudTrail_us-east-1_20261121T1205Z_a.json.gz";
-    w.bed.put_object("trail", key, file.clone()).await;
+    w.aws.put_object("trail", key, file.clone()).await;
     let note = traffic::s3_notification("trail", key, file.len());
     let report = w.trail.handle(note.clone(), None).await.unwrap();
     assert_eq!(report.records.cognito_records, 2);
@@ -255,7 +255,7 @@ async fn every_input_shape_is_tallied_and_a_duplicate_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_10k_record_batch_from_one_ip_costs_one_transaction() {
-    let w = world(&[]).await;
+    let w = scenario(&[]).await;
     let at = w.base + Duration::seconds(10);
     let records: Vec<Value> = (0..10_000)
         .map(|i| {
@@ -301,9 +301,9 @@ async fn a_10k_record_batch_from_one_ip_costs_one_transaction() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_detection_fires_once_per_window() {
-    let w = world(&[]).await;
+    let w = scenario(&[]).await;
     let events =
-        AlertInbox::for_events(&w.bed.sdk, "reinventory", cognito_watch_aws::events::SOURCE).await;
+        AlertInbox::for_events(&w.aws.sdk, "reinventory", cognito_watch_aws::events::SOURCE).await;
     let at = w.base + Duration::seconds(5);
     let fail = |id: String, ip: &str, sub: String, code: &str| {
         traffic::initiate_auth(&id, at, &w.web, ip, &sub, Some(code), None)
@@ -465,7 +465,7 @@ async fn each_detection_fires_once_per_window() {
     );
     assert_eq!(requests[0]["detail"]["user_pool_ids"], json!([w.pool]));
     let collected = w
-        .bed
+        .aws
         .collector(&[])
         .handle(requests[0].clone(), None)
         .await
@@ -475,7 +475,7 @@ async fn each_detection_fires_once_per_window() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_write_fails_the_delivery_and_its_retry_counts_once() {
-    let w = world(&[]).await;
+    let w = scenario(&[]).await;
     let at = w.base + Duration::seconds(5);
     // 75 IPs, each tallied in the pool and over the account and region: 153 tallies, two
     // transactions (99 + the rest).
@@ -483,12 +483,12 @@ async fn a_failed_write_fails_the_delivery_and_its_retry_counts_once() {
     let batch = logs_event(&logs_batch("g", "s", 1, &texts(&records)));
     // The second transaction (idempotency record `...#1`) fails on both SDK attempts:
     // DynamoDB unavailable.
-    w.bed
+    w.aws
         .moto
         .inject_fault("#1\"", 2, 500, "InternalServerError");
     let err = w.trail.handle(batch.clone(), None).await.unwrap_err();
     assert!(err.to_string().contains("will be retried"), "{err}");
-    assert!(w.bed.moto.faults_injected() >= 2);
+    assert!(w.aws.moto.faults_injected() >= 2);
     let report = w.trail.handle(batch.clone(), None).await.unwrap();
     assert_eq!(
         report.transactions, 1,
@@ -506,22 +506,22 @@ async fn a_failed_write_fails_the_delivery_and_its_retry_counts_once() {
 /// fails fails the delivery, and its retry applies only the parts not applied, each once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trail_file_in_parts_counts_each_record_once_across_a_failed_part() {
-    let mut w = world(&[]).await;
-    w.shop.trail.part_records = 4;
+    let mut w = scenario(&[]).await;
+    w.setup.trail.part_records = 4;
     let at = w.base + Duration::seconds(5);
     let records = w.failed_sign_ins("p", at, 10);
     let file = traffic::trail_file(&records);
     let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/21/parts.json.gz";
-    w.bed.put_object("trail", key, file.clone()).await;
+    w.aws.put_object("trail", key, file.clone()).await;
     let note = traffic::s3_notification("trail", key, file.len());
     // Parts: records 0-3 (the delivery's own key), 4-7 (`#part-1`), 8-9 (`#part-2`). The
     // second part's transaction fails on both SDK attempts.
-    w.bed
+    w.aws
         .moto
         .inject_fault("#part-1#0", 2, 500, "InternalServerError");
     let err = w.trail.handle(note.clone(), None).await.unwrap_err();
     assert!(err.to_string().contains("will be retried"), "{err}");
-    assert!(w.bed.moto.faults_injected() >= 2);
+    assert!(w.aws.moto.faults_injected() >= 2);
     let web = w.tally(&w.pool, "client", &w.web).await;
     assert_eq!(
         web.failures, 4,
@@ -543,7 +543,7 @@ async fn a_trail_file_in_parts_counts_each_record_once_across_a_failed_part() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_50_mb_trail_file_is_read_as_a_stream() {
-    let w = world(&[]).await;
+    let w = scenario(&[]).await;
     let at = w.base + Duration::seconds(5);
     // Records with a long random user agent, so the gzip file itself is 50 MB.
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
@@ -585,7 +585,7 @@ async fn a_50_mb_trail_file_is_read_as_a_stream() {
     let file = gz.finish().unwrap();
     println!("trail file: {} records, {} bytes gzip", total, file.len());
     let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/21/big.json.gz";
-    w.bed.put_object("trail", key, file.clone()).await;
+    w.aws.put_object("trail", key, file.clone()).await;
     let report = w
         .trail
         .handle(traffic::s3_notification("trail", key, file.len()), None)
@@ -604,7 +604,7 @@ async fn a_50_mb_trail_file_is_read_as_a_stream() {
 
     // The same file cut in half: what was read before the break is kept, the break counted.
     let cut = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/21/cut.json.gz";
-    w.bed
+    w.aws
         .put_object("trail", cut, file[..file.len() / 2].to_vec())
         .await;
     let report = w

@@ -6,19 +6,19 @@ use clap::Parser;
 use cognito_watch_cli::{run, Cli, Env};
 use cognito_watch_core::trail::window_of;
 use cognito_watch_testbed::traffic::{self, logs_batch, logs_event};
-use cognito_watch_testbed::TrailShop;
+use cognito_watch_testbed::TrailSetup;
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_four_queries_answer_from_the_tallies() {
-    let shop = TrailShop::start(&[]).await;
-    let (bed, inbox, pool, web, m2m, trail) = (
-        &shop.bed,
-        &shop.inbox,
-        &shop.pool,
-        &shop.web,
-        &shop.m2m,
-        &shop.trail,
+    let setup = TrailSetup::start(&[]).await;
+    let (aws, inbox, pool, web, m2m, trail) = (
+        &setup.aws,
+        &setup.inbox,
+        &setup.pool,
+        &setup.web,
+        &setup.m2m,
+        &setup.trail,
     );
     let at = window_of(Utc::now() - Duration::minutes(20)) + Duration::seconds(1);
     let mut records = Vec::new();
@@ -89,7 +89,7 @@ async fn the_four_queries_answer_from_the_tallies() {
         .await
         .unwrap();
 
-    let env = std::cell::RefCell::new(Env::from_pairs(bed.moto.env()).with([
+    let env = std::cell::RefCell::new(Env::from_pairs(aws.moto.env()).with([
         ("TRAIL_TABLE", cognito_watch_testbed::TRAIL_TABLE),
         ("STATE_TABLE", "state"),
         ("HISTORY_TABLE", "history"),
@@ -271,7 +271,7 @@ async fn the_four_queries_answer_from_the_tallies() {
 /// guest against authenticated callers; user pools are not listed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identity_pools_show_their_callers_failures_and_addresses() {
-    let shop = TrailShop::start(&[]).await;
+    let setup = TrailSetup::start(&[]).await;
     let at = window_of(Utc::now() - Duration::minutes(20)) + Duration::seconds(1);
     let call = |n: usize, event: &str, caller: &str, ip: &str, error: Option<&str>| -> String {
         json!({"eventVersion": "1.08", "eventTime": (at + Duration::seconds(n as i64)).to_rfc3339(),
@@ -307,13 +307,14 @@ async fn identity_pools_show_their_callers_failures_and_addresses() {
     }
     // A user pool's sign-in in the same delivery: not an identity pool.
     texts.push(
-        traffic::initiate_auth("u", at, &shop.web, "198.51.100.9", "s", None, None).to_string(),
+        traffic::initiate_auth("u", at, &setup.web, "198.51.100.9", "s", None, None).to_string(),
     );
-    shop.trail
+    setup
+        .trail
         .handle(logs_event(&logs_batch("g", "s", 1, &texts)), None)
         .await
         .unwrap();
-    let env = Env::from_pairs(shop.bed.moto.env())
+    let env = Env::from_pairs(setup.aws.moto.env())
         .with([("TRAIL_TABLE", cognito_watch_testbed::TRAIL_TABLE)]);
     let cli = Cli::try_parse_from(["cognito-watch", "identity-pools", "--json"]).unwrap();
     let mut out = Vec::new();
@@ -357,7 +358,7 @@ async fn identity_pools_show_their_callers_failures_and_addresses() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_sample_event_fed_now_shows_in_the_default_period() {
     use cognito_watch_testbed::cli_output;
-    let shop = TrailShop::start(&[]).await;
+    let setup = TrailSetup::start(&[]).await;
     let events = concat!(env!("CARGO_MANIFEST_DIR"), "/../events/trail");
     let load = |name: &str| -> Value {
         serde_json::from_str(&std::fs::read_to_string(format!("{events}/{name}")).unwrap()).unwrap()
@@ -366,19 +367,20 @@ async fn every_sample_event_fed_now_shows_in_the_default_period() {
     let note = load("s3-notification.json");
     let object = &note["Records"][0]["s3"];
     let file = load("trail-file.json");
-    shop.bed
+    setup
+        .aws
         .put_object(
             object["bucket"]["name"].as_str().unwrap(),
             object["object"]["key"].as_str().unwrap(),
             traffic::trail_file(file["Records"].as_array().unwrap()),
         )
         .await;
-    let env = Env::from_pairs(shop.bed.moto.env()).with([
+    let env = Env::from_pairs(setup.aws.moto.env()).with([
         ("TRAIL_TABLE", cognito_watch_testbed::TRAIL_TABLE),
         ("STATE_TABLE", "state"),
         ("HISTORY_TABLE", "history"),
         ("STATUS_TABLE", cognito_watch_testbed::STATUS_TABLE),
-        ("ALERT_TOPIC_ARN", shop.inbox.topic_arn.as_str()),
+        ("ALERT_TOPIC_ARN", setup.inbox.topic_arn.as_str()),
     ]);
     let mut names: Vec<String> = std::fs::read_dir(events)
         .unwrap()

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use cognito_watch_core::trail::{window_of, Counts, TallyId, TallyKind};
 use cognito_watch_testbed::traffic::{eventbridge, initiate_auth, sqs_batch};
 use cognito_watch_testbed::workload::cloudtrail_record;
-use cognito_watch_testbed::{Fault, TrailShop};
+use cognito_watch_testbed::{Fault, TrailSetup};
 use serde_json::Value;
 
 /// Calls that write (a kill point is "every write after the k-th fails").
@@ -33,19 +33,22 @@ fn messages(from: usize, to: usize, window: DateTime<Utc>, tag: &str) -> Vec<(St
 }
 
 /// Every tally the trail table holds from `since` on.
-async fn all_tallies(shop: &TrailShop, since: DateTime<Utc>) -> BTreeMap<TallyId, Counts> {
+async fn all_tallies(setup: &TrailSetup, since: DateTime<Utc>) -> BTreeMap<TallyId, Counts> {
     let mut out = BTreeMap::new();
-    for pool in shop.trail.store.pools().await.unwrap() {
+    for pool in setup.trail.store.pools().await.unwrap() {
         for kind in TallyKind::ALL {
-            out.extend(shop.trail.store.tallies(&pool, kind, since).await.unwrap());
+            out.extend(setup.trail.store.tallies(&pool, kind, since).await.unwrap());
         }
     }
     out
 }
 
 /// Hand a batch to the function; the messages it gave back.
-async fn deliver(shop: &TrailShop, batch: &[(String, Value)]) -> (trail::TrailReport, Vec<String>) {
-    let report = shop.trail.handle(sqs_batch(batch), None).await.unwrap();
+async fn deliver(
+    setup: &TrailSetup,
+    batch: &[(String, Value)],
+) -> (trail::TrailReport, Vec<String>) {
+    let report = setup.trail.handle(sqs_batch(batch), None).await.unwrap();
     let back = report
         .batch_item_failures
         .clone()
@@ -67,7 +70,7 @@ fn requests(tallies: &BTreeMap<TallyId, Counts>) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queued_records_count_once_however_the_queue_redelivers_and_regroups_them() {
-    let (clean, dirty) = tokio::join!(TrailShop::start(&[]), TrailShop::start(&[]));
+    let (clean, dirty) = tokio::join!(TrailSetup::start(&[]), TrailSetup::start(&[]));
     let window = window_of(Utc::now() - Duration::hours(1));
     let all = messages(0, 300, window, "m");
     for batch in all.chunks(100) {
@@ -127,7 +130,7 @@ async fn a_batch_stopped_between_any_two_writes_and_redelivered_counts_once() {
     // Past the function's timeout a batch can no longer be running: its unjournaled claims are
     // taken over at once here (the tests stand in for the queue's visibility timeout).
     let takeover = [("CLAIM_TAKEOVER_SECONDS", "0")];
-    let (clean, dirty) = tokio::join!(TrailShop::start(&[]), TrailShop::start(&takeover));
+    let (clean, dirty) = tokio::join!(TrailSetup::start(&[]), TrailSetup::start(&takeover));
     let base = window_of(Utc::now() - Duration::hours(3));
     // A batch of 40 records makes 40 claims, 2 journal writes, then its transactions, then
     // its usage record: stop it among the claims, at the journal, at its first and its last
@@ -140,9 +143,9 @@ async fn a_batch_stopped_between_any_two_writes_and_redelivered_counts_once() {
         let (probe, _) = deliver(&clean, &batch).await;
         let last_transaction = 41 + u32::try_from(probe.transactions).unwrap();
         let k = [0, 1, 20, 39, 40, 41, 42, last_transaction][n];
-        dirty.bed.moto.arm(&Fault::on(&WRITES).skip(k).times(None));
+        dirty.aws.moto.arm(&Fault::on(&WRITES).skip(k).times(None));
         let (stopped, back) = deliver(&dirty, &batch).await;
-        dirty.bed.moto.disarm();
+        dirty.aws.moto.disarm();
         assert_eq!(
             back.len(),
             40,
@@ -172,7 +175,7 @@ async fn a_batch_stopped_between_any_two_writes_and_redelivered_counts_once() {
 /// written, the batch is still counted once and none of its messages go back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_usage_record_that_cannot_be_written_loses_nothing_and_returns_nothing() {
-    let shop = TrailShop::start(&[]).await;
+    let setup = TrailSetup::start(&[]).await;
     let window = window_of(Utc::now() - Duration::hours(2));
     // Clean sign-ins: nothing else in the batch updates an item (no M2M source, no detection).
     let batch: Vec<(String, Value)> = (0..20)
@@ -180,7 +183,7 @@ async fn a_usage_record_that_cannot_be_written_loses_nothing_and_returns_nothing
             let record = initiate_auth(
                 &format!("usage-{i}"),
                 window + Duration::seconds(i),
-                &shop.web,
+                &setup.web,
                 &format!("192.0.2.{i}"),
                 &format!("sub-{i}"),
                 None,
@@ -189,13 +192,13 @@ async fn a_usage_record_that_cannot_be_written_loses_nothing_and_returns_nothing
             (format!("u-{i}"), eventbridge(&record))
         })
         .collect();
-    shop.bed.moto.arm(&Fault::on(&["UpdateItem"]).times(None));
-    let (report, back) = deliver(&shop, &batch).await;
-    shop.bed.moto.disarm();
+    setup.aws.moto.arm(&Fault::on(&["UpdateItem"]).times(None));
+    let (report, back) = deliver(&setup, &batch).await;
+    setup.aws.moto.disarm();
     assert!(back.is_empty(), "{:?}", report.errors);
     assert_eq!(report.records.cognito_records, 20);
-    assert_eq!(requests(&all_tallies(&shop, window).await), 20);
-    let usage = shop.trail.store.usage(window).await.unwrap();
+    assert_eq!(requests(&all_tallies(&setup, window).await), 20);
+    let usage = setup.trail.store.usage(window).await.unwrap();
     assert!(
         usage.is_empty(),
         "the failed write left no record: {usage:?}"
@@ -204,13 +207,13 @@ async fn a_usage_record_that_cannot_be_written_loses_nothing_and_returns_nothing
 
 /// A credential stuffing burst: `total` failed sign-ins from 250 addresses against the shop's
 /// web client, a thousand users, in one window.
-fn stuffing(shop: &TrailShop, total: usize, window: DateTime<Utc>) -> Vec<(String, Value)> {
+fn stuffing(setup: &TrailSetup, total: usize, window: DateTime<Utc>) -> Vec<(String, Value)> {
     (0..total)
         .map(|i| {
             let record = initiate_auth(
                 &format!("burst-{i:06}"),
                 window + Duration::milliseconds((i % 290_000) as i64),
-                &shop.web,
+                &setup.web,
                 &format!("203.0.113.{}", i % 250),
                 &format!("sub-{}", i % 1_000),
                 Some("NotAuthorizedException"),
@@ -223,22 +226,22 @@ fn stuffing(shop: &TrailShop, total: usize, window: DateTime<Utc>) -> Vec<(Strin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_fifty_thousand_records_is_tallied_once_with_nothing_failed() {
-    let shop = TrailShop::start(&[]).await;
+    let setup = TrailSetup::start(&[]).await;
     let window = window_of(Utc::now() - Duration::hours(5));
     let total: usize = std::env::var("BURST")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(50_000);
-    let burst = stuffing(&shop, total, window);
+    let burst = stuffing(&setup, total, window);
     let (mut written, mut detections) = (0, 0);
     for batch in burst.chunks(1_000) {
-        let (report, back) = deliver(&shop, batch).await;
+        let (report, back) = deliver(&setup, batch).await;
         assert!(back.is_empty(), "{:?}", report.errors);
         assert_eq!(report.records.cognito_records, batch.len() as u64);
         written += report.write_units;
         detections += report.detections;
     }
-    let tallies = all_tallies(&shop, window).await;
+    let tallies = all_tallies(&setup, window).await;
     assert_eq!(requests(&tallies), total as u64, "every record once");
     let failures: u64 = tallies
         .iter()
@@ -263,12 +266,12 @@ async fn a_burst_of_fifty_thousand_records_is_tallied_once_with_nothing_failed()
 async fn each_invocation_is_in_its_usage_record_and_cost_prices_the_trail_from_it() {
     use cognito_watch_cli::Env;
     use cognito_watch_testbed::traffic::{logs_batch, logs_event};
-    let shop = TrailShop::start(&[]).await;
+    let setup = TrailSetup::start(&[]).await;
     let started = Utc::now();
     let window = window_of(started - Duration::hours(1));
     let (mut units, mut items) = (0, 0);
     for batch in messages(0, 30, window, "u").chunks(15) {
-        let (report, back) = deliver(&shop, batch).await;
+        let (report, back) = deliver(&setup, batch).await;
         assert!(back.is_empty(), "{:?}", report.errors);
         units += report.write_units;
         items += report.items_written;
@@ -276,13 +279,13 @@ async fn each_invocation_is_in_its_usage_record_and_cost_prices_the_trail_from_i
     let texts: Vec<String> = (100..110)
         .map(|i| cloudtrail_record(i, window + Duration::seconds(i as i64)).to_string())
         .collect();
-    let logs = shop
+    let logs = setup
         .trail
         .handle(logs_event(&logs_batch("trail", "s", 0, &texts)), None)
         .await
         .unwrap();
 
-    let usage = shop
+    let usage = setup
         .trail
         .store
         .usage(started - Duration::hours(2))
@@ -306,7 +309,7 @@ async fn each_invocation_is_in_its_usage_record_and_cost_prices_the_trail_from_i
     assert_eq!((logged.invocations, logged.records), (1, 10));
     assert_eq!(logged.write_units, logs.write_units as u64);
 
-    let env = Env::from_pairs(shop.bed.moto.env()).with([
+    let env = Env::from_pairs(setup.aws.moto.env()).with([
         ("STATE_TABLE", "state"),
         ("HISTORY_TABLE", "history"),
         ("TRAIL_TABLE", cognito_watch_testbed::TRAIL_TABLE),

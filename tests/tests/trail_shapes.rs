@@ -8,7 +8,7 @@ use cognito_watch_core::trail::{window_of, Counts, TallyId, TallyKey, TallyKind}
 use cognito_watch_testbed::traffic::{
     self, documented_shapes, logs_batch, logs_event, HOSTED_UI_IP, IDENTITY_POOL,
 };
-use cognito_watch_testbed::TrailShop;
+use cognito_watch_testbed::TrailSetup;
 use serde_json::{json, Value};
 
 /// An EventBridge event around a record, its `detail` without `eventSource` (the envelope's
@@ -64,8 +64,8 @@ fn find<'a>(rows: &'a [(TallyId, Counts)], pool: &str, key: &TallyKey) -> &'a Co
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn documented_record_shapes_are_tallied_and_attributed_through_every_input() {
-    let shop = TrailShop::start(&[]).await;
-    let (bed, pool, web, trail) = (&shop.bed, &shop.pool, &shop.web, &shop.trail);
+    let setup = TrailSetup::start(&[]).await;
+    let (aws, pool, web, trail) = (&setup.aws, &setup.pool, &setup.web, &setup.trail);
     let base = window_of(Utc::now() - Duration::hours(1));
     let windows = [
         base,
@@ -101,7 +101,7 @@ async fn documented_record_shapes_are_tallied_and_attributed_through_every_input
     // An S3 trail file.
     let file = traffic::trail_file(&documented_shapes(web, windows[2]));
     let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/shapes.json.gz";
-    bed.put_object("trail", key, file.clone()).await;
+    aws.put_object("trail", key, file.clone()).await;
     let note = traffic::s3_notification("trail", key, file.len());
     let report = trail.handle(note, None).await.unwrap();
     assert_eq!(
@@ -159,7 +159,7 @@ async fn documented_record_shapes_are_tallied_and_attributed_through_every_input
 /// the generic one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_that_weakens_security_is_a_critical_alert_of_its_own() {
-    let shop = TrailShop::start(&[]).await;
+    let setup = TrailSetup::start(&[]).await;
     let at = window_of(Utc::now() - Duration::minutes(20)) + Duration::seconds(3);
     let change = |id: &str, params: Value| {
         json!({"eventVersion": "1.08", "eventTime": at.to_rfc3339(), "eventID": id,
@@ -171,19 +171,20 @@ async fn a_change_that_weakens_security_is_a_critical_alert_of_its_own() {
     };
     let weakening = change(
         "ev-mfa-off",
-        json!({"userPoolId": shop.pool, "mfaConfiguration": "OFF", "deletionProtection": "INACTIVE"}),
+        json!({"userPoolId": setup.pool, "mfaConfiguration": "OFF", "deletionProtection": "INACTIVE"}),
     );
     let harmless = change(
         "ev-mfa-on",
-        json!({"userPoolId": shop.pool, "mfaConfiguration": "ON"}),
+        json!({"userPoolId": setup.pool, "mfaConfiguration": "ON"}),
     );
     for record in [&weakening, &harmless] {
-        shop.trail
+        setup
+            .trail
             .handle(traffic::eventbridge(record), None)
             .await
             .unwrap();
     }
-    let alerts = shop.inbox.drain().await;
+    let alerts = setup.inbox.drain().await;
     let mut seen: Vec<(String, String, String)> = alerts
         .iter()
         .map(|a| {
@@ -222,7 +223,7 @@ async fn a_change_that_weakens_security_is_a_critical_alert_of_its_own() {
         risky.contains("deletionProtection set to INACTIVE"),
         "{risky}"
     );
-    assert!(risky.contains(&shop.pool), "{risky}");
+    assert!(risky.contains(&setup.pool), "{risky}");
 }
 
 /// `unauthenticated_credentials`: the first time in 7 days an identity pool gives AWS
@@ -230,10 +231,10 @@ async fn a_change_that_weakens_security_is_a_critical_alert_of_its_own() {
 /// authenticated callers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_getting_credentials_for_the_first_time_in_a_week_is_an_alert() {
-    let shop = TrailShop::start(&[]).await;
+    let setup = TrailSetup::start(&[]).await;
     let at = window_of(Utc::now() - Duration::minutes(40));
     let guest = |at: DateTime<Utc>, id: &str, caller: &str| {
-        let mut r = documented_shapes(&shop.web, at)[1].clone();
+        let mut r = documented_shapes(&setup.web, at)[1].clone();
         r["eventID"] = json!(id);
         r["userIdentity"]["type"] = json!(caller);
         json!({"version": "0", "id": id, "detail-type": "AWS API Call via CloudTrail",
@@ -241,19 +242,20 @@ async fn a_guest_getting_credentials_for_the_first_time_in_a_week_is_an_alert() 
             "time": r["eventTime"], "region": "us-east-1", "resources": [], "detail": r})
     };
     // An authenticated caller (developer-authenticated identities come as an IAM role): nothing.
-    shop.trail
+    setup
+        .trail
         .handle(guest(at, "ev-role", "AssumedRole"), None)
         .await
         .unwrap();
-    assert!(detections_of(&shop.inbox.drain().await).is_empty());
+    assert!(detections_of(&setup.inbox.drain().await).is_empty());
     // The first guest: an alert.
-    let first = shop
+    let first = setup
         .trail
         .handle(guest(at, "ev-g1", "Unknown"), None)
         .await
         .unwrap();
     assert_eq!(first.detections, 1);
-    let alerts = shop.inbox.drain().await;
+    let alerts = setup.inbox.drain().await;
     assert_eq!(detections_of(&alerts), vec!["unauthenticated_credentials"]);
     let text = alerts[0]["Message"].as_str().unwrap_or_default();
     assert!(
@@ -262,42 +264,45 @@ async fn a_guest_getting_credentials_for_the_first_time_in_a_week_is_an_alert() 
     );
     // The same delivery again, another guest in the same window, guests in the next windows:
     // no new alert.
-    shop.trail
+    setup
+        .trail
         .handle(guest(at, "ev-g1", "Unknown"), None)
         .await
         .unwrap();
-    shop.trail
+    setup
+        .trail
         .handle(guest(at, "ev-g2", "Unknown"), None)
         .await
         .unwrap();
     for k in 1..3 {
         let later = at + Duration::minutes(5 * k);
-        shop.trail
+        setup
+            .trail
             .handle(guest(later, &format!("ev-l{k}"), "Unknown"), None)
             .await
             .unwrap();
     }
-    assert!(detections_of(&shop.inbox.drain().await).is_empty());
+    assert!(detections_of(&setup.inbox.drain().await).is_empty());
 }
 
 /// `password_reset_abuse`: ForgotPassword requests from one IP over the cap, or a pool's over a
 /// multiple of its trailing baseline; the usual rate is not an alert.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn password_reset_floods_are_detected_per_ip_and_against_the_pool_baseline() {
-    let shop = TrailShop::start(&[]).await;
+    let setup = TrailSetup::start(&[]).await;
     let base = window_of(Utc::now() - Duration::hours(3));
     let reset = |at: DateTime<Utc>, ip: String, n: usize| -> String {
         json!({"eventVersion": "1.08", "eventTime": (at + Duration::seconds(n as i64 % 200)).to_rfc3339(),
             "eventID": format!("fp-{}-{ip}-{n}", at.timestamp()), "eventSource": "cognito-idp.amazonaws.com",
             "eventName": "ForgotPassword", "awsRegion": "us-east-1", "sourceIPAddress": ip,
             "userIdentity": {"type": "Unknown", "principalId": "Anonymous"},
-            "requestParameters": {"clientId": shop.web, "username": "HIDDEN_DUE_TO_SECURITY_REASONS"},
+            "requestParameters": {"clientId": setup.web, "username": "HIDDEN_DUE_TO_SECURITY_REASONS"},
             "responseElements": null, "readOnly": false, "eventType": "AwsApiCall",
             "managementEvent": true, "recipientAccountId": cognito_watch_testbed::ACCOUNT})
         .to_string()
     };
     let deliver = |records: Vec<String>, stream: String| {
-        let trail = &shop.trail;
+        let trail = &setup.trail;
         async move {
             trail
                 .handle(logs_event(&logs_batch("trail", &stream, 1, &records)), None)
@@ -314,7 +319,7 @@ async fn password_reset_floods_are_detected_per_ip_and_against_the_pool_baseline
         deliver(records, format!("q{k}")).await;
     }
     assert!(
-        detections_of(&shop.inbox.drain().await).is_empty(),
+        detections_of(&setup.inbox.drain().await).is_empty(),
         "the usual rate"
     );
     // Then 40 resets from 40 addresses in one window: over 5x the baseline, pool-wide. And 21
@@ -333,7 +338,7 @@ async fn password_reset_floods_are_detected_per_ip_and_against_the_pool_baseline
         (flood, "21 password reset requests from 203.0.113.77"),
     ] {
         deliver(records, says.into()).await;
-        let alerts = shop.inbox.drain().await;
+        let alerts = setup.inbox.drain().await;
         assert_eq!(
             detections_of(&alerts),
             vec!["password_reset_abuse"],
@@ -348,7 +353,7 @@ async fn password_reset_floods_are_detected_per_ip_and_against_the_pool_baseline
 /// used is an alert naming its usual networks; its first networks are learned, not alerted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_m2m_client_from_a_new_network_is_an_alert_naming_its_usual_ones() {
-    let shop = TrailShop::start(&[]).await;
+    let setup = TrailSetup::start(&[]).await;
     let base = window_of(Utc::now() - Duration::hours(1));
     let token = |k: i64, ip: &str| {
         let at = base + Duration::minutes(5 * k) + Duration::seconds(7);
@@ -356,8 +361,8 @@ async fn an_m2m_client_from_a_new_network_is_an_alert_naming_its_usual_ones() {
         traffic::eventbridge(&traffic::token_post(
             &id,
             at,
-            &shop.pool,
-            &shop.m2m,
+            &setup.pool,
+            &setup.m2m,
             "client_credentials",
             ip,
             200,
@@ -371,8 +376,8 @@ async fn an_m2m_client_from_a_new_network_is_an_alert_naming_its_usual_ones() {
         (3, "203.0.113.9", None),
     ];
     for (k, ip, alert) in steps {
-        shop.trail.handle(token(k, ip), None).await.unwrap();
-        let alerts = shop.inbox.drain().await;
+        setup.trail.handle(token(k, ip), None).await.unwrap();
+        let alerts = setup.inbox.drain().await;
         match alert {
             None => assert!(detections_of(&alerts).is_empty(), "window {k} {ip}"),
             Some(network) => {
@@ -391,34 +396,36 @@ async fn an_m2m_client_from_a_new_network_is_an_alert_naming_its_usual_ones() {
 /// threshold in a window, is an alert; as many refused for another reason are not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spike_of_redirect_mismatches_on_a_client_is_an_alert() {
-    let shop = TrailShop::start(&[]).await;
+    let setup = TrailSetup::start(&[]).await;
     let at = window_of(Utc::now() - Duration::minutes(30));
     let refused = |n: usize, message: &str| -> String {
-        let mut r = documented_shapes(&shop.web, at + Duration::seconds(n as i64))[2].clone();
+        let mut r = documented_shapes(&setup.web, at + Duration::seconds(n as i64))[2].clone();
         r["additionalEventData"]["responseParameters"]["status"] = json!(400.0);
         r["errorMessage"] = json!(message);
         r["sourceIPAddress"] = json!(format!("198.51.100.{}", n % 200));
         r.to_string()
     };
     let other: Vec<String> = (0..25).map(|n| refused(n, "invalid_request")).collect();
-    shop.trail
+    setup
+        .trail
         .handle(logs_event(&logs_batch("trail", "other", 1, &other)), None)
         .await
         .unwrap();
-    assert!(detections_of(&shop.inbox.drain().await).is_empty());
+    assert!(detections_of(&setup.inbox.drain().await).is_empty());
     let mismatches: Vec<String> = (0..21).map(|n| refused(n, "redirect_mismatch")).collect();
-    shop.trail
+    setup
+        .trail
         .handle(
             logs_event(&logs_batch("trail", "mismatch", 1, &mismatches)),
             None,
         )
         .await
         .unwrap();
-    let alerts = shop.inbox.drain().await;
+    let alerts = setup.inbox.drain().await;
     assert_eq!(detections_of(&alerts), vec!["callback_mismatch"]);
     let text = alerts[0]["Message"].as_str().unwrap_or_default();
     assert!(
-        text.contains("21 OAuth requests") && text.contains(&shop.web),
+        text.contains("21 OAuth requests") && text.contains(&setup.web),
         "{text}"
     );
 }
@@ -440,12 +447,13 @@ fn forms(alerts: &[Value]) -> Vec<Value> {
 /// which part.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_address_spread_over_pools_is_one_brute_force_naming_the_pools() {
-    let shop = TrailShop::start(&[]).await;
+    let setup = TrailSetup::start(&[]).await;
     let (admin, console) =
-        cognito_watch_testbed::seed::pool_with_client(&shop.bed.idp, "admin", "console")
+        cognito_watch_testbed::seed::pool_with_client(&setup.aws.idp, "admin", "console")
             .await
             .unwrap();
-    shop.bed
+    setup
+        .aws
         .collector(&[])
         .handle(json!({"tasks": ["inventory"]}), None)
         .await
@@ -468,32 +476,33 @@ async fn an_address_spread_over_pools_is_one_brute_force_naming_the_pools() {
             .collect()
     };
     // The shop's 20 by EventBridge, the admin pool's 20 in a Logs batch: 40, nothing yet.
-    for r in failures(&shop.web, "shop") {
+    for r in failures(&setup.web, "shop") {
         let event = json!({"version": "0", "id": r["eventID"], "detail-type": "AWS API Call via CloudTrail",
             "source": "aws.cognito-idp", "account": cognito_watch_testbed::ACCOUNT,
             "time": r["eventTime"], "region": "us-east-1", "resources": [], "detail": r});
-        shop.trail.handle(event, None).await.unwrap();
+        setup.trail.handle(event, None).await.unwrap();
     }
     let texts: Vec<String> = failures(&console, "admin")
         .iter()
         .map(Value::to_string)
         .collect();
-    shop.trail
+    setup
+        .trail
         .handle(logs_event(&logs_batch("trail", "s", 1, &texts)), None)
         .await
         .unwrap();
-    assert!(detections_of(&shop.inbox.drain().await).is_empty());
+    assert!(detections_of(&setup.inbox.drain().await).is_empty());
     // 20 through an unknown client in an S3 trail file: 60 over the account and region.
     let file = traffic::trail_file(&failures("ghost-client", "ghost"));
     let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/spread.json.gz";
-    shop.bed.put_object("trail", key, file.clone()).await;
-    let report = shop
+    setup.aws.put_object("trail", key, file.clone()).await;
+    let report = setup
         .trail
         .handle(traffic::s3_notification("trail", key, file.len()), None)
         .await
         .unwrap();
     assert_eq!(report.detections, 1);
-    let alerts = shop.inbox.drain().await;
+    let alerts = setup.inbox.drain().await;
     assert_eq!(detections_of(&alerts), vec!["brute_force"]);
     let form = &forms(&alerts)[0];
     assert_eq!(
@@ -507,11 +516,11 @@ async fn an_address_spread_over_pools_is_one_brute_force_naming_the_pools() {
         .filter_map(Value::as_str)
         .collect();
     pools.sort();
-    let mut expected = vec![admin.as_str(), shop.pool.as_str()];
+    let mut expected = vec![admin.as_str(), setup.pool.as_str()];
     expected.sort();
     assert_eq!(pools, expected);
     assert_eq!(form["names"][&admin], "admin");
-    assert_eq!(form["names"][&shop.pool], "shop");
+    assert_eq!(form["names"][&setup.pool], "shop");
     assert!(
         form["facts"][0]
             .as_str()
@@ -520,20 +529,21 @@ async fn an_address_spread_over_pools_is_one_brute_force_naming_the_pools() {
         "{form}"
     );
     // Each pool's own tally of the address is kept (20 each), and no pool raised its own.
-    let rows = window(&shop.trail, at).await;
+    let rows = window(&setup.trail, at).await;
     let key = TallyKey::new(TallyKind::Ip, ip);
     assert_eq!(find(&rows, &admin, &key).failures, 20);
-    assert_eq!(find(&rows, &shop.pool, &key).failures, 20);
+    assert_eq!(find(&rows, &setup.pool, &key).failures, 20);
     // More failures in the same window: no second alert.
-    let more: Vec<String> = failures(&shop.web, "more")
+    let more: Vec<String> = failures(&setup.web, "more")
         .iter()
         .map(Value::to_string)
         .collect();
-    shop.trail
+    setup
+        .trail
         .handle(logs_event(&logs_batch("trail", "s2", 1, &more)), None)
         .await
         .unwrap();
-    assert!(detections_of(&shop.inbox.drain().await).is_empty());
+    assert!(detections_of(&setup.inbox.drain().await).is_empty());
 }
 
 /// `identity_pool_enumeration`: one address calling GetId / GetCredentialsForIdentity on three
@@ -542,7 +552,7 @@ async fn an_address_spread_over_pools_is_one_brute_force_naming_the_pools() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enumerating_identity_pools_is_an_alert_and_ordinary_use_is_not() {
     let collector_role = "arn:aws:iam::123456789012:role/cognito-watch-CollectorFunctionRole-X";
-    let shop = TrailShop::start(&[("TRUSTED_PRINCIPALS", collector_role)]).await;
+    let setup = TrailSetup::start(&[("TRUSTED_PRINCIPALS", collector_role)]).await;
     let at = window_of(Utc::now() - Duration::minutes(25));
     let guest_call = |event: &str, identity_pool: &str, ip: &str, n: i64| -> Value {
         json!({"eventVersion": "1.08", "eventTime": (at + Duration::seconds(n)).to_rfc3339(),
@@ -559,11 +569,12 @@ async fn enumerating_identity_pools_is_an_alert_and_ordinary_use_is_not() {
     let app: Vec<String> = (0..40)
         .map(|n| guest_call("GetId", IDENTITY_POOL, "198.51.100.20", n).to_string())
         .collect();
-    shop.trail
+    setup
+        .trail
         .handle(logs_event(&logs_batch("trail", "app", 1, &app)), None)
         .await
         .unwrap();
-    assert!(detections_of(&shop.inbox.drain().await).is_empty());
+    assert!(detections_of(&setup.inbox.drain().await).is_empty());
     // One address guessing identity pool ids: the third distinct pool is an alert.
     let guesses: Vec<Value> = (0..3)
         .map(|n| {
@@ -582,12 +593,13 @@ async fn enumerating_identity_pools_is_an_alert_and_ordinary_use_is_not() {
         .collect();
     let file = traffic::trail_file(&guesses);
     let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/guesses.json.gz";
-    shop.bed.put_object("trail", key, file.clone()).await;
-    shop.trail
+    setup.aws.put_object("trail", key, file.clone()).await;
+    setup
+        .trail
         .handle(traffic::s3_notification("trail", key, file.len()), None)
         .await
         .unwrap();
-    let alerts = shop.inbox.drain().await;
+    let alerts = setup.inbox.drain().await;
     assert_eq!(detections_of(&alerts), vec!["identity_pool_enumeration"]);
     let form = &forms(&alerts)[0];
     assert_eq!(form["detection"]["source"], "203.0.113.99");
@@ -608,29 +620,32 @@ async fn enumerating_identity_pools_is_an_alert_and_ordinary_use_is_not() {
             "time": r["eventTime"], "region": "us-east-1", "resources": [], "detail": r})
     };
     let recon = "arn:aws:iam::123456789012:role/Recon";
-    shop.trail
+    setup
+        .trail
         .handle(list(collector_role, "l-c", at), None)
         .await
         .unwrap();
     assert!(
-        detections_of(&shop.inbox.drain().await).is_empty(),
+        detections_of(&setup.inbox.drain().await).is_empty(),
         "the collector's own reads are trusted"
     );
-    shop.trail
+    setup
+        .trail
         .handle(list(recon, "l-1", at), None)
         .await
         .unwrap();
-    let alerts = shop.inbox.drain().await;
+    let alerts = setup.inbox.drain().await;
     assert_eq!(detections_of(&alerts), vec!["identity_pool_enumeration"]);
     let form = &forms(&alerts)[0];
     assert_eq!(form["detection"]["source"], recon);
     assert_eq!(form["detection"]["how"]["how"], "reads");
     // The same principal again, in the next window: seen within the week, no alert.
-    shop.trail
+    setup
+        .trail
         .handle(list(recon, "l-2", at + Duration::minutes(5)), None)
         .await
         .unwrap();
-    assert!(detections_of(&shop.inbox.drain().await).is_empty());
+    assert!(detections_of(&setup.inbox.drain().await).is_empty());
 }
 
 /// A managed login (or classic hosted UI) service event, in the shape AWS documents for the
@@ -665,8 +680,8 @@ fn service_eventbridge(record: &Value) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn managed_login_is_read_like_the_classic_hosted_ui() {
-    let shop = TrailShop::start(&[]).await;
-    let (bed, pool, web, trail) = (&shop.bed, &shop.pool, &shop.web, &shop.trail);
+    let setup = TrailSetup::start(&[]).await;
+    let (aws, pool, web, trail) = (&setup.aws, &setup.pool, &setup.web, &setup.trail);
     let base = window_of(Utc::now() - Duration::hours(2));
     // One user's managed login: the page, a wrong password, the right one, a TOTP code, a
     // passkey registered; and a sign-up and a reset request. Through every input.
@@ -716,7 +731,7 @@ async fn managed_login_is_read_like_the_classic_hosted_ui() {
         .unwrap();
     let file = traffic::trail_file(&journey(windows[2], "file"));
     let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/22/managed.json.gz";
-    bed.put_object("trail", key, file.clone()).await;
+    aws.put_object("trail", key, file.clone()).await;
     trail
         .handle(traffic::s3_notification("trail", key, file.len()), None)
         .await
@@ -750,7 +765,7 @@ async fn managed_login_is_read_like_the_classic_hosted_ui() {
             "every event is the client's; the page view is a request only"
         );
     }
-    assert!(detections_of(&shop.inbox.drain().await).is_empty());
+    assert!(detections_of(&setup.inbox.drain().await).is_empty());
 
     // Credential stuffing through the managed login pages: 120 sign-ins from 120 addresses,
     // 100 refused. No address is over the brute force threshold; the pool's sign-ins are.
@@ -778,7 +793,7 @@ async fn managed_login_is_read_like_the_classic_hosted_ui() {
         .handle(logs_event(&logs_batch("trail", "cs", 1, &stuffing)), None)
         .await
         .unwrap();
-    let alerts = shop.inbox.drain().await;
+    let alerts = setup.inbox.drain().await;
     assert_eq!(detections_of(&alerts), vec!["pool_failure_spike"]);
     let text = alerts[0]["Message"].as_str().unwrap_or_default();
     assert!(
@@ -805,6 +820,6 @@ async fn managed_login_is_read_like_the_classic_hosted_ui() {
         .handle(logs_event(&logs_batch("trail", "fp", 1, &flood)), None)
         .await
         .unwrap();
-    let alerts = shop.inbox.drain().await;
+    let alerts = setup.inbox.drain().await;
     assert_eq!(detections_of(&alerts), vec!["password_reset_abuse"]);
 }

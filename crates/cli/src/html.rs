@@ -13,8 +13,8 @@ use cognito_watch_core::inventory::monitor::Monitor;
 use cognito_watch_core::inventory::record::format_value;
 use cognito_watch_core::trail::detect::Finding;
 
-use crate::look::{duration, when};
 use crate::render::Series;
+use crate::style::{duration, when};
 
 /// One monitor's charts.
 pub struct Charts {

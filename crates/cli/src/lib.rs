@@ -8,7 +8,7 @@
 //! - `error`: the error, its exit code and report. `format`: how a list is printed (`-o`). `lookup`: the stores the environment names,
 //!   a monitor by id or name. `env`, `stack`, `deployed`: the environment, the stack's outputs, a
 //!   deployed function.
-//! - Output: `look` (the terminal, time formats, sparklines, safe CSV), `listing` (every list,
+//! - Output: `style` (the terminal, time formats, sparklines, safe CSV), `listing` (every list,
 //!   the same fields as a table, CSV or JSON), `render` (the
 //!   status tree, the Log Report, sparklines), `html` (the report page), `period` (`--since`),
 //!   `manual` (docs/cli.md from the help texts), `redate` (a sample event moved to now).
@@ -20,13 +20,13 @@ pub mod error;
 pub mod format;
 pub mod html;
 pub mod listing;
-pub mod look;
 pub mod lookup;
 pub mod manual;
 pub mod period;
 pub mod redate;
 pub mod render;
 pub mod stack;
+pub mod style;
 
 use std::path::PathBuf;
 

@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 
 use crate::error::CliError;
 use crate::format::Format;
-use crate::look::{csv_text, sparkline, Look};
+use crate::style::{csv_text, sparkline, Style};
 
 /// One field of a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,11 +149,11 @@ impl Cell {
             Cell::Count(n) => n.to_string(),
             Cell::Number(v) => v.map_or_else(|| "-".into(), format_value),
             Cell::Percent(v) => v.map_or_else(|| "-".into(), |v| format!("{v:.1}")),
-            Cell::Time(t) => t.map_or_else(|| "-".into(), crate::look::when),
-            Cell::Until(t) => t.map_or_else(|| "open".into(), crate::look::when),
+            Cell::Time(t) => t.map_or_else(|| "-".into(), crate::style::when),
+            Cell::Until(t) => t.map_or_else(|| "open".into(), crate::style::when),
             Cell::Seconds(s) => {
                 let s = i64::try_from(*s).unwrap_or(i64::MAX);
-                crate::look::duration(
+                crate::style::duration(
                     chrono::Duration::try_seconds(s).unwrap_or(chrono::Duration::MAX),
                 )
             }
@@ -300,8 +300,10 @@ impl Listing {
             .collect()
     }
 
-    pub fn table(&self, look: &Look, wide: bool) -> String {
-        let trend_width = look.width.map_or(24, |w| (usize::from(w) / 5).clamp(8, 48));
+    pub fn table(&self, style: &Style, wide: bool) -> String {
+        let trend_width = style
+            .width
+            .map_or(24, |w| (usize::from(w) / 5).clamp(8, 48));
         let grouped = if wide { None } else { self.group_by.as_ref() };
         let shown: Vec<usize> = (0..self.fields.len())
             .filter(|i| wide || self.fields[*i].compact)
@@ -319,7 +321,7 @@ impl Listing {
                 None => columns.push(vec![i]),
             }
         }
-        let mut table = look.table(
+        let mut table = style.table(
             columns
                 .iter()
                 .map(|c| fold(c[0]).unwrap_or(&self.fields[c[0]].title).to_string()),
@@ -339,7 +341,7 @@ impl Listing {
             }
             table.add_row(columns.iter().map(|c| {
                 match (fold(c[0]), row.get(c[0])) {
-                    (None, Some(Cell::Status(s))) => look.status_cell(s),
+                    (None, Some(Cell::Status(s))) => style.status_cell(s),
                     (None, cell) => comfy_table::Cell::new(
                         cell.map(|c| c.table_text(trend_width)).unwrap_or_default(),
                     ),
@@ -364,15 +366,15 @@ impl Listing {
         &self,
         out: &mut dyn std::io::Write,
         format: Format,
-        look: &Look,
+        style: &Style,
         empty: &str,
     ) -> Result<(), CliError> {
         let text = match format {
             Format::Json => serde_json::to_string_pretty(&self.json()).map_err(CliError::output)?,
             Format::Csv => return write!(out, "{}", self.csv()?).map_err(CliError::output),
             Format::Table | Format::Wide if self.rows.is_empty() => empty.to_string(),
-            Format::Table => self.table(look, false),
-            Format::Wide => self.table(look, true),
+            Format::Table => self.table(style, false),
+            Format::Wide => self.table(style, true),
         };
         writeln!(out, "{text}").map_err(CliError::output)
     }
@@ -433,10 +435,10 @@ mod tests {
     #[test]
     fn the_wide_table_shows_every_field_and_the_compact_one_those_marked() {
         let l = sample();
-        let look = Look::default();
-        let wide = l.table(&look, true);
+        let style = Style::default();
+        let wide = l.table(&style, true);
         assert!(wide.contains("Error codes") && wide.contains("shop (us-east-1_AbC)"));
-        let compact = l.table(&look, false);
+        let compact = l.table(&style, false);
         assert!(!compact.contains("Error codes") && compact.contains("Failures"));
     }
 }

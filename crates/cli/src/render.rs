@@ -8,7 +8,7 @@ use cognito_watch_core::inventory::monitor::{Monitor, MonitorKind, PollOutcome};
 use cognito_watch_core::inventory::record::{format_value, HistoryRow};
 
 use crate::error::CliError;
-use crate::look::Look;
+use crate::style::Style;
 
 /// The key metrics shown per kind in the status tree.
 fn key_metrics(kind: MonitorKind) -> &'static [&'static str] {
@@ -347,7 +347,7 @@ impl Series {
 pub fn history(
     out: &mut dyn std::io::Write,
     format: crate::format::Format,
-    look: &Look,
+    style: &Style,
     series: &[Series],
 ) -> Result<(), CliError> {
     use crate::listing::{Cell, Field, Listing};
@@ -371,5 +371,5 @@ pub fn history(
             Cell::Count(s.points.len() as u64),
         ]);
     }
-    listing.emit(out, format, look, "no data in the period")
+    listing.emit(out, format, style, "no data in the period")
 }

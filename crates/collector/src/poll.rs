@@ -73,9 +73,9 @@ impl Poll<'_> {
             let read_window = m.metrics_window.filter(|w| w.start < w.end);
             let previous = before.get(id).copied().flatten();
             if read_window.is_some() && read_window != previous {
-                writes.push(Write::Pair {
-                    state: item,
-                    history: row()?,
+                writes.push(Write::MonitorWithRow {
+                    monitor: item,
+                    row: row()?,
                 });
             } else {
                 writes.push(Write::State(item));

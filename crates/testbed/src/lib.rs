@@ -639,7 +639,7 @@ impl AlertInbox {
 }
 
 /// Everything an end-to-end test needs: a fresh moto, SDK clients for it, the tables created.
-pub struct Bed {
+pub struct LocalAws {
     pub moto: Moto,
     pub sdk: SdkConfig,
     pub store: cognito_watch_aws::StateStore,
@@ -648,23 +648,23 @@ pub struct Bed {
     pub cw: aws_sdk_cloudwatch::Client,
 }
 
-impl Bed {
+impl LocalAws {
     /// Start moto and create the state and history tables (panics: test fixture).
-    pub async fn start() -> Bed {
+    pub async fn start() -> LocalAws {
         match Moto::start() {
-            Ok(m) => Bed::on(m).await,
+            Ok(m) => LocalAws::on(m).await,
             Err(e) => panic!("{e}"),
         }
     }
 
-    /// A bed on this moto: the state and history tables created (panics: test fixture).
-    pub async fn on(moto: Moto) -> Bed {
+    /// A local AWS on this moto: the state and history tables created (panics: test fixture).
+    pub async fn on(moto: Moto) -> LocalAws {
         let sdk = moto.sdk_config().await;
         let store = cognito_watch_aws::StateStore::new(&sdk, collector_config(&[]).tables);
         if let Err(e) = store.create_tables().await {
             panic!("creating tables: {e}");
         }
-        Bed {
+        LocalAws {
             idp: aws_sdk_cognitoidentityprovider::Client::new(&sdk),
             identity: aws_sdk_cognitoidentity::Client::new(&sdk),
             cw: aws_sdk_cloudwatch::Client::new(&sdk),
@@ -674,7 +674,7 @@ impl Bed {
         }
     }
 
-    /// This bed's SDK configuration with `attempts` SDK attempts per call (1: no SDK retry, so
+    /// This local AWS's SDK configuration with `attempts` SDK attempts per call (1: no SDK retry, so
     /// a fault reaches the product's own recovery).
     pub fn sdk_with_attempts(&self, attempts: u32) -> SdkConfig {
         self.sdk
@@ -683,7 +683,7 @@ impl Bed {
             .build()
     }
 
-    /// An S3 client for this bed (path-style: the emulator has no per-bucket host names).
+    /// An S3 client for this local AWS (path-style: the emulator has no per-bucket host names).
     pub fn s3(&self) -> aws_sdk_s3::Client {
         aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&self.sdk)
@@ -734,7 +734,7 @@ impl Bed {
 
     /// A user pool `shop` with a `web` and an M2M `backend` client, inventoried by the
     /// collector: (pool, web client id, M2M client id) (panics: test fixture).
-    pub async fn inventoried_shop(&self) -> (String, String, String) {
+    pub async fn inventoried_pool(&self) -> (String, String, String) {
         let seeded = async {
             let pool = seed::user_pool(&self.idp, "shop").await?;
             let web = seed::app_client(&self.idp, &pool, "web", false).await?;
@@ -752,7 +752,7 @@ impl Bed {
         ids
     }
 
-    /// A trail function on this bed, alerting to `topic_arn`; creates the status and trail
+    /// A trail function on this local AWS, alerting to `topic_arn`; creates the status and trail
     /// tables.
     pub async fn trail(&self, topic_arn: &str, extra: &[(&str, &str)]) -> trail::Trail {
         let t = trail::Trail::new(trail_config(topic_arn, extra), &self.sdk);
@@ -765,7 +765,7 @@ impl Bed {
         t
     }
 
-    /// An evaluator on this bed, alerting to `topic_arn`; creates the status and trail tables.
+    /// An evaluator on this local AWS, alerting to `topic_arn`; creates the status and trail tables.
     pub async fn evaluator(&self, topic_arn: &str) -> evaluator::Evaluator {
         let e = evaluator::Evaluator::new(evaluator_config(topic_arn), &self.sdk);
         if let Err(err) = e.status.create_table().await {
@@ -779,12 +779,12 @@ impl Bed {
         e
     }
 
-    /// A collector on this bed with the test configuration plus `extra`.
+    /// A collector on this local AWS with the test configuration plus `extra`.
     pub fn collector(&self, extra: &[(&str, &str)]) -> collector::Collector {
         collector::Collector::new(collector_config(extra), self.sdk.clone())
     }
 
-    /// The clients of the bed's own scope (for `Collector::poll`, where a test swaps one).
+    /// The clients of the local AWS's own scope (for `Collector::poll`, where a test swaps one).
     pub fn scope_clients(&self) -> cognito_watch_aws::ScopeClients {
         cognito_watch_aws::ScopeClients::new(
             cognito_watch_aws::Scope {
@@ -810,10 +810,10 @@ impl Bed {
     }
 }
 
-/// The usual trail test setup: a bed, an alert inbox, an inventoried shop (a pool with a web
-/// and an M2M client) and the trail function publishing to the inbox's topic.
-pub struct TrailShop {
-    pub bed: Bed,
+/// The usual trail test setup: local AWS, an alert inbox, an inventoried pool (with a web and
+/// an M2M client) and the trail function publishing to the inbox's topic.
+pub struct TrailSetup {
+    pub aws: LocalAws,
     pub inbox: AlertInbox,
     pub pool: String,
     pub web: String,
@@ -821,15 +821,15 @@ pub struct TrailShop {
     pub trail: trail::Trail,
 }
 
-impl TrailShop {
+impl TrailSetup {
     /// Start it, the trail function configured with `extra` settings.
-    pub async fn start(extra: &[(&str, &str)]) -> TrailShop {
-        let bed = Bed::start().await;
-        let inbox = AlertInbox::create(&bed.sdk, "alerts").await;
-        let (pool, web, m2m) = bed.inventoried_shop().await;
-        let trail = bed.trail(&inbox.topic_arn, extra).await;
-        TrailShop {
-            bed,
+    pub async fn start(extra: &[(&str, &str)]) -> TrailSetup {
+        let aws = LocalAws::start().await;
+        let inbox = AlertInbox::create(&aws.sdk, "alerts").await;
+        let (pool, web, m2m) = aws.inventoried_pool().await;
+        let trail = aws.trail(&inbox.topic_arn, extra).await;
+        TrailSetup {
+            aws,
             inbox,
             pool,
             web,

@@ -668,7 +668,7 @@ impl Trail {
         findings.extend(self.first_in_a_while(first_seen, context.now).await?);
         findings.extend(self.new_m2m_sources(m2m_sources, context.now).await?);
         // Naming the pools is best effort: a failed read never holds a detection back.
-        if let Err(e) = self.place(&mut findings).await {
+        if let Err(e) = self.pools_seen(&mut findings).await {
             tracing::warn!(delivery = %context.key, error = %e, "the pools of a per-IP detection could not be read; it goes out without them");
         }
         for f in &mut findings {
@@ -716,7 +716,7 @@ impl Trail {
 
     /// Where each per-IP finding of an account and region was seen: the pools whose own
     /// tally of the address and window is stored (read only when there is such a finding).
-    async fn place(&self, findings: &mut [Finding]) -> Result<(), AwsError> {
+    async fn pools_seen(&self, findings: &mut [Finding]) -> Result<(), AwsError> {
         let addresses: Vec<(String, DateTime<Utc>)> = findings
             .iter()
             .filter_map(|f| f.scoped_address().map(|ip| (ip.to_string(), f.window)))

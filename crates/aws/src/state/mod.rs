@@ -41,7 +41,7 @@ pub enum Write {
     History(Item),
     /// A monitor whose metrics window advanced, with the Log Report row of that window: both
     /// are written in one transaction, so the window never advances without its row.
-    Pair { state: Item, history: Item },
+    MonitorWithRow { monitor: Item, row: Item },
     /// A cursor or sweep checkpoint: written after everything it accounts for.
     Checkpoint(Item),
     /// The poll log: written last.
@@ -64,7 +64,7 @@ impl Write {
             Write::State(i) | Write::History(i) | Write::Checkpoint(i) | Write::PollLog(i) => {
                 units(i)
             }
-            Write::Pair { state, history } => 2 * (units(state) + units(history)),
+            Write::MonitorWithRow { monitor, row } => 2 * (units(monitor) + units(row)),
         }
     }
 }
@@ -447,7 +447,7 @@ impl StateStore {
         for w in writes {
             match w {
                 Write::History(i) => history.push(i),
-                Write::Pair { state, history } => pairs.push((state, history)),
+                Write::MonitorWithRow { monitor, row } => pairs.push((monitor, row)),
                 Write::State(i) => state.push(i),
                 Write::Checkpoint(i) => checkpoints.push(i),
                 Write::PollLog(i) => poll_logs.push(i),

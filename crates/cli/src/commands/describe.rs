@@ -8,8 +8,8 @@ use cognito_watch_core::config::Tables;
 
 use crate::env::Env;
 use crate::format::Format;
-use crate::look;
 use crate::lookup::{find_monitor, status_store};
+use crate::style;
 use std::collections::BTreeMap;
 
 use cognito_watch_core::alerting::status::Outage;
@@ -19,7 +19,7 @@ use cognito_watch_core::inventory::record::format_value;
 use serde_json::Value;
 
 use crate::error::CliError;
-use crate::look::{duration, when, Look};
+use crate::style::{duration, when, Style};
 
 /// A value as one line of text: lists joined, maps as `key=value`, nothing for null.
 fn text(v: &Value) -> String {
@@ -344,7 +344,7 @@ fn cells(m: &Monitor, sections: &[Section]) -> crate::listing::Listing {
 pub fn print(
     out: &mut dyn std::io::Write,
     format: crate::format::Format,
-    look: &Look,
+    style: &Style,
     m: &Monitor,
     sections: &[Section],
 ) -> Result<(), CliError> {
@@ -385,11 +385,11 @@ pub fn print(
             continue;
         }
         let mut table = if header.iter().all(String::is_empty) {
-            let mut t = look.table(Vec::<String>::new());
+            let mut t = style.table(Vec::<String>::new());
             t.load_preset(comfy_table::presets::NOTHING);
             t
         } else {
-            look.table(header.iter().cloned())
+            style.table(header.iter().cloned())
         };
         for r in rows {
             table.add_row(r.clone());
@@ -433,5 +433,5 @@ pub(crate) async fn run(
         &outages,
         chrono::Utc::now(),
     );
-    print(out, format, &look::Look::of(env), m, &sections)
+    print(out, format, &style::Style::of(env), m, &sections)
 }

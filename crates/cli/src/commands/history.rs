@@ -7,7 +7,7 @@ use crate::env::Env;
 use crate::error::CliError;
 use crate::format::Format;
 use crate::lookup::{history_of, monitor_named};
-use crate::{look, period, render};
+use crate::{period, render, style};
 
 /// `history`'s arguments.
 #[derive(Debug, clap::Args)]
@@ -58,5 +58,5 @@ pub(crate) async fn run(
     let mut rows = history_of(&store, &id).await?;
     rows.retain(|r| r.in_period(from));
     let series = render::Series::of(id.kind(), &rows, metrics);
-    render::history(out, format, &look::Look::of(env), &series)
+    render::history(out, format, &style::Style::of(env), &series)
 }

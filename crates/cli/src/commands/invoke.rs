@@ -8,7 +8,7 @@ use crate::env::Env;
 use crate::error::CliError;
 use crate::lookup::line;
 use crate::lookup::read_event;
-use crate::{deployed, look, redate};
+use crate::{deployed, redate, style};
 
 /// A function of the stack.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -66,7 +66,7 @@ pub(crate) async fn run(
             eprintln!(
                 "{}: its times moved forward by {} (its newest is now)",
                 path.display(),
-                look::duration(by)
+                style::duration(by)
             );
             moved
         }
@@ -148,7 +148,7 @@ pub(crate) fn progress_line(
     done: bool,
 ) -> String {
     let verb = if done { "done in" } else { "running for" };
-    let mut text = format!("{label}: {verb} {}", look::duration(elapsed));
+    let mut text = format!("{label}: {verb} {}", style::duration(elapsed));
     let counts = counted.to_string();
     if !counts.is_empty() {
         text.push_str(", ");

@@ -68,7 +68,7 @@ pub async fn list(
     monitor: Option<String>,
     shown: Shown<'_>,
     format: crate::format::Format,
-    look: &crate::look::Look,
+    style: &crate::style::Style,
     w: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
     use crate::listing::{Cell, Field, Listing};
@@ -111,7 +111,7 @@ pub async fn list(
         ]);
     }
     let empty = format!("no outages in the last {}", shown.period);
-    listing.emit(w, format, look, &empty)
+    listing.emit(w, format, style, &empty)
 }
 
 /// The outage whose short id starts with `prefix` (at least 4 characters, and only one).
@@ -176,6 +176,6 @@ pub(crate) async fn run(
         }
         None => None,
     };
-    let look = crate::look::Look::of(env);
-    Box::pin(list(&status, monitor, shown, format, &look, out)).await
+    let style = crate::style::Style::of(env);
+    Box::pin(list(&status, monitor, shown, format, &style, out)).await
 }

@@ -9,7 +9,7 @@ use crate::env::Env;
 use crate::error::CliError;
 use crate::format::Format;
 use crate::lookup::{history_of, line, monitor_named, status_store, statuses_of, trail_store};
-use crate::{html, look, period, render};
+use crate::{html, period, render, style};
 use std::path::PathBuf;
 
 /// `report`'s arguments.
@@ -89,7 +89,7 @@ pub(crate) async fn run(
     };
     let listing = render::report_listing(id.kind(), &name, &rows, outages.as_deref());
     let empty = format!("no polls of {id} in the last {period}");
-    listing.emit(out, format, &look::Look::of(env), &empty)
+    listing.emit(out, format, &style::Style::of(env), &empty)
 }
 
 /// `report --html FILE`: the estate (or one monitor) over the period, as one page.

@@ -9,7 +9,7 @@ use crate::env::Env;
 use crate::error::CliError;
 use crate::format::Format;
 use crate::lookup::statuses_of;
-use crate::{look, render};
+use crate::{render, style};
 
 /// A status to filter on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -135,7 +135,7 @@ pub(crate) async fn run(
     render::status_listing(&monitors, &statuses, filter.users, &trends).emit(
         out,
         format,
-        &look::Look::of(env),
+        &style::Style::of(env),
         empty,
     )
 }

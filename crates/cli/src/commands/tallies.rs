@@ -85,7 +85,7 @@ pub async fn run(
     store: &TrailStore,
     command: TallyCommand,
     format: Option<crate::format::Format>,
-    look: &crate::look::Look,
+    style: &crate::style::Style,
     names: &std::collections::HashMap<String, String>,
     out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
@@ -95,7 +95,7 @@ pub async fn run(
         pool: a.pool,
         since: a.since.period,
         format: crate::format::Format::of(format, a.json, false),
-        look,
+        style,
     };
     match command {
         TallyCommand::Failures { query, by } => failures(&q(query), by, out).await,
@@ -115,7 +115,7 @@ pub struct Query<'a> {
     pub pool: Option<String>,
     pub since: crate::period::Period,
     pub format: crate::format::Format,
-    pub look: &'a crate::look::Look,
+    pub style: &'a crate::style::Style,
 }
 
 impl Query<'_> {
@@ -205,7 +205,7 @@ impl Query<'_> {
 
     fn emit(&self, out: &mut dyn std::io::Write, listing: &Listing) -> Result<(), CliError> {
         let empty = format!("nothing in the last {}", self.since);
-        listing.emit(out, self.format, self.look, &empty)
+        listing.emit(out, self.format, self.style, &empty)
     }
 
     /// A pool or app client id with its inventory name.
@@ -495,6 +495,6 @@ pub(crate) async fn dispatch(
         }
         None => Default::default(),
     };
-    let look = crate::look::Look::of(env);
-    Box::pin(run(&store, command, format, &look, &names, out)).await
+    let style = crate::style::Style::of(env);
+    Box::pin(run(&store, command, format, &style, &names, out)).await
 }

@@ -224,7 +224,7 @@ impl ThresholdsCommand {
 pub fn metrics(
     k: KindArg,
     format: crate::format::Format,
-    look: &crate::look::Look,
+    style: &crate::style::Style,
     w: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
     use crate::listing::{Cell, Field, Listing};
@@ -241,7 +241,7 @@ pub fn metrics(
             Cell::text(m.statistic.to_string()),
         ]);
     }
-    listing.emit(w, format, look, "no metrics")
+    listing.emit(w, format, style, "no metrics")
 }
 
 /// Every other `thresholds` subcommand, against the status table.
@@ -249,11 +249,11 @@ pub async fn run(
     store: &StatusStore,
     estate: &[Monitor],
     cmd: ThresholdsCommand,
-    (format, look): (crate::format::Format, &crate::look::Look),
+    (format, style): (crate::format::Format, &crate::style::Style),
     w: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
     match cmd {
-        ThresholdsCommand::List => list(store, format, look, w).await,
+        ThresholdsCommand::List => list(store, format, style, w).await,
         ThresholdsCommand::Show { kind, profile } => show(store, kind.into(), &profile, w).await,
         ThresholdsCommand::Set {
             kind,
@@ -314,7 +314,7 @@ pub async fn run(
         ThresholdsCommand::Unassign { monitor, tag } => {
             unassign(store, estate, monitor, tag, w).await
         }
-        ThresholdsCommand::Metrics { kind } => metrics(kind, format, look, w),
+        ThresholdsCommand::Metrics { kind } => metrics(kind, format, style, w),
         ThresholdsCommand::Import { file } => import(store, &file, w).await,
         ThresholdsCommand::Detections { name, value } => detections(store, name, value, w).await,
         ThresholdsCommand::Export { file } => export(store, file, w).await,
@@ -324,7 +324,7 @@ pub async fn run(
 async fn list(
     store: &StatusStore,
     format: crate::format::Format,
-    look: &crate::look::Look,
+    style: &crate::style::Style,
     w: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
     use crate::listing::{Cell, Field, Listing};
@@ -367,7 +367,7 @@ async fn list(
         ]);
     }
     let empty = "no profiles yet: run `cognito-watch init` or the evaluator once";
-    listing.emit(w, format, look, empty)
+    listing.emit(w, format, style, empty)
 }
 
 /// "on"/"off" for a user pool profile's propagation, "-" for other types.
@@ -700,9 +700,9 @@ pub(crate) async fn dispatch(
     out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
     let format = Format::of(output, false, false);
-    let look = crate::look::Look::of(env);
+    let style = crate::style::Style::of(env);
     if let ThresholdsCommand::Metrics { kind } = command {
-        return metrics(kind, format, &look, out);
+        return metrics(kind, format, &style, out);
     }
     let base = env.sdk(3).await;
     let status = status_store(env, &base)?;
@@ -713,5 +713,5 @@ pub(crate) async fn dispatch(
     } else {
         Vec::new()
     };
-    Box::pin(run(&status, &estate, command, (format, &look), out)).await
+    Box::pin(run(&status, &estate, command, (format, &style), out)).await
 }

@@ -265,7 +265,7 @@ pub fn finding_message(f: &Finding) -> Result<Message, serde_json::Error> {
             "user pool"
         }
     };
-    let place = match (&f.pool, &f.scope) {
+    let location = match (&f.pool, &f.scope) {
         (Some(p), _) => format!("{} {}", pool_word(p), named(p)),
         (None, Some(_)) if f.pools.is_empty() => {
             "every pool of the account and region (no pool named)".to_string()
@@ -282,7 +282,7 @@ pub fn finding_message(f: &Finding) -> Result<Message, serde_json::Error> {
         (None, None) => "user pool (not yet in the inventory)".to_string(),
     };
     text.push_str(&format!(
-        "Where:     {place}, account {}, region {}\n",
+        "Where:     {location}, account {}, region {}\n",
         f.account.as_deref().unwrap_or("-"),
         if region.is_empty() { "-" } else { &region }
     ));

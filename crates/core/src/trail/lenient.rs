@@ -1,8 +1,8 @@
 //! Lenient, borrowed JSON values for the typed CloudTrail record: the record is deserialised
 //! straight from its bytes, keeping only the fields the tallies and detections read. Strings
 //! without escapes are borrowed from the input, not copied; a nested field of an unexpected
-//! type reads as absent instead of failing the record (as `Value::get(..).as_str()` did), and
-//! every field the record does not name is skipped without being built.
+//! type reads as absent instead of failing the record, and every field the record does not
+//! name is skipped without being built.
 
 use std::borrow::Cow;
 use std::fmt;

@@ -313,12 +313,12 @@ impl Tallies {
 
 /// Each distinct string once, numbered; looked up by `&str` without allocating.
 #[derive(Debug, Default)]
-struct Names {
+struct Interner {
     index: HashMap<Box<str>, u32, RandomState>,
     all: Vec<Box<str>>,
 }
 
-impl Names {
+impl Interner {
     fn id(&mut self, s: &str) -> u32 {
         if let Some(&i) = self.index.get(s) {
             return i;
@@ -368,7 +368,7 @@ struct Slot {
 /// [`Tallies`].
 #[derive(Debug, Default)]
 pub struct TallyBuilder {
-    names: Names,
+    names: Interner,
     /// Each slot's counts, by their index in `counts` (the map moves 4 bytes a slot when it
     /// grows, not the counts).
     slots: HashMap<Slot, u32, RandomState>,

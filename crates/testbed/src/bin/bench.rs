@@ -527,18 +527,18 @@ const SQS_REQUEST_USD: f64 = 0.40e-6;
 const TRAIL_MEMORY_GB: f64 = 0.5;
 
 fn writes(n: usize) -> Result<(), Failure> {
-    use cognito_watch_testbed::TrailShop;
+    use cognito_watch_testbed::TrailSetup;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let shop = TrailShop::start(&[]).await;
+        let setup = TrailSetup::start(&[]).await;
         let window = cognito_watch_core::trail::window_of(Utc::now() - Duration::hours(1));
         let record = |i: usize| workload::cloudtrail_record(i, window + Duration::seconds((i % 290) as i64));
         // Disjoint slices of the stream per source, so no source finds another's records.
         let mut rows = Vec::new();
         let measure = |source: &'static str, invocations: Vec<Value>, records: usize, queued: bool| {
-            let trail = &shop.trail;
+            let trail = &setup.trail;
             async move {
                 let (mut units, mut items, mut seconds) = (0usize, 0usize, 0.0f64);
                 let count = invocations.len();
@@ -584,7 +584,7 @@ fn writes(n: usize) -> Result<(), Failure> {
         let records: Vec<Value> = (4 * n..5 * n).map(record).collect();
         let file = traffic::trail_file(&records);
         let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/12/06/bench.json.gz";
-        shop.bed.put_object("trail", key, file.clone()).await;
+        setup.aws.put_object("trail", key, file.clone()).await;
         let note = traffic::s3_notification("trail", key, file.len());
         rows.push(measure("one trail file", vec![note], n, false).await?);
         println!("{}", json!({"writes": rows}));

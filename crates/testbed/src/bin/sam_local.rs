@@ -25,7 +25,9 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 use chrono::{Duration, DurationRound, Utc};
-use cognito_watch_testbed::{seed, traffic, AlertInbox, Bed, REGION, STATUS_TABLE, TRAIL_TABLE};
+use cognito_watch_testbed::{
+    seed, traffic, AlertInbox, LocalAws, REGION, STATUS_TABLE, TRAIL_TABLE,
+};
 use serde_json::{json, Value};
 
 /// The Docker network the emulator and the functions share, the emulator's name on it, and
@@ -75,7 +77,7 @@ async fn main() -> ExitCode {
 
 /// What the emulator holds for the events to act on.
 struct Seeded {
-    bed: Bed,
+    aws: LocalAws,
     inbox: AlertInbox,
     failures: AlertInbox,
     pool: String,
@@ -95,7 +97,7 @@ impl Seeded {
         let data = (2..12)
             .map(|m| seed::requests("SignInSuccesses", &dims, now - Duration::minutes(m), 4, 12))
             .collect();
-        seed::put(&self.bed.cw, data).await?;
+        seed::put(&self.aws.cw, data).await?;
         Ok(())
     }
 }
@@ -135,17 +137,17 @@ fn docker_setup() -> Result<(), Failure> {
 
 async fn seed_emulator(root: &Path) -> Result<Seeded, Failure> {
     docker_setup()?;
-    let bed = Bed::on(cognito_watch_testbed::Moto::in_container(
+    let aws = LocalAws::on(cognito_watch_testbed::Moto::in_container(
         EMPTY_IMAGE,
         NETWORK,
         EMULATOR,
     )?)
     .await;
-    let inbox = AlertInbox::create(&bed.sdk, "alerts").await;
-    let failures = AlertInbox::plain_queue(&bed.sdk, "trail-failures").await;
-    // The status and trail tables (the state and history tables come with the bed).
-    bed.evaluator(&inbox.topic_arn).await;
-    let (pool, client) = seed::pool_with_client(&bed.idp, "shop", "web").await?;
+    let inbox = AlertInbox::create(&aws.sdk, "alerts").await;
+    let failures = AlertInbox::plain_queue(&aws.sdk, "trail-failures").await;
+    // The status and trail tables (the state and history tables come with the local AWS).
+    aws.evaluator(&inbox.topic_arn).await;
+    let (pool, client) = seed::pool_with_client(&aws.idp, "shop", "web").await?;
     // The trail file the S3 notification names: the records of trail-file.json.
     let file = read_json(&root.join("events/trail/trail-file.json"))?;
     let note = read_json(&root.join("events/trail/s3-notification.json"))?;
@@ -153,14 +155,14 @@ async fn seed_emulator(root: &Path) -> Result<Seeded, Failure> {
     let records = file["Records"]
         .as_array()
         .ok_or("trail-file.json: no Records")?;
-    bed.put_object(
+    aws.put_object(
         object["bucket"]["name"].as_str().ok_or("no bucket")?,
         object["object"]["key"].as_str().ok_or("no key")?,
         traffic::trail_file(records),
     )
     .await;
     Ok(Seeded {
-        bed,
+        aws,
         inbox,
         failures,
         pool,
@@ -212,7 +214,7 @@ async fn serve_by_hand(root: &Path) -> Result<(), Failure> {
         },
     ) = prepare(root).await?;
     seeded.traffic().await?;
-    let local = &seeded.bed.moto.endpoint;
+    let local = &seeded.aws.moto.endpoint;
     println!(
         "The emulator is up ({local} here, http://{EMULATOR}:5000 on the Docker network {NETWORK}),\n\
          seeded with the pool shop ({}). Invoke a function:\n\n  \
@@ -527,7 +529,7 @@ async fn check(dir: &str, name: &str, answer: &Value, seeded: &Seeded) -> Result
                     _ => Err("not one DescribeUserPool of the named pool".into()),
                 };
             }
-            let estate = seeded.bed.store.load_estate().await?;
+            let estate = seeded.aws.store.load_estate().await?;
             let pool = format!("userpool/{}", seeded.pool);
             if !estate.iter().any(|m| m.monitor_id == pool) {
                 return Err(format!("{pool} is not in the state table").into());

@@ -8,7 +8,7 @@ use crate::error::CliError;
 
 /// How tables look on this output: how wide they may be, and whether statuses are coloured.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Look {
+pub struct Style {
     /// `COLUMNS` when set; otherwise the terminal's width (comfy-table asks it), or no limit
     /// when the output is not a terminal.
     pub width: Option<u16>,
@@ -17,9 +17,9 @@ pub struct Look {
     pub colour: bool,
 }
 
-impl Look {
-    pub fn of(env: &Env) -> Look {
-        Look {
+impl Style {
+    pub fn of(env: &Env) -> Style {
+        Style {
             width: env
                 .get("COLUMNS")
                 .and_then(|c| c.trim().parse().ok())
