@@ -5,17 +5,25 @@ use chrono::Duration;
 
 use crate::inventory::window::WindowPolicy;
 
+/// A setting of the environment missing or not valid: the function does not start.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ConfigError {
+    /// A required setting is not set.
     #[error("{name} is required (the name of {what})")]
     Missing {
+        /// The variable's name.
         name: &'static str,
+        /// What it names.
         what: &'static str,
     },
+    /// A setting's value cannot be used.
     #[error("{name}={value:?} is not valid: {reason}")]
     Invalid {
+        /// The variable's name.
         name: &'static str,
+        /// Its value.
         value: String,
+        /// Why it cannot be used.
         reason: String,
     },
 }
@@ -30,6 +38,7 @@ pub struct Tables {
 }
 
 impl Tables {
+    /// Reads `STATE_TABLE` and `HISTORY_TABLE`.
     pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Tables, ConfigError> {
         Ok(Tables {
             state: required(get, "STATE_TABLE", "the DynamoDB state table")?,
@@ -42,7 +51,9 @@ impl Tables {
 /// external id read at cold start from `EXTERNAL_ID_PARAMETER`.
 #[derive(Clone, PartialEq)]
 pub struct AssumeRole {
+    /// The role's ARN.
     pub role_arn: String,
+    /// The external id the role's trust policy asks for.
     pub external_id: Option<String>,
 }
 
@@ -105,8 +116,10 @@ pub fn account_of_role(arn: &str) -> Option<&str> {
     well_formed.then_some(account)
 }
 
+/// The collector's configuration, read once at cold start.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CollectorConfig {
+    /// The tables it writes.
     pub tables: Tables,
     /// `REGIONS`: comma-separated; default the function's own region.
     pub regions: Vec<String>,
@@ -192,6 +205,7 @@ fn external_id_parameter(
 }
 
 impl CollectorConfig {
+    /// Reads the collector's settings through `get` (a variable's value by name).
     pub fn from_lookup(
         get: &dyn Fn(&str) -> Option<String>,
     ) -> Result<CollectorConfig, ConfigError> {
@@ -266,6 +280,7 @@ impl CollectorConfig {
         })
     }
 
+    /// Reads the collector's settings from the process environment.
     pub fn from_env() -> Result<CollectorConfig, ConfigError> {
         CollectorConfig::from_lookup(&|k| std::env::var(k).ok())
     }
@@ -274,6 +289,7 @@ impl CollectorConfig {
 /// The evaluator's configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvaluatorConfig {
+    /// The tables it reads.
     pub tables: Tables,
     /// `STATUS_TABLE`: statuses, outages, alerts and threshold profiles.
     pub status_table: String,
@@ -294,6 +310,7 @@ pub struct EvaluatorConfig {
 }
 
 impl EvaluatorConfig {
+    /// Reads the evaluator's settings through `get` (a variable's value by name).
     pub fn from_lookup(
         get: &dyn Fn(&str) -> Option<String>,
     ) -> Result<EvaluatorConfig, ConfigError> {
@@ -310,6 +327,7 @@ impl EvaluatorConfig {
         })
     }
 
+    /// Reads the evaluator's settings from the process environment.
     pub fn from_env() -> Result<EvaluatorConfig, ConfigError> {
         EvaluatorConfig::from_lookup(&|k| std::env::var(k).ok())
     }
@@ -376,6 +394,7 @@ pub fn max_log_batch_bytes(memory_mb: u64) -> u64 {
 }
 
 impl TrailConfig {
+    /// Reads the trail function's settings through `get` (a variable's value by name).
     pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<TrailConfig, ConfigError> {
         Ok(TrailConfig {
             state_table: required(get, "STATE_TABLE", "the DynamoDB state table")?,
@@ -412,6 +431,7 @@ impl TrailConfig {
         })
     }
 
+    /// Reads the trail function's settings from the process environment.
     pub fn from_env() -> Result<TrailConfig, ConfigError> {
         TrailConfig::from_lookup(&|k| std::env::var(k).ok())
     }

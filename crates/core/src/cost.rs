@@ -18,6 +18,7 @@ pub const SECONDS_PER_MONTH: f64 = 730.0 * 3600.0;
 /// List prices (USD) of the services the stack uses.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Prices {
+    /// The region the prices are of.
     pub region: &'static str,
     /// CloudWatch GetMetricData, per 1,000 metrics requested.
     pub get_metric_data_per_1000_metrics: f64,
@@ -70,7 +71,9 @@ pub struct Observed {
     pub invocations: u64,
     /// Poll log rows (one per account × region per invocation).
     pub scope_polls: u64,
+    /// The first poll read.
     pub first_at: Option<DateTime<Utc>>,
+    /// The last poll read.
     pub last_at: Option<DateTime<Utc>>,
     /// GetMetricData queries: each is one metric requested, the unit CloudWatch bills.
     pub metric_queries: u64,
@@ -80,10 +83,12 @@ pub struct Observed {
     pub collector_seconds: f64,
     /// State items read and DynamoDB write request units spent.
     pub items_read: u64,
+    /// DynamoDB write request units spent.
     pub write_units: u64,
 }
 
 impl Observed {
+    /// Sums the poll log rows read.
     pub fn from_logs(logs: &[PollLog]) -> Observed {
         let mut o = Observed::default();
         let mut invocations: BTreeMap<DateTime<Utc>, f64> = BTreeMap::new();
@@ -135,13 +140,17 @@ pub struct TrailUsage {
     /// `sqs` (EventBridge through the queue), `eventbridge` (invoked per record), `logs`, `s3`
     /// (a trail file), `file`.
     pub source: String,
+    /// The hour it covers.
     pub hour: DateTime<Utc>,
+    /// Function invocations.
     pub invocations: u64,
+    /// Deliveries taken in (events, log batches, trail files, queue messages).
     pub deliveries: u64,
     /// Cognito records read.
     pub records: u64,
     /// Trail table items written and their write units (the usage record's own included).
     pub items_written: u64,
+    /// Their write request units.
     pub write_units: u64,
     /// Milliseconds the invocations ran, summed.
     pub milliseconds: u64,
@@ -162,13 +171,19 @@ impl TrailUsage {
 /// What the trail function costs from one source, from its usage records.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrailCost {
+    /// The source (as in [`TrailUsage::source`]).
     pub source: String,
+    /// Its usage over the period read.
     pub usage: TrailUsage,
+    /// DynamoDB write request units per record.
     pub write_units_per_record: f64,
     /// USD per million records: DynamoDB writes, Lambda (requests and GB-seconds), SQS.
     pub dynamodb_per_million: f64,
+    /// Lambda's share of the total, per million records.
     pub lambda_per_million: f64,
+    /// SQS's share (the queue from EventBridge only), per million records.
     pub sqs_per_million: f64,
+    /// The three together, per million records.
     pub total_per_million: f64,
     /// USD a month at the pace the records came in over the period read.
     pub month: f64,
@@ -241,13 +256,18 @@ pub fn trail_costs(
 /// dashboard and the trail queue's idle polling.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Fixed {
+    /// The alert topic's customer managed KMS key, a month.
     pub alert_key: f64,
+    /// How many alarms the stack creates.
     pub alarms: u64,
+    /// Their price, a month.
     pub alarms_usd: f64,
+    /// The CloudWatch dashboard, a month.
     pub dashboard: f64,
     /// Lambda's pollers' long polls of an idle trail queue (an estimate: 5 pollers, a 20 s
     /// receive each; within SQS's free million a month).
     pub queue_polling: f64,
+    /// Everything above, a month.
     pub total: f64,
 }
 
@@ -307,9 +327,11 @@ pub struct Estate {
     pub email_subscriptions: u64,
     /// A customer managed key encrypts the tables.
     pub table_key: bool,
-    /// The collector's and the evaluator's memory (MB), as the template sets them.
+    /// The collector's memory (MB), as the template sets it.
     pub collector_memory_mb: u64,
+    /// The evaluator's memory (MB).
     pub evaluator_memory_mb: u64,
+    /// The trail function's memory (MB).
     pub trail_memory_mb: u64,
     /// The evaluator's stream batch size (the template's `BatchSize`).
     pub evaluator_batch: u64,
@@ -337,16 +359,27 @@ impl Default for Estate {
 /// One month at one poll rate, in USD.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Month {
+    /// Seconds between polls.
     pub poll_seconds: f64,
+    /// Polls a month.
     pub polls: f64,
+    /// Metrics requested from GetMetricData a month (the billed unit).
     pub metrics_requested: f64,
+    /// GetMetricData calls a month (at most 500 metrics each).
     pub get_metric_data_calls: f64,
+    /// CloudWatch, in USD.
     pub cloudwatch: f64,
+    /// Lambda, in USD.
     pub lambda: f64,
+    /// DynamoDB, in USD.
     pub dynamodb: f64,
+    /// SNS, in USD.
     pub sns: f64,
+    /// KMS, in USD.
     pub kms: f64,
+    /// Derived metrics (custom metrics), in USD.
     pub derived_metrics: f64,
+    /// All of the above, in USD.
     pub total: f64,
     /// `total` over the active app clients (None without any).
     pub per_app_client: Option<f64>,

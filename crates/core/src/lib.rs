@@ -15,6 +15,8 @@
 //! | `emf` | derived metrics in CloudWatch embedded metric format |
 //! | `cost` | the monthly cost of an estate, from its poll log and list prices |
 
+#![warn(missing_docs)]
+
 pub mod alerting;
 pub mod backoff;
 pub mod config;

@@ -32,12 +32,16 @@ pub struct Progress(Arc<Counters>);
 /// The counters at one moment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Snapshot {
+    /// Users listed by the sweeps.
     pub users_swept: u64,
+    /// Identities listed by the sweeps.
     pub identities_sampled: u64,
+    /// Trail records read.
     pub records_read: u64,
 }
 
 impl Progress {
+    /// Counts `n` more of `what`.
     pub fn add(&self, what: Counted, n: u64) {
         let counter = match what {
             Counted::UsersSwept => &self.0.users_swept,
@@ -47,6 +51,7 @@ impl Progress {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// The counters now.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             users_swept: self.0.users_swept.load(Ordering::Relaxed),

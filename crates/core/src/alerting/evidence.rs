@@ -23,33 +23,46 @@ pub const TOP: usize = 5;
 /// One named count (an address, an error code).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Top {
+    /// The address or error code.
     pub name: String,
+    /// How many failures it had.
     pub count: u64,
 }
 
 /// A detection raised for the pool in the period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenDetection {
+    /// The detection's kind (`brute_force`, ...).
     pub detection: String,
+    /// Its title, as its alert's subject says it.
     pub title: String,
+    /// The start of its window.
     pub window: DateTime<Utc>,
+    /// Its alert's id.
     pub alert_id: String,
 }
 
 /// What the trail saw of a pool (and app client) in the period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
+    /// The start of the period.
     pub from: DateTime<Utc>,
+    /// Its end.
     pub to: DateTime<Utc>,
     /// The app client the alert is on, when it is on one: its own requests and failures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// Requests in the period (the client's, when on a client).
     pub requests: u64,
+    /// Failed requests in the period (the client's, when on a client).
     pub failures: u64,
+    /// The addresses with the most failures, most first.
     pub failing_ips: Vec<Top>,
+    /// The error codes answered most, most first.
     pub error_codes: Vec<Top>,
     /// About how many distinct users failed in the pool (never more than its failures).
     pub distinct_users_failing: usize,
+    /// The detections raised for the pool in the period.
     pub detections: Vec<OpenDetection>,
 }
 
@@ -61,11 +74,14 @@ pub enum TrailEvidence {
     NotWired,
     /// No CloudTrail record of the pool ever reached the trail function.
     NoRecords {
+        /// The pool.
         pool: String,
     },
+    /// What the trail saw.
     Seen(Evidence),
     /// The trail table could not be read; the alert goes out without its evidence.
     Unavailable {
+        /// Why it could not be read.
         reason: String,
     },
 }

@@ -22,7 +22,9 @@ pub struct Message {
     pub subject: String,
     /// The `Message` with `MessageStructure = json`: one entry per protocol.
     pub body: String,
+    /// The plain text, for email and SMS.
     pub text: String,
+    /// The alert as JSON, for HTTPS, SQS and Lambda subscribers.
     pub json: String,
     /// Message attributes (String type), every value non-empty.
     pub attributes: BTreeMap<String, String>,

@@ -19,23 +19,32 @@ pub const DEFAULT_PROFILE: &str = "default";
 /// The profile set shipped with cognito-watch, loaded into DynamoDB on first run.
 pub const SHIPPED_PROFILES: &str = include_str!("../../../../profiles/default.toml");
 
+/// How a value is compared with a threshold (as CloudWatch alarms and the spec's thresholds
+/// compare).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Comparator {
+    /// Greater than (`>`).
     #[serde(rename = ">")]
     Gt,
+    /// Greater than or equal (`>=`).
     #[serde(rename = ">=")]
     Ge,
+    /// Less than (`<`).
     #[serde(rename = "<")]
     Lt,
+    /// Less than or equal (`<=`).
     #[serde(rename = "<=")]
     Le,
+    /// Equal (`=`).
     #[serde(rename = "=")]
     Eq,
+    /// Not equal (`!=`).
     #[serde(rename = "!=")]
     Ne,
 }
 
 impl Comparator {
+    /// Every comparator, in the order the CLI lists them.
     pub const ALL: [Comparator; 6] = [
         Comparator::Gt,
         Comparator::Ge,
@@ -45,6 +54,7 @@ impl Comparator {
         Comparator::Ne,
     ];
 
+    /// The comparator as written in profiles: `>`, `>=`, `<`, `<=`, `=`, `!=`.
     pub fn symbol(self) -> &'static str {
         match self {
             Comparator::Gt => ">",
@@ -56,6 +66,7 @@ impl Comparator {
         }
     }
 
+    /// Reads a comparator as written in profiles.
     pub fn parse(s: &str) -> Option<Comparator> {
         Comparator::ALL.into_iter().find(|c| c.symbol() == s)
     }
@@ -104,6 +115,7 @@ pub enum MissingData {
 }
 
 impl MissingData {
+    /// The choice as written in profiles: `notBreaching`, `breaching`, `ignore`.
     pub fn as_str(self) -> &'static str {
         match self {
             MissingData::NotBreaching => "notBreaching",
@@ -112,6 +124,7 @@ impl MissingData {
         }
     }
 
+    /// Reads the choice as written in profiles.
     pub fn parse(s: &str) -> Option<MissingData> {
         [
             MissingData::NotBreaching,
@@ -144,8 +157,11 @@ impl fmt::Display for MissingData {
 pub struct Threshold {
     /// A catalogue metric id of the profile's monitor type.
     pub metric: String,
+    /// How the metric's value is compared with `value`.
     pub comparator: Comparator,
+    /// The threshold's value, in the metric's unit.
     pub value: f64,
+    /// How bad a breach is: trouble or critical.
     pub severity: Severity,
     /// Breach only after this many consecutive polls breach (at least 1).
     #[serde(default = "one")]
@@ -172,8 +188,11 @@ impl Threshold {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
+    /// The profile's name, unique per monitor type.
     pub name: String,
+    /// The monitor type it is for.
     pub kind: MonitorKind,
+    /// What it is for, in a person's words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// "Notify for Any Child Monitor Status Changes" (user pool profiles only).
@@ -193,11 +212,13 @@ pub struct Profile {
     /// How its thresholds judge a poll with no data, unless a threshold says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing_data: Option<MissingData>,
+    /// Its thresholds (`[[profile.threshold]]` in TOML).
     #[serde(default, rename = "threshold")]
     pub thresholds: Vec<Threshold>,
 }
 
 impl Profile {
+    /// A profile with no thresholds and the defaults otherwise.
     pub fn empty(kind: MonitorKind, name: &str) -> Profile {
         Profile {
             name: name.to_string(),
@@ -317,6 +338,7 @@ pub struct Assignment {
     /// A tag, `key=value`. A user pool's tags also select its children.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
+    /// The profile it assigns.
     pub profile: String,
 }
 
@@ -334,21 +356,31 @@ impl Assignment {
     }
 }
 
+/// Why a profile file or a change to it is refused.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ProfileError {
+    /// A threshold names a metric the monitor type does not have.
     #[error("profile {profile:?}: {metric:?} is not a {} metric; known: {known}", kind.label())]
     UnknownMetric {
+        /// The profile's name.
         profile: String,
+        /// Its monitor type.
         kind: MonitorKind,
+        /// The unknown metric.
         metric: String,
+        /// The type's metrics, listed.
         known: String,
     },
+    /// Anything else that does not hold, said in a sentence.
     #[error("{0}")]
     Invalid(String),
+    /// The file is not TOML of the profile file's shape.
     #[error("cannot read the profile file: {0}")]
     Parse(#[source] toml::de::Error),
+    /// The profiles could not be written as TOML.
     #[error("cannot write the profile file: {0}")]
     Write(#[source] toml::ser::Error),
+    /// A detection threshold is out of its range.
     #[error(transparent)]
     Detections(#[from] InvalidThreshold),
 }
@@ -357,8 +389,10 @@ pub enum ProfileError {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileSet {
+    /// The threshold profiles (`[[profile]]` in TOML).
     #[serde(default, rename = "profile")]
     pub profiles: Vec<Profile>,
+    /// What each is assigned to (`[[assignment]]` in TOML).
     #[serde(default, rename = "assignment")]
     pub assignments: Vec<Assignment>,
     /// The trail function's security detection thresholds (per 5-minute window).
@@ -374,6 +408,7 @@ impl ProfileSet {
         Ok(set)
     }
 
+    /// The set as a profile file (TOML).
     pub fn to_toml(&self) -> Result<String, ProfileError> {
         toml::to_string_pretty(self).map_err(ProfileError::Write)
     }
@@ -383,6 +418,8 @@ impl ProfileSet {
         ProfileSet::from_toml(SHIPPED_PROFILES)
     }
 
+    /// Checks names are unique, parents exist without cycles, detections are in range and
+    /// assignments select something.
     pub fn validate(&self) -> Result<(), ProfileError> {
         let mut seen = std::collections::BTreeSet::new();
         for p in &self.profiles {
@@ -411,6 +448,7 @@ impl ProfileSet {
         Ok(())
     }
 
+    /// The profile of `kind` named `name`.
     pub fn get(&self, kind: MonitorKind, name: &str) -> Option<&Profile> {
         self.profiles
             .iter()

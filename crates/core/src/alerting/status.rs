@@ -24,13 +24,18 @@ use crate::text::{clean, clean_masked};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    /// Every threshold holds and the poll read the monitor.
     Up,
+    /// A threshold of severity trouble is breached, or a child is not up.
     Trouble,
+    /// A threshold of severity critical is breached.
     Critical,
+    /// The resource is deleted, or its polls keep failing.
     Down,
 }
 
 impl Status {
+    /// The status as stored and in message attributes: `up`, `trouble`, `critical`, `down`.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Up => "up",
@@ -40,6 +45,7 @@ impl Status {
         }
     }
 
+    /// The status as people read it: `Up`, `Trouble`, `Critical`, `Down`.
     pub fn title(self) -> &'static str {
         match self {
             Status::Up => "Up",
@@ -71,11 +77,17 @@ impl fmt::Display for Status {
 pub enum Reason {
     /// A metric breaches a threshold.
     Breach {
+        /// The metric's catalogue id.
         metric: String,
+        /// The metric's label, as the spec names it.
         label: String,
+        /// The value read.
         value: f64,
+        /// How the value is compared with the threshold.
         comparator: Comparator,
+        /// The threshold's value.
         threshold: f64,
+        /// The threshold's severity.
         severity: Severity,
         /// Consecutive polls breaching so far.
         polls: u32,
@@ -83,26 +95,49 @@ pub enum Reason {
     /// A metric had no data, which its threshold treats as a breach (`missing_data =
     /// "breaching"`).
     NoData {
+        /// The metric's catalogue id.
         metric: String,
+        /// The metric's label, as the spec names it.
         label: String,
+        /// How a value would be compared with the threshold.
         comparator: Comparator,
+        /// The threshold's value.
         threshold: f64,
+        /// The threshold's severity.
         severity: Severity,
+        /// Consecutive polls without data so far.
         polls: u32,
     },
     /// The monitor's poll keeps failing.
-    PollFailing { failed_polls: u32, error: String },
+    PollFailing {
+        /// Consecutive polls that failed.
+        failed_polls: u32,
+        /// The latest failure.
+        error: String,
+    },
     /// The resource no longer exists.
-    Deleted { since: DateTime<Utc> },
+    /// The resource is gone since `since`.
+    Deleted {
+        /// When it was found gone.
+        since: DateTime<Utc>,
+    },
     /// A child's status, propagated to its user pool.
     Child {
+        /// The child's monitor id.
         monitor_id: String,
+        /// The child's kind.
         kind: MonitorKind,
+        /// The child's name.
         name: String,
+        /// The child's status.
         status: Status,
     },
     /// More children are not up than are listed.
-    MoreChildren { count: usize },
+    /// `count` more children are not up.
+    MoreChildren {
+        /// How many more.
+        count: usize,
+    },
 }
 
 impl Reason {
@@ -170,17 +205,21 @@ impl fmt::Display for Reason {
 /// The evaluator's record of one monitor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MonitorStatus {
+    /// The monitor's id.
     pub monitor_id: String,
+    /// The monitor's kind.
     pub kind: MonitorKind,
     /// The status alerts and outages follow (for a user pool with propagation on, the worst
     /// of its own and its children's).
     pub status: Status,
     /// The status from the monitor's own metrics and poll.
     pub own_status: Status,
+    /// Why it is not up (none when up).
     #[serde(default)]
     pub reasons: Vec<Reason>,
     /// When `status` began.
     pub since: DateTime<Utc>,
+    /// When it was last evaluated.
     pub evaluated_at: DateTime<Utc>,
     /// The collector poll (`poll.at`) this evaluation saw; a poll is counted once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -193,12 +232,15 @@ pub struct MonitorStatus {
     /// Consecutive breaching polls per threshold key.
     #[serde(default)]
     pub streaks: BTreeMap<String, u32>,
+    /// Consecutive polls that could not read the monitor.
     #[serde(default)]
     pub failed_polls: u32,
     /// How many transitions this monitor has had; numbers its alerts.
     #[serde(default)]
     pub transitions: u64,
+    /// The threshold profile it was judged by.
     pub profile: String,
+    /// When its open outage started, if one is open.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outage_started_at: Option<DateTime<Utc>>,
 }
@@ -216,6 +258,7 @@ impl MonitorStatus {
         strip(self) == strip(other)
     }
 
+    /// The reasons from the monitor itself, not from its children.
     pub fn own_reasons(&self) -> impl Iterator<Item = &Reason> {
         self.reasons.iter().filter(|r| !r.is_child())
     }
@@ -224,20 +267,29 @@ impl MonitorStatus {
 /// An outage: a monitor away from up.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Outage {
+    /// The monitor's id.
     pub monitor_id: String,
+    /// The monitor's kind.
     pub kind: MonitorKind,
+    /// The monitor's name.
     pub name: String,
+    /// The monitor's account.
     pub account: String,
+    /// The monitor's region.
     pub region: String,
+    /// The user pool it belongs to, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
+    /// When it left up.
     pub started_at: DateTime<Utc>,
+    /// When it came back up; none while open.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_at: Option<DateTime<Utc>>,
     /// The worst status during the outage.
     pub status: Status,
     /// Why it started.
     pub reason: String,
+    /// A comment an operator added (`cognito-watch outage comment`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }
@@ -255,10 +307,12 @@ impl Outage {
         d.iter().take(4).map(|b| format!("{b:02x}")).collect()
     }
 
+    /// How long it lasted, or has lasted by `now` while open.
     pub fn duration(&self, now: DateTime<Utc>) -> chrono::Duration {
         self.ended_at.unwrap_or(now) - self.started_at
     }
 
+    /// Whether it is still open.
     pub fn is_open(&self) -> bool {
         self.ended_at.is_none()
     }
@@ -278,6 +332,7 @@ pub fn status_at(outages: &[Outage], at: DateTime<Utc>) -> Status {
         .map_or(Status::Up, |o| o.status)
 }
 
+/// An outage's id: `<monitor id>@<start, RFC 3339>`.
 pub fn outage_id(monitor_id: &str, started_at: DateTime<Utc>) -> String {
     format!("{monitor_id}@{}", started_at.format("%Y-%m-%dT%H:%M:%SZ"))
 }
@@ -294,16 +349,24 @@ pub fn parse_outage_id(id: &str) -> Option<(String, DateTime<Utc>)> {
 /// A change to an outage record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OutageWrite {
+    /// A new outage.
     Open(Outage),
     /// The status got worse during the outage.
     Worsen {
+        /// The monitor's id.
         monitor_id: String,
+        /// When the outage started.
         started_at: DateTime<Utc>,
+        /// The worse status.
         status: Status,
     },
+    /// The monitor came back up.
     Close {
+        /// The monitor's id.
         monitor_id: String,
+        /// When the outage started.
         started_at: DateTime<Utc>,
+        /// When it ended.
         ended_at: DateTime<Utc>,
     },
 }
@@ -311,9 +374,13 @@ pub enum OutageWrite {
 /// The user pool's change reported inside a child's alert.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PoolChange {
+    /// The pool's monitor id.
     pub monitor_id: String,
+    /// The pool's name.
     pub name: String,
+    /// The pool's status before the change.
     pub from: Status,
+    /// The pool's status after it.
     pub to: Status,
 }
 
@@ -323,18 +390,28 @@ pub struct PoolChange {
 pub struct Alert {
     /// `<public monitor id>#<transition number>`: the same transition always has the same id.
     pub alert_id: String,
+    /// The monitor's public id (a user's is by `sub`).
     pub monitor_id: String,
+    /// The monitor's kind.
     pub kind: MonitorKind,
+    /// The monitor's public name (a user's is its `sub`).
     pub name: String,
+    /// The monitor's account.
     pub account: String,
+    /// The monitor's region.
     pub region: String,
+    /// The user pool it belongs to, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
+    /// The status it left.
     pub from: Status,
+    /// The status it entered.
     pub to: Status,
+    /// When the change was judged.
     pub at: DateTime<Utc>,
     /// When the previous status began.
     pub previous_since: DateTime<Utc>,
+    /// Why, in the new status (none on recovery).
     pub reasons: Vec<Reason>,
     /// For a child of a user pool whose profile propagates: the pool's status around this
     /// change (`from == to` when the pool did not move).
@@ -343,30 +420,37 @@ pub struct Alert {
     /// On recovery: the outage that ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outage_started_at: Option<DateTime<Utc>>,
+    /// The threshold profile it was judged by.
     pub profile: String,
 }
 
 /// What the evaluator writes for one monitor; written together.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonitorChange {
+    /// The new status.
     pub status: MonitorStatus,
     /// Whether the status item must be written (false: only evaluation times moved).
     pub write_status: bool,
+    /// The outage record to open, worsen or close.
     pub outage: Option<OutageWrite>,
+    /// The alert to publish, if the change is one to notify.
     pub alert: Option<Alert>,
 }
 
 /// The evaluation of one root (a user pool with its children, or an identity pool).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Evaluation {
+    /// One change per monitor of the root.
     pub changes: Vec<MonitorChange>,
 }
 
 impl Evaluation {
+    /// The alerts the evaluation publishes.
     pub fn alerts(&self) -> impl Iterator<Item = &Alert> {
         self.changes.iter().filter_map(|c| c.alert.as_ref())
     }
 
+    /// How many changes open, worsen or close an outage, or alert.
     pub fn transitions(&self) -> usize {
         self.changes
             .iter()

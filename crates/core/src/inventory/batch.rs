@@ -27,6 +27,7 @@ pub enum Next<T> {
 }
 
 impl<T> WriteQueue<T> {
+    /// A queue of `items`, giving up after `max_retries` rounds that leave some unwritten.
     pub fn new(items: impl IntoIterator<Item = T>, max_retries: u32) -> Self {
         WriteQueue {
             pending: items.into_iter().collect(),
@@ -35,6 +36,7 @@ impl<T> WriteQueue<T> {
         }
     }
 
+    /// The next batch to write, a pause before a retry, or the end.
     pub fn next_batch(&mut self) -> Next<T> {
         if self.pending.is_empty() {
             return Next::Done;

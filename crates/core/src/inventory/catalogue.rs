@@ -10,13 +10,18 @@ use crate::inventory::monitor::MonitorKind;
 /// A CloudWatch metric family of `AWS/Cognito`: a `<Family>Successes` and a `<Family>Throttles`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum MetricFamily {
+    /// `SignUpSuccesses` / `SignUpThrottles`.
     SignUp,
+    /// `SignInSuccesses` / `SignInThrottles`.
     SignIn,
+    /// `TokenRefreshSuccesses` / `TokenRefreshThrottles`.
     TokenRefresh,
+    /// `FederationSuccesses` / `FederationThrottles`.
     Federation,
 }
 
 impl MetricFamily {
+    /// Every family, in the spec's order.
     pub const ALL: [MetricFamily; 4] = [
         MetricFamily::SignUp,
         MetricFamily::SignIn,
@@ -34,6 +39,7 @@ impl MetricFamily {
         }
     }
 
+    /// The family's `<Family>Successes` metric name.
     pub fn successes_metric(self) -> &'static str {
         match self {
             MetricFamily::SignUp => "SignUpSuccesses",
@@ -43,6 +49,7 @@ impl MetricFamily {
         }
     }
 
+    /// The family's `<Family>Throttles` metric name.
     pub fn throttles_metric(self) -> &'static str {
         match self {
             MetricFamily::SignUp => "SignUpThrottles",
@@ -111,14 +118,20 @@ impl MetricDef {
 /// Threat protection (Plus plan) metrics, dimensions Operation, UserPoolId, RiskLevel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RiskMetric {
+    /// `AccountTakeoverRisk`: sign-ins judged an account takeover risk.
     AccountTakeoverRisk,
+    /// `CompromisedCredentialRisk`: sign-ins with compromised credentials.
     CompromisedCredentialRisk,
+    /// `OverrideBlock`: requests blocked because of the pool's own configuration.
     OverrideBlock,
+    /// `Risk`: requests judged risky.
     Risk,
+    /// `NoRisk`: requests judged without risk.
     NoRisk,
 }
 
 impl RiskMetric {
+    /// Every threat protection metric.
     pub const ALL: [RiskMetric; 5] = [
         RiskMetric::AccountTakeoverRisk,
         RiskMetric::CompromisedCredentialRisk,
@@ -143,14 +156,19 @@ impl RiskMetric {
     }
 }
 
+/// The `RiskLevel` dimension of a threat protection metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RiskLevel {
+    /// `High`.
     High,
+    /// `Medium`.
     Medium,
+    /// `Low`.
     Low,
 }
 
 impl RiskLevel {
+    /// Reads the dimension's value.
     pub fn parse(s: &str) -> Option<RiskLevel> {
         match s {
             "High" => Some(RiskLevel::High),
@@ -164,7 +182,9 @@ impl RiskLevel {
 /// The unit of a catalogue metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
+    /// A count.
     Count,
+    /// A percentage.
     Percent,
 }
 
@@ -177,7 +197,9 @@ pub struct MetricDef {
     pub label: &'static str,
     /// The statistic the spec names.
     pub statistic: &'static str,
+    /// Its unit.
     pub unit: Unit,
+    /// Where its value comes from.
     pub source: Source,
 }
 

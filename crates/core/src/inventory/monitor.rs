@@ -11,14 +11,20 @@ use crate::inventory::window::Window;
 /// The spec's five monitor types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum MonitorKind {
+    /// A Cognito user pool.
     UserPool,
+    /// An app client of a user pool.
     AppClient,
+    /// A federated identity provider (SAML, OIDC, social) of a user pool.
     IdentityProvider,
+    /// A user of a user pool (kept up to the configured cap per pool).
     User,
+    /// A Cognito identity pool.
     IdentityPool,
 }
 
 impl MonitorKind {
+    /// Every kind, in the order the status tree shows them.
     pub const ALL: [MonitorKind; 5] = [
         MonitorKind::UserPool,
         MonitorKind::AppClient,
@@ -65,14 +71,41 @@ impl MonitorKind {
 /// `identitypool/<identity pool id>`; child ids may contain `/`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum MonitorId {
-    UserPool { pool: String },
-    AppClient { pool: String, client_id: String },
-    IdentityProvider { pool: String, provider_name: String },
-    User { pool: String, username: String },
-    IdentityPool { id: String },
+    /// `userpool/<pool id>`.
+    UserPool {
+        /// The user pool id.
+        pool: String,
+    },
+    /// `appclient/<pool id>/<client id>`.
+    AppClient {
+        /// The user pool id.
+        pool: String,
+        /// The app client id.
+        client_id: String,
+    },
+    /// `idp/<pool id>/<provider name>`.
+    IdentityProvider {
+        /// The user pool id.
+        pool: String,
+        /// The provider's name.
+        provider_name: String,
+    },
+    /// `user/<pool id>/<username>`.
+    User {
+        /// The user pool id.
+        pool: String,
+        /// The user's username.
+        username: String,
+    },
+    /// `identitypool/<identity pool id>`.
+    IdentityPool {
+        /// The identity pool id.
+        id: String,
+    },
 }
 
 impl MonitorId {
+    /// The kind of resource this id names.
     pub fn kind(&self) -> MonitorKind {
         match self {
             MonitorId::UserPool { .. } => MonitorKind::UserPool,
@@ -104,6 +137,7 @@ impl MonitorId {
         }
     }
 
+    /// Reads the string form back (`userpool/<pool id>`, `appclient/<pool id>/<client id>`, ...).
     pub fn parse(s: &str) -> Result<MonitorId, InvalidMonitorId> {
         let bad = || InvalidMonitorId(s.to_string());
         let (prefix, rest) = s.split_once('/').ok_or_else(bad)?;
@@ -160,6 +194,7 @@ impl std::fmt::Display for MonitorId {
     }
 }
 
+/// A monitor id that is not of the string form; holds the text.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error("not a monitor id: {0:?} (expected e.g. userpool/<pool id>, appclient/<pool id>/<client id>, idp/<pool id>/<name>, user/<pool id>/<username>, identitypool/<id>)")]
 pub struct InvalidMonitorId(pub String);
@@ -178,25 +213,37 @@ pub enum PollOutcome {
 /// What the latest poll did to a monitor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PollState {
+    /// Whether the poll read the monitor, could not (stale), or found it gone.
     pub outcome: PollOutcome,
+    /// Why the poll was stale or the resource deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// When the poll ran.
     pub at: DateTime<Utc>,
 }
 
 /// One monitor as stored: identity, configuration, latest values, poll outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Monitor {
+    /// The id's string form (`userpool/us-east-1_abc`, `appclient/us-east-1_abc/<client id>`, ...).
     pub monitor_id: String,
+    /// What kind of resource it is.
     pub kind: MonitorKind,
+    /// The resource's name in Cognito (a user's username; a client's ClientName).
     pub name: String,
+    /// The AWS account the resource is in.
     pub account: String,
+    /// The region the resource is in.
     pub region: String,
+    /// The monitor it sits under in the tree (a child's user pool); none for pools.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<String>,
+    /// The user pool it belongs to; none for identity pools.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
+    /// The configuration read from Cognito, by kind.
     pub details: MonitorDetails,
+    /// The resource's tags (user and identity pools).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
     /// Latest values by catalogue id. A metric absent here had no data in `metrics_window`.
@@ -206,9 +253,13 @@ pub struct Monitor {
     /// the next poll of this monitor starts at its end.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics_window: Option<Window>,
+    /// What the latest poll did.
     pub poll: PollState,
+    /// When an inventory first listed the resource.
     pub first_seen: DateTime<Utc>,
+    /// When an inventory last listed it.
     pub last_seen: DateTime<Utc>,
+    /// When it was found deleted; it is kept, marked, not dropped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<DateTime<Utc>>,
     /// Why the latest inventory of this resource failed. It keeps the monitor stale, poll after
@@ -218,10 +269,12 @@ pub struct Monitor {
 }
 
 impl Monitor {
+    /// The parsed [`MonitorId`].
     pub fn id(&self) -> Result<MonitorId, InvalidMonitorId> {
         MonitorId::parse(&self.monitor_id)
     }
 
+    /// Whether the resource was found deleted.
     pub fn is_deleted(&self) -> bool {
         self.poll.outcome == PollOutcome::Deleted
     }
@@ -354,36 +407,54 @@ impl Monitor {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum MonitorDetails {
+    /// DescribeUserPool's answer.
     UserPool(UserPoolDetails),
+    /// DescribeUserPoolClient's answer.
     AppClient(AppClientDetails),
+    /// DescribeIdentityProvider's answer.
     IdentityProvider(IdentityProviderDetails),
+    /// ListUsers' entry.
     User(UserDetails),
+    /// DescribeIdentityPool's and GetIdentityPoolRoles' answers.
     IdentityPool(IdentityPoolDetails),
 }
 
+/// A user pool's configuration, from DescribeUserPool.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserPoolDetails {
+    /// The pool's ARN.
     pub arn: String,
+    /// `EstimatedNumberOfUsers`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimated_number_of_users: Option<i64>,
+    /// `MfaConfiguration`: OFF, ON or OPTIONAL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mfa_configuration: Option<String>,
+    /// `Status`, where Cognito still reports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// The Cognito prefix domain of the hosted UI / managed login.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// The custom domain of the hosted UI / managed login.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_domain: Option<String>,
+    /// `DeletionProtection`: ACTIVE or INACTIVE.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion_protection: Option<String>,
+    /// `UserPoolTier`: LITE, ESSENTIALS or PLUS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_pool_tier: Option<String>,
+    /// `CreationDate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_date: Option<DateTime<Utc>>,
+    /// `LastModifiedDate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified_date: Option<DateTime<Utc>>,
+    /// App clients listed at the latest inventory.
     #[serde(default)]
     pub app_clients: u32,
+    /// Identity providers listed at the latest inventory.
     #[serde(default)]
     pub identity_providers: u32,
     /// The latest complete user sweep (ListUsers), if one has finished.
@@ -394,19 +465,26 @@ pub struct UserPoolDetails {
 /// Counts from a complete ListUsers sweep of a pool.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserCensus {
+    /// Users listed.
     pub listed: u64,
+    /// Users listed as enabled.
     pub enabled: u64,
+    /// Users listed as disabled.
     pub disabled: u64,
     /// By UserStatus (CONFIRMED, UNCONFIRMED, FORCE_CHANGE_PASSWORD, ...).
     pub by_status: BTreeMap<String, u64>,
     /// User monitors kept (at most the configured cap).
     pub monitored: u64,
+    /// When the sweep finished.
     pub completed_at: DateTime<Utc>,
 }
 
+/// An app client's configuration, from DescribeUserPoolClient.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AppClientDetails {
+    /// `ClientId`.
     pub client_id: String,
+    /// The user pool it belongs to.
     pub user_pool_id: String,
     /// The Permissions tab: attributes the client can read.
     #[serde(default)]
@@ -414,33 +492,46 @@ pub struct AppClientDetails {
     /// The Permissions tab: attributes the client can write.
     #[serde(default)]
     pub write_attributes: Vec<String>,
+    /// `ExplicitAuthFlows` (ALLOW_USER_SRP_AUTH, ALLOW_USER_PASSWORD_AUTH, ...).
     #[serde(default)]
     pub explicit_auth_flows: Vec<String>,
+    /// `AllowedOAuthFlows`: code, implicit, client_credentials.
     #[serde(default)]
     pub allowed_oauth_flows: Vec<String>,
+    /// `AllowedOAuthScopes`.
     #[serde(default)]
     pub allowed_oauth_scopes: Vec<String>,
+    /// `AllowedOAuthFlowsUserPoolClient`: OAuth is on for the client.
     #[serde(default)]
     pub allowed_oauth_flows_user_pool_client: bool,
+    /// `SupportedIdentityProviders`: COGNITO and the federated providers the client signs in with.
     #[serde(default)]
     pub supported_identity_providers: Vec<String>,
+    /// `CallbackURLs`: where the hosted UI / managed login may redirect after sign-in.
     #[serde(default)]
     pub callback_urls: Vec<String>,
+    /// `PreventUserExistenceErrors`: ENABLED or LEGACY.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prevent_user_existence_errors: Option<String>,
     /// Whether the client has a secret. The secret itself is never stored.
     #[serde(default)]
     pub has_secret: bool,
+    /// `AccessTokenValidity`, with its unit (`60 minutes`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_token_validity: Option<String>,
+    /// `IdTokenValidity`, with its unit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token_validity: Option<String>,
+    /// `RefreshTokenValidity`, with its unit (`30 days`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token_validity: Option<String>,
+    /// `EnableTokenRevocation`.
     #[serde(default)]
     pub enable_token_revocation: bool,
+    /// `CreationDate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_date: Option<DateTime<Utc>>,
+    /// `LastModifiedDate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified_date: Option<DateTime<Utc>>,
 }
@@ -454,43 +545,60 @@ impl AppClientDetails {
     }
 }
 
+/// A federated identity provider's configuration, from DescribeIdentityProvider.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IdentityProviderDetails {
+    /// `ProviderName`.
     pub provider_name: String,
+    /// `ProviderType`: SAML, OIDC, Google, Facebook, LoginWithAmazon, SignInWithApple.
     pub provider_type: String,
+    /// The user pool it belongs to.
     pub user_pool_id: String,
     /// The Attribute Mapping tab: user pool attribute -> identity provider attribute.
     #[serde(default)]
     pub attribute_mapping: BTreeMap<String, String>,
+    /// `IdpIdentifiers`.
     #[serde(default)]
     pub idp_identifiers: Vec<String>,
+    /// `CreationDate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_date: Option<DateTime<Utc>>,
+    /// `LastModifiedDate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified_date: Option<DateTime<Utc>>,
 }
 
+/// One attribute of a user, as ListUsers returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserAttribute {
+    /// The attribute's name (`email`, `custom:tier`, ...).
     pub name: String,
+    /// Its value.
     pub value: String,
     /// For email and phone_number: the matching `*_verified` attribute.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified: Option<bool>,
 }
 
+/// A user, as ListUsers returns it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserDetails {
+    /// `Username`.
     pub username: String,
+    /// The user pool it belongs to.
     pub user_pool_id: String,
+    /// `UserStatus`: CONFIRMED, UNCONFIRMED, FORCE_CHANGE_PASSWORD, ...
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_status: Option<String>,
+    /// `Enabled`.
     pub enabled: bool,
     /// The User Attributes tab.
     #[serde(default)]
     pub attributes: Vec<UserAttribute>,
+    /// `UserCreateDate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_date: Option<DateTime<Utc>>,
+    /// `UserLastModifiedDate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified_date: Option<DateTime<Utc>>,
     /// The user sweep that last saw this user.
@@ -522,23 +630,33 @@ impl UserDetails {
     }
 }
 
+/// An identity pool's configuration, from DescribeIdentityPool and GetIdentityPoolRoles.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IdentityPoolDetails {
+    /// `IdentityPoolId`.
     pub identity_pool_id: String,
+    /// The identity pool's ARN.
     #[serde(default)]
     pub arn: String,
+    /// `AllowUnauthenticatedIdentities`: guests get credentials.
     #[serde(default)]
     pub allow_unauthenticated_identities: bool,
+    /// `AllowClassicFlow`: the basic (classic) authentication flow is on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_classic_flow: Option<bool>,
+    /// `SupportedLoginProviders`: social provider → app id.
     #[serde(default)]
     pub supported_login_providers: BTreeMap<String, String>,
+    /// `CognitoIdentityProviders`: the user pools and clients it trusts.
     #[serde(default)]
     pub cognito_identity_providers: Vec<CognitoProvider>,
+    /// `OpenIdConnectProviderARNs`.
     #[serde(default)]
     pub open_id_connect_provider_arns: Vec<String>,
+    /// `SamlProviderARNs`.
     #[serde(default)]
     pub saml_provider_arns: Vec<String>,
+    /// `DeveloperProviderName`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub developer_provider_name: Option<String>,
     /// GetIdentityPoolRoles: role kind (authenticated/unauthenticated) -> role ARN.
@@ -563,10 +681,14 @@ impl IdentityPoolDetails {
     }
 }
 
+/// A user pool and app client an identity pool trusts.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CognitoProvider {
+    /// `ProviderName`: the user pool's issuer (`cognito-idp.<region>.amazonaws.com/<pool id>`).
     pub provider_name: String,
+    /// `ClientId`.
     pub client_id: String,
+    /// `ServerSideTokenCheck`.
     #[serde(default)]
     pub server_side_token_check: bool,
 }
@@ -574,11 +696,14 @@ pub struct CognitoProvider {
 /// One identity as the spec's Identities tab shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IdentitySample {
+    /// `IdentityId`.
     pub identity_id: String,
     /// Login providers of the identity; empty for an unauthenticated identity.
     pub logins: Vec<String>,
+    /// `CreationDate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_date: Option<DateTime<Utc>>,
+    /// `LastModifiedDate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified_date: Option<DateTime<Utc>>,
 }
@@ -586,17 +711,23 @@ pub struct IdentitySample {
 /// Counts from a complete ListIdentities sweep of an identity pool.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IdentityCensus {
+    /// Identities listed.
     pub total: u64,
+    /// Identities with at least one login.
     pub authenticated: u64,
+    /// Identities with no login (guests).
     pub unauthenticated: u64,
     /// Identities per login provider.
     pub per_provider: BTreeMap<String, u64>,
     /// The first identities listed, for the Identities tab.
     pub sample: Vec<IdentitySample>,
+    /// The earliest `CreationDate` seen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oldest_creation_date: Option<DateTime<Utc>>,
+    /// The latest `LastModifiedDate` seen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest_modified_date: Option<DateTime<Utc>>,
+    /// When the sweep finished.
     pub completed_at: DateTime<Utc>,
 }
 

@@ -19,6 +19,7 @@ pub enum ApiCategory {
 }
 
 impl ApiCategory {
+    /// Every category.
     pub const ALL: [ApiCategory; 6] = [
         ApiCategory::UserList,
         ApiCategory::UserPoolRead,
@@ -79,6 +80,7 @@ impl ApiCategory {
         })
     }
 
+    /// The category's name, as AWS's quota table names it.
     pub fn as_str(self) -> &'static str {
         match self {
             ApiCategory::UserList => "UserList",
@@ -152,6 +154,7 @@ impl<K: std::hash::Hash + Eq + Clone> Pacer<K> {
 pub struct EstateShape {
     /// (app clients, identity providers) of each user pool.
     pub user_pools: Vec<(u64, u64)>,
+    /// Identity pools.
     pub identity_pools: u64,
 }
 

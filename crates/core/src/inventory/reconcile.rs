@@ -20,11 +20,26 @@ pub enum Described<T, E> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChildAction<T, E> {
     /// Store the child as described now.
-    Upsert { id: MonitorId, found: T },
+    Upsert {
+        /// The child.
+        id: MonitorId,
+        /// What describing it returned.
+        found: T,
+    },
     /// Mark the child deleted, for this reason.
-    Delete { id: MonitorId, reason: String },
+    Delete {
+        /// The child.
+        id: MonitorId,
+        /// Why it is gone.
+        reason: String,
+    },
     /// The child could not be read this time.
-    Failed { id: MonitorId, error: E },
+    Failed {
+        /// The child.
+        id: MonitorId,
+        /// What failed.
+        error: E,
+    },
 }
 
 /// Reconcile a complete listing against the children stored before: a stored child the listing

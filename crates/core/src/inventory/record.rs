@@ -12,19 +12,27 @@ use crate::inventory::window::Window;
 /// One row of a monitor's Log Report: what one poll saw.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryRow {
+    /// The monitor's id.
     pub monitor_id: String,
+    /// The monitor's kind.
     pub kind: MonitorKind,
+    /// When the poll ran.
     pub collected_at: DateTime<Utc>,
+    /// The CloudWatch window the values cover (none for monitors read without windows).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<Window>,
+    /// What the poll did.
     pub outcome: PollOutcome,
+    /// Why it was stale, or the resource deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The values read, by catalogue id.
     #[serde(default)]
     pub metrics: BTreeMap<String, f64>,
 }
 
 impl HistoryRow {
+    /// The row of what `m`'s latest poll saw.
     pub fn of(m: &Monitor, collected_at: DateTime<Utc>) -> HistoryRow {
         HistoryRow {
             monitor_id: m.monitor_id.clone(),
@@ -62,24 +70,34 @@ pub fn format_value(v: f64) -> String {
 /// What one collector invocation did in one account and region.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PollLog {
+    /// The account polled.
     pub account: String,
+    /// The region polled.
     pub region: String,
+    /// When the poll started.
     pub started_at: DateTime<Utc>,
+    /// When it finished.
     pub finished_at: DateTime<Utc>,
     /// Tasks run: metrics, inventory, users.
     pub tasks: Vec<String>,
     /// AWS calls by operation (Cognito and CloudWatch).
     pub calls: BTreeMap<String, u64>,
+    /// Monitors read.
     pub monitors_ok: u64,
+    /// Monitors left stale.
     pub monitors_stale: u64,
+    /// Monitors found deleted.
     pub monitors_deleted: u64,
+    /// Monitors new to the inventory.
     pub monitors_new: u64,
+    /// GetMetricData queries made (one metric each).
     pub metric_queries: u64,
     /// State items read (monitors, sweeps, the cursor) and DynamoDB write request units spent
     /// writing this poll (an item under 1 KB is one unit; a transaction's items count twice):
     /// what `cognito-watch cost` prices.
     #[serde(default)]
     pub items_read: u64,
+    /// DynamoDB write request units spent.
     #[serde(default)]
     pub write_units: u64,
     /// Failures that made monitors stale.
@@ -96,10 +114,13 @@ pub struct PollLog {
 /// Per-scope bookkeeping: when the slower cadences last ran.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScopeCursor {
+    /// When the inventory last ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_inventory_at: Option<DateTime<Utc>>,
+    /// When the user and identity sweeps last started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_user_sync_at: Option<DateTime<Utc>>,
+    /// When the scope was last polled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_poll_at: Option<DateTime<Utc>>,
     /// User pools whose last inventory failed somewhere (a describe or a listing): inventoried

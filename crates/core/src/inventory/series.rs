@@ -12,6 +12,7 @@ use crate::inventory::catalogue::{
 use crate::inventory::monitor::{MonitorId, MonitorKind};
 use crate::inventory::window::Window;
 
+/// The CloudWatch namespace Cognito publishes to.
 pub const NAMESPACE: &str = "AWS/Cognito";
 /// GetMetricData takes at most 500 queries per call.
 pub const MAX_QUERIES_PER_CALL: usize = 500;
@@ -19,11 +20,14 @@ pub const MAX_QUERIES_PER_CALL: usize = 500;
 /// One CloudWatch series of `AWS/Cognito`: a metric name and its dimensions.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Series {
+    /// The metric's name (`SignInSuccesses`, ...).
     pub metric_name: String,
+    /// Its dimensions, by name (`UserPool`, `UserPoolClient`, `IdentityProvider`, ...).
     pub dimensions: BTreeMap<String, String>,
 }
 
 impl Series {
+    /// A series of `metric_name` with these dimensions.
     pub fn new(metric_name: &str, dims: &[(&str, &str)]) -> Series {
         Series {
             metric_name: metric_name.to_string(),
@@ -47,11 +51,14 @@ impl Series {
 /// The statistic a query asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Stat {
+    /// The sum of the datapoints' values.
     Sum,
+    /// The number of datapoints.
     SampleCount,
 }
 
 impl Stat {
+    /// The statistic as GetMetricData names it.
     pub fn as_str(self) -> &'static str {
         match self {
             Stat::Sum => "Sum",
@@ -63,20 +70,27 @@ impl Stat {
 /// What a series contributes to its monitor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Feed {
+    /// A family's `<Family>Successes`: its sum and sample count.
     Successes(MetricFamily),
+    /// A family's `<Family>Throttles`.
     Throttles(MetricFamily),
+    /// A threat protection metric, at one risk level or over all.
     Risk(RiskMetric, Option<RiskLevel>),
 }
 
 /// The user pools, their app clients and identity providers the poll knows about.
 #[derive(Debug, Clone, Default)]
 pub struct PoolIndex {
+    /// Each user pool's entry, by pool id.
     pub pools: BTreeMap<String, PoolEntry>,
 }
 
+/// A user pool's children the poll knows about.
 #[derive(Debug, Clone, Default)]
 pub struct PoolEntry {
+    /// Its app client ids.
     pub clients: BTreeSet<String>,
+    /// Its identity provider names.
     pub identity_providers: BTreeSet<String>,
 }
 
@@ -141,17 +155,24 @@ pub fn route(series: &Series, index: &PoolIndex) -> Option<(MonitorId, Feed)> {
 /// time from which it may hold data no earlier poll read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActiveSeries {
+    /// The series.
     pub series: Series,
+    /// Set when the series first appeared in a refreshed listing: read back to this time.
     pub backfill_from: Option<DateTime<Utc>>,
 }
 
 /// One GetMetricData query of the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query {
+    /// The series to read.
     pub series: Series,
+    /// The statistic to read.
     pub stat: Stat,
+    /// The monitor the value goes to.
     pub monitor: MonitorId,
+    /// What the value means to it.
     pub feed: Feed,
+    /// The time it covers.
     pub window: Window,
 }
 
@@ -198,7 +219,9 @@ pub fn plan(
 /// One GetMetricData call: a time slice and the indexes (into the plan) of its queries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {
+    /// The time slice.
     pub window: Window,
+    /// Its queries, as indexes into the plan.
     pub queries: Vec<usize>,
 }
 

@@ -15,8 +15,11 @@ pub struct Sweep<T> {
     /// Where to resume; None before the first page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+    /// When the sweep started.
     pub started_at: DateTime<Utc>,
+    /// Pages read so far.
     pub pages: u64,
+    /// What it has counted so far (the census, when complete).
     pub tally: T,
 }
 

@@ -16,15 +16,19 @@ pub const FIRST_POLL_LOOKBACK: Duration = Duration::minutes(15);
 /// query may span at most 201 periods. Slices keep to 200.
 pub const MAX_PERIODS_PER_SLICE: i64 = 200;
 
+/// A span of CloudWatch time a poll reads: from `start` (included) to `end` (excluded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Window {
+    /// Its start, included.
     pub start: DateTime<Utc>,
+    /// Its end, excluded.
     pub end: DateTime<Utc>,
 }
 
 /// What the next poll of a monitor should read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlannedWindow {
+    /// The window to read.
     pub window: Window,
     /// Time that will never be read because the collector was away too long.
     pub gap: Option<Window>,
@@ -46,6 +50,7 @@ fn floor_minute(t: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 impl Window {
+    /// How long it is.
     pub fn duration(&self) -> Duration {
         self.end - self.start
     }

@@ -14,26 +14,42 @@ use crate::trail::{valid_pool_id, window_of, CloudTrailRecord};
 /// One user activity event (`eventSource` `USER_ACTIVITY`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserActivity {
+    /// When it happened.
     pub at: DateTime<Utc>,
+    /// The user pool it belongs to.
     pub user_pool_id: Option<String>,
+    /// The event's id.
     pub event_id: Option<String>,
+    /// `eventType`: SignIn, SignUp, ForgotPassword, ...
     pub event_type: Option<String>,
+    /// `eventResponse`: Pass, Fail, InProgress.
     pub event_response: Option<String>,
+    /// The user's `sub`.
     pub user_sub: Option<String>,
+    /// The app client id.
     pub client_id: Option<String>,
+    /// The source address.
     pub ip_address: Option<String>,
+    /// Threat protection's risk level: Low, Medium, High.
     pub risk_level: Option<String>,
+    /// Its risk decision: NoRisk, AccountTakeover, Block, ...
     pub risk_decision: Option<String>,
+    /// The password was found among compromised credentials.
     pub compromised_credential_detected: bool,
+    /// The address's city, when the log says.
     pub city: Option<String>,
+    /// The address's country, when the log says.
     pub country: Option<String>,
 }
 
 /// One user notification error (`eventSource` `USER_NOTIFICATION`, ERROR level).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserNotification {
+    /// When it happened.
     pub at: DateTime<Utc>,
+    /// The user pool it belongs to.
     pub user_pool_id: String,
+    /// What the message delivery error says.
     pub details: Option<String>,
 }
 
@@ -43,20 +59,27 @@ pub struct UserNotification {
 // nothing.
 #[allow(clippy::large_enum_variant)]
 pub enum LogRecord<'a> {
+    /// A CloudTrail record (a user pool or identity pool call, or a hosted UI event).
     CloudTrail(CloudTrailRecord<'a>),
+    /// A user activity log event (threat protection).
     Activity(Box<UserActivity>),
+    /// A user notification error (a message Cognito could not deliver).
     Notification(UserNotification),
 }
 
 /// Why a message could not be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DecodeError {
+    /// The message is not JSON; says why.
     #[error("not JSON: {0}")]
     Json(String),
+    /// JSON, but not a CloudTrail record's shape; says why.
     #[error("not a CloudTrail record: {0}")]
     Record(String),
+    /// A user log without a field it must have; names it.
     #[error("a user log without {0}")]
     UserLog(&'static str),
+    /// Neither a CloudTrail record nor a Cognito user log.
     #[error("neither a CloudTrail record nor a Cognito user log")]
     Unknown,
 }
@@ -118,9 +141,13 @@ pub fn classify_str(text: &str) -> Result<LogRecord<'_>, DecodeError> {
 /// account): filled in before the record is judged.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Defaults {
+    /// `source`, as CloudTrail's `eventSource` (`aws.cognito-idp` → `cognito-idp.amazonaws.com`).
     pub event_source: Option<String>,
+    /// `time`.
     pub event_time: Option<String>,
+    /// `region`.
     pub aws_region: Option<String>,
+    /// `account`.
     pub recipient_account_id: Option<String>,
 }
 

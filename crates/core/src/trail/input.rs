@@ -30,11 +30,17 @@ pub const DETAIL_TYPES: [&str; 2] = [
     "AWS Service Event via CloudTrail",
 ];
 
+/// What a delivery holds, as far as the trail reads it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
     /// One CloudTrail record as JSON text (an EventBridge detail), with what its envelope
     /// says of it.
-    Event { record: String, defaults: Defaults },
+    Event {
+        /// The record's JSON text.
+        record: String,
+        /// What the envelope says of it (source, time, region, account).
+        defaults: Defaults,
+    },
     /// Log messages as text (a CloudWatch Logs batch).
     Texts(Vec<String>),
     /// A CloudTrail log file's content given directly (`{"Records": [...]}`), read record by
@@ -42,8 +48,11 @@ pub enum Body {
     File(String),
     /// A CloudTrail log file in S3, read as a stream.
     S3 {
+        /// The bucket.
         bucket: String,
+        /// The object's key.
         key: String,
+        /// The object's version, when the notification names one.
         version_id: Option<String>,
     },
     /// A delivery that cannot be read at all: skipped and counted as malformed.
@@ -75,6 +84,7 @@ impl Body {
     }
 }
 
+/// One delivery the trail function received: an event, a log batch, a file, a queue message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
     /// The idempotency key.
@@ -85,13 +95,17 @@ pub struct Delivery {
     pub account: Option<String>,
     /// The SQS message it came in (`messageId`), for a batch's partial failures.
     pub message: Option<String>,
+    /// What it holds.
     pub body: Body,
 }
 
+/// A payload the trail function does not read.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
+    /// An EventBridge event of a detail-type it does not read.
     #[error("unsupported EventBridge event: detail-type {0:?} (expected one of {DETAIL_TYPES:?})")]
     DetailType(String),
+    /// No input shape it reads.
     #[error("not an input the trail function reads (an EventBridge CloudTrail event, a CloudWatch Logs subscription batch, an S3 notification or a CloudTrail log file): {0}")]
     Unknown(String),
 }

@@ -44,7 +44,9 @@ pub type PoolOfClient = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 /// user pools, identity pools and app clients.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Directory {
+    /// Each app client's user pool, by client id.
     pub pool_of_client: std::collections::HashMap<String, String>,
+    /// The names of user pools, identity pools and app clients, by id.
     pub names: std::collections::HashMap<String, String>,
 }
 
@@ -80,10 +82,15 @@ pub const PART_RECORDS: u64 = 20_000;
 pub struct Part {
     /// 0 for the first part (a delivery that is never split is one part, number 0).
     pub number: u32,
+    /// The part's tallies.
     pub tallies: Tallies,
+    /// The detections its records raised themselves.
     pub findings: Vec<Finding>,
+    /// Candidates that are detections only the first time in a while.
     pub first_seen: Vec<Finding>,
+    /// What its records were: read, Cognito's, skipped, malformed.
     pub counts: IntakeCounts,
+    /// The first few reasons records were skipped as malformed.
     pub malformed_samples: Vec<String>,
     /// The account the records came from, when one of them (in this part or before) said.
     pub account: Option<String>,
@@ -109,10 +116,12 @@ pub struct Intake {
     /// The tallies being counted; [`Intake::tallies`] gives them.
     builder: TallyBuilder,
     tallies: Tallies,
+    /// The detections records raised themselves (configuration changes, risky sign-ins).
     pub findings: Vec<Finding>,
     /// Findings that are detections only the first time in a while (the trail function asks
     /// its memory): unauthenticated credentials, identity pool reads by a principal.
     pub first_seen: Vec<Finding>,
+    /// What the records were: read, Cognito's, skipped, malformed.
     pub counts: IntakeCounts,
     /// The first few reasons records were skipped as malformed (for the log).
     pub malformed_samples: Vec<String>,
@@ -130,6 +139,7 @@ pub struct Intake {
 }
 
 impl Intake {
+    /// An intake that finds each app client's pool through `pool_of_client`.
     pub fn new(pool_of_client: PoolOfClient) -> Intake {
         Intake {
             pool_of_client: Some(pool_of_client),

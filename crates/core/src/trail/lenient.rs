@@ -220,51 +220,51 @@ impl<'de> Deserialize<'de> for Flag {
 /// A whole non-negative number however it is written (`400`, `400.0`, `"400"`); any other
 /// value reads as none.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Whole(pub Option<u64>);
+pub struct WholeNumber(pub Option<u64>);
 
-fn whole(f: f64) -> Whole {
-    Whole((f.fract() == 0.0 && f >= 0.0 && f < u64::MAX as f64).then_some(f as u64))
+fn whole(f: f64) -> WholeNumber {
+    WholeNumber((f.fract() == 0.0 && f >= 0.0 && f < u64::MAX as f64).then_some(f as u64))
 }
 
-struct WholeVisitor;
+struct WholeNumberVisitor;
 
-impl<'de> Visitor<'de> for WholeVisitor {
-    type Value = Whole;
+impl<'de> Visitor<'de> for WholeNumberVisitor {
+    type Value = WholeNumber;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any JSON value")
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Whole, E> {
-        Ok(Whole(Some(v)))
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<WholeNumber, E> {
+        Ok(WholeNumber(Some(v)))
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Whole, E> {
-        Ok(Whole(u64::try_from(v).ok()))
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<WholeNumber, E> {
+        Ok(WholeNumber(u64::try_from(v).ok()))
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Whole, E> {
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<WholeNumber, E> {
         Ok(whole(v))
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Whole, E> {
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<WholeNumber, E> {
         Ok(v.trim().parse::<f64>().map(whole).unwrap_or_default())
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Whole, E> {
-        Ok(Whole(None))
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<WholeNumber, E> {
+        Ok(WholeNumber(None))
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Whole, E> {
-        Ok(Whole(None))
+    fn visit_unit<E: de::Error>(self) -> Result<WholeNumber, E> {
+        Ok(WholeNumber(None))
     }
-    fn visit_none<E: de::Error>(self) -> Result<Whole, E> {
-        Ok(Whole(None))
+    fn visit_none<E: de::Error>(self) -> Result<WholeNumber, E> {
+        Ok(WholeNumber(None))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Whole, A::Error> {
-        drain(seq).map(|()| Whole(None))
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<WholeNumber, A::Error> {
+        drain(seq).map(|()| WholeNumber(None))
     }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Whole, A::Error> {
-        drain_map(map).map(|()| Whole(None))
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<WholeNumber, A::Error> {
+        drain_map(map).map(|()| WholeNumber(None))
     }
 }
 
-impl<'de> Deserialize<'de> for Whole {
+impl<'de> Deserialize<'de> for WholeNumber {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(WholeVisitor)
+        d.deserialize_any(WholeNumberVisitor)
     }
 }
 
@@ -279,6 +279,7 @@ impl<T> Default for Object<T> {
 }
 
 impl<T> Object<T> {
+    /// The object, when it was one.
     pub fn get(&self) -> Option<&T> {
         self.0.as_ref()
     }
@@ -361,7 +362,7 @@ mod tests {
         #[serde(borrow)]
         list: Strings<'a>,
         flag: Flag,
-        status: Whole,
+        status: WholeNumber,
         #[serde(borrow)]
         inner: Object<Inner<'a>>,
     }

@@ -10,7 +10,7 @@ use chrono::{DateTime, DurationRound, Utc};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::lenient::{Flag, Object, Objects, Strings, Text, Whole};
+use super::lenient::{Flag, Object, Objects, Strings, Text, WholeNumber};
 
 /// The tally window.
 pub const WINDOW_MINUTES: i64 = 5;
@@ -21,12 +21,16 @@ pub const WINDOW_MINUTES: i64 = 5;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CloudTrailRecord<'a> {
+    /// `eventTime`.
     #[serde(deserialize_with = "event_time")]
     pub event_time: DateTime<Utc>,
+    /// `eventSource`: `cognito-idp.amazonaws.com`, `cognito-identity.amazonaws.com`, ...
     #[serde(borrow)]
     pub event_source: Cow<'a, str>,
+    /// `eventName`: the API call or hosted UI / OAuth endpoint event.
     #[serde(borrow)]
     pub event_name: Cow<'a, str>,
+    /// `awsRegion`.
     #[serde(default, borrow, deserialize_with = "string")]
     pub aws_region: Option<Cow<'a, str>>,
     #[serde(
@@ -35,23 +39,31 @@ pub struct CloudTrailRecord<'a> {
         rename = "sourceIPAddress",
         deserialize_with = "string"
     )]
+    /// `sourceIPAddress`.
     pub source_ip_address: Option<Cow<'a, str>>,
+    /// `userAgent`.
     #[serde(default, borrow, deserialize_with = "string")]
     pub user_agent: Option<Cow<'a, str>>,
+    /// `errorCode`, on a failed call.
     #[serde(default, borrow, deserialize_with = "string")]
     pub error_code: Option<Cow<'a, str>>,
+    /// `errorMessage`, on a failed call.
     #[serde(default, borrow, deserialize_with = "string")]
     pub error_message: Option<Cow<'a, str>>,
+    /// `requestParameters`, as far as the tallies and detections read them.
     #[serde(default, borrow)]
     pub request_parameters: Object<RequestParameters<'a>>,
+    /// `additionalEventData`, as far as they read it.
     #[serde(default, borrow)]
     pub additional_event_data: Object<AdditionalEventData<'a>>,
+    /// `userIdentity`: who called.
     #[serde(default, borrow)]
     pub user_identity: Object<UserIdentity<'a>>,
     /// The record's id. Records copied from consoles and exports may lack it: the decoder
     /// then sets a digest of the record's bytes (see `activity::classify_str`).
     #[serde(rename = "eventID", default, borrow)]
     pub event_id: Cow<'a, str>,
+    /// `recipientAccountId`: the account the record belongs to.
     #[serde(default, borrow, deserialize_with = "string")]
     pub recipient_account_id: Option<Cow<'a, str>>,
     /// The resources the call touched (identity pool calls name their pool here).
@@ -119,36 +131,51 @@ pub fn parse_event_time(s: &str) -> Option<DateTime<Utc>> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct RequestParameters<'a> {
+    /// `clientId`.
     #[serde(borrow)]
     pub client_id: Text<'a>,
+    /// `userPoolId`.
     #[serde(borrow)]
     pub user_pool_id: Text<'a>,
+    /// `identityPoolId`.
     #[serde(borrow)]
     pub identity_pool_id: Text<'a>,
+    /// `authFlow` (USER_SRP_AUTH, USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH, ...).
     #[serde(borrow)]
     pub auth_flow: Text<'a>,
+    /// `clientName`.
     #[serde(borrow)]
     pub client_name: Text<'a>,
+    /// `providerName`.
     #[serde(borrow)]
     pub provider_name: Text<'a>,
+    /// `allowUnauthenticatedIdentities`.
     pub allow_unauthenticated_identities: Flag,
+    /// `mfaConfiguration`.
     #[serde(borrow)]
     pub mfa_configuration: Text<'a>,
+    /// `deletionProtection`.
     #[serde(borrow)]
     pub deletion_protection: Text<'a>,
+    /// `userPoolAddOns`.
     #[serde(borrow)]
     pub user_pool_add_ons: Object<UserPoolAddOns<'a>>,
+    /// `preventUserExistenceErrors`.
     #[serde(borrow)]
     pub prevent_user_existence_errors: Text<'a>,
+    /// `callbackURLs`.
     #[serde(borrow, rename = "callbackURLs")]
     pub callback_urls: Strings<'a>,
+    /// `allowedOAuthFlows`.
     #[serde(borrow, rename = "allowedOAuthFlows")]
     pub allowed_oauth_flows: Strings<'a>,
 }
 
+/// `userPoolAddOns`: threat protection's settings.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct UserPoolAddOns<'a> {
+    /// `advancedSecurityMode`: OFF, AUDIT or ENFORCED.
     #[serde(borrow)]
     pub advanced_security_mode: Text<'a>,
 }
@@ -158,12 +185,16 @@ pub struct UserPoolAddOns<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct AdditionalEventData<'a> {
+    /// `userPoolId`.
     #[serde(borrow)]
     pub user_pool_id: Text<'a>,
+    /// The user's `sub`.
     #[serde(borrow)]
     pub sub: Text<'a>,
+    /// The OAuth request's parameters.
     #[serde(borrow)]
     pub request_parameters: Object<OAuthParameters<'a>>,
+    /// The OAuth response's parameters.
     pub response_parameters: Object<ResponseParameters>,
 }
 
@@ -171,44 +202,57 @@ pub struct AdditionalEventData<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct OAuthParameters<'a> {
+    /// `client_id`.
     #[serde(borrow)]
     pub client_id: Text<'a>,
+    /// `grant_type` (authorization_code, refresh_token, client_credentials).
     #[serde(borrow)]
     pub grant_type: Text<'a>,
+    /// The user's `sub`.
     #[serde(borrow)]
     pub sub: Text<'a>,
 }
 
+/// An OAuth endpoint response's parameters.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct ResponseParameters {
-    pub status: Whole,
+    /// The HTTP status the endpoint answered.
+    pub status: WholeNumber,
 }
 
 /// `userIdentity`: who called.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct UserIdentity<'a> {
+    /// `type`: IAMUser, AssumedRole, Root, AWSService, Unknown (an unauthenticated caller), ...
     #[serde(borrow, rename = "type")]
     pub identity_type: Text<'a>,
+    /// `arn`.
     #[serde(borrow)]
     pub arn: Text<'a>,
+    /// `principalId`.
     #[serde(borrow)]
     pub principal_id: Text<'a>,
+    /// `sessionContext`, for assumed roles.
     #[serde(borrow)]
     pub session_context: Object<SessionContext<'a>>,
 }
 
+/// `sessionContext`: the role a session was issued by.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct SessionContext<'a> {
+    /// `sessionIssuer`.
     #[serde(borrow)]
     pub session_issuer: Object<SessionIssuer<'a>>,
 }
 
+/// `sessionIssuer`: the role.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct SessionIssuer<'a> {
+    /// The role's ARN.
     #[serde(borrow)]
     pub arn: Text<'a>,
 }
@@ -217,13 +261,17 @@ pub struct SessionIssuer<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct Resource<'a> {
+    /// `ARN`, as most records spell it.
     #[serde(borrow, rename = "ARN")]
     pub upper: Text<'a>,
+    /// `arn`, as some records spell it.
     #[serde(borrow)]
     pub arn: Text<'a>,
 }
 
+/// The `eventSource` of user pool calls.
 pub const COGNITO_IDP: &str = "cognito-idp.amazonaws.com";
+/// The `eventSource` of identity pool calls.
 pub const COGNITO_IDENTITY: &str = "cognito-identity.amazonaws.com";
 pub use super::lenient::HIDDEN;
 
@@ -341,6 +389,7 @@ impl<'a> CloudTrailRecord<'a> {
         Ok(self)
     }
 
+    /// Whether the record is a Cognito user pool or identity pool call.
     pub fn is_cognito(&self) -> bool {
         self.event_source == COGNITO_IDP || self.event_source == COGNITO_IDENTITY
     }
@@ -564,6 +613,7 @@ fn bounded_token(s: &str, ok: fn(char) -> bool) -> &str {
     }
 }
 
+/// The start of the 5-minute window `t` falls in.
 pub fn window_of(t: DateTime<Utc>) -> DateTime<Utc> {
     t.duration_trunc(chrono::Duration::minutes(WINDOW_MINUTES))
         .unwrap_or(t)

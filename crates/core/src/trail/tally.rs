@@ -17,26 +17,36 @@ use super::record::{
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "by", rename_all = "snake_case")]
 pub enum TallyKey {
+    /// An app client's requests.
     Client {
+        /// The app client id.
         client_id: String,
     },
+    /// An address's requests (per pool, and per account and region scope).
     Ip {
+        /// The source address.
         ip: String,
     },
+    /// A pool's requests answered with one error code.
     ErrorCode {
+        /// The error code (`NotAuthorizedException`, ...).
         code: String,
     },
+    /// A pool's requests of one API call or event.
     EventName {
+        /// The event name (`InitiateAuth`, `Login_POST`, ...).
         name: String,
     },
     /// An identity pool's callers by CloudTrail's `userIdentity.type` (`Unknown`: an
     /// unauthenticated guest).
     Caller {
+        /// `userIdentity.type`.
         identity_type: String,
     },
     /// A user pool's authentication events of one [`EventClass`](super::events::EventClass)
     /// (`sign-in`, `reset`, ...), whatever the API, hosted UI or managed login event.
     Class {
+        /// The class (`sign-in`, `reset`, ...).
         class: String,
     },
 }
@@ -144,6 +154,7 @@ pub struct Counts {
     /// Every request, authentication or not.
     #[serde(default)]
     pub requests: u64,
+    /// Failed requests by error code.
     #[serde(default)]
     pub by_error: BTreeMap<String, u64>,
     /// Token requests by grant type (clients only).
@@ -152,6 +163,7 @@ pub struct Counts {
     /// Token refresh attempts and failures (clients only).
     #[serde(default)]
     pub refreshes: u64,
+    /// Token refreshes that failed (clients only).
     #[serde(default)]
     pub refresh_failures: u64,
     /// Password reset requests (ForgotPassword, ForgotPassword_POST).
@@ -205,6 +217,7 @@ fn estimate(sketch: &BTreeSet<u16>, at_most: u64) -> usize {
 }
 
 impl Counts {
+    /// Adds `other`'s counts to these.
     pub fn merge(&mut self, other: &Counts) {
         self.attempts += other.attempts;
         self.failures += other.failures;
@@ -248,8 +261,11 @@ impl Counts {
 /// the tally is kept under the client rather than dropped), the window and the key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct TallyId {
+    /// The user pool it counts; none for an account and region's per-IP tallies of no pool.
     pub pool: Option<String>,
+    /// The start of its 5-minute window.
     pub window: DateTime<Utc>,
+    /// What it counts.
     pub key: TallyKey,
 }
 
@@ -270,6 +286,7 @@ pub type M2mSource = (Option<String>, String, String, DateTime<Utc>);
 /// In-memory tallies of one invocation.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tallies {
+    /// Each tally's counts.
     pub counts: BTreeMap<TallyId, Counts>,
     /// Machine-to-machine token requests by (pool, client, network, window), with one address
     /// of each: the trail function checks each network against the client's memory.
@@ -280,6 +297,7 @@ pub struct Tallies {
 
 /// The event name and error code user notification (delivery) errors are counted under.
 pub const USER_NOTIFICATION: &str = "UserNotification";
+/// See [`USER_NOTIFICATION`].
 pub const USER_NOTIFICATION_ERROR: &str = "UserNotificationError";
 
 impl Tallies {
@@ -732,11 +750,14 @@ pub fn network_of(ip: &str) -> Option<String> {
 /// An address's network as a number: its IPv4 /24 or IPv6 /48 (see [`network_of`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Network {
+    /// An IPv4 address's /24: its first three octets.
     V4([u8; 3]),
+    /// An IPv6 address's /48: its first three groups.
     V6([u16; 3]),
 }
 
 impl Network {
+    /// The network of `ip`, if it is an address.
     pub fn of(ip: &str) -> Option<Network> {
         Some(match ip.parse::<std::net::IpAddr>().ok()? {
             std::net::IpAddr::V4(v4) => {

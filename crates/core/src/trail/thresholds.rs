@@ -20,18 +20,21 @@ pub struct DetectionThresholds {
     pub stuffing_distinct_subs: usize,
     /// Credential stuffing, pool-wide: failure rate (percent) over at least `pool_min_attempts`.
     pub pool_failure_rate_percent: f64,
+    /// The sign-in attempts a pool needs in a window for its failure rate to be judged.
     pub pool_min_attempts: u64,
     /// M2M: client_credentials token requests of one client above this cap...
     pub m2m_cap: u64,
     /// ...or above this multiple of its trailing baseline (when the baseline is at least
     /// `m2m_min_baseline` per window).
     pub m2m_multiple: f64,
+    /// The baseline (requests per window) below which the multiple is not judged.
     pub m2m_min_baseline: f64,
     /// Password reset abuse: ForgotPassword requests from one IP...
     pub reset_ip_requests: u64,
     /// ...or a pool's ForgotPassword requests above this multiple of its trailing baseline
     /// (when the baseline is at least `reset_min_baseline` per window).
     pub reset_multiple: f64,
+    /// The baseline (requests per window) below which the multiple is not judged.
     pub reset_min_baseline: f64,
     /// Callback mismatch: OAuth endpoint requests of one client refused for their redirect.
     pub callback_mismatches: u64,
@@ -61,6 +64,7 @@ impl Default for DetectionThresholds {
 }
 
 impl DetectionThresholds {
+    /// Checks each threshold is in its range.
     pub fn validate(&self) -> Result<(), InvalidThreshold> {
         let bad = |what: &str| Err(InvalidThreshold(format!("detections: {what}")));
         if !(0.0..=100.0).contains(&self.pool_failure_rate_percent) {
