@@ -105,16 +105,7 @@ impl Poll<'_> {
                     list.into_iter().map(|(id, _)| id).collect()
                 }
                 Err(e) => {
-                    let reason = e.to_string();
-                    self.log.errors.push(reason.clone());
-                    for m in self
-                        .state
-                        .monitors
-                        .values_mut()
-                        .filter(|m| m.user_pool_id.is_some())
-                    {
-                        m.inventory_failed(reason.clone(), self.now);
-                    }
+                    self.listing_failed_for(&e, |m| m.user_pool_id.is_some());
                     return false;
                 }
             },
@@ -261,22 +252,23 @@ impl Poll<'_> {
         count
     }
 
+    /// A listing (ListUserPools, ListIdentityPools) failed: the monitors it would have listed
+    /// (`listed_by`) keep what they had, marked with the error.
+    fn listing_failed_for(&mut self, e: &AwsError, listed_by: impl Fn(&Monitor) -> bool) {
+        let reason = e.to_string();
+        self.log.errors.push(reason.clone());
+        for m in self.state.monitors.values_mut().filter(|m| listed_by(m)) {
+            m.inventory_failed(reason.clone(), self.now);
+        }
+    }
+
     /// Returns false when ListIdentityPools failed.
     async fn identity_pools(&mut self) -> bool {
         let errors_before = self.log.errors.len();
         let list = match self.clients.list_identity_pools().await {
             Ok(list) => list,
             Err(e) => {
-                let reason = e.to_string();
-                self.log.errors.push(reason.clone());
-                for m in self
-                    .state
-                    .monitors
-                    .values_mut()
-                    .filter(|m| m.kind == MonitorKind::IdentityPool)
-                {
-                    m.inventory_failed(reason.clone(), self.now);
-                }
+                self.listing_failed_for(&e, |m| m.kind == MonitorKind::IdentityPool);
                 return false;
             }
         };

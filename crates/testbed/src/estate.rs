@@ -553,28 +553,24 @@ impl HttpConnector for JsonAnswers {
     }
 }
 
-impl HttpClient for JsonAnswers {
-    fn http_connector(
-        &self,
-        _settings: &HttpConnectorSettings,
-        _components: &RuntimeComponents,
-    ) -> SharedHttpConnector {
-        SharedHttpConnector::new(self.clone())
-    }
-}
-
 impl HttpConnector for StubAws {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         HttpConnectorFuture::ready(Ok(self.answer(&request)))
     }
 }
 
-impl HttpClient for StubAws {
-    fn http_connector(
-        &self,
-        _settings: &HttpConnectorSettings,
-        _components: &RuntimeComponents,
-    ) -> SharedHttpConnector {
-        SharedHttpConnector::new(self.clone())
-    }
+/// A connector that answers every request itself is its own HTTP client.
+macro_rules! its_own_http_client {
+    ($($connector:ty),+) => {$(
+        impl HttpClient for $connector {
+            fn http_connector(
+                &self,
+                _settings: &HttpConnectorSettings,
+                _components: &RuntimeComponents,
+            ) -> SharedHttpConnector {
+                SharedHttpConnector::new(self.clone())
+            }
+        }
+    )+};
 }
+its_own_http_client!(JsonAnswers, StubAws);

@@ -122,16 +122,9 @@ async fn demo(moto: &Moto) -> DemoResult {
         moto.endpoint
     );
     let sdk = moto.sdk_config().await;
-    let Estate {
-        shop,
-        web,
-        mobile,
-        m2m,
-        staff,
-        portal,
-    } = seed_estate(&sdk).await?;
+    let estate = seed_estate(&sdk).await?;
     let cw = aws_sdk_cloudwatch::Client::new(&sdk);
-    let data = cognito_traffic(&shop, &web, &mobile, &m2m, (&staff, &portal))?;
+    let data = cognito_traffic(&estate)?;
     let n = data.len();
     seed::put(&cw, data).await?;
     println!("put {n} AWS/Cognito datapoints (normal sign-ins, a failure spike and throttles on shop-mobile)");
@@ -149,7 +142,7 @@ async fn demo(moto: &Moto) -> DemoResult {
     cli(&[
         "report",
         "--monitor",
-        &format!("appclient/{shop}/{mobile}"),
+        &format!("appclient/{}/{}", estate.shop, estate.mobile),
         "--csv",
     ])
     .await?;
@@ -159,7 +152,7 @@ async fn demo(moto: &Moto) -> DemoResult {
     // hour-long baseline, and an UpdateUserPool change; sent before the evaluation, so the
     // alerts carry this evidence.
     let file = std::env::temp_dir().join(format!("cognito-watch-demo-{}.json", std::process::id()));
-    let batch = trail_traffic(&shop, &web, &mobile, &m2m);
+    let batch = trail_traffic(&estate.shop, &estate.web, &estate.mobile, &estate.m2m);
     std::fs::write(&file, serde_json::to_vec_pretty(&batch)?)?;
     let shown = cli(&["invoke", "trail", "--event", &file.display().to_string()]).await;
     let _ = std::fs::remove_file(&file);
@@ -232,12 +225,10 @@ async fn demo(moto: &Moto) -> DemoResult {
 /// a failure spike with throttling on the mobile client, admin sign-ups, M2M refreshes,
 /// federation through Google, and the staff portal's sign-ins.
 fn cognito_traffic(
-    shop: &str,
-    web: &str,
-    mobile: &str,
-    m2m: &str,
-    (staff, portal): (&str, &str),
+    estate: &Estate,
 ) -> Result<Vec<aws_sdk_cloudwatch::types::MetricDatum>, chrono::RoundingError> {
+    let (shop, web, mobile) = (&*estate.shop, &*estate.web, &*estate.mobile);
+    let (m2m, staff, portal) = (&*estate.m2m, &*estate.staff, &*estate.portal);
     let now = Utc::now().duration_trunc(Duration::minutes(1))?;
     let mut data = Vec::new();
     for m in 2..10 {

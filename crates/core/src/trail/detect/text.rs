@@ -52,11 +52,7 @@ impl Detection {
                 source_ip,
                 target,
                 event_id,
-            } => vec![
-                format!("{event_name} on {target}"),
-                format!("by {who} from {}", opt(source_ip)),
-                format!("CloudTrail event {event_id}"),
-            ],
+            } => change_facts(event_name, target, &[], who, source_ip, event_id),
             Detection::RiskyConfiguration {
                 event_name,
                 who,
@@ -64,13 +60,7 @@ impl Detection {
                 target,
                 weakened,
                 event_id,
-            } => {
-                let mut facts = vec![format!("{event_name} on {target}")];
-                facts.extend(weakened.iter().cloned());
-                facts.push(format!("by {who} from {}", opt(source_ip)));
-                facts.push(format!("CloudTrail event {event_id}"));
-                facts
-            }
+            } => change_facts(event_name, target, weakened, who, source_ip, event_id),
             Detection::UnauthenticatedCredentials {
                 identity_pool,
                 ip,
@@ -228,4 +218,22 @@ impl Detection {
             _ => Vec::new(),
         }
     }
+}
+
+/// A configuration change's facts: the call and its target, what it weakened, who made it
+/// from where, and its CloudTrail event.
+fn change_facts(
+    event_name: &str,
+    target: &str,
+    weakened: &[String],
+    who: &str,
+    source_ip: &Option<String>,
+    event_id: &str,
+) -> Vec<String> {
+    let mut facts = vec![format!("{event_name} on {target}")];
+    facts.extend(weakened.iter().cloned());
+    let from = source_ip.as_deref().unwrap_or("-");
+    facts.push(format!("by {who} from {from}"));
+    facts.push(format!("CloudTrail event {event_id}"));
+    facts
 }
