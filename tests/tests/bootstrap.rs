@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 
 use cognito_watch_testbed::runtime::{invoke_once, Invocation};
-use cognito_watch_testbed::{AlertInbox, LocalAws};
+use cognito_watch_testbed::LocalAws;
 
 fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
@@ -64,8 +64,7 @@ fn log_lines(run: &Invocation, function: &str) -> Vec<serde_json::Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_function_binary_answers_and_logs_flat_json_lines_with_its_request_id() {
-    let aws = LocalAws::start().await;
-    let inbox = AlertInbox::create(&aws.sdk, "alerts").await;
+    let (aws, inbox) = LocalAws::with_inbox().await;
     // The tables the evaluator and the trail function need beside the collector's.
     let _ = aws.evaluator(&inbox.topic_arn).await;
     aws.inventoried_pool().await;

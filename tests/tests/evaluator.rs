@@ -24,8 +24,7 @@ struct Setup {
 }
 
 async fn setup(clients: &[&str]) -> Setup {
-    let aws = LocalAws::start().await;
-    let inbox = AlertInbox::create(&aws.sdk, "alerts").await;
+    let (aws, inbox) = LocalAws::with_inbox().await;
     let evaluator = aws.evaluator(&inbox.topic_arn).await;
     let pool = seed::user_pool(&aws.idp, "shop").await.unwrap();
     let mut ids = Vec::new();

@@ -6,6 +6,8 @@ use clap::Parser;
 use cognito_watch_cli::{run, Cli, Env};
 use cognito_watch_testbed::{seed, LocalAws};
 
+use crate::support::{cli, cli_text};
+
 fn events_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
 }
@@ -96,8 +98,7 @@ async fn every_event_file_is_accepted_by_the_collector() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_file_is_accepted_by_the_evaluator() {
-    let aws = LocalAws::start().await;
-    let inbox = cognito_watch_testbed::AlertInbox::create(&aws.sdk, "alerts").await;
+    let (aws, inbox) = LocalAws::with_inbox().await;
     let evaluator = aws.evaluator(&inbox.topic_arn).await;
     let files = events("evaluator");
     assert!(files.len() >= 4, "{files:?}");
@@ -132,8 +133,7 @@ async fn every_event_file_is_accepted_by_the_evaluator() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_file_is_accepted_by_the_trail_function() {
-    let aws = LocalAws::start().await;
-    let inbox = cognito_watch_testbed::AlertInbox::create(&aws.sdk, "alerts").await;
+    let (aws, inbox) = LocalAws::with_inbox().await;
     let trail = aws.trail(&inbox.topic_arn, &[]).await;
     // The S3 sample names a trail file: put one there (the records of trail-file.json).
     let file = load(&events_dir().join("trail/trail-file.json"));
@@ -202,9 +202,6 @@ async fn status_and_report_read_what_the_collector_wrote() {
     let env = &env;
     // The environment as it is now (no borrow held across an await).
     let snap = || env.borrow().clone();
-    let cli = |args: &[&str]| {
-        Cli::try_parse_from(std::iter::once("cognito-watch").chain(args.iter().copied())).unwrap()
-    };
 
     let mut out = Vec::new();
     run(cli(&["status", "--json"]), &snap(), &mut out)
@@ -578,37 +575,25 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
     .await;
     // Only the AWS settings and the terminal's width: every table comes from the stack.
     let env = Env::from_pairs(aws.moto.env()).with([("COLUMNS", "80")]);
-    let cli = |args: &[&str]| {
-        Cli::try_parse_from(std::iter::once("cognito-watch").chain(args.iter().copied())).unwrap()
-    };
-    let text = |args: &'static [&'static str]| {
-        let env = env.clone();
-        async move {
-            let mut out = Vec::new();
-            run(cli(args), &env, &mut out)
-                .await
-                .unwrap_or_else(|e| panic!("{args:?}: {}", cognito_watch_cli::error_report(&e)));
-            String::from_utf8(out).unwrap()
-        }
-    };
-    let table = text(&["--stack", "shop-watch", "status"]).await;
+    let table = cli_text(&env, &["--stack", "shop-watch", "status"]).await;
     assert!(table.contains("└ web") && table.contains("up"), "{table}");
     for l in table.lines() {
         assert!(l.chars().count() <= 80, "wider than 80: {l:?}\n{table}");
     }
-    let wide = text(&["--stack", "shop-watch", "status", "-o", "wide"]).await;
+    let wide = cli_text(&env, &["--stack", "shop-watch", "status", "-o", "wide"]).await;
     assert!(wide.lines().all(|l| l.chars().count() <= 80), "{wide}");
     // JSON and CSV say the same monitors, in the same order, as the table.
-    let json: serde_json::Value =
-        serde_json::from_str(&text(&["--stack", "shop-watch", "status", "-o", "json"]).await)
-            .unwrap();
+    let json: serde_json::Value = serde_json::from_str(
+        &cli_text(&env, &["--stack", "shop-watch", "status", "-o", "json"]).await,
+    )
+    .unwrap();
     let from_json: Vec<String> = json
         .as_array()
         .unwrap()
         .iter()
         .map(|m| m["monitor_id"].as_str().unwrap().to_string())
         .collect();
-    let csv_text = text(&["--stack", "shop-watch", "status", "-o", "csv"]).await;
+    let csv_text = cli_text(&env, &["--stack", "shop-watch", "status", "-o", "csv"]).await;
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     let from_csv: Vec<String> = rows.iter().map(|r| r[2].to_string()).collect();
@@ -618,7 +603,7 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
     assert!(from_json.contains(&format!("appclient/{pool}/{web}")));
     assert!(rows.iter().all(|r| &r[5] == "up"), "{csv_text}");
     // describe, by name or id: the configuration tabs, inventory and routing.
-    let web_described = text(&["--stack", "shop-watch", "describe", "web"]).await;
+    let web_described = cli_text(&env, &["--stack", "shop-watch", "describe", "web"]).await;
     for part in [
         "Cognito App Client \"web\"",
         "Configuration",
@@ -643,7 +628,7 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
         "-o",
         "json",
     ]));
-    let described: serde_json::Value = serde_json::from_str(&text(args).await).unwrap();
+    let described: serde_json::Value = serde_json::from_str(&cli_text(&env, args).await).unwrap();
     assert!(
         described["Configuration"]
             .as_array()
@@ -665,7 +650,7 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
         "--html",
         path,
     ]));
-    let wrote = text(args).await;
+    let wrote = cli_text(&env, args).await;
     assert!(wrote.starts_with(&format!("wrote {path}")), "{wrote}");
     let page = std::fs::read_to_string(&file).unwrap();
     let _ = std::fs::remove_file(&file);
@@ -711,42 +696,51 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
             .collect()
     };
     let clients = csv_rows(
-        text(&[
-            "--stack",
-            "shop-watch",
-            "status",
-            "--type",
-            "appclient",
-            "-o",
-            "csv",
-        ])
+        cli_text(
+            &env,
+            &[
+                "--stack",
+                "shop-watch",
+                "status",
+                "--type",
+                "appclient",
+                "-o",
+                "csv",
+            ],
+        )
         .await,
     );
     assert_eq!(clients.len(), 2);
     assert!(clients.iter().all(|r| &r[4] == "app client"));
     let shop_rows = csv_rows(
-        text(&[
-            "--stack",
-            "shop-watch",
-            "status",
-            "--pool",
-            "shop",
-            "-o",
-            "csv",
-        ])
+        cli_text(
+            &env,
+            &[
+                "--stack",
+                "shop-watch",
+                "status",
+                "--pool",
+                "shop",
+                "-o",
+                "csv",
+            ],
+        )
         .await,
     );
     assert_eq!(shop_rows.len(), 3);
     let critical = csv_rows(
-        text(&[
-            "--stack",
-            "shop-watch",
-            "status",
-            "--status",
-            "critical",
-            "-o",
-            "csv",
-        ])
+        cli_text(
+            &env,
+            &[
+                "--stack",
+                "shop-watch",
+                "status",
+                "--status",
+                "critical",
+                "-o",
+                "csv",
+            ],
+        )
         .await,
     );
     assert!(critical.is_empty());
@@ -758,11 +752,12 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
     .await
     .unwrap_err();
     assert!(err.to_string().contains("no monitor pool nope"), "{err}");
-    let outages: serde_json::Value =
-        serde_json::from_str(&text(&["--stack", "shop-watch", "outages", "-o", "json"]).await)
-            .unwrap();
+    let outages: serde_json::Value = serde_json::from_str(
+        &cli_text(&env, &["--stack", "shop-watch", "outages", "-o", "json"]).await,
+    )
+    .unwrap();
     assert_eq!(outages, serde_json::json!([]));
-    let tallies = text(&["--stack", "shop-watch", "top-ips", "-o", "csv"]).await;
+    let tallies = cli_text(&env, &["--stack", "shop-watch", "top-ips", "-o", "csv"]).await;
     assert!(
         tallies.starts_with("pool,pool_name,ip,failures"),
         "{tallies}"
@@ -958,9 +953,6 @@ async fn init_makes_the_topic_alert_topic_arn_names() {
         ("STATUS_TABLE", "status"),
         ("ALERT_TOPIC_ARN", arn),
     ]);
-    let cli = |args: &[&str]| {
-        Cli::try_parse_from(std::iter::once("cognito-watch").chain(args.iter().copied())).unwrap()
-    };
     let mut out = Vec::new();
     run(cli(&["init"]), &env, &mut out).await.unwrap();
     let init = String::from_utf8(out).unwrap();

@@ -59,8 +59,7 @@ struct Scenario {
 }
 
 async fn scenario(base: DateTime<Utc>) -> Scenario {
-    let aws = LocalAws::start().await;
-    let inbox = AlertInbox::create(&aws.sdk, "alerts").await;
+    let (aws, inbox) = LocalAws::with_inbox().await;
     let pool = seed::user_pool(&aws.idp, "shop").await.unwrap();
     let mut names = BTreeMap::new();
     let mut data = Vec::new();

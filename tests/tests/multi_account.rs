@@ -5,9 +5,11 @@
 //! regions. The status tree shows each pool under its own account and region.
 
 use chrono::{Duration, DurationRound, Utc};
-use clap::Parser;
-use cognito_watch_cli::{run, Cli, Env};
+
+use cognito_watch_cli::{run, Env};
 use cognito_watch_testbed::{seed, AlertInbox, Fault, LocalAws, ACCOUNT};
+
+use crate::support::cli;
 
 const PARTNER: &str = "222233334444";
 const ROLE: &str = "arn:aws:iam::222233334444:role/cognito-watch-read-123456789012";
@@ -196,9 +198,6 @@ async fn two_accounts_and_two_regions_each_pool_under_its_own_account() {
         ("STATUS_TABLE", cognito_watch_testbed::STATUS_TABLE),
         ("COLUMNS", "80"),
     ]);
-    let cli = |args: &[&str]| {
-        Cli::try_parse_from(std::iter::once("cognito-watch").chain(args.iter().copied())).unwrap()
-    };
     let mut out = Vec::new();
     run(cli(&["status", "-o", "json"]), &env, &mut out)
         .await

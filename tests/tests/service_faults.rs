@@ -10,8 +10,7 @@ use serde_json::Value;
 /// failure queue at once; the invocation succeeds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn permanent_errors_go_to_the_failure_queue_at_once() {
-    let aws = LocalAws::start().await;
-    let inbox = AlertInbox::create(&aws.sdk, "alerts").await;
+    let (aws, inbox) = LocalAws::with_inbox().await;
     let failures = AlertInbox::plain_queue(&aws.sdk, "trail-failures").await;
     aws.inventoried_pool().await;
     let trail = aws

@@ -9,6 +9,8 @@ use cognito_watch_testbed::traffic::{self, logs_batch, logs_event};
 use cognito_watch_testbed::TrailSetup;
 use serde_json::{json, Value};
 
+use crate::support::{cli, cli_text};
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_four_queries_answer_from_the_tallies() {
     let setup = TrailSetup::start(&[]).await;
@@ -98,11 +100,8 @@ async fn the_four_queries_answer_from_the_tallies() {
     // The environment as it is now (no borrow held across an await).
     let snap = || env.borrow().clone();
     let json_of = |args: Vec<&'static str>| async move {
-        let cli = Cli::try_parse_from(std::iter::once("cognito-watch").chain(args)).unwrap();
-        let mut out = Vec::new();
-        let e = env.borrow().clone();
-        run(cli, &e, &mut out).await.unwrap();
-        serde_json::from_slice::<Value>(&out).unwrap()
+        let text = cli_text(&snap(), &args).await;
+        serde_json::from_str::<Value>(&text).unwrap()
     };
 
     // Query 1: failures by error code (and by IP, by client).
@@ -148,9 +147,6 @@ async fn the_four_queries_answer_from_the_tallies() {
     assert_eq!(tokens[1]["by_grant"]["authorization_code"], 1);
 
     // Tables, a pool filter, a period and an error.
-    let cli = |args: &[&str]| {
-        Cli::try_parse_from(std::iter::once("cognito-watch").chain(args.iter().copied())).unwrap()
-    };
     let mut out = Vec::new();
     run(cli(&["top-ips", "--pool", pool]), &snap(), &mut out)
         .await

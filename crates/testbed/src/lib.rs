@@ -649,6 +649,14 @@ pub struct LocalAws {
 }
 
 impl LocalAws {
+    /// [`LocalAws::start`], with an alert topic named `alerts` and a queue subscribed to it
+    /// (panics: test fixture).
+    pub async fn with_inbox() -> (LocalAws, AlertInbox) {
+        let aws = LocalAws::start().await;
+        let inbox = AlertInbox::create(&aws.sdk, "alerts").await;
+        (aws, inbox)
+    }
+
     /// Start moto and create the state and history tables (panics: test fixture).
     pub async fn start() -> LocalAws {
         match Moto::start() {
@@ -824,8 +832,7 @@ pub struct TrailSetup {
 impl TrailSetup {
     /// Start it, the trail function configured with `extra` settings.
     pub async fn start(extra: &[(&str, &str)]) -> TrailSetup {
-        let aws = LocalAws::start().await;
-        let inbox = AlertInbox::create(&aws.sdk, "alerts").await;
+        let (aws, inbox) = LocalAws::with_inbox().await;
         let (pool, web, m2m) = aws.inventoried_pool().await;
         let trail = aws.trail(&inbox.topic_arn, extra).await;
         TrailSetup {
