@@ -93,3 +93,44 @@ fn the_core_depends_on_no_aws_sdk_crate() {
         .collect();
     assert!(aws.is_empty(), "{aws:?}");
 }
+
+/// docs/detections.md has a row per detection, and each test it names exists in its module.
+#[test]
+fn the_detections_page_names_each_detection_and_tests_that_exist() {
+    let page = std::fs::read_to_string(root().join("docs/detections.md")).unwrap();
+    let test_name = regex::Regex::new(r"`([a-z_]+)::([a-z0-9_]+)`").unwrap();
+    let mut rows = Vec::new();
+    for line in page.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.split(" | ").collect();
+        if cells.len() < 6 {
+            continue;
+        }
+        let kind = cells[0].trim_start_matches("| `").trim_end_matches('`');
+        let tests: Vec<(String, String)> = test_name
+            .captures_iter(cells[cells.len() - 1])
+            .map(|c| (c[1].to_string(), c[2].to_string()))
+            .collect();
+        assert!(!tests.is_empty(), "{kind}: no test named");
+        for (module, name) in tests {
+            let source =
+                std::fs::read_to_string(root().join(format!("tests/tests/{module}.rs"))).unwrap();
+            assert!(
+                source.contains(&format!("fn {name}()")),
+                "{kind}: no test {module}::{name}"
+            );
+        }
+        rows.push(kind.to_string());
+    }
+    let detect =
+        std::fs::read_to_string(root().join("crates/core/src/trail/detect/finding.rs")).unwrap();
+    let kinds: Vec<&str> = detect
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Detection::"))
+        .filter_map(|l| l.split(" => \"").nth(1))
+        .map(|l| l.trim_end_matches(['"', ',']))
+        .collect();
+    assert!(kinds.len() >= 13, "{kinds:?}");
+    for kind in &kinds {
+        assert!(rows.iter().any(|r| r == kind), "no row for {kind}");
+    }
+}
