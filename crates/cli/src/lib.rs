@@ -243,7 +243,10 @@ async fn dispatch(
             let text = serde_json::to_string_pretty(&event).map_err(CliError::output)?;
             line(out, &text)
         }
-        Command::Completions { shell } => completions::run(shell, out),
+        Command::Completions { shell } => {
+            let command = <Cli as clap::CommandFactory>::command();
+            completions::run(shell, command, out)
+        }
     }
 }
 

@@ -1,15 +1,15 @@
 //! `completions`: a shell's completion script.
 
 use crate::error::CliError;
-use crate::Cli;
 
-/// `completions SHELL`: the shell's completion script. Written whole once generated, so a
-/// closed pipe is an ordinary output error (clap_complete panics on one).
+/// `completions SHELL`: the shell's completion script of `command` (the CLI's arguments).
+/// Written whole once generated, so a closed pipe is an ordinary output error (clap_complete
+/// panics on one).
 pub(crate) fn run(
     shell: clap_complete::Shell,
+    mut command: clap::Command,
     out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
-    let mut command = <Cli as clap::CommandFactory>::command();
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, BIN, &mut script);
     let mut script = String::from_utf8_lossy(&script).into_owned();
