@@ -1,4 +1,4 @@
-//! `thresholds`, `outages` and `outage comment`: the evaluator's profiles and records.
+//! `thresholds`: threshold profiles, their assignments, and the detection thresholds.
 
 use std::path::PathBuf;
 
