@@ -422,7 +422,7 @@ async fn status_and_report_read_what_the_collector_wrote() {
     assert!(table.contains("(threshold > 20, critical,"), "{table}");
     let json = text(&["status", "--json"]).await.unwrap();
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
-    // Issue 31: the JSON rows carry the status (they were the raw monitor records).
+    // The JSON rows carry the status.
     assert_eq!(json[1]["status"], "critical");
     assert!(json[1]["since"].is_string(), "{json}");
     assert!(
@@ -502,7 +502,7 @@ async fn status_and_report_read_what_the_collector_wrote() {
     .await
     .unwrap();
     assert!(listed.contains("known: bad client release 4.2"), "{listed}");
-    // By its name too (issue 31: it took only an id).
+    // By its name too.
     let by_name = text(&["outages", "--monitor", "web", "--csv"])
         .await
         .unwrap();
@@ -1028,7 +1028,7 @@ async fn thresholds_list_in_every_format(env: Env) {
     );
 }
 
-/// Issue 31: a threshold set on a new profile overrides that threshold alone (the profile
+/// A threshold set on a new profile overrides that threshold alone (the profile
 /// inherits the type's default, so the client keeps its other alarms); an assignment names a
 /// monitor that exists (by id or name) and a profile of its type, says so in a sentence, and
 /// can be taken back.

@@ -7,6 +7,7 @@ mod support;
 
 // The functions, one at a time.
 mod bootstrap; // each function's real binary against a local Lambda Runtime API: answers, JSON logs
+mod burst; // 50,000 records through the queue, each once (the longest: it sorts early, runs beside the rest)
 mod cognito_answers; // Cognito's documented answers read through the SDK crates (no test bed)
 mod collector; // discovery, metrics, Log Report and poll log, read back through the SDK
 mod evaluator; // profiles, statuses, propagation, outages, alerts through a subscribed queue

@@ -348,7 +348,7 @@ async fn identity_pools_show_their_callers_failures_and_addresses() {
     );
 }
 
-/// Issue 31: the sample events, fed with `invoke --now`, show in the views' default period
+/// The sample events, fed with `invoke --now`, show in the views' default period
 /// (24h): dated when they were written, they showed nothing in `top-ips` or `detections`
 /// without a `--since` reaching back to then.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

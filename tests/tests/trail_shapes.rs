@@ -1,4 +1,4 @@
-//! Issue 12: CloudTrail records in AWS's documented field layouts (identity pool calls, hosted
+//! CloudTrail records in AWS's documented field layouts (identity pool calls, hosted
 //! UI events, records without `eventID`, EventBridge details without `eventSource`, float HTTP
 //! statuses) are tallied, attributed to their pool and counted with one meaning of "attempt",
 //! whichever way they arrive: EventBridge, a CloudWatch Logs batch, an S3 trail file.

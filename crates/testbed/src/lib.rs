@@ -861,7 +861,7 @@ pub async fn cli_output(
     Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
-/// The CLI's output contract (issue 31): `cognito-watch -o csv|json|wide <args>` print the same
+/// The CLI's output contract: `cognito-watch -o csv|json|wide <args>` print the same
 /// rows with the same fields. The CSV has as many rows as the JSON list, its header is every
 /// JSON row's keys, and the wide table has a column per field (a named field's `_name` beside
 /// its id in one column). Returns the JSON rows, which must not be empty (so there is

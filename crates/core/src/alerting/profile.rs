@@ -791,7 +791,7 @@ mod tests {
         }
     }
 
-    /// Defect (issue 11): a profile file that does not parse kept only the parser's message, so
+    /// Defect: a profile file that does not parse kept only the parser's message, so
     /// the cause was lost to callers that walk the error chain.
     #[test]
     fn a_profile_file_that_does_not_parse_keeps_its_cause() {
