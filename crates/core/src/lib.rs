@@ -5,6 +5,7 @@
 //! | module | what lives there |
 //! |---|---|
 //! | `inventory` | monitors, the metric catalogue, poll windows, GetMetricData planning, sweeps, quotas, write batching, Log Report rows |
+//! | `posture` | security posture checks of pools, clients and identity pools, and what their changes notify |
 //! | `alerting` | threshold profiles and the profile document, statuses, propagation, outages, alert messages |
 //! | `trail` | CloudTrail records, user logs, intake, 5-minute tallies, detections and their thresholds |
 //! | `backoff` | the one jittered backoff of every retry loop |
@@ -23,6 +24,7 @@ pub mod config;
 pub mod cost;
 pub mod emf;
 pub mod inventory;
+pub mod posture;
 pub mod progress;
 pub mod severity;
 pub mod text;

@@ -11,6 +11,7 @@ pub mod monitor;
 pub mod quota;
 pub mod reconcile;
 pub mod record;
+pub mod security;
 pub mod series;
 pub mod sweep;
 pub mod window;

@@ -457,6 +457,10 @@ pub struct UserPoolDetails {
     /// Identity providers listed at the latest inventory.
     #[serde(default)]
     pub identity_providers: u32,
+    /// What the posture checks read besides DescribeUserPool's basics; none until an inventory
+    /// has read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<super::security::PoolSecurity>,
     /// The latest complete user sweep (ListUsers), if one has finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_census: Option<UserCensus>,
