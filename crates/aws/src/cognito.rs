@@ -10,6 +10,9 @@ use cognito_watch_core::inventory::monitor::{
     IdentitySample, UserDetails, UserPoolDetails,
 };
 use cognito_watch_core::inventory::quota::ApiCategory;
+use cognito_watch_core::inventory::security::{
+    MfaConfig, PasswordPolicy, PoolSecurity, RiskActions,
+};
 
 use aws_sdk_cognitoidentity::operation::list_identity_pools::ListIdentityPoolsOutput;
 use aws_sdk_cognitoidentityprovider::operation::list_identity_providers::ListIdentityProvidersOutput;
@@ -144,6 +147,7 @@ impl ScopeClients {
             user_pool_tier: p.user_pool_tier.as_ref().map(|t| t.as_str().to_string()),
             creation_date: p.creation_date.as_ref().and_then(to_chrono),
             last_modified_date: p.last_modified_date.as_ref().and_then(to_chrono),
+            security: Some(pool_security(&p)),
             ..Default::default()
         };
         let tags = p
@@ -349,6 +353,78 @@ impl ScopeClients {
             .ask::<Idp, _, _>(quota, "ListTagsForResource", request)
             .await?;
         Ok(out.tags.unwrap_or_default().into_iter().collect())
+    }
+
+    /// GetUserPoolMfaConfig: the MFA mode and which factors are on.
+    pub async fn user_pool_mfa(&self, pool_id: &str) -> Result<MfaConfig, AwsError> {
+        let request = self
+            .idp
+            .get_user_pool_mfa_config()
+            .user_pool_id(pool_id)
+            .send();
+        let quota = (ApiCategory::UserPoolRead, Some(pool_id));
+        let out = self
+            .ask::<Idp, _, _>(quota, "GetUserPoolMfaConfig", request)
+            .await?;
+        Ok(MfaConfig {
+            mode: out
+                .mfa_configuration
+                .as_ref()
+                .map_or("OFF", |m| m.as_str())
+                .to_string(),
+            totp: out
+                .software_token_mfa_configuration
+                .is_some_and(|t| t.enabled),
+            sms: out.sms_mfa_configuration.is_some(),
+            email: out.email_mfa_configuration.is_some(),
+        })
+    }
+
+    /// DescribeRiskConfiguration of the pool itself: threat protection's actions for high-risk
+    /// account takeover and for compromised credentials.
+    pub async fn user_pool_risk_actions(&self, pool_id: &str) -> Result<RiskActions, AwsError> {
+        let request = self
+            .idp
+            .describe_risk_configuration()
+            .user_pool_id(pool_id)
+            .send();
+        let quota = (ApiCategory::UserPoolRead, Some(pool_id));
+        let out = self
+            .ask::<Idp, _, _>(quota, "DescribeRiskConfiguration", request)
+            .await?;
+        let risk = out.risk_configuration;
+        Ok(RiskActions {
+            account_takeover_high: risk
+                .as_ref()
+                .and_then(|r| r.account_takeover_risk_configuration.as_ref())
+                .and_then(|a| a.actions.as_ref())
+                .and_then(|a| a.high_action.as_ref())
+                .map(|h| h.event_action.as_str().to_string()),
+            compromised_credentials: risk
+                .as_ref()
+                .and_then(|r| r.compromised_credentials_risk_configuration.as_ref())
+                .and_then(|c| c.actions.as_ref())
+                .map(|a| a.event_action.as_str().to_string()),
+        })
+    }
+
+    /// GetLogDeliveryConfiguration: whether user activity (`userAuthEvents`) logs are exported.
+    pub async fn user_pool_activity_export(&self, pool_id: &str) -> Result<bool, AwsError> {
+        let request = self
+            .idp
+            .get_log_delivery_configuration()
+            .user_pool_id(pool_id)
+            .send();
+        let quota = (ApiCategory::UserPoolRead, Some(pool_id));
+        let out = self
+            .ask::<Idp, _, _>(quota, "GetLogDeliveryConfiguration", request)
+            .await?;
+        Ok(out.log_delivery_configuration.is_some_and(|c| {
+            c.log_configurations.iter().any(|l| {
+                l.event_source
+                    == aws_sdk_cognitoidentityprovider::types::EventSourceName::UserAuthEvents
+            })
+        }))
     }
 
     /// One ListUsers page: the users and the token of the next page.
@@ -562,6 +638,36 @@ fn named(id: Option<String>, name: Option<String>) -> Option<(String, String)> {
 fn identity_pool_arn(partition: &str, scope: &crate::sdk::Scope, id: &str) -> String {
     let (region, account) = (&scope.region, &scope.account);
     format!("arn:{partition}:cognito-identity:{region}:{account}:identitypool/{id}")
+}
+
+/// What DescribeUserPool says of the pool's security (the calls the posture checks add are
+/// read beside it).
+fn pool_security(p: &aws_sdk_cognitoidentityprovider::types::UserPoolType) -> PoolSecurity {
+    let policy = p.policies.as_ref().and_then(|x| x.password_policy.as_ref());
+    let add_ons = p.user_pool_add_ons.as_ref();
+    PoolSecurity {
+        password_policy: policy.map(|pp| PasswordPolicy {
+            minimum_length: pp
+                .minimum_length
+                .map_or(0, |n| u32::try_from(n).unwrap_or(0)),
+            require_uppercase: pp.require_uppercase,
+            require_lowercase: pp.require_lowercase,
+            require_numbers: pp.require_numbers,
+            require_symbols: pp.require_symbols,
+            temporary_password_validity_days: u32::try_from(pp.temporary_password_validity_days)
+                .unwrap_or(0),
+        }),
+        threat_protection: add_ons.map(|a| a.advanced_security_mode.as_str().to_string()),
+        threat_protection_custom_auth: add_ons
+            .and_then(|a| a.advanced_security_additional_flows.as_ref())
+            .and_then(|f| f.custom_auth_mode.as_ref())
+            .map(|m| m.as_str().to_string()),
+        admin_create_user_only: p
+            .admin_create_user_config
+            .as_ref()
+            .map(|c| c.allow_admin_create_user_only),
+        ..PoolSecurity::default()
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use cognito_watch_core::inventory::monitor::{
     MonitorId, MonitorKind, UserPoolDetails,
 };
 use cognito_watch_core::inventory::reconcile::{reconcile, ChildAction, Described};
+use cognito_watch_core::inventory::security::{MfaConfig, Readout, RiskActions};
 use futures::StreamExt;
 
 use crate::event::CollectorRequest;
@@ -30,6 +31,8 @@ type ChildListing = Vec<(MonitorId, Result<(String, MonitorDetails), AwsError>)>
 struct PoolScan {
     pool_id: String,
     described: Result<(String, UserPoolDetails, Tags), AwsError>,
+    /// What the posture checks read beside DescribeUserPool: MFA, risk actions, log export.
+    security: Option<SecurityReads>,
     tags: Option<Result<Tags, AwsError>>,
     clients: Option<Result<Listing<(String, AppClientDetails)>, AwsError>>,
     idps: Option<Result<Listing<IdentityProviderDetails>, AwsError>>,
@@ -147,6 +150,16 @@ impl Poll<'_> {
                 _ => None,
             });
         details.user_census = previous.as_ref().and_then(|p| p.user_census.clone());
+        if let (Some(reads), Some(security)) = (scan.security, details.security.as_mut()) {
+            for reason in reads.refusals() {
+                self.log
+                    .notes
+                    .push(format!("{pool}: {reason} (its posture checks are unknown)"));
+            }
+            security.mfa = Some(reads.mfa);
+            security.risk_actions = Some(reads.risk_actions);
+            security.activity_log_export = Some(reads.activity_log_export);
+        }
         let mut pool_errors = Vec::new();
         let client_id = |client_id: &str| MonitorId::AppClient {
             pool: pool.clone(),
@@ -404,6 +417,52 @@ fn children(state: &ScopeState, pool: &str, kind: Option<MonitorKind>) -> Vec<Mo
         .collect()
 }
 
+/// The calls a user pool's posture needs beside DescribeUserPool, each kept as answered or
+/// refused (a refusal makes its checks unknown, never passed).
+struct SecurityReads {
+    mfa: Readout<MfaConfig>,
+    risk_actions: Readout<RiskActions>,
+    activity_log_export: Readout<bool>,
+}
+
+impl SecurityReads {
+    async fn of(clients: &ScopeClients, pool: &str) -> SecurityReads {
+        SecurityReads {
+            mfa: readout(clients.user_pool_mfa(pool).await),
+            risk_actions: readout(clients.user_pool_risk_actions(pool).await),
+            activity_log_export: readout(clients.user_pool_activity_export(pool).await),
+        }
+    }
+
+    /// The refusals, for the poll log's notes.
+    fn refusals(&self) -> Vec<&str> {
+        [
+            refused(&self.mfa),
+            refused(&self.risk_actions),
+            refused(&self.activity_log_export),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
+fn readout<T>(answer: Result<T, AwsError>) -> Readout<T> {
+    match answer {
+        Ok(value) => Readout::Answered { value },
+        Err(e) => Readout::Refused {
+            reason: e.to_string(),
+        },
+    }
+}
+
+fn refused<T>(r: &Readout<T>) -> Option<&str> {
+    match r {
+        Readout::Refused { reason } => Some(reason),
+        Readout::Answered { .. } => None,
+    }
+}
+
 /// Whether ListTagsForResource works in this poll: unknown until the first answer. The first
 /// call is made alone; after a failure it is not made again in the poll.
 type TagsGate = tokio::sync::Mutex<Option<bool>>;
@@ -413,6 +472,7 @@ async fn scan_pool(clients: &ScopeClients, pool_id: String, tags_gate: &TagsGate
     let mut scan = PoolScan {
         pool_id,
         described,
+        security: None,
         tags: None,
         clients: None,
         idps: None,
@@ -437,6 +497,7 @@ async fn scan_pool(clients: &ScopeClients, pool_id: String, tags_gate: &TagsGate
         }
     }
     let pool = &pool;
+    scan.security = Some(SecurityReads::of(clients, pool).await);
     let listed = clients.list_user_pool_clients(pool).await;
     scan.clients = Some(
         describe_each(listed, |id| async move {
