@@ -34,6 +34,7 @@ import datetime
 import gzip
 import io
 import json
+import time
 import random
 import signal
 import sys
@@ -239,7 +240,59 @@ class CborBridge:
             return self._fail(environ, start_response, fault)
         return self._serve(environ, start_response, path)
 
+    # cognito-idp operations moto 5.2.1 does not implement (it answers HTTP 500), kept here in
+    # AWS's documented request and answer shapes: what a user pool's threat protection and log
+    # export are set to, per (user pool, app client).
+    gap_state = {}
+    GAP_TARGET = "AWSCognitoIdentityProviderService."
+    GAP_OPERATIONS = {
+        "SetRiskConfiguration",
+        "DescribeRiskConfiguration",
+        "SetLogDeliveryConfiguration",
+        "GetLogDeliveryConfiguration",
+    }
+
+    def _gap(self, environ, start_response):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if not target.startswith(self.GAP_TARGET):
+            return None
+        operation = target[len(self.GAP_TARGET):]
+        if operation not in self.GAP_OPERATIONS:
+            return None
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        request = json.loads(environ["wsgi.input"].read(length) or b"{}")
+        pool = request.get("UserPoolId", "")
+        if operation == "SetRiskConfiguration":
+            key = ("risk", pool, request.get("ClientId") or "ALL")
+            stored = {k: v for k, v in request.items() if v is not None}
+            stored["LastModifiedDate"] = time.time()
+            CborBridge.gap_state[key] = stored
+            answer = {"RiskConfiguration": stored}
+        elif operation == "DescribeRiskConfiguration":
+            key = ("risk", pool, request.get("ClientId") or "ALL")
+            answer = {"RiskConfiguration": CborBridge.gap_state.get(key, {"UserPoolId": pool})}
+        elif operation == "SetLogDeliveryConfiguration":
+            stored = {"UserPoolId": pool, "LogConfigurations": request.get("LogConfigurations", [])}
+            CborBridge.gap_state[("logs", pool)] = stored
+            answer = {"LogDeliveryConfiguration": stored}
+        else:
+            answer = {
+                "LogDeliveryConfiguration": CborBridge.gap_state.get(
+                    ("logs", pool), {"UserPoolId": pool, "LogConfigurations": []}
+                )
+            }
+        body = json.dumps(answer).encode()
+        start_response(
+            "200 OK",
+            [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body))),
+             ("x-amzn-RequestId", "bridge-gap")],
+        )
+        return [body]
+
     def _serve(self, environ, start_response, path):
+        gap = self._gap(environ, start_response)
+        if gap is not None:
+            return gap
         if environ.get("HTTP_SMITHY_PROTOCOL") == "rpc-v2-cbor" and path.startswith(CBOR_PATH_PREFIX):
             try:
                 return self._bridge(environ, start_response, path)

@@ -12,6 +12,7 @@ mod cognito_answers; // Cognito's documented answers read through the SDK crates
 mod collector; // discovery, metrics, Log Report and poll log, read back through the SDK
 mod evaluator; // profiles, statuses, propagation, outages, alerts through a subscribed queue
 mod multi_account; // two accounts and two regions, roles assumed with the external id
+mod posture; // pools created weak and hardened, read by the inventory, judged by the checks
 mod trail; // every input shape, duplicates, write counts, detections once per window
 mod trail_queue; // the queue between EventBridge and the trail: each record counted once
 mod trail_shapes; // CloudTrail records in every documented field layout

