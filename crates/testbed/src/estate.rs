@@ -351,6 +351,16 @@ impl StubAws {
                     "UserPoolTags": {"team": format!("team{}", p % 7)}
                 }})
             }
+            "GetUserPoolMfaConfig" => json!({
+                "MfaConfiguration": "OPTIONAL",
+                "SoftwareTokenMfaConfiguration": {"Enabled": true}
+            }),
+            "DescribeRiskConfiguration" => {
+                json!({"RiskConfiguration": {"UserPoolId": pool.map(Estate::pool_id)}})
+            }
+            "GetLogDeliveryConfiguration" => json!({"LogDeliveryConfiguration": {
+                "UserPoolId": pool.map(Estate::pool_id), "LogConfigurations": []
+            }}),
             "ListTagsForResource" => json!({"Tags": {"team": "identity"}}),
             "ListUserPoolClients" => {
                 let p = pool?;

@@ -67,7 +67,11 @@ impl ApiCategory {
     pub fn of(operation: &str) -> Option<ApiCategory> {
         Some(match operation {
             "ListUsers" | "ListUsersInGroup" => ApiCategory::UserList,
-            "ListUserPools" | "DescribeUserPool" => ApiCategory::UserPoolRead,
+            "ListUserPools"
+            | "DescribeUserPool"
+            | "GetUserPoolMfaConfig"
+            | "DescribeRiskConfiguration"
+            | "GetLogDeliveryConfiguration" => ApiCategory::UserPoolRead,
             "ListUserPoolClients" | "DescribeUserPoolClient" => ApiCategory::UserPoolClientRead,
             "ListIdentityProviders" | "DescribeIdentityProvider" | "ListTagsForResource" => {
                 ApiCategory::UserPoolResourceRead
@@ -181,6 +185,10 @@ pub fn inventory_calls(shape: &EstateShape) -> std::collections::BTreeMap<&'stat
     [
         ("ListUserPools", pages(p, COGNITO_PAGE)),
         ("DescribeUserPool", p),
+        // The posture checks' reads, one each per pool.
+        ("GetUserPoolMfaConfig", p),
+        ("DescribeRiskConfiguration", p),
+        ("GetLogDeliveryConfiguration", p),
         ("ListTagsForResource", p),
         (
             "ListUserPoolClients",
@@ -315,6 +323,14 @@ mod tests {
         let calls = inventory_calls(&shape);
         assert_eq!(calls["ListUserPools"], 2);
         assert_eq!(calls["DescribeUserPool"], 100);
+        for posture in [
+            "GetUserPoolMfaConfig",
+            "DescribeRiskConfiguration",
+            "GetLogDeliveryConfiguration",
+        ] {
+            assert_eq!(calls[posture], 100, "{posture}");
+            assert_eq!(ApiCategory::of(posture), Some(ApiCategory::UserPoolRead));
+        }
         assert_eq!(calls["ListTagsForResource"], 100);
         assert_eq!(calls["ListUserPoolClients"], 100);
         assert_eq!(calls["DescribeUserPoolClient"], 1000);
