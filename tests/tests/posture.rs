@@ -13,8 +13,11 @@ use aws_sdk_cognitoidentityprovider::types::{
     UserPoolAddOnsType, UserPoolMfaType, UserPoolPolicyType, UserPoolTierType,
 };
 use chrono::Utc;
+use cognito_watch_cli::Env;
 use cognito_watch_core::posture::{judge, Outcome, PostureSettings};
 use cognito_watch_testbed::{seed, LocalAws};
+
+use crate::support::cli_text;
 
 async fn hardened_pool(aws: &LocalAws) -> String {
     let policy = PasswordPolicyType::builder()
@@ -167,5 +170,36 @@ async fn a_weak_pool_fails_exactly_its_checks_and_a_hardened_one_passes_them() {
             "user_pool.activity_log_export",
         ],
         "{weak:#?}"
+    );
+
+    // The same through the CLI: the failing and unknown checks of the weak pool, as JSON.
+    let env = Env::from_pairs(aws.moto.env())
+        .with([("STATE_TABLE", "state"), ("HISTORY_TABLE", "history")]);
+    let text = cli_text(
+        &env,
+        &["posture", "--pool", "weak", "--failed", "-o", "json"],
+    )
+    .await;
+    let rows: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let rows = rows.as_array().unwrap();
+    let listed: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r["check"].as_str().unwrap(), r["result"].as_str().unwrap()))
+        .collect();
+    let mut expected: Vec<(&str, &str)> = failing.iter().map(|id| (*id, "fail")).collect();
+    expected.push(("user_pool.waf", "unknown"));
+    expected.sort_unstable();
+    let mut listed_sorted = listed.clone();
+    listed_sorted.sort_unstable();
+    assert_eq!(listed_sorted, expected, "{text}");
+    let mfa = rows.iter().find(|r| r["check"] == "user_pool.mfa").unwrap();
+    assert_eq!(mfa["resource_name"], "weak");
+    assert_eq!(mfa["why"], "MFA is OFF");
+    assert_eq!(mfa["severity"], "medium");
+    assert!(
+        mfa["references"]
+            .to_string()
+            .contains("Security Hub Cognito.5"),
+        "{mfa}"
     );
 }

@@ -33,7 +33,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use commands::{
-    completions, cost, describe, history, init, invoke, outages, report, status, tallies,
+    completions, cost, describe, history, init, invoke, outages, posture, report, status, tallies,
     thresholds,
 };
 use lookup::{line, read_event, status_store};
@@ -106,6 +106,10 @@ pub enum Command {
         #[command(subcommand)]
         command: OutageCommand,
     },
+    /// Security posture: each user pool, app client and identity pool against the checks of
+    /// Security Hub (Cognito.1–6), Prowler and the rest, from the last inventory (check id,
+    /// resource, result, why, how to fix).
+    Posture(posture::PostureCommand),
     /// The trail function's tallies: failures, refresh-failures, top-ips, m2m, detections.
     #[command(flatten)]
     Tallies(tallies::TallyCommand),
@@ -234,6 +238,7 @@ async fn dispatch(
             let format = Format::of(format, false, false);
             Box::pin(describe::run(env, &monitor, format, out)).await
         }
+        Command::Posture(args) => Box::pin(posture::command(env, args, format, out)).await,
         Command::History(args) => Box::pin(history::command(env, args, format, out)).await,
         Command::Tallies(command) => Box::pin(tallies::dispatch(env, command, format, out)).await,
         Command::Invoke(args) => Box::pin(invoke::command(env, args, out)).await,

@@ -8,6 +8,7 @@ pub mod history;
 pub mod init;
 pub mod invoke;
 pub mod outages;
+pub mod posture;
 pub mod report;
 pub mod status;
 pub mod tallies;
