@@ -60,6 +60,14 @@ fn the_inventory_reads_neither_alerting_nor_the_trail() {
 }
 
 #[test]
+fn posture_reads_the_inventory_only() {
+    for module in ["alerting", "trail"] {
+        let found = naming(&root().join("crates/core/src/posture"), module);
+        assert!(found.is_empty(), "{module}: {found:#?}");
+    }
+}
+
+#[test]
 fn the_check_sees_an_import_in_every_form() {
     let dir = std::env::temp_dir().join(format!("layout-check-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -132,5 +140,18 @@ fn the_detections_page_names_each_detection_and_tests_that_exist() {
     assert!(kinds.len() >= 13, "{kinds:?}");
     for kind in &kinds {
         assert!(rows.iter().any(|r| r == kind), "no row for {kind}");
+    }
+}
+
+/// docs/posture.md has a row for every posture check the core registers.
+#[test]
+fn the_posture_page_lists_every_check() {
+    let page = std::fs::read_to_string(root().join("docs/posture.md")).unwrap();
+    for check in cognito_watch_core::posture::CHECKS {
+        assert!(
+            page.contains(&format!("| `{}` |", check.id)),
+            "docs/posture.md has no row for {}",
+            check.id
+        );
     }
 }
