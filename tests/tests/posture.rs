@@ -203,3 +203,39 @@ async fn a_weak_pool_fails_exactly_its_checks_and_a_hardened_one_passes_them() {
         "{mfa}"
     );
 }
+
+/// A call the account refuses (AccessDenied, injected by the bridge's fault rules, not moto's
+/// "not implemented") leaves its checks unknown, never passed, and says so in the poll log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_read_makes_its_checks_unknown_and_is_noted() {
+    let aws = LocalAws::start().await;
+    let pool = hardened_pool(&aws).await;
+    aws.moto.arm(
+        &cognito_watch_testbed::Fault::on(&["DescribeRiskConfiguration"])
+            .status(400, "AccessDeniedException")
+            .times(None),
+    );
+    let logs = aws
+        .collector(&[])
+        .run(&Default::default(), Utc::now(), None)
+        .await
+        .unwrap();
+    let results = results(&aws, &pool).await;
+    let risk = results
+        .iter()
+        .find(|(id, _, _)| id == "user_pool.risk_actions")
+        .unwrap();
+    assert_eq!(risk.1, "unknown", "{risk:?}");
+    assert!(
+        risk.2.starts_with("DescribeRiskConfiguration was refused")
+            && risk.2.contains("AccessDenied"),
+        "{risk:?}"
+    );
+    let notes: Vec<&String> = logs.scopes.iter().flat_map(|l| l.notes.iter()).collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains(&pool) && n.contains("its posture checks are unknown")),
+        "{notes:?}"
+    );
+}
