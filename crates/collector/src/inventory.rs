@@ -427,10 +427,16 @@ struct SecurityReads {
 
 impl SecurityReads {
     async fn of(clients: &ScopeClients, pool: &str) -> SecurityReads {
+        // Independent reads: in flight together, each still paced by its quota.
+        let (mfa, risk_actions, activity_log_export) = futures::join!(
+            clients.user_pool_mfa(pool),
+            clients.user_pool_risk_actions(pool),
+            clients.user_pool_activity_export(pool),
+        );
         SecurityReads {
-            mfa: readout(clients.user_pool_mfa(pool).await),
-            risk_actions: readout(clients.user_pool_risk_actions(pool).await),
-            activity_log_export: readout(clients.user_pool_activity_export(pool).await),
+            mfa: readout(mfa),
+            risk_actions: readout(risk_actions),
+            activity_log_export: readout(activity_log_export),
         }
     }
 

@@ -7,11 +7,12 @@ use super::{Check, CheckSeverity, Judge, Outcome, PostureSettings};
 use crate::inventory::monitor::UserPoolDetails;
 use crate::inventory::security::{PoolSecurity, Readout};
 
-/// What the security inputs say, or why they are not known.
-fn security(d: &UserPoolDetails) -> Result<&PoolSecurity, Outcome> {
-    d.security
-        .as_ref()
-        .ok_or_else(|| Outcome::unknown("not read yet: the next inventory reads it"))
+/// `judge` of the security inputs, or unknown when they are not read yet.
+fn with_security(d: &UserPoolDetails, judge: impl FnOnce(&PoolSecurity) -> Outcome) -> Outcome {
+    match &d.security {
+        Some(s) => judge(s),
+        None => Outcome::unknown("not read yet: the next inventory reads it"),
+    }
 }
 
 /// An answer, or the outcome of not having one.
@@ -39,18 +40,14 @@ fn tier(d: &UserPoolDetails) -> &str {
 }
 
 fn threat_protection(d: &UserPoolDetails, _: &PostureSettings) -> Outcome {
-    let s = match security(d) {
-        Ok(s) => s,
-        Err(o) => return o,
-    };
-    match s.threat_protection.as_deref() {
+    with_security(d, |s| match s.threat_protection.as_deref() {
         Some("ENFORCED") => Outcome::pass(),
         mode => Outcome::fail(format!(
             "threat protection for standard sign-in is {}{}",
             mode.unwrap_or("OFF"),
             plan_note(d)
         )),
-    }
+    })
 }
 
 /// Security Hub Cognito.1.
@@ -68,18 +65,14 @@ pub const THREAT_PROTECTION: Check = Check {
 };
 
 fn threat_protection_custom_auth(d: &UserPoolDetails, _: &PostureSettings) -> Outcome {
-    let s = match security(d) {
-        Ok(s) => s,
-        Err(o) => return o,
-    };
-    match s.threat_protection_custom_auth.as_deref() {
+    with_security(d, |s| match s.threat_protection_custom_auth.as_deref() {
         Some("ENFORCED") => Outcome::pass(),
         mode => Outcome::fail(format!(
             "threat protection for custom authentication is {}{}",
             mode.unwrap_or("not set"),
             plan_note(d)
         )),
-    }
+    })
 }
 
 /// Security Hub Cognito.4.
@@ -96,38 +89,36 @@ pub const THREAT_PROTECTION_CUSTOM_AUTH: Check = Check {
 };
 
 fn password_policy(d: &UserPoolDetails, _: &PostureSettings) -> Outcome {
-    let s = match security(d) {
-        Ok(s) => s,
-        Err(o) => return o,
-    };
-    let Some(p) = &s.password_policy else {
-        return Outcome::unknown("DescribeUserPool gave no password policy");
-    };
-    let mut short = Vec::new();
-    if p.minimum_length < 8 {
-        short.push(format!("minimum length {} (at least 8)", p.minimum_length));
-    }
-    for (required, what) in [
-        (p.require_uppercase, "uppercase"),
-        (p.require_lowercase, "lowercase"),
-        (p.require_numbers, "numbers"),
-        (p.require_symbols, "symbols"),
-    ] {
-        if !required {
-            short.push(format!("{what} not required"));
+    with_security(d, |s| {
+        let Some(p) = &s.password_policy else {
+            return Outcome::unknown("DescribeUserPool gave no password policy");
+        };
+        let mut short = Vec::new();
+        if p.minimum_length < 8 {
+            short.push(format!("minimum length {} (at least 8)", p.minimum_length));
         }
-    }
-    if p.temporary_password_validity_days > 7 {
-        short.push(format!(
-            "temporary passwords valid {} days (at most 7)",
-            p.temporary_password_validity_days
-        ));
-    }
-    if short.is_empty() {
-        Outcome::pass()
-    } else {
-        Outcome::fail(short.join("; "))
-    }
+        for (required, what) in [
+            (p.require_uppercase, "uppercase"),
+            (p.require_lowercase, "lowercase"),
+            (p.require_numbers, "numbers"),
+            (p.require_symbols, "symbols"),
+        ] {
+            if !required {
+                short.push(format!("{what} not required"));
+            }
+        }
+        if p.temporary_password_validity_days > 7 {
+            short.push(format!(
+                "temporary passwords valid {} days (at most 7)",
+                p.temporary_password_validity_days
+            ));
+        }
+        if short.is_empty() {
+            Outcome::pass()
+        } else {
+            Outcome::fail(short.join("; "))
+        }
+    })
 }
 
 /// Security Hub Cognito.3, with its default parameters.
@@ -145,15 +136,11 @@ pub const PASSWORD_POLICY: Check = Check {
 };
 
 fn password_length_14(d: &UserPoolDetails, _: &PostureSettings) -> Outcome {
-    let s = match security(d) {
-        Ok(s) => s,
-        Err(o) => return o,
-    };
-    match &s.password_policy {
+    with_security(d, |s| match &s.password_policy {
         Some(p) if p.minimum_length >= 14 => Outcome::pass(),
         Some(p) => Outcome::fail(format!("minimum length {}", p.minimum_length)),
         None => Outcome::unknown("DescribeUserPool gave no password policy"),
-    }
+    })
 }
 
 /// Prowler's stricter length.
@@ -217,40 +204,38 @@ pub const DELETION_PROTECTION: Check = Check {
 };
 
 fn risk_actions(d: &UserPoolDetails, _: &PostureSettings) -> Outcome {
-    let s = match security(d) {
-        Ok(s) => s,
-        Err(o) => return o,
-    };
-    if s.threat_protection.as_deref().unwrap_or("OFF") == "OFF" {
-        return Outcome::fail(format!(
-            "threat protection is off: no risk action is taken{}",
-            plan_note(d)
-        ));
-    }
-    let actions = match answered(&s.risk_actions, "DescribeRiskConfiguration") {
-        Ok(a) => a,
-        Err(o) => return o,
-    };
-    let mut weak = Vec::new();
-    match actions.account_takeover_high.as_deref() {
-        Some("BLOCK") => {}
-        other => weak.push(format!(
-            "high-risk account takeover: {}",
-            other.unwrap_or("no action")
-        )),
-    }
-    match actions.compromised_credentials.as_deref() {
-        Some("BLOCK") => {}
-        other => weak.push(format!(
-            "compromised credentials: {}",
-            other.unwrap_or("no action")
-        )),
-    }
-    if weak.is_empty() {
-        Outcome::pass()
-    } else {
-        Outcome::fail(weak.join("; "))
-    }
+    with_security(d, |s| {
+        if s.threat_protection.as_deref().unwrap_or("OFF") == "OFF" {
+            return Outcome::fail(format!(
+                "threat protection is off: no risk action is taken{}",
+                plan_note(d)
+            ));
+        }
+        let actions = match answered(&s.risk_actions, "DescribeRiskConfiguration") {
+            Ok(a) => a,
+            Err(o) => return o,
+        };
+        let mut weak = Vec::new();
+        match actions.account_takeover_high.as_deref() {
+            Some("BLOCK") => {}
+            other => weak.push(format!(
+                "high-risk account takeover: {}",
+                other.unwrap_or("no action")
+            )),
+        }
+        match actions.compromised_credentials.as_deref() {
+            Some("BLOCK") => {}
+            other => weak.push(format!(
+                "compromised credentials: {}",
+                other.unwrap_or("no action")
+            )),
+        }
+        if weak.is_empty() {
+            Outcome::pass()
+        } else {
+            Outcome::fail(weak.join("; "))
+        }
+    })
 }
 
 /// Prowler's two risk-action checks, the pool's own configuration (a client's own risk
@@ -269,15 +254,11 @@ pub const RISK_ACTIONS: Check = Check {
 };
 
 fn self_registration(d: &UserPoolDetails, _: &PostureSettings) -> Outcome {
-    let s = match security(d) {
-        Ok(s) => s,
-        Err(o) => return o,
-    };
-    match s.admin_create_user_only {
+    with_security(d, |s| match s.admin_create_user_only {
         Some(true) => Outcome::pass(),
         Some(false) => Outcome::fail("anyone can sign up (AllowAdminCreateUserOnly is false)"),
         None => Outcome::unknown("DescribeUserPool gave no AdminCreateUserConfig"),
-    }
+    })
 }
 
 /// Prowler's self-registration check: informational (many pools sign up their users).
@@ -291,15 +272,11 @@ pub const SELF_REGISTRATION: Check = Check {
 };
 
 fn waf(d: &UserPoolDetails, _: &PostureSettings) -> Outcome {
-    let s = match security(d) {
-        Ok(s) => s,
-        Err(o) => return o,
-    };
-    match answered(&s.web_acl, "GetWebACLForResource") {
+    with_security(d, |s| match answered(&s.web_acl, "GetWebACLForResource") {
         Ok(Some(_)) => Outcome::pass(),
         Ok(None) => Outcome::fail("no AWS WAF web ACL is associated"),
         Err(o) => o,
-    }
+    })
 }
 
 /// Prowler's WAF check.
@@ -313,18 +290,16 @@ pub const WAF: Check = Check {
 };
 
 fn activity_log_export(d: &UserPoolDetails, _: &PostureSettings) -> Outcome {
-    let s = match security(d) {
-        Ok(s) => s,
-        Err(o) => return o,
-    };
-    match answered(&s.activity_log_export, "GetLogDeliveryConfiguration") {
-        Ok(true) => Outcome::pass(),
-        Ok(false) => Outcome::fail(format!(
-            "user activity logs are not exported: risky_sign_in cannot fire{}",
-            plan_note(d)
-        )),
-        Err(o) => o,
-    }
+    with_security(d, |s| {
+        match answered(&s.activity_log_export, "GetLogDeliveryConfiguration") {
+            Ok(true) => Outcome::pass(),
+            Ok(false) => Outcome::fail(format!(
+                "user activity logs are not exported: risky_sign_in cannot fire{}",
+                plan_note(d)
+            )),
+            Err(o) => o,
+        }
+    })
 }
 
 /// What cognito-watch's `risky_sign_in` detection needs.
