@@ -239,3 +239,259 @@ async fn a_refused_read_makes_its_checks_unknown_and_is_noted() {
         "{notes:?}"
     );
 }
+
+/// The posture notices that reached the inbox: (subject, the JSON form).
+async fn posture_messages(
+    inbox: &cognito_watch_testbed::AlertInbox,
+) -> Vec<(String, serde_json::Value)> {
+    inbox
+        .drain()
+        .await
+        .into_iter()
+        .map(|envelope| {
+            let subject = envelope["Subject"].as_str().unwrap_or_default().to_string();
+            let body: serde_json::Value =
+                serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
+            assert_eq!(body["schema"], "cognito-watch.posture/1", "{body}");
+            (subject, body)
+        })
+        .collect()
+}
+
+/// (kind, check, monitor) of each line of each notice.
+fn lines(messages: &[(String, serde_json::Value)]) -> Vec<(String, String, String)> {
+    let mut out: Vec<_> = messages
+        .iter()
+        .flat_map(|(_, m)| {
+            m["lines"].as_array().unwrap().iter().map(move |l| {
+                (
+                    m["kind"].as_str().unwrap().to_string(),
+                    l["check"].as_str().unwrap().to_string(),
+                    l["monitor_id"].as_str().unwrap().to_string(),
+                )
+            })
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The first inventory sends one summary; the same estate again sends nothing; hardening a
+/// pool sends one recovery per check fixed; weakening it again one regression.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn posture_alerts_a_baseline_once_then_each_regression_and_fix_once() {
+    let (aws, inbox) = LocalAws::with_inbox().await;
+    let weak = seed::user_pool(&aws.idp, "weak").await.unwrap();
+    let pool = format!("userpool/{weak}");
+    let collector = aws.collector(&[
+        ("ALERT_TOPIC_ARN", inbox.topic_arn.as_str()),
+        ("INVENTORY_INTERVAL_SECONDS", "0"),
+    ]);
+    let run = || async {
+        collector
+            .run(&Default::default(), Utc::now(), None)
+            .await
+            .unwrap()
+    };
+
+    let logs = run().await;
+    let first = posture_messages(&inbox).await;
+    assert_eq!(first.len(), 1, "{first:#?}");
+    let (subject, baseline) = &first[0];
+    assert_eq!(baseline["kind"], "baseline");
+    // Seven failing checks alert; self-registration fails too but is informational.
+    let expected: Vec<(String, String, String)> = [
+        "user_pool.activity_log_export",
+        "user_pool.deletion_protection",
+        "user_pool.mfa",
+        "user_pool.password_length_14",
+        "user_pool.risk_actions",
+        "user_pool.threat_protection",
+        "user_pool.threat_protection_custom_auth",
+    ]
+    .iter()
+    .map(|c| ("baseline".to_string(), c.to_string(), pool.clone()))
+    .collect();
+    assert_eq!(lines(&first), expected);
+    assert_eq!(
+        subject,
+        &format!(
+            "POSTURE: 7 of {} checks fail [us-east-1]",
+            baseline["judged"]
+        ),
+    );
+    let tally = logs.scopes[0].posture.clone().unwrap();
+    assert_eq!(
+        (tally.notices, tally.sent, tally.failing),
+        (1, 1, 8),
+        "{tally:?}"
+    );
+
+    run().await;
+    let again = posture_messages(&inbox).await;
+    assert!(again.is_empty(), "{again:#?}");
+
+    // Hardened: MFA on and deletion protection active, one recovery each.
+    aws.idp
+        .update_user_pool()
+        .user_pool_id(&weak)
+        .mfa_configuration(UserPoolMfaType::On)
+        .deletion_protection(DeletionProtectionType::Active)
+        .send()
+        .await
+        .unwrap();
+    run().await;
+    let fixed = posture_messages(&inbox).await;
+    assert_eq!(
+        lines(&fixed),
+        [
+            (
+                "fixed".to_string(),
+                "user_pool.deletion_protection".to_string(),
+                pool.clone()
+            ),
+            (
+                "fixed".to_string(),
+                "user_pool.mfa".to_string(),
+                pool.clone()
+            ),
+        ],
+        "{fixed:#?}"
+    );
+    assert!(
+        fixed
+            .iter()
+            .all(|(s, m)| s.starts_with("FIXED: posture ") && m["severity"] == "up"),
+        "{fixed:#?}"
+    );
+
+    // Weakened again: one regression, with what to do.
+    aws.idp
+        .update_user_pool()
+        .user_pool_id(&weak)
+        .mfa_configuration(UserPoolMfaType::On)
+        .deletion_protection(DeletionProtectionType::Inactive)
+        .send()
+        .await
+        .unwrap();
+    run().await;
+    let regressed = posture_messages(&inbox).await;
+    assert_eq!(
+        lines(&regressed),
+        [(
+            "regressed".to_string(),
+            "user_pool.deletion_protection".to_string(),
+            pool.clone()
+        )],
+        "{regressed:#?}"
+    );
+    let (subject, body) = &regressed[0];
+    // moto's pool ids are 42 characters: the subject drops the resource to fit SNS's 99.
+    assert!(
+        subject.starts_with("TROUBLE: posture user_pool.deletion_protection fails")
+            && subject.len() <= 99,
+        "{subject}"
+    );
+    assert_eq!(body["lines"][0]["monitor_id"], pool.as_str());
+    assert!(
+        body["lines"][0]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("DeletionProtection"),
+        "{body}"
+    );
+    run().await;
+    assert!(posture_messages(&inbox).await.is_empty());
+}
+
+/// A regression the trail already raised as `risky_configuration` for the same pool is not
+/// paged twice: its notice is settled naming the detection. Until CloudTrail has had time to
+/// deliver the change (`POSTURE_HOLD_SECONDS`), a regression waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_regression_the_trail_raised_is_not_paged_twice() {
+    use cognito_watch_core::trail::detect::{Detection, Finding};
+    let (aws, inbox) = LocalAws::with_inbox().await;
+    let weak = seed::user_pool(&aws.idp, "weak").await.unwrap();
+    aws.idp
+        .update_user_pool()
+        .user_pool_id(&weak)
+        .mfa_configuration(UserPoolMfaType::On)
+        .send()
+        .await
+        .unwrap();
+    let trail = cognito_watch_aws::TrailStore::new(
+        &aws.sdk,
+        cognito_watch_testbed::TRAIL_TABLE,
+        chrono::Duration::days(1),
+        chrono::Duration::hours(1),
+    );
+    trail.create_table().await.unwrap();
+    let collector = aws.collector(&[
+        ("ALERT_TOPIC_ARN", inbox.topic_arn.as_str()),
+        ("TRAIL_TABLE", cognito_watch_testbed::TRAIL_TABLE),
+        ("INVENTORY_INTERVAL_SECONDS", "0"),
+        ("POSTURE_HOLD_SECONDS", "900"),
+    ]);
+    let t0 = Utc::now();
+    collector.run(&Default::default(), t0, None).await.unwrap();
+    assert_eq!(posture_messages(&inbox).await.len(), 1, "the baseline");
+
+    // MFA turned off: the trail saw the change and raised it.
+    aws.idp
+        .update_user_pool()
+        .user_pool_id(&weak)
+        .mfa_configuration(UserPoolMfaType::Off)
+        .deletion_protection(DeletionProtectionType::Active)
+        .send()
+        .await
+        .unwrap();
+    let t1 = t0 + chrono::Duration::minutes(1);
+    let finding = Finding {
+        pool: Some(weak.clone()),
+        window: t1,
+        account: None,
+        region: Some("us-east-1".into()),
+        scope: None,
+        pools: Vec::new(),
+        names: Default::default(),
+        detection: Detection::RiskyConfiguration {
+            event_name: "SetUserPoolMfaConfig".into(),
+            who: "arn:aws:iam::123456789012:user/ops".into(),
+            source_ip: None,
+            target: weak.clone(),
+            weakened: vec!["MFA (mfaConfiguration) set to OFF".into()],
+            event_id: "e-1".into(),
+        },
+    };
+    assert!(trail.record_finding(&finding, t1).await.unwrap());
+    let logs = collector.run(&Default::default(), t1, None).await.unwrap();
+    let tally = logs.scopes[0].posture.clone().unwrap();
+    // Within the hold: nothing yet (deletion protection's fix is no regression: it goes now).
+    let now = posture_messages(&inbox).await;
+    assert_eq!(
+        lines(&now),
+        [(
+            "fixed".to_string(),
+            "user_pool.deletion_protection".to_string(),
+            format!("userpool/{weak}")
+        )],
+        "{now:#?}"
+    );
+    assert_eq!((tally.waiting, tally.covered), (1, 0), "{tally:?}");
+
+    let t2 = t1 + chrono::Duration::minutes(16);
+    let logs = collector.run(&Default::default(), t2, None).await.unwrap();
+    let tally = logs.scopes[0].posture.clone().unwrap();
+    assert!(posture_messages(&inbox).await.is_empty(), "paged twice");
+    assert_eq!((tally.waiting, tally.covered), (0, 1), "{tally:?}");
+    let scope = cognito_watch_aws::sdk::Scope {
+        account: logs.scopes[0].account.clone(),
+        region: logs.scopes[0].region.clone(),
+    };
+    let notices = aws.store.posture_notices(&scope, false).await.unwrap();
+    let covered: Vec<_> = notices
+        .iter()
+        .filter_map(|n| n.covered_by.clone())
+        .collect();
+    assert_eq!(covered, [format!("risky_configuration {}", finding.key())]);
+}

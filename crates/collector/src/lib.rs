@@ -8,6 +8,7 @@ mod event;
 mod inventory;
 mod metrics;
 mod poll;
+mod posture;
 mod sweeps;
 
 use poll::Poll;
@@ -19,7 +20,7 @@ use chrono::{DateTime, Duration, Utc};
 use cognito_watch_aws::logging::Json;
 use cognito_watch_aws::sdk::{self, Scope, ScopeClients};
 use cognito_watch_aws::state::StateStore;
-use cognito_watch_aws::AwsError;
+use cognito_watch_aws::{AlertSink, AwsError, TrailStore};
 use cognito_watch_core::config::{AssumeRole, CollectorConfig};
 use cognito_watch_core::inventory::record::PollLog;
 use tokio::sync::OnceCell;
@@ -89,6 +90,10 @@ pub struct Collector {
     /// The monitored accounts' roles with the external id, read once from SSM.
     roles: OnceCell<Vec<AssumeRole>>,
     series: metrics::SeriesCaches,
+    /// Where posture notices go (`ALERT_TOPIC_ARN`); none: posture is judged, not alerted.
+    sink: Option<AlertSink>,
+    /// The trail's detections (`TRAIL_TABLE`), so a regression is not paged twice.
+    trail: Option<TrailStore>,
     /// Users swept and identities sampled so far, for a watcher (the CLI's progress line).
     pub progress: cognito_watch_core::progress::Progress,
 }
@@ -96,7 +101,19 @@ pub struct Collector {
 impl Collector {
     pub fn new(config: CollectorConfig, base: SdkConfig) -> Collector {
         let store = StateStore::new(&base, config.tables.clone());
+        let sink = config
+            .posture
+            .topic_arn
+            .as_deref()
+            .map(|t| AlertSink::new(&base, t));
+        let trail = config
+            .posture
+            .trail_table
+            .as_deref()
+            .map(|t| TrailStore::new(&base, t, config.history_ttl, Duration::hours(1)));
         Collector {
+            sink,
+            trail,
             config,
             base,
             store,
@@ -265,7 +282,8 @@ impl Collector {
         let tasks = request.due_tasks(&self.config, &poll.state, now);
         poll.log.tasks = tasks.iter().map(|t| t.as_str().to_string()).collect();
         let mut touched_users = Vec::new();
-        if tasks.contains(&Task::Inventory) {
+        let mut inventoried = tasks.contains(&Task::Inventory);
+        if inventoried {
             let listed = poll.inventory(request).await;
             // A failed listing leaves the inventory due, so the next poll discovers what it
             // could not (a new pool is not missed for a whole inventory interval).
@@ -274,6 +292,7 @@ impl Collector {
             }
         } else if request.tasks.is_none() && poll.retry_failed_inventory().await {
             poll.log.tasks.push("inventory-retry".to_string());
+            inventoried = true;
         }
         let mut sweep_writes = Vec::new();
         if tasks.contains(&Task::Users) {
@@ -284,6 +303,14 @@ impl Collector {
         }
         if tasks.contains(&Task::Metrics) {
             poll.metrics(&self.series).await;
+        }
+        if let Some(sink) = &self.sink {
+            let out = posture::PostureOut {
+                store: &self.store,
+                sink,
+                trail: self.trail.as_ref(),
+            };
+            poll.posture(&out, inventoried).await;
         }
         poll.state.cursor.last_poll_at = Some(now);
         poll.log.finished_at = Utc::now();

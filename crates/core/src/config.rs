@@ -154,6 +154,25 @@ pub struct CollectorConfig {
     /// `SWEEP_PAGES_PER_RUN` (default 0 = as many as time allows): ListUsers / ListIdentities
     /// pages per pool per invocation; a sweep resumes from its checkpoint next time.
     pub sweep_pages_per_run: u64,
+    /// Posture alerts: where they go, and how they are judged.
+    pub posture: PostureAlerts,
+}
+
+/// What the collector needs to alert on posture changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostureAlerts {
+    /// `ALERT_TOPIC_ARN` (optional): the SNS topic posture notices go to. Unset: the checks are
+    /// judged (and listed by `cognito-watch posture`) but nothing is remembered or sent.
+    pub topic_arn: Option<String>,
+    /// `TRAIL_TABLE` (optional): the trail's detections, read so a regression the trail
+    /// already raised as `risky_configuration` is not paged twice.
+    pub trail_table: Option<String>,
+    /// `POSTURE_HOLD_SECONDS` (default 900, only with `TRAIL_TABLE`): how long a regression
+    /// waits for CloudTrail to deliver the change that caused it (AWS: typically within 5
+    /// minutes) before it is published.
+    pub hold: Duration,
+    /// `MAX_REFRESH_TOKEN_DAYS` (default 30): the bound the checks judge against.
+    pub settings: crate::posture::PostureSettings,
 }
 
 /// `REGIONS` (comma-separated), or the function's own region; each a region name.
@@ -277,6 +296,18 @@ impl CollectorConfig {
             max_attempts,
             pool_concurrency,
             sweep_pages_per_run: number(get, "SWEEP_PAGES_PER_RUN", 0)?,
+            posture: PostureAlerts {
+                topic_arn: match get("ALERT_TOPIC_ARN").filter(|t| !t.trim().is_empty()) {
+                    Some(_) => Some(topic_arn(get)?),
+                    None => None,
+                },
+                trail_table: get("TRAIL_TABLE").filter(|t| !t.trim().is_empty()),
+                hold: seconds(get, "POSTURE_HOLD_SECONDS", 900, 0)?,
+                settings: crate::posture::PostureSettings {
+                    max_refresh_token_days: number::<u32>(get, "MAX_REFRESH_TOKEN_DAYS", 30)?
+                        .clamp(1, 3650),
+                },
+            },
         })
     }
 

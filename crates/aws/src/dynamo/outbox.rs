@@ -205,6 +205,41 @@ impl Outbox {
     }
 }
 
+impl Outbox {
+    /// Mark a pending message sent without publishing it, saying why (`covered_by`): another
+    /// message already said it. Ok(false) if it was not pending (sent, or claimed by another
+    /// invocation whose claim has not run out).
+    pub async fn settle(
+        &self,
+        key: &impl TableKey,
+        covered_by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, AwsError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key.attributes()))
+            .update_expression(
+                "SET delivery = :sent, covered_by = :by, sent_at = :at, #ttl = :ttl REMOVE last_error",
+            )
+            .condition_expression(
+                "delivery = :pending OR (delivery = :sending AND claim_until < :now)",
+            )
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":sent", s(DeliveryState::Sent.as_str()))
+            .expression_attribute_values(":pending", s(DeliveryState::Pending.as_str()))
+            .expression_attribute_values(":sending", s(DeliveryState::Sending.as_str()))
+            .expression_attribute_values(":by", s(covered_by.chars().take(1000).collect::<String>()))
+            .expression_attribute_values(":at", s(time(now)))
+            .expression_attribute_values(":ttl", n((now + self.retention).timestamp()))
+            .expression_attribute_values(":now", n(now.timestamp_millis()))
+            .send()
+            .await;
+        conditional("UpdateItem", out)
+    }
+}
+
 /// What delivering one message came to.
 #[derive(Debug)]
 pub enum Delivered<T> {

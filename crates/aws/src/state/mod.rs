@@ -1,7 +1,8 @@
 //! The inventory's store, `StateStore`: the state table ([`table`]) and the history table
-//! ([`history`]).
+//! ([`history`]), and each scope's posture memory and notices ([`posture`]).
 
 pub mod history;
+pub mod posture;
 pub mod table;
 
 use std::collections::BTreeMap;
@@ -277,7 +278,9 @@ impl StateStore {
                         .identity_sweeps
                         .insert(id, Self::decode(item, "Query")?);
                 }
-                StateKey::Cursor { .. } => {}
+                StateKey::Cursor { .. }
+                | StateKey::PostureMemory { .. }
+                | StateKey::PostureNotice { .. } => {}
             }
         }
         Ok(())

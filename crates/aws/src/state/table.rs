@@ -11,6 +11,8 @@
 //! | identity pool | `IDPOOL#<id>` | `IDPOOL` |
 //! | identity sweep checkpoint | `IDPOOL#<id>` | `SWEEP#IDENTITIES` |
 //! | scope cursor | `SCOPE#<account>#<region>` | `CURSOR` |
+//! | scope posture memory | `SCOPE#<account>#<region>` | `POSTURE` |
+//! | scope posture notice | `SCOPE#<account>#<region>` | `POSTURE#NOTICE#<notice id>` |
 //!
 //! Roots (user pools, identity pools) carry `scope` = `<account>#<region>`, the hash key of the
 //! sparse index `by-scope`, so a scope's roots are one Query and the whole estate one small Scan.
@@ -40,6 +42,8 @@ const IDP: &str = "IDP#";
 const USER: &str = "USER#";
 const USER_SWEEP: &str = "SWEEP#USERS";
 const IDENTITY_SWEEP: &str = "SWEEP#IDENTITIES";
+const POSTURE: &str = "POSTURE";
+const POSTURE_NOTICE: &str = "POSTURE#NOTICE#";
 
 /// A state-table key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +56,18 @@ pub enum StateKey {
     IdentitySweep { id: String },
     /// A scope's cursor.
     Cursor { account: String, region: String },
+    /// What a scope's posture checks last concluded (the failing ones).
+    PostureMemory { account: String, region: String },
+    /// A posture notice of a scope, with its delivery state.
+    PostureNotice {
+        account: String,
+        region: String,
+        notice_id: String,
+    },
 }
+
+/// The sort-key prefix of a scope's posture notices.
+pub const POSTURE_NOTICE_PREFIX: &str = POSTURE_NOTICE;
 
 /// The partition of a root (and of everything stored under it, in the state table and the
 /// status table): `POOL#<id>` or `IDPOOL#<id>`. A child's is its root's.
@@ -84,7 +99,11 @@ impl TableKey for StateKey {
             StateKey::Monitor(id) => root_pk(id),
             StateKey::UserSweep { pool } => format!("{POOL}{pool}"),
             StateKey::IdentitySweep { id } => format!("{IDPOOL}{id}"),
-            StateKey::Cursor { account, region } => format!("{SCOPE}{account}#{region}"),
+            StateKey::Cursor { account, region }
+            | StateKey::PostureMemory { account, region }
+            | StateKey::PostureNotice {
+                account, region, ..
+            } => format!("{SCOPE}{account}#{region}"),
         }
     }
 
@@ -102,16 +121,27 @@ impl TableKey for StateKey {
             StateKey::UserSweep { .. } => USER_SWEEP.into(),
             StateKey::IdentitySweep { .. } => IDENTITY_SWEEP.into(),
             StateKey::Cursor { .. } => "CURSOR".into(),
+            StateKey::PostureMemory { .. } => POSTURE.into(),
+            StateKey::PostureNotice { notice_id, .. } => format!("{POSTURE_NOTICE}{notice_id}"),
         }
     }
 
     fn parse(pk: &str, sk: &str) -> Option<StateKey> {
         if let Some(scope) = pk.strip_prefix(SCOPE) {
             let (account, region) = scope.split_once('#')?;
-            return (sk == "CURSOR").then(|| StateKey::Cursor {
-                account: account.to_string(),
-                region: region.to_string(),
-            });
+            let (account, region) = (account.to_string(), region.to_string());
+            return match sk {
+                "CURSOR" => Some(StateKey::Cursor { account, region }),
+                POSTURE => Some(StateKey::PostureMemory { account, region }),
+                _ => sk
+                    .strip_prefix(POSTURE_NOTICE)
+                    .filter(|n| !n.is_empty())
+                    .map(|n| StateKey::PostureNotice {
+                        account,
+                        region,
+                        notice_id: n.to_string(),
+                    }),
+            };
         }
         let root = root_of_pk(pk)?;
         let pool = || root.user_pool_id().map(str::to_string);
@@ -166,6 +196,18 @@ mod tests {
             }),
             ("[0-9]{12}", "[a-z]{2}-[a-z]{4,9}-[1-3]")
                 .prop_map(|(account, region)| StateKey::Cursor { account, region }),
+            ("[0-9]{12}", "[a-z]{2}-[a-z]{4,9}-[1-3]")
+                .prop_map(|(account, region)| StateKey::PostureMemory { account, region }),
+            (
+                "[0-9]{12}",
+                "[a-z]{2}-[a-z]{4,9}-[1-3]",
+                "posture/[a-z0-9_./#-]{1,80}"
+            )
+                .prop_map(|(account, region, notice_id)| StateKey::PostureNotice {
+                    account,
+                    region,
+                    notice_id
+                }),
         ]
     }
 

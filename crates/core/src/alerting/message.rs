@@ -321,14 +321,14 @@ pub fn finding_message(f: &Finding) -> Result<Message, serde_json::Error> {
 
 /// The JSON form of a message: every string cleaned (control and bidirectional characters
 /// removed, each at most 2,000 characters).
-fn json_form<T: Serialize>(form: &T) -> Result<String, serde_json::Error> {
+pub(crate) fn json_form<T: Serialize>(form: &T) -> Result<String, serde_json::Error> {
     let mut v = serde_json::to_value(form)?;
     clean_json(&mut v, 2_000);
     serde_json::to_string(&v)
 }
 
 /// One SNS message: text for email and the default, the subject for SMS, JSON for machines.
-fn envelope(
+pub(crate) fn envelope(
     subject: String,
     text: String,
     json: String,

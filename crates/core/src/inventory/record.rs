@@ -109,6 +109,26 @@ pub struct PollLog {
     /// Time never read because the collector was away longer than the lookback.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gaps: Vec<Window>,
+    /// What the poll judged and sent of the security posture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posture: Option<PosturePoll>,
+}
+
+/// What one poll did about posture.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PosturePoll {
+    /// Checks judged (none when the inventory did not run).
+    pub judged: usize,
+    /// Of them, failing.
+    pub failing: usize,
+    /// Notices recorded by this poll's judgement.
+    pub notices: usize,
+    /// Notices published.
+    pub sent: usize,
+    /// Regressions not published because the trail already raised them.
+    pub covered: usize,
+    /// Notices still waiting: held for CloudTrail, claimed elsewhere, or their publish failed.
+    pub waiting: usize,
 }
 
 /// Per-scope bookkeeping: when the slower cadences last ran.

@@ -16,6 +16,7 @@ pub const GUEST_ACCESS: Check = Check {
     id: "identity_pool.guest_access",
     title: "Guests (unauthenticated identities) get no AWS credentials",
     severity: CheckSeverity::Medium,
+    trail_words: &["allowUnauthenticatedIdentities"],
     references: &[
         "Security Hub Cognito.2",
         "AWS Config cognito-identity-pool-unauth-access-check",
@@ -41,6 +42,7 @@ pub const CLASSIC_FLOW: Check = Check {
     id: "identity_pool.classic_flow",
     title: "The basic (classic) authentication flow is off",
     severity: CheckSeverity::Low,
+    trail_words: &[],
     references: &["AllowClassicFlow"],
     fix: "Set AllowClassicFlow to false and use the enhanced flow",
     judge: Judge::IdentityPool(classic_flow),

@@ -111,6 +111,10 @@ pub struct Check {
     pub title: &'static str,
     /// How much a failure matters, unless an override says otherwise.
     pub severity: CheckSeverity,
+    /// What the trail's `risky_configuration` says when a change weakens what this check
+    /// judges (AWS's request parameter, or the words of the detection): a regression the trail
+    /// already raised for the same resource is not paged twice.
+    pub trail_words: &'static [&'static str],
     /// The same control in the tools people use (`Security Hub Cognito.5`, ...).
     pub references: &'static [&'static str],
     /// How to fix a failure.

@@ -55,6 +55,7 @@ pub const THREAT_PROTECTION: Check = Check {
     id: "user_pool.threat_protection",
     title: "Threat protection enforces its actions for standard sign-in (full function)",
     severity: CheckSeverity::Medium,
+    trail_words: &["advancedSecurityMode"],
     references: &[
         "Security Hub Cognito.1",
         "AWS Config cognito-user-pool-advanced-security-enabled",
@@ -80,6 +81,7 @@ pub const THREAT_PROTECTION_CUSTOM_AUTH: Check = Check {
     id: "user_pool.threat_protection_custom_auth",
     title: "Threat protection enforces its actions for custom authentication (full function)",
     severity: CheckSeverity::Medium,
+    trail_words: &["advancedSecurityMode"],
     references: &[
         "Security Hub Cognito.4",
         "AWS Config cognito-userpool-cust-auth-threat-full-check",
@@ -127,6 +129,7 @@ pub const PASSWORD_POLICY: Check = Check {
     title: "The password policy requires 8 characters, upper and lower case, numbers and \
             symbols, and temporary passwords expire within 7 days",
     severity: CheckSeverity::Medium,
+    trail_words: &[],
     references: &[
         "Security Hub Cognito.3",
         "AWS Config cognito-userpool-password-policy-check",
@@ -148,6 +151,7 @@ pub const PASSWORD_LENGTH_14: Check = Check {
     id: "user_pool.password_length_14",
     title: "Passwords are at least 14 characters long",
     severity: CheckSeverity::Low,
+    trail_words: &[],
     references: &["Prowler cognito_user_pool_password_policy_minimum_length_14"],
     fix: "Set the password policy's MinimumLength to 14 or more",
     judge: Judge::UserPool(password_length_14),
@@ -169,6 +173,7 @@ pub const MFA: Check = Check {
     id: "user_pool.mfa",
     title: "Multi-factor authentication is on (required, or optional with a note)",
     severity: CheckSeverity::Medium,
+    trail_words: &["mfaConfiguration"],
     references: &[
         "Security Hub Cognito.5",
         "AWS Config cognito-userpool-mfa-enabled",
@@ -195,6 +200,7 @@ pub const DELETION_PROTECTION: Check = Check {
     id: "user_pool.deletion_protection",
     title: "Deletion protection is active",
     severity: CheckSeverity::Medium,
+    trail_words: &["deletionProtection"],
     references: &[
         "Security Hub Cognito.6",
         "AWS Config cognito-userpool-deletion-protection-enabled",
@@ -244,6 +250,7 @@ pub const RISK_ACTIONS: Check = Check {
     id: "user_pool.risk_actions",
     title: "Threat protection blocks high-risk account takeover and compromised credentials",
     severity: CheckSeverity::Medium,
+    trail_words: &[],
     references: &[
         "Prowler cognito_user_pool_blocks_potential_malicious_sign_in_attempts",
         "Prowler cognito_user_pool_blocks_compromised_credentials_sign_in_attempts",
@@ -266,6 +273,7 @@ pub const SELF_REGISTRATION: Check = Check {
     id: "user_pool.self_registration",
     title: "Only administrators create users (self-registration off)",
     severity: CheckSeverity::Informational,
+    trail_words: &[],
     references: &["Prowler cognito_user_pool_self_registration_disabled"],
     fix: "If users should not sign themselves up, set AllowAdminCreateUserOnly",
     judge: Judge::UserPool(self_registration),
@@ -284,6 +292,7 @@ pub const WAF: Check = Check {
     id: "user_pool.waf",
     title: "An AWS WAF web ACL is associated with the pool",
     severity: CheckSeverity::Medium,
+    trail_words: &[],
     references: &["Prowler cognito_user_pool_waf_acl_attached"],
     fix: "Associate a regional AWS WAF web ACL with the user pool",
     judge: Judge::UserPool(waf),
@@ -307,6 +316,7 @@ pub const ACTIVITY_LOG_EXPORT: Check = Check {
     id: "user_pool.activity_log_export",
     title: "User activity logs are exported (threat protection's risk decisions)",
     severity: CheckSeverity::Low,
+    trail_words: &[],
     references: &["cognito-watch risky_sign_in"],
     fix: "SetLogDeliveryConfiguration: userAuthEvents at INFO to the log group the trail \
           function reads (Plus plan)",
@@ -330,6 +340,7 @@ pub const FEATURE_PLAN: Check = Check {
     id: "user_pool.feature_plan",
     title: "The feature plan and what it allows",
     severity: CheckSeverity::Informational,
+    trail_words: &[],
     references: &["UserPoolTier"],
     fix: "Choose the plan whose features the pool needs",
     judge: Judge::UserPool(feature_plan),

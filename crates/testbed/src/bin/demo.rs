@@ -183,42 +183,57 @@ async fn demo(moto: &Moto) -> DemoResult {
         alerts.len()
     );
     for envelope in &alerts {
-        let subject = envelope["Subject"].as_str().unwrap_or_default();
-        let json = envelope["Message"].as_str().unwrap_or_default();
-        let attributes: Vec<String> = envelope["MessageAttributes"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| format!("{k}={}", v["Value"].as_str().unwrap_or_default()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        println!(
-            "\nSubject: {subject}\nAttributes: {}",
-            attributes.join(", ")
-        );
-        // What an email subscriber reads, rendered from the JSON form a queue receives.
-        let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
-        if value["schema"] == cognito_watch_core::alerting::message::DETECTION_SCHEMA {
-            for fact in value["facts"].as_array().into_iter().flatten() {
-                println!("  {}", fact.as_str().unwrap_or_default());
-            }
-        } else {
-            let evidence = serde_json::from_value::<
-                cognito_watch_core::alerting::evidence::TrailEvidence,
-            >(value["trail_evidence"].clone())
-            .ok();
-            match serde_json::from_value::<cognito_watch_core::alerting::status::Alert>(value) {
-                Ok(alert) => println!(
-                    "{}",
-                    cognito_watch_core::alerting::message::text(&alert, evidence.as_ref())
-                ),
-                Err(e) => println!("(not an alert: {e})"),
-            }
-        }
-        println!("JSON form: {json}");
+        show_alert(envelope);
     }
     Ok(())
+}
+
+/// One alert as the inbox got it: its subject and attributes, what an email subscriber reads
+/// (rendered from the JSON form a queue receives), and the JSON form.
+fn show_alert(envelope: &serde_json::Value) {
+    let subject = envelope["Subject"].as_str().unwrap_or_default();
+    let json = envelope["Message"].as_str().unwrap_or_default();
+    let attributes: Vec<String> = envelope["MessageAttributes"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v["Value"].as_str().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    println!(
+        "\nSubject: {subject}\nAttributes: {}",
+        attributes.join(", ")
+    );
+    // What an email subscriber reads, rendered from the JSON form a queue receives.
+    let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    if value["schema"] == cognito_watch_core::alerting::posture::POSTURE_SCHEMA {
+        for l in value["lines"].as_array().into_iter().flatten() {
+            println!(
+                "  {} on {}: {}",
+                l["check"].as_str().unwrap_or_default(),
+                l["monitor_id"].as_str().unwrap_or_default(),
+                l["why"].as_str().unwrap_or("passes now")
+            );
+        }
+    } else if value["schema"] == cognito_watch_core::alerting::message::DETECTION_SCHEMA {
+        for fact in value["facts"].as_array().into_iter().flatten() {
+            println!("  {}", fact.as_str().unwrap_or_default());
+        }
+    } else {
+        let evidence = serde_json::from_value::<
+            cognito_watch_core::alerting::evidence::TrailEvidence,
+        >(value["trail_evidence"].clone())
+        .ok();
+        match serde_json::from_value::<cognito_watch_core::alerting::status::Alert>(value) {
+            Ok(alert) => println!(
+                "{}",
+                cognito_watch_core::alerting::message::text(&alert, evidence.as_ref())
+            ),
+            Err(e) => println!("(not an alert: {e})"),
+        }
+    }
+    println!("JSON form: {json}");
 }
 
 /// Traffic as Cognito publishes it, over the last ten minutes: normal sign-ins and refreshes,

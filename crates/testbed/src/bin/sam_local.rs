@@ -335,7 +335,7 @@ fn env_vars(topic_arn: &str, failure_queue_url: &str) -> Value {
         &mut collector,
         json!({
             "REGIONS": REGION, "MONITORED_ACCOUNT_ROLE_ARNS": "", "EXTERNAL_ID_PARAMETER": "",
-            "METRIC_DELAY_SECONDS": "60", "QUOTA_SHARE": "1",
+            "METRIC_DELAY_SECONDS": "60", "QUOTA_SHARE": "1", "ALERT_TOPIC_ARN": topic_arn,
         }),
     );
     let mut evaluator = tables.clone();

@@ -1,0 +1,172 @@
+//! The poll's posture step: after an inventory, judge every check on the scope's resources,
+//! record what changed (the first judgement is the baseline: one summary), and deliver the
+//! scope's pending notices. A regression waits `POSTURE_HOLD_SECONDS` for CloudTrail when the
+//! trail is wired, and is not published when the trail's `risky_configuration` already raised
+//! it: its notice names the detection instead.
+
+use chrono::Duration;
+use cognito_watch_aws::dynamo::outbox::Delivered;
+use cognito_watch_aws::state::posture::{PostureMemory, StoredNotice};
+use cognito_watch_aws::state::StateStore;
+use cognito_watch_aws::{AlertSink, AwsError, TrailStore};
+use cognito_watch_core::alerting::posture::{self as notice, NoticeKind};
+use cognito_watch_core::inventory::record::PosturePoll;
+use cognito_watch_core::posture::{change, judge, Outcome};
+use cognito_watch_core::trail::detect::Finding;
+
+use crate::poll::Poll;
+
+/// Where posture notices go: the state table's outbox, the topic, and the trail's detections.
+pub(crate) struct PostureOut<'a> {
+    pub(crate) store: &'a StateStore,
+    pub(crate) sink: &'a AlertSink,
+    pub(crate) trail: Option<&'a TrailStore>,
+}
+
+/// How long a claimed notice is ours to publish.
+const CLAIM_SECONDS: i64 = 60;
+
+impl Poll<'_> {
+    /// Judge (when `judge_now`: the inventory ran) and deliver. A failing store or topic is a
+    /// note in the poll log: posture never makes a monitor stale.
+    pub(crate) async fn posture(&mut self, out: &PostureOut<'_>, judge_now: bool) {
+        let mut tally = PosturePoll::default();
+        if judge_now {
+            if let Err(e) = self.judge_posture(out, &mut tally).await {
+                self.log
+                    .notes
+                    .push(format!("posture judgement not recorded: {e}"));
+            }
+        }
+        if let Err(e) = self.deliver_posture(out, &mut tally).await {
+            self.log
+                .notes
+                .push(format!("posture notices not delivered: {e}"));
+        }
+        if judge_now || tally != PosturePoll::default() {
+            self.log.posture = Some(tally);
+        }
+    }
+
+    async fn judge_posture(
+        &mut self,
+        out: &PostureOut<'_>,
+        tally: &mut PosturePoll,
+    ) -> Result<(), AwsError> {
+        let settings = &self.config.posture.settings;
+        let monitors: notice::Monitors = self
+            .state
+            .monitors
+            .values()
+            .filter(|m| !m.is_deleted())
+            .map(|m| (m.monitor_id.clone(), m.clone()))
+            .collect();
+        let judged: Vec<_> = monitors
+            .values()
+            .flat_map(|m| {
+                judge(m, settings)
+                    .into_iter()
+                    .map(|(c, o)| ((c.id.to_string(), m.monitor_id.clone()), c, o))
+            })
+            .collect();
+        tally.judged = judged.len();
+        tally.failing = judged
+            .iter()
+            .filter(|(_, _, o)| matches!(o, Outcome::Fail { .. }))
+            .count();
+        let scope = &self.clients.scope;
+        let previous = out.store.posture_memory(scope).await?;
+        let known = previous.as_ref().map(PostureMemory::known);
+        let (next, decided) = change::changes(known.as_ref(), &judged);
+        let base = previous.clone().unwrap_or_default();
+        let memory = base.next(&next, self.now);
+        if previous.as_ref().map(|p| &p.failing) == Some(&memory.failing) && decided.is_empty() {
+            return Ok(());
+        }
+        let notices = notice::notices(
+            (&scope.account, &scope.region),
+            self.now,
+            memory.generation,
+            &decided,
+            &monitors,
+        );
+        if out
+            .store
+            .record_posture(scope, previous.as_ref(), &memory, &notices)
+            .await?
+        {
+            tally.notices = notices.len();
+        } else {
+            self.log.notes.push(
+                "posture: another poll recorded a judgement of this scope first; this one's \
+                 memory was not written"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    async fn deliver_posture(
+        &mut self,
+        out: &PostureOut<'_>,
+        tally: &mut PosturePoll,
+    ) -> Result<(), AwsError> {
+        let scope = &self.clients.scope;
+        let pending = out.store.posture_notices(scope, true).await?;
+        let outbox = out.store.posture_outbox(self.config.history_ttl);
+        let hold = self.config.posture.hold;
+        let mut findings: Option<Vec<Finding>> = None;
+        for StoredNotice { notice: n, .. } in pending {
+            let key = StateStore::notice_key(scope, &n.notice_id);
+            if let (NoticeKind::Regressed, Some(trail)) = (n.kind, out.trail) {
+                if self.now < n.at + hold {
+                    tally.waiting += 1;
+                    continue;
+                }
+                if findings.is_none() {
+                    let since = n.at - self.config.inventory_interval - hold - Duration::hours(1);
+                    findings = Some(
+                        trail
+                            .findings(since)
+                            .await?
+                            .into_iter()
+                            .map(|s| s.finding)
+                            .collect(),
+                    );
+                }
+                let seen = findings.as_deref().unwrap_or_default();
+                if let Some(f) = notice::covering(&n, seen) {
+                    let by = format!("risky_configuration {}", f.key());
+                    if outbox.settle(&key, &by, self.now).await? {
+                        tracing::info!(alert_id = %n.notice_id, covered_by = %by, "posture regression already raised by the trail");
+                        tally.covered += 1;
+                    } else {
+                        tally.waiting += 1;
+                    }
+                    continue;
+                }
+            }
+            let publish = || async {
+                let message = notice::posture_message(&n)
+                    .map_err(|e| AwsError::local("Publish", "cannot render", e))?;
+                Ok((out.sink.publish(&message).await?, ()))
+            };
+            match outbox
+                .deliver(&key, self.now, Duration::seconds(CLAIM_SECONDS), publish)
+                .await?
+            {
+                Delivered::Sent { message_id, .. } => {
+                    tracing::info!(alert_id = %n.notice_id, %message_id, "posture notice published");
+                    tally.sent += 1;
+                }
+                Delivered::AlreadySent => {}
+                Delivered::Held => tally.waiting += 1,
+                Delivered::Failed(e) => {
+                    tracing::warn!(alert_id = %n.notice_id, error = %e, "posture notice publish failed; it stays pending");
+                    tally.waiting += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+}
