@@ -427,6 +427,16 @@ impl ScopeClients {
         }))
     }
 
+    /// WAFv2 GetWebACLForResource on the pool's ARN: the associated web ACL's name, or none.
+    pub async fn user_pool_web_acl(&self, arn: &str) -> Result<Option<String>, AwsError> {
+        let request = self.waf.get_web_acl_for_resource().resource_arn(arn).send();
+        let quota = (ApiCategory::WebAclRead, None);
+        let out = self
+            .ask::<aws_sdk_wafv2::Error, _, _>(quota, "GetWebACLForResource", request)
+            .await?;
+        Ok(out.web_acl.map(|acl| acl.name))
+    }
+
     /// One ListUsers page: the users and the token of the next page.
     pub async fn list_users_page(
         &self,

@@ -46,6 +46,18 @@ cognito_modeled!(
     aws_sdk_cognitoidentity::Error
 );
 
+/// WAF's errors: a missing item is not found, a bad parameter (an ARN WAF does not take) is
+/// invalid; throttling comes as the common `ThrottlingException`.
+impl ModeledError for aws_sdk_wafv2::Error {
+    fn kind(&self) -> Option<ErrorKind> {
+        match self {
+            Self::WafNonexistentItemException(_) => Some(ErrorKind::NotFound),
+            Self::WafInvalidParameterException(_) => Some(ErrorKind::InvalidParameter),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("{operation}: {summary}")]
 pub struct AwsError {

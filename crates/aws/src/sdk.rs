@@ -189,6 +189,8 @@ pub struct ScopeClients {
     /// Cognito identity pools (`cognito-identity`).
     pub identity: aws_sdk_cognitoidentity::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// AWS WAF (`wafv2`): which web ACL protects a user pool.
+    pub waf: aws_sdk_wafv2::Client,
     pub limits: Limits,
     pub calls: Calls,
 }
@@ -217,6 +219,11 @@ impl ScopeClients {
             ),
             cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
                 aws_sdk_cloudwatch::config::Builder::from(config)
+                    .interceptor(calls.interceptor())
+                    .build(),
+            ),
+            waf: aws_sdk_wafv2::Client::from_conf(
+                aws_sdk_wafv2::config::Builder::from(config)
                     .interceptor(calls.interceptor())
                     .build(),
             ),

@@ -114,8 +114,9 @@ impl Poll<'_> {
             },
         };
         let tags_gate = TagsGate::new(None);
+        let refused = Refused::default();
         let scans: Vec<PoolScan> = futures::stream::iter(targets)
-            .map(|pool| scan_pool(self.clients, pool, &tags_gate))
+            .map(|pool| scan_pool(self.clients, pool, &tags_gate, &refused))
             .buffer_unordered(self.config.pool_concurrency)
             .collect()
             .await;
@@ -159,6 +160,7 @@ impl Poll<'_> {
             security.mfa = Some(reads.mfa);
             security.risk_actions = Some(reads.risk_actions);
             security.activity_log_export = Some(reads.activity_log_export);
+            security.web_acl = Some(reads.web_acl);
         }
         let mut pool_errors = Vec::new();
         let client_id = |client_id: &str| MonitorId::AppClient {
@@ -423,20 +425,62 @@ struct SecurityReads {
     mfa: Readout<MfaConfig>,
     risk_actions: Readout<RiskActions>,
     activity_log_export: Readout<bool>,
+    web_acl: Readout<Option<String>>,
+}
+
+/// The posture reads the account refused in this poll (AccessDenied: the role lacks the
+/// permission), with the refusal: not asked again for the next pools of the poll.
+#[derive(Default)]
+struct Refused(std::sync::Mutex<BTreeMap<&'static str, String>>);
+
+impl Refused {
+    /// `read`, unless the account refused its operation earlier in the poll.
+    async fn read<T>(
+        &self,
+        operation: &'static str,
+        read: impl std::future::Future<Output = Result<T, AwsError>>,
+    ) -> Readout<T> {
+        let earlier = self.0.lock().ok().and_then(|m| m.get(operation).cloned());
+        if let Some(reason) = earlier {
+            return Readout::Refused {
+                reason: format!("{reason} (not asked again in this poll)"),
+            };
+        }
+        let answer = read.await;
+        if let Err(e) = &answer {
+            if e.code
+                .as_deref()
+                .is_some_and(|c| c.contains("AccessDenied"))
+            {
+                if let Ok(mut m) = self.0.lock() {
+                    m.insert(operation, e.to_string());
+                }
+            }
+        }
+        readout(answer)
+    }
 }
 
 impl SecurityReads {
-    async fn of(clients: &ScopeClients, pool: &str) -> SecurityReads {
+    async fn of(clients: &ScopeClients, pool: &str, arn: &str, refused: &Refused) -> SecurityReads {
         // Independent reads: in flight together, each still paced by its quota.
-        let (mfa, risk_actions, activity_log_export) = futures::join!(
-            clients.user_pool_mfa(pool),
-            clients.user_pool_risk_actions(pool),
-            clients.user_pool_activity_export(pool),
+        let (mfa, risk_actions, activity_log_export, web_acl) = futures::join!(
+            refused.read("GetUserPoolMfaConfig", clients.user_pool_mfa(pool)),
+            refused.read(
+                "DescribeRiskConfiguration",
+                clients.user_pool_risk_actions(pool)
+            ),
+            refused.read(
+                "GetLogDeliveryConfiguration",
+                clients.user_pool_activity_export(pool)
+            ),
+            refused.read("GetWebACLForResource", clients.user_pool_web_acl(arn)),
         );
         SecurityReads {
-            mfa: readout(mfa),
-            risk_actions: readout(risk_actions),
-            activity_log_export: readout(activity_log_export),
+            mfa,
+            risk_actions,
+            activity_log_export,
+            web_acl,
         }
     }
 
@@ -446,6 +490,7 @@ impl SecurityReads {
             refused(&self.mfa),
             refused(&self.risk_actions),
             refused(&self.activity_log_export),
+            refused(&self.web_acl),
         ]
         .into_iter()
         .flatten()
@@ -473,7 +518,12 @@ fn refused<T>(r: &Readout<T>) -> Option<&str> {
 /// call is made alone; after a failure it is not made again in the poll.
 type TagsGate = tokio::sync::Mutex<Option<bool>>;
 
-async fn scan_pool(clients: &ScopeClients, pool_id: String, tags_gate: &TagsGate) -> PoolScan {
+async fn scan_pool(
+    clients: &ScopeClients,
+    pool_id: String,
+    tags_gate: &TagsGate,
+    refused: &Refused,
+) -> PoolScan {
     let described = clients.describe_user_pool(&pool_id).await;
     let mut scan = PoolScan {
         pool_id,
@@ -487,6 +537,7 @@ async fn scan_pool(clients: &ScopeClients, pool_id: String, tags_gate: &TagsGate
         return scan;
     };
     let pool = scan.pool_id.clone();
+    let arn = details.arn.clone();
     if !details.arn.is_empty() {
         let mut gate = tags_gate.lock().await;
         match *gate {
@@ -503,7 +554,7 @@ async fn scan_pool(clients: &ScopeClients, pool_id: String, tags_gate: &TagsGate
         }
     }
     let pool = &pool;
-    scan.security = Some(SecurityReads::of(clients, pool).await);
+    scan.security = Some(SecurityReads::of(clients, pool, &arn, refused).await);
     let listed = clients.list_user_pool_clients(pool).await;
     scan.clients = Some(
         describe_each(listed, |id| async move {

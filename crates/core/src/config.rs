@@ -175,6 +175,16 @@ pub struct PostureAlerts {
     pub settings: crate::posture::PostureSettings,
 }
 
+/// The bounds the posture checks judge against (`MAX_REFRESH_TOKEN_DAYS`, default 30): the
+/// collector's judgement and the CLI's listing read the same.
+pub fn posture_settings(
+    get: &dyn Fn(&str) -> Option<String>,
+) -> Result<crate::posture::PostureSettings, ConfigError> {
+    Ok(crate::posture::PostureSettings {
+        max_refresh_token_days: number::<u32>(get, "MAX_REFRESH_TOKEN_DAYS", 30)?.clamp(1, 3650),
+    })
+}
+
 /// `REGIONS` (comma-separated), or the function's own region; each a region name.
 fn regions(get: &dyn Fn(&str) -> Option<String>) -> Result<Vec<String>, ConfigError> {
     let own_region = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION"));
@@ -303,10 +313,7 @@ impl CollectorConfig {
                 },
                 trail_table: get("TRAIL_TABLE").filter(|t| !t.trim().is_empty()),
                 hold: seconds(get, "POSTURE_HOLD_SECONDS", 900, 0)?,
-                settings: crate::posture::PostureSettings {
-                    max_refresh_token_days: number::<u32>(get, "MAX_REFRESH_TOKEN_DAYS", 30)?
-                        .clamp(1, 3650),
-                },
+                settings: posture_settings(get)?,
             },
         })
     }

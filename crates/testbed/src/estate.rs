@@ -303,6 +303,7 @@ impl StubAws {
                 "AWSCognitoIdentityService" => {
                     ("cognito-identity", self.cognito(operation, &input))
                 }
+                p if p.starts_with("AWSWAF") => ("wafv2", self.cognito(operation, &input)),
                 _ => ("cognito-idp", self.cognito(operation, &input)),
             };
             self.record(service, operation, pool);
@@ -362,6 +363,8 @@ impl StubAws {
                 "UserPoolId": pool.map(Estate::pool_id), "LogConfigurations": []
             }}),
             "ListTagsForResource" => json!({"Tags": {"team": "identity"}}),
+            // AWS WAF (same stub): no web ACL protects the pool.
+            "GetWebACLForResource" => json!({}),
             "ListUserPoolClients" => {
                 let p = pool?;
                 listing(

@@ -42,7 +42,8 @@ pub(crate) async fn command(
         let root = find_monitor(&monitors, pool)?.monitor_id.clone();
         monitors.retain(|m| m.monitor_id == root || m.parent_id.as_deref() == Some(&root));
     }
-    let listing = listing(&monitors, args.failed);
+    let settings = cognito_watch_core::config::posture_settings(&env.lookup())?;
+    let listing = listing(&monitors, args.failed, &settings);
     let empty = if args.failed {
         "every check passes"
     } else {
@@ -58,7 +59,7 @@ pub(crate) async fn command(
 
 /// One row per check and resource: the check, the resource, its result and why, its severity,
 /// how to fix it, and the same control in other tools.
-pub fn listing(monitors: &[Monitor], failed_only: bool) -> Listing {
+pub fn listing(monitors: &[Monitor], failed_only: bool, settings: &PostureSettings) -> Listing {
     let mut listing = Listing::new(vec![
         Field::new("check", "Check"),
         Field::new("resource", "Resource").named(),
@@ -68,9 +69,8 @@ pub fn listing(monitors: &[Monitor], failed_only: bool) -> Listing {
         Field::new("fix", "Fix").wide(),
         Field::new("references", "References").wide(),
     ]);
-    let settings = PostureSettings::default();
     for m in monitors {
-        for (check, outcome) in judge(m, &settings) {
+        for (check, outcome) in judge(m, settings) {
             if failed_only && matches!(outcome, Outcome::Pass { .. }) {
                 continue;
             }

@@ -16,17 +16,20 @@ pub enum ApiCategory {
     IdentityList,
     /// Other cognito-identity reads (ListIdentityPools, DescribeIdentityPool, GetIdentityPoolRoles).
     IdentityPoolRead,
+    /// AWS WAF's GetWebACLForResource: WAF publishes no rate for it; paced at 5 RPS.
+    WebAclRead,
 }
 
 impl ApiCategory {
     /// Every category.
-    pub const ALL: [ApiCategory; 6] = [
+    pub const ALL: [ApiCategory; 7] = [
         ApiCategory::UserList,
         ApiCategory::UserPoolRead,
         ApiCategory::UserPoolClientRead,
         ApiCategory::UserPoolResourceRead,
         ApiCategory::IdentityList,
         ApiCategory::IdentityPoolRead,
+        ApiCategory::WebAclRead,
     ];
 
     /// The account's quota in requests per second (per account and region).
@@ -38,6 +41,7 @@ impl ApiCategory {
             ApiCategory::UserPoolResourceRead => 20.0,
             ApiCategory::IdentityList => 5.0,
             ApiCategory::IdentityPoolRead => 5.0,
+            ApiCategory::WebAclRead => 5.0,
         }
     }
 
@@ -80,6 +84,7 @@ impl ApiCategory {
             "ListIdentityPools" | "DescribeIdentityPool" | "GetIdentityPoolRoles" => {
                 ApiCategory::IdentityPoolRead
             }
+            "GetWebACLForResource" => ApiCategory::WebAclRead,
             _ => return None,
         })
     }
@@ -93,6 +98,7 @@ impl ApiCategory {
             ApiCategory::UserPoolResourceRead => "UserPoolResourceRead",
             ApiCategory::IdentityList => "IdentityList",
             ApiCategory::IdentityPoolRead => "IdentityPoolRead",
+            ApiCategory::WebAclRead => "WebAclRead",
         }
     }
 }
@@ -175,7 +181,8 @@ pub const LIST_METRICS_PAGE: u64 = 500;
 pub const QUERIES_PER_CALL: u64 = 500;
 
 /// The calls one inventory of a scope makes, by operation (the README's formula): the user
-/// pools listed, each described and its tags read; each pool's app clients and identity
+/// pools listed, each described, its posture read (MFA, risk configuration, log delivery, web
+/// ACL) and its tags read; each pool's app clients and identity
 /// providers listed and each described; the identity pools listed, each described and its
 /// roles read.
 pub fn inventory_calls(shape: &EstateShape) -> std::collections::BTreeMap<&'static str, u64> {
@@ -189,6 +196,7 @@ pub fn inventory_calls(shape: &EstateShape) -> std::collections::BTreeMap<&'stat
         ("GetUserPoolMfaConfig", p),
         ("DescribeRiskConfiguration", p),
         ("GetLogDeliveryConfiguration", p),
+        ("GetWebACLForResource", p),
         ("ListTagsForResource", p),
         (
             "ListUserPoolClients",
@@ -331,6 +339,11 @@ mod tests {
             assert_eq!(calls[posture], 100, "{posture}");
             assert_eq!(ApiCategory::of(posture), Some(ApiCategory::UserPoolRead));
         }
+        assert_eq!(calls["GetWebACLForResource"], 100);
+        assert_eq!(
+            ApiCategory::of("GetWebACLForResource"),
+            Some(ApiCategory::WebAclRead)
+        );
         assert_eq!(calls["ListTagsForResource"], 100);
         assert_eq!(calls["ListUserPoolClients"], 100);
         assert_eq!(calls["DescribeUserPoolClient"], 1000);
