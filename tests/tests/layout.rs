@@ -155,3 +155,44 @@ fn the_posture_page_lists_every_check() {
         );
     }
 }
+
+/// docs/doctor.md has a row for every line `doctor` says, and each detection in
+/// docs/detections.md names the doctor lines that say whether it can fire, each a real one.
+#[test]
+fn the_doctor_page_lists_every_line_and_each_detection_names_its_lines() {
+    let page = std::fs::read_to_string(root().join("docs/doctor.md")).unwrap();
+    for line in cognito_watch_core::doctor::LINES {
+        assert!(
+            page.contains(&format!("| `{line}` |")),
+            "docs/doctor.md has no row for {line}"
+        );
+    }
+    let detections = std::fs::read_to_string(root().join("docs/detections.md")).unwrap();
+    let header = detections
+        .lines()
+        .find(|l| l.starts_with("| detection |"))
+        .unwrap();
+    let column = header
+        .split(" | ")
+        .position(|c| c.contains("(doctor.md)"))
+        .expect("the detections table has a doctor column");
+    let rows: Vec<&str> = detections
+        .lines()
+        .skip_while(|l| !l.starts_with("| detection |"))
+        .skip(2)
+        .take_while(|l| l.starts_with("| `"))
+        .collect();
+    assert!(rows.len() >= 13, "{rows:?}");
+    for row in rows {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        let named: Vec<&str> = cells[column].split('`').skip(1).step_by(2).collect();
+        assert!(!named.is_empty(), "{}: names no doctor line", cells[0]);
+        for n in named {
+            assert!(
+                cognito_watch_core::doctor::LINES.contains(&n),
+                "{}: {n} is no doctor line",
+                cells[0]
+            );
+        }
+    }
+}

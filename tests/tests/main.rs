@@ -10,6 +10,7 @@ mod bootstrap; // each function's real binary against a local Lambda Runtime API
 mod burst; // 50,000 records through the queue, each once (the longest: it sorts early, runs beside the rest)
 mod cognito_answers; // Cognito's documented answers read through the SDK crates (no test bed)
 mod collector; // discovery, metrics, Log Report and poll log, read back through the SDK
+mod doctor; // the monitor's inputs: a working account, a broken one, each missing part named
 mod evaluator; // profiles, statuses, propagation, outages, alerts through a subscribed queue
 mod multi_account; // two accounts and two regions, roles assumed with the external id
 mod posture; // pools created weak and hardened, read by the inventory, judged by the checks

@@ -1,5 +1,6 @@
 //! Requests to other functions through EventBridge: a configuration change asks the collector
-//! to re-inventory a pool now (the template routes `cognito-watch.trail` events to it).
+//! to re-inventory a pool now (the template routes `cognito-watch.trail` events to it); and, for
+//! `doctor`, the state of the rule that brings CloudTrail to the trail function.
 
 use aws_sdk_eventbridge::operation::put_events::PutEventsOutput;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
@@ -65,6 +66,21 @@ fn refused(out: &PutEventsOutput) -> Result<(), AwsError> {
         "PutEvents",
         format!("entry refused: {why}"),
     ))
+}
+
+/// An EventBridge rule's state (`ENABLED`, `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`,
+/// `DISABLED`), for `doctor`.
+pub async fn rule_state(config: &aws_config::SdkConfig, name: &str) -> Result<String, AwsError> {
+    let out = aws_sdk_eventbridge::Client::new(config)
+        .describe_rule()
+        .name(name)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("DescribeRule", e))?;
+    Ok(out
+        .state
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_else(|| "unknown".to_string()))
 }
 
 #[cfg(test)]

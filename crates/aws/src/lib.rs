@@ -7,11 +7,12 @@
 //! | `status` | the evaluator's store, `StatusStore`: the status table (`table`) |
 //! | `trail` | the trail's store, `TrailStore`: the trail table (`table`) |
 //! | `dynamo` | what every table shares: item helpers, the table spec (`spec`), the outbox's delivery marks (`outbox`) |
-//! | `cognito`, `cloudwatch`, `sns`, `s3`, `events` | one service each: Cognito discovery, metrics, alerts, trail files, EventBridge |
+//! | `cognito`, `cloudwatch`, `sns`, `s3`, `events`, `cloudtrail` | one service each: Cognito discovery, metrics, alerts, trail files, EventBridge, the trails `doctor` reads |
 //! | `sdk` | the SDK configuration, one HTTPS client, the scopes polled and their clients |
 //! | `error`, `retry`, `limits`, `failures` | one error type, the retry pause, service limits, failure metrics |
 //! | `logging` | flat JSON log lines in Lambda, plain text in a terminal |
 
+pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod cognito;
 pub mod dynamo;

@@ -49,6 +49,31 @@ impl AlertSink {
             .ok_or_else(|| AwsError::other("Publish", "no MessageId in the answer"))
     }
 
+    /// The topic's subscriptions (ListSubscriptionsByTopic, every page): each one's protocol
+    /// and whether it is confirmed (SNS lists an unconfirmed one as `PendingConfirmation`).
+    pub async fn subscriptions(
+        &self,
+    ) -> Result<Vec<cognito_watch_core::doctor::Subscription>, AwsError> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .list_subscriptions_by_topic()
+            .topic_arn(&self.topic_arn)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::from_sdk("ListSubscriptionsByTopic", e))?;
+            for s in page.subscriptions.unwrap_or_default() {
+                let arn = s.subscription_arn.unwrap_or_default();
+                out.push(cognito_watch_core::doctor::Subscription {
+                    protocol: s.protocol.unwrap_or_default(),
+                    confirmed: arn.starts_with("arn:"),
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// A Publish error naming the topic, and for a topic that does not exist or may not be
     /// published to (a configuration mistake, not an outage) what to do about it.
     fn publish_error(

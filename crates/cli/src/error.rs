@@ -32,6 +32,8 @@ pub enum CliError {
     Trail(#[from] ::trail::TrailError),
     #[error("{0}")]
     Usage(String),
+    #[error("doctor: {failed} line(s) say FAIL")]
+    Unhealthy { failed: usize },
     #[error("{function} failed ({error}): {answer}\n--- log tail ---\n{log_tail}")]
     FunctionFailed {
         function: String,

@@ -33,8 +33,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use commands::{
-    completions, cost, describe, history, init, invoke, outages, posture, report, status, tallies,
-    thresholds,
+    completions, cost, describe, doctor, history, init, invoke, outages, posture, report, status,
+    tallies, thresholds,
 };
 use lookup::{line, read_event, status_store};
 
@@ -110,6 +110,12 @@ pub enum Command {
     /// Security Hub (Cognito.1–6), Prowler and the rest, from the last inventory (check id,
     /// resource, result, why, how to fix).
     Posture(posture::PostureCommand),
+    /// Whether the monitor's own inputs are there and alive, for this account and region: a
+    /// trail logging management events (and identity pools' data events), the trail source and
+    /// whether records still arrive, each pool's plan and log delivery, the collector's last
+    /// poll per scope, the alert topic's confirmed subscriptions. OK / WARN / FAIL with what to
+    /// do; exits 1 when a line says FAIL.
+    Doctor(doctor::DoctorCommand),
     /// The trail function's tallies: failures, refresh-failures, top-ips, m2m, detections.
     #[command(flatten)]
     Tallies(tallies::TallyCommand),
@@ -239,6 +245,7 @@ async fn dispatch(
             Box::pin(describe::run(env, &monitor, format, out)).await
         }
         Command::Posture(args) => Box::pin(posture::command(env, args, format, out)).await,
+        Command::Doctor(args) => Box::pin(doctor::command(env, args, format, out)).await,
         Command::History(args) => Box::pin(history::command(env, args, format, out)).await,
         Command::Tallies(command) => Box::pin(tallies::dispatch(env, command, format, out)).await,
         Command::Invoke(args) => Box::pin(invoke::command(env, args, out)).await,

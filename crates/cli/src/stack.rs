@@ -10,7 +10,7 @@ use crate::error::CliError;
 pub const DEFAULT_STACK: &str = "cognito-watch";
 
 /// Each setting the CLI reads and the stack output that carries it.
-pub const OUTPUTS: [(&str, &str); 8] = [
+pub const OUTPUTS: [(&str, &str); 10] = [
     ("STATE_TABLE", "StateTableName"),
     ("HISTORY_TABLE", "HistoryTableName"),
     ("STATUS_TABLE", "StatusTableName"),
@@ -19,6 +19,8 @@ pub const OUTPUTS: [(&str, &str); 8] = [
     ("COLLECTOR_FUNCTION", "CollectorFunctionName"),
     ("EVALUATOR_FUNCTION", "EvaluatorFunctionName"),
     ("TRAIL_FUNCTION", "TrailFunctionName"),
+    ("TRAIL_SOURCE", "TrailSourceName"),
+    ("CLOUDTRAIL_RULE", "CloudTrailRuleName"),
 ];
 
 /// Where the settings came from, for the messages that need to say.

@@ -61,9 +61,9 @@ impl Style {
             .unwrap_or_default()
             .to_lowercase();
         match word.as_str() {
-            "up" | "ok" => cell.fg(Color::Green),
-            "trouble" | "stale" => cell.fg(Color::Yellow),
-            "critical" | "down" | "deleted" => cell.fg(Color::Red),
+            "up" | "ok" | "pass" => cell.fg(Color::Green),
+            "trouble" | "stale" | "warn" | "unknown" => cell.fg(Color::Yellow),
+            "critical" | "down" | "deleted" | "fail" => cell.fg(Color::Red),
             _ => cell,
         }
     }

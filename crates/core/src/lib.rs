@@ -22,6 +22,7 @@ pub mod alerting;
 pub mod backoff;
 pub mod config;
 pub mod cost;
+pub mod doctor;
 pub mod emf;
 pub mod inventory;
 pub mod posture;

@@ -321,6 +321,22 @@ impl StateStore {
         Ok(state)
     }
 
+    /// A scope's cursor (when it was last polled and inventoried); the default before any poll.
+    pub async fn cursor(&self, scope: &Scope) -> Result<ScopeCursor, AwsError> {
+        let got = self
+            .client
+            .get_item()
+            .table_name(&self.tables.state)
+            .set_key(Some(Self::cursor_key(scope).attributes()))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("GetItem", e))?;
+        got.item
+            .map(|i| Self::decode(i, "GetItem"))
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
     /// Every monitor of the estate: the roots (a Scan of the sparse index), then each root's
     /// partition.
     pub async fn load_estate(&self) -> Result<Vec<Monitor>, AwsError> {

@@ -4,6 +4,7 @@
 pub mod completions;
 pub mod cost;
 pub mod describe;
+pub mod doctor;
 pub mod history;
 pub mod init;
 pub mod invoke;

@@ -21,6 +21,16 @@ pub enum Readout<T> {
     },
 }
 
+impl<T> Readout<T> {
+    /// The answer changed by `f`; a refusal stays one.
+    pub fn map_answer<U>(self, f: impl FnOnce(T) -> U) -> Readout<U> {
+        match self {
+            Readout::Answered { value } => Readout::Answered { value: f(value) },
+            Readout::Refused { reason } => Readout::Refused { reason },
+        }
+    }
+}
+
 /// `Policies.PasswordPolicy` of DescribeUserPool.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordPolicy {
