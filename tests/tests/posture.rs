@@ -559,3 +559,95 @@ async fn a_regression_the_trail_raised_is_not_paged_twice() {
         .collect();
     assert_eq!(covered, [format!("risky_configuration {}", finding.key())]);
 }
+
+/// An accepted risk is recorded with its reason, listed beside the failure, and never
+/// alerted; the baseline leaves it out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accepted_risk_is_listed_with_its_reason_and_never_alerted() {
+    let (aws, inbox) = LocalAws::with_inbox().await;
+    let weak = seed::user_pool(&aws.idp, "weak").await.unwrap();
+    let env = Env::from_pairs(aws.moto.env())
+        .with([("STATE_TABLE", "state"), ("HISTORY_TABLE", "history")]);
+    let said = cli_text(
+        &env,
+        &[
+            "posture",
+            "accept",
+            "user_pool.mfa",
+            "--for-pool",
+            &weak,
+            "--reason",
+            "SSO-only pool: MFA is enforced at the IdP",
+        ],
+    )
+    .await;
+    assert!(
+        said.starts_with("recorded: user_pool.mfa on accepted risk"),
+        "{said}"
+    );
+    let said = cli_text(
+        &env,
+        &[
+            "posture",
+            "accept",
+            "user_pool.password_length_14",
+            "--tag",
+            "env=dev",
+            "--severity",
+            "high",
+            "--reason",
+            "dev pools copy production's policy",
+        ],
+    )
+    .await;
+    assert!(said.contains("severity high (tag env=dev)"), "{said}");
+    let overrides: serde_json::Value =
+        serde_json::from_str(&cli_text(&env, &["posture", "overrides", "-o", "json"]).await)
+            .unwrap();
+    assert_eq!(overrides.as_array().unwrap().len(), 2, "{overrides}");
+
+    aws.collector(&[
+        ("ALERT_TOPIC_ARN", inbox.topic_arn.as_str()),
+        ("INVENTORY_INTERVAL_SECONDS", "0"),
+    ])
+    .run(&Default::default(), Utc::now(), None)
+    .await
+    .unwrap();
+    let baseline = posture_messages(&inbox).await;
+    let checks: Vec<String> = lines(&baseline).into_iter().map(|(_, c, _)| c).collect();
+    assert_eq!(checks.len(), 7, "{checks:?}");
+    assert!(!checks.contains(&"user_pool.mfa".to_string()), "{checks:?}");
+
+    let text = cli_text(&env, &["posture", "--failed", "-o", "json"]).await;
+    let rows: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mfa = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["check"] == "user_pool.mfa")
+        .unwrap();
+    assert_eq!(mfa["result"], "fail");
+    assert_eq!(
+        mfa["override"],
+        format!("accepted risk (pool {weak}): SSO-only pool: MFA is enforced at the IdP")
+    );
+    // The tag override does not apply: the pool has no tag env=dev.
+    let length = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["check"] == "user_pool.password_length_14")
+        .unwrap();
+    assert_eq!(length["severity"], "low", "{length}");
+
+    let said = cli_text(
+        &env,
+        &["posture", "revoke", "user_pool.mfa", "--for-pool", &weak],
+    )
+    .await;
+    assert!(said.starts_with("revoked: user_pool.mfa"), "{said}");
+    let overrides: serde_json::Value =
+        serde_json::from_str(&cli_text(&env, &["posture", "overrides", "-o", "json"]).await)
+            .unwrap();
+    assert_eq!(overrides.as_array().unwrap().len(), 1, "{overrides}");
+}

@@ -11,7 +11,7 @@ use cognito_watch_aws::state::StateStore;
 use cognito_watch_aws::{AlertSink, AwsError, TrailStore};
 use cognito_watch_core::alerting::posture::{self as notice, NoticeKind};
 use cognito_watch_core::inventory::record::PosturePoll;
-use cognito_watch_core::posture::{change, judge, Outcome};
+use cognito_watch_core::posture::{change, judge_all, Outcome};
 use cognito_watch_core::trail::detect::Finding;
 
 use crate::poll::Poll;
@@ -54,19 +54,25 @@ impl Poll<'_> {
         tally: &mut PosturePoll,
     ) -> Result<(), AwsError> {
         let settings = &self.config.posture.settings;
-        let monitors: notice::Monitors = self
+        let overrides = out.store.posture_overrides().await?.overrides;
+        let live: Vec<&cognito_watch_core::Monitor> = self
             .state
             .monitors
             .values()
             .filter(|m| !m.is_deleted())
-            .map(|m| (m.monitor_id.clone(), m.clone()))
             .collect();
-        let judged: Vec<_> = monitors
-            .values()
-            .flat_map(|m| {
-                judge(m, settings)
-                    .into_iter()
-                    .map(|(c, o)| ((c.id.to_string(), m.monitor_id.clone()), c, o))
+        let all = judge_all(&live, settings, &overrides);
+        let monitors: notice::Monitors = live
+            .iter()
+            .map(|m| (m.monitor_id.clone(), (*m).clone()))
+            .collect();
+        let mut severities = notice::Severities::new();
+        let judged: Vec<_> = all
+            .iter()
+            .map(|j| {
+                let key = (j.check.id.to_string(), j.monitor_id.clone());
+                severities.insert(key.clone(), j.effective.severity);
+                (key, j.effective.alerts, j.outcome.clone())
             })
             .collect();
         tally.judged = judged.len();
@@ -85,10 +91,10 @@ impl Poll<'_> {
         }
         let notices = notice::notices(
             (&scope.account, &scope.region),
-            self.now,
-            memory.generation,
+            (self.now, memory.generation),
             &decided,
             &monitors,
+            &severities,
         );
         if out
             .store

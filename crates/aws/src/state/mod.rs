@@ -279,6 +279,7 @@ impl StateStore {
                         .insert(id, Self::decode(item, "Query")?);
                 }
                 StateKey::Cursor { .. }
+                | StateKey::PostureOverrides
                 | StateKey::PostureMemory { .. }
                 | StateKey::PostureNotice { .. } => {}
             }

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use cognito_watch_core::alerting::posture::PostureNotice;
 use cognito_watch_core::posture::change::{Key, Known};
+use cognito_watch_core::posture::overrides::Override;
 use serde::{Deserialize, Serialize};
 
 use super::table::{StateKey, POSTURE_NOTICE_PREFIX};
@@ -83,7 +84,63 @@ pub struct StoredNotice {
     pub covered_by: Option<String>,
 }
 
+/// The estate's posture overrides, as stored: a version every write raises.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoredOverrides {
+    /// Raised by one with each write.
+    pub version: u64,
+    /// The overrides, oldest first.
+    pub overrides: Vec<Override>,
+}
+
 impl StateStore {
+    /// The posture overrides (none when none were recorded).
+    pub async fn posture_overrides(&self) -> Result<StoredOverrides, AwsError> {
+        let got = self
+            .client
+            .get_item()
+            .table_name(&self.tables.state)
+            .set_key(Some(StateKey::PostureOverrides.attributes()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("GetItem", e))?;
+        got.item
+            .map(|i| from_stored(i, &[], "GetItem"))
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
+    /// Write the overrides read as `read` (its version), changed: Ok(false) when another
+    /// write came in between (read again and retry).
+    pub async fn put_posture_overrides(
+        &self,
+        read: &StoredOverrides,
+        overrides: Vec<Override>,
+    ) -> Result<bool, AwsError> {
+        let next = StoredOverrides {
+            version: read.version + 1,
+            overrides,
+        };
+        let mut item = to_item(&next, "PutItem")?;
+        item.extend(StateKey::PostureOverrides.attributes());
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.tables.state)
+            .set_item(Some(item));
+        let put = if read.version == 0 {
+            put.condition_expression("attribute_not_exists(pk)")
+        } else {
+            put.condition_expression("version = :v")
+                .expression_attribute_values(
+                    ":v",
+                    n(i64::try_from(read.version).unwrap_or(i64::MAX)),
+                )
+        };
+        conditional("PutItem", put.send().await)
+    }
+
     fn memory_key(scope: &Scope) -> StateKey {
         StateKey::PostureMemory {
             account: scope.account.clone(),

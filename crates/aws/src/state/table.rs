@@ -13,6 +13,7 @@
 //! | scope cursor | `SCOPE#<account>#<region>` | `CURSOR` |
 //! | scope posture memory | `SCOPE#<account>#<region>` | `POSTURE` |
 //! | scope posture notice | `SCOPE#<account>#<region>` | `POSTURE#NOTICE#<notice id>` |
+//! | posture overrides (accepted risks) | `POSTURE` | `OVERRIDES` |
 //!
 //! Roots (user pools, identity pools) carry `scope` = `<account>#<region>`, the hash key of the
 //! sparse index `by-scope`, so a scope's roots are one Query and the whole estate one small Scan.
@@ -58,6 +59,8 @@ pub enum StateKey {
     Cursor { account: String, region: String },
     /// What a scope's posture checks last concluded (the failing ones).
     PostureMemory { account: String, region: String },
+    /// The estate's posture overrides.
+    PostureOverrides,
     /// A posture notice of a scope, with its delivery state.
     PostureNotice {
         account: String,
@@ -99,6 +102,7 @@ impl TableKey for StateKey {
             StateKey::Monitor(id) => root_pk(id),
             StateKey::UserSweep { pool } => format!("{POOL}{pool}"),
             StateKey::IdentitySweep { id } => format!("{IDPOOL}{id}"),
+            StateKey::PostureOverrides => POSTURE.into(),
             StateKey::Cursor { account, region }
             | StateKey::PostureMemory { account, region }
             | StateKey::PostureNotice {
@@ -122,11 +126,15 @@ impl TableKey for StateKey {
             StateKey::IdentitySweep { .. } => IDENTITY_SWEEP.into(),
             StateKey::Cursor { .. } => "CURSOR".into(),
             StateKey::PostureMemory { .. } => POSTURE.into(),
+            StateKey::PostureOverrides => "OVERRIDES".into(),
             StateKey::PostureNotice { notice_id, .. } => format!("{POSTURE_NOTICE}{notice_id}"),
         }
     }
 
     fn parse(pk: &str, sk: &str) -> Option<StateKey> {
+        if pk == POSTURE {
+            return (sk == "OVERRIDES").then_some(StateKey::PostureOverrides);
+        }
         if let Some(scope) = pk.strip_prefix(SCOPE) {
             let (account, region) = scope.split_once('#')?;
             let (account, region) = (account.to_string(), region.to_string());
@@ -198,6 +206,7 @@ mod tests {
                 .prop_map(|(account, region)| StateKey::Cursor { account, region }),
             ("[0-9]{12}", "[a-z]{2}-[a-z]{4,9}-[1-3]")
                 .prop_map(|(account, region)| StateKey::PostureMemory { account, region }),
+            Just(StateKey::PostureOverrides),
             (
                 "[0-9]{12}",
                 "[a-z]{2}-[a-z]{4,9}-[1-3]",

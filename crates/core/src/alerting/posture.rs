@@ -109,12 +109,24 @@ impl PostureNotice {
     }
 }
 
-fn line(check_id: &str, monitor_id: &str, why: Option<&str>, monitors: &Monitors) -> PostureLine {
+/// Each judged check's severity on its resource, overrides applied (absent: the check's own).
+pub type Severities = BTreeMap<(String, String), CheckSeverity>;
+
+fn line(
+    (check_id, monitor_id): (&str, &str),
+    why: Option<&str>,
+    monitors: &Monitors,
+    severities: &Severities,
+) -> PostureLine {
     let c = check(check_id);
+    let own = c.map_or(CheckSeverity::Informational, |c| c.severity);
     PostureLine {
         check: check_id.to_string(),
         title: c.map(|c| c.title).unwrap_or_default().to_string(),
-        severity: c.map_or(CheckSeverity::Informational, |c| c.severity),
+        severity: severities
+            .get(&(check_id.to_string(), monitor_id.to_string()))
+            .copied()
+            .unwrap_or(own),
         monitor_id: monitor_id.to_string(),
         name: monitors
             .get(monitor_id)
@@ -129,13 +141,14 @@ fn line(check_id: &str, monitor_id: &str, why: Option<&str>, monitors: &Monitors
 pub type Monitors = BTreeMap<String, Monitor>;
 
 /// The notices for what `posture::change` decided, judged in `account` and `region` at `at`,
-/// the scope's `generation`-th judgement (the notices' ids name it).
+/// the scope's `generation`-th judgement (the notices' ids name it); each line with its
+/// severity on its resource (`severities`, overrides applied).
 pub fn notices(
     (account, region): (&str, &str),
-    at: DateTime<Utc>,
-    generation: u64,
+    (at, generation): (DateTime<Utc>, u64),
     decided: &[Notice],
     monitors: &Monitors,
+    severities: &Severities,
 ) -> Vec<PostureNotice> {
     let notice =
         |kind: NoticeKind, suffix: String, judged: usize, lines: Vec<PostureLine>| PostureNotice {
@@ -159,20 +172,20 @@ pub fn notices(
                 *judged,
                 failing
                     .iter()
-                    .map(|((c, m), why)| line(c, m, Some(why), monitors))
+                    .map(|((c, m), why)| line((c, m), Some(why), monitors, severities))
                     .collect(),
             ),
             Notice::Regressed { key: (c, m), why } => notice(
                 NoticeKind::Regressed,
                 format!("/{c}/{m}"),
                 0,
-                vec![line(c, m, Some(why), monitors)],
+                vec![line((c, m), Some(why), monitors, severities)],
             ),
             Notice::Fixed { key: (c, m) } => notice(
                 NoticeKind::Fixed,
                 format!("/{c}/{m}"),
                 0,
-                vec![line(c, m, None, monitors)],
+                vec![line((c, m), None, monitors, severities)],
             ),
         })
         .collect()
@@ -383,13 +396,13 @@ mod tests {
     fn regressed(check: &str, monitor: &str) -> PostureNotice {
         notices(
             ("111122223333", "us-east-1"),
-            at(),
-            1,
+            (at(), 1),
             &[Notice::Regressed {
                 key: (check.into(), monitor.into()),
                 why: "MFA is OFF".into(),
             }],
             &Monitors::new(),
+            &Severities::new(),
         )
         .remove(0)
     }
@@ -454,13 +467,13 @@ mod tests {
             .collect();
         let n = notices(
             ("111122223333", "us-east-1"),
-            at(),
-            1,
+            (at(), 1),
             &[Notice::Baseline {
                 failing,
                 judged: 500,
             }],
             &Monitors::new(),
+            &Severities::new(),
         );
         let [n] = n.as_slice() else { panic!("{n:?}") };
         let m = posture_message(n).unwrap_or_else(|e| panic!("{e}"));
@@ -488,12 +501,12 @@ mod tests {
         );
         let fixed = notices(
             ("111122223333", "us-east-1"),
-            at(),
-            2,
+            (at(), 2),
             &[Notice::Fixed {
                 key: (user_pool::MFA.id.into(), "userpool/us-east-1_A".into()),
             }],
             &Monitors::new(),
+            &Severities::new(),
         );
         let m = posture_message(&fixed[0]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(m.attributes.get("severity").map(String::as_str), Some("up"));

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Check, CheckSeverity, Outcome};
+use super::Outcome;
 
 /// A check on one resource: (check id, monitor id).
 pub type Key = (String, String);
@@ -49,16 +49,16 @@ pub enum Notice {
 }
 
 /// The new memory and what to notify, from the previous memory (none before the first
-/// judgement) and the checks just judged.
+/// judgement) and the checks just judged, each with whether its failure alerts (not
+/// informational, not an accepted risk).
 pub fn changes(
     previous: Option<&BTreeMap<Key, Known>>,
-    judged: &[(Key, &Check, Outcome)],
+    judged: &[(Key, bool, Outcome)],
 ) -> (BTreeMap<Key, Known>, Vec<Notice>) {
-    let alerts = |c: &Check| c.severity != CheckSeverity::Informational;
     let mut memory = BTreeMap::new();
     let mut notices = Vec::new();
     let mut failing = Vec::new();
-    for (key, check, outcome) in judged {
+    for (key, alerts, outcome) in judged {
         let before = previous.and_then(|p| p.get(key)).copied();
         let now = match outcome {
             Outcome::Pass { .. } => Known::Pass,
@@ -72,12 +72,12 @@ pub fn changes(
         };
         memory.insert(key.clone(), now);
         let Outcome::Fail { why } = outcome else {
-            if before == Some(Known::Fail) && alerts(check) {
+            if before == Some(Known::Fail) && *alerts {
                 notices.push(Notice::Fixed { key: key.clone() });
             }
             continue;
         };
-        if !alerts(check) {
+        if !alerts {
             continue;
         }
         match (previous, before) {
@@ -103,8 +103,12 @@ pub fn changes(
 
 #[cfg(test)]
 mod tests {
-    use super::super::{app_client, user_pool};
+    use super::super::{app_client, user_pool, Check, CheckSeverity};
     use super::*;
+
+    fn alerts(c: &Check) -> bool {
+        c.severity != CheckSeverity::Informational
+    }
 
     fn key(check: &Check, monitor: &str) -> Key {
         (check.id.to_string(), monitor.to_string())
@@ -115,9 +119,13 @@ mod tests {
         let pool = "userpool/us-east-1_A";
         let (mfa, waf, plan) = (user_pool::MFA, user_pool::WAF, user_pool::FEATURE_PLAN);
         let first = vec![
-            (key(&mfa, pool), &mfa, Outcome::fail("MFA is OFF")),
-            (key(&waf, pool), &waf, Outcome::pass()),
-            (key(&plan, pool), &plan, Outcome::fail("informational")),
+            (key(&mfa, pool), alerts(&mfa), Outcome::fail("MFA is OFF")),
+            (key(&waf, pool), alerts(&waf), Outcome::pass()),
+            (
+                key(&plan, pool),
+                alerts(&plan),
+                Outcome::fail("informational"),
+            ),
         ];
         let (memory, notices) = changes(None, &first);
         assert_eq!(
@@ -132,10 +140,10 @@ mod tests {
         assert!(notices.is_empty(), "{notices:?}");
         // MFA fixed, the WAF removed: one each.
         let second = vec![
-            (key(&mfa, pool), &mfa, Outcome::pass()),
+            (key(&mfa, pool), alerts(&mfa), Outcome::pass()),
             (
                 key(&waf, pool),
-                &waf,
+                alerts(&waf),
                 Outcome::fail("no AWS WAF web ACL is associated"),
             ),
         ];
@@ -155,16 +163,16 @@ mod tests {
         // Unknown keeps the last known result: fail → unknown → fail is not news, and
         // pass → unknown → fail is a regression.
         let unknown = vec![
-            (key(&mfa, pool), &mfa, Outcome::unknown("refused")),
-            (key(&waf, pool), &waf, Outcome::unknown("refused")),
+            (key(&mfa, pool), alerts(&mfa), Outcome::unknown("refused")),
+            (key(&waf, pool), alerts(&waf), Outcome::unknown("refused")),
         ];
         let (memory, notices) = changes(Some(&memory), &unknown);
         assert!(notices.is_empty(), "{notices:?}");
         let third = vec![
-            (key(&mfa, pool), &mfa, Outcome::fail("MFA is OFF")),
+            (key(&mfa, pool), alerts(&mfa), Outcome::fail("MFA is OFF")),
             (
                 key(&waf, pool),
-                &waf,
+                alerts(&waf),
                 Outcome::fail("no AWS WAF web ACL is associated"),
             ),
         ];
@@ -184,7 +192,7 @@ mod tests {
         let (memory, _) = changes(None, &[]);
         let new = vec![(
             key(&check, "appclient/us-east-1_A/new"),
-            &check,
+            alerts(&check),
             Outcome::fail("token revocation is off"),
         )];
         let (_, notices) = changes(Some(&memory), &new);

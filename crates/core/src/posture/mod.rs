@@ -7,6 +7,7 @@
 pub mod app_client;
 pub mod change;
 pub mod identity_pool;
+pub mod overrides;
 
 pub mod user_pool;
 
@@ -186,6 +187,53 @@ pub fn judge(m: &Monitor, settings: &PostureSettings) -> Vec<(&'static Check, Ou
                 _ => return None,
             };
             Some((c, outcome))
+        })
+        .collect()
+}
+
+/// One check judged on one resource, overrides applied.
+#[derive(Debug, Clone)]
+pub struct Judged<'o> {
+    /// The check.
+    pub check: &'static Check,
+    /// The resource.
+    pub monitor_id: String,
+    /// What it found.
+    pub outcome: Outcome,
+    /// Its severity and whether it alerts there, with the override that says so.
+    pub effective: overrides::Effective<'o>,
+}
+
+/// Every check on every resource of `monitors` that is not deleted, each with the first
+/// override that applies to it (an app client's pool tags are its pool's).
+pub fn judge_all<'o>(
+    monitors: &[&Monitor],
+    settings: &PostureSettings,
+    overrides: &'o [overrides::Override],
+) -> Vec<Judged<'o>> {
+    let none = std::collections::BTreeMap::new();
+    let tags_of = |m: &Monitor| {
+        let root = match m.kind {
+            MonitorKind::UserPool | MonitorKind::IdentityPool => Some(m.monitor_id.as_str()),
+            _ => m.parent_id.as_deref(),
+        };
+        monitors
+            .iter()
+            .find(|p| Some(p.monitor_id.as_str()) == root)
+            .map_or(&none, |p| &p.tags)
+    };
+    monitors
+        .iter()
+        .flat_map(|m| {
+            let tags = tags_of(m);
+            judge(m, settings)
+                .into_iter()
+                .map(move |(check, outcome)| Judged {
+                    check,
+                    monitor_id: m.monitor_id.clone(),
+                    outcome,
+                    effective: overrides::effective(check, m, tags, overrides),
+                })
         })
         .collect()
 }
