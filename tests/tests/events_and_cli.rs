@@ -612,6 +612,8 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
         "Threshold profile",
         "SNS topic arn:aws:sns:",
         "Recent outages",
+        "Posture",
+        "app_client.token_revocation",
     ] {
         assert!(web_described.contains(part), "{part}: {web_described}");
     }
@@ -655,6 +657,14 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
     let page = std::fs::read_to_string(&file).unwrap();
     let _ = std::fs::remove_file(&file);
     assert!(page.starts_with("<!doctype html>") && page.contains("<h2>Status</h2>"));
+    // The posture: each pool's feature plan, and the checks that fail (a client created
+    // without PreventUserExistenceErrors says LEGACY).
+    assert!(page.contains("<h2>Security posture</h2>"), "{page}");
+    assert!(page.contains("Essentials: threat protection"), "{page}");
+    assert!(
+        page.contains("app_client.prevent_user_existence_errors"),
+        "{page}"
+    );
     assert!(
         !page.contains("src=") && !page.contains("href=") && !page.contains("url("),
         "no external assets"

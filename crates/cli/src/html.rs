@@ -1,6 +1,6 @@
 //! `report --html FILE`: one self-contained page (no external assets) with the status tree,
 //! each monitor's metrics over the period as SVG charts, open and recent outages, the top
-//! failing source IPs and the security detections.
+//! failing source IPs, the security detections and the security posture.
 //!
 //! Every chart carries its points in a `data-points` attribute (`<RFC 3339 time>=<value>`,
 //! space-separated; `-` for no data), so what the page draws can be checked against the rows.
@@ -35,6 +35,8 @@ pub struct Page {
     pub detections: Vec<Finding>,
     /// Whether a trail table was read (else the page says none is wired).
     pub trail: bool,
+    /// Every posture check on every resource, overrides applied.
+    pub posture: Vec<crate::commands::posture::PostureRow>,
 }
 
 /// Text made safe for HTML.
@@ -163,6 +165,7 @@ pub fn render(page: &Page) -> String {
     outages(page, &mut h);
     failing_ips(page, &mut h);
     detections(page, &mut h);
+    posture(page, &mut h);
     h.push_str("</body></html>\n");
     h
 }
@@ -265,6 +268,72 @@ fn failing_ips(page: &Page, h: &mut String) {
         }
         h.push_str("</table>");
     }
+}
+
+/// The resource's name and id, for a table cell.
+fn named(page: &Page, monitor_id: &str) -> String {
+    let name = page
+        .monitors
+        .iter()
+        .find(|c| c.monitor.monitor_id == monitor_id)
+        .map(|c| c.monitor.name.as_str())
+        .unwrap_or_default();
+    format!("{}<br><small>{}</small>", escape(name), escape(monitor_id))
+}
+
+/// Security posture: each pool's feature plan and what it implies (Site24x7's licensing
+/// column), then every check that fails or cannot be judged, with why, how to fix it and its
+/// override.
+fn posture(page: &Page, h: &mut String) {
+    h.push_str("<h2>Security posture</h2>");
+    let plans: Vec<_> = page
+        .posture
+        .iter()
+        .filter(|r| r.check == "user_pool.feature_plan")
+        .collect();
+    if !plans.is_empty() {
+        h.push_str("<table><tr><th>User pool</th><th>Feature plan: what it implies</th></tr>");
+        for r in plans {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                named(page, &r.monitor_id),
+                escape(&r.why)
+            );
+        }
+        h.push_str("</table>");
+    }
+    let open: Vec<_> = page.posture.iter().filter(|r| r.result != "pass").collect();
+    let judged = page.posture.len();
+    if open.is_empty() {
+        let _ = write!(h, "<p>every one of {judged} checks passes</p>");
+        return;
+    }
+    let _ = write!(
+        h,
+        "<p>{} of {judged} checks fail or cannot be judged (<code>cognito-watch posture</code>)</p>",
+        open.len()
+    );
+    h.push_str("<table><tr><th>Resource</th><th>Check</th><th>Result</th><th>Severity</th><th>Why</th><th>Fix</th><th>Override</th></tr>");
+    for r in open {
+        let class = if r.result == "fail" && r.by.is_empty() {
+            "critical"
+        } else {
+            ""
+        };
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td class=\"{class}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            named(page, &r.monitor_id),
+            escape(r.check),
+            escape(r.result),
+            escape(&r.severity),
+            escape(&r.why),
+            escape(r.fix),
+            escape(&r.by),
+        );
+    }
+    h.push_str("</table>");
 }
 
 /// The security detections in the period.

@@ -465,16 +465,16 @@ impl SecurityReads {
     async fn of(clients: &ScopeClients, pool: &str, arn: &str, refused: &Refused) -> SecurityReads {
         // Independent reads: in flight together, each still paced by its quota.
         let (mfa, risk_actions, activity_log_export, web_acl) = futures::join!(
-            refused.read("GetUserPoolMfaConfig", clients.user_pool_mfa(pool)),
-            refused.read(
+            Box::pin(refused.read("GetUserPoolMfaConfig", clients.user_pool_mfa(pool))),
+            Box::pin(refused.read(
                 "DescribeRiskConfiguration",
                 clients.user_pool_risk_actions(pool)
-            ),
-            refused.read(
+            )),
+            Box::pin(refused.read(
                 "GetLogDeliveryConfiguration",
                 clients.user_pool_activity_export(pool)
-            ),
-            refused.read("GetWebACLForResource", clients.user_pool_web_acl(arn)),
+            )),
+            Box::pin(refused.read("GetWebACLForResource", clients.user_pool_web_acl(arn))),
         );
         SecurityReads {
             mfa,
@@ -554,7 +554,8 @@ async fn scan_pool(
         }
     }
     let pool = &pool;
-    scan.security = Some(SecurityReads::of(clients, pool, &arn, refused).await);
+    // Boxed: the four reads joined are a large future, and a caller's stack may be small.
+    scan.security = Some(Box::pin(SecurityReads::of(clients, pool, &arn, refused)).await);
     let listed = clients.list_user_pool_clients(pool).await;
     scan.clients = Some(
         describe_each(listed, |id| async move {

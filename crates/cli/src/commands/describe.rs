@@ -1,11 +1,12 @@
 //! `describe`: one monitor the way its console tabs show it — its configuration, permissions
 //! and mappings, users' attributes, an identity pool's providers, roles and identities, where
 //! it sits in the inventory (type, account, region, threshold profile, alert routing), its
-//! latest metrics and its recent outages.
+//! posture checks, its latest metrics and its recent outages.
 
 use cognito_watch_aws::StateStore;
 use cognito_watch_core::config::Tables;
 
+use crate::commands::posture::{rows as posture_rows, PostureRow};
 use crate::env::Env;
 use crate::format::Format;
 use crate::lookup::{find_monitor, status_store};
@@ -57,20 +58,46 @@ fn census_section(title: &str, census: Value) -> Section {
     (title.to_string(), vec![String::new(), String::new()], rows)
 }
 
-/// The sections of one monitor's description.
+/// The sections of one monitor's description; `posture` holds the checks judged on it (a
+/// user pool, app client or identity pool).
 pub fn sections(
     m: &Monitor,
-    profile: Option<&str>,
-    topic: Option<&str>,
+    (profile, topic): (Option<&str>, Option<&str>),
+    posture: &[PostureRow],
     outages: &[Outage],
     now: chrono::DateTime<chrono::Utc>,
 ) -> Vec<Section> {
     let mut out = vec![configuration(m)];
     out.extend(kind_sections(m));
+    if !posture.is_empty() {
+        out.push(posture_section(posture));
+    }
     out.push(inventory(m, profile, topic));
     out.push(metrics(m));
     out.push(recent_outages(outages, now));
     out
+}
+
+/// Posture: each check on the monitor, its result, severity, what was found and its override
+/// (`cognito-watch posture` lists the estate).
+fn posture_section(rows: &[PostureRow]) -> Section {
+    (
+        "Posture".to_string(),
+        ["Check", "Result", "Severity", "Why", "Override"]
+            .map(String::from)
+            .to_vec(),
+        rows.iter()
+            .map(|r| {
+                vec![
+                    r.check.to_string(),
+                    r.result.to_string(),
+                    r.severity.clone(),
+                    r.why.clone(),
+                    r.by.clone(),
+                ]
+            })
+            .collect(),
+    )
 }
 
 /// Configuration: every scalar and list of the details, as read from Cognito.
@@ -426,10 +453,16 @@ pub(crate) async fn run(
         None => (None, Vec::new()),
     };
     let topic = env.get("ALERT_TOPIC_ARN");
+    let settings = cognito_watch_core::config::posture_settings(&env.lookup())?;
+    let overrides = Box::pin(store.posture_overrides()).await?.overrides;
+    let posture: Vec<PostureRow> = posture_rows(&monitors, &settings, &overrides)
+        .into_iter()
+        .filter(|r| r.monitor_id == m.monitor_id)
+        .collect();
     let sections = sections(
         m,
-        profile.as_deref(),
-        topic.as_deref(),
+        (profile.as_deref(), topic.as_deref()),
+        &posture,
         &outages,
         chrono::Utc::now(),
     );

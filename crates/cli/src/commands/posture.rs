@@ -89,7 +89,7 @@ pub(crate) async fn command(
     let format = Format::of(output, false, false);
     match args.action {
         Some(PostureAction::Overrides) => {
-            let stored = store.posture_overrides().await?;
+            let stored = Box::pin(store.posture_overrides()).await?;
             return override_listing(&stored.overrides).emit(
                 out,
                 format,
@@ -100,7 +100,7 @@ pub(crate) async fn command(
         Some(action) => return Box::pin(edit(&store, &monitors, action, out)).await,
         None => {}
     }
-    let overrides = store.posture_overrides().await?.overrides;
+    let overrides = Box::pin(store.posture_overrides()).await?.overrides;
     if let Some(pool) = &args.pool {
         let root = find_monitor(&monitors, pool)?.monitor_id.clone();
         monitors.retain(|m| m.monitor_id == root || m.parent_id.as_deref() == Some(&root));
@@ -161,7 +161,7 @@ async fn edit(
     out: &mut dyn std::io::Write,
 ) -> Result<(), CliError> {
     for _ in 0..3 {
-        let stored = store.posture_overrides().await?;
+        let stored = Box::pin(store.posture_overrides()).await?;
         let mut list = stored.overrides.clone();
         let said = match &action {
             PostureAction::Accept {
@@ -282,4 +282,47 @@ pub fn listing(
         ]);
     }
     listing
+}
+
+/// One judged check, as the describe page and the HTML report show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostureRow {
+    /// The resource.
+    pub monitor_id: String,
+    /// The check's id.
+    pub check: &'static str,
+    /// `pass`, `fail` or `unknown`.
+    pub result: &'static str,
+    /// Its severity there (an override's, if one applies).
+    pub severity: String,
+    /// What was found (a pass's note).
+    pub why: String,
+    /// How to fix a failure.
+    pub fix: &'static str,
+    /// The override that applies, described.
+    pub by: String,
+}
+
+/// Every check on every resource of `monitors`, overrides applied.
+pub fn rows(
+    monitors: &[Monitor],
+    settings: &PostureSettings,
+    overrides: &[Override],
+) -> Vec<PostureRow> {
+    let refs: Vec<&Monitor> = monitors.iter().filter(|m| !m.is_deleted()).collect();
+    judge_all(&refs, settings, overrides)
+        .into_iter()
+        .map(|j| PostureRow {
+            why: match &j.outcome {
+                Outcome::Pass { note } => note.clone().unwrap_or_default(),
+                Outcome::Fail { why } | Outcome::Unknown { why } => why.clone(),
+            },
+            result: j.outcome.as_str(),
+            severity: format!("{:?}", j.effective.severity).to_lowercase(),
+            by: j.effective.by.map(Override::describe).unwrap_or_default(),
+            monitor_id: j.monitor_id,
+            check: j.check.id,
+            fix: j.check.fix,
+        })
+        .collect()
 }

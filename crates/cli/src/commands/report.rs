@@ -142,6 +142,9 @@ pub(crate) async fn html(
     } else {
         (Vec::new(), Vec::new())
     };
+    let settings = cognito_watch_core::config::posture_settings(&env.lookup())?;
+    let overrides = Box::pin(store.posture_overrides()).await?.overrides;
+    let posture = crate::commands::posture::rows(&monitors, &settings, &overrides);
     let page = html::Page {
         generated_at: now,
         since: period.text.clone(),
@@ -150,6 +153,7 @@ pub(crate) async fn html(
         failing_ips,
         detections,
         trail,
+        posture,
     };
     let text = html::render(&page);
     std::fs::write(file, &text).map_err(|source| CliError::Write {
