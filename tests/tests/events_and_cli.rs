@@ -613,7 +613,7 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
         "SNS topic arn:aws:sns:",
         "Recent outages",
         "Posture",
-        "app_client.token_revocation",
+        "LEGACY",
     ] {
         assert!(web_described.contains(part), "{part}: {web_described}");
     }

@@ -651,3 +651,73 @@ async fn an_accepted_risk_is_listed_with_its_reason_and_never_alerted() {
             .unwrap();
     assert_eq!(overrides.as_array().unwrap().len(), 1, "{overrides}");
 }
+
+/// Where the pool's threat protection is on, each app client's own risk configuration is read:
+/// one that falls short of BLOCK fails `app_client.risk_actions` even though the pool's blocks;
+/// a client without one inherits the pool's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clients_own_risk_configuration_overrides_the_pools() {
+    let aws = LocalAws::start().await;
+    let pool = hardened_pool(&aws).await;
+    let own = seed::app_client(&aws.idp, &pool, "own", false).await.unwrap();
+    let inherits = seed::app_client(&aws.idp, &pool, "inherits", false)
+        .await
+        .unwrap();
+    let audit = AccountTakeoverActionType::builder()
+        .notify(true)
+        .event_action(AccountTakeoverEventActionType::NoAction)
+        .build()
+        .unwrap();
+    aws.idp
+        .set_risk_configuration()
+        .user_pool_id(&pool)
+        .client_id(&own)
+        .account_takeover_risk_configuration(
+            AccountTakeoverRiskConfigurationType::builder()
+                .actions(
+                    AccountTakeoverActionsType::builder()
+                        .high_action(audit)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let logs = aws
+        .collector(&[])
+        .run(&Default::default(), Utc::now(), None)
+        .await
+        .unwrap();
+    let check = |client: &str| {
+        let id = format!("appclient/{pool}/{client}");
+        let aws = &aws;
+        async move {
+            let m = aws.monitor(&id).await;
+            judge(&m, &PostureSettings::default())
+                .into_iter()
+                .find(|(c, _)| c.id == "app_client.risk_actions")
+                .map(|(_, o)| o)
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        check(&own).await,
+        Outcome::fail(
+            "its own risk configuration overrides the pool's: high-risk account takeover: \
+             NO_ACTION; compromised credentials: no action"
+        )
+    );
+    assert!(
+        matches!(check(&inherits).await, Outcome::Pass { note: Some(n) } if n.contains("the pool's applies")),
+        "{:?}",
+        check(&inherits).await
+    );
+    // The pool's own read and one per client.
+    assert_eq!(
+        logs.scopes[0].calls.get("DescribeRiskConfiguration"),
+        Some(&3),
+        "{:?}",
+        logs.scopes[0].calls
+    );
+}

@@ -408,6 +408,48 @@ impl ScopeClients {
         })
     }
 
+    /// DescribeRiskConfiguration with a ClientId: the client's own risk actions, or none when
+    /// the answer is not the client's (it has none of its own: the pool's apply).
+    pub async fn client_risk_actions(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+    ) -> Result<Option<RiskActions>, AwsError> {
+        let request = self
+            .idp
+            .describe_risk_configuration()
+            .user_pool_id(pool_id)
+            .client_id(client_id)
+            .send();
+        let quota = (ApiCategory::UserPoolRead, Some(pool_id));
+        let out = self
+            .ask::<Idp, _, _>(quota, "DescribeRiskConfiguration", request)
+            .await?;
+        let Some(risk) = out
+            .risk_configuration
+            .filter(|r| r.client_id.as_deref() == Some(client_id))
+            .filter(|r| {
+                r.account_takeover_risk_configuration.is_some()
+                    || r.compromised_credentials_risk_configuration.is_some()
+            })
+        else {
+            return Ok(None);
+        };
+        Ok(Some(RiskActions {
+            account_takeover_high: risk
+                .account_takeover_risk_configuration
+                .as_ref()
+                .and_then(|a| a.actions.as_ref())
+                .and_then(|a| a.high_action.as_ref())
+                .map(|h| h.event_action.as_str().to_string()),
+            compromised_credentials: risk
+                .compromised_credentials_risk_configuration
+                .as_ref()
+                .and_then(|c| c.actions.as_ref())
+                .map(|a| a.event_action.as_str().to_string()),
+        }))
+    }
+
     /// GetLogDeliveryConfiguration: whether user activity (`userAuthEvents`) logs are exported.
     pub async fn user_pool_activity_export(&self, pool_id: &str) -> Result<bool, AwsError> {
         let request = self

@@ -538,6 +538,12 @@ async fn scan_pool(
     };
     let pool = scan.pool_id.clone();
     let arn = details.arn.clone();
+    // A client's own risk configuration matters only where the pool's threat protection acts.
+    let threat_protection_on = details
+        .security
+        .as_ref()
+        .and_then(|s| s.threat_protection.as_deref())
+        .is_some_and(|m| m != "OFF");
     if !details.arn.is_empty() {
         let mut gate = tags_gate.lock().await;
         match *gate {
@@ -559,7 +565,13 @@ async fn scan_pool(
     let listed = clients.list_user_pool_clients(pool).await;
     scan.clients = Some(
         describe_each(listed, |id| async move {
-            clients.describe_user_pool_client(pool, &id).await
+            let mut described = clients.describe_user_pool_client(pool, &id).await;
+            if let (Ok((_, client)), true) = (&mut described, threat_protection_on) {
+                let own = clients.client_risk_actions(pool, &id);
+                client.risk_actions =
+                    Some(Box::pin(refused.read("DescribeRiskConfiguration", own)).await);
+            }
+            described
         })
         .await,
     );

@@ -532,6 +532,11 @@ pub struct AppClientDetails {
     /// `EnableTokenRevocation`.
     #[serde(default)]
     pub enable_token_revocation: bool,
+    /// The client's own risk configuration (DescribeRiskConfiguration with its ClientId),
+    /// read only where the pool's threat protection is on: none answered means it inherits the
+    /// pool's. Not read: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_actions: Option<crate::inventory::security::Readout<Option<crate::inventory::security::RiskActions>>>,
     /// `CreationDate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_date: Option<DateTime<Utc>>,

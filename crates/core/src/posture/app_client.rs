@@ -3,6 +3,7 @@
 
 use super::{Check, CheckSeverity, Judge, Outcome, PostureSettings};
 use crate::inventory::monitor::AppClientDetails;
+use crate::inventory::security::Readout;
 
 fn prevent_user_existence_errors(d: &AppClientDetails, _: &PostureSettings) -> Outcome {
     match d.prevent_user_existence_errors.as_deref() {
@@ -118,6 +119,52 @@ pub const REFRESH_TOKEN_VALIDITY: Check = Check {
     references: &["cognito-watch posture settings"],
     fix: "Lower the client's RefreshTokenValidity, or raise the bound with a recorded reason",
     judge: Judge::AppClient(refresh_token_validity),
+};
+
+fn risk_actions(d: &AppClientDetails, _: &PostureSettings) -> Outcome {
+    match &d.risk_actions {
+        None => Outcome::Pass {
+            note: Some(
+                "the pool's risk configuration applies (user_pool.risk_actions); a client's \
+                 own is read when the pool's threat protection is on"
+                    .into(),
+            ),
+        },
+        Some(Readout::Answered { value: None }) => Outcome::Pass {
+            note: Some("no risk configuration of its own: the pool's applies".into()),
+        },
+        Some(Readout::Answered { value: Some(actions) }) => {
+            let weak = super::user_pool::weak_actions(actions);
+            if weak.is_empty() {
+                Outcome::Pass {
+                    note: Some("its own risk configuration blocks both".into()),
+                }
+            } else {
+                Outcome::fail(format!(
+                    "its own risk configuration overrides the pool's: {}",
+                    weak.join("; ")
+                ))
+            }
+        }
+        Some(Readout::Refused { reason }) => Outcome::unknown(format!(
+            "DescribeRiskConfiguration (ClientId) was refused: {reason}"
+        )),
+    }
+}
+
+/// Prowler's risk-action checks, for a client whose own risk configuration overrides the
+/// pool's.
+pub const RISK_ACTIONS: Check = Check {
+    id: "app_client.risk_actions",
+    title: "A client's own risk configuration blocks high-risk account takeover and compromised credentials",
+    severity: CheckSeverity::Medium,
+    trail_words: &[],
+    references: &[
+        "Prowler cognito_user_pool_blocks_potential_malicious_sign_in_attempts",
+        "Prowler cognito_user_pool_blocks_compromised_credentials_sign_in_attempts",
+    ],
+    fix: "SetRiskConfiguration with the ClientId: BLOCK for high-risk account takeover and compromised credentials, or remove the client's own configuration so the pool's applies",
+    judge: Judge::AppClient(risk_actions),
 };
 
 #[cfg(test)]

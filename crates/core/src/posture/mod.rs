@@ -163,6 +163,7 @@ pub const CHECKS: &[Check] = &[
     app_client::TOKEN_REVOCATION,
     app_client::HTTP_CALLBACKS,
     app_client::REFRESH_TOKEN_VALIDITY,
+    app_client::RISK_ACTIONS,
     identity_pool::GUEST_ACCESS,
     identity_pool::CLASSIC_FLOW,
 ];

@@ -5,7 +5,7 @@
 
 use super::{Check, CheckSeverity, Judge, Outcome, PostureSettings};
 use crate::inventory::monitor::UserPoolDetails;
-use crate::inventory::security::{PoolSecurity, Readout};
+use crate::inventory::security::{PoolSecurity, Readout, RiskActions};
 
 /// `judge` of the security inputs, or unknown when they are not read yet.
 fn with_security(d: &UserPoolDetails, judge: impl FnOnce(&PoolSecurity) -> Outcome) -> Outcome {
@@ -209,6 +209,27 @@ pub const DELETION_PROTECTION: Check = Check {
     judge: Judge::UserPool(deletion_protection),
 };
 
+/// What risk actions fall short of BLOCK for high-risk account takeover and for compromised
+/// credentials (Prowler's two checks), one entry each.
+pub(super) fn weak_actions(actions: &RiskActions) -> Vec<String> {
+    let mut weak = Vec::new();
+    match actions.account_takeover_high.as_deref() {
+        Some("BLOCK") => {}
+        other => weak.push(format!(
+            "high-risk account takeover: {}",
+            other.unwrap_or("no action")
+        )),
+    }
+    match actions.compromised_credentials.as_deref() {
+        Some("BLOCK") => {}
+        other => weak.push(format!(
+            "compromised credentials: {}",
+            other.unwrap_or("no action")
+        )),
+    }
+    weak
+}
+
 fn risk_actions(d: &UserPoolDetails, _: &PostureSettings) -> Outcome {
     with_security(d, |s| {
         if s.threat_protection.as_deref().unwrap_or("OFF") == "OFF" {
@@ -221,21 +242,7 @@ fn risk_actions(d: &UserPoolDetails, _: &PostureSettings) -> Outcome {
             Ok(a) => a,
             Err(o) => return o,
         };
-        let mut weak = Vec::new();
-        match actions.account_takeover_high.as_deref() {
-            Some("BLOCK") => {}
-            other => weak.push(format!(
-                "high-risk account takeover: {}",
-                other.unwrap_or("no action")
-            )),
-        }
-        match actions.compromised_credentials.as_deref() {
-            Some("BLOCK") => {}
-            other => weak.push(format!(
-                "compromised credentials: {}",
-                other.unwrap_or("no action")
-            )),
-        }
+        let weak = weak_actions(actions);
         if weak.is_empty() {
             Outcome::pass()
         } else {
