@@ -659,7 +659,9 @@ async fn an_accepted_risk_is_listed_with_its_reason_and_never_alerted() {
 async fn a_clients_own_risk_configuration_overrides_the_pools() {
     let aws = LocalAws::start().await;
     let pool = hardened_pool(&aws).await;
-    let own = seed::app_client(&aws.idp, &pool, "own", false).await.unwrap();
+    let own = seed::app_client(&aws.idp, &pool, "own", false)
+        .await
+        .unwrap();
     let inherits = seed::app_client(&aws.idp, &pool, "inherits", false)
         .await
         .unwrap();

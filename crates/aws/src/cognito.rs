@@ -260,6 +260,7 @@ impl ScopeClients {
                 "days",
             ),
             enable_token_revocation: c.enable_token_revocation.unwrap_or(false),
+            risk_actions: None,
             creation_date: c.creation_date.as_ref().and_then(to_chrono),
             last_modified_date: c.last_modified_date.as_ref().and_then(to_chrono),
         };

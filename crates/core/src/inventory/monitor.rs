@@ -536,7 +536,9 @@ pub struct AppClientDetails {
     /// read only where the pool's threat protection is on: none answered means it inherits the
     /// pool's. Not read: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_actions: Option<crate::inventory::security::Readout<Option<crate::inventory::security::RiskActions>>>,
+    pub risk_actions: Option<
+        crate::inventory::security::Readout<Option<crate::inventory::security::RiskActions>>,
+    >,
     /// `CreationDate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_date: Option<DateTime<Utc>>,

@@ -133,7 +133,9 @@ fn risk_actions(d: &AppClientDetails, _: &PostureSettings) -> Outcome {
         Some(Readout::Answered { value: None }) => Outcome::Pass {
             note: Some("no risk configuration of its own: the pool's applies".into()),
         },
-        Some(Readout::Answered { value: Some(actions) }) => {
+        Some(Readout::Answered {
+            value: Some(actions),
+        }) => {
             let weak = super::user_pool::weak_actions(actions);
             if weak.is_empty() {
                 Outcome::Pass {
