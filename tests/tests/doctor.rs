@@ -164,18 +164,7 @@ async fn a_working_account_is_ok_on_every_line() {
     assert!(not_ok.is_empty(), "{rows:#?}");
     assert_eq!(failed, None);
     let checks: Vec<&str> = rows.iter().map(|r| r["check"].as_str().unwrap()).collect();
-    assert_eq!(
-        checks,
-        [
-            "trail.management",
-            "trail.data_events",
-            "trail.source",
-            "trail.alive",
-            "collector.last_poll",
-            "pool.activity_logs",
-            "alerts.subscriptions",
-        ]
-    );
+    assert_eq!(checks, cognito_watch_core::doctor::LINES);
     // The ESSENTIALS pool is OK, and says which detection its plan rules out.
     let pool = rows
         .iter()

@@ -85,6 +85,9 @@ pub(crate) async fn put_if_absent(
     conditional("PutItem", put)
 }
 
+/// A message another invocation may take: pending, or claimed by one whose claim ran out.
+const CLAIMABLE: &str = "delivery = :pending OR (delivery = :sending AND claim_until < :now)";
+
 /// What a claim found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claim {
@@ -151,9 +154,7 @@ impl Outbox {
             .table_name(&self.table)
             .set_key(Some(key.attributes()))
             .update_expression("SET delivery = :sending, claim_until = :until ADD attempts :one")
-            .condition_expression(
-                "delivery = :pending OR (delivery = :sending AND claim_until < :now)",
-            )
+            .condition_expression(CLAIMABLE)
             .expression_attribute_values(":sending", s(DeliveryState::Sending.as_str()))
             .expression_attribute_values(":pending", s(DeliveryState::Pending.as_str()))
             .expression_attribute_values(":until", n(until.timestamp_millis()))
@@ -223,9 +224,7 @@ impl Outbox {
             .update_expression(
                 "SET delivery = :sent, covered_by = :by, sent_at = :at, #ttl = :ttl REMOVE last_error",
             )
-            .condition_expression(
-                "delivery = :pending OR (delivery = :sending AND claim_until < :now)",
-            )
+            .condition_expression(CLAIMABLE)
             .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
             .expression_attribute_values(":sent", s(DeliveryState::Sent.as_str()))
             .expression_attribute_values(":pending", s(DeliveryState::Pending.as_str()))

@@ -308,17 +308,7 @@ impl StateStore {
             let items = self.query_partition(&self.tables.state, &pk, false).await?;
             Self::absorb(&mut state, items)?;
         }
-        let cursor = self
-            .client
-            .get_item()
-            .table_name(&self.tables.state)
-            .set_key(Some(Self::cursor_key(scope).attributes()))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("GetItem", e))?;
-        if let Some(item) = cursor.item {
-            state.cursor = Self::decode(item, "GetItem")?;
-        }
+        state.cursor = self.cursor(scope).await?;
         Ok(state)
     }
 
