@@ -723,3 +723,47 @@ async fn a_clients_own_risk_configuration_overrides_the_pools() {
         logs.scopes[0].calls
     );
 }
+
+/// The baseline comes from a full inventory that found something: an empty scope, or one
+/// pool's re-inventory before the first full inventory, records nothing, so the pools the
+/// full inventory then finds are in the one summary, not paged one failure at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_baseline_waits_for_a_full_inventory_of_something() {
+    let (aws, inbox) = LocalAws::with_inbox().await;
+    let collector = aws.collector(&[
+        ("ALERT_TOPIC_ARN", inbox.topic_arn.as_str()),
+        ("INVENTORY_INTERVAL_SECONDS", "0"),
+    ]);
+    collector
+        .run(&Default::default(), Utc::now(), None)
+        .await
+        .unwrap();
+    assert!(posture_messages(&inbox).await.is_empty(), "an empty scope");
+    let first = seed::user_pool(&aws.idp, "first").await.unwrap();
+    let second = seed::user_pool(&aws.idp, "second").await.unwrap();
+    let one_pool = collector::CollectorRequest {
+        user_pool_ids: Some(vec![first.clone()]),
+        ..Default::default()
+    };
+    collector.run(&one_pool, Utc::now(), None).await.unwrap();
+    assert!(posture_messages(&inbox).await.is_empty(), "a re-inventory");
+    collector
+        .run(&Default::default(), Utc::now(), None)
+        .await
+        .unwrap();
+    let got = posture_messages(&inbox).await;
+    assert_eq!(got.len(), 1, "{got:#?}");
+    let pools: std::collections::BTreeSet<String> = lines(&got)
+        .into_iter()
+        .map(|(kind, _, m)| format!("{kind} {m}"))
+        .collect();
+    assert_eq!(
+        pools,
+        [
+            format!("baseline userpool/{first}"),
+            format!("baseline userpool/{second}")
+        ]
+        .into_iter()
+        .collect()
+    );
+}

@@ -283,8 +283,10 @@ impl Collector {
         poll.log.tasks = tasks.iter().map(|t| t.as_str().to_string()).collect();
         let mut touched_users = Vec::new();
         let mut inventoried = tasks.contains(&Task::Inventory);
+        let mut full_inventory = false;
         if inventoried {
             let listed = poll.inventory(request).await;
+            full_inventory = request.user_pool_ids.is_none() && listed;
             // A failed listing leaves the inventory due, so the next poll discovers what it
             // could not (a new pool is not missed for a whole inventory interval).
             if request.user_pool_ids.is_none() && listed {
@@ -310,7 +312,7 @@ impl Collector {
                 sink,
                 trail: self.trail.as_ref(),
             };
-            poll.posture(&out, inventoried).await;
+            poll.posture(&out, (inventoried, full_inventory)).await;
         }
         poll.state.cursor.last_poll_at = Some(now);
         poll.log.finished_at = Utc::now();

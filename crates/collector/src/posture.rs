@@ -27,12 +27,13 @@ pub(crate) struct PostureOut<'a> {
 const CLAIM_SECONDS: i64 = 60;
 
 impl Poll<'_> {
-    /// Judge (when `judge_now`: the inventory ran) and deliver. A failing store or topic is a
-    /// note in the poll log: posture never makes a monitor stale.
-    pub(crate) async fn posture(&mut self, out: &PostureOut<'_>, judge_now: bool) {
+    /// Judge (when `judged`: the inventory ran; `full`: it listed every pool) and deliver. A
+    /// failing store or topic is a note in the poll log: posture never makes a monitor stale.
+    pub(crate) async fn posture(&mut self, out: &PostureOut<'_>, (judged, full): (bool, bool)) {
+        let judge_now = judged;
         let mut tally = PosturePoll::default();
         if judge_now {
-            if let Err(e) = self.judge_posture(out, &mut tally).await {
+            if let Err(e) = self.judge_posture(out, full, &mut tally).await {
                 self.log
                     .notes
                     .push(format!("posture judgement not recorded: {e}"));
@@ -51,6 +52,7 @@ impl Poll<'_> {
     async fn judge_posture(
         &mut self,
         out: &PostureOut<'_>,
+        full: bool,
         tally: &mut PosturePoll,
     ) -> Result<(), AwsError> {
         let settings = &self.config.posture.settings;
@@ -82,6 +84,11 @@ impl Poll<'_> {
             .count();
         let scope = &self.clients.scope;
         let previous = out.store.posture_memory(scope).await?;
+        // The baseline is taken from a full inventory that found something to judge: a pool's
+        // re-inventory or an empty scope first would make every later failure a regression.
+        if previous.is_none() && (!full || judged.is_empty()) {
+            return Ok(());
+        }
         let known = previous.as_ref().map(PostureMemory::known);
         let (next, decided) = change::changes(known.as_ref(), &judged);
         let base = previous.clone().unwrap_or_default();
