@@ -85,16 +85,18 @@ struct Seeded {
 }
 
 impl Seeded {
-    /// Ten minutes of the client `web` failing two sign-ins in three, ending a minute before
-    /// now: put again before each collector invocation, so a slow one (an emulated container
-    /// that took minutes to answer) still finds them in its window.
+    /// Twelve minutes of the client `web` failing three sign-ins in four, up to this minute:
+    /// put again before each collector invocation, so a slow one (an emulated container that
+    /// took minutes to answer) still finds them in its window. The last minutes matter: a
+    /// container that starts in the next minute reads a window of the minute before, and a
+    /// window without a datapoint would read zero requests and clear the client's status.
     async fn traffic(&self) -> Result<(), Failure> {
         let now = Utc::now().duration_trunc(Duration::minutes(1))?;
         let dims = [
             ("UserPool", self.pool.as_str()),
             ("UserPoolClient", self.client.as_str()),
         ];
-        let data = (2..12)
+        let data = (0..12)
             .map(|m| seed::requests("SignInSuccesses", &dims, now - Duration::minutes(m), 4, 12))
             .collect();
         seed::put(&self.aws.cw, data).await?;
