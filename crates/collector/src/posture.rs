@@ -29,8 +29,7 @@ const CLAIM_SECONDS: i64 = 60;
 impl Poll<'_> {
     /// Judge (when `judged`: the inventory ran; `full`: it listed every pool) and deliver. A
     /// failing store or topic is a note in the poll log: posture never makes a monitor stale.
-    pub(crate) async fn posture(&mut self, out: &PostureOut<'_>, (judged, full): (bool, bool)) {
-        let judge_now = judged;
+    pub(crate) async fn posture(&mut self, out: &PostureOut<'_>, (judge_now, full): (bool, bool)) {
         let mut tally = PosturePoll::default();
         if judge_now {
             if let Err(e) = self.judge_posture(out, full, &mut tally).await {
@@ -66,7 +65,7 @@ impl Poll<'_> {
         let all = judge_all(&live, settings, &overrides);
         let monitors: notice::Monitors = live
             .iter()
-            .map(|m| (m.monitor_id.clone(), (*m).clone()))
+            .map(|m| (m.monitor_id.clone(), m.name.clone()))
             .collect();
         let mut severities = notice::Severities::new();
         let judged: Vec<_> = all

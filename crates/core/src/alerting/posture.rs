@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::alerting::message::{envelope, json_form, Message};
-use crate::inventory::monitor::{Monitor, MonitorId};
+use crate::inventory::monitor::MonitorId;
 use crate::posture::change::Notice;
 use crate::posture::{check, CheckSeverity};
 use crate::text::{ascii, clean};
@@ -128,17 +128,14 @@ fn line(
             .copied()
             .unwrap_or(own),
         monitor_id: monitor_id.to_string(),
-        name: monitors
-            .get(monitor_id)
-            .map(|m| m.name.clone())
-            .unwrap_or_default(),
+        name: monitors.get(monitor_id).cloned().unwrap_or_default(),
         why: why.map(str::to_string),
         fix: c.map(|c| c.fix).unwrap_or_default().to_string(),
     }
 }
 
-/// The judged monitors, by id.
-pub type Monitors = BTreeMap<String, Monitor>;
+/// The judged monitors' names, by id.
+pub type Monitors = BTreeMap<String, String>;
 
 /// The notices for what `posture::change` decided, judged in `account` and `region` at `at`,
 /// the scope's `generation`-th judgement (the notices' ids name it); each line with its

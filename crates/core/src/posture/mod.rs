@@ -213,15 +213,19 @@ pub fn judge_all<'o>(
     overrides: &'o [overrides::Override],
 ) -> Vec<Judged<'o>> {
     let none = std::collections::BTreeMap::new();
+    // Each root's tags, looked up once (an estate holds thousands of user monitors).
+    let roots: std::collections::HashMap<&str, &std::collections::BTreeMap<String, String>> =
+        monitors
+            .iter()
+            .filter(|m| matches!(m.kind, MonitorKind::UserPool | MonitorKind::IdentityPool))
+            .map(|m| (m.monitor_id.as_str(), &m.tags))
+            .collect();
     let tags_of = |m: &Monitor| {
         let root = match m.kind {
             MonitorKind::UserPool | MonitorKind::IdentityPool => Some(m.monitor_id.as_str()),
             _ => m.parent_id.as_deref(),
         };
-        monitors
-            .iter()
-            .find(|p| Some(p.monitor_id.as_str()) == root)
-            .map_or(&none, |p| &p.tags)
+        root.and_then(|r| roots.get(r).copied()).unwrap_or(&none)
     };
     monitors
         .iter()
