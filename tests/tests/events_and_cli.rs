@@ -204,7 +204,7 @@ async fn status_and_report_read_what_the_collector_wrote() {
     let snap = || env.borrow().clone();
 
     let mut out = Vec::new();
-    run(cli(&["status", "--json"]), &snap(), &mut out)
+    run(cli(&["status", "--all", "--json"]), &snap(), &mut out)
         .await
         .unwrap();
     let monitors: serde_json::Value = serde_json::from_slice(&out).unwrap();
@@ -224,13 +224,15 @@ async fn status_and_report_read_what_the_collector_wrote() {
     );
 
     let mut out = Vec::new();
-    run(cli(&["status", "-o", "wide"]), &snap(), &mut out)
+    run(cli(&["status", "--all", "-o", "wide"]), &snap(), &mut out)
         .await
         .unwrap();
     let table = String::from_utf8(out).unwrap();
     assert!(table.contains("Total Sign In Request: 4"), "{table}");
     let mut out = Vec::new();
-    run(cli(&["status"]), &snap(), &mut out).await.unwrap();
+    run(cli(&["status", "--all"]), &snap(), &mut out)
+        .await
+        .unwrap();
     let compact = String::from_utf8(out).unwrap();
     assert!(
         compact.contains("Total Sign In Request 4") && compact.contains("└ web"),
@@ -416,11 +418,33 @@ async fn status_and_report_read_what_the_collector_wrote() {
     assert_eq!(report["roots"][0]["alerts_sent"], 1, "{report}");
     let compact = text(&["status"]).await.unwrap();
     assert!(compact.contains("critical"), "{compact}");
-    let table = text(&["status", "-o", "wide"]).await.unwrap();
+    // The default view: a summary, then only what is not up, each with why in one line and
+    // the metric that breached, with its threshold, as its key metric.
+    assert!(compact.starts_with("Summary at "), "{compact}");
+    assert!(
+        compact.contains("2 monitors: 1 up, 1 critical"),
+        "{compact}"
+    );
+    assert!(
+        compact.contains("Open outages: 1 (oldest: web since"),
+        "{compact}"
+    );
+    assert!(compact.contains("Alerts in the last 24h: 1"), "{compact}");
+    assert!(compact.contains("Not up (1;"), "{compact}");
+    assert!(
+        compact.contains("Sign In Failure Percentage 25 (> 20)"),
+        "the key metric is the one that breached: {compact}"
+    );
+    assert!(
+        compact.contains("Sign In Failure Percentage = 25 (threshold > 20, critical"),
+        "the reason in one line: {compact}"
+    );
+    assert!(!compact.contains("Total Sign In Request"), "{compact}");
+    let table = text(&["status", "--all", "-o", "wide"]).await.unwrap();
     assert!(table.contains("critical"), "{table}");
     assert!(table.contains("Sign In Failure Percentage ="), "{table}");
     assert!(table.contains("(threshold > 20, critical,"), "{table}");
-    let json = text(&["status", "--json"]).await.unwrap();
+    let json = text(&["status", "--all", "--json"]).await.unwrap();
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     // The JSON rows carry the status.
     assert_eq!(json[1]["status"], "critical");
@@ -438,6 +462,7 @@ async fn status_and_report_read_what_the_collector_wrote() {
     let client = format!("appclient/{pool}/{web}");
     for args in [
         &["status"][..],
+        &["status", "--all"],
         &["status", "--status", "trouble", "--status", "critical"],
         &["outages"],
         &["report", "web"],
@@ -575,16 +600,24 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
     .await;
     // Only the AWS settings and the terminal's width: every table comes from the stack.
     let env = Env::from_pairs(aws.moto.env()).with([("COLUMNS", "80")]);
-    let table = cli_text(&env, &["--stack", "shop-watch", "status"]).await;
+    let table = cli_text(&env, &["--stack", "shop-watch", "status", "--all"]).await;
     assert!(table.contains("└ web") && table.contains("up"), "{table}");
     for l in table.lines() {
         assert!(l.chars().count() <= 80, "wider than 80: {l:?}\n{table}");
     }
-    let wide = cli_text(&env, &["--stack", "shop-watch", "status", "-o", "wide"]).await;
+    let wide = cli_text(
+        &env,
+        &["--stack", "shop-watch", "status", "--all", "-o", "wide"],
+    )
+    .await;
     assert!(wide.lines().all(|l| l.chars().count() <= 80), "{wide}");
     // JSON and CSV say the same monitors, in the same order, as the table.
     let json: serde_json::Value = serde_json::from_str(
-        &cli_text(&env, &["--stack", "shop-watch", "status", "-o", "json"]).await,
+        &cli_text(
+            &env,
+            &["--stack", "shop-watch", "status", "--all", "-o", "json"],
+        )
+        .await,
     )
     .unwrap();
     let from_json: Vec<String> = json
@@ -593,7 +626,11 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
         .iter()
         .map(|m| m["monitor_id"].as_str().unwrap().to_string())
         .collect();
-    let csv_text = cli_text(&env, &["--stack", "shop-watch", "status", "-o", "csv"]).await;
+    let csv_text = cli_text(
+        &env,
+        &["--stack", "shop-watch", "status", "--all", "-o", "csv"],
+    )
+    .await;
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     let from_csv: Vec<String> = rows.iter().map(|r| r[2].to_string()).collect();
@@ -601,7 +638,7 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
     assert_eq!(from_json.len(), 3, "the pool and its two clients");
     assert_eq!(from_json[0], format!("userpool/{pool}"));
     assert!(from_json.contains(&format!("appclient/{pool}/{web}")));
-    assert!(rows.iter().all(|r| &r[5] == "up"), "{csv_text}");
+    assert!(rows.iter().all(|r| &r[6] == "up"), "{csv_text}");
     // describe, by name or id: the configuration tabs, inventory and routing.
     let web_described = cli_text(&env, &["--stack", "shop-watch", "describe", "web"]).await;
     for part in [
@@ -712,6 +749,7 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
                 "--stack",
                 "shop-watch",
                 "status",
+                "--all",
                 "--type",
                 "appclient",
                 "-o",
@@ -721,7 +759,7 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
         .await,
     );
     assert_eq!(clients.len(), 2);
-    assert!(clients.iter().all(|r| &r[4] == "app client"));
+    assert!(clients.iter().all(|r| &r[5] == "app client"));
     let shop_rows = csv_rows(
         cli_text(
             &env,

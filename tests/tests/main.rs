@@ -31,6 +31,7 @@ mod events_and_cli; // every events/ file fed to its function; the CLI reads wha
 mod layout; // the rules the layout keeps, read from the sources (no test bed)
 mod template; // the SAM templates as an experienced SAM user reads them (no test bed)
 mod trail_cli; // the tally commands, `invoke trail`, the samples fed now
+mod views; // what on-call opens first: the status summary, availability, the timeline
 
 // The test bed itself.
 mod bridge; // the CloudWatch CBOR bridge: values, timestamps and errors intact

@@ -850,3 +850,216 @@ fn each_derived_metric_family_is_published_by_its_function_when_the_parameter_na
         assert_eq!(named, expected, "{condition}");
     }
 }
+
+/// Every (namespace, dimension names, metric) a query of the dashboard reads: a `SEARCH`'s
+/// schema `{namespace,dim,...}` with its `MetricName="..."` terms, or a Metrics Insights
+/// `SELECT FN(metric) FROM SCHEMA(namespace, dim, ...)`.
+fn dashboard_queries(expression: &str) -> Vec<(String, BTreeSet<String>, String)> {
+    let search = regex::Regex::new(r#"SEARCH\('\{([^}]*)\}\s*([^']*)'"#).unwrap();
+    let name = regex::Regex::new(r#"MetricName="([A-Za-z0-9]+)""#).unwrap();
+    let select =
+        regex::Regex::new(r"SELECT\s+[A-Z]+\(([A-Za-z0-9]+)\)\s+FROM\s+SCHEMA\(([^)]*)\)").unwrap();
+    let schema = |s: &str| {
+        let mut parts = s.split(',').map(|p| p.trim().trim_matches('"').to_string());
+        let namespace = parts.next().unwrap();
+        (namespace, parts.collect::<BTreeSet<String>>())
+    };
+    let mut out = Vec::new();
+    for c in search.captures_iter(expression) {
+        let (namespace, dims) = schema(&c[1]);
+        let names: Vec<String> = name
+            .captures_iter(&c[2])
+            .map(|n| n[1].to_string())
+            .collect();
+        assert!(
+            !names.is_empty(),
+            "a SEARCH of no metric name: {expression}"
+        );
+        out.extend(
+            names
+                .into_iter()
+                .map(|n| (namespace.clone(), dims.clone(), n)),
+        );
+    }
+    for c in select.captures_iter(expression) {
+        let (namespace, dims) = schema(&c[2]);
+        out.push((namespace, dims, c[1].to_string()));
+    }
+    assert!(
+        !out.is_empty(),
+        "a query this test cannot read: {expression}"
+    );
+    out
+}
+
+/// What the functions' EMF documents emit, as (namespace, dimension names, metric): every
+/// kind of monitor with every derived metric of the catalogue, their statuses, and the trail's
+/// tallies of each kind.
+fn emitted_by_the_functions() -> BTreeSet<(String, BTreeSet<String>, String)> {
+    use cognito_watch_core::alerting::status::Status;
+    use cognito_watch_core::emf;
+    use cognito_watch_core::inventory::catalogue;
+    use cognito_watch_core::inventory::monitor::{
+        AppClientDetails, IdentityPoolDetails, IdentityProviderDetails, Monitor, MonitorDetails,
+        MonitorId, UserPoolDetails,
+    };
+    use cognito_watch_core::trail::tally::{Counts, TallyId, TallyKey};
+    let at = chrono::DateTime::from_timestamp(1_765_000_000, 0).unwrap();
+    let pool = "eu-west-1_P".to_string();
+    let mut monitors: Vec<Monitor> = [
+        (
+            MonitorId::UserPool { pool: pool.clone() },
+            MonitorDetails::UserPool(UserPoolDetails::default()),
+        ),
+        (
+            MonitorId::AppClient {
+                pool: pool.clone(),
+                client_id: "c1".into(),
+            },
+            MonitorDetails::AppClient(AppClientDetails {
+                client_id: "c1".into(),
+                ..AppClientDetails::default()
+            }),
+        ),
+        (
+            MonitorId::IdentityProvider {
+                pool: pool.clone(),
+                provider_name: "Google".into(),
+            },
+            MonitorDetails::IdentityProvider(IdentityProviderDetails::default()),
+        ),
+        (
+            MonitorId::IdentityPool {
+                id: "eu-west-1:abc".into(),
+            },
+            MonitorDetails::IdentityPool(IdentityPoolDetails::default()),
+        ),
+    ]
+    .into_iter()
+    .map(|(id, details)| Monitor::new(&id, "m".into(), "123456789012", "eu-west-1", details, at))
+    .collect();
+    for m in &mut monitors {
+        for def in catalogue::metrics(m.kind) {
+            m.metrics.insert(def.id.to_string(), 1.0);
+        }
+    }
+    let statuses = monitors
+        .iter()
+        .map(|m| (m.monitor_id.clone(), Status::Trouble))
+        .collect();
+    let tallies = [
+        TallyKey::Client {
+            client_id: "c1".into(),
+        },
+        TallyKey::Ip {
+            ip: "192.0.2.1".into(),
+        },
+        TallyKey::ErrorCode {
+            code: "NotAuthorizedException".into(),
+        },
+        TallyKey::EventName {
+            name: "InitiateAuth".into(),
+        },
+        TallyKey::Class {
+            class: "sign-in".into(),
+        },
+    ]
+    .into_iter()
+    .map(|key| {
+        (
+            TallyId {
+                pool: Some(pool.clone()),
+                window: at,
+                key,
+            },
+            Counts::default(),
+        )
+    })
+    .collect();
+    let mut docs = emf::monitor_documents(&monitors, at);
+    docs.extend(emf::status_documents(&monitors, &statuses, at));
+    docs.extend(emf::tally_documents(&tallies));
+    let mut out = BTreeSet::new();
+    for doc in docs {
+        for def in doc["_aws"]["CloudWatchMetrics"].as_array().unwrap() {
+            let namespace = def["Namespace"].as_str().unwrap().to_string();
+            for dims in def["Dimensions"].as_array().unwrap() {
+                let dims: BTreeSet<String> = dims
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|d| d.as_str().unwrap().to_string())
+                    .collect();
+                for m in def["Metrics"].as_array().unwrap() {
+                    let name = m["Name"].as_str().unwrap().to_string();
+                    out.insert((namespace.clone(), dims.clone(), name));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// AWS/Cognito's metrics and the exact dimensions it publishes them with (the facts file, §1).
+fn published_by_cognito(metric: &str) -> Option<BTreeSet<String>> {
+    let dims: &[&str] = match metric {
+        "SignUpSuccesses"
+        | "SignUpThrottles"
+        | "SignInSuccesses"
+        | "SignInThrottles"
+        | "TokenRefreshSuccesses"
+        | "TokenRefreshThrottles" => &["UserPool", "UserPoolClient"],
+        "FederationSuccesses" | "FederationThrottles" => {
+            &["UserPool", "UserPoolClient", "IdentityProvider"]
+        }
+        _ => return None,
+    };
+    Some(dims.iter().map(|d| d.to_string()).collect())
+}
+
+#[test]
+fn every_dashboard_query_matches_the_dimensions_its_metrics_are_published_with() {
+    let t = template("template.yaml");
+    let body = &t["Resources"]["Dashboard"]["Properties"]["DashboardBody"];
+    let text = render(body, &|_| true);
+    let dashboard: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let emitted = emitted_by_the_functions();
+    assert!(
+        emitted.iter().any(|(_, _, m)| m == "SignInFailed")
+            && emitted.iter().any(|(_, _, m)| m == "MonitorStatus")
+            && emitted.iter().any(|(_, _, m)| m == "TrailRequests"),
+        "{emitted:?}"
+    );
+    let mut read = 0;
+    for w in dashboard["widgets"].as_array().unwrap() {
+        let title = w["properties"]["title"].as_str().unwrap_or_default();
+        for line in w["properties"]["metrics"].as_array().into_iter().flatten() {
+            let Some(expression) = line[0]["expression"].as_str() else {
+                continue;
+            };
+            for (namespace, dims, metric) in dashboard_queries(expression) {
+                read += 1;
+                match namespace.as_str() {
+                    "CognitoWatch" => assert!(
+                        emitted.contains(&(namespace.clone(), dims.clone(), metric.clone())),
+                        "{title:?}: {metric} under {dims:?} is never emitted; the functions emit \
+                         {:?}",
+                        emitted
+                            .iter()
+                            .filter(|(_, _, m)| *m == metric)
+                            .collect::<Vec<_>>()
+                    ),
+                    "AWS/Cognito" => assert_eq!(
+                        published_by_cognito(&metric).as_ref(),
+                        Some(&dims),
+                        "{title:?}: AWS/Cognito publishes {metric} under other dimensions"
+                    ),
+                    other => panic!("{title:?} reads {other}: say here what it publishes"),
+                }
+            }
+        }
+    }
+    // Status, requests, failure %, sign-in failures per pool, the other failures (4), throttles
+    // (4), the trail's tallies (4).
+    assert_eq!(read, 16, "{text}");
+}

@@ -33,8 +33,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use commands::{
-    completions, cost, describe, doctor, history, init, invoke, outages, posture, report, status,
-    tallies, thresholds,
+    availability, completions, cost, describe, doctor, history, init, invoke, outages, posture,
+    report, status, tallies, thresholds, timeline,
 };
 use lookup::{line, read_event, status_store};
 
@@ -81,8 +81,17 @@ pub enum Command {
     /// cognito-watch-alerts) and the shipped threshold profiles. For local use; SAM creates
     /// these in AWS.
     Init,
-    /// The monitor tree: region → user pool → app clients / identity providers / users; identity pools.
+    /// A summary (monitors per status per account/region and pool, open outages, availability
+    /// over 24 hours, recent alerts and detections), then the monitors that are not up with
+    /// why; `--all` for the monitor tree: region → user pool → app clients / identity providers
+    /// / users; identity pools.
     Status(status::StatusCommand),
+    /// The share of the period each monitor, pool and account/region was up, and the time in
+    /// trouble, critical and down, from the record of status transitions.
+    Availability(availability::AvailabilityCommand),
+    /// What happened to a monitor or a pool (with its children): status changes, outages
+    /// opened and closed with their comments, alerts sent, the trail's detections.
+    Timeline(timeline::TimelineCommand),
     /// A monitor's Log Report: one row per poll.
     Report(report::ReportCommand),
     /// One monitor in full: configuration, permissions, attribute mapping, user attributes,
@@ -230,6 +239,10 @@ async fn dispatch(
     match command {
         Command::Init => Box::pin(init::run(env, out)).await,
         Command::Status(args) => Box::pin(status::command(env, args, format, out)).await,
+        Command::Availability(args) => {
+            Box::pin(availability::command(env, args, format, out)).await
+        }
+        Command::Timeline(args) => Box::pin(timeline::command(env, args, format, out)).await,
         Command::Thresholds { command } => {
             Box::pin(thresholds::dispatch(env, command, format, out)).await
         }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use cognito_watch_core::alerting::status::MonitorStatus;
+use cognito_watch_core::alerting::status::{MonitorStatus, Reason, Status};
 use cognito_watch_core::inventory::catalogue;
 use cognito_watch_core::inventory::monitor::{Monitor, MonitorKind, PollOutcome};
 use cognito_watch_core::inventory::record::{format_value, HistoryRow};
@@ -137,35 +137,99 @@ fn status_of(st: Option<&MonitorStatus>) -> String {
 /// How many polls the status trend shows.
 pub const TREND_POLLS: usize = 12;
 
-/// The first key metric of a monitor that has a value: its id.
-pub fn key_metric_id(m: &Monitor) -> Option<&'static str> {
+/// The metric a monitor's status turns on: for a monitor not up, the metric that breached
+/// (the worst severity first); else the first key metric of its kind that has a value.
+pub fn key_metric_id(m: &Monitor, st: Option<&MonitorStatus>) -> Option<String> {
+    if let Some(Reason::Breach { metric, .. } | Reason::NoData { metric, .. }) = breach(st) {
+        return Some(metric.clone());
+    }
     key_metrics(m.kind)
         .iter()
         .copied()
         .find(|id| m.metrics.contains_key(*id) && catalogue::find(m.kind, id).is_some())
+        .map(str::to_string)
 }
 
-/// The first key metric of a monitor that has a value: `label value`.
-fn key_metric(m: &Monitor) -> String {
-    key_metric_id(m)
+/// The breach behind a status: the monitor's own threshold reason of the worst severity.
+fn breach(st: Option<&MonitorStatus>) -> Option<&Reason> {
+    let st = st.filter(|s| s.status != Status::Up)?;
+    st.own_reasons()
+        .filter(|r| matches!(r, Reason::Breach { .. } | Reason::NoData { .. }))
+        .max_by_key(|r| match r {
+            Reason::Breach { severity, .. } | Reason::NoData { severity, .. } => Some(*severity),
+            _ => None,
+        })
+}
+
+/// The key metric: `label value`, and for a breach its threshold: `Sign In Failure
+/// Percentage 45 (> 20)`.
+fn key_metric(m: &Monitor, st: Option<&MonitorStatus>) -> String {
+    match breach(st) {
+        Some(Reason::Breach {
+            label,
+            value,
+            comparator,
+            threshold,
+            ..
+        }) => {
+            return format!(
+                "{label} {} ({comparator} {})",
+                format_value(*value),
+                format_value(*threshold)
+            )
+        }
+        Some(Reason::NoData {
+            label,
+            comparator,
+            threshold,
+            ..
+        }) => {
+            return format!(
+                "{label} no data ({comparator} {})",
+                format_value(*threshold)
+            )
+        }
+        _ => {}
+    }
+    key_metric_id(m, st)
         .and_then(|id| {
-            let def = catalogue::find(m.kind, id)?;
+            let def = catalogue::find(m.kind, &id)?;
             m.metrics
-                .get(id)
+                .get(&id)
                 .map(|v| format!("{} {}", def.label, format_value(*v)))
         })
         .unwrap_or_else(|| "no data".into())
 }
 
+/// Why a monitor is not up, in one line: its first reason (a breach of the worst severity
+/// before the rest), and how many more there are.
+fn reason_line(st: Option<&MonitorStatus>) -> String {
+    let Some(st) = st.filter(|s| s.status != Status::Up) else {
+        return String::new();
+    };
+    let first = breach(Some(st)).or_else(|| st.reasons.first());
+    match first {
+        None => String::new(),
+        Some(r) if st.reasons.len() > 1 => {
+            format!("{r} (+{} more)", st.reasons.len() - 1)
+        }
+        Some(r) => r.to_string(),
+    }
+}
+
 /// The status tree as one listing: a row per monitor in tree order. The compact table shows
 /// each monitor's name (indented under its pool, grouped by account and region), type, status,
-/// key metric and its trend over the last polls; `-o wide`, CSV and JSON add the ids, the
-/// evaluator's reasons and since when, the poll's outcome, every key metric and the window.
+/// (with `why`, the listing of what is not up) its reason in one line, the key metric (for a
+/// breach, the metric that breached and its threshold) and its trend over the last polls;
+/// `-o wide`, CSV and JSON add the ids, every reason and since when, the poll's outcome, every
+/// key metric and the window.
 pub fn status_listing(
     monitors: &[Monitor],
     statuses: &BTreeMap<String, MonitorStatus>,
     users: bool,
     trends: &BTreeMap<String, crate::listing::Points>,
+    why: bool,
+    roots: &BTreeMap<String, String>,
 ) -> crate::listing::Listing {
     use crate::listing::{Cell, Field, Listing};
     let mut listing = Listing::new(vec![
@@ -173,9 +237,21 @@ pub fn status_listing(
         Field::new("region", "Region").wide(),
         Field::new("monitor_id", "Monitor id").wide(),
         Field::new("name", "Monitor"),
+        // The pool of a child: beside it when the listing is of what is not up (the tree
+        // shows it as the child's parent).
+        if why {
+            Field::new("pool", "Pool")
+        } else {
+            Field::new("pool", "Pool").wide()
+        },
         Field::new("type", "Type"),
         Field::new("status", "Status"),
         Field::new("since", "Since (UTC)").wide(),
+        if why {
+            Field::new("reason", "Reason")
+        } else {
+            Field::new("reason", "Reason").wide()
+        },
         Field::new("reasons", "Reasons").wide(),
         Field::new("poll", "Poll").wide(),
         Field::new("poll_reason", "Poll reason").wide(),
@@ -196,16 +272,24 @@ pub fn status_listing(
                 text: m.name.clone(),
                 depth,
             },
+            Cell::text(
+                m.parent_id
+                    .as_ref()
+                    .and_then(|p| roots.get(p))
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
             Cell::text(short_kind(m.kind)),
             Cell::Status(status_of(st)),
             Cell::Time(st.map(|s| s.since)),
+            Cell::text(reason_line(st)),
             Cell::List(
                 st.map(|s| s.reasons.iter().map(ToString::to_string).collect())
                     .unwrap_or_default(),
             ),
             Cell::Status(status_word(m)),
             Cell::text(m.poll.reason.clone().unwrap_or_default()),
-            Cell::text(key_metric(m)),
+            Cell::text(key_metric(m, st)),
             Cell::List(metrics_text(m)),
             Cell::Time(m.metrics_window.map(|w| w.start)),
             Cell::Time(m.metrics_window.map(|w| w.end)),

@@ -337,6 +337,9 @@ pub struct EvaluatorConfig {
     pub lease: Duration,
     /// `ALERT_TTL_DAYS` (default 30): how long delivered alerts and closed outages are kept.
     pub retention: Duration,
+    /// `TRANSITION_RETENTION_DAYS` (default 400, at least 90): how long each status
+    /// transition is kept, the record availability and the timeline are computed from.
+    pub transition_retention: Duration,
     /// `MAX_ATTEMPTS` (default 3): SDK attempts per call.
     pub max_attempts: u32,
     /// `TRAIL_TABLE` (optional): the trail's tallies and detections, read for the evidence
@@ -359,6 +362,7 @@ impl EvaluatorConfig {
             topic_arn,
             lease: seconds(get, "LEASE_SECONDS", 120, 10)?,
             retention: Duration::days(number::<i64>(get, "ALERT_TTL_DAYS", 30)?.clamp(1, 3650)),
+            transition_retention: transition_retention(get)?,
             max_attempts: number::<u32>(get, "MAX_ATTEMPTS", 3)?.max(1),
             trail_table: get("TRAIL_TABLE").filter(|t| !t.trim().is_empty()),
             publish_metrics: publish_metrics(get)?,
@@ -369,6 +373,21 @@ impl EvaluatorConfig {
     pub fn from_env() -> Result<EvaluatorConfig, ConfigError> {
         EvaluatorConfig::from_lookup(&|k| std::env::var(k).ok())
     }
+}
+
+/// `TRANSITION_RETENTION_DAYS`: refused below the longest period the views offer, so a 90-day
+/// availability never silently reads a shorter record.
+fn transition_retention(get: &dyn Fn(&str) -> Option<String>) -> Result<Duration, ConfigError> {
+    use crate::alerting::availability::{DEFAULT_RETENTION_DAYS, LONGEST_PERIOD_DAYS};
+    let days = number::<i64>(get, "TRANSITION_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)?;
+    if !(LONGEST_PERIOD_DAYS..=3650).contains(&days) {
+        return Err(invalid(
+            "TRANSITION_RETENTION_DAYS",
+            &days.to_string(),
+            "expected 90 to 3650 days (the views offer up to 90 days of availability)",
+        ));
+    }
+    Ok(Duration::days(days))
 }
 
 fn topic_arn(get: &dyn Fn(&str) -> Option<String>) -> Result<String, ConfigError> {

@@ -101,7 +101,8 @@ impl Evaluator {
     pub fn new(config: EvaluatorConfig, base: &SdkConfig) -> Evaluator {
         Evaluator {
             state: StateStore::new(base, config.tables.clone()),
-            status: StatusStore::new(base, &config.status_table, config.retention),
+            status: StatusStore::new(base, &config.status_table, config.retention)
+                .with_transition_retention(config.transition_retention),
             sink: AlertSink::new(base, &config.topic_arn),
             trail: config
                 .trail_table

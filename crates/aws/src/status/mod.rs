@@ -1,7 +1,8 @@
-//! The status store: statuses, outages, the alert outbox, threshold profiles and evaluation
-//! leases, in the status table ([`crate::status::table`]). Alerts are written in the same
-//! transaction as the status transition that makes them, with a lease check, and each is
-//! claimed before it is published, so a transition is notified once.
+//! The status store: statuses, their transitions, outages, the alert outbox, threshold profiles
+//! and evaluation leases, in the status table ([`crate::status::table`]). Alerts and the
+//! record of a transition are written in the same transaction as the status transition that
+//! makes them, with a lease check, and each alert is claimed before it is published, so a
+//! transition is notified once.
 
 pub mod table;
 
@@ -9,6 +10,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
+use cognito_watch_core::alerting::availability::{Transition, DEFAULT_RETENTION_DAYS};
 use cognito_watch_core::alerting::profile::{Assignment, Profile, ProfileSet};
 use cognito_watch_core::alerting::status::{
     Alert, MonitorChange, MonitorStatus, Outage, OutageWrite,
@@ -19,7 +21,9 @@ use serde::de::DeserializeOwned;
 
 use crate::dynamo::outbox::put_if_absent;
 pub use crate::dynamo::outbox::{Delivery, DeliveryState, Outbox};
-use crate::dynamo::{built, conditional, n, s, time, to_item, Item, TableKey, SK, TTL_ATTRIBUTE};
+use crate::dynamo::{
+    built, conditional, n, s, time, time_ms, to_item, Item, TableKey, SK, TTL_ATTRIBUTE,
+};
 use crate::error::AwsError;
 use crate::state::table::root_pk;
 use crate::status::table::{prefix, StatusKey, OUTAGES, OUTAGE_PARTITION, SPEC};
@@ -51,6 +55,8 @@ pub struct StatusStore {
     pub client: aws_sdk_dynamodb::Client,
     pub table: String,
     pub retention: Duration,
+    /// How long a status transition is kept.
+    pub transition_retention: Duration,
     /// Claims and delivery marks of the alert outbox.
     pub outbox: Outbox,
 }
@@ -67,7 +73,14 @@ impl StatusStore {
             client,
             table: table.to_string(),
             retention,
+            transition_retention: Duration::days(DEFAULT_RETENTION_DAYS),
         }
+    }
+
+    /// The store, keeping status transitions this long.
+    pub fn with_transition_retention(mut self, retention: Duration) -> StatusStore {
+        self.transition_retention = retention;
+        self
     }
 
     /// Every page of a Query.
@@ -455,6 +468,26 @@ impl StatusStore {
                 ],
             )?),
         }
+        if let Some(moved) = &change.transition {
+            // No condition: the same transition written again is the same item.
+            let mut item = to_item(moved, op)?;
+            StatusKey::Transition {
+                root: root.clone(),
+                at: moved.at,
+                monitor_id: moved.monitor_id.clone(),
+            }
+            .stamp(&mut item);
+            item.insert(
+                TTL_ATTRIBUTE.to_string(),
+                n((moved.at + self.transition_retention).timestamp()),
+            );
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .build()
+                .map_err(built)?;
+            out.push(TransactWriteItem::builder().put(put).build());
+        }
         if let Some(alert) = &change.alert {
             let key = Self::alert_key(root, alert);
             let stored = StoredAlert {
@@ -545,6 +578,33 @@ impl StatusStore {
                     .expression_attribute_values(":pk", s(root_pk(root)))
                     .expression_attribute_values(":p", s(prefix::ALERT))
                     .expression_attribute_values(":sent", s(DeliveryState::Sent.as_str())),
+            )
+            .await?;
+        items.into_iter().map(|i| from_item(i, "Query")).collect()
+    }
+
+    /// A root's status transitions from `since` on, oldest first (availability, the timeline).
+    pub async fn transitions(
+        &self,
+        root: &MonitorId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Transition>, AwsError> {
+        let items = self
+            .pages(
+                self.client
+                    .query()
+                    .table_name(&self.table)
+                    .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                    .expression_attribute_values(":pk", s(root_pk(root)))
+                    .expression_attribute_values(
+                        ":from",
+                        s(format!("{}{}", prefix::TRANSITION, time_ms(since))),
+                    )
+                    // '$' sorts right after '#': the end of the TRANSITION# items.
+                    .expression_attribute_values(
+                        ":to",
+                        s(format!("{}$", prefix::TRANSITION.trim_end_matches('#'))),
+                    ),
             )
             .await?;
         items.into_iter().map(|i| from_item(i, "Query")).collect()

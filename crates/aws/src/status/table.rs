@@ -5,6 +5,7 @@
 //! | monitor status | root partition (`POOL#<id>` / `IDPOOL#<id>`) | `STATUS#<monitor id>` |
 //! | evaluation lease | root partition | `LEASE` |
 //! | alert (outbox) | root partition | `ALERT#<time>#<alert id>` |
+//! | status transition | root partition | `TRANSITION#<time, ms>#<monitor id>` |
 //! | outage | `OUTAGE#<monitor id>` | start time |
 //! | threshold profile | `PROFILES` | `PROFILE#<kind>#<name>` |
 //! | profile assignment | `PROFILES` | `ASSIGN#monitor#<id>` / `ASSIGN#tag#<k>=<v>` |
@@ -18,9 +19,9 @@ use chrono::{DateTime, Utc};
 use cognito_watch_core::inventory::monitor::{MonitorId, MonitorKind};
 
 use crate::dynamo::spec::{IndexSpec, Projected, TableSpec};
-use crate::dynamo::{parse_time, time, Item, TableKey};
+use crate::dynamo::{parse_time, time, time_ms, Item, TableKey};
 use crate::state::table::{root_of_pk, root_pk};
-use prefix::{ALERT, ASSIGN, PROFILE, STATUS};
+use prefix::{ALERT, ASSIGN, PROFILE, STATUS, TRANSITION};
 
 /// The index of every outage, by start: hash key `outage_index` (always [`OUTAGE_PARTITION`]),
 /// range key `outage_sort` = `<start>#<monitor id>`.
@@ -41,6 +42,8 @@ pub mod prefix {
     pub const STATUS: &str = "STATUS#";
     /// Alerts.
     pub const ALERT: &str = "ALERT#";
+    /// Status transitions.
+    pub const TRANSITION: &str = "TRANSITION#";
     /// Threshold profiles (in the `PROFILES` partition).
     pub const PROFILE: &str = "PROFILE#";
     /// Profile assignments (in the `PROFILES` partition).
@@ -59,6 +62,12 @@ pub enum StatusKey {
         root: MonitorId,
         at: DateTime<Utc>,
         alert_id: String,
+    },
+    /// A status transition of a monitor, in its root's partition.
+    Transition {
+        root: MonitorId,
+        at: DateTime<Utc>,
+        monitor_id: String,
     },
     /// An outage of a monitor.
     Outage {
@@ -101,7 +110,8 @@ impl TableKey for StatusKey {
         match self {
             StatusKey::Status { root, .. }
             | StatusKey::Lease { root }
-            | StatusKey::Alert { root, .. } => root_pk(root),
+            | StatusKey::Alert { root, .. }
+            | StatusKey::Transition { root, .. } => root_pk(root),
             StatusKey::Outage { monitor_id, .. } => StatusKey::outage_partition(monitor_id),
             StatusKey::Profile { .. }
             | StatusKey::Assignment { .. }
@@ -115,6 +125,9 @@ impl TableKey for StatusKey {
             StatusKey::Status { monitor_id, .. } => format!("{STATUS}{monitor_id}"),
             StatusKey::Lease { .. } => "LEASE".into(),
             StatusKey::Alert { at, alert_id, .. } => format!("{ALERT}{}#{alert_id}", time(*at)),
+            StatusKey::Transition { at, monitor_id, .. } => {
+                format!("{TRANSITION}{}#{monitor_id}", time_ms(*at))
+            }
             StatusKey::Outage { started_at, .. } => time(*started_at),
             StatusKey::Profile { kind, name } => format!("{PROFILE}{}#{name}", kind.id_prefix()),
             StatusKey::Assignment { selector } => format!("{ASSIGN}{selector}"),
@@ -159,6 +172,14 @@ impl TableKey for StatusKey {
                 monitor_id: monitor_id.to_string(),
             });
         }
+        if let Some(rest) = sk.strip_prefix(TRANSITION) {
+            let (at, monitor_id) = rest.split_once('#')?;
+            return Some(StatusKey::Transition {
+                root,
+                at: parse_time(at)?,
+                monitor_id: monitor_id.to_string(),
+            });
+        }
         let (at, alert_id) = sk.strip_prefix(ALERT)?.split_once('#')?;
         Some(StatusKey::Alert {
             root,
@@ -185,6 +206,13 @@ mod tests {
             strategies::root().prop_map(|root| StatusKey::Lease { root }),
             (strategies::root(), strategies::time_s(), strategies::name())
                 .prop_map(|(root, at, alert_id)| StatusKey::Alert { root, at, alert_id }),
+            (strategies::monitor_id(), strategies::time_ms()).prop_map(|(id, at)| {
+                StatusKey::Transition {
+                    root: id.parent().unwrap_or_else(|| id.clone()),
+                    at,
+                    monitor_id: id.to_string(),
+                }
+            }),
             (strategies::monitor_id(), strategies::time_s()).prop_map(|(id, started_at)| {
                 StatusKey::Outage {
                     monitor_id: id.to_string(),

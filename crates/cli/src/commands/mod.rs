@@ -1,6 +1,7 @@
 //! One module per command (`tallies`: the six tally commands; `outages`: `outages` and
 //! `outage`).
 
+pub mod availability;
 pub mod completions;
 pub mod cost;
 pub mod describe;
@@ -14,3 +15,4 @@ pub mod report;
 pub mod status;
 pub mod tallies;
 pub mod thresholds;
+pub mod timeline;

@@ -1,8 +1,12 @@
-//! `status`: the monitor tree with the evaluator's statuses.
+//! `status`: a summary of the estate, then the monitors that are not up with their reasons,
+//! or the monitor tree with the evaluator's statuses.
+
+mod summary;
 
 use cognito_watch_aws::StateStore;
+use cognito_watch_core::alerting::status::Status;
 use cognito_watch_core::config::Tables;
-use cognito_watch_core::inventory::monitor::MonitorKind;
+use cognito_watch_core::inventory::monitor::{Monitor, MonitorKind};
 
 use crate::commands::thresholds;
 use crate::env::Env;
@@ -27,6 +31,15 @@ pub struct StatusFilter {
     pub pool: Option<String>,
     pub kind: Option<thresholds::KindArg>,
     pub status: Vec<StatusArg>,
+    /// Every monitor; otherwise (with no pool or status asked for) only those not up.
+    pub all: bool,
+}
+
+impl StatusFilter {
+    /// Whether the listing is the default one: the monitors that are not up.
+    fn not_up_only(&self) -> bool {
+        !self.all && self.pool.is_none() && self.status.is_empty()
+    }
 }
 
 /// `status`'s arguments.
@@ -35,10 +48,13 @@ pub struct StatusCommand {
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
+    /// Every monitor as a tree (region → pool → children), not only those that are not up.
+    #[arg(long)]
+    pub all: bool,
     /// Include user monitors (they can be many).
     #[arg(long)]
     pub users: bool,
-    /// Only this user or identity pool (its id or name) and its children.
+    /// Only this user or identity pool (its id or name) and its children, every one of them.
     #[arg(long)]
     pub pool: Option<String>,
     /// Only monitors of this type.
@@ -62,12 +78,33 @@ pub(crate) async fn command(
         pool: args.pool,
         kind: args.kind,
         status: args.status,
+        all: args.all,
     };
     Box::pin(run(env, Format::of(output, args.json, false), &filter, out)).await
 }
 
-/// `status`: the monitor tree, with statuses when the evaluator has a table to read and, in
-/// the compact view, the trend of each monitor's key metric over its last polls.
+/// Keep `pool` (a user or identity pool's id or name) and its children; an error when no pool
+/// is so named.
+pub(crate) fn keep_pool(monitors: &mut Vec<Monitor>, pool: &str) -> Result<(), CliError> {
+    let roots: Vec<String> = monitors
+        .iter()
+        .filter(|m| m.parent_id.is_none())
+        .filter(|m| m.name == pool || m.monitor_id.ends_with(&format!("/{pool}")))
+        .map(|m| m.monitor_id.clone())
+        .collect();
+    if roots.is_empty() {
+        return Err(CliError::NoMonitor(format!("pool {pool}")));
+    }
+    monitors.retain(|m| {
+        roots.contains(&m.monitor_id) || m.parent_id.as_ref().is_some_and(|p| roots.contains(p))
+    });
+    Ok(())
+}
+
+/// `status`: a summary of the estate (in a table), then the monitors that are not up, each
+/// with its reason, or with `--all`, `--pool` or `--status` the monitor tree so filtered;
+/// with statuses when the evaluator has a table to read and, in the compact view, the trend
+/// of each monitor's key metric over its last polls.
 pub(crate) async fn run(
     env: &Env,
     format: Format,
@@ -84,23 +121,31 @@ pub(crate) async fn run(
         );
     }
     if let Some(pool) = &filter.pool {
-        let roots: Vec<String> = monitors
-            .iter()
-            .filter(|m| m.parent_id.is_none())
-            .filter(|m| &m.name == pool || m.monitor_id.ends_with(&format!("/{pool}")))
-            .map(|m| m.monitor_id.clone())
-            .collect();
-        if roots.is_empty() {
-            return Err(CliError::NoMonitor(format!("pool {pool}")));
-        }
-        monitors.retain(|m| {
-            roots.contains(&m.monitor_id) || m.parent_id.as_ref().is_some_and(|p| roots.contains(p))
-        });
+        keep_pool(&mut monitors, pool)?;
     }
+    if format == Format::Table {
+        let text = Box::pin(summary::text(env, &base, &monitors, &statuses)).await?;
+        crate::lookup::line(out, &summary::fit(&text, style::Style::of(env).width))?;
+    }
+    let roots: std::collections::BTreeMap<String, String> = monitors
+        .iter()
+        .filter(|m| m.parent_id.is_none())
+        .map(|m| (m.monitor_id.clone(), m.name.clone()))
+        .collect();
     if let Some(kind) = filter.kind {
         monitors.retain(|m| m.kind == MonitorKind::from(kind));
     }
-    if !filter.status.is_empty() {
+    let counted = monitors
+        .iter()
+        .filter(|m| filter.users || m.kind != MonitorKind::User)
+        .count();
+    if filter.not_up_only() {
+        monitors.retain(|m| {
+            statuses
+                .get(&m.monitor_id)
+                .is_some_and(|s| s.status != Status::Up)
+        });
+    } else if !filter.status.is_empty() {
         let words: Vec<String> = filter
             .status
             .iter()
@@ -117,7 +162,7 @@ pub(crate) async fn run(
         .iter()
         .filter(|m| filter.users || m.kind != MonitorKind::User)
     {
-        let Some(metric) = render::key_metric_id(m) else {
+        let Some(metric) = render::key_metric_id(m, statuses.get(&m.monitor_id)) else {
             continue;
         };
         let rows = store
@@ -126,16 +171,33 @@ pub(crate) async fn run(
         trends.insert(
             m.monitor_id.clone(),
             rows.iter()
-                .map(|r| (r.row_time(), r.metrics.get(metric).copied()))
+                .map(|r| (r.row_time(), r.metrics.get(&metric).copied()))
                 .collect(),
         );
     }
-    let empty =
-        "no monitors: run the collector (cognito-watch invoke collector), or loosen the filters";
-    render::status_listing(&monitors, &statuses, filter.users, &trends).emit(
+    let empty = if counted == 0 {
+        "no monitors: run the collector (cognito-watch invoke collector), or loosen the filters"
+            .to_string()
+    } else if filter.not_up_only() {
+        format!("every monitor is up ({counted}); --all lists them")
+    } else {
+        "no monitor matches the filters; --all lists every one".to_string()
+    };
+    if format == Format::Table && filter.not_up_only() && !monitors.is_empty() {
+        let heading = format!(
+            "\nNot up ({}; --all lists every monitor, --pool P one pool, --status S by status):",
+            monitors
+                .iter()
+                .filter(|m| filter.users || m.kind != MonitorKind::User)
+                .count()
+        );
+        crate::lookup::line(out, &summary::fit(&heading, style::Style::of(env).width))?;
+    }
+    let why = filter.not_up_only() || !filter.status.is_empty();
+    render::status_listing(&monitors, &statuses, filter.users, &trends, why, &roots).emit(
         out,
         format,
         &style::Style::of(env),
-        empty,
+        &empty,
     )
 }

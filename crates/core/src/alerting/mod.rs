@@ -1,10 +1,14 @@
 //! Alerting: threshold profiles and the profile document (`profile`), statuses, propagation,
-//! outages and the alerts they raise (`status`), what the trail saw of a pool lent to its
+//! outages and the alerts they raise (`status`), the record of status transitions and the
+//! availability computed from it (`availability`), what the trail saw of a pool lent to its
 //! alerts (`evidence`), and the messages published for alerts and security detections
-//! (`message`), and posture notices (`posture`).
+//! (`message`), posture notices (`posture`), and the timeline of a monitor or pool
+//! (`timeline`).
 
+pub mod availability;
 pub mod evidence;
 pub mod message;
 pub mod posture;
 pub mod profile;
 pub mod status;
+pub mod timeline;

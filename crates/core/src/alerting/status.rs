@@ -243,6 +243,10 @@ pub struct MonitorStatus {
     /// When its open outage started, if one is open.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outage_started_at: Option<DateTime<Utc>>,
+    /// From when its transitions are recorded (none: judged only by an evaluator that did not
+    /// record them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_since: Option<DateTime<Utc>>,
 }
 
 impl MonitorStatus {
@@ -435,6 +439,9 @@ pub struct MonitorChange {
     pub outage: Option<OutageWrite>,
     /// The alert to publish, if the change is one to notify.
     pub alert: Option<Alert>,
+    /// The status change to record for availability and the timeline (every change, told in
+    /// an alert or not).
+    pub transition: Option<crate::alerting::availability::Transition>,
 }
 
 /// The evaluation of one root (a user pool with its children, or an identity pool).
@@ -762,8 +769,26 @@ fn change_of(
             (Status::Up, _) => Some(now),
             _ => prev.and_then(|p| p.outage_started_at).or(Some(now)),
         },
+        recorded_since: Some(crate::alerting::availability::recorded_since(
+            prev,
+            m.first_seen,
+        )),
     };
     let outage = outage_write(m, prev, status, &reasons, now);
+    let transition = moved.then(|| crate::alerting::availability::Transition {
+        monitor_id: m.monitor_id.clone(),
+        kind: m.kind,
+        name: m.name.clone(),
+        at: now,
+        from: prev_status,
+        to: status,
+        number: next.transitions,
+        reasons: if status == Status::Up {
+            Vec::new()
+        } else {
+            reasons.iter().map(ToString::to_string).collect()
+        },
+    });
     let alert = moved.then(|| {
         let up = status == Status::Up;
         Alert {
@@ -793,6 +818,7 @@ fn change_of(
         status: next,
         outage,
         alert,
+        transition,
     }
 }
 
