@@ -539,6 +539,45 @@ async fn status_and_report_read_what_the_collector_wrote() {
     };
     assert_eq!(outage_ids(&by_name), outage_ids(&listed));
     assert_eq!(outage_ids(&by_name).len(), 1, "{by_name}");
+    // The report of that one monitor, by its name: its outage (with the comment), the summary,
+    // what is not up, and charts placed by time with the breached threshold and the outage.
+    let file = std::env::temp_dir().join(format!("cognito-watch-web-{}.html", std::process::id()));
+    let path = file.display().to_string();
+    text(&["report", "--html", &path, "--monitor", "web"])
+        .await
+        .unwrap();
+    let page = std::fs::read_to_string(&file).unwrap();
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        page.contains("known: bad client release 4.2"),
+        "its outage: {page}"
+    );
+    assert!(
+        page.contains("<h2>Summary</h2>") && page.contains("1 open outage"),
+        "{page}"
+    );
+    assert!(page.contains("<p>1 not up</p>"), "{page}");
+    assert!(
+        page.contains("<details id=\"pool-userpool-"),
+        "its pool's section: {page}"
+    );
+    let failure_chart = page
+        .split("<figure")
+        .find(|f| f.contains("data-metric=\"SignInFailurePercentage\""))
+        .unwrap_or_else(|| panic!("a failure % chart: {page}"));
+    assert!(
+        failure_chart.contains("class=\"threshold\""),
+        "{failure_chart}"
+    );
+    assert!(failure_chart.contains("&gt; 20</text>"), "{failure_chart}");
+    assert!(
+        failure_chart.contains("<rect class=\"outage\""),
+        "{failure_chart}"
+    );
+    assert!(
+        failure_chart.contains(" UTC</text>"),
+        "a time axis: {failure_chart}"
+    );
     let missing = text(&[
         "outage",
         "comment",
@@ -703,8 +742,14 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
         "{page}"
     );
     assert!(
-        !page.contains("src=") && !page.contains("href=") && !page.contains("url("),
-        "no external assets"
+        !page.contains("src=")
+            && page.matches("href=\"").count() == page.matches("href=\"#").count()
+            && !page.contains("url("),
+        "no external assets (links only within the page)"
+    );
+    assert!(
+        page.contains("<nav>Pools: <a href=\"#pool-userpool-"),
+        "an index: {page}"
     );
     let mut charts = 0;
     for svg in page.split("<svg ").skip(1) {

@@ -22,12 +22,22 @@ pub struct Charts {
     pub status: Option<MonitorStatus>,
     pub depth: usize,
     pub series: Vec<Series>,
+    /// The threshold of each metric that has one in the monitor's profile: (metric, the
+    /// comparator as written, value).
+    pub thresholds: Vec<(String, String, f64)>,
+    /// Its outages in the period: (start, end; none while open).
+    pub outages: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>,
 }
 
 /// Everything the page shows.
 pub struct Page {
     pub generated_at: DateTime<Utc>,
     pub since: String,
+    /// The period's start: charts place points by time from it to `generated_at`.
+    pub from: DateTime<Utc>,
+    /// Availability over the period per account and region, per pool and per monitor (by
+    /// name or monitor id), when the status table was read.
+    pub availability: Vec<(String, String)>,
     pub monitors: Vec<Charts>,
     pub outages: Vec<Outage>,
     /// (pool, source IP, failures, requests), most failures first.
@@ -56,45 +66,104 @@ pub fn escape(s: &str) -> String {
 }
 
 const WIDTH: f64 = 300.0;
-const HEIGHT: f64 = 70.0;
+const HEIGHT: f64 = 90.0;
+/// The plot's area: the rest holds the time axis.
+const PLOT: f64 = 72.0;
 
-/// One series as an SVG line chart with its lowest, highest and last value.
-pub fn chart(monitor_id: &str, s: &Series) -> String {
-    let known: Vec<(usize, f64)> = s
+/// What a chart draws beside its series: the period, the metric's threshold, the outages.
+pub struct Frame<'a> {
+    /// The period: points are placed by time across it.
+    pub span: (DateTime<Utc>, DateTime<Utc>),
+    /// The metric's threshold (comparator as written, value), drawn as a dashed line.
+    pub threshold: Option<(&'a str, f64)>,
+    /// Outages (start, end or none while open), shaded.
+    pub outages: &'a [(DateTime<Utc>, Option<DateTime<Utc>>)],
+}
+
+/// The time axis under a chart: the period's start, middle and end.
+fn time_axis(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    let tick = |t: DateTime<Utc>| t.format("%m-%d %H:%M").to_string();
+    format!(
+        "<line class=\"axis-line\" x1=\"4\" x2=\"{:.1}\" y1=\"{PLOT}\" y2=\"{PLOT}\"/>\
+<text class=\"axis\" x=\"4\" y=\"{ty}\">{}</text>\
+<text class=\"axis\" x=\"{:.1}\" y=\"{ty}\" text-anchor=\"middle\">{}</text>\
+<text class=\"axis\" x=\"{:.1}\" y=\"{ty}\" text-anchor=\"end\">{} UTC</text>",
+        WIDTH - 4.0,
+        tick(from),
+        WIDTH / 2.0,
+        tick(from + (to - from) / 2),
+        WIDTH - 4.0,
+        tick(to),
+        ty = HEIGHT - 4.0,
+    )
+}
+
+/// One series as an SVG line chart placed by time over the period, with a time axis, the
+/// threshold drawn, outages shaded, and its lowest, highest and last value.
+pub fn chart(monitor_id: &str, s: &Series, frame: &Frame<'_>) -> String {
+    let (from, to) = frame.span;
+    let length = (to - from).num_milliseconds().max(1) as f64;
+    let x = |t: DateTime<Utc>| {
+        let share = ((t - from).num_milliseconds() as f64 / length).clamp(0.0, 1.0);
+        4.0 + (WIDTH - 8.0) * share
+    };
+    let known: Vec<(DateTime<Utc>, f64)> = s
         .points
         .iter()
-        .enumerate()
-        .filter_map(|(i, (_, v))| v.map(|v| (i, v)))
+        .filter_map(|(t, v)| v.map(|v| (*t, v)))
         .collect();
-    let (lo, hi) = known
+    let (mut lo, mut hi) = known
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, v)| {
             (lo.min(*v), hi.max(*v))
         });
-    let n = s.points.len().max(2) - 1;
-    let single = s.points.len() == 1;
-    let x = |i: usize| {
-        if single {
-            WIDTH / 2.0
-        } else {
-            4.0 + (WIDTH - 8.0) * i as f64 / n as f64
-        }
-    };
+    if let Some((_, limit)) = frame.threshold {
+        lo = lo.min(limit);
+        hi = hi.max(limit);
+    }
     let y = |v: f64| {
         if hi > lo {
-            HEIGHT - 6.0 - (HEIGHT - 12.0) * (v - lo) / (hi - lo)
+            PLOT - 6.0 - (PLOT - 12.0) * (v - lo) / (hi - lo)
         } else {
-            HEIGHT / 2.0
+            PLOT / 2.0
         }
     };
     let line: Vec<String> = known
         .iter()
-        .map(|(i, v)| format!("{:.1},{:.1}", x(*i), y(*v)))
+        .map(|(t, v)| format!("{:.1},{:.1}", x(*t), y(*v)))
         .collect();
     let dots: String = known
         .iter()
-        .map(|(i, v)| format!("<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2\"/>", x(*i), y(*v)))
+        .map(|(t, v)| format!("<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2\"/>", x(*t), y(*v)))
         .collect();
+    let shaded: String = frame
+        .outages
+        .iter()
+        .filter(|(start, end)| *start < to && end.is_none_or(|e| e > from))
+        .map(|(start, end)| {
+            let (a, b) = (x(*start), x(end.unwrap_or(to)));
+            format!(
+                "<rect class=\"outage\" x=\"{a:.1}\" y=\"0\" width=\"{:.1}\" height=\"{PLOT}\"/>",
+                (b - a).max(1.0)
+            )
+        })
+        .collect();
+    let threshold = frame
+        .threshold
+        .map(|(comparator, limit)| {
+            format!(
+                "<line class=\"threshold\" x1=\"4\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/>\
+<text class=\"axis\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{} {}</text>",
+                WIDTH - 4.0,
+                WIDTH - 6.0,
+                (y(limit) - 3.0).max(8.0),
+                escape(comparator),
+                format_value(limit),
+                y = y(limit),
+            )
+        })
+        .unwrap_or_default();
+    let axis = time_axis(from, to);
     let data: Vec<String> = s
         .points
         .iter()
@@ -111,7 +180,7 @@ pub fn chart(monitor_id: &str, s: &Series) -> String {
         "<figure class=\"chart\"><figcaption>{label} <small>min {min} · max {max} · last {last}</small></figcaption>\
 <svg viewBox=\"0 0 {WIDTH} {HEIGHT}\" width=\"{WIDTH}\" height=\"{HEIGHT}\" role=\"img\" aria-label=\"{label}\" \
 data-monitor=\"{monitor}\" data-metric=\"{metric}\" data-points=\"{data}\">\
-<rect width=\"{WIDTH}\" height=\"{HEIGHT}\" class=\"bg\"/><polyline points=\"{line}\"/>{dots}</svg></figure>",
+<rect width=\"{WIDTH}\" height=\"{PLOT}\" class=\"bg\"/>{shaded}{threshold}<polyline points=\"{line}\"/>{dots}{axis}</svg></figure>",
         label = escape(&s.label),
         min = shown(s.min()),
         max = shown(s.max()),
@@ -130,6 +199,8 @@ th{background:#f0f0f0}.up{color:#1a7f37}.trouble{color:#9a6700}.critical,.down{c
 .monitor{margin:16px 0;padding:8px 12px;background:#fff;border:1px solid #e5e5e5;border-radius:6px}\
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:12px}.chart{margin:0;min-width:0}.chart figcaption{font-size:12px;min-height:2.6em}.chart svg{max-width:100%;height:auto}\
 svg .bg{fill:#fff;stroke:#e5e5e5}svg polyline{fill:none;stroke:#0969da;stroke-width:1.5}svg circle{fill:#0969da}\
+svg .outage{fill:#cf222e;fill-opacity:.12}svg .threshold{stroke:#cf222e;stroke-dasharray:4 3}svg .axis-line{stroke:#999}svg .axis{font-size:9px;fill:#666}\
+details{margin:6px 0}summary{cursor:pointer;font-weight:600}nav a{margin-right:10px}\
 .child{padding-left:24px}small{color:#666}";
 
 fn status_class(st: Option<&MonitorStatus>) -> (&'static str, String) {
@@ -148,20 +219,21 @@ fn status_class(st: Option<&MonitorStatus>) -> (&'static str, String) {
     }
 }
 
-/// The page: the status tree, the charts (the Summary tab), the outages, and the trail's
-/// failing addresses and detections.
+/// The page: a summary, what is not up, each pool (collapsible, open when not all up) with its
+/// monitors and their charts, the outages, and the trail's failing addresses and detections.
 pub fn render(page: &Page) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>cognito-watch report</title>\
 <style>{STYLE}</style></head><body><h1>cognito-watch report</h1>\
-<p><small>generated {} UTC · metrics over the last {}</small></p>",
+<p><small>generated {} UTC · the last {}</small></p>",
         when(page.generated_at),
         escape(&page.since)
     );
-    status_tree(page, &mut h);
-    charts(page, &mut h);
+    summary(page, &mut h);
+    status(page, &mut h);
+    pools(page, &mut h);
     outages(page, &mut h);
     failing_ips(page, &mut h);
     detections(page, &mut h);
@@ -170,50 +242,217 @@ pub fn render(page: &Page) -> String {
     h
 }
 
-/// Each monitor, its status, since when and why.
-fn status_tree(page: &Page, h: &mut String) {
-    h.push_str("<h2>Status</h2><table><tr><th>Monitor</th><th>Type</th><th>Status</th><th>Since</th><th>Reasons</th></tr>");
+/// The root of a monitor (itself for a root).
+fn root_of(m: &Monitor) -> &str {
+    m.parent_id.as_deref().unwrap_or(&m.monitor_id)
+}
+
+/// The roots of the page's monitors, in page order (a report of one app client has its
+/// pool's root without the pool's own monitor).
+fn roots(page: &Page) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
     for c in &page.monitors {
-        let (class, word) = status_class(c.status.as_ref());
-        let since = c.status.as_ref().map(|s| when(s.since)).unwrap_or_default();
-        let reasons = c
-            .status
-            .as_ref()
-            .map(|s| {
-                s.reasons
-                    .iter()
-                    .map(|r| escape(&r.to_string()))
-                    .collect::<Vec<_>>()
-                    .join("<br>")
-            })
-            .unwrap_or_default();
+        let root = root_of(&c.monitor);
+        if !out.contains(&root) {
+            out.push(root);
+        }
+    }
+    out
+}
+
+/// A root's name when the page holds its monitor, else its id.
+fn root_name<'a>(page: &'a Page, root: &'a str) -> &'a str {
+    page.monitors
+        .iter()
+        .find(|c| c.monitor.monitor_id == root)
+        .map_or(root, |c| c.monitor.name.as_str())
+}
+
+/// An anchor id for a root.
+fn anchor(root: &str) -> String {
+    format!(
+        "pool-{}",
+        root.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect::<String>()
+    )
+}
+
+/// Monitors per status per account and region, availability, open outages, detections, and an
+/// index of the pools.
+fn summary(page: &Page, h: &mut String) {
+    h.push_str("<h2>Summary</h2><table><tr><th>Account / region</th><th>Monitors</th><th>Up</th><th>Trouble</th><th>Critical</th><th>Down</th><th>Not evaluated</th><th>Up over the period</th></tr>");
+    let mut regions: std::collections::BTreeMap<(&str, &str), [usize; 6]> = Default::default();
+    for c in &page.monitors {
+        let counts = regions
+            .entry((c.monitor.account.as_str(), c.monitor.region.as_str()))
+            .or_default();
+        counts[0] += 1;
+        counts[match c.status.as_ref().map(|s| s.status.as_str()) {
+            Some("up") => 1,
+            Some("trouble") => 2,
+            Some("critical") => 3,
+            Some(_) => 4,
+            None => 5,
+        }] += 1;
+    }
+    for ((account, region), n) in &regions {
+        let up = page
+            .availability
+            .iter()
+            .find(|(k, _)| *k == format!("{account} {region}"))
+            .map_or("-", |(_, v)| v.as_str());
         let _ = write!(
             h,
-            "<tr><td class=\"{}\">{}<br><small>{}</small></td><td>{}</td><td class=\"{class}\">{}</td><td>{since}</td><td>{reasons}</td></tr>",
-            if c.depth > 0 { "child" } else { "" },
-            escape(&c.monitor.name),
-            escape(&c.monitor.monitor_id),
-            escape(c.monitor.kind.label()),
-            escape(&word),
+            "<tr><td>{} / {}</td><td>{}</td><td class=\"up\">{}</td><td class=\"trouble\">{}</td><td class=\"critical\">{}</td><td class=\"down\">{}</td><td>{}</td><td>{}</td></tr>",
+            escape(account),
+            escape(region),
+            n[0], n[1], n[2], n[3], n[4], n[5],
+            escape(up)
         );
+    }
+    h.push_str("</table>");
+    let open = page.outages.iter().filter(|o| o.is_open()).count();
+    let _ = write!(
+        h,
+        "<p>{open} open outage{} · {} outage{} in the period · {} detection{} in the period</p>",
+        if open == 1 { "" } else { "s" },
+        page.outages.len(),
+        if page.outages.len() == 1 { "" } else { "s" },
+        page.detections.len(),
+        if page.detections.len() == 1 { "" } else { "s" },
+    );
+    h.push_str("<nav>Pools: ");
+    for root in roots(page) {
+        let _ = write!(
+            h,
+            "<a href=\"#{}\">{}</a>",
+            anchor(root),
+            escape(root_name(page, root))
+        );
+    }
+    h.push_str("</nav>");
+}
+
+/// A status table's row of one monitor.
+fn status_row(c: &Charts, h: &mut String, pool: Option<&str>) {
+    let (class, word) = status_class(c.status.as_ref());
+    let since = c.status.as_ref().map(|s| when(s.since)).unwrap_or_default();
+    let reasons = c
+        .status
+        .as_ref()
+        .map(|s| {
+            s.reasons
+                .iter()
+                .map(|r| escape(&r.to_string()))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        })
+        .unwrap_or_default();
+    let _ = write!(
+        h,
+        "<tr><td class=\"{}\">{}<br><small>{}</small></td>{}<td>{}</td><td class=\"{class}\">{}</td><td>{since}</td><td>{reasons}</td></tr>",
+        if c.depth > 0 && pool.is_none() { "child" } else { "" },
+        escape(&c.monitor.name),
+        escape(&c.monitor.monitor_id),
+        pool.map(|p| format!("<td>{}</td>", escape(p))).unwrap_or_default(),
+        escape(c.monitor.kind.label()),
+        escape(&word),
+    );
+}
+
+/// What is not up, each with its pool, since when and why.
+fn status(page: &Page, h: &mut String) {
+    h.push_str("<h2>Status</h2>");
+    let down: Vec<&Charts> = page
+        .monitors
+        .iter()
+        .filter(|c| c.status.as_ref().is_some_and(|s| s.status.as_str() != "up"))
+        .collect();
+    if down.is_empty() {
+        let _ = write!(
+            h,
+            "<p>every one of {} monitors evaluated is up</p>",
+            page.monitors.iter().filter(|c| c.status.is_some()).count()
+        );
+        return;
+    }
+    let _ = write!(
+        h,
+        "<p>{} not up</p><table><tr><th>Monitor</th><th>Pool</th><th>Type</th><th>Status</th><th>Since</th><th>Reasons</th></tr>",
+        down.len()
+    );
+    for c in down {
+        let pool = page
+            .monitors
+            .iter()
+            .find(|r| r.monitor.monitor_id == root_of(&c.monitor))
+            .map_or("", |r| r.monitor.name.as_str());
+        status_row(c, h, Some(pool));
     }
     h.push_str("</table>");
 }
 
-/// The charts of every monitor with metric data.
-fn charts(page: &Page, h: &mut String) {
-    h.push_str("<h2>Metrics</h2>");
-    for c in page.monitors.iter().filter(|c| !c.series.is_empty()) {
+/// Each pool, collapsible (open when any of its monitors is not up): its monitors' statuses
+/// and every monitor's charts.
+fn pools(page: &Page, h: &mut String) {
+    h.push_str("<h2>Pools</h2>");
+    for root_id in roots(page) {
+        let family: Vec<&Charts> = page
+            .monitors
+            .iter()
+            .filter(|c| root_of(&c.monitor) == root_id)
+            .collect();
+        let root_name = root_name(page, root_id);
+        let troubled = family
+            .iter()
+            .filter(|c| c.status.as_ref().is_some_and(|s| s.status.as_str() != "up"))
+            .count();
+        let up = page
+            .availability
+            .iter()
+            .find(|(k, _)| k == root_id)
+            .map(|(_, v)| format!(" · up {v} of the period"))
+            .unwrap_or_default();
         let _ = write!(
             h,
-            "<section class=\"monitor\"><h3>{} <small>{}</small></h3><div class=\"charts\">",
-            escape(&c.monitor.name),
-            escape(&c.monitor.monitor_id)
+            "<details id=\"{}\"{}><summary>{} <small>{} · {} monitor{}, {troubled} not up{}</small></summary>\
+<table><tr><th>Monitor</th><th>Type</th><th>Status</th><th>Since</th><th>Reasons</th></tr>",
+            anchor(root_id),
+            if troubled > 0 { " open" } else { "" },
+            escape(root_name),
+            escape(root_id),
+            family.len(),
+            if family.len() == 1 { "" } else { "s" },
+            escape(&up),
         );
-        for s in &c.series {
-            h.push_str(&chart(&c.monitor.monitor_id, s));
+        for c in &family {
+            status_row(c, h, None);
         }
-        h.push_str("</div></section>");
+        h.push_str("</table>");
+        for c in family.iter().filter(|c| !c.series.is_empty()) {
+            let _ = write!(
+                h,
+                "<section class=\"monitor\"><h3>{} <small>{}</small></h3><div class=\"charts\">",
+                escape(&c.monitor.name),
+                escape(&c.monitor.monitor_id)
+            );
+            for s in &c.series {
+                let threshold = c
+                    .thresholds
+                    .iter()
+                    .find(|(m, _, _)| *m == s.metric)
+                    .map(|(_, comparator, v)| (comparator.as_str(), *v));
+                let frame = Frame {
+                    span: (page.from, page.generated_at),
+                    threshold,
+                    outages: &c.outages,
+                };
+                h.push_str(&chart(&c.monitor.monitor_id, s, &frame));
+            }
+            h.push_str("</div></section>");
+        }
+        h.push_str("</details>");
     }
     if page.monitors.iter().all(|c| c.series.is_empty()) {
         h.push_str("<p>no metric data in the period</p>");
@@ -389,7 +628,13 @@ mod tests {
             label: "Sign In Failed".into(),
             points: vec![(at(0), Some(1.0)), (at(5), None), (at(10), Some(4.5))],
         };
-        let svg = chart("appclient/p/<c>", &s);
+        let outages = [(at(4), Some(at(6)))];
+        let frame = Frame {
+            span: (at(0), at(20)),
+            threshold: Some((">", 3.0)),
+            outages: &outages,
+        };
+        let svg = chart("appclient/p/<c>", &s, &frame);
         assert!(svg.contains(
             "data-points=\"2026-11-21T10:00:00Z=1 2026-11-21T10:05:00Z=- 2026-11-21T10:10:00Z=4.5\""
         ), "{svg}");
@@ -399,5 +644,16 @@ mod tests {
             2,
             "a dot per value, none for no data"
         );
+        // Placed by time over the period: 10:00 at the left edge, 10:10 half way.
+        assert!(svg.contains("<circle cx=\"4.0\""), "{svg}");
+        assert!(svg.contains("<circle cx=\"150.0\""), "{svg}");
+        // The threshold drawn, the outage (10:04 to 10:06) shaded, the time axis labelled.
+        assert!(svg.contains("class=\"threshold\""), "{svg}");
+        assert!(svg.contains("&gt; 3</text>"), "{svg}");
+        assert!(
+            svg.contains("<rect class=\"outage\" x=\"62.4\" y=\"0\" width=\"29.2\""),
+            "{svg}"
+        );
+        assert!(svg.contains(">11-21 10:00</text>") && svg.contains(">11-21 10:20 UTC</text>"));
     }
 }

@@ -26,8 +26,10 @@ pub struct ReportCommand {
     /// CSV, the downloadable Log Report (the same as `-o csv`); a table otherwise.
     #[arg(long)]
     pub csv: bool,
-    /// Write one self-contained HTML page instead: the status tree, each monitor's metrics
-    /// as charts, outages, top failing IPs and detections.
+    /// Write one self-contained HTML page instead: a summary (statuses per account/region,
+    /// availability, outages), what is not up and why, each pool as a collapsible section
+    /// (open when not all up) with its monitors' metrics charted over the period (a time axis,
+    /// the threshold drawn, outages shaded), outages, top failing IPs, detections and posture.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     #[command(flatten)]
@@ -104,7 +106,10 @@ pub(crate) async fn html(
     let from = period.start(now)?;
     let base = env.sdk(3).await;
     let store = StateStore::new(&base, Tables::from_lookup(&env.lookup())?);
-    let mut monitors = store.load_estate().await?;
+    let estate = store.load_estate().await?;
+    // Statuses are read per root: from the whole estate, so one app client has its own.
+    let statuses = statuses_of(env, &base, &estate).await?;
+    let mut monitors = estate.clone();
     let mut only = None;
     if let Some(id) = monitor {
         let keep = crate::lookup::find_monitor(&monitors, id)?
@@ -113,8 +118,9 @@ pub(crate) async fn html(
         monitors.retain(|m| m.monitor_id == keep);
         only = Some(keep);
     }
-    let statuses = statuses_of(env, &base, &monitors).await?;
     let mut outages = Vec::new();
+    let mut profiles = None;
+    let mut availability = Vec::new();
     if env.get("STATUS_TABLE").is_some() {
         let status = status_store(env, &base)?;
         outages = status
@@ -124,6 +130,11 @@ pub(crate) async fn html(
             .filter(|o| o.in_period(from))
             .filter(|o| monitors.iter().any(|m| m.monitor_id == o.monitor_id))
             .collect();
+        profiles = Some(status.load_profiles().await?.0);
+        if crate::commands::availability::check_period(period).is_ok() {
+            availability =
+                Box::pin(availability_of(&status, &estate, &statuses, from, now)).await?;
+        }
     }
     let mut charts = Vec::new();
     for (depth, m) in render::tree(&monitors, false) {
@@ -134,6 +145,12 @@ pub(crate) async fn html(
             status: statuses.get(&m.monitor_id).cloned(),
             depth,
             series: render::Series::of(m.kind, &rows, &[]),
+            thresholds: thresholds_of(profiles.as_ref(), m, &monitors),
+            outages: outages
+                .iter()
+                .filter(|o| o.monitor_id == m.monitor_id)
+                .map(|o| (o.started_at, o.ended_at))
+                .collect(),
         });
     }
     let trail = env.get("TRAIL_TABLE").is_some();
@@ -148,6 +165,8 @@ pub(crate) async fn html(
     let page = html::Page {
         generated_at: now,
         since: period.text.clone(),
+        from,
+        availability,
         monitors: charts,
         outages,
         failing_ips,
@@ -170,6 +189,58 @@ pub(crate) async fn html(
             text.len().div_ceil(1024)
         ),
     )
+}
+
+/// The thresholds of a monitor's profile: (metric, comparator, value).
+fn thresholds_of(
+    profiles: Option<&cognito_watch_core::alerting::profile::ProfileSet>,
+    m: &cognito_watch_core::Monitor,
+    monitors: &[cognito_watch_core::Monitor],
+) -> Vec<(String, String, f64)> {
+    let Some(profiles) = profiles else {
+        return Vec::new();
+    };
+    let root_tags = monitors
+        .iter()
+        .find(|r| Some(&r.monitor_id) == m.parent_id.as_ref())
+        .map_or_else(|| m.tags.clone(), |r| r.tags.clone());
+    profiles
+        .resolve(m, &root_tags)
+        .thresholds
+        .iter()
+        .map(|t| (t.metric.clone(), t.comparator.to_string(), t.value))
+        .collect()
+}
+
+/// Availability over the period as the page shows it: per account and region (`<account>
+/// <region>`) and per pool (its monitor id).
+async fn availability_of(
+    status: &cognito_watch_aws::StatusStore,
+    monitors: &[cognito_watch_core::Monitor],
+    statuses: &std::collections::BTreeMap<
+        String,
+        cognito_watch_core::alerting::status::MonitorStatus,
+    >,
+    from: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<(String, String)>, CliError> {
+    use cognito_watch_core::alerting::availability::percent_text;
+    let estate = Box::pin(crate::commands::availability::measure(
+        status, monitors, statuses, from, now,
+    ))
+    .await?;
+    Ok(estate
+        .rows
+        .iter()
+        .filter(|r| r.scope != "monitor")
+        .map(|r| {
+            let key = match (&r.monitor_id, r.scope) {
+                (Some(id), "pool") => id.clone(),
+                _ => r.name.clone(),
+            };
+            (key, percent_text(&r.durations))
+        })
+        .collect())
 }
 
 /// The trail's part of the page: the ten addresses with the most failures since `from`, over
