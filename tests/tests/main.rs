@@ -29,6 +29,7 @@ mod service_faults; // each AWS service failing: retried or not, and what an ope
 mod cli_invoke; // `invoke` against a deployed function (aws-smithy-mocks)
 mod events_and_cli; // every events/ file fed to its function; the CLI reads what they wrote
 mod layout; // the rules the layout keeps, read from the sources (no test bed)
+mod report_browser; // the HTML report in headless Chromium: loads, charts drawn, no console error (no test bed)
 mod template; // the SAM templates as an experienced SAM user reads them (no test bed)
 mod trail_cli; // the tally commands, `invoke trail`, the samples fed now
 mod views; // what on-call opens first: the status summary, availability, the timeline
