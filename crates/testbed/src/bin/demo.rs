@@ -132,6 +132,19 @@ async fn demo(moto: &Moto) -> DemoResult {
     // An SQS queue subscribed to the alert topic stands in for the team's email / chat.
     let inbox = AlertInbox::create(&sdk, TOPIC).await;
     cli(&["init"]).await?;
+    // Six earlier polls, five minutes apart, as the schedule would have run them: the Log
+    // Reports and the report's charts have a line, not one dot.
+    let collector = collector::Collector::new(
+        cognito_watch_core::config::CollectorConfig::from_env()?,
+        sdk.clone(),
+    );
+    let now = Utc::now();
+    for back in [30, 25, 20, 15, 10, 5] {
+        collector
+            .run(&Default::default(), now - Duration::minutes(back), None)
+            .await?;
+    }
+    println!("polled 6 times, 5 minutes apart, up to 5 minutes ago");
     cli(&[
         "invoke",
         "collector",
@@ -246,7 +259,8 @@ fn cognito_traffic(
     let (m2m, staff, portal) = (&*estate.m2m, &*estate.staff, &*estate.portal);
     let now = Utc::now().duration_trunc(Duration::minutes(1))?;
     let mut data = Vec::new();
-    for m in 2..10 {
+    // Forty minutes of traffic, so the polls before the last one have history to chart.
+    for m in 2..40 {
         let at = now - Duration::minutes(m);
         let web_d = [("UserPool", shop), ("UserPoolClient", web)];
         let mob_d = [("UserPool", shop), ("UserPoolClient", mobile)];
