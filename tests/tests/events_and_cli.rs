@@ -578,6 +578,26 @@ async fn status_and_report_read_what_the_collector_wrote() {
         failure_chart.contains(" UTC</text>"),
         "a time axis: {failure_chart}"
     );
+    // Its timeline: the change to critical, its outage opened and its alert.
+    let timeline = page.split("<h2>Timeline</h2>").nth(1).unwrap();
+    let timeline = timeline.split("<h2>").next().unwrap();
+    for part in [
+        "Up → Critical: Sign In Failure Percentage",
+        "outage opened",
+        "alert Up → Critical",
+    ] {
+        assert!(timeline.contains(part), "{part}: {timeline}");
+    }
+    // describe: its availability over the last day, week and month.
+    let described = text(&["describe", "web"]).await.unwrap();
+    let availability = described
+        .split("\nAvailability\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("an Availability section: {described}"));
+    let availability = availability.split("\nRecent outages").next().unwrap();
+    for period in ["24h", "7d", "30d"] {
+        assert!(availability.contains(period), "{period}: {availability}");
+    }
     let missing = text(&[
         "outage",
         "comment",

@@ -131,6 +131,7 @@ fn page(now: DateTime<Utc>) -> Page {
             ("userpool/us-east-1_Page0".into(), "91.66%".into()),
             ("userpool/us-east-1_Page1".into(), "100%".into()),
         ],
+        timeline: vec![],
         monitors,
         outages: vec![],
         failing_ips: vec![],

@@ -38,6 +38,9 @@ pub struct Page {
     /// Availability over the period per account and region, per pool and per monitor (by
     /// name or monitor id), when the status table was read.
     pub availability: Vec<(String, String)>,
+    /// What happened in the period: status changes, outages, alerts, detections (the latest
+    /// ones), oldest first.
+    pub timeline: Vec<cognito_watch_core::alerting::timeline::Entry>,
     pub monitors: Vec<Charts>,
     pub outages: Vec<Outage>,
     /// (pool, source IP, failures, requests), most failures first.
@@ -234,6 +237,7 @@ pub fn render(page: &Page) -> String {
     summary(page, &mut h);
     status(page, &mut h);
     pools(page, &mut h);
+    timeline(page, &mut h);
     outages(page, &mut h);
     failing_ips(page, &mut h);
     detections(page, &mut h);
@@ -457,6 +461,27 @@ fn pools(page: &Page, h: &mut String) {
     if page.monitors.iter().all(|c| c.series.is_empty()) {
         h.push_str("<p>no metric data in the period</p>");
     }
+}
+
+/// The timeline of the period: each status change, outage, alert and detection.
+fn timeline(page: &Page, h: &mut String) {
+    h.push_str("<h2>Timeline</h2>");
+    if page.timeline.is_empty() {
+        h.push_str("<p>nothing recorded in the period</p>");
+        return;
+    }
+    h.push_str("<table><tr><th>When (UTC)</th><th>Name</th><th>Kind</th><th>What</th></tr>");
+    for e in &page.timeline {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            when(e.at),
+            escape(&e.name),
+            escape(e.kind()),
+            escape(&e.text())
+        );
+    }
+    h.push_str("</table>");
 }
 
 /// The outages in the period.

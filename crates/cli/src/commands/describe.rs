@@ -11,6 +11,7 @@ use crate::env::Env;
 use crate::format::Format;
 use crate::lookup::{find_monitor, status_store};
 use crate::style;
+use cognito_watch_core::alerting::availability::{percent_text, Durations};
 use std::collections::BTreeMap;
 
 use cognito_watch_core::alerting::status::Outage;
@@ -64,7 +65,7 @@ pub fn sections(
     m: &Monitor,
     (profile, topic): (Option<&str>, Option<&str>),
     posture: &[PostureRow],
-    outages: &[Outage],
+    (outages, availability): (&[Outage], &[Availability]),
     now: chrono::DateTime<chrono::Utc>,
 ) -> Vec<Section> {
     let mut out = vec![configuration(m)];
@@ -74,8 +75,48 @@ pub fn sections(
     }
     out.push(inventory(m, profile, topic));
     out.push(metrics(m));
+    out.push(availability_section(availability));
     out.push(recent_outages(outages, now));
     out
+}
+
+/// The monitor's availability over one period: the period as written (`24h`), its durations
+/// (for a pool: rolled up with its children) and its status changes.
+pub type Availability = (String, Durations, usize);
+
+/// Availability over the last day, week and month (`cognito-watch availability` for any
+/// period; a pool's rolled up with its children).
+fn availability_section(rows: &[Availability]) -> Section {
+    let secs = |s: i64| duration(chrono::Duration::seconds(s.max(0)));
+    (
+        "Availability".to_string(),
+        [
+            "Period",
+            "Up %",
+            "Up",
+            "Trouble",
+            "Critical",
+            "Down",
+            "No record",
+            "Changes",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows.iter()
+            .map(|(period, d, changes)| {
+                vec![
+                    period.clone(),
+                    percent_text(d),
+                    secs(d.up),
+                    secs(d.trouble),
+                    secs(d.critical),
+                    secs(d.down),
+                    secs(d.unknown),
+                    changes.to_string(),
+                ]
+            })
+            .collect(),
+    )
 }
 
 /// Posture: each check on the monitor, its result, severity, what was found and its override
@@ -437,7 +478,7 @@ pub(crate) async fn run(
     let store = StateStore::new(&base, Tables::from_lookup(&env.lookup())?);
     let monitors = store.load_estate().await?;
     let m = find_monitor(&monitors, what)?;
-    let (profile, outages) = match env.get("STATUS_TABLE") {
+    let (profile, outages, availability) = match env.get("STATUS_TABLE") {
         Some(_) => {
             let status = status_store(env, &base)?;
             let (profiles, _) = status.load_profiles().await?;
@@ -448,9 +489,11 @@ pub(crate) async fn run(
                 .map(|r| r.tags.clone())
                 .unwrap_or_default();
             let profile = profiles.resolve(m, &pool_tags).name;
-            (Some(profile), status.outages(Some(&m.monitor_id)).await?)
+            let outages = status.outages(Some(&m.monitor_id)).await?;
+            let availability = Box::pin(availability_of(env, &base, &status, &monitors, m)).await?;
+            (Some(profile), outages, availability)
         }
-        None => (None, Vec::new()),
+        None => (None, Vec::new(), Vec::new()),
     };
     let topic = env.get("ALERT_TOPIC_ARN");
     let settings = cognito_watch_core::config::posture_settings(&env.lookup())?;
@@ -463,8 +506,48 @@ pub(crate) async fn run(
         m,
         (profile.as_deref(), topic.as_deref()),
         &posture,
-        &outages,
+        (&outages, &availability),
         chrono::Utc::now(),
     );
     print(out, format, &style::Style::of(env), m, &sections)
+}
+
+/// The monitor's availability over the last 24 hours, 7 days and 30 days (a root's rolled up
+/// with its children), from its root's transitions.
+async fn availability_of(
+    env: &Env,
+    base: &aws_config::SdkConfig,
+    status: &cognito_watch_aws::StatusStore,
+    estate: &[Monitor],
+    m: &Monitor,
+) -> Result<Vec<Availability>, CliError> {
+    let root = m.parent_id.as_deref().unwrap_or(&m.monitor_id);
+    let family: Vec<Monitor> = estate
+        .iter()
+        .filter(|c| c.monitor_id == root || c.parent_id.as_deref() == Some(root))
+        .cloned()
+        .collect();
+    let statuses = crate::lookup::statuses_of(env, base, &family).await?;
+    let now = chrono::Utc::now();
+    let scope = if m.parent_id.is_none() && family.len() > 1 {
+        "pool"
+    } else {
+        "monitor"
+    };
+    let mut out = Vec::new();
+    for (period, days) in [("24h", 1), ("7d", 7), ("30d", 30)] {
+        let start = now - chrono::Duration::days(days);
+        let estate = Box::pin(crate::commands::availability::measure(
+            status, &family, &statuses, start, now,
+        ))
+        .await?;
+        if let Some(r) = estate
+            .rows
+            .iter()
+            .find(|r| r.scope == scope && r.monitor_id.as_deref() == Some(m.monitor_id.as_str()))
+        {
+            out.push((period.to_string(), r.durations, r.transitions));
+        }
+    }
+    Ok(out)
 }

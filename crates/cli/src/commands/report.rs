@@ -118,24 +118,27 @@ pub(crate) async fn html(
         monitors.retain(|m| m.monitor_id == keep);
         only = Some(keep);
     }
-    let mut outages = Vec::new();
-    let mut profiles = None;
-    let mut availability = Vec::new();
-    if env.get("STATUS_TABLE").is_some() {
+    let part = if env.get("STATUS_TABLE").is_some() {
         let status = status_store(env, &base)?;
-        outages = status
-            .outages(only.as_deref())
-            .await?
-            .into_iter()
-            .filter(|o| o.in_period(from))
-            .filter(|o| monitors.iter().any(|m| m.monitor_id == o.monitor_id))
-            .collect();
-        profiles = Some(status.load_profiles().await?.0);
-        if crate::commands::availability::check_period(period).is_ok() {
-            availability =
-                Box::pin(availability_of(&status, &estate, &statuses, from, now)).await?;
-        }
-    }
+        Box::pin(status_part(
+            &status,
+            (&estate, &statuses),
+            &monitors,
+            only.as_deref(),
+            period,
+            now,
+        ))
+        .await?
+    } else {
+        StatusPart::default()
+    };
+    let StatusPart {
+        outages,
+        profiles,
+        availability,
+        transitions,
+        alerts,
+    } = part;
     let mut charts = Vec::new();
     for (depth, m) in render::tree(&monitors, false) {
         let mut rows = store.history(&m.monitor_id).await?;
@@ -162,11 +165,19 @@ pub(crate) async fn html(
     let settings = cognito_watch_core::config::posture_settings(&env.lookup())?;
     let overrides = Box::pin(store.posture_overrides()).await?.overrides;
     let posture = crate::commands::posture::rows(&monitors, &settings, &overrides);
+    let timeline = timeline_entries(
+        &estate,
+        &monitors,
+        (&transitions, &outages, &alerts),
+        &detections,
+        from,
+    );
     let page = html::Page {
         generated_at: now,
         since: period.text.clone(),
         from,
         availability,
+        timeline,
         monitors: charts,
         outages,
         failing_ips,
@@ -212,35 +223,142 @@ fn thresholds_of(
         .collect()
 }
 
-/// Availability over the period as the page shows it: per account and region (`<account>
-/// <region>`) and per pool (its monitor id).
-async fn availability_of(
+/// What the page reads from the status table.
+#[derive(Default)]
+struct StatusPart {
+    /// The outages of the monitors shown, in the period.
+    outages: Vec<cognito_watch_core::alerting::status::Outage>,
+    /// The threshold profiles.
+    profiles: Option<cognito_watch_core::alerting::profile::ProfileSet>,
+    /// Availability per account and region (`<account> <region>`) and per pool (its monitor
+    /// id), as the page shows it (none beyond 90 days).
+    availability: Vec<(String, String)>,
+    /// Every status transition in the period.
+    transitions: Vec<cognito_watch_core::alerting::availability::Transition>,
+    /// The alerts of the roots shown, with their delivery state.
+    alerts: Vec<(cognito_watch_core::alerting::status::Alert, String)>,
+}
+
+async fn status_part(
     status: &cognito_watch_aws::StatusStore,
-    monitors: &[cognito_watch_core::Monitor],
-    statuses: &std::collections::BTreeMap<
-        String,
-        cognito_watch_core::alerting::status::MonitorStatus,
-    >,
-    from: chrono::DateTime<chrono::Utc>,
+    (estate, statuses): (
+        &[cognito_watch_core::Monitor],
+        &std::collections::BTreeMap<String, cognito_watch_core::alerting::status::MonitorStatus>,
+    ),
+    shown: &[cognito_watch_core::Monitor],
+    only: Option<&str>,
+    period: &period::Period,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<(String, String)>, CliError> {
+) -> Result<StatusPart, CliError> {
     use cognito_watch_core::alerting::availability::percent_text;
-    let estate = Box::pin(crate::commands::availability::measure(
-        status, monitors, statuses, from, now,
-    ))
-    .await?;
-    Ok(estate
-        .rows
+    let from = period.start(now)?;
+    let mut part = StatusPart {
+        outages: status
+            .outages(only)
+            .await?
+            .into_iter()
+            .filter(|o| o.in_period(from))
+            .filter(|o| shown.iter().any(|m| m.monitor_id == o.monitor_id))
+            .collect(),
+        profiles: Some(status.load_profiles().await?.0),
+        ..StatusPart::default()
+    };
+    if crate::commands::availability::check_period(period).is_ok() {
+        let measured = Box::pin(crate::commands::availability::measure(
+            status, estate, statuses, from, now,
+        ))
+        .await?;
+        part.availability = measured
+            .rows
+            .iter()
+            .filter(|r| r.scope != "monitor")
+            .map(|r| {
+                let key = match (&r.monitor_id, r.scope) {
+                    (Some(id), "pool") => id.clone(),
+                    _ => r.name.clone(),
+                };
+                (key, percent_text(&r.durations))
+            })
+            .collect();
+        part.transitions = measured.transitions.into_values().flatten().collect();
+    }
+    let mut roots: Vec<&str> = shown
         .iter()
-        .filter(|r| r.scope != "monitor")
-        .map(|r| {
-            let key = match (&r.monitor_id, r.scope) {
-                (Some(id), "pool") => id.clone(),
-                _ => r.name.clone(),
-            };
-            (key, percent_text(&r.durations))
+        .map(|m| m.parent_id.as_deref().unwrap_or(&m.monitor_id))
+        .collect();
+    roots.sort_unstable();
+    roots.dedup();
+    for root in roots {
+        let id = cognito_watch_core::inventory::monitor::MonitorId::parse(root)?;
+        part.alerts.extend(
+            status
+                .alerts(&id)
+                .await?
+                .into_iter()
+                .filter(|a| a.alert.at >= from)
+                .map(|a| (a.alert, a.delivery.state.to_string())),
+        );
+    }
+    Ok(part)
+}
+
+/// The most entries the page's timeline shows (the latest).
+const TIMELINE_ENTRIES: usize = 200;
+
+/// The timeline of the monitors shown: their status changes, outages and alerts, and the
+/// detections of their pools; the latest [`TIMELINE_ENTRIES`], oldest first.
+fn timeline_entries(
+    estate: &[cognito_watch_core::Monitor],
+    shown: &[cognito_watch_core::Monitor],
+    (transitions, outages, alerts): (
+        &[cognito_watch_core::alerting::availability::Transition],
+        &[cognito_watch_core::alerting::status::Outage],
+        &[(cognito_watch_core::alerting::status::Alert, String)],
+    ),
+    detections: &[Finding],
+    from: chrono::DateTime<chrono::Utc>,
+) -> Vec<cognito_watch_core::alerting::timeline::Entry> {
+    use cognito_watch_core::alerting::timeline::{timeline, Parts};
+    let is_shown = |id: &str| shown.iter().any(|m| m.monitor_id == id);
+    let transitions: Vec<_> = transitions
+        .iter()
+        .filter(|t| is_shown(&t.monitor_id))
+        .cloned()
+        .collect();
+    let alerts: Vec<_> = alerts
+        .iter()
+        .filter(|(a, _)| {
+            is_shown(&a.monitor_id) || shown.iter().any(|m| m.kind == a.kind && m.name == a.name)
         })
-        .collect())
+        .cloned()
+        .collect();
+    let pools: Vec<&str> = shown
+        .iter()
+        .filter_map(|m| m.user_pool_id.as_deref())
+        .collect();
+    let detections: Vec<_> = detections
+        .iter()
+        .filter_map(|f| {
+            let pool = pools.iter().find(|p| f.concerns(p))?;
+            let name = estate
+                .iter()
+                .find(|m| m.parent_id.is_none() && m.user_pool_id.as_deref() == Some(pool))
+                .map_or_else(|| (*pool).to_string(), |m| m.name.clone());
+            Some((f.clone(), name))
+        })
+        .collect();
+    let mut entries = timeline(
+        Parts {
+            transitions: &transitions,
+            outages,
+            alerts: &alerts,
+            detections: &detections,
+        },
+        from,
+    );
+    let cut = entries.len().saturating_sub(TIMELINE_ENTRIES);
+    entries.drain(..cut);
+    entries
 }
 
 /// The trail's part of the page: the ten addresses with the most failures since `from`, over
