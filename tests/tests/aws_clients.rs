@@ -119,6 +119,8 @@ fn message() -> Message {
         text: String::new(),
         json: String::new(),
         attributes: BTreeMap::from([("severity".to_string(), "critical".to_string())]),
+        arrays: BTreeMap::new(),
+        chat: Default::default(),
     }
 }
 

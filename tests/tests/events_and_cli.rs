@@ -406,7 +406,8 @@ async fn status_and_report_read_what_the_collector_wrote() {
         .await
         .unwrap();
     assert!(
-        imported.starts_with("imported 1 profile(s) and 1 assignment(s)"),
+        imported
+            .starts_with("imported 1 profile(s), 1 assignment(s) and 0 notification profile(s)"),
         "{imported}"
     );
     let off = text(&["thresholds", "propagation", "off"]).await.unwrap();
@@ -706,7 +707,7 @@ async fn the_cli_finds_the_stack_and_fits_the_terminal() {
         "Permissions",
         "Inventory",
         "Threshold profile",
-        "SNS topic arn:aws:sns:",
+        "notification profile \"default\"",
         "Recent outages",
         "Posture",
         "LEGACY",

@@ -13,6 +13,7 @@ mod collector; // discovery, metrics, Log Report and poll log, read back through
 mod doctor; // the monitor's inputs: a working account, a broken one, each missing part named
 mod evaluator; // profiles, statuses, propagation, outages, alerts through a subscribed queue
 mod multi_account; // two accounts and two regions, roles assumed with the external id
+mod notifications; // two profiles, three topics: each its pools' alerts and detections, once
 mod posture; // pools created weak and hardened, read by the inventory, judged by the checks
 mod trail; // every input shape, duplicates, write counts, detections once per window
 mod trail_queue; // the queue between EventBridge and the trail: each record counted once

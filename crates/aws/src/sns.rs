@@ -1,14 +1,21 @@
-//! The alert sink: SNS Publish with `MessageStructure = json` and message attributes.
+//! The alert sink: SNS Publish of a message to a destination in its format (`sns`: with
+//! `MessageStructure = json`; `json`: the JSON form; `chat`: the chat schema) with its message
+//! attributes.
 
 use aws_sdk_sns::types::MessageAttributeValue;
-use cognito_watch_core::alerting::message::Message;
+use cognito_watch_core::alerting::chat::Links;
+use cognito_watch_core::alerting::message::{Message, MAX_ATTRIBUTES};
+use cognito_watch_core::alerting::notification::{Destination, Format};
 
 use crate::error::AwsError;
 
 #[derive(Clone)]
 pub struct AlertSink {
     pub client: aws_sdk_sns::Client,
+    /// The stack's topic (`default` in a notification profile).
     pub topic_arn: String,
+    /// The links chat messages carry.
+    pub links: Links,
 }
 
 impl AlertSink {
@@ -23,27 +30,70 @@ impl AlertSink {
         AlertSink {
             client: aws_sdk_sns::Client::from_conf(sns),
             topic_arn: topic_arn.to_string(),
+            links: Links::default(),
         }
     }
 
-    /// Publish one alert message; returns SNS's message id.
+    /// The sink, chat messages carrying `links`.
+    pub fn with_links(mut self, links: Links) -> AlertSink {
+        self.links = links;
+        self
+    }
+
+    /// Publish one message to the stack's topic in the `sns` format; returns SNS's message id.
     pub async fn publish(&self, message: &Message) -> Result<String, AwsError> {
-        let mut request = self
+        self.publish_to(message, &Destination::stack()).await
+    }
+
+    /// Publish one message to `destination` in its format; returns SNS's message id.
+    pub async fn publish_to(
+        &self,
+        message: &Message,
+        destination: &Destination,
+    ) -> Result<String, AwsError> {
+        if message.attribute_count() > MAX_ATTRIBUTES {
+            return Err(AwsError::other(
+                "Publish",
+                format!(
+                    "{} message attributes; SNS discards a message with more than {MAX_ATTRIBUTES} bound for raw delivery to SQS",
+                    message.attribute_count()
+                ),
+            ));
+        }
+        let topic = destination.arn(&self.topic_arn);
+        let request = self
             .client
             .publish()
-            .topic_arn(&self.topic_arn)
-            .subject(&message.subject)
-            .message_structure("json")
-            .message(&message.body);
-        for (name, value) in &message.attributes {
-            let value = MessageAttributeValue::builder()
-                .data_type("String")
+            .topic_arn(topic)
+            .subject(&message.subject);
+        let mut request = match destination.format {
+            Format::Sns => request.message_structure("json").message(&message.body),
+            Format::Json => request.message(&message.json),
+            Format::Chat => request.message(
+                message
+                    .chat_json(&self.links)
+                    .map_err(|e| AwsError::local("Publish", "cannot render the chat form", e))?,
+            ),
+        };
+        let attribute = |data_type: &str, value: String| {
+            MessageAttributeValue::builder()
+                .data_type(data_type)
                 .string_value(value)
                 .build()
-                .map_err(|e| AwsError::local("Publish", "cannot build a message attribute", e))?;
-            request = request.message_attributes(name, value);
+                .map_err(|e| AwsError::local("Publish", "cannot build a message attribute", e))
+        };
+        for (name, value) in &message.attributes {
+            request = request.message_attributes(name, attribute("String", value.clone())?);
         }
-        let out = request.send().await.map_err(|e| self.publish_error(e))?;
+        for (name, values) in &message.arrays {
+            let json = serde_json::to_string(values)
+                .map_err(|e| AwsError::local("Publish", "cannot write a String.Array", e))?;
+            request = request.message_attributes(name, attribute("String.Array", json)?);
+        }
+        let out = request
+            .send()
+            .await
+            .map_err(|e| Self::publish_error(topic, e))?;
         out.message_id
             .filter(|id| !id.is_empty())
             .ok_or_else(|| AwsError::other("Publish", "no MessageId in the answer"))
@@ -77,7 +127,7 @@ impl AlertSink {
     /// A Publish error naming the topic, and for a topic that does not exist or may not be
     /// published to (a configuration mistake, not an outage) what to do about it.
     fn publish_error(
-        &self,
+        topic: &str,
         e: aws_smithy_runtime_api::client::result::SdkError<
             aws_sdk_sns::operation::publish::PublishError,
             aws_smithy_runtime_api::client::orchestrator::HttpResponse,
@@ -85,16 +135,18 @@ impl AlertSink {
     ) -> AwsError {
         let service = e.as_service_error();
         let fix = if service.is_some_and(|s| s.is_not_found_exception()) {
-            ": the topic does not exist. Set ALERT_TOPIC_ARN to the stack's AlertTopicArn output \
-             (locally, `cognito-watch init` makes the topic it names)"
+            ": the topic does not exist. For the stack's topic, set ALERT_TOPIC_ARN to the stack's \
+             AlertTopicArn output (locally, `cognito-watch init` makes the topic it names); for \
+             a notification profile's, create it or change the profile"
         } else if service.is_some_and(|s| s.is_authorization_error_exception()) {
-            ": this role may not publish to it (sns:Publish on the topic, and kms:GenerateDataKey \
-             and kms:Decrypt on its key when it is encrypted)"
+            ": this role may not publish to it (a notification profile's topic must be listed in \
+             the stack's DestinationTopicArns, and its KMS key in DestinationKmsKeyArns when it \
+             is encrypted)"
         } else {
             ""
         };
         let mut e = AwsError::from_sdk("Publish", e);
-        e.summary = format!("{} (topic {}){fix}", e.summary, self.topic_arn);
+        e.summary = format!("{} (topic {topic}){fix}", e.summary);
         e
     }
 
@@ -175,6 +227,8 @@ mod tests {
                 ("severity".to_string(), "critical".to_string()),
                 ("alert_id".to_string(), "outage#1".to_string()),
             ]),
+            arrays: BTreeMap::new(),
+            chat: Default::default(),
         }
     }
 
@@ -199,6 +253,7 @@ mod tests {
         let sink = AlertSink {
             client: mock_client!(aws_sdk_sns, [&publish]),
             topic_arn: TOPIC.into(),
+            links: Links::default(),
         };
         assert_eq!(sink.publish(&message()).await.unwrap(), "94f20ce6");
         assert_eq!(publish.num_calls(), 1);
@@ -246,6 +301,7 @@ mod tests {
         let sink = AlertSink {
             client: mock_client!(aws_sdk_sns, [&publish]),
             topic_arn: TOPIC.into(),
+            links: Links::default(),
         };
         let e = sink.publish(&message()).await.unwrap_err();
         assert_eq!(e.summary, "no MessageId in the answer");

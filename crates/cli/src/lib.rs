@@ -33,8 +33,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use commands::{
-    availability, completions, cost, describe, doctor, history, init, invoke, outages, posture,
-    report, status, tallies, thresholds, timeline,
+    availability, completions, cost, describe, doctor, history, init, invoke, notifications,
+    outages, posture, report, status, tallies, thresholds, timeline,
 };
 use lookup::{line, read_event, status_store};
 
@@ -107,6 +107,12 @@ pub enum Command {
     Thresholds {
         #[command(subcommand)]
         command: ThresholdsCommand,
+    },
+    /// Notification profiles (where alerts, detections and posture notices go, and which of
+    /// them): list, set, remove, assign, unassign.
+    Notifications {
+        #[command(subcommand)]
+        command: notifications::NotificationsCommand,
     },
     /// Outages across the estate (the Outages tab): start, end, duration, reason, comment.
     Outages(outages::OutagesCommand),
@@ -245,6 +251,9 @@ async fn dispatch(
         Command::Timeline(args) => Box::pin(timeline::command(env, args, format, out)).await,
         Command::Thresholds { command } => {
             Box::pin(thresholds::dispatch(env, command, format, out)).await
+        }
+        Command::Notifications { command } => {
+            Box::pin(notifications::dispatch(env, command, format, out)).await
         }
         Command::Outages(args) => Box::pin(outages::command(env, args, format, out)).await,
         Command::Outage { command } => {

@@ -10,12 +10,13 @@ use crate::error::CliError;
 pub const DEFAULT_STACK: &str = "cognito-watch";
 
 /// Each setting the CLI reads and the stack output that carries it.
-pub const OUTPUTS: [(&str, &str); 10] = [
+pub const OUTPUTS: [(&str, &str); 11] = [
     ("STATE_TABLE", "StateTableName"),
     ("HISTORY_TABLE", "HistoryTableName"),
     ("STATUS_TABLE", "StatusTableName"),
     ("TRAIL_TABLE", "TrailTableName"),
     ("ALERT_TOPIC_ARN", "AlertTopicArn"),
+    ("DESTINATION_TOPIC_ARNS", "DestinationTopicArns"),
     ("COLLECTOR_FUNCTION", "CollectorFunctionName"),
     ("EVALUATOR_FUNCTION", "EvaluatorFunctionName"),
     ("TRAIL_FUNCTION", "TrailFunctionName"),

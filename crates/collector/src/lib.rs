@@ -20,7 +20,8 @@ use chrono::{DateTime, Duration, Utc};
 use cognito_watch_aws::logging::Json;
 use cognito_watch_aws::sdk::{self, Scope, ScopeClients};
 use cognito_watch_aws::state::StateStore;
-use cognito_watch_aws::{AlertSink, AwsError, TrailStore};
+use cognito_watch_aws::{AlertSink, AwsError, StatusStore, TrailStore};
+use cognito_watch_core::alerting::chat::Links;
 use cognito_watch_core::config::{AssumeRole, CollectorConfig};
 use cognito_watch_core::inventory::record::PollLog;
 use tokio::sync::OnceCell;
@@ -94,6 +95,8 @@ pub struct Collector {
     sink: Option<AlertSink>,
     /// The trail's detections (`TRAIL_TABLE`), so a regression is not paged twice.
     trail: Option<TrailStore>,
+    /// The notification profiles that route posture notices (`STATUS_TABLE`).
+    notifications: Option<StatusStore>,
     /// Users swept and identities sampled so far, for a watcher (the CLI's progress line).
     pub progress: cognito_watch_core::progress::Progress,
 }
@@ -101,11 +104,16 @@ pub struct Collector {
 impl Collector {
     pub fn new(config: CollectorConfig, base: SdkConfig) -> Collector {
         let store = StateStore::new(&base, config.tables.clone());
-        let sink = config
+        let sink = config.posture.topic_arn.as_deref().map(|t| {
+            AlertSink::new(&base, t).with_links(Links {
+                dashboard: config.posture.dashboard_url.clone(),
+            })
+        });
+        let notifications = config
             .posture
-            .topic_arn
+            .status_table
             .as_deref()
-            .map(|t| AlertSink::new(&base, t));
+            .map(|t| StatusStore::new(&base, t, config.history_ttl));
         let trail = config
             .posture
             .trail_table
@@ -114,6 +122,7 @@ impl Collector {
         Collector {
             sink,
             trail,
+            notifications,
             config,
             base,
             store,
@@ -311,6 +320,7 @@ impl Collector {
                 store: &self.store,
                 sink,
                 trail: self.trail.as_ref(),
+                notifications: self.notifications.as_ref(),
             };
             poll.posture(&out, (inventoried, full_inventory)).await;
         }

@@ -8,8 +8,13 @@ use chrono::Duration;
 use cognito_watch_aws::dynamo::outbox::Delivered;
 use cognito_watch_aws::state::posture::{PostureMemory, StoredNotice};
 use cognito_watch_aws::state::StateStore;
-use cognito_watch_aws::{AlertSink, AwsError, TrailStore};
+use cognito_watch_aws::{AlertSink, AwsError, StatusStore, TrailStore};
+use cognito_watch_core::alerting::notification::{
+    Destination, Notice, Notifications, Route, Subject,
+};
 use cognito_watch_core::alerting::posture::{self as notice, NoticeKind};
+use cognito_watch_core::alerting::status::Status;
+use cognito_watch_core::inventory::monitor::MonitorId;
 use cognito_watch_core::inventory::record::PosturePoll;
 use cognito_watch_core::posture::{change, judge_all, Outcome};
 use cognito_watch_core::trail::detect::Finding;
@@ -21,6 +26,8 @@ pub(crate) struct PostureOut<'a> {
     pub(crate) store: &'a StateStore,
     pub(crate) sink: &'a AlertSink,
     pub(crate) trail: Option<&'a TrailStore>,
+    /// The notification profiles (`STATUS_TABLE`); none: every notice to the stack's topic.
+    pub(crate) notifications: Option<&'a StatusStore>,
 }
 
 /// How long a claimed notice is ours to publish.
@@ -128,6 +135,10 @@ impl Poll<'_> {
         let outbox = out.store.posture_outbox(self.config.history_ttl);
         let hold = self.config.posture.hold;
         let mut findings: Option<Vec<Finding>> = None;
+        let notifications = match (out.notifications, pending.is_empty()) {
+            (Some(status), false) => status.load_notifications().await?,
+            _ => Notifications::default(),
+        };
         for StoredNotice { notice: n, .. } in pending {
             let key = StateStore::notice_key(scope, &n.notice_id);
             if let (NoticeKind::Regressed, Some(trail)) = (n.kind, out.trail) {
@@ -158,27 +169,88 @@ impl Poll<'_> {
                     continue;
                 }
             }
-            let publish = || async {
-                let message = notice::posture_message(&n)
-                    .map_err(|e| AwsError::local("Publish", "cannot render", e))?;
-                Ok((out.sink.publish(&message).await?, ()))
+            let (route, message) = self.route(&n, &notifications)?;
+            let publish = |d: &Destination| {
+                let d = d.clone();
+                let message = &message;
+                async move { Ok((out.sink.publish_to(message, &d).await?, ())) }
             };
             match outbox
-                .deliver(&key, self.now, Duration::seconds(CLAIM_SECONDS), publish)
+                .deliver(
+                    &key,
+                    self.now,
+                    Duration::seconds(CLAIM_SECONDS),
+                    &route,
+                    publish,
+                )
                 .await?
             {
-                Delivered::Sent { message_id, .. } => {
-                    tracing::info!(alert_id = %n.notice_id, %message_id, "posture notice published");
+                Delivered::Sent { published, .. } => {
+                    for (destination, message_id) in &published {
+                        tracing::info!(alert_id = %n.notice_id, %destination, %message_id, notification_profile = %route.profile, "posture notice published");
+                    }
                     tally.sent += 1;
+                }
+                Delivered::NotWanted => {
+                    tracing::info!(alert_id = %n.notice_id, notification_profile = %route.profile, "the notification profile does not send this posture notice");
                 }
                 Delivered::AlreadySent => {}
                 Delivered::Held => tally.waiting += 1,
-                Delivered::Failed(e) => {
-                    tracing::warn!(alert_id = %n.notice_id, error = %e, "posture notice publish failed; it stays pending");
+                Delivered::Failed { errors, .. } => {
+                    for (destination, e) in &errors {
+                        tracing::warn!(alert_id = %n.notice_id, %destination, error = %e, "posture notice publish failed; it stays pending for this destination");
+                    }
                     tally.waiting += 1;
                 }
             }
         }
         Ok(())
+    }
+}
+
+impl Poll<'_> {
+    /// A notice's notification route (by the resource of a one-check notice, its pool, the
+    /// pool's tags, then the account and region) and its message, routed.
+    fn route(
+        &self,
+        n: &notice::PostureNotice,
+        notifications: &Notifications,
+    ) -> Result<(Route, cognito_watch_core::alerting::message::Message), AwsError> {
+        let monitors = &self.state.monitors;
+        let find = |id: &str| MonitorId::parse(id).ok().and_then(|id| monitors.get(&id));
+        let one = match (n.kind, n.lines.as_slice()) {
+            (NoticeKind::Baseline, _) => None,
+            (_, [l]) => Some(l.monitor_id.as_str()),
+            _ => None,
+        };
+        let monitor = one.and_then(find);
+        let pool_id = monitor.and_then(|m| {
+            m.user_pool_id.clone().or_else(|| {
+                m.monitor_id
+                    .strip_prefix("identitypool/")
+                    .map(str::to_string)
+            })
+        });
+        let pool = pool_id.as_deref().and_then(|p| {
+            find(&format!("userpool/{p}")).or_else(|| find(&format!("identitypool/{p}")))
+        });
+        let subject = Subject {
+            monitor_id: one,
+            tags: monitor.map(|m| &m.tags),
+            pool: pool_id.as_deref(),
+            pool_tags: pool.map(|m| &m.tags),
+            scope: Some(format!("{}/{}", n.account, n.region)),
+        };
+        let severity = match n.alert_severity() {
+            "critical" => Some(Status::Critical),
+            "up" => Some(Status::Up),
+            "info" => None,
+            _ => Some(Status::Trouble),
+        };
+        let route = notifications.route(&subject, Notice::Posture { severity });
+        let mut message = notice::posture_message(n)
+            .map_err(|e| AwsError::local("Publish", "cannot render", e))?;
+        message.routed(&route.profile, subject.tag_values());
+        Ok((route, message))
     }
 }

@@ -173,6 +173,11 @@ pub struct PostureAlerts {
     pub hold: Duration,
     /// `MAX_REFRESH_TOKEN_DAYS` (default 30): the bound the checks judge against.
     pub settings: crate::posture::PostureSettings,
+    /// `STATUS_TABLE` (optional): where the notification profiles live that route posture
+    /// notices. Unset: every notice goes to `ALERT_TOPIC_ARN`.
+    pub status_table: Option<String>,
+    /// `DASHBOARD_URL` (optional): the dashboard link chat messages carry.
+    pub dashboard_url: Option<String>,
 }
 
 /// The bounds the posture checks judge against (`MAX_REFRESH_TOKEN_DAYS`, default 30): the
@@ -314,6 +319,8 @@ impl CollectorConfig {
                 trail_table: get("TRAIL_TABLE").filter(|t| !t.trim().is_empty()),
                 hold: seconds(get, "POSTURE_HOLD_SECONDS", 900, 0)?,
                 settings: posture_settings(get)?,
+                status_table: get("STATUS_TABLE").filter(|t| !t.trim().is_empty()),
+                dashboard_url: dashboard_url(get)?,
             },
         })
     }
@@ -348,6 +355,8 @@ pub struct EvaluatorConfig {
     /// `PUBLISH_METRICS` (default true, and only inside Lambda): each monitor's status as the
     /// EMF metric `MonitorStatus`.
     pub publish_metrics: bool,
+    /// `DASHBOARD_URL` (optional): the dashboard link chat messages carry.
+    pub dashboard_url: Option<String>,
 }
 
 impl EvaluatorConfig {
@@ -366,6 +375,7 @@ impl EvaluatorConfig {
             max_attempts: number::<u32>(get, "MAX_ATTEMPTS", 3)?.max(1),
             trail_table: get("TRAIL_TABLE").filter(|t| !t.trim().is_empty()),
             publish_metrics: publish_metrics(get)?,
+            dashboard_url: dashboard_url(get)?,
         })
     }
 
@@ -388,6 +398,20 @@ fn transition_retention(get: &dyn Fn(&str) -> Option<String>) -> Result<Duration
         ));
     }
     Ok(Duration::days(days))
+}
+
+/// `DASHBOARD_URL`: an https URL, or unset.
+fn dashboard_url(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>, ConfigError> {
+    match get("DASHBOARD_URL").map(|u| u.trim().to_string()) {
+        None => Ok(None),
+        Some(u) if u.is_empty() => Ok(None),
+        Some(u) if u.starts_with("https://") && !u.contains(char::is_whitespace) => Ok(Some(u)),
+        Some(u) => Err(invalid(
+            "DASHBOARD_URL",
+            &u,
+            "expected an https:// URL (the stack's DashboardUrl output)",
+        )),
+    }
 }
 
 fn topic_arn(get: &dyn Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
@@ -443,6 +467,8 @@ pub struct TrailConfig {
     /// collector's role): principals whose identity pool reads are expected, never
     /// `identity_pool_enumeration`.
     pub trusted_principals: Vec<String>,
+    /// `DASHBOARD_URL` (optional): the dashboard link chat messages carry.
+    pub dashboard_url: Option<String>,
 }
 
 /// The expansion cap of a CloudWatch Logs batch for a function of `memory_mb`.
@@ -485,6 +511,7 @@ impl TrailConfig {
                 .filter(|p| !p.is_empty())
                 .map(str::to_string)
                 .collect(),
+            dashboard_url: dashboard_url(get)?,
         })
     }
 

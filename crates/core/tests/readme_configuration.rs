@@ -42,7 +42,7 @@ const RUNTIME: &[&str] = &[
     "AWS_LAMBDA_FUNCTION_NAME",
 ];
 /// Read by the CLI only.
-const CLI: &[&str] = &["ALERT_TOPIC_NAME"];
+const CLI: &[&str] = &["ALERT_TOPIC_NAME", "DESTINATION_TOPIC_ARNS"];
 
 #[test]
 fn every_variable_the_functions_read_is_documented() {

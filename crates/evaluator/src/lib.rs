@@ -20,12 +20,14 @@ use chrono::{DateTime, Duration, Utc};
 use cognito_watch_aws::dynamo::outbox::Delivered;
 use cognito_watch_aws::status::StatusStore;
 use cognito_watch_aws::{AlertSink, AwsError, StateStore, TrailStore};
+use cognito_watch_core::alerting::chat::Links;
 use cognito_watch_core::alerting::evidence::{self, TrailEvidence};
 use cognito_watch_core::alerting::message as alert_message;
+use cognito_watch_core::alerting::notification::{Destination, Notice, Notifications, Subject};
 use cognito_watch_core::alerting::profile::{ProfileError, ProfileSet};
 use cognito_watch_core::alerting::status::{evaluate_root, Alert};
 use cognito_watch_core::config::EvaluatorConfig;
-use cognito_watch_core::inventory::monitor::MonitorId;
+use cognito_watch_core::inventory::monitor::{Monitor, MonitorId};
 use cognito_watch_core::trail::detect::Finding;
 use cognito_watch_core::trail::{Counts, TallyId, TallyKind};
 use futures::StreamExt;
@@ -103,7 +105,9 @@ impl Evaluator {
             state: StateStore::new(base, config.tables.clone()),
             status: StatusStore::new(base, &config.status_table, config.retention)
                 .with_transition_retention(config.transition_retention),
-            sink: AlertSink::new(base, &config.topic_arn),
+            sink: AlertSink::new(base, &config.topic_arn).with_links(Links {
+                dashboard: config.dashboard_url.clone(),
+            }),
             trail: config
                 .trail_table
                 .as_deref()
@@ -285,7 +289,9 @@ impl Evaluator {
                 println!("{doc}");
             }
         }
-        let (alerts_sent, alerts_pending) = self.deliver(root, now).await?;
+        let (alerts_sent, alerts_pending) = self
+            .deliver(root, &monitors, &profiles.notifications, now)
+            .await?;
         Ok(RootReport {
             root: root.to_string(),
             monitors: monitors.len(),
@@ -299,44 +305,85 @@ impl Evaluator {
         })
     }
 
-    /// Publish the root's pending alerts, oldest first. Returns (sent, still pending).
+    /// Publish the root's pending alerts, oldest first, each to the destinations of its
+    /// notification profile it has not reached yet. Returns (sent, still pending).
     async fn deliver(
         &self,
         root: &MonitorId,
+        monitors: &[Monitor],
+        notifications: &Notifications,
         now: DateTime<Utc>,
     ) -> Result<(usize, usize), AwsError> {
         let mut sent = 0;
         let mut pending = 0;
         let mut reads = TrailReads::default();
+        let root_monitor = monitors.iter().find(|m| m.parent_id.is_none());
+        let pool = match root {
+            MonitorId::UserPool { pool } => Some(pool.as_str()),
+            MonitorId::IdentityPool { id } => Some(id.as_str()),
+            _ => None,
+        };
         for stored in self.status.pending_alerts(root).await? {
             let alert = &stored.alert;
-            let evidence = self.evidence_with(alert, &mut reads).await;
-            let publish = || async {
-                let message = alert_message::message(alert, evidence.as_ref())
-                    .map_err(|e| AwsError::local("Publish", "cannot render", e))?;
-                Ok((self.sink.publish(&message).await?, ()))
+            let subject = match monitors.iter().find(|m| m.monitor_id == alert.monitor_id) {
+                Some(m) => Subject::of_monitor(m, root_monitor),
+                None => Subject {
+                    monitor_id: Some(&alert.monitor_id),
+                    tags: None,
+                    pool,
+                    pool_tags: root_monitor.map(|m| &m.tags),
+                    scope: Some(format!("{}/{}", alert.account, alert.region)),
+                },
+            };
+            let route = notifications.route(&subject, Notice::Status { to: alert.to });
+            let evidence = if route.destinations.is_empty() {
+                None
+            } else {
+                self.evidence_with(alert, &mut reads).await
+            };
+            let message = alert_message::message(alert, evidence.as_ref())
+                .map(|mut m| {
+                    m.routed(&route.profile, subject.tag_values());
+                    m
+                })
+                .map_err(|e| AwsError::local("Publish", "cannot render", e))?;
+            let publish = |d: &Destination| {
+                let d = d.clone();
+                let message = &message;
+                async move { Ok((self.sink.publish_to(message, &d).await?, ())) }
             };
             let claim_for = Duration::seconds(CLAIM);
             let key = stored.key_in(root);
             match self
                 .status
                 .outbox
-                .deliver(&key, now, claim_for, publish)
+                .deliver(&key, now, claim_for, &route, publish)
                 .await?
             {
-                Delivered::Sent { message_id, .. } => {
-                    tracing::info!(alert_id = %alert.alert_id, %message_id, "alert published");
+                Delivered::Sent { published, .. } => {
+                    for (destination, message_id) in &published {
+                        tracing::info!(alert_id = %alert.alert_id, %destination, %message_id, notification_profile = %route.profile, "alert published");
+                    }
                     sent += 1;
+                }
+                Delivered::NotWanted => {
+                    tracing::info!(alert_id = %alert.alert_id, notification_profile = %route.profile, "the notification profile does not send this alert");
                 }
                 Delivered::AlreadySent => {}
                 Delivered::Held => pending += 1,
-                Delivered::Failed(e) => {
-                    tracing::warn!(
-                        alert_id = %alert.alert_id,
-                        attempts = stored.delivery.attempts + 1,
-                        error = %e,
-                        "publish failed; the alert stays pending"
-                    );
+                Delivered::Failed { published, errors } => {
+                    for (destination, message_id) in &published {
+                        tracing::info!(alert_id = %alert.alert_id, %destination, %message_id, "alert published");
+                    }
+                    for (destination, e) in &errors {
+                        tracing::warn!(
+                            alert_id = %alert.alert_id,
+                            %destination,
+                            attempts = stored.delivery.attempts + 1,
+                            error = %e,
+                            "publish failed; the alert stays pending for this destination"
+                        );
+                    }
                     pending += 1;
                 }
             }

@@ -561,6 +561,31 @@ impl AlertInbox {
     }
 
     /// A plain queue `name` (a failure destination, say); `queue_url` is where it is.
+    /// Queue `name` subscribed to `topic_arn` with the filter policy `policy` (on message
+    /// attributes, SNS's default scope) (panics: test fixture).
+    pub async fn filtered(
+        sdk: &SdkConfig,
+        topic_arn: &str,
+        name: &str,
+        policy: &serde_json::Value,
+    ) -> AlertInbox {
+        let (sqs, queue_url, queue_arn) = Self::queue(sdk, name).await;
+        aws_sdk_sns::Client::new(sdk)
+            .subscribe()
+            .topic_arn(topic_arn)
+            .protocol("sqs")
+            .endpoint(queue_arn)
+            .attributes("FilterPolicy", policy.to_string())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("Subscribe: {e}"));
+        AlertInbox {
+            topic_arn: topic_arn.to_string(),
+            queue_url,
+            sqs,
+        }
+    }
+
     pub async fn plain_queue(sdk: &SdkConfig, name: &str) -> AlertInbox {
         let (sqs, queue_url, _) = Self::queue(sdk, name).await;
         AlertInbox {

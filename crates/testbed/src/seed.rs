@@ -17,6 +17,21 @@ pub async fn user_pool(
     Ok(out.user_pool.and_then(|p| p.id).ok_or("no pool id")?)
 }
 
+/// A user pool named `name` tagged `key=value`.
+pub async fn tagged_user_pool(
+    idp: &aws_sdk_cognitoidentityprovider::Client,
+    name: &str,
+    (key, value): (&str, &str),
+) -> SeedResult<String> {
+    let out = idp
+        .create_user_pool()
+        .pool_name(name)
+        .user_pool_tags(key, value)
+        .send()
+        .await?;
+    Ok(out.user_pool.and_then(|p| p.id).ok_or("no pool id")?)
+}
+
 /// Create an app client; `m2m` gives it the client_credentials grant and a secret.
 /// A user pool named `pool_name` with one (non-M2M) app client named `client_name`: (pool id,
 /// client id).

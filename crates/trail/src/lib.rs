@@ -24,7 +24,12 @@ use cognito_watch_aws::failures::{FailedDelivery, FailureQueue};
 use cognito_watch_aws::s3::TrailFiles;
 use cognito_watch_aws::trail::{Applied, Claim};
 use cognito_watch_aws::{AlertSink, AwsError, StateStore, StatusStore, TrailStore};
-use cognito_watch_core::alerting::message as alert_message;
+use cognito_watch_core::alerting::chat::Links;
+use cognito_watch_core::alerting::message::{self as alert_message, Message};
+use cognito_watch_core::alerting::notification::{
+    Destination, Notice, Notifications, Route, Subject,
+};
+use cognito_watch_core::alerting::status::Status;
 use cognito_watch_core::config::{Tables, TrailConfig};
 use cognito_watch_core::trail::detect::{
     baseline_of, detect, is_candidate, m2m_new_source, seen_in, DetectionThresholds, Finding,
@@ -159,6 +164,7 @@ struct Cache {
     directory: Arc<Directory>,
     directory_at: Option<Instant>,
     thresholds: Option<(DetectionThresholds, Instant)>,
+    notifications: Option<(Arc<Notifications>, Instant)>,
     noted_pools: HashSet<String>,
     sent: HashSet<String>,
 }
@@ -194,7 +200,9 @@ impl Trail {
                 config.tally_ttl,
                 config.idempotency_ttl,
             ),
-            sink: AlertSink::new(base, &config.topic_arn),
+            sink: AlertSink::new(base, &config.topic_arn).with_links(Links {
+                dashboard: config.dashboard_url.clone(),
+            }),
             files: TrailFiles::new(base),
             requests: config.event_bus.as_deref().map(|b| Requests::new(base, b)),
             failures: config
@@ -889,6 +897,21 @@ impl Trail {
         Ok(t)
     }
 
+    /// The notification profiles (the status table), re-read every refresh interval; the
+    /// stack default until stored.
+    pub async fn notifications(&self) -> Result<Arc<Notifications>, AwsError> {
+        let mut cache = self.cache.lock().await;
+        let fresh = self.config.inventory_refresh.to_std().unwrap_or_default();
+        if let Some((n, at)) = &cache.notifications {
+            if at.elapsed() < fresh {
+                return Ok(n.clone());
+            }
+        }
+        let n = Arc::new(self.status.load_notifications().await?);
+        cache.notifications = Some((n.clone(), Instant::now()));
+        Ok(n)
+    }
+
     async fn note_pools(&self, tallies: &BTreeMap<TallyId, Counts>) -> Result<(), AwsError> {
         let pools: HashSet<String> = tallies
             .keys()
@@ -973,20 +996,30 @@ impl Trail {
             }
             let claim_for = Duration::seconds(CLAIM_SECONDS);
             let key_of = TrailStore::finding_key(&f);
-            let publish = || self.publish(&f);
+            let (route, message) = self.route(&f).await?;
+            let first = route.destinations.first().cloned();
+            let publish = |d: &Destination| {
+                let d = d.clone();
+                let reinventory = first.as_ref() == Some(&d);
+                let (f, message) = (&f, &message);
+                async move { self.publish(f, message, &d, reinventory).await }
+            };
             match self
                 .store
                 .outbox
-                .deliver(&key_of, now, claim_for, publish)
+                .deliver(&key_of, now, claim_for, &route, publish)
                 .await?
             {
-                Delivered::Sent {
-                    message_id,
-                    extra: reinventoried,
-                } => {
+                Delivered::Sent { published, extra } => {
                     report.alerts_sent += 1;
-                    report.reinventories += usize::from(reinventoried);
-                    tracing::info!(key = %key, %message_id, "detection published");
+                    report.reinventories += extra.iter().filter(|r| **r).count();
+                    for (destination, message_id) in &published {
+                        tracing::info!(key = %key, %destination, %message_id, notification_profile = %route.profile, "detection published");
+                    }
+                    self.remember_sent(key).await;
+                }
+                Delivered::NotWanted => {
+                    tracing::info!(key = %key, notification_profile = %route.profile, "the notification profile does not send this detection");
                     self.remember_sent(key).await;
                 }
                 Delivered::AlreadySent => self.remember_sent(key).await,
@@ -999,10 +1032,17 @@ impl Trail {
                         format!("detection {key} is claimed by another invocation; retry after its claim"),
                     ));
                 }
-                Delivered::Failed(e) => {
-                    tracing::warn!(key = %key, error = %e, "publishing a detection failed; it stays pending");
+                Delivered::Failed { published, errors } => {
+                    report.reinventories += usize::from(
+                        first
+                            .as_ref()
+                            .is_some_and(|d| published.iter().any(|(k, _)| *k == d.key())),
+                    );
+                    for (destination, e) in errors {
+                        tracing::warn!(key = %key, %destination, error = %e, "publishing a detection failed; it stays pending for this destination");
+                        first_error.get_or_insert(e);
+                    }
                     report.alerts_pending += 1;
-                    first_error.get_or_insert(e);
                 }
             }
         }
@@ -1012,16 +1052,58 @@ impl Trail {
         }
     }
 
-    /// Ask for the re-inventory a configuration change needs, then publish.
-    async fn publish(&self, f: &Finding) -> Result<(String, bool), AwsError> {
-        let mut reinventoried = false;
-        if let (Some((region, pool)), Some(requests)) = (f.reinventory(), &self.requests) {
-            requests.reinventory(&region, pool.as_deref()).await?;
-            reinventoried = true;
-        }
-        let message = alert_message::finding_message(f)
+    /// A detection's notification route and its message, routed.
+    async fn route(&self, f: &Finding) -> Result<(Route, Message), AwsError> {
+        let notifications = self.notifications().await?;
+        let directory = self.directory(false).await?;
+        let pool_tags = f.pool.as_ref().and_then(|p| directory.tags.get(p));
+        let monitor_id = match (f.pool.as_deref(), f.client_id()) {
+            (Some(pool), Some(client)) => Some(format!("appclient/{pool}/{client}")),
+            _ => None,
+        };
+        let scope = match (&f.account, f.region()) {
+            (Some(a), Some(r)) if !r.is_empty() => Some(format!("{a}/{r}")),
+            _ => f.scope.clone(),
+        };
+        let subject = Subject {
+            monitor_id: monitor_id.as_deref(),
+            tags: None,
+            pool: f.pool.as_deref(),
+            pool_tags,
+            scope,
+        };
+        let route = notifications.route(
+            &subject,
+            Notice::Detection {
+                severity: Status::from(f.detection.severity()),
+            },
+        );
+        let mut message = alert_message::finding_message(f)
             .map_err(|e| AwsError::local("Publish", "cannot render", e))?;
-        Ok((self.sink.publish(&message).await?, reinventoried))
+        message.routed(&route.profile, subject.tag_values());
+        Ok((route, message))
+    }
+
+    /// Publish to one destination; before the first, ask for the re-inventory a configuration
+    /// change needs.
+    async fn publish(
+        &self,
+        f: &Finding,
+        message: &Message,
+        destination: &Destination,
+        reinventory: bool,
+    ) -> Result<(String, bool), AwsError> {
+        let mut reinventoried = false;
+        if reinventory {
+            if let (Some((region, pool)), Some(requests)) = (f.reinventory(), &self.requests) {
+                requests.reinventory(&region, pool.as_deref()).await?;
+                reinventoried = true;
+            }
+        }
+        Ok((
+            self.sink.publish_to(message, destination).await?,
+            reinventoried,
+        ))
     }
 
     async fn remember_sent(&self, key: String) {

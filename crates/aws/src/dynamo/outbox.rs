@@ -1,9 +1,15 @@
 //! The outbox's delivery marks, shared by every table that holds messages to publish (the
-//! status table's alerts, the trail table's detections): claim, then mark sent, or mark failed
-//! and leave pending. A claim is a conditional update, so each message is published by one
-//! invocation at a time and, once sent, never again.
+//! status table's alerts, the state table's posture notices, the trail table's detections):
+//! claim, publish to each destination of the message's route not yet reached, record each
+//! destination's outcome beside the message, then mark it sent, or failed and pending for the
+//! destinations that failed. A claim is a conditional update, so each message is published by
+//! one invocation at a time and, once sent somewhere, never again there.
 
+use std::collections::BTreeMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use chrono::{DateTime, Duration, Utc};
+use cognito_watch_core::alerting::notification::{Destination, Route};
 use serde::{Deserialize, Serialize};
 
 use crate::dynamo::{conditional, n, s, time, Item, TableKey, TTL_ATTRIBUTE};
@@ -53,7 +59,16 @@ pub struct Delivery {
     pub sent_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub claim_until: i64,
+    /// Each destination's delivery, by `<format>:<topic>`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub destinations: BTreeMap<String, DestinationDelivery>,
+    /// The notification profile that routed it, once sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification_profile: Option<String>,
 }
+
+/// The attribute holding each destination's delivery.
+const DESTINATIONS: &str = "destinations";
 
 impl Delivery {
     /// A message not yet published.
@@ -65,6 +80,8 @@ impl Delivery {
             message_id: None,
             sent_at: None,
             claim_until: 0,
+            destinations: BTreeMap::new(),
+            notification_profile: None,
         }
     }
 }
@@ -89,10 +106,11 @@ pub(crate) async fn put_if_absent(
 const CLAIMABLE: &str = "delivery = :pending OR (delivery = :sending AND claim_until < :now)";
 
 /// What a claim found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Claim {
-    /// The message is ours to publish until the claim's end.
-    Claimed,
+    /// The message is ours to publish until the claim's end; the destinations it reached or
+    /// tried so far.
+    Claimed(BTreeMap<String, DestinationDelivery>),
     /// It was published already.
     Sent,
     /// Another invocation holds it (or held it and stopped) until this time (ms): it is still
@@ -118,9 +136,17 @@ impl Outbox {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Claim, AwsError> {
-        if self.try_claim(key, now, until).await? {
-            return Ok(Claim::Claimed);
+        if let Some(reached) = self.try_claim(key, now, until).await? {
+            return Ok(Claim::Claimed(reached));
         }
+        Ok(match self.state(key).await? {
+            Some(DeliveryState::Sent) => Claim::Sent,
+            _ => Claim::Held,
+        })
+    }
+
+    /// The message's delivery state (a consistent read); none if it is not there.
+    async fn state(&self, key: &impl TableKey) -> Result<Option<DeliveryState>, AwsError> {
         let item = self
             .client
             .get_item()
@@ -137,8 +163,10 @@ impl Outbox {
             .and_then(|i| i.get("delivery"))
             .and_then(|v| v.as_s().ok());
         Ok(match state.map(String::as_str) {
-            Some(s) if s == DeliveryState::Sent.as_str() => Claim::Sent,
-            _ => Claim::Held,
+            Some("sent") => Some(DeliveryState::Sent),
+            Some("sending") => Some(DeliveryState::Sending),
+            Some(_) => Some(DeliveryState::Pending),
+            None => None,
         })
     }
 
@@ -147,14 +175,19 @@ impl Outbox {
         key: &impl TableKey,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
-    ) -> Result<bool, AwsError> {
+    ) -> Result<Option<BTreeMap<String, DestinationDelivery>>, AwsError> {
         let out = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key.attributes()))
-            .update_expression("SET delivery = :sending, claim_until = :until ADD attempts :one")
+            .update_expression(
+                "SET delivery = :sending, claim_until = :until, #d = if_not_exists(#d, :none) ADD attempts :one",
+            )
             .condition_expression(CLAIMABLE)
+            .expression_attribute_names("#d", DESTINATIONS)
+            .expression_attribute_values(":none", AttributeValue::M(Default::default()))
+            .return_values(ReturnValue::AllNew)
             .expression_attribute_values(":sending", s(DeliveryState::Sending.as_str()))
             .expression_attribute_values(":pending", s(DeliveryState::Pending.as_str()))
             .expression_attribute_values(":until", n(until.timestamp_millis()))
@@ -162,43 +195,92 @@ impl Outbox {
             .expression_attribute_values(":one", n(1))
             .send()
             .await;
-        conditional("UpdateItem", out)
+        match out {
+            Ok(out) => Ok(Some(destinations_of(out.attributes.as_ref()))),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(AwsError::from_sdk("UpdateItem", e)),
+        }
     }
 
-    async fn mark_sent(
+    /// Record one destination's outcome beside the message.
+    async fn mark_destination(
         &self,
         key: &impl TableKey,
-        message_id: &str,
-        at: DateTime<Utc>,
+        destination: &str,
+        entry: &DestinationDelivery,
     ) -> Result<(), AwsError> {
         self.client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key.attributes()))
-            .update_expression(
-                "SET delivery = :sent, message_id = :id, sent_at = :at, #ttl = :ttl REMOVE last_error",
-            )
-            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
-            .expression_attribute_values(":sent", s(DeliveryState::Sent.as_str()))
-            .expression_attribute_values(":id", s(message_id))
-            .expression_attribute_values(":at", s(time(at)))
-            .expression_attribute_values(":ttl", n((at + self.retention).timestamp()))
+            .update_expression("SET #d.#k = :e")
+            .expression_attribute_names("#d", DESTINATIONS)
+            .expression_attribute_names("#k", destination)
+            .expression_attribute_values(":e", destination_value(entry)?)
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("UpdateItem", e))?;
         Ok(())
     }
 
-    /// Publishing failed: back to pending, with the error, for the next evaluation.
-    async fn mark_failed(&self, key: &impl TableKey, error: &str) -> Result<(), AwsError> {
-        self.client
+    async fn mark_sent(
+        &self,
+        key: &impl TableKey,
+        message_id: &str,
+        profile: &str,
+        last: Option<(String, DestinationDelivery)>,
+        at: DateTime<Utc>,
+    ) -> Result<(), AwsError> {
+        let mut expression = "SET delivery = :sent, message_id = :id, sent_at = :at, #ttl = :ttl, \
+                              notification_profile = :p"
+            .to_string();
+        let update = self
+            .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key.attributes()))
-            .update_expression("SET delivery = :pending, last_error = :err, claim_until = :zero")
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":sent", s(DeliveryState::Sent.as_str()))
+            .expression_attribute_values(":id", s(message_id))
+            .expression_attribute_values(":p", s(profile))
+            .expression_attribute_values(":at", s(time(at)))
+            .expression_attribute_values(":ttl", n((at + self.retention).timestamp()));
+        let update = with_destination(update, &mut expression, last)?;
+        expression.push_str(" REMOVE last_error");
+        update
+            .update_expression(expression)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("UpdateItem", e))?;
+        Ok(())
+    }
+
+    /// Publishing failed somewhere: back to pending, with the errors, for the next delivery
+    /// pass (which publishes only where it has not been sent).
+    async fn mark_failed(
+        &self,
+        key: &impl TableKey,
+        error: &str,
+        last: Option<(String, DestinationDelivery)>,
+    ) -> Result<(), AwsError> {
+        let mut expression =
+            "SET delivery = :pending, last_error = :err, claim_until = :zero".to_string();
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key.attributes()))
             .expression_attribute_values(":pending", s(DeliveryState::Pending.as_str()))
             .expression_attribute_values(":err", s(error.chars().take(1000).collect::<String>()))
-            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":zero", n(0));
+        let update = with_destination(update, &mut expression, last)?;
+        update
+            .update_expression(expression)
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("UpdateItem", e))?;
@@ -239,48 +321,188 @@ impl Outbox {
     }
 }
 
+/// One destination's delivery of a message, kept beside it (`destinations.<format>:<topic>`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DestinationDelivery {
+    /// Pending (not yet published there, or its last attempt failed) or sent.
+    pub state: DeliveryState,
+    /// Publish attempts to this destination.
+    #[serde(default)]
+    pub attempts: u32,
+    /// SNS's message id, once sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// When it was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<DateTime<Utc>>,
+    /// Why the last attempt failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
 /// What delivering one message came to.
 #[derive(Debug)]
 pub enum Delivered<T> {
-    /// Published now: SNS's message id, and what the publish step returned beside it.
-    Sent { message_id: String, extra: T },
-    /// Published before (by this or another invocation).
+    /// Published now to every destination it was still pending at: (destination key, SNS's
+    /// message id) for each, and what each publish step returned beside it.
+    Sent {
+        published: Vec<(String, String)>,
+        extra: Vec<T>,
+    },
+    /// Published before (by this or another invocation) everywhere it goes.
     AlreadySent,
+    /// Its notification profile wants none of it: settled unsent, saying so.
+    NotWanted,
     /// Another invocation's claim holds it: still pending.
     Held,
-    /// Publishing failed: the message is pending again, with this error stored beside it.
-    Failed(AwsError),
+    /// Publishing failed at some destinations: the message is pending again for those only,
+    /// each error stored beside its destination; `published` went out now and is not sent
+    /// again.
+    Failed {
+        published: Vec<(String, String)>,
+        errors: Vec<(String, AwsError)>,
+    },
+}
+
+/// Read a stored map of destination deliveries (absent: none yet).
+fn destinations_of(item: Option<&Item>) -> BTreeMap<String, DestinationDelivery> {
+    let Some(AttributeValue::M(map)) = item.and_then(|i| i.get(DESTINATIONS)) else {
+        return BTreeMap::new();
+    };
+    map.iter()
+        .filter_map(|(k, v)| {
+            let AttributeValue::M(m) = v else {
+                return None;
+            };
+            serde_dynamo::from_item::<_, DestinationDelivery>(m.clone())
+                .ok()
+                .map(|d| (k.clone(), d))
+        })
+        .collect()
+}
+
+/// `update`, also recording the last destination's outcome (when there is one).
+fn with_destination(
+    update: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+    expression: &mut String,
+    last: Option<(String, DestinationDelivery)>,
+) -> Result<aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder, AwsError> {
+    let Some((destination, entry)) = last else {
+        return Ok(update);
+    };
+    expression.push_str(", #d.#k = :e");
+    Ok(update
+        .expression_attribute_names("#d", DESTINATIONS)
+        .expression_attribute_names("#k", destination)
+        .expression_attribute_values(":e", destination_value(&entry)?))
+}
+
+fn destination_value(d: &DestinationDelivery) -> Result<AttributeValue, AwsError> {
+    serde_dynamo::to_attribute_value(d).map_err(|e| AwsError::encode("UpdateItem", e))
 }
 
 impl Outbox {
-    /// The outbox protocol for one message: claim it for `claim_for`, publish it (only when the
-    /// claim is ours), then mark it sent, or failed and pending again. A publish error is the
-    /// outcome [`Delivered::Failed`]; only the outbox's own reads and writes fail the call.
+    /// The outbox protocol for one message and its route: claim it for `claim_for`, publish it
+    /// (only when the claim is ours) to each destination of `route` it has not yet reached,
+    /// recording each destination's outcome beside it, then mark it sent once every
+    /// destination has it, or failed and pending again for the ones that failed. A route with
+    /// no destination settles it unsent. A publish error is an outcome
+    /// ([`Delivered::Failed`]); only the outbox's own reads and writes fail the call.
     pub async fn deliver<T, F, Fut>(
         &self,
         key: &impl TableKey,
         now: DateTime<Utc>,
         claim_for: Duration,
+        route: &Route,
         publish: F,
     ) -> Result<Delivered<T>, AwsError>
     where
-        F: FnOnce() -> Fut,
+        F: Fn(&Destination) -> Fut,
         Fut: std::future::Future<Output = Result<(String, T), AwsError>>,
     {
-        match self.claim(key, now, now + claim_for).await? {
-            Claim::Claimed => {}
+        if route.destinations.is_empty() {
+            let why = format!(
+                "notification profile {:?} (by {}) does not send it",
+                route.profile, route.by
+            );
+            if self.settle(key, &why, now).await? {
+                return Ok(Delivered::NotWanted);
+            }
+            return Ok(match self.state(key).await? {
+                Some(DeliveryState::Sent) => Delivered::AlreadySent,
+                _ => Delivered::Held,
+            });
+        }
+        let reached = match self.claim(key, now, now + claim_for).await? {
+            Claim::Claimed(reached) => reached,
             Claim::Sent => return Ok(Delivered::AlreadySent),
             Claim::Held => return Ok(Delivered::Held),
+        };
+        let todo: Vec<&Destination> = route
+            .destinations
+            .iter()
+            .filter(|d| {
+                reached
+                    .get(&d.key())
+                    .is_none_or(|r| r.state != DeliveryState::Sent)
+            })
+            .collect();
+        let mut published = Vec::new();
+        let mut extra = Vec::new();
+        let mut errors = Vec::new();
+        let mut last = None;
+        for (i, d) in todo.iter().enumerate() {
+            let attempts = reached.get(&d.key()).map_or(0, |r| r.attempts) + 1;
+            let entry = match publish(d).await {
+                Ok((message_id, x)) => {
+                    published.push((d.key(), message_id.clone()));
+                    extra.push(x);
+                    DestinationDelivery {
+                        state: DeliveryState::Sent,
+                        attempts,
+                        message_id: Some(message_id),
+                        sent_at: Some(Utc::now()),
+                        last_error: None,
+                    }
+                }
+                Err(e) => {
+                    let entry = DestinationDelivery {
+                        state: DeliveryState::Pending,
+                        attempts,
+                        message_id: None,
+                        sent_at: None,
+                        last_error: Some(e.to_string().chars().take(1000).collect()),
+                    };
+                    errors.push((d.key(), e));
+                    entry
+                }
+            };
+            // Each outcome is written as it happens (a later destination that hangs past the
+            // function's timeout does not cost this one a second copy); the last one rides
+            // with the message's own mark.
+            if i + 1 < todo.len() {
+                self.mark_destination(key, &d.key(), &entry).await?;
+            } else {
+                last = Some((d.key(), entry));
+            }
         }
-        match publish().await {
-            Ok((message_id, extra)) => {
-                self.mark_sent(key, &message_id, Utc::now()).await?;
-                Ok(Delivered::Sent { message_id, extra })
-            }
-            Err(e) => {
-                self.mark_failed(key, &e.to_string()).await?;
-                Ok(Delivered::Failed(e))
-            }
+        if errors.is_empty() {
+            let first = published
+                .first()
+                .map(|(_, id)| id.clone())
+                .or_else(|| reached.values().find_map(|r| r.message_id.clone()))
+                .unwrap_or_default();
+            self.mark_sent(key, &first, &route.profile, last, Utc::now())
+                .await?;
+            Ok(Delivered::Sent { published, extra })
+        } else {
+            let summary = errors
+                .iter()
+                .map(|(d, e)| format!("{d}: {e}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            self.mark_failed(key, &summary, last).await?;
+            Ok(Delivered::Failed { published, errors })
         }
     }
 }

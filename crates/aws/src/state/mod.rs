@@ -218,7 +218,7 @@ impl StateStore {
                 .get_item()
                 .table_name(&self.tables.state)
                 .set_key(Some(StateKey::Monitor(root.clone()).attributes()))
-                .projection_expression("#n")
+                .projection_expression("#n, tags")
                 .expression_attribute_names("#n", NAME)
                 .send()
                 .await
@@ -229,6 +229,15 @@ impl StateStore {
             };
             if let Some(name) = got.item.as_ref().and_then(name_of) {
                 directory.names.insert(pool.clone(), name);
+            }
+            if let Some(AttributeValue::M(tags)) = got.item.as_ref().and_then(|i| i.get("tags")) {
+                let tags: BTreeMap<String, String> = tags
+                    .iter()
+                    .filter_map(|(k, v)| v.as_s().ok().map(|v| (k.clone(), v.clone())))
+                    .collect();
+                if !tags.is_empty() {
+                    directory.tags.insert(pool.clone(), tags);
+                }
             }
             if !matches!(root, MonitorId::UserPool { .. }) {
                 continue;

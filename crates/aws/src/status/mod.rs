@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 use cognito_watch_core::alerting::availability::{Transition, DEFAULT_RETENTION_DAYS};
+use cognito_watch_core::alerting::notification::Notifications;
 use cognito_watch_core::alerting::profile::{Assignment, Profile, ProfileSet};
 use cognito_watch_core::alerting::status::{
     Alert, MonitorChange, MonitorStatus, Outage, OutageWrite,
@@ -122,6 +123,7 @@ impl StatusStore {
                     set.assignments.push(from_item(item, "Query")?)
                 }
                 Some(StatusKey::Detections) => set.detections = from_item(item, "Query")?,
+                Some(StatusKey::Notifications) => set.notifications = from_item(item, "Query")?,
                 _ => {}
             }
         }
@@ -187,26 +189,40 @@ impl StatusStore {
         old.map(|item| from_item(item, "DeleteItem")).transpose()
     }
 
-    fn detections_item(d: &DetectionThresholds) -> Result<Item, AwsError> {
-        let mut item = to_item(d, "PutItem")?;
-        StatusKey::Detections.stamp(&mut item);
+    /// A document of the profiles partition stored as one item (`T::default()` until stored),
+    /// written by `put` and read with one consistent GetItem.
+    fn document_item<T: serde::Serialize>(key: &StatusKey, value: &T) -> Result<Item, AwsError> {
+        let mut item = to_item(value, "PutItem")?;
+        key.stamp(&mut item);
         Ok(item)
     }
 
-    /// The trail function's detection thresholds (one GetItem); the defaults until stored.
-    pub async fn load_detections(&self) -> Result<DetectionThresholds, AwsError> {
+    async fn load_document<T: DeserializeOwned + Default>(
+        &self,
+        key: &StatusKey,
+    ) -> Result<T, AwsError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(StatusKey::Detections.attributes()))
+            .set_key(Some(key.attributes()))
+            .consistent_read(true)
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("GetItem", e))?;
         match out.item {
             Some(item) => from_item(item, "GetItem"),
-            None => Ok(DetectionThresholds::default()),
+            None => Ok(T::default()),
         }
+    }
+
+    fn detections_item(d: &DetectionThresholds) -> Result<Item, AwsError> {
+        Self::document_item(&StatusKey::Detections, d)
+    }
+
+    /// The trail function's detection thresholds (one GetItem); the defaults until stored.
+    pub async fn load_detections(&self) -> Result<DetectionThresholds, AwsError> {
+        self.load_document(&StatusKey::Detections).await
     }
 
     /// Store the trail function's detection thresholds.
@@ -214,6 +230,23 @@ impl StatusStore {
         d.validate()
             .map_err(|e| AwsError::local("PutItem", "detection thresholds", e))?;
         self.put(Self::detections_item(d)?).await
+    }
+
+    fn notifications_item(n: &Notifications) -> Result<Item, AwsError> {
+        Self::document_item(&StatusKey::Notifications, n)
+    }
+
+    /// The notification profiles and assignments (one GetItem); none stored: the stack
+    /// default, everything to the stack's topic.
+    pub async fn load_notifications(&self) -> Result<Notifications, AwsError> {
+        self.load_document(&StatusKey::Notifications).await
+    }
+
+    /// Store the notification profiles and assignments (validated first), whole.
+    pub async fn put_notifications(&self, n: &Notifications) -> Result<(), AwsError> {
+        n.validate()
+            .map_err(|e| AwsError::local("PutItem", "notification profiles", e))?;
+        self.put(Self::notifications_item(n)?).await
     }
 
     /// Store every profile and assignment of `set` (replacing same-named ones) and mark the
@@ -230,14 +263,17 @@ impl StatusStore {
             items.push(Self::assignment_item(a)?);
         }
         items.push(Self::detections_item(&set.detections)?);
+        if !set.notifications.is_empty() {
+            items.push(Self::notifications_item(&set.notifications)?);
+        }
         items.push(Self::seeded_item());
         if items.len() > TRANSACTION_ITEMS {
             return Err(AwsError::other(
                 op,
                 format!(
                     "{} profiles and assignments in one import; at most {} fit one transaction",
-                    items.len() - 2,
-                    TRANSACTION_ITEMS - 2
+                    set.profiles.len() + set.assignments.len(),
+                    TRANSACTION_ITEMS - (items.len() - set.profiles.len() - set.assignments.len())
                 ),
             ));
         }

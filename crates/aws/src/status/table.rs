@@ -80,6 +80,8 @@ pub enum StatusKey {
     Assignment { selector: String },
     /// The detection thresholds.
     Detections,
+    /// The notification profiles and their assignments, one item.
+    Notifications,
     /// The marker that the shipped profiles were loaded once.
     Seeded,
 }
@@ -116,6 +118,7 @@ impl TableKey for StatusKey {
             StatusKey::Profile { .. }
             | StatusKey::Assignment { .. }
             | StatusKey::Detections
+            | StatusKey::Notifications
             | StatusKey::Seeded => PROFILES.into(),
         }
     }
@@ -132,6 +135,7 @@ impl TableKey for StatusKey {
             StatusKey::Profile { kind, name } => format!("{PROFILE}{}#{name}", kind.id_prefix()),
             StatusKey::Assignment { selector } => format!("{ASSIGN}{selector}"),
             StatusKey::Detections => "DETECTIONS".into(),
+            StatusKey::Notifications => "NOTIFICATIONS".into(),
             StatusKey::Seeded => "SEEDED".into(),
         }
     }
@@ -140,6 +144,7 @@ impl TableKey for StatusKey {
         if pk == PROFILES {
             return match sk {
                 "DETECTIONS" => Some(StatusKey::Detections),
+                "NOTIFICATIONS" => Some(StatusKey::Notifications),
                 "SEEDED" => Some(StatusKey::Seeded),
                 _ => {
                     if let Some(selector) = sk.strip_prefix(ASSIGN) {
@@ -222,6 +227,7 @@ mod tests {
             (kind, strategies::name()).prop_map(|(kind, name)| StatusKey::Profile { kind, name }),
             strategies::name().prop_map(|selector| StatusKey::Assignment { selector }),
             Just(StatusKey::Detections),
+            Just(StatusKey::Notifications),
             Just(StatusKey::Seeded),
         ]
     }

@@ -63,7 +63,7 @@ fn census_section(title: &str, census: Value) -> Section {
 /// user pool, app client or identity pool).
 pub fn sections(
     m: &Monitor,
-    (profile, topic): (Option<&str>, Option<&str>),
+    (profile, routing): (Option<&str>, Option<&str>),
     posture: &[PostureRow],
     (outages, availability): (&[Outage], &[Availability]),
     now: chrono::DateTime<chrono::Utc>,
@@ -73,7 +73,7 @@ pub fn sections(
     if !posture.is_empty() {
         out.push(posture_section(posture));
     }
-    out.push(inventory(m, profile, topic));
+    out.push(inventory(m, profile, routing));
     out.push(metrics(m));
     out.push(availability_section(availability));
     out.push(recent_outages(outages, now));
@@ -291,7 +291,7 @@ fn identity_pool(p: &IdentityPoolDetails) -> Vec<Section> {
 }
 
 /// Where the monitor sits: its ids, its profile and routing, its tags and its last poll.
-fn inventory(m: &Monitor, profile: Option<&str>, topic: Option<&str>) -> Section {
+fn inventory(m: &Monitor, profile: Option<&str>, routing: Option<&str>) -> Section {
     let pair = |k: &str, v: String| vec![k.to_string(), v];
     (
         "Inventory".into(),
@@ -303,12 +303,7 @@ fn inventory(m: &Monitor, profile: Option<&str>, topic: Option<&str>) -> Section
             pair("Region", m.region.clone()),
             pair("Parent", m.parent_id.clone().unwrap_or_else(|| "-".into())),
             pair("Threshold profile", profile.unwrap_or("-").to_string()),
-            pair(
-                "Alert routing",
-                topic
-                    .map(|t| format!("SNS topic {t}"))
-                    .unwrap_or_else(|| "-".into()),
-            ),
+            pair("Alert routing", routing.unwrap_or("-").to_string()),
             pair(
                 "Tags",
                 m.tags
@@ -478,10 +473,17 @@ pub(crate) async fn run(
     let store = StateStore::new(&base, Tables::from_lookup(&env.lookup())?);
     let monitors = store.load_estate().await?;
     let m = find_monitor(&monitors, what)?;
-    let (profile, outages, availability) = match env.get("STATUS_TABLE") {
+    let topic = env.get("ALERT_TOPIC_ARN");
+    let (profile, routing, outages, availability) = match env.get("STATUS_TABLE") {
         Some(_) => {
             let status = status_store(env, &base)?;
             let (profiles, _) = status.load_profiles().await?;
+            let routing = super::notifications::routing_text(
+                &profiles.notifications,
+                m,
+                &monitors,
+                topic.as_deref(),
+            );
             let pool_tags = m
                 .parent_id
                 .as_ref()
@@ -491,11 +493,15 @@ pub(crate) async fn run(
             let profile = profiles.resolve(m, &pool_tags).name;
             let outages = status.outages(Some(&m.monitor_id)).await?;
             let availability = Box::pin(availability_of(env, &base, &status, &monitors, m)).await?;
-            (Some(profile), outages, availability)
+            (Some(profile), Some(routing), outages, availability)
         }
-        None => (None, Vec::new(), Vec::new()),
+        None => (
+            None,
+            topic.as_ref().map(|t| format!("SNS topic {t}")),
+            Vec::new(),
+            Vec::new(),
+        ),
     };
-    let topic = env.get("ALERT_TOPIC_ARN");
     let settings = cognito_watch_core::config::posture_settings(&env.lookup())?;
     let overrides = Box::pin(store.posture_overrides()).await?.overrides;
     let posture: Vec<PostureRow> = posture_rows(&monitors, &settings, &overrides)
@@ -504,7 +510,7 @@ pub(crate) async fn run(
         .collect();
     let sections = sections(
         m,
-        (profile.as_deref(), topic.as_deref()),
+        (profile.as_deref(), routing.as_deref()),
         &posture,
         (&outages, &availability),
         chrono::Utc::now(),

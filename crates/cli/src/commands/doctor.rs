@@ -15,7 +15,7 @@ use crate::env::Env;
 use crate::error::CliError;
 use crate::format::Format;
 use crate::listing::{Cell, Field, Listing};
-use crate::lookup::trail_store;
+use crate::lookup::{status_store, trail_store};
 use crate::style::Style;
 
 /// `doctor`'s arguments.
@@ -110,6 +110,31 @@ pub async fn lines(env: &Env, args: &DoctorCommand) -> Result<Vec<Line>, CliErro
             },
         ),
     });
+    // Each notification profile's own topics: a profile whose topic reaches no one loses the
+    // alerts routed to it as surely as the stack's topic would.
+    if env.get("STATUS_TABLE").is_some() {
+        let topics = match status_store(env, &base) {
+            Ok(status) => readout(status.load_notifications().await).map_answer(|n| n.topics()),
+            Err(e) => Readout::Refused {
+                reason: e.to_string(),
+            },
+        };
+        match topics {
+            Readout::Answered { value } => {
+                for topic in value {
+                    let sink = AlertSink::new(&base, &topic);
+                    lines.push(doctor::subscription_line(
+                        &topic,
+                        &readout(sink.subscriptions().await),
+                    ));
+                }
+            }
+            Readout::Refused { reason } => lines.push(doctor::subscription_line(
+                "notification profiles",
+                &Readout::Refused { reason },
+            )),
+        }
+    }
     Ok(lines)
 }
 

@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod history;
 pub mod init;
 pub mod invoke;
+pub mod notifications;
 pub mod outages;
 pub mod posture;
 pub mod report;

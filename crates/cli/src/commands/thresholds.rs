@@ -643,9 +643,10 @@ async fn import(
     out(
         w,
         &format!(
-            "imported {} profile(s) and {} assignment(s) from {}",
+            "imported {} profile(s), {} assignment(s) and {} notification profile(s) from {}",
             set.profiles.len(),
             set.assignments.len(),
+            set.notifications.profiles.len(),
             file.display()
         ),
     )
@@ -706,6 +707,22 @@ pub(crate) async fn dispatch(
     }
     let base = env.sdk(3).await;
     let status = status_store(env, &base)?;
+    if let ThresholdsCommand::Import { file } = &command {
+        // A file's notification profiles name topics: each must exist and be allowed, as
+        // `notifications set` checks (a file that cannot be read or parsed is `import`'s to say).
+        let set = std::fs::read_to_string(file)
+            .ok()
+            .and_then(|text| ProfileSet::from_toml(&text).ok());
+        if let Some(set) = set {
+            let destinations: Vec<_> = set
+                .notifications
+                .profiles
+                .iter()
+                .flat_map(|p| p.destinations.iter().cloned())
+                .collect();
+            super::notifications::check_destinations(env, &base, &destinations).await?;
+        }
+    }
     let estate = if command.needs_estate() {
         StateStore::new(&base, Tables::from_lookup(&env.lookup())?)
             .load_estate()

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::alerting::chat::{Chat, Links};
 use crate::alerting::evidence::TrailEvidence;
 use crate::alerting::status::{Alert, Status};
 use crate::text::{ascii, clean, clean_json};
@@ -28,6 +29,43 @@ pub struct Message {
     pub json: String,
     /// Message attributes (String type), every value non-empty.
     pub attributes: BTreeMap<String, String>,
+    /// Message attributes of type `String.Array` (the `tags` a filter policy matches).
+    pub arrays: BTreeMap<String, Vec<String>>,
+    /// What its chat form is made of.
+    pub chat: Chat,
+}
+
+/// The most message attributes a message may carry: SNS discards a message with more that is
+/// headed for an SQS subscription with raw message delivery.
+pub const MAX_ATTRIBUTES: usize = 10;
+
+impl Message {
+    /// Say which notification profile routed it (`notification_profile`) and the tags of the
+    /// monitor and its pool (`tags`, one `String.Array` of `key=value`), for filter policies.
+    pub fn routed(&mut self, profile: &str, tags: Vec<String>) {
+        self.attributes
+            .insert("notification_profile".to_string(), ascii(profile, 256));
+        let tags: Vec<String> = tags.iter().map(|t| ascii(t, 256)).collect();
+        if tags.is_empty() {
+            self.arrays.remove("tags");
+        } else {
+            self.arrays.insert("tags".to_string(), tags);
+        }
+    }
+
+    /// How many message attributes it carries.
+    pub fn attribute_count(&self) -> usize {
+        self.attributes.len() + self.arrays.len()
+    }
+
+    /// The chat form (Amazon Q Developer in chat applications' custom notification).
+    pub fn chat_json(&self, links: &Links) -> Result<String, serde_json::Error> {
+        let profile = self
+            .attributes
+            .get("notification_profile")
+            .map_or("default", String::as_str);
+        self.chat.render(links, profile)
+    }
 }
 
 #[derive(Serialize)]
@@ -344,12 +382,30 @@ pub(crate) fn envelope(
     }
     let body = serde_json::to_string(&per_protocol)?;
     attributes.retain(|_, v| !v.is_empty());
+    let get = |name: &str| attributes.get(name).cloned();
+    let monitor_type = get("monitor_type").unwrap_or_default();
+    let chat = Chat {
+        title: subject.clone(),
+        description: text.clone(),
+        severity: get("severity").unwrap_or_default(),
+        event: get("detection")
+            .or_else(|| get("posture"))
+            .unwrap_or_default(),
+        monitor_type,
+        monitor_id: get("monitor_id"),
+        pool: get("user_pool_id"),
+        alert_id: get("alert_id").unwrap_or_default(),
+        account: get("account").unwrap_or_default(),
+        region: get("region").unwrap_or_default(),
+    };
     Ok(Message {
         subject,
         body,
         text,
         json,
         attributes,
+        arrays: BTreeMap::new(),
+        chat,
     })
 }
 
@@ -532,5 +588,156 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("App client: \"Storefront\" (web)"), "{text}");
+    }
+
+    #[test]
+    fn every_kind_of_message_routed_stays_within_snss_ten_attributes() {
+        let tags = vec!["team=payments".to_string(), "env=prod".to_string()];
+        let mut status = message(&alert("shop-web"), None).unwrap();
+        status.routed("payments", tags.clone());
+        assert_eq!(
+            status.attribute_count(),
+            MAX_ATTRIBUTES,
+            "{:?}",
+            status.attributes
+        );
+        assert_eq!(status.attributes["notification_profile"], "payments");
+        assert_eq!(status.arrays["tags"], tags);
+        let mut f = Finding::new(
+            Some("eu-west-1_abc".into()),
+            Utc.with_ymd_and_hms(2026, 11, 21, 10, 5, 0).unwrap(),
+            crate::trail::detect::Detection::CallbackMismatch {
+                client_id: "web".into(),
+                refused: 30,
+                threshold: 20,
+            },
+        );
+        f.account = Some("123456789012".into());
+        let mut detection = finding_message(&f).unwrap();
+        detection.routed("payments", tags.clone());
+        assert!(detection.attribute_count() <= MAX_ATTRIBUTES);
+        let mut untagged = message(&alert("shop-web"), None).unwrap();
+        untagged.routed("default", Vec::new());
+        assert!(!untagged.arrays.contains_key("tags"), "no empty array");
+    }
+
+    #[test]
+    fn the_chat_form_is_amazon_q_developers_custom_notification_schema() {
+        let mut m = message(&alert("shop-web"), None).unwrap();
+        m.routed("payments", vec!["team=payments".into()]);
+        let links = crate::alerting::chat::Links {
+            dashboard: Some(
+                "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards:name=cw"
+                    .into(),
+            ),
+        };
+        let chat: serde_json::Value = serde_json::from_str(&m.chat_json(&links).unwrap()).unwrap();
+        assert_eq!(chat["version"], "1.0");
+        assert_eq!(chat["source"], "custom");
+        assert_eq!(chat["id"], "appclient/eu-west-1_abc/c0#1");
+        let content = &chat["content"];
+        assert_eq!(content["textType"], "client-markdown");
+        assert_eq!(
+            content["title"],
+            format!(":red_circle: {}", m.subject),
+            "severity leads the title"
+        );
+        let description = content["description"].as_str().unwrap();
+        assert!(
+            description.starts_with("```\n") && description.ends_with("```"),
+            "{description}"
+        );
+        assert!(
+            description.contains("Sign In Failure Percentage = 35.50 (threshold > 20"),
+            "the reason: {description}"
+        );
+        let steps: Vec<&str> = content["nextSteps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
+        assert!(
+            steps[0].contains("`cognito-watch describe appclient/eu-west-1_abc/c0`"),
+            "{steps:?}"
+        );
+        assert!(steps[1].starts_with("<https://eu-west-1.console.aws.amazon.com/"));
+        assert_eq!(
+            content["keywords"],
+            serde_json::json!(["critical", "appclient"])
+        );
+        let meta = &chat["metadata"];
+        assert_eq!(
+            meta["threadId"], "appclient/eu-west-1_abc/c0",
+            "a monitor's messages thread"
+        );
+        assert_eq!(meta["eventType"], "cognito-watch.appclient");
+        assert_eq!(
+            meta["additionalContext"]["notification_profile"],
+            "payments"
+        );
+        let allowed = ["version", "source", "id", "content", "metadata"];
+        for key in chat.as_object().unwrap().keys() {
+            assert!(
+                allowed.contains(&key.as_str()),
+                "{key} is not in the schema"
+            );
+        }
+        for key in content.as_object().unwrap().keys() {
+            assert!(
+                ["textType", "title", "description", "nextSteps", "keywords"]
+                    .contains(&key.as_str()),
+                "{key}"
+            );
+        }
+        for key in meta.as_object().unwrap().keys() {
+            assert!(
+                [
+                    "threadId",
+                    "summary",
+                    "eventType",
+                    "relatedResources",
+                    "additionalContext"
+                ]
+                .contains(&key.as_str()),
+                "{key}"
+            );
+        }
+        let no_links = m
+            .chat_json(&crate::alerting::chat::Links::default())
+            .unwrap();
+        let no_links: serde_json::Value = serde_json::from_str(&no_links).unwrap();
+        assert_eq!(
+            no_links["content"]["nextSteps"].as_array().unwrap().len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_detections_chat_form_carries_its_runbook_line() {
+        let f = Finding::new(
+            Some("eu-west-1_abc".into()),
+            Utc.with_ymd_and_hms(2026, 11, 21, 10, 5, 0).unwrap(),
+            crate::trail::detect::Detection::BruteForce {
+                ip: "198.51.100.7".into(),
+                failures: 75,
+                threshold: 50,
+            },
+        );
+        let m = finding_message(&f).unwrap();
+        let chat: serde_json::Value = serde_json::from_str(
+            &m.chat_json(&crate::alerting::chat::Links::default())
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(chat["content"]["nextSteps"][0]
+            .as_str()
+            .unwrap()
+            .contains("cognito-watch tallies top-ips"));
+        assert_eq!(
+            chat["content"]["keywords"],
+            serde_json::json!(["critical", "detection", "brute_force"])
+        );
+        assert_eq!(chat["metadata"]["threadId"], "eu-west-1_abc");
     }
 }

@@ -8,6 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::alerting::notification::Notifications;
 use crate::inventory::catalogue;
 use crate::inventory::monitor::{Monitor, MonitorKind};
 pub use crate::severity::Severity;
@@ -398,6 +399,9 @@ pub struct ProfileSet {
     /// The trail function's security detection thresholds (per 5-minute window).
     #[serde(default)]
     pub detections: DetectionThresholds,
+    /// Notification profiles and their assignments (`[notifications]`).
+    #[serde(default, skip_serializing_if = "Notifications::is_empty")]
+    pub notifications: Notifications,
 }
 
 impl ProfileSet {
@@ -436,6 +440,7 @@ impl ProfileSet {
             self.chain(p)?;
         }
         self.detections.validate()?;
+        self.notifications.validate()?;
         for a in &self.assignments {
             a.selector()?;
             if !self.profiles.iter().any(|p| p.name == a.profile) {

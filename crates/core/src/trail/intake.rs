@@ -48,6 +48,9 @@ pub struct Directory {
     pub pool_of_client: std::collections::HashMap<String, String>,
     /// The names of user pools, identity pools and app clients, by id.
     pub names: std::collections::HashMap<String, String>,
+    /// The tags of user pools and identity pools, by id (notification profiles assigned by
+    /// tag, and the `tags` message attribute).
+    pub tags: std::collections::HashMap<String, std::collections::BTreeMap<String, String>>,
 }
 
 impl Directory {

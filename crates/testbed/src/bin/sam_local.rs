@@ -331,6 +331,7 @@ fn env_vars(topic_arn: &str, failure_queue_url: &str) -> Value {
     let tables = json!({
         "STATE_TABLE": "state", "HISTORY_TABLE": "history",
         "STATUS_TABLE": STATUS_TABLE, "TRAIL_TABLE": TRAIL_TABLE,
+        "DASHBOARD_URL": "",
     });
     let mut collector = tables.clone();
     merge(
