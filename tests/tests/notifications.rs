@@ -324,6 +324,22 @@ async fn two_profiles_and_three_topics_each_get_their_pools_alerts_once_even_whe
         "{pay_alerts:#?} {shop_alerts:#?}"
     );
 
+    // The timeline says which destination still waits, and why.
+    let timeline = run(vec![
+        "timeline".into(),
+        format!("appclient/{payments}/{pay_web}"),
+        "-o".into(),
+        "json".into(),
+    ])
+    .await
+    .unwrap();
+    assert!(
+        timeline.contains(&format!(
+            "pending ({oncall_key} failed 1×: Publish: InternalError"
+        )),
+        "{timeline}"
+    );
+
     // A retry while it still fails duplicates nothing.
     evaluator
         .evaluate(&roots, now + Duration::seconds(30))

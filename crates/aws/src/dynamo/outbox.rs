@@ -86,6 +86,31 @@ impl Delivery {
     }
 }
 
+impl Delivery {
+    /// The state in words, naming each destination that has not had the message and why:
+    /// `sent`, `pending`, or `pending (sns:arn:…:oncall failed 2×: Publish: InternalError: …)`.
+    pub fn summary(&self) -> String {
+        let waiting: Vec<String> = self
+            .destinations
+            .iter()
+            .filter(|(_, d)| d.state != DeliveryState::Sent)
+            .map(|(key, d)| match &d.last_error {
+                Some(e) => format!(
+                    "{key} failed {}×: {}",
+                    d.attempts,
+                    e.chars().take(160).collect::<String>()
+                ),
+                None => key.clone(),
+            })
+            .collect();
+        if self.state == DeliveryState::Sent || waiting.is_empty() {
+            self.state.to_string()
+        } else {
+            format!("{} ({})", self.state, waiting.join("; "))
+        }
+    }
+}
+
 /// Put `item` unless an item with its key exists: Ok(true) if it was written.
 pub(crate) async fn put_if_absent(
     client: &aws_sdk_dynamodb::Client,
@@ -504,5 +529,42 @@ impl Outbox {
             self.mark_failed(key, &summary, last).await?;
             Ok(Delivered::Failed { published, errors })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_summary_names_the_destinations_still_waiting_and_why() {
+        let mut d = Delivery::pending();
+        assert_eq!(d.summary(), "pending");
+        d.destinations.insert(
+            "chat:arn:aws:sns:eu-west-1:123456789012:chat".into(),
+            DestinationDelivery {
+                state: DeliveryState::Sent,
+                attempts: 1,
+                message_id: Some("m-1".into()),
+                sent_at: None,
+                last_error: None,
+            },
+        );
+        d.destinations.insert(
+            "sns:arn:aws:sns:eu-west-1:123456789012:oncall".into(),
+            DestinationDelivery {
+                state: DeliveryState::Pending,
+                attempts: 2,
+                message_id: None,
+                sent_at: None,
+                last_error: Some("Publish: InternalError: injected fault".into()),
+            },
+        );
+        assert_eq!(
+            d.summary(),
+            "pending (sns:arn:aws:sns:eu-west-1:123456789012:oncall failed 2×: Publish: InternalError: injected fault)"
+        );
+        d.state = DeliveryState::Sent;
+        assert_eq!(d.summary(), "sent");
     }
 }

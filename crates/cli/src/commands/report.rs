@@ -296,7 +296,7 @@ async fn status_part(
                 .await?
                 .into_iter()
                 .filter(|a| a.alert.at >= from)
-                .map(|a| (a.alert, a.delivery.state.to_string())),
+                .map(|a| (a.alert, a.delivery.summary())),
         );
     }
     Ok(part)

@@ -75,7 +75,7 @@ pub(crate) async fn entries(
                 || a.alert.monitor_id == monitor.monitor_id
                 || (a.alert.kind == monitor.kind && a.alert.name == monitor.name)
         })
-        .map(|a| (a.alert, a.delivery.state.to_string()))
+        .map(|a| (a.alert, a.delivery.summary()))
         .collect();
     let pool = monitor.user_pool_id.clone();
     let detections = match (&pool, env.get("TRAIL_TABLE")) {

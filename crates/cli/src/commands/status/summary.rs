@@ -200,7 +200,7 @@ async fn outages_and_alerts(
             "  {} {} ({})",
             a.alert.at.format("%m-%d %H:%M"),
             subject(&a.alert),
-            a.delivery.state
+            a.delivery.summary()
         ));
     }
     Ok(lines)
