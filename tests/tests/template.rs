@@ -1063,3 +1063,57 @@ fn every_dashboard_query_matches_the_dimensions_its_metrics_are_published_with()
     // (4), the trail's tallies (4).
     assert_eq!(read, 16, "{text}");
 }
+
+/// The SAM CLI resolves an output's name like a `!Ref`: an output named like a parameter
+/// becomes the parameter's value, and a list parameter's breaks `sam build` ("unhashable type:
+/// 'list'").
+#[test]
+fn no_output_is_named_like_a_parameter() {
+    for file in ["template.yaml", "cross-account-role.yaml"] {
+        let t = template(file);
+        let parameters: Vec<&str> = t["Parameters"]
+            .as_mapping()
+            .map(|m| m.keys().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let outputs: Vec<&str> = t["Outputs"]
+            .as_mapping()
+            .map(|m| m.keys().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        assert!(!outputs.is_empty(), "{file} has outputs");
+        let clashing: Vec<&&str> = outputs.iter().filter(|o| parameters.contains(o)).collect();
+        assert!(clashing.is_empty(), "{file}: {clashing:?}");
+    }
+}
+
+/// Notification profiles' topics: the functions may publish to exactly the listed topics and
+/// use exactly the listed keys, and the CLI can read the list from the stack.
+#[test]
+fn destination_topics_are_granted_exactly_and_named_in_an_output() {
+    let t = template("template.yaml");
+    assert_eq!(
+        t["Parameters"]["DestinationTopicArns"]["Type"],
+        "CommaDelimitedList"
+    );
+    let output =
+        serde_yaml::to_string(&t["Outputs"]["AllowedDestinationTopicArns"]["Value"]).unwrap();
+    assert!(
+        output.contains("!Join") && output.contains("!Ref DestinationTopicArns"),
+        "{output}"
+    );
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml"),
+    )
+    .unwrap();
+    for sid in ["Sid: DestinationTopics", "Sid: DestinationTopicKeys"] {
+        assert_eq!(text.matches(sid).count(), 3, "{sid}: one per function");
+    }
+    assert_eq!(
+        text.matches("Resource: !Ref DestinationTopicArns").count(),
+        3
+    );
+    assert_eq!(
+        text.matches("Resource: !Ref DestinationKmsKeyArns").count(),
+        3
+    );
+    assert_eq!(text.matches("DASHBOARD_URL: !If").count(), 3);
+}

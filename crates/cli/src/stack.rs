@@ -16,7 +16,7 @@ pub const OUTPUTS: [(&str, &str); 11] = [
     ("STATUS_TABLE", "StatusTableName"),
     ("TRAIL_TABLE", "TrailTableName"),
     ("ALERT_TOPIC_ARN", "AlertTopicArn"),
-    ("DESTINATION_TOPIC_ARNS", "DestinationTopicArns"),
+    ("DESTINATION_TOPIC_ARNS", "AllowedDestinationTopicArns"),
     ("COLLECTOR_FUNCTION", "CollectorFunctionName"),
     ("EVALUATOR_FUNCTION", "EvaluatorFunctionName"),
     ("TRAIL_FUNCTION", "TrailFunctionName"),
