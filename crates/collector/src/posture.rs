@@ -223,23 +223,16 @@ impl Poll<'_> {
             (_, [l]) => Some(l.monitor_id.as_str()),
             _ => None,
         };
-        let monitor = one.and_then(find);
-        let pool_id = monitor.and_then(|m| {
-            m.user_pool_id.clone().or_else(|| {
-                m.monitor_id
-                    .strip_prefix("identitypool/")
-                    .map(str::to_string)
-            })
-        });
-        let pool = pool_id.as_deref().and_then(|p| {
-            find(&format!("userpool/{p}")).or_else(|| find(&format!("identitypool/{p}")))
-        });
-        let subject = Subject {
-            monitor_id: one,
-            tags: monitor.map(|m| &m.tags),
-            pool: pool_id.as_deref(),
-            pool_tags: pool.map(|m| &m.tags),
-            scope: Some(format!("{}/{}", n.account, n.region)),
+        let subject = match one.and_then(find) {
+            Some(m) => {
+                let root = m.parent_id.as_deref().and_then(find);
+                Subject::of_monitor(m, root)
+            }
+            None => Subject {
+                monitor_id: one,
+                scope: Some(format!("{}/{}", n.account, n.region)),
+                ..Subject::default()
+            },
         };
         let severity = match n.alert_severity() {
             "critical" => Some(Status::Critical),
